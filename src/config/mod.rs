@@ -1,0 +1,198 @@
+//! Configuration: the typed, validated form of `feedbraid.toml`.
+//!
+//! The file is read in two steps, as ripgrep does with its flags: `raw` deserializes
+//! the TOML as written (keeping spans for error messages, rejecting unknown keys),
+//! then `validate` turns it into the typed [`Config`] below, collecting *every*
+//! problem with its file, line and key rather than stopping at the first one.
+//! This module does no network I/O; it reads the one config file it is given.
+
+mod raw;
+mod units;
+mod validate;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use units::{parse_duration, parse_size};
+
+/// Where the config is looked for when `-c` is not given and `$FEEDBRAID_CONFIG` is unset.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/feedbraid/feedbraid.toml";
+
+/// A validated configuration. Every value here has been checked; code that holds a
+/// `Config` never re-validates it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file this was read from (for messages and for resolving relative paths).
+    pub path: PathBuf,
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub fetch: FetchConfig,
+    pub sources: Vec<SourceConfig>,
+    pub feeds: Vec<FeedConfig>,
+    /// Named topic queries from `[topics]`, usable as `@name` in feed queries.
+    pub topics: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Public URL for self links, without a trailing slash.
+    pub base_url: url::Url,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageConfig {
+    /// Absolute path of the SQLite database (relative paths resolved against the config's folder).
+    pub path: PathBuf,
+    /// Items first seen longer ago than this are pruned (their identity is remembered).
+    pub retention: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchConfig {
+    pub interval: Duration,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub allow_private_networks: bool,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceConfig {
+    /// Unique; letters, digits, '-' and '_'.
+    pub name: String,
+    pub url: url::Url,
+    pub title: Option<String>,
+    pub tags: Vec<String>,
+    pub timing: SourceTiming,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceTiming {
+    /// Poll every this long (the source's own `interval`, else `fetch.interval`).
+    Interval(Duration),
+    /// A cron expression, seconds first (`0 */10 * * * *`), evaluated in UTC.
+    Schedule(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DedupMode {
+    /// One item per story (default).
+    #[default]
+    Collapse,
+    /// Every copy is its own item.
+    Keep,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    /// Served at `/feeds/NAME.rss`, `.atom` and `.json`.
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    /// Source names selected explicitly (already checked to exist).
+    pub sources: Vec<String>,
+    /// Sources carrying any of these tags are selected too.
+    pub tags: Vec<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// The boolean topic query, as written (already checked to parse).
+    pub query: Option<String>,
+    /// The compiled form of `include`, `exclude` and `query` together.
+    pub filter: crate::topic::Filter,
+    pub limit: usize,
+    pub dedup: DedupMode,
+    pub token: Option<String>,
+}
+
+impl Config {
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Config::from_toml(path, &text)
+    }
+
+    /// Validates `text` as if read from `path` (used by tests and by reload).
+    pub fn from_toml(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        validate::validate(path, text)
+    }
+
+    /// The source with this name, if configured.
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    /// The output feed with this name, if configured.
+    pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
+        self.feeds.iter().find(|f| f.name == name)
+    }
+
+    /// Names of the sources a feed reads: its `sources` and `tags` together (their
+    /// union), or every source when it names neither.
+    pub fn sources_of_feed(&self, feed: &FeedConfig) -> Vec<String> {
+        if feed.sources.is_empty() && feed.tags.is_empty() {
+            return self.sources.iter().map(|s| s.name.clone()).collect();
+        }
+        self.sources
+            .iter()
+            .filter(|s| {
+                feed.sources.contains(&s.name) || s.tags.iter().any(|t| feed.tags.contains(t))
+            })
+            .map(|s| s.name.clone())
+            .collect()
+    }
+}
+
+/// The ways a config can be unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    #[error("{}", Problems(.0))]
+    Invalid(Vec<Problem>),
+}
+
+/// One thing wrong in a config file, located as precisely as the TOML allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The dotted key, e.g. `source[3].url` or `fetch.timeout`.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": {key}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+struct Problems<'a>(&'a [Problem]);
+
+impl fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,36 @@
+//! feedbraid: a feed aggregator daemon.
+//!
+//! It polls many RSS, Atom and JSON feeds, stores each item once in SQLite (the same
+//! story from many outlets is one story), and serves merged, topic-filtered feeds.
+//!
+//! The layout, from the pure core outwards (see ARCHITECTURE.md for the invariants):
+//!
+//! - [`config`]: the TOML file, parsed raw then validated into typed form.
+//! - [`model`]: the plain data passed between stages.
+//! - [`parse`], [`identity`], [`sanitize`]: bytes → normalized entries (pure).
+//! - [`topic`]: include/exclude words and topic queries (pure).
+//! - [`render`]: RSS, Atom, JSON Feed, HTML index and OPML writers (pure).
+//! - [`publish`]: builds an output feed from stored items and caches the rendered bytes.
+//! - [`store`]: SQLite, on a thread of its own; the only module that touches rusqlite.
+//! - [`fetch`]: HTTP GET with validators, timeouts and a body cap.
+//! - [`poll`]: one source's refresh, start to end: fetch → parse → store.
+//! - [`schedule`]: when each source is polled next, and the loop that does it.
+//! - [`serve`]: the HTTP interface (axum).
+//! - [`app`]: wiring for `feedbraid run`: the only place that spawns long-lived tasks.
+//! - [`cli`]: the command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod fetch;
+pub mod identity;
+pub mod model;
+pub mod parse;
+pub mod poll;
+pub mod publish;
+pub mod render;
+pub mod sanitize;
+pub mod schedule;
+pub mod serve;
+pub mod store;
+pub mod topic;

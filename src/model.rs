@@ -1,0 +1,144 @@
+//! The data that flows between stages: what parsing produces ([`ParsedFeed`],
+//! [`Entry`]), what storage hands back ([`StoredItem`], [`SourceState`]) and what
+//! rendering consumes ([`OutputFeed`], [`OutputItem`]). Plain data; no I/O, no logic
+//! beyond small accessors.
+
+use chrono::{DateTime, Utc};
+
+/// A fetched document after parsing and normalization, before storage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedFeed {
+    /// The feed's own title, if it has one.
+    pub title: Option<String>,
+    /// The feed's home page (`<link>` of the channel), if given.
+    pub site_link: Option<String>,
+    /// The feed's `<ttl>` or equivalent, in minutes, if given.
+    pub ttl_minutes: Option<u32>,
+    pub entries: Vec<Entry>,
+}
+
+/// One item of a source, normalized: sanitized HTML, absolute links, its identity key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Entry {
+    /// Identity within the source (see `identity::entry_key`); never feed-rs's generated id.
+    pub key: String,
+    /// The item's own guid/id as published, if it had one.
+    pub guid: Option<String>,
+    /// The item's link, absolute.
+    pub link: Option<String>,
+    /// The canonical form of `link` used to recognise the same story across sources.
+    pub canonical_link: Option<String>,
+    pub title: String,
+    /// Sanitized HTML.
+    pub summary_html: Option<String>,
+    /// Sanitized HTML.
+    pub content_html: Option<String>,
+    pub author: Option<String>,
+    pub categories: Vec<String>,
+    /// The item's published date, as given (may be absent or in the future).
+    pub published: Option<DateTime<Utc>>,
+    /// The item's updated date, as given.
+    pub updated: Option<DateTime<Utc>>,
+    /// Hash of the fields a reader sees; a change means the item was edited.
+    pub content_hash: String,
+}
+
+/// What storage knows about a source's polling.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceState {
+    pub name: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub site_link: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub error_streak: u32,
+    pub next_poll: Option<DateTime<Utc>>,
+    pub items: u64,
+}
+
+impl SourceState {
+    /// `ok`, `error`, or `new` (never polled).
+    pub fn state(&self) -> &'static str {
+        match (self.last_attempt, self.error_streak) {
+            (None, _) => "new",
+            (Some(_), 0) => "ok",
+            (Some(_), _) => "error",
+        }
+    }
+}
+
+/// A stored item, as read back for publishing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem {
+    /// Row id (internal).
+    pub row: i64,
+    /// The public id, fixed at first sight: `urn:feedbraid:…`.
+    pub public_id: String,
+    /// The row id of the story this item belongs to (its own row when it stands alone).
+    pub story: i64,
+    pub source: String,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
+    pub author: Option<String>,
+    pub categories: Vec<String>,
+    /// The date the item is sorted and published by (never in the future).
+    pub date: DateTime<Utc>,
+    /// When the item was last changed (first seen, or the last edit).
+    pub updated: DateTime<Utc>,
+    pub first_seen: DateTime<Utc>,
+}
+
+/// A feed ready to be rendered in any format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputFeed {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    /// The feed's public base URL (`server.base_url`), no trailing slash.
+    pub base_url: String,
+    /// The newest `updated` of the items, or the epoch when empty.
+    pub updated: DateTime<Utc>,
+    pub items: Vec<OutputItem>,
+}
+
+/// One item of an output feed: a story's representative copy and the other copies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputItem {
+    pub id: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
+    pub author: Option<String>,
+    pub categories: Vec<String>,
+    pub date: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub source: SourceRef,
+    /// Other sources that carried the same story (empty with `dedup = "keep"`).
+    pub also: Vec<AlsoRef>,
+}
+
+/// Attribution of an item to the source it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRef {
+    pub name: String,
+    pub title: String,
+    /// The source's feed URL.
+    pub url: String,
+}
+
+/// Another copy of the same story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlsoRef {
+    pub source: String,
+    pub source_title: String,
+    pub url: Option<String>,
+    pub id: String,
+}

@@ -1,0 +1,1 @@
+//! poll (being written)
