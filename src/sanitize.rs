@@ -15,6 +15,15 @@ pub fn html_to_text(html: &str) -> String {
 
 /// A text field made safe for XML 1.0: forbidden characters removed, whitespace trimmed.
 pub fn clean_text(text: &str) -> String {
-    let _ = text;
-    todo!("ingest helper")
+    text.chars()
+        .filter(|&c| is_xml_char(c))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Whether XML 1.0 allows `c` in a document (the `Char` production, less the
+/// discouraged non-characters U+FFFE and U+FFFF which it already excludes).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
