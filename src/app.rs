@@ -1,1 +1,195 @@
-//! app (being written)
+//! Wiring for `feedbraid run`: opens the store, binds the listener, starts the polling
+//! loop and the HTTP server, and stops them in order. The only place that spawns
+//! long-lived tasks; shutdown is explicit: every task is told, then waited for.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::poll::PollContext;
+use crate::publish::Publisher;
+use crate::schedule::{self, Heartbeat};
+use crate::serve::{self, ServeState};
+use crate::store::Store;
+
+/// How long shutdown waits for polls and requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// A started daemon: its address, and the handles to reload and stop it.
+pub struct App {
+    pub addr: SocketAddr,
+    pub store: Store,
+    config_path: PathBuf,
+    config: watch::Sender<Arc<Config>>,
+    publisher: Arc<Publisher>,
+    heartbeat: Heartbeat,
+    shutdown: watch::Sender<bool>,
+    scheduler: JoinHandle<anyhow::Result<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the store for `config` and registers its sources.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if let Some(dir) = config.storage.path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+    }
+    let store = Store::open(&config.storage.path)?;
+    store.sync_sources(source_rows(config)).await?;
+    Ok(store)
+}
+
+fn source_rows(config: &Config) -> Vec<(String, String)> {
+    config
+        .sources
+        .iter()
+        .map(|s| (s.name.clone(), s.url.to_string()))
+        .collect()
+}
+
+impl App {
+    /// Starts polling and serving `config` (read from `config_path`, for reloads).
+    pub async fn start(config_path: &Path, config: Config) -> anyhow::Result<App> {
+        let config = Arc::new(config);
+        let store = open_store(&config).await?;
+        let fetcher = Fetcher::new(&config.fetch)?;
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let heartbeat = Heartbeat::default();
+        let publisher = Arc::new(Publisher::new(store.clone()));
+        let ctx = PollContext {
+            fetcher,
+            store: store.clone(),
+        };
+        let scheduler = tokio::spawn(schedule::run(
+            ctx,
+            config_rx.clone(),
+            shutdown_rx.clone(),
+            heartbeat.clone(),
+        ));
+        let state = ServeState {
+            config: config_rx,
+            store: store.clone(),
+            publisher: Arc::clone(&publisher),
+            heartbeat: Some(heartbeat.clone()),
+        };
+        let server = tokio::spawn(serve::serve(listener, state, shutdown_rx));
+        tracing::info!(%addr, sources = config.sources.len(), feeds = config.feeds.len(), "feedbraid started");
+        Ok(App {
+            addr,
+            store,
+            config_path: config_path.to_path_buf(),
+            config: config_tx,
+            publisher,
+            heartbeat,
+            shutdown: shutdown_tx,
+            scheduler,
+            server,
+        })
+    }
+
+    /// Re-reads the config file and swaps it in whole; a broken file is logged with
+    /// the same messages as `feedbraid check`, and the running config stays.
+    pub async fn reload(&self) -> bool {
+        let config = match Config::load(&self.config_path) {
+            Ok(c) => c,
+            Err(e) => {
+                for line in e.to_string().lines() {
+                    tracing::error!("reload refused: {line}");
+                }
+                return false;
+            }
+        };
+        let old = self.config.borrow().clone();
+        if config.server.listen != old.server.listen || config.storage.path != old.storage.path {
+            tracing::warn!("server.listen and storage.path take effect at the next restart");
+        }
+        if let Err(e) = self.store.sync_sources(source_rows(&config)).await {
+            tracing::error!("reload refused: {e}");
+            return false;
+        }
+        self.publisher.invalidate();
+        self.config.send_replace(Arc::new(config));
+        true
+    }
+
+    /// Seconds since the polling loop last turned.
+    pub fn heartbeat(&self) -> &Heartbeat {
+        &self.heartbeat
+    }
+
+    /// Stops accepting, lets polls in flight finish (up to a grace period), then returns.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.shutdown.send_replace(true);
+        let both = async {
+            let polled = self.scheduler.await;
+            let served = self.server.await;
+            (polled, served)
+        };
+        match tokio::time::timeout(SHUTDOWN_GRACE, both).await {
+            Ok((polled, served)) => {
+                polled.context("polling task")??;
+                served.context("server task")??;
+            }
+            Err(_) => tracing::warn!("shutdown grace period over; abandoning polls in flight"),
+        }
+        Ok(())
+    }
+}
+
+/// `feedbraid run`: starts, tells systemd, reloads on SIGHUP, stops on SIGTERM/SIGINT.
+pub async fn run(config_path: &Path, config: Config) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let app = App::start(config_path, config).await?;
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+    let watchdog = watchdog_interval();
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Reloading]);
+                if app.reload().await {
+                    tracing::info!("configuration reloaded from {}", config_path.display());
+                }
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+            }
+            _ = terminate.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = tick.tick(), if watchdog.is_some() => {
+                if alive(&app).await {
+                    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+                }
+            }
+        }
+    }
+    tracing::info!("stopping");
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    app.shutdown().await
+}
+
+/// Half the watchdog period systemd asked for, if it asked.
+fn watchdog_interval() -> Option<Duration> {
+    let mut usec = 0;
+    sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2))
+}
+
+/// The daemon is alive when its polling loop turns and its store answers.
+async fn alive(app: &App) -> bool {
+    let looping = app.heartbeat().age_secs().is_some_and(|age| age < 60);
+    looping && app.store.ping().await.is_ok()
+}

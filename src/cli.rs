@@ -1,1 +1,203 @@
-//! cli (being written)
+//! The command line: parses arguments, loads the config, runs one command, and maps
+//! the outcome to an exit code (0 ok, 1 runtime failure, 2 bad config or usage).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app;
+use crate::config::{Config, ConfigError};
+use crate::fetch::Fetcher;
+use crate::poll::{self, PollContext};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "feedbraid",
+    version,
+    about = "Polls many feeds, stores each story once, serves merged topic feeds.",
+    after_help = "Examples:\n  feedbraid check -c config/feedbraid.toml\n  feedbraid run -c config/feedbraid.toml\n  feedbraid poll --source bbc-world\n  feedbraid sources --format json\n\nThe config is read from -c, else $FEEDBRAID_CONFIG, else /etc/feedbraid/feedbraid.toml."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct ConfigArg {
+    /// The config file (default: $FEEDBRAID_CONFIG, else /etc/feedbraid/feedbraid.toml).
+    #[arg(short = 'c', long = "config", value_name = "PATH")]
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon: poll, store, serve. Logs to stderr.
+    Run(ConfigArg),
+    /// Validate the config and print a summary (exit 2 when invalid).
+    Check(ConfigArg),
+    /// Poll once (every source, or one), store, print what changed, exit.
+    Poll {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Poll only this source.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
+    /// List the sources with their polling state.
+    Sources {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+}
+
+/// Runs the command line; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = !matches!(cli.command, Command::Run(_));
+    init_logging(quiet);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("feedbraid: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("feedbraid: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(quiet: bool) {
+    let default = if quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// The config path: `-c`, else `$FEEDBRAID_CONFIG`, else the system default.
+fn config_path(arg: &ConfigArg) -> PathBuf {
+    crate::config::resolve_config_path(arg.path.as_deref())
+}
+
+/// Loads the config, or prints every problem and gives the exit code for it.
+fn load(arg: &ConfigArg) -> Result<(PathBuf, Config), ExitCode> {
+    let path = config_path(arg);
+    match Config::load(&path) {
+        Ok(config) => {
+            for warning in &config.warnings {
+                eprintln!("warning: {warning}");
+            }
+            Ok((path, config))
+        }
+        Err(e) => {
+            report_config_error(&e);
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn report_config_error(e: &ConfigError) {
+    match e {
+        ConfigError::Invalid(problems) => {
+            for p in problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!(
+                "feedbraid: the config has {} problem{}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+        }
+        other => eprintln!("error: {other}"),
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(arg) => {
+            let (path, config) = match load(&arg) {
+                Ok(loaded) => loaded,
+                Err(code) => return Ok(code),
+            };
+            app::run(&path, config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(arg) => Ok(match load(&arg) {
+            Ok((_, config)) => {
+                println!("{}", config.summary());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        }),
+        Command::Poll { config, source } => {
+            let (_, config) = match load(&config) {
+                Ok(loaded) => loaded,
+                Err(code) => return Ok(code),
+            };
+            poll_once(config, source.as_deref()).await
+        }
+        Command::Sources { config, format } => {
+            let (_, config) = match load(&config) {
+                Ok(loaded) => loaded,
+                Err(code) => return Ok(code),
+            };
+            list_sources(&config, format).await
+        }
+    }
+}
+
+async fn poll_once(config: Config, only: Option<&str>) -> anyhow::Result<ExitCode> {
+    let sources: Vec<_> = match only {
+        Some(name) => match config.source(name) {
+            Some(s) => vec![s.clone()],
+            None => {
+                eprintln!(
+                    "error: no source named {name:?} in {}",
+                    config.path.display()
+                );
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => config.sources.clone(),
+    };
+    let store = app::open_store(&config).await?;
+    let ctx = PollContext {
+        fetcher: Fetcher::new(&config.fetch)?,
+        store,
+    };
+    let config = Arc::new(config);
+    for report in poll::poll_sources(&ctx, &config, &sources).await? {
+        println!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list_sources(config: &Config, format: ListFormat) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(config).await?;
+    let names = config.sources.iter().map(|s| s.name.clone()).collect();
+    let states = store.source_states(names).await?;
+    let text = match format {
+        ListFormat::Json => crate::report::sources_json(&states)?,
+        ListFormat::Table => crate::report::sources_table(&states),
+    };
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}

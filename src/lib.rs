@@ -17,6 +17,7 @@
 //! - [`schedule`]: when each source is polled next, and the loop that does it.
 //! - [`serve`]: the HTTP interface (axum).
 //! - [`app`]: wiring for `feedbraid run`: the only place that spawns long-lived tasks.
+//! - [`report`]: text reports for the command line.
 //! - [`cli`]: the command line.
 
 pub mod app;
@@ -24,11 +25,13 @@ pub mod cli;
 pub mod config;
 pub mod fetch;
 pub mod identity;
+pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod poll;
 pub mod publish;
 pub mod render;
+pub mod report;
 pub mod sanitize;
 pub mod schedule;
 pub mod serve;

@@ -1,5 +1,5 @@
 //! The `feedbraid` binary: everything lives in the library; see `feedbraid::cli`.
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+    feedbraid::cli::main()
 }

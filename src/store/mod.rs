@@ -1,1 +1,127 @@
-//! store (being written)
+//! Storage: the SQLite database, on a thread of its own.
+//!
+//! This is the only module that touches rusqlite. A [`Store`] is a cheap handle that
+//! sends closures to one dedicated thread owning the connection, and awaits their
+//! answers; no async worker ever blocks on SQLite. Each polled source is written in
+//! one transaction, so a crash leaves a source either fully updated or untouched.
+//! What to write is decided by the pure `ingest` module; this module only carries it out.
+
+mod items;
+mod schema;
+mod sources;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+pub use items::{IngestSummary, ItemPage};
+pub use sources::{FailureRecord, PollRecord, SourcePollState};
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database {}: written by a newer feedbraid (schema version {found}, this one knows up to {known})", path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("the storage thread has stopped")]
+    Closed,
+}
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A handle to the database thread. Clone freely; the thread ends when the last
+/// handle is dropped (after finishing the jobs already sent).
+#[derive(Clone)]
+pub struct Store {
+    jobs: mpsc::Sender<Job>,
+    /// Bumped whenever stored items change; publishers compare it to know when to re-render.
+    generation: Arc<AtomicU64>,
+    path: Arc<PathBuf>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, applying migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut conn = schema::open(path)?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("feedbraid-store".into())
+            .spawn(move || {
+                for job in queue {
+                    job(&mut conn);
+                }
+                // Leave the database tidy for the next start: fold the WAL back in.
+                let _ = conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
+            })
+            .map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        Ok(Store {
+            jobs,
+            generation: Arc::new(AtomicU64::new(1)),
+            path: Arc::new(path.to_path_buf()),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A number that changes whenever stored items change.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Runs `f` on the database thread and returns its answer.
+    async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = reply.send(f(conn));
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Answers when the database answers a trivial query (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.call(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs SQLite's integrity check; `Ok(true)` when it reports "ok".
+    pub async fn integrity_check(&self) -> Result<bool, StoreError> {
+        self.call(|conn| {
+            let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            Ok(verdict == "ok")
+        })
+        .await
+    }
+}

@@ -1,0 +1,183 @@
+//! Publishing: selects a feed's items from the store (its sources, its topic filter,
+//! its limit), assembles them and renders every format once per change. Requests are
+//! answered from the rendered bytes; nothing is rendered per request.
+
+mod assemble;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+pub use assemble::{assemble, haystack};
+
+use crate::config::{Config, DedupMode, FeedConfig};
+use crate::model::{OutputFeed, StoredItem};
+use crate::render::{self, Format};
+use crate::store::{Store, StoreError};
+
+/// One format of a feed, rendered, with its validators.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub body: bytes::Bytes,
+    /// A strong validator: a hash of the body, so it changes only when content does.
+    pub etag: String,
+    pub last_modified: DateTime<Utc>,
+    pub content_type: &'static str,
+}
+
+/// Every format of one feed, as of one store generation.
+#[derive(Debug)]
+pub struct RenderedFeed {
+    generation: u64,
+    pub items: usize,
+    formats: HashMap<Format, Rendered>,
+}
+
+impl RenderedFeed {
+    pub fn format(&self, format: Format) -> Option<&Rendered> {
+        self.formats.get(&format)
+    }
+}
+
+/// Renders feeds on demand and keeps the bytes until the store changes.
+pub struct Publisher {
+    store: Store,
+    cache: Mutex<HashMap<String, Arc<RenderedFeed>>>,
+    /// Serializes rebuilds so a burst of requests renders a changed feed once.
+    rebuilding: tokio::sync::Mutex<()>,
+}
+
+/// How many stored items are read per page while selecting a feed's items.
+const PAGE: usize = 500;
+
+impl Publisher {
+    pub fn new(store: Store) -> Publisher {
+        Publisher {
+            store,
+            cache: Mutex::new(HashMap::new()),
+            rebuilding: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Forgets every rendered feed (after a config reload).
+    pub fn invalidate(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+    }
+
+    fn cached(&self, name: &str, generation: u64) -> Option<Arc<RenderedFeed>> {
+        let cache = self.cache.lock().ok()?;
+        cache
+            .get(name)
+            .filter(|r| r.generation == generation)
+            .cloned()
+    }
+
+    /// The feed named `name`, rendered for the store's current contents.
+    pub async fn feed(
+        &self,
+        config: &Config,
+        feed: &FeedConfig,
+    ) -> Result<Arc<RenderedFeed>, StoreError> {
+        let generation = self.store.generation();
+        if let Some(hit) = self.cached(&feed.name, generation) {
+            return Ok(hit);
+        }
+        let _turn = self.rebuilding.lock().await;
+        if let Some(hit) = self.cached(&feed.name, generation) {
+            return Ok(hit);
+        }
+        let output = self.build(config, feed).await?;
+        let rendered = Arc::new(render_all(&output, generation));
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(feed.name.clone(), Arc::clone(&rendered));
+        }
+        Ok(rendered)
+    }
+
+    /// Builds the output feed from the store.
+    pub async fn build(
+        &self,
+        config: &Config,
+        feed: &FeedConfig,
+    ) -> Result<OutputFeed, StoreError> {
+        let items = self.select(config, feed).await?;
+        Ok(assemble(config, feed, items))
+    }
+
+    /// The stored items that belong in `feed`: newest first until `limit` stories
+    /// (or items, with `keep`) are found, plus every matching copy of those stories.
+    async fn select(
+        &self,
+        config: &Config,
+        feed: &FeedConfig,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        let names = config.sources_of_feed(feed);
+        let scope = (names.len() != config.sources.len()).then(|| names.clone());
+        let selected: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let belongs = |item: &StoredItem| {
+            selected.contains(item.source.as_str()) && feed.filter.matches(&haystack(item, config))
+        };
+        let mut found: Vec<StoredItem> = Vec::new();
+        let mut stories: Vec<i64> = Vec::new();
+        let mut seen: HashSet<i64> = HashSet::new();
+        let mut before = None;
+        while stories.len() < feed.limit {
+            let page = self.store.recent_items(scope.clone(), before, PAGE).await?;
+            for item in page.items {
+                if stories.len() >= feed.limit {
+                    break;
+                }
+                if belongs(&item) {
+                    let key = match feed.dedup {
+                        DedupMode::Collapse => item.story,
+                        DedupMode::Keep => item.row,
+                    };
+                    if seen.insert(key) {
+                        stories.push(key);
+                    }
+                    found.push(item);
+                }
+            }
+            match page.next {
+                Some(next) => before = Some(next),
+                None => break,
+            }
+        }
+        if feed.dedup == DedupMode::Keep {
+            return Ok(found);
+        }
+        let copies = self.store.story_copies(stories).await?;
+        Ok(copies.into_iter().filter(|c| belongs(c)).collect())
+    }
+}
+
+fn render_all(output: &OutputFeed, generation: u64) -> RenderedFeed {
+    let formats = Format::ALL
+        .into_iter()
+        .map(|format| {
+            let body = render::render(output, format);
+            let digest = Sha256::digest(&body);
+            let etag = format!("\"{}\"", hex(&digest[..16]));
+            let rendered = Rendered {
+                body: bytes::Bytes::from(body),
+                etag,
+                last_modified: output.updated,
+                content_type: format.content_type(),
+            };
+            (format, rendered)
+        })
+        .collect();
+    RenderedFeed {
+        generation,
+        items: output.items.len(),
+        formats,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,212 @@
+//! The polling loop of the daemon: a timer queue of sources ordered by their next poll
+//! time, plus cron-scheduled sources whose jobs only enqueue work. Each poll runs as
+//! its own short task, so a slow or failing source delays nobody else.
+
+pub mod timing;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::{Config, SourceTiming};
+use crate::poll::{self, PollContext, PollReport};
+
+/// Proof of life of the loop: the unix time of its last turn (read by the watchdog and `/healthz`).
+#[derive(Clone, Default)]
+pub struct Heartbeat(Arc<AtomicI64>);
+
+impl Heartbeat {
+    fn beat(&self) {
+        self.0.store(Utc::now().timestamp(), Ordering::Release);
+    }
+
+    /// Seconds since the loop last turned (`None` before its first turn).
+    pub fn age_secs(&self) -> Option<i64> {
+        match self.0.load(Ordering::Acquire) {
+            0 => None,
+            at => Some(Utc::now().timestamp() - at),
+        }
+    }
+}
+
+/// How often the loop turns even when nothing is due, to prove it is alive.
+const BEAT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs until `shutdown` turns true: polls every configured source when due, follows
+/// config changes sent on `config`, and waits for in-flight polls before returning.
+pub async fn run(
+    ctx: PollContext,
+    mut config: watch::Receiver<Arc<Config>>,
+    mut shutdown: watch::Receiver<bool>,
+    heartbeat: Heartbeat,
+) -> anyhow::Result<()> {
+    let (due_tx, mut due_rx) = mpsc::unbounded_channel::<String>();
+    let mut current = config.borrow_and_update().clone();
+    let mut queue = Queue::default();
+    let mut cron = start_cron(&current, &due_tx).await?;
+    queue.load(&ctx, &current).await?;
+    let mut running: JoinSet<Option<PollReport>> = JoinSet::new();
+    let mut busy: HashSet<String> = HashSet::new();
+    loop {
+        heartbeat.beat();
+        let wake = queue.next_due().unwrap_or_else(|| Utc::now() + BEAT);
+        let sleep = (wake - Utc::now()).to_std().unwrap_or_default().min(BEAT);
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            changed = config.changed() => {
+                if changed.is_err() { break; }
+                current = config.borrow_and_update().clone();
+                tracing::info!(sources = current.sources.len(), feeds = current.feeds.len(), "configuration reloaded");
+                stop_cron(&mut cron).await;
+                cron = start_cron(&current, &due_tx).await?;
+                queue.load(&ctx, &current).await?;
+            }
+            Some(name) = due_rx.recv() => start(&ctx, &current, &name, &mut busy, &mut running),
+            Some(done) = running.join_next() => {
+                if let Ok(Some(report)) = done {
+                    busy.remove(&report.source);
+                    if matches!(current.source(&report.source).map(|s| &s.timing), Some(SourceTiming::Interval(_))) {
+                        queue.push(report.next_poll, report.source);
+                    }
+                } else {
+                    // A poll task failed without a report (store trouble, logged there): rebuild.
+                    busy.clear();
+                    queue.load(&ctx, &current).await?;
+                }
+            }
+            _ = tokio::time::sleep(sleep) => {
+                for name in queue.pop_due(Utc::now()) {
+                    start(&ctx, &current, &name, &mut busy, &mut running);
+                }
+            }
+        }
+    }
+    stop_cron(&mut cron).await;
+    tracing::info!(
+        in_flight = running.len(),
+        "scheduler stopping; waiting for polls in flight"
+    );
+    while running.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Starts one poll as its own task, unless that source is already being polled.
+fn start(
+    ctx: &PollContext,
+    config: &Arc<Config>,
+    name: &str,
+    busy: &mut HashSet<String>,
+    running: &mut JoinSet<Option<PollReport>>,
+) {
+    if config.source(name).is_none() || !busy.insert(name.to_string()) {
+        return;
+    }
+    let (ctx, config, name) = (ctx.clone(), Arc::clone(config), name.to_string());
+    running.spawn(async move {
+        let source = config.source(&name)?;
+        match poll::poll_source(&ctx, &config, source).await {
+            Ok(report) => Some(report),
+            Err(e) => {
+                tracing::error!(source = %name, "cannot record poll: {e}");
+                None
+            }
+        }
+    });
+}
+
+/// Interval sources by next poll time.
+#[derive(Default)]
+struct Queue {
+    heap: BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
+    /// The time each queued source is due; heap entries that disagree are stale.
+    due: HashMap<String, DateTime<Utc>>,
+}
+
+impl Queue {
+    /// (Re)loads every interval source with its stored next poll time: a restart
+    /// neither re-polls everything at once nor forgets when a source was due.
+    async fn load(&mut self, ctx: &PollContext, config: &Config) -> anyhow::Result<()> {
+        self.heap.clear();
+        self.due.clear();
+        let now = Utc::now();
+        for source in &config.sources {
+            if let SourceTiming::Interval(_) = source.timing {
+                let stored = ctx.store.poll_state(&source.name).await?;
+                let at = stored.and_then(|s| s.next_poll).unwrap_or(now);
+                self.push(at, source.name.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, at: DateTime<Utc>, name: String) {
+        self.due.insert(name.clone(), at);
+        self.heap.push(Reverse((at, name)));
+    }
+
+    fn next_due(&mut self) -> Option<DateTime<Utc>> {
+        while let Some(Reverse((at, name))) = self.heap.peek() {
+            if self.due.get(name) == Some(at) {
+                return Some(*at);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    fn pop_due(&mut self, now: DateTime<Utc>) -> Vec<String> {
+        let mut names = Vec::new();
+        while let Some(at) = self.next_due() {
+            if at > now {
+                break;
+            }
+            if let Some(Reverse((_, name))) = self.heap.pop() {
+                self.due.remove(&name);
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+/// Registers a cron job per `schedule` source; each job only sends the source's name.
+async fn start_cron(
+    config: &Config,
+    due: &mpsc::UnboundedSender<String>,
+) -> anyhow::Result<Option<JobScheduler>> {
+    let cron_sources: Vec<(String, String)> = config
+        .sources
+        .iter()
+        .filter_map(|s| match &s.timing {
+            SourceTiming::Schedule(expr) => Some((s.name.clone(), expr.clone())),
+            SourceTiming::Interval(_) => None,
+        })
+        .collect();
+    if cron_sources.is_empty() {
+        return Ok(None);
+    }
+    let scheduler = JobScheduler::new().await?;
+    for (name, expr) in cron_sources {
+        let due = due.clone();
+        let job = Job::new(expr.as_str(), move |_, _| {
+            let _ = due.send(name.clone());
+        })?;
+        scheduler.add(job).await?;
+    }
+    scheduler.start().await?;
+    Ok(Some(scheduler))
+}
+
+async fn stop_cron(cron: &mut Option<JobScheduler>) {
+    if let Some(mut scheduler) = cron.take()
+        && let Err(e) = scheduler.shutdown().await
+    {
+        tracing::warn!("stopping cron jobs: {e}");
+    }
+}

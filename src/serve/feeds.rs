@@ -1,0 +1,153 @@
+//! `/feeds/NAME.EXT`: a rendered feed, its validators, 304s, and token checks.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{ServeState, plain};
+use crate::config::FeedConfig;
+use crate::publish::Rendered;
+use crate::render::Format;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct TokenQuery {
+    token: Option<String>,
+}
+
+pub(super) async fn feed(
+    State(state): State<ServeState>,
+    Path(file): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((name, ext)) = file.rsplit_once('.') else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            format!("no feed {file:?}: use NAME.rss, NAME.atom or NAME.json"),
+        );
+    };
+    let Some(format) = Format::from_extension(ext) else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            format!("unknown format {ext:?}: use .rss, .atom or .json"),
+        );
+    };
+    let config = state.config();
+    let Some(feed) = config.feed(name) else {
+        return plain(StatusCode::NOT_FOUND, format!("no feed named {name:?}"));
+    };
+    if let Err(why) = authorize(feed, query.token.as_deref(), &headers) {
+        let mut response = plain(StatusCode::UNAUTHORIZED, why);
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"feedbraid\""),
+        );
+        return response;
+    }
+    let rendered = match state.publisher.feed(&config, feed).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(feed = name, "cannot build feed: {e}");
+            return plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the feed store is unavailable; try again later",
+            );
+        }
+    };
+    let Some(body) = rendered.format(format) else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "format not rendered");
+    };
+    respond(body, &headers, feed.token.is_some())
+}
+
+/// Checks the feed's token, from `?token=` or `Authorization: Bearer`.
+fn authorize(
+    feed: &FeedConfig,
+    given: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(), &'static str> {
+    let Some(expected) = &feed.token else {
+        return Ok(());
+    };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given.or(bearer) {
+        None => Err("this feed needs a token: add ?token=… or send Authorization: Bearer …"),
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err("wrong token for this feed"),
+    }
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0xff);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+fn http_date(t: DateTime<Utc>) -> String {
+    httpdate::fmt_http_date(std::time::SystemTime::from(t))
+}
+
+/// The rendered body, or 304 when the client's validators still hold.
+fn respond(body: &Rendered, headers: &HeaderMap, private: bool) -> Response {
+    let not_modified = match headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        // If-None-Match wins over If-Modified-Since when both come (RFC 9110 13.2.2).
+        Some(tags) => tags
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.trim_start_matches("W/") == body.etag),
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .is_some_and(|since| {
+                DateTime::<Utc>::from(since).timestamp() >= body.last_modified.timestamp()
+            }),
+    };
+    let cache = if private {
+        "private, max-age=60"
+    } else {
+        "public, max-age=60"
+    };
+    let validators = [
+        (header::ETAG, body.etag.clone()),
+        (header::LAST_MODIFIED, http_date(body.last_modified)),
+        (header::CACHE_CONTROL, cache.to_string()),
+    ];
+    if not_modified {
+        return (StatusCode::NOT_MODIFIED, validators).into_response();
+    }
+    (
+        StatusCode::OK,
+        validators,
+        [(header::CONTENT_TYPE, body.content_type.to_string())],
+        body.body.clone(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"s3cret", b"s3cret"));
+        assert!(!constant_time_eq(b"s3cret", b"s3cres"));
+        assert!(!constant_time_eq(b"s3cret", b"s3cret!"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

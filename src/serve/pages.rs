@@ -1,0 +1,142 @@
+//! `/` (the status page), `/opml` (the output feeds) and `/healthz`.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::Utc;
+
+use super::{ServeState, plain};
+use crate::render::html::{IndexFeed, IndexPage, IndexStory, render_index};
+use crate::render::opml::render_feeds_opml;
+
+/// How many recent stories the status page lists.
+const STORIES: usize = 20;
+
+pub(super) async fn index(State(state): State<ServeState>) -> Response {
+    let config = state.config();
+    let mut feeds = Vec::new();
+    for feed in &config.feeds {
+        let items = match state.publisher.feed(&config, feed).await {
+            Ok(r) => r.items,
+            Err(e) => return unavailable(e),
+        };
+        feeds.push(IndexFeed {
+            name: feed.name.clone(),
+            title: feed.title.clone(),
+            description: feed.description.clone(),
+            items,
+            protected: feed.token.is_some(),
+        });
+    }
+    let names = config.sources.iter().map(|s| s.name.clone()).collect();
+    let sources = match state.store.source_states(names).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let stories = match latest_stories(&state).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let page = IndexPage {
+        title: "feedbraid".into(),
+        base_url: config
+            .server
+            .base_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string(),
+        feeds,
+        sources,
+        stories,
+        generated: Utc::now(),
+    };
+    Html(render_index(&page)).into_response()
+}
+
+/// The newest stories, each with how many outlets carried it.
+async fn latest_stories(state: &ServeState) -> Result<Vec<IndexStory>, crate::store::StoreError> {
+    let page = state.store.recent_items(None, None, STORIES * 4).await?;
+    let mut firsts = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for item in page.items {
+        if seen.insert(item.story) && firsts.len() < STORIES {
+            firsts.push(item);
+        }
+    }
+    let copies = state
+        .store
+        .story_copies(firsts.iter().map(|i| i.story).collect())
+        .await?;
+    let mut outlets: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
+    for copy in copies {
+        outlets.entry(copy.story).or_default().insert(copy.source);
+    }
+    Ok(firsts
+        .into_iter()
+        .map(|i| IndexStory {
+            outlets: outlets.get(&i.story).map_or(1, |s| s.len()),
+            title: i.title,
+            link: i.link,
+            date: i.date,
+        })
+        .collect())
+}
+
+fn unavailable(e: crate::store::StoreError) -> Response {
+    tracing::error!("status page: {e}");
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the feed store is unavailable; try again later",
+    )
+}
+
+pub(super) async fn opml(State(state): State<ServeState>) -> Response {
+    let config = state.config();
+    // Only feeds anyone may read: a token feed is not advertised.
+    let feeds: Vec<(String, String)> = config
+        .feeds
+        .iter()
+        .filter(|f| f.token.is_none())
+        .map(|f| (f.name.clone(), f.title.clone()))
+        .collect();
+    let base = config
+        .server
+        .base_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    (
+        [(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")],
+        render_feeds_opml("feedbraid feeds", &base, &feeds),
+    )
+        .into_response()
+}
+
+/// Longest the polling loop may go without a turn and still count as alive.
+const SCHEDULER_STALE_SECS: i64 = 60;
+
+pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
+    let store_ok = state.store.ping().await.is_ok();
+    let scheduler = match &state.heartbeat {
+        None => "not running",
+        Some(beat) => match beat.age_secs() {
+            Some(age) if age <= SCHEDULER_STALE_SECS => "ok",
+            Some(_) => "stalled",
+            None => "starting",
+        },
+    };
+    let healthy = store_ok && scheduler == "ok";
+    let body = serde_json::json!({
+        "status": if healthy { "ok" } else { "unhealthy" },
+        "store": if store_ok { "ok" } else { "unreachable" },
+        "scheduler": scheduler,
+    });
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}

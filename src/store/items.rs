@@ -1,0 +1,317 @@
+//! Item rows: writing a source's parsed entries (as `ingest` decides) and reading
+//! items back, newest first, for publishing.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params, params_from_iter};
+
+use super::sources::to_time;
+use super::{Store, StoreError};
+use crate::identity;
+use crate::ingest::{self, Decision, Existing};
+use crate::model::{Entry, StoredItem};
+
+/// What one poll changed in a source's items.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Entries of items pruned earlier, which stay pruned.
+    pub tombstoned: usize,
+}
+
+/// A page of items, newest first, and where the next page starts.
+#[derive(Debug, Clone, Default)]
+pub struct ItemPage {
+    pub items: Vec<StoredItem>,
+    /// Pass back as `before` for the next page; `None` when this was the last.
+    pub next: Option<(i64, i64)>,
+}
+
+/// Writes `entries` of one source inside the caller's transaction.
+pub(super) fn ingest_entries(
+    tx: &Transaction<'_>,
+    source_id: i64,
+    source_name: &str,
+    entries: &[Entry],
+    now: DateTime<Utc>,
+) -> Result<IngestSummary, StoreError> {
+    let mut summary = IngestSummary::default();
+    for entry in entries {
+        let existing = find_existing(tx, source_id, entry)?;
+        let tombstoned = existing.is_none() && is_tombstoned(tx, source_id, &entry.key)?;
+        match ingest::decide(existing.as_ref(), tombstoned, entry) {
+            Decision::Insert => {
+                insert(tx, source_id, source_name, entry, now)?;
+                summary.new += 1;
+            }
+            Decision::Update { row } => {
+                update(tx, row, entry, now)?;
+                summary.updated += 1;
+            }
+            Decision::Unchanged => summary.unchanged += 1,
+            Decision::Tombstoned => summary.tombstoned += 1,
+        }
+    }
+    Ok(summary)
+}
+
+/// The stored item an entry refers to: by its key, else (the guid changed but the
+/// link and content did not) by canonical link and content hash, which re-keys it.
+fn find_existing(
+    tx: &Transaction<'_>,
+    source_id: i64,
+    entry: &Entry,
+) -> Result<Option<Existing>, StoreError> {
+    let by_key = tx
+        .prepare_cached(
+            "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
+        )?
+        .query_row(params![source_id, entry.key], existing_from_row)
+        .optional()?;
+    if by_key.is_some() {
+        return Ok(by_key);
+    }
+    let Some(link) = &entry.canonical_link else {
+        return Ok(None);
+    };
+    let by_content = tx
+        .prepare_cached(
+            "SELECT id, content_hash FROM items
+             WHERE source_id = ?1 AND canonical_link = ?2 AND content_hash = ?3
+               AND NOT EXISTS (SELECT 1 FROM items o WHERE o.source_id = ?1 AND o.item_key = ?4)
+             LIMIT 1",
+        )?
+        .query_row(
+            params![source_id, link, entry.content_hash, entry.key],
+            existing_from_row,
+        )
+        .optional()?;
+    if let Some(found) = &by_content {
+        tx.execute(
+            "UPDATE items SET item_key = ?2 WHERE id = ?1",
+            params![found.row, entry.key],
+        )?;
+    }
+    Ok(by_content)
+}
+
+fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {
+    Ok(Existing {
+        row: r.get(0)?,
+        content_hash: r.get(1)?,
+    })
+}
+
+fn is_tombstoned(tx: &Transaction<'_>, source_id: i64, key: &str) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2")?
+        .exists(params![source_id, key])?)
+}
+
+fn insert(
+    tx: &Transaction<'_>,
+    source_id: i64,
+    source_name: &str,
+    entry: &Entry,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let public_id = unused_public_id(tx, source_name, &entry.key)?;
+    let sort_date = ingest::effective_date(entry.published, entry.updated, now);
+    // Same canonical link as an item of another source: the same story.
+    let story: Option<i64> = match &entry.canonical_link {
+        Some(link) => tx
+            .prepare_cached(
+                "SELECT story_id FROM items WHERE canonical_link = ?1 AND source_id <> ?2
+                 ORDER BY first_seen, id LIMIT 1",
+            )?
+            .query_row(params![link, source_id], |r| r.get(0))
+            .optional()?,
+        None => None,
+    };
+    tx.prepare_cached(
+        "INSERT INTO items (source_id, item_key, public_id, story_id, guid, link, canonical_link,
+            title, summary_html, content_html, author, categories, published, source_updated,
+            sort_date, first_seen, updated, content_hash)
+         VALUES (?1, ?2, ?3, COALESCE(?4, 0), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+            ?15, ?16, ?16, ?17)",
+    )?
+    .execute(params![
+        source_id,
+        entry.key,
+        public_id,
+        story,
+        entry.guid,
+        entry.link,
+        entry.canonical_link,
+        entry.title,
+        entry.summary_html,
+        entry.content_html,
+        entry.author,
+        categories_json(&entry.categories),
+        entry.published.map(|d| d.timestamp()),
+        entry.updated.map(|d| d.timestamp()),
+        sort_date.timestamp(),
+        now.timestamp(),
+        entry.content_hash,
+    ])?;
+    if story.is_none() {
+        let row = tx.last_insert_rowid();
+        tx.execute("UPDATE items SET story_id = id WHERE id = ?1", [row])?;
+    }
+    Ok(())
+}
+
+/// The public id for a new item: derived from source and key, with a counter in the
+/// rare case that id is already held (an item re-keyed after its guid changed).
+fn unused_public_id(tx: &Transaction<'_>, source: &str, key: &str) -> Result<String, StoreError> {
+    let mut stmt = tx.prepare_cached("SELECT 1 FROM items WHERE public_id = ?1")?;
+    let mut candidate = identity::public_id(source, key);
+    let mut n = 1;
+    while stmt.exists([&candidate])? {
+        n += 1;
+        candidate = identity::public_id(source, &format!("{key}#{n}"));
+    }
+    Ok(candidate)
+}
+
+fn update(
+    tx: &Transaction<'_>,
+    row: i64,
+    entry: &Entry,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // sort_date, first_seen, public_id and story stay: an edit never moves or renames an item.
+    tx.prepare_cached(
+        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
+            author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
+            content_hash = ?12
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        row,
+        entry.guid,
+        entry.link,
+        entry.title,
+        entry.summary_html,
+        entry.content_html,
+        entry.author,
+        categories_json(&entry.categories),
+        entry.published.map(|d| d.timestamp()),
+        entry.updated.map(|d| d.timestamp()),
+        now.timestamp(),
+        entry.content_hash,
+    ])?;
+    Ok(())
+}
+
+fn categories_json(categories: &[String]) -> String {
+    serde_json::to_string(categories).unwrap_or_else(|_| "[]".into())
+}
+
+const ITEM_COLUMNS: &str = "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
+    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen";
+
+fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
+    let categories: String = r.get(9)?;
+    let time =
+        |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };
+    Ok(StoredItem {
+        row: r.get(0)?,
+        public_id: r.get(1)?,
+        story: r.get(2)?,
+        source: r.get(3)?,
+        link: r.get(4)?,
+        title: r.get(5)?,
+        summary_html: r.get(6)?,
+        content_html: r.get(7)?,
+        author: r.get(8)?,
+        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        date: time(10)?,
+        updated: time(11)?,
+        first_seen: time(12)?,
+    })
+}
+
+/// `?, ?, ?` for `n` parameters.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn query_items(
+    conn: &Connection,
+    sql: &str,
+    values: Vec<rusqlite::types::Value>,
+) -> Result<Vec<StoredItem>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(params_from_iter(values), item_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+impl Store {
+    /// Items of the named sources (all sources when `None`), newest first, starting
+    /// below `before` (a `(sort_date, row)` position from a previous page).
+    pub async fn recent_items(
+        &self,
+        sources: Option<Vec<String>>,
+        before: Option<(i64, i64)>,
+        n: usize,
+    ) -> Result<ItemPage, StoreError> {
+        use rusqlite::types::Value;
+        self.call(move |conn| {
+            let (date, row) = before.unwrap_or((i64::MAX, i64::MAX));
+            let mut values = vec![Value::Integer(date), Value::Integer(row)];
+            let mut sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+                 WHERE (i.sort_date, i.id) < (?, ?)"
+            );
+            if let Some(names) = &sources {
+                sql.push_str(&format!(" AND s.name IN ({})", placeholders(names.len())));
+                values.extend(names.iter().cloned().map(Value::Text));
+            }
+            sql.push_str(" ORDER BY i.sort_date DESC, i.id DESC LIMIT ?");
+            values.push(Value::Integer(n as i64));
+            let items = query_items(conn, &sql, values)?;
+            let next = (items.len() == n)
+                .then(|| items.last().map(|i| (i.date.timestamp(), i.row)))
+                .flatten();
+            Ok(ItemPage { items, next })
+        })
+        .await
+    }
+
+    /// Every stored copy of the given stories, earliest first.
+    pub async fn story_copies(&self, stories: Vec<i64>) -> Result<Vec<StoredItem>, StoreError> {
+        use rusqlite::types::Value;
+        if stories.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+                 WHERE i.story_id IN ({}) ORDER BY i.first_seen, i.id",
+                placeholders(stories.len())
+            );
+            query_items(
+                conn,
+                &sql,
+                stories.into_iter().map(Value::Integer).collect(),
+            )
+        })
+        .await
+    }
+
+    /// The item with this public id or link, if stored.
+    pub async fn find_item(&self, id_or_link: &str) -> Result<Option<StoredItem>, StoreError> {
+        let needle = id_or_link.to_string();
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+                 WHERE i.public_id = ?1 OR i.link = ?1 OR i.canonical_link = ?1
+                 ORDER BY i.first_seen, i.id LIMIT 1"
+            );
+            Ok(conn.query_row(&sql, [&needle], item_from_row).optional()?)
+        })
+        .await
+    }
+}

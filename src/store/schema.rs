@@ -1,0 +1,129 @@
+//! The database schema and its migrations, applied in order by `PRAGMA user_version`.
+//! Migrations are append-only: a released step is never edited, only followed.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each step takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: sources, items, tombstones.
+    "
+    CREATE TABLE sources (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        url           TEXT NOT NULL,
+        current_url   TEXT,
+        title         TEXT,
+        site_link     TEXT,
+        etag          TEXT,
+        last_modified TEXT,
+        last_attempt  INTEGER,
+        last_success  INTEGER,
+        http_status   INTEGER,
+        error         TEXT,
+        error_streak  INTEGER NOT NULL DEFAULT 0,
+        next_poll     INTEGER
+    );
+    CREATE TABLE items (
+        id             INTEGER PRIMARY KEY,
+        source_id      INTEGER NOT NULL REFERENCES sources(id),
+        item_key       TEXT NOT NULL,
+        public_id      TEXT NOT NULL UNIQUE,
+        story_id       INTEGER NOT NULL,
+        guid           TEXT,
+        link           TEXT,
+        canonical_link TEXT,
+        title          TEXT NOT NULL,
+        summary_html   TEXT,
+        content_html   TEXT,
+        author         TEXT,
+        categories     TEXT NOT NULL DEFAULT '[]',
+        published      INTEGER,
+        source_updated INTEGER,
+        sort_date      INTEGER NOT NULL,
+        first_seen     INTEGER NOT NULL,
+        updated        INTEGER NOT NULL,
+        content_hash   TEXT NOT NULL,
+        UNIQUE (source_id, item_key)
+    );
+    CREATE INDEX items_by_date ON items (sort_date DESC, id DESC);
+    CREATE INDEX items_by_source_date ON items (source_id, sort_date DESC, id DESC);
+    CREATE INDEX items_by_canonical_link ON items (canonical_link) WHERE canonical_link IS NOT NULL;
+    CREATE INDEX items_by_story ON items (story_id);
+    CREATE TABLE tombstones (
+        source_id INTEGER NOT NULL,
+        item_key  TEXT NOT NULL,
+        pruned    INTEGER NOT NULL,
+        PRIMARY KEY (source_id, item_key)
+    ) WITHOUT ROWID;
+    ",
+];
+
+/// Opens the database, sets the connection up and brings the schema up to date.
+pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut conn = Connection::open(path).map_err(open_err)?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(open_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )
+    .map_err(open_err)?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    for (version, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_new_database_and_reopens_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(open(&path).unwrap());
+        let conn = open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn refuses_a_database_from_the_future() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+        drop(conn);
+        assert!(matches!(open(&path), Err(StoreError::TooNew { .. })));
+    }
+}

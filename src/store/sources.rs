@@ -1,0 +1,209 @@
+//! Source rows: which sources exist, their validators and poll outcomes.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::items::{IngestSummary, ingest_entries};
+use super::{Store, StoreError};
+use crate::model::{ParsedFeed, SourceState};
+
+/// What a poll needs to know about its source before fetching.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourcePollState {
+    /// The URL to fetch (the configured one, or one adopted after permanent redirects).
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub error_streak: u32,
+    pub next_poll: Option<DateTime<Utc>>,
+}
+
+/// A poll that got an answer: 200 with a parsed feed, or 304 with none.
+#[derive(Debug, Clone)]
+pub struct PollRecord {
+    pub at: DateTime<Utc>,
+    pub http_status: u16,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// `None` for 304 Not Modified: validators are refreshed, items untouched.
+    pub feed: Option<ParsedFeed>,
+    pub next_poll: DateTime<Utc>,
+}
+
+/// A poll that failed.
+#[derive(Debug, Clone)]
+pub struct FailureRecord {
+    pub at: DateTime<Utc>,
+    pub http_status: Option<u16>,
+    pub error: String,
+    pub next_poll: DateTime<Utc>,
+}
+
+pub(super) fn to_time(secs: Option<i64>) -> Option<DateTime<Utc>> {
+    secs.and_then(|s| DateTime::from_timestamp(s, 0))
+}
+
+fn source_id(conn: &Connection, name: &str) -> Result<i64, StoreError> {
+    Ok(
+        conn.query_row("SELECT id FROM sources WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+impl Store {
+    /// Makes sure every configured source has a row. A source whose URL changed in the
+    /// config starts afresh: its validators and adopted URL are dropped.
+    pub async fn sync_sources(&self, sources: Vec<(String, String)>) -> Result<(), StoreError> {
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            for (name, url) in &sources {
+                tx.execute(
+                    "INSERT INTO sources (name, url) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET
+                        url = excluded.url, current_url = NULL, etag = NULL, last_modified = NULL
+                     WHERE sources.url <> excluded.url",
+                    params![name, url],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Validators and schedule of one source (`None` if it has no row yet).
+    pub async fn poll_state(&self, name: &str) -> Result<Option<SourcePollState>, StoreError> {
+        let name = name.to_string();
+        self.call(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT COALESCE(current_url, url), etag, last_modified, error_streak, next_poll
+                     FROM sources WHERE name = ?1",
+                    [&name],
+                    |r| {
+                        Ok(SourcePollState {
+                            url: r.get(0)?,
+                            etag: r.get(1)?,
+                            last_modified: r.get(2)?,
+                            error_streak: r.get(3)?,
+                            next_poll: to_time(r.get(4)?),
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Stores a successful poll in one transaction: the items (if any) and the source's
+    /// new state. Returns what changed.
+    pub async fn record_poll(
+        &self,
+        name: &str,
+        record: PollRecord,
+    ) -> Result<IngestSummary, StoreError> {
+        let name = name.to_string();
+        let summary = self
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let id = source_id(&tx, &name)?;
+                let summary = match &record.feed {
+                    Some(feed) => ingest_entries(&tx, id, &name, &feed.entries, record.at)?,
+                    None => IngestSummary::default(),
+                };
+                let (title, site_link) = match &record.feed {
+                    Some(feed) => (feed.title.clone(), feed.site_link.clone()),
+                    None => (None, None),
+                };
+                tx.execute(
+                    "UPDATE sources SET
+                        etag = ?2, last_modified = ?3, last_attempt = ?4, last_success = ?4,
+                        http_status = ?5, error = NULL, error_streak = 0, next_poll = ?6,
+                        title = COALESCE(?7, title), site_link = COALESCE(?8, site_link)
+                     WHERE id = ?1",
+                    params![
+                        id,
+                        record.etag,
+                        record.last_modified,
+                        record.at.timestamp(),
+                        record.http_status,
+                        record.next_poll.timestamp(),
+                        title,
+                        site_link
+                    ],
+                )?;
+                tx.commit()?;
+                Ok(summary)
+            })
+            .await?;
+        if summary.new + summary.updated > 0 {
+            self.bump_generation();
+        }
+        Ok(summary)
+    }
+
+    /// Stores a failed poll; stored items are left untouched. Returns the new error streak.
+    pub async fn record_failure(
+        &self,
+        name: &str,
+        record: FailureRecord,
+    ) -> Result<u32, StoreError> {
+        let name = name.to_string();
+        self.call(move |conn| {
+            Ok(conn.query_row(
+                "UPDATE sources SET
+                    last_attempt = ?2, http_status = ?3, error = ?4,
+                    error_streak = error_streak + 1, next_poll = ?5
+                 WHERE name = ?1
+                 RETURNING error_streak",
+                params![
+                    name,
+                    record.at.timestamp(),
+                    record.http_status,
+                    record.error,
+                    record.next_poll.timestamp()
+                ],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    /// The state of the named sources, in the order given (unknown names are skipped).
+    pub async fn source_states(&self, names: Vec<String>) -> Result<Vec<SourceState>, StoreError> {
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT name, COALESCE(current_url, url), title, site_link, etag, last_modified,
+                        last_attempt, last_success, http_status, error, error_streak, next_poll,
+                        (SELECT COUNT(*) FROM items WHERE items.source_id = sources.id)
+                 FROM sources WHERE name = ?1",
+            )?;
+            let mut out = Vec::with_capacity(names.len());
+            for name in &names {
+                let state = stmt
+                    .query_row([name], |r| {
+                        Ok(SourceState {
+                            name: r.get(0)?,
+                            url: r.get(1)?,
+                            title: r.get(2)?,
+                            site_link: r.get(3)?,
+                            etag: r.get(4)?,
+                            last_modified: r.get(5)?,
+                            last_attempt: to_time(r.get(6)?),
+                            last_success: to_time(r.get(7)?),
+                            http_status: r.get(8)?,
+                            error: r.get(9)?,
+                            error_streak: r.get(10)?,
+                            next_poll: to_time(r.get(11)?),
+                            items: r.get::<_, i64>(12)?.max(0) as u64,
+                        })
+                    })
+                    .optional()?;
+                out.extend(state);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
