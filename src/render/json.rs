@@ -11,7 +11,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{Format, body_html, feed_url, home_url};
+use super::{Format, body_html, display_name, feed_url, home_url};
 use crate::model::{AlsoRef, OutputFeed, OutputItem};
 use crate::sanitize::clean_text;
 
@@ -105,7 +105,7 @@ fn json_item(item: &OutputItem) -> JsonItem {
         feedbraid: FeedbraidExtension {
             source: JsonSource {
                 name: clean_text(&item.source.name),
-                title: clean_text(&item.source.title),
+                title: clean_text(display_name(&item.source.title, &item.source.name)),
                 url: clean_text(&item.source.url),
             },
             also: item.also.iter().map(json_also).collect(),
