@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{Format, escape_html, feed_url};
+use super::{Format, escape_html, feed_url, is_web_url};
 use crate::model::SourceState;
 use crate::sanitize::clean_text;
 
@@ -164,13 +164,16 @@ fn write_sources(html: &mut String, page: &IndexPage) {
         } else {
             String::new()
         };
+        let name = if is_web_url(&source.url) && !has_credentials(&source.url) {
+            format!("<a href=\"{}\">{}</a>", text(&source.url), text(name))
+        } else {
+            text(name)
+        };
         let _ = writeln!(
             html,
-            "<tr class=\"source-{state}\"><td><a href=\"{}\">{}</a></td>\
+            "<tr class=\"source-{state}\"><td>{name}</td>\
 <td><span class=\"state state-{state}\">{state}</span>{streak}</td>\
 <td>{}</td><td>{}</td><td>{}</td><td class=\"err\">{error}</td></tr>",
-            text(&source.url),
-            text(name),
             optional_time(source.last_success, page.generated),
             optional_time(source.next_poll, page.generated),
             source.items,
@@ -188,7 +191,7 @@ fn write_stories(html: &mut String, page: &IndexPage) {
     html.push_str("<ul>\n");
     for story in &page.stories {
         let title = text(&story.title);
-        let title = match story.link.as_deref() {
+        let title = match story.link.as_deref().filter(|link| is_web_url(link)) {
             Some(link) => format!(
                 "<a href=\"{}\" rel=\"noopener noreferrer\">{title}</a>",
                 text(link)
@@ -206,6 +209,13 @@ fn write_stories(html: &mut String, page: &IndexPage) {
         );
     }
     html.push_str("</ul>\n</section>\n");
+}
+
+/// Whether a URL carries a user name or password, which the public page must not show.
+fn has_credentials(url: &str) -> bool {
+    url::Url::parse(url).map_or(true, |url| {
+        !url.username().is_empty() || url.password().is_some()
+    })
 }
 
 /// Sources with errors first, then never-polled ones, then healthy ones.
@@ -261,4 +271,46 @@ fn relative(date: DateTime<Utc>, now: DateTime<Utc>) -> Option<String> {
     } else {
         format!("in {amount}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = Utc.with_ymd_and_hms(2025, 3, 14, 12, 0, 0).unwrap();
+        let minutes = |m: i64| now - chrono::Duration::minutes(m);
+        assert_eq!(relative(now, now), None);
+        assert_eq!(relative(minutes(5), now).as_deref(), Some("5 min ago"));
+        assert_eq!(relative(minutes(150), now).as_deref(), Some("2 h ago"));
+        assert_eq!(relative(minutes(-30), now).as_deref(), Some("in 30 min"));
+        assert_eq!(relative(minutes(3 * 1440), now).as_deref(), Some("3 d ago"));
+    }
+
+    #[test]
+    fn story_links_are_web_urls_only() {
+        let page = IndexPage {
+            title: "t".to_string(),
+            base_url: "http://localhost:8088".to_string(),
+            feeds: Vec::new(),
+            sources: Vec::new(),
+            stories: vec![IndexStory {
+                title: "Click".to_string(),
+                link: Some("javascript:alert(1)".to_string()),
+                outlets: 1,
+                date: Utc.with_ymd_and_hms(2025, 3, 14, 12, 0, 0).unwrap(),
+            }],
+            generated: Utc.with_ymd_and_hms(2025, 3, 14, 12, 0, 0).unwrap(),
+        };
+        assert!(!render_index(&page).contains("javascript:"));
+    }
+
+    #[test]
+    fn source_urls_with_credentials_are_not_shown() {
+        assert!(has_credentials("https://user:secret@example.com/feed"));
+        assert!(has_credentials("not a url"));
+        assert!(!has_credentials("https://example.com/feed?a=1"));
+    }
 }

@@ -96,7 +96,7 @@ fn also_reported_by_html(also: &[AlsoRef]) -> Option<String> {
         .map(|copy| {
             let name = escape_html(&clean_text(display_name(&copy.source_title, &copy.source)));
             match copy.url.as_deref().map(clean_text) {
-                Some(url) if !url.is_empty() => format!(
+                Some(url) if is_web_url(&url) => format!(
                     "<a href=\"{}\" rel=\"noopener noreferrer\">{name}</a>",
                     escape_html(&url)
                 ),
@@ -105,6 +105,16 @@ fn also_reported_by_html(also: &[AlsoRef]) -> Option<String> {
         })
         .collect();
     Some(format!("<p>Also reported by: {}</p>", names.join(", ")))
+}
+
+/// Whether `url` is an absolute http(s) URL, the only kind this module writes into an
+/// `href` of HTML it builds itself (never `javascript:` and the like).
+pub(crate) fn is_web_url(url: &str) -> bool {
+    let url = url.trim_start();
+    ["http://", "https://"].iter().any(|scheme| {
+        url.get(..scheme.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+    })
 }
 
 /// A source's title, or its name when the title is blank.
@@ -126,4 +136,37 @@ pub(crate) fn escape_html(text: &str) -> String {
         }
     }
     escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape_html(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn only_web_urls_are_linked() {
+        assert!(is_web_url("https://example.com/a"));
+        assert!(is_web_url("HTTP://EXAMPLE.COM/"));
+        assert!(!is_web_url("javascript:alert(1)"));
+        assert!(!is_web_url("JaVaScRiPt:alert(1)"));
+        assert!(!is_web_url("data:text/html,x"));
+        assert!(!is_web_url("//example.com/x"));
+        let also = [AlsoRef {
+            source: "evil".to_string(),
+            source_title: "Evil <b>".to_string(),
+            url: Some("javascript:alert(1)".to_string()),
+            id: "urn:x".to_string(),
+        }];
+        assert_eq!(
+            also_reported_by_html(&also).as_deref(),
+            Some("<p>Also reported by: Evil &lt;b&gt;</p>")
+        );
+    }
 }
