@@ -1,21 +1,21 @@
 //! The output writers against hostile-ish text: every format re-parses (strictly for
 //! XML) with the same items, ids, links and dates; output is deterministic; copies of
-//! a story are named; the status page escapes and lists problems first; OPML
-//! round-trips.
+//! a story are named. The status page and OPML are in the submodules.
+
+#[path = "render/opml.rs"]
+mod opml;
+#[path = "render/status_page.rs"]
+mod status_page;
 
 use chrono::{DateTime, TimeZone, Utc};
-use feedbraid::model::{AlsoRef, OutputFeed, OutputItem, SourceRef, SourceState};
-use feedbraid::render::html::{IndexFeed, IndexPage, IndexStory, render_index};
-use feedbraid::render::opml::{
-    OpmlError, OpmlOutline, parse_opml, render_feeds_opml, render_sources_opml,
-};
+use feedbraid::model::{AlsoRef, OutputFeed, OutputItem, SourceRef};
 use feedbraid::render::{Format, render};
 use feedbraid::sanitize::clean_text;
 
 const HOSTILE_TITLE: &str =
     "Tom & Jerry <b>sign</b> ]]> deal\u{b} in الدوحة 🕊️ \"quoted\" 'single'";
 
-fn at(day: u32, hour: u32) -> DateTime<Utc> {
+pub(crate) fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, day, hour, 15, 30).unwrap()
 }
 
@@ -118,7 +118,7 @@ fn assert_feed_rs_round_trip(format: Format) -> feed_rs::model::Feed {
     parsed
 }
 
-fn strict_xml(text: &str) -> roxmltree::Document<'_> {
+pub(crate) fn strict_xml(text: &str) -> roxmltree::Document<'_> {
     roxmltree::Document::parse(text).unwrap_or_else(|error| panic!("{error}:\n{text}"))
 }
 
@@ -364,247 +364,4 @@ fn empty_feed_renders_in_every_format() {
             strict_xml(std::str::from_utf8(&bytes).unwrap());
         }
     }
-}
-
-fn source_state(name: &str, title: &str, attempt: bool, streak: u32) -> SourceState {
-    SourceState {
-        name: name.to_string(),
-        url: format!("https://{name}.example.com/feed?a=1&b=2"),
-        title: Some(title.to_string()),
-        last_attempt: attempt.then(|| at(14, 10)),
-        last_success: (attempt && streak == 0).then(|| at(14, 10)),
-        http_status: (streak > 0).then_some(503),
-        error: (streak > 0).then(|| "upstream said <oops> & gave up".to_string()),
-        error_streak: streak,
-        next_poll: Some(at(14, 12)),
-        items: 17,
-        ..SourceState::default()
-    }
-}
-
-fn sample_page() -> IndexPage {
-    IndexPage {
-        title: "feedbraid <status> & co".to_string(),
-        base_url: "http://news.example.org:8088".to_string(),
-        feeds: vec![
-            IndexFeed {
-                name: "middle-east".to_string(),
-                title: "Middle East <script>alert(1)</script>".to_string(),
-                description: "Region & more".to_string(),
-                items: 42,
-                protected: false,
-            },
-            IndexFeed {
-                name: "internal".to_string(),
-                title: "Internal".to_string(),
-                description: String::new(),
-                items: 1,
-                protected: true,
-            },
-        ],
-        sources: vec![
-            source_state("alpha-ok", "Alpha Healthy", true, 0),
-            source_state("beta-new", "Beta Fresh", false, 0),
-            source_state(
-                "gamma-broken",
-                "Gamma \"Broken\" <img src=x onerror=alert(1)>",
-                true,
-                3,
-            ),
-        ],
-        stories: vec![
-            IndexStory {
-                title: "Ceasefire <agreed> & signed".to_string(),
-                link: Some("https://gulf-daily.example.com/a?b=1&c=\"2\"".to_string()),
-                outlets: 4,
-                date: at(14, 9),
-            },
-            IndexStory {
-                title: "Headline only".to_string(),
-                link: None,
-                outlets: 1,
-                date: at(12, 6),
-            },
-        ],
-        generated: at(14, 11),
-    }
-}
-
-#[test]
-fn index_page_escapes_everything_and_lists_problems_first() {
-    let html = render_index(&sample_page());
-    assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains("name=\"viewport\""));
-    assert!(!html.contains("<script"), "no script, escaped or ours");
-    assert!(!html.contains("<img"));
-    assert!(!html.contains("<oops>"));
-    assert!(html.contains("Middle East &lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(html.contains("<title>feedbraid &lt;status&gt; &amp; co</title>"));
-    assert!(html.contains("Ceasefire &lt;agreed&gt; &amp; signed"));
-    assert!(html.contains("href=\"https://gulf-daily.example.com/a?b=1&amp;c=&quot;2&quot;\""));
-    for format in ["rss", "atom", "json"] {
-        let link = format!("href=\"http://news.example.org:8088/feeds/middle-east.{format}\"");
-        assert!(html.contains(&link), "{link}");
-    }
-    assert!(html.contains("(42 items)"));
-    assert!(html.contains("4 outlets"));
-    assert!(html.contains("/opml\""));
-    assert!(html.contains("token required"));
-    assert!(!html.contains("token="));
-
-    let broken = html.find("Gamma").unwrap();
-    let fresh = html.find("Beta Fresh").unwrap();
-    let healthy = html.find("Alpha Healthy").unwrap();
-    assert!(
-        broken < fresh && fresh < healthy,
-        "error, then new, then ok"
-    );
-    assert!(html.contains("HTTP 503: upstream said &lt;oops&gt; &amp; gave up"));
-    assert!(html.contains("2 min ago") || html.contains("1 h ago"));
-}
-
-#[test]
-fn index_page_parses_as_well_formed_markup() {
-    // Not a requirement of HTML5, but our page is simple enough to be XML too, which
-    // proves every tag is closed and every attribute escaped.
-    let html = render_index(&sample_page());
-    let body = html.trim_start_matches("<!DOCTYPE html>\n");
-    let xml = body
-        .replace("<br>", "<br/>")
-        .replace("<meta charset=\"utf-8\">", "<meta charset=\"utf-8\"/>");
-    let xml = xml.replace(
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>",
-    );
-    strict_xml(&xml);
-}
-
-#[test]
-fn sources_opml_round_trips() {
-    let sources = [
-        (
-            "gulf-daily",
-            "Gulf Daily <World> & \"more\"",
-            "https://gulf.example.com/rss?a=1&b=2",
-        ),
-        (
-            "arabic",
-            "الشرق الأوسط 🕊️\u{b}",
-            "https://arabic.example.com/feed",
-        ),
-        ("untitled", "", "https://untitled.example.com/atom.xml"),
-    ];
-    let text = render_sources_opml(&sources);
-    strict_xml(&text);
-    let outlines = parse_opml(&text).unwrap();
-    let expected: Vec<OpmlOutline> = vec![
-        OpmlOutline {
-            title: Some("Gulf Daily <World> & \"more\"".to_string()),
-            xml_url: "https://gulf.example.com/rss?a=1&b=2".to_string(),
-            html_url: None,
-            category: None,
-        },
-        OpmlOutline {
-            title: Some("الشرق الأوسط 🕊️".to_string()),
-            xml_url: "https://arabic.example.com/feed".to_string(),
-            html_url: None,
-            category: None,
-        },
-        OpmlOutline {
-            title: Some("untitled".to_string()),
-            xml_url: "https://untitled.example.com/atom.xml".to_string(),
-            html_url: None,
-            category: None,
-        },
-    ];
-    assert_eq!(outlines, expected);
-}
-
-#[test]
-fn feeds_opml_points_at_rss_urls() {
-    let feeds = vec![
-        ("middle-east".to_string(), "Middle East & Gulf".to_string()),
-        ("sport".to_string(), "Sport".to_string()),
-    ];
-    let text = render_feeds_opml("feedbraid <feeds>", "http://news.example.org:8088", &feeds);
-    let document = strict_xml(&text);
-    let title = document
-        .descendants()
-        .find(|n| n.has_tag_name("title"))
-        .and_then(|n| n.text());
-    assert_eq!(title, Some("feedbraid <feeds>"));
-    let outlines = parse_opml(&text).unwrap();
-    let urls: Vec<_> = outlines.iter().map(|o| o.xml_url.as_str()).collect();
-    assert_eq!(
-        urls,
-        [
-            "http://news.example.org:8088/feeds/middle-east.rss",
-            "http://news.example.org:8088/feeds/sport.rss"
-        ]
-    );
-    assert_eq!(outlines[0].title.as_deref(), Some("Middle East & Gulf"));
-    assert_eq!(
-        outlines[0].html_url.as_deref(),
-        Some("http://news.example.org:8088/")
-    );
-}
-
-#[test]
-fn parse_opml_walks_nested_folders_into_categories() {
-    let text = r#"<?xml version="1.0" encoding="UTF-8"?>
-<opml version="1.0">
-  <head><title>Reader export</title></head>
-  <body>
-    <outline text="News">
-      <outline text="World &amp; Politics" title="World &amp; Politics">
-        <outline type="rss" text="Gulf Daily" xmlUrl="https://gulf.example.com/rss?a=1&amp;b=2" htmlUrl="https://gulf.example.com/"/>
-      </outline>
-      <outline type="rss" title="Harbor Times" text="ignored" xmlURL="https://harbor.example.net/feed"></outline>
-    </outline>
-    <outline type="rss" text="Loose" xmlUrl="https://loose.example.org/feed" category="/Tech/Gadgets,Other"/>
-    <outline text="Empty folder"/>
-  </body>
-</opml>"#;
-    let outlines = parse_opml(text).unwrap();
-    assert_eq!(
-        outlines,
-        vec![
-            OpmlOutline {
-                title: Some("Gulf Daily".to_string()),
-                xml_url: "https://gulf.example.com/rss?a=1&b=2".to_string(),
-                html_url: Some("https://gulf.example.com/".to_string()),
-                category: Some("World & Politics".to_string()),
-            },
-            OpmlOutline {
-                title: Some("Harbor Times".to_string()),
-                xml_url: "https://harbor.example.net/feed".to_string(),
-                html_url: None,
-                category: Some("News".to_string()),
-            },
-            OpmlOutline {
-                title: Some("Loose".to_string()),
-                xml_url: "https://loose.example.org/feed".to_string(),
-                html_url: None,
-                category: Some("Gadgets".to_string()),
-            },
-        ]
-    );
-}
-
-#[test]
-fn parse_opml_rejects_what_is_not_opml() {
-    assert_eq!(
-        parse_opml("<rss version=\"2.0\"><channel/></rss>"),
-        Err(OpmlError::NotOpml)
-    );
-    assert_eq!(parse_opml(""), Err(OpmlError::NotOpml));
-    assert!(matches!(
-        parse_opml("<opml><body><outline xmlUrl=\"x\"</body></opml>"),
-        Err(OpmlError::Malformed { .. })
-    ));
-    // Entities declared in a DTD are never expanded.
-    let bomb = r#"<?xml version="1.0"?>
-<!DOCTYPE opml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>
-<opml version="2.0"><body><outline text="&b;" xmlUrl="https://x.example/feed"/></body></opml>"#;
-    assert!(matches!(parse_opml(bomb), Err(OpmlError::Malformed { .. })));
 }
