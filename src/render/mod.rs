@@ -1,8 +1,17 @@
-//! Rendering output feeds, pure: assembling stored items into an [`OutputFeed`]
-//! (ordering, limit, collapsing copies of a story) and writing it as RSS 2.0, Atom 1.0
-//! or JSON Feed 1.1, plus the HTML index page and OPML. No I/O.
+//! Rendering output feeds, pure: writing an [`OutputFeed`] as RSS 2.0 ([`rss`]),
+//! Atom 1.0 ([`atom`]) or JSON Feed 1.1 ([`json`]), plus the HTML status page
+//! ([`html`]) and OPML ([`opml`]). Every writer is deterministic (the same feed gives
+//! the same bytes, which the ETag hashes) and cleans every string of characters XML
+//! 1.0 forbids. No I/O.
 
-use crate::model::OutputFeed;
+mod atom;
+pub mod html;
+mod json;
+pub mod opml;
+mod rss;
+
+use crate::model::{AlsoRef, OutputFeed, OutputItem};
+use crate::sanitize::clean_text;
 
 /// An output format, chosen by the extension in `/feeds/NAME.EXT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,6 +52,121 @@ impl Format {
 
 /// Renders a feed in the given format.
 pub fn render(feed: &OutputFeed, format: Format) -> Vec<u8> {
-    let _ = (feed, format);
-    todo!("render helper")
+    match format {
+        Format::Rss => self::rss::write_rss(feed),
+        Format::Atom => self::atom::write_atom(feed),
+        Format::Json => self::json::write_json(feed),
+    }
+}
+
+/// The URL an output feed is served at in the given format.
+pub fn feed_url(base_url: &str, name: &str, format: Format) -> String {
+    format!("{base_url}/feeds/{name}.{}", format.extension())
+}
+
+/// The public home page of the service (`base_url` + `/`).
+fn home_url(base_url: &str) -> String {
+    format!("{base_url}/")
+}
+
+/// The HTML body of an item for readers: its content (or, lacking one, its summary),
+/// followed by the "Also reported by" block when other sources carried the story.
+/// Cleaned of XML-forbidden characters; empty when the item has neither.
+fn body_html(item: &OutputItem) -> String {
+    let main = item
+        .content_html
+        .as_deref()
+        .or(item.summary_html.as_deref())
+        .map(clean_text)
+        .unwrap_or_default();
+    match also_reported_by_html(&item.also) {
+        Some(block) if main.is_empty() => block,
+        Some(block) => format!("{main}\n{block}"),
+        None => main,
+    }
+}
+
+/// `<p>Also reported by: <a href="…">Source</a>, …</p>`, or `None` without copies.
+fn also_reported_by_html(also: &[AlsoRef]) -> Option<String> {
+    if also.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = also
+        .iter()
+        .map(|copy| {
+            let name = escape_html(&clean_text(display_name(&copy.source_title, &copy.source)));
+            match copy.url.as_deref().map(clean_text) {
+                Some(url) if is_web_url(&url) => format!(
+                    "<a href=\"{}\" rel=\"noopener noreferrer\">{name}</a>",
+                    escape_html(&url)
+                ),
+                _ => name,
+            }
+        })
+        .collect();
+    Some(format!("<p>Also reported by: {}</p>", names.join(", ")))
+}
+
+/// Whether `url` is an absolute http(s) URL, the only kind this module writes into an
+/// `href` of HTML it builds itself (never `javascript:` and the like).
+pub(crate) fn is_web_url(url: &str) -> bool {
+    let url = url.trim_start();
+    ["http://", "https://"].iter().any(|scheme| {
+        url.get(..scheme.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+    })
+}
+
+/// A source's title, or its name when the title is blank.
+fn display_name<'a>(title: &'a str, name: &'a str) -> &'a str {
+    if title.trim().is_empty() { name } else { title }
+}
+
+/// Escapes text for HTML/XML text and double- or single-quoted attribute values.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape_html(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn only_web_urls_are_linked() {
+        assert!(is_web_url("https://example.com/a"));
+        assert!(is_web_url("HTTP://EXAMPLE.COM/"));
+        assert!(!is_web_url("javascript:alert(1)"));
+        assert!(!is_web_url("JaVaScRiPt:alert(1)"));
+        assert!(!is_web_url("data:text/html,x"));
+        assert!(!is_web_url("//example.com/x"));
+        let also = [AlsoRef {
+            source: "evil".to_string(),
+            source_title: "Evil <b>".to_string(),
+            url: Some("javascript:alert(1)".to_string()),
+            id: "urn:x".to_string(),
+        }];
+        assert_eq!(
+            also_reported_by_html(&also).as_deref(),
+            Some("<p>Also reported by: Evil &lt;b&gt;</p>")
+        );
+    }
 }

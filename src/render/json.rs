@@ -1,0 +1,126 @@
+//! The JSON Feed 1.1 writer (serde): items with `content_html` (content, or the
+//! summary when there is none, plus the "Also reported by" block), RFC 3339 dates,
+//! authors and tags, and the `_feedbraid` extension naming the item's source and the
+//! other copies of its story. Field order is fixed by the structs, so output is
+//! deterministic.
+//!
+//! JSON Feed's `summary` is plain text; it is omitted until a sanitizer-grade
+//! HTML-to-text conversion is available (the summary HTML still reaches readers
+//! through `content_html` when the item has no content).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::{Format, body_html, display_name, feed_url, home_url};
+use crate::model::{AlsoRef, OutputFeed, OutputItem};
+use crate::sanitize::clean_text;
+
+const VERSION: &str = "https://jsonfeed.org/version/1.1";
+
+#[derive(Serialize)]
+struct JsonFeed {
+    version: &'static str,
+    title: String,
+    home_page_url: String,
+    feed_url: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    description: String,
+    items: Vec<JsonItem>,
+}
+
+#[derive(Serialize)]
+struct JsonItem {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    title: String,
+    content_html: String,
+    date_published: String,
+    date_modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<JsonAuthor>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+    #[serde(rename = "_feedbraid")]
+    feedbraid: FeedbraidExtension,
+}
+
+#[derive(Serialize)]
+struct JsonAuthor {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct FeedbraidExtension {
+    source: JsonSource,
+    also: Vec<JsonAlso>,
+}
+
+#[derive(Serialize)]
+struct JsonSource {
+    name: String,
+    title: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct JsonAlso {
+    source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    id: String,
+}
+
+/// Writes `feed` as a JSON Feed 1.1 document.
+pub(super) fn write_json(feed: &OutputFeed) -> Vec<u8> {
+    let document = JsonFeed {
+        version: VERSION,
+        title: clean_text(&feed.title),
+        home_page_url: clean_text(&home_url(&feed.base_url)),
+        feed_url: clean_text(&feed_url(&feed.base_url, &feed.name, Format::Json)),
+        description: clean_text(&feed.description),
+        items: feed.items.iter().map(json_item).collect(),
+    };
+    // Plain structs of strings always serialize.
+    serde_json::to_vec(&document).expect("serializing a JSON Feed cannot fail")
+}
+
+fn json_item(item: &OutputItem) -> JsonItem {
+    JsonItem {
+        id: clean_text(&item.id),
+        url: item.link.as_deref().map(clean_text),
+        title: clean_text(&item.title),
+        content_html: body_html(item),
+        date_published: rfc3339(item.date),
+        date_modified: rfc3339(item.updated),
+        authors: item
+            .author
+            .as_deref()
+            .map(clean_text)
+            .filter(|name| !name.is_empty())
+            .map(|name| JsonAuthor { name })
+            .into_iter()
+            .collect(),
+        tags: item.categories.iter().map(|tag| clean_text(tag)).collect(),
+        feedbraid: FeedbraidExtension {
+            source: JsonSource {
+                name: clean_text(&item.source.name),
+                title: clean_text(display_name(&item.source.title, &item.source.name)),
+                url: clean_text(&item.source.url),
+            },
+            also: item.also.iter().map(json_also).collect(),
+        },
+    }
+}
+
+fn json_also(copy: &AlsoRef) -> JsonAlso {
+    JsonAlso {
+        source: clean_text(&copy.source),
+        url: copy.url.as_deref().map(clean_text),
+        id: clean_text(&copy.id),
+    }
+}
+
+fn rfc3339(date: DateTime<Utc>) -> String {
+    date.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
