@@ -34,7 +34,19 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let mut checker = Checker::new(path, text);
     let mut raw_problems = Vec::new();
     let document = raw::parse(text, &mut raw_problems);
+    let mut syntax_lines = Vec::new();
     for problem in raw_problems {
+        // One syntax error per line: TOML's recovery can report a cascade there.
+        if problem.key.is_none() {
+            let line = problem
+                .span
+                .as_ref()
+                .map(|span| checker.line_of(span.start));
+            if syntax_lines.contains(&line) {
+                continue;
+            }
+            syntax_lines.push(line);
+        }
         checker.problem(problem.span, problem.key, problem.message);
     }
     let Some(document) = document else {
@@ -359,7 +371,7 @@ fn check_fetch(checker: &mut Checker, raw: RawFetch) -> FetchConfig {
 }
 
 /// `feedbraid/VERSION (+https://github.com/feedbraid/feedbraid)`.
-pub fn default_user_agent() -> String {
+fn default_user_agent() -> String {
     format!(
         "feedbraid/{} (+https://github.com/feedbraid/feedbraid)",
         env!("CARGO_PKG_VERSION")

@@ -368,6 +368,17 @@ pub(super) fn check_feeds(
             }
             token.clone()
         });
+        if let Some(field) = fields
+            .title
+            .as_ref()
+            .filter(|title| title.get_ref().trim().is_empty())
+        {
+            checker.bad(
+                &format!("{entry}.title"),
+                field,
+                "must not be empty; leave it out to use the name",
+            );
+        }
         let (Some(name), Some(filter)) = (name, filter) else {
             continue;
         };
