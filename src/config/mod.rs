@@ -7,6 +7,7 @@
 //! This module does no network I/O; it reads the one config file it is given.
 
 mod raw;
+mod summary;
 mod units;
 mod validate;
 
@@ -15,7 +16,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use units::{parse_duration, parse_size};
+pub use summary::{CONFIG_ENV_VAR, resolve_config_path, resolve_config_path_with};
+pub use units::{format_duration, parse_duration, parse_size};
 
 /// Where the config is looked for when `-c` is not given and `$FEEDBRAID_CONFIG` is unset.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/feedbraid/feedbraid.toml";
@@ -33,13 +35,30 @@ pub struct Config {
     pub feeds: Vec<FeedConfig>,
     /// Named topic queries from `[topics]`, usable as `@name` in feed queries.
     pub topics: std::collections::BTreeMap<String, String>,
+    /// Story clustering settings from `[dedup]`.
+    pub dedup: DedupConfig,
+    /// Things that are allowed but probably not meant (a feed tag no source carries).
+    /// `feedbraid check` prints them; they never make a config invalid.
+    pub warnings: Vec<Problem>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// Public URL for self links, without a trailing slash.
+    /// Public URL for self links, without a trailing slash (except the bare root,
+    /// which `url::Url` always writes as `http://host/`): use [`ServerConfig::public_url`].
     pub base_url: url::Url,
+}
+
+impl ServerConfig {
+    /// The public URL of `path` (e.g. `/feeds/iran.rss`) under `base_url`.
+    pub fn public_url(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.base_url.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +72,10 @@ pub struct StorageConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchConfig {
     pub interval: Duration,
+    /// Lower clamp of any source's computed next-poll delay (default 5m).
+    pub min_interval: Duration,
+    /// Upper clamp of any source's computed next-poll delay, backoff included (default 24h).
+    pub max_interval: Duration,
     pub concurrency: usize,
     pub per_host: usize,
     pub timeout: Duration,
@@ -69,6 +92,12 @@ pub struct SourceConfig {
     pub title: Option<String>,
     pub tags: Vec<String>,
     pub timing: SourceTiming,
+    /// The source's own `allow_private_networks`, else `fetch.allow_private_networks`.
+    pub allow_private_networks: bool,
+    /// Higher wins when choosing a story's representative copy (default 0).
+    pub priority: i32,
+    /// Keep at most this many items of this source (retention), when set.
+    pub max_items: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +106,16 @@ pub enum SourceTiming {
     Interval(Duration),
     /// A cron expression, seconds first (`0 */10 * * * *`), evaluated in UTC.
     Schedule(String),
+}
+
+/// `[dedup]`: how copies of one story across sources are found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DedupConfig {
+    /// Copies first seen further apart than this are never joined (default 72h).
+    pub window: Duration,
+    /// Similarity in `0.0..=1.0` above which two items are one story; `None` leaves
+    /// the clustering module's own default.
+    pub threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
