@@ -101,12 +101,7 @@ fn config_path(arg: &ConfigArg) -> PathBuf {
 fn load(arg: &ConfigArg) -> Result<(PathBuf, Config), ExitCode> {
     let path = config_path(arg);
     match Config::load(&path) {
-        Ok(config) => {
-            for warning in &config.warnings {
-                eprintln!("warning: {warning}");
-            }
-            Ok((path, config))
-        }
+        Ok(config) => Ok((path, config)),
         Err(e) => {
             report_config_error(&e);
             Err(ExitCode::from(2))
@@ -137,6 +132,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(loaded) => loaded,
                 Err(code) => return Ok(code),
             };
+            for warning in &config.warnings {
+                tracing::warn!("{warning}");
+            }
             app::run(&path, config).await?;
             Ok(ExitCode::SUCCESS)
         }

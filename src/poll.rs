@@ -103,8 +103,10 @@ pub async fn poll_source(
         state.url
     };
     let started = Utc::now();
-    let bounds = Bounds::default(); // TODO(merge): from config.fetch.{min,max}_interval
-    let _ = config;
+    let bounds = Bounds {
+        min: config.fetch.min_interval,
+        max: config.fetch.max_interval,
+    };
     let report = match fetch_and_parse(ctx, &url, &validators).await {
         Ok((status, validators, feed)) => {
             let hint = feed

@@ -148,6 +148,17 @@ pub struct FeedConfig {
     pub token: Option<String>,
 }
 
+/// Parses a cron expression exactly as tokio-cron-scheduler will (seconds first,
+/// day-of-month and day-of-week both required to match), so `check` accepts only
+/// what the scheduler runs.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, croner::errors::CronError> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+}
+
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {

@@ -25,19 +25,9 @@ impl Default for Bounds {
     }
 }
 
-/// Parses a cron expression the way tokio-cron-scheduler does (seconds first).
-pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .map_err(|e| e.to_string())
-}
-
 /// The next time a cron expression fires after `after` (in UTC).
 pub fn next_cron(expr: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    parse_cron(expr)
+    crate::config::parse_cron(expr)
         .ok()?
         .find_next_occurrence(&after, false)
         .ok()
@@ -162,6 +152,6 @@ mod tests {
         let every_ten = SourceTiming::Schedule("0 */10 * * * *".into());
         let at = next_poll("a", &every_ten, now(), 0, None, Bounds::default());
         assert_eq!(at, Utc.with_ymd_and_hms(2026, 3, 1, 12, 10, 0).unwrap());
-        assert!(parse_cron("not cron").is_err());
+        assert!(next_cron("not cron", now()).is_none());
     }
 }

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
-use croner::parser::{CronParser, Seconds};
 use toml::Spanned;
 
 use super::Checker;
@@ -225,11 +224,7 @@ fn check_timing(
             None
         }
         (None, Some(schedule)) => {
-            let parser = CronParser::builder()
-                .seconds(Seconds::Required)
-                .dom_and_dow(true)
-                .build();
-            match parser.parse(schedule.get_ref()) {
+            match crate::config::parse_cron(schedule.get_ref()) {
                 Ok(_) => Some(SourceTiming::Schedule(schedule.get_ref().trim().to_owned())),
                 Err(error) => {
                     checker.bad(
