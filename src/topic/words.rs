@@ -3,8 +3,11 @@
 //!
 //! - [`normalize`] folds case and diacritics: NFKD, lower-case, combining marks
 //!   dropped (`Türkiye` → `turkiye`, `İstanbul` → `istanbul`, Arabic vowel marks
-//!   removed). Apostrophes become spaces, so `Iran's` is the words `iran` and `s`
-//!   and the term `iran` matches it.
+//!   removed). Letters NFKD leaves whole are folded too: Turkish dotless `ı` → `i`,
+//!   `ł` → `l`, `ø` → `o`, `đ` → `d`, `ß` → `ss`; Arabic yeh and kaf (`ي`, `ى`, `ك`)
+//!   → the Persian/Urdu forms (`ی`, `ک`), so Arabic `إيران` matches Urdu `ایران`.
+//!   Apostrophes become spaces, so `Iran's` is the words `iran` and `s` and the term
+//!   `iran` matches it.
 //! - [`words`] splits normalized text at Unicode word boundaries (UAX #29), keeping
 //!   only words with a letter or digit. Arabic and Urdu split at their spaces like
 //!   Latin text. CJK ideographs (and kana) have no spaces: each ideograph is a word
@@ -20,6 +23,20 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}')
 }
 
+/// The folded spelling of a lower-case letter that NFKD does not decompose, if any.
+fn fold_letter(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ı' => "i",
+        'ł' => "l",
+        'ø' => "o",
+        'đ' => "d",
+        'ß' => "ss",
+        '\u{064A}' | '\u{0649}' => "\u{06CC}",
+        '\u{0643}' => "\u{06A9}",
+        _ => return None,
+    })
+}
+
 /// Case- and diacritic-folded form of `text` (see the module comment).
 pub fn normalize(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
@@ -29,7 +46,9 @@ pub fn normalize(text: &str) -> String {
             continue;
         }
         for lower in decomposed.to_lowercase() {
-            if !is_combining_mark(lower) {
+            if let Some(folded_letter) = fold_letter(lower) {
+                folded.push_str(folded_letter);
+            } else if !is_combining_mark(lower) {
                 folded.push(lower);
             }
         }
@@ -100,6 +119,9 @@ mod tests {
         assert_eq!(normalize("Türkiye"), "turkiye");
         assert_eq!(normalize("İSTANBUL"), "istanbul");
         assert_eq!(normalize("Ｆｕｌｌwidth"), "fullwidth");
+        assert_eq!(normalize("Yılmaz Straße"), "yilmaz strasse");
+        assert_eq!(normalize("إيران"), normalize("ایران"));
+        assert_eq!(normalize("اِیران"), "ایران");
     }
 
     #[test]
