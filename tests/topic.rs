@@ -217,6 +217,11 @@ fn malformed_queries_name_the_position_and_what_was_expected() {
             0,
             "expected a term with a letter or digit, found ''",
         ),
+        (
+            "iran *",
+            5,
+            "expected a term with a letter or digit, found '*'",
+        ),
         ("", 0, "expected a term or '(' (the query is empty)"),
         ("iran @", 5, "expected a topic name after '@'"),
         ("iran OR @nope", 8, "unknown topic '@nope'"),
@@ -357,6 +362,10 @@ fn explain_lists_the_terms_that_speak_for_the_item() {
         ["iran", "\"nuclear talks\"", "tehran"]
     );
     assert_eq!(filter.explain(football), ["iran", "tehran"]);
+    assert_eq!(
+        filter.explain_prepared(&talks.prepare()),
+        filter.explain(talks)
+    );
     assert!(Filter::default().explain(talks).is_empty());
 }
 

@@ -170,8 +170,15 @@ impl Filter {
     pub fn explain(&self, item: &Haystack) -> Vec<String> {
         match &self.condition {
             None => Vec::new(),
-            Some(condition) => item.prepare().matched_terms(condition),
+            Some(_) => self.explain_prepared(&item.prepare()),
         }
+    }
+
+    /// [`Filter::explain`] for an already prepared item.
+    pub fn explain_prepared(&self, item: &PreparedItem) -> Vec<String> {
+        self.condition
+            .as_ref()
+            .map_or_else(Vec::new, |condition| item.matched_terms(condition))
     }
 }
 

@@ -275,9 +275,10 @@ impl Parser<'_> {
             ));
         }
         let nothing = || {
+            let star = if prefix { "*" } else { "" };
             TopicError::new(
                 position,
-                format!("expected a term with a letter or digit, found '{text}'"),
+                format!("expected a term with a letter or digit, found '{text}{star}'"),
             )
         };
         let query = match field {
