@@ -1,0 +1,234 @@
+//! Fast evaluation: an item is normalized once into a [`PreparedItem`], then any
+//! number of compiled queries are evaluated against it without allocating.
+//!
+//! The prepared form keeps every normalized word in one string buffer, the word
+//! sequence of each field segment (title, text, each category, author) for phrases,
+//! and a sorted vocabulary with a bit mask of the fields each word occurs in, so a
+//! single-word term is a binary search and a prefix term a short range scan.
+
+use super::Haystack;
+use super::query::{Query, Scope};
+use super::words;
+
+const TITLE: u8 = 1;
+const TEXT: u8 = 2;
+const CATEGORY: u8 = 4;
+const AUTHOR: u8 = 8;
+
+fn scope_mask(scope: Scope) -> u8 {
+    match scope {
+        Scope::Any => TITLE | TEXT | CATEGORY | AUTHOR,
+        Scope::Title => TITLE,
+        Scope::Text => TEXT,
+        Scope::Category => CATEGORY,
+        Scope::Author => AUTHOR,
+    }
+}
+
+/// A run of consecutive words from one field; phrases never cross segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Segment {
+    field: u8,
+    /// Range of word indices.
+    start: u32,
+    end: u32,
+}
+
+/// An item normalized once for matching (see the module comment).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreparedItem {
+    /// All normalized words, concatenated.
+    buffer: String,
+    /// Byte range of each word in `buffer`.
+    spans: Vec<(u32, u32)>,
+    segments: Vec<Segment>,
+    /// One entry per distinct word: a word index holding it, and the fields it occurs in.
+    /// Sorted by the word's text.
+    vocabulary: Vec<(u32, u8)>,
+    source: String,
+    tags: Vec<String>,
+    domain: String,
+}
+
+impl PreparedItem {
+    /// Normalizes `item` (the one costly step; do it once per item).
+    pub fn new(item: &Haystack) -> PreparedItem {
+        let mut prepared = PreparedItem {
+            source: words::normalize_value(&item.source),
+            tags: item
+                .tags
+                .iter()
+                .map(|tag| words::normalize_value(tag))
+                .collect(),
+            domain: words::normalize_host(&item.domain),
+            ..PreparedItem::default()
+        };
+        prepared.add_segment(TITLE, &item.title);
+        prepared.add_segment(TEXT, &item.text);
+        for category in &item.categories {
+            prepared.add_segment(CATEGORY, category);
+        }
+        prepared.add_segment(AUTHOR, &item.author);
+        prepared.build_vocabulary();
+        prepared
+    }
+
+    fn add_segment(&mut self, field: u8, text: &str) {
+        let start = self.spans.len() as u32;
+        let PreparedItem { buffer, spans, .. } = self;
+        words::for_each_word(text, |word| {
+            let from = buffer.len() as u32;
+            buffer.push_str(word);
+            spans.push((from, buffer.len() as u32));
+        });
+        let end = self.spans.len() as u32;
+        if end > start {
+            self.segments.push(Segment { field, start, end });
+        }
+    }
+
+    fn build_vocabulary(&mut self) {
+        let mut entries: Vec<(u32, u8)> = Vec::with_capacity(self.spans.len());
+        for segment in &self.segments {
+            entries.extend((segment.start..segment.end).map(|index| (index, segment.field)));
+        }
+        entries.sort_by(|a, b| self.word(a.0).cmp(self.word(b.0)));
+        let mut vocabulary: Vec<(u32, u8)> = Vec::with_capacity(entries.len());
+        for (index, field) in entries {
+            match vocabulary.last_mut() {
+                Some(last) if self.word(last.0) == self.word(index) => last.1 |= field,
+                _ => vocabulary.push((index, field)),
+            }
+        }
+        self.vocabulary = vocabulary;
+    }
+
+    fn word(&self, index: u32) -> &str {
+        let (from, to) = self.spans[index as usize];
+        &self.buffer[from as usize..to as usize]
+    }
+
+    /// The fields in which a word equal to `word` (or, with `prefix`, starting with it)
+    /// occurs, as a mask.
+    fn fields_of(&self, word: &str, prefix: bool) -> u8 {
+        let first = self
+            .vocabulary
+            .partition_point(|&(index, _)| self.word(index) < word);
+        let mut mask = 0;
+        for &(index, fields) in &self.vocabulary[first..] {
+            let candidate = self.word(index);
+            if candidate == word {
+                mask |= fields;
+                if !prefix {
+                    break;
+                }
+            } else if prefix && candidate.starts_with(word) {
+                mask |= fields;
+            } else {
+                break;
+            }
+        }
+        mask
+    }
+
+    fn has_words(&self, scope: Scope, query_words: &[String], prefix: bool) -> bool {
+        let mask = scope_mask(scope);
+        let Some((last, leading)) = query_words.split_last() else {
+            return false;
+        };
+        if leading.is_empty() {
+            return self.fields_of(last, prefix) & mask != 0;
+        }
+        // Cheap rejection before scanning: every word must occur somewhere in scope.
+        if leading
+            .iter()
+            .any(|word| self.fields_of(word, false) & mask == 0)
+            || self.fields_of(last, prefix) & mask == 0
+        {
+            return false;
+        }
+        let length = query_words.len() as u32;
+        self.segments
+            .iter()
+            .filter(|segment| segment.field & mask != 0 && segment.end - segment.start >= length)
+            .any(|segment| {
+                (segment.start..=segment.end - length).any(|start| {
+                    leading
+                        .iter()
+                        .enumerate()
+                        .all(|(offset, word)| self.word(start + offset as u32) == word)
+                        && {
+                            let candidate = self.word(start + length - 1);
+                            if prefix {
+                                candidate.starts_with(last.as_str())
+                            } else {
+                                candidate == last
+                            }
+                        }
+                })
+            })
+    }
+
+    /// Whether `query` holds for this item.
+    pub fn satisfies(&self, query: &Query) -> bool {
+        match query {
+            Query::Not(inner) => !self.satisfies(inner),
+            Query::And(parts) => parts.iter().all(|part| self.satisfies(part)),
+            Query::Or(parts) => parts.iter().any(|part| self.satisfies(part)),
+            leaf => self.satisfies_leaf(leaf),
+        }
+    }
+
+    fn satisfies_leaf(&self, leaf: &Query) -> bool {
+        let value_matches = |value: &str, wanted: &str, prefix: bool| {
+            if prefix {
+                value.starts_with(wanted)
+            } else {
+                value == wanted
+            }
+        };
+        match leaf {
+            Query::Words {
+                scope,
+                words,
+                prefix,
+            } => self.has_words(*scope, words, *prefix),
+            Query::Source { name, prefix } => {
+                !self.source.is_empty() && value_matches(&self.source, name, *prefix)
+            }
+            Query::Tag { name, prefix } => self
+                .tags
+                .iter()
+                .any(|tag| value_matches(tag, name, *prefix)),
+            Query::Domain { host, prefix } => words::host_matches(&self.domain, host, *prefix),
+            Query::Not(_) | Query::And(_) | Query::Or(_) => self.satisfies(leaf),
+        }
+    }
+
+    /// The leaves of `query` that hold for this item and count in its favour (not
+    /// under an odd number of NOTs), in query order, each written as in a query.
+    pub fn matched_terms(&self, query: &Query) -> Vec<String> {
+        let mut found = Vec::new();
+        self.collect_matches(query, true, &mut found);
+        found
+    }
+
+    fn collect_matches(&self, query: &Query, positive: bool, found: &mut Vec<String>) {
+        match query {
+            Query::Not(inner) => self.collect_matches(inner, !positive, found),
+            Query::And(parts) | Query::Or(parts) => {
+                for part in parts {
+                    self.collect_matches(part, positive, found);
+                }
+            }
+            leaf => {
+                if positive && self.satisfies_leaf(leaf) {
+                    let written = leaf.to_string();
+                    if !found.contains(&written) {
+                        found.push(written);
+                    }
+                }
+            }
+        }
+    }
+}

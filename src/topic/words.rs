@@ -1,0 +1,146 @@
+//! Text normalization and word splitting, shared by queries and items so that both
+//! sides of a comparison are folded the same way.
+//!
+//! - [`normalize`] folds case and diacritics: NFKD, lower-case, combining marks
+//!   dropped (`Türkiye` → `turkiye`, `İstanbul` → `istanbul`, Arabic vowel marks
+//!   removed). Letters NFKD leaves whole are folded too: Turkish dotless `ı` → `i`,
+//!   `ł` → `l`, `ø` → `o`, `đ` → `d`, `ß` → `ss`; Arabic yeh and kaf (`ي`, `ى`, `ك`)
+//!   → the Persian/Urdu forms (`ی`, `ک`), so Arabic `إيران` matches Urdu `ایران`.
+//!   Apostrophes become spaces, so `Iran's` is the words `iran` and `s` and the term
+//!   `iran` matches it.
+//! - [`words`] splits normalized text at Unicode word boundaries (UAX #29), keeping
+//!   only words with a letter or digit. Arabic and Urdu split at their spaces like
+//!   Latin text. CJK ideographs (and kana) have no spaces: each ideograph is a word
+//!   of its own, so a query `中国` is the phrase `中 国` and matches those two
+//!   characters in sequence.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Characters treated as word separators before UAX #29 splitting (apostrophes).
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}')
+}
+
+/// The folded spelling of a lower-case letter that NFKD does not decompose, if any.
+fn fold_letter(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ı' => "i",
+        'ł' => "l",
+        'ø' => "o",
+        'đ' => "d",
+        'ß' => "ss",
+        '\u{064A}' | '\u{0649}' => "\u{06CC}",
+        '\u{0643}' => "\u{06A9}",
+        _ => return None,
+    })
+}
+
+/// Case- and diacritic-folded form of `text` (see the module comment).
+pub fn normalize(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for decomposed in text.nfkd() {
+        if is_apostrophe(decomposed) {
+            folded.push(' ');
+            continue;
+        }
+        for lower in decomposed.to_lowercase() {
+            if let Some(folded_letter) = fold_letter(lower) {
+                folded.push_str(folded_letter);
+            } else if !is_combining_mark(lower) {
+                folded.push(lower);
+            }
+        }
+    }
+    folded
+}
+
+/// The normalized words of `text`, in order.
+pub fn words(text: &str) -> Vec<String> {
+    let folded = normalize(text);
+    folded.unicode_words().map(str::to_owned).collect()
+}
+
+/// Calls `each` with every normalized word of `text`, in order.
+pub(crate) fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
+    let folded = normalize(text);
+    for word in folded.unicode_words() {
+        each(word);
+    }
+}
+
+/// Normalized form of a whole value compared exactly (source names, tags):
+/// folded like words, surrounding whitespace removed.
+pub fn normalize_value(text: &str) -> String {
+    normalize(text).trim().to_owned()
+}
+
+/// Normalized host name: folded, without a trailing dot or a port.
+pub fn normalize_host(host: &str) -> String {
+    let folded = normalize_value(host);
+    let without_port = match folded.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => folded.as_str(),
+    };
+    without_port.trim_end_matches('.').to_owned()
+}
+
+/// Whether `host` is `domain` or a subdomain of it (`www.bbc.co.uk` is within
+/// `bbc.co.uk`); with `prefix`, whether any label-aligned tail of the host starts
+/// with `domain` (`bbc*` matches `www.bbc.com`). Both sides already normalized.
+pub fn host_matches(host: &str, domain: &str, prefix: bool) -> bool {
+    if domain.is_empty() {
+        return false;
+    }
+    let mut tail = host;
+    loop {
+        let hit = if prefix {
+            tail.starts_with(domain)
+        } else {
+            tail == domain
+        };
+        if hit {
+            return true;
+        }
+        match tail.split_once('.') {
+            Some((_, rest)) => tail = rest,
+            None => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_case_and_diacritics() {
+        assert_eq!(normalize("Türkiye"), "turkiye");
+        assert_eq!(normalize("İSTANBUL"), "istanbul");
+        assert_eq!(normalize("Ｆｕｌｌwidth"), "fullwidth");
+        assert_eq!(normalize("Yılmaz Straße"), "yilmaz strasse");
+        assert_eq!(normalize("إيران"), normalize("ایران"));
+        assert_eq!(normalize("اِیران"), "ایران");
+    }
+
+    #[test]
+    fn splits_words_at_unicode_boundaries() {
+        assert_eq!(
+            words("Iran's oil-exports, 2024!"),
+            ["iran", "s", "oil", "exports", "2024"]
+        );
+        assert_eq!(words("ایران اور پاکستان"), ["ایران", "اور", "پاکستان"]);
+        assert_eq!(words("中国贸易"), ["中", "国", "贸", "易"]);
+    }
+
+    #[test]
+    fn hosts_match_subdomains_only_at_label_boundaries() {
+        assert!(host_matches("www.bbc.co.uk", "bbc.co.uk", false));
+        assert!(host_matches("bbc.co.uk", "bbc.co.uk", false));
+        assert!(!host_matches("notbbc.co.uk", "bbc.co.uk", false));
+        assert!(host_matches("news.bbc.com", "bbc", true));
+        assert!(!host_matches("abbc.com", "bbc", true));
+        assert_eq!(normalize_host("WWW.Example.com.:8080"), "www.example.com");
+    }
+}
