@@ -20,6 +20,15 @@ pub struct IngestSummary {
     pub tombstoned: usize,
 }
 
+/// How one copy joined its story (`explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryMember {
+    pub item: i64,
+    /// Which layer joined it: `link`, `content`, `similar`.
+    pub layer: String,
+    pub score: f64,
+}
+
 /// A page of items, newest first, and where the next page starts.
 #[derive(Debug, Clone, Default)]
 pub struct ItemPage {
@@ -129,12 +138,16 @@ fn insert(
             .optional()?,
         None => None,
     };
+    let (layer, score) = match story {
+        Some(_) => (Some("link"), Some(1.0)),
+        None => (None, None),
+    };
     tx.prepare_cached(
-        "INSERT INTO items (source_id, item_key, public_id, story_id, guid, link, canonical_link,
-            title, summary_html, content_html, author, categories, published, source_updated,
-            sort_date, first_seen, updated, content_hash)
-         VALUES (?1, ?2, ?3, COALESCE(?4, 0), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-            ?15, ?16, ?16, ?17)",
+        "INSERT INTO items (source_id, item_key, public_id, story_id, story_layer, story_score,
+            guid, link, canonical_link, title, summary_html, content_html, author, categories,
+            published, source_updated, sort_date, first_seen, updated, content_hash)
+         VALUES (?1, ?2, ?3, COALESCE(?4, 0), ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+            ?14, ?15, ?16, ?16, ?17)",
     )?
     .execute(params![
         source_id,
@@ -154,6 +167,8 @@ fn insert(
         sort_date.timestamp(),
         now.timestamp(),
         entry.content_hash,
+        layer,
+        score,
     ])?;
     if story.is_none() {
         let row = tx.last_insert_rowid();
@@ -297,6 +312,25 @@ impl Store {
                 &sql,
                 stories.into_iter().map(Value::Integer).collect(),
             )
+        })
+        .await
+    }
+
+    /// How each copy that joined `story` was joined (the first copy is not listed).
+    pub async fn story_members(&self, story: i64) -> Result<Vec<StoryMember>, StoreError> {
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, story_layer, story_score FROM items
+                 WHERE story_id = ?1 AND story_layer IS NOT NULL ORDER BY first_seen, id",
+            )?;
+            let rows = stmt.query_map([story], |r| {
+                Ok(StoryMember {
+                    item: r.get(0)?,
+                    layer: r.get(1)?,
+                    score: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }

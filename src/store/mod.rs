@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-pub use items::{IngestSummary, ItemPage};
+pub use items::{IngestSummary, ItemPage, StoryMember};
 pub use sources::{FailureRecord, PollRecord, SourcePollState};
 
 /// Why a storage call failed.

@@ -34,6 +34,8 @@ const MIGRATIONS: &[&str] = &[
         item_key       TEXT NOT NULL,
         public_id      TEXT NOT NULL UNIQUE,
         story_id       INTEGER NOT NULL,
+        story_layer    TEXT,
+        story_score    REAL,
         guid           TEXT,
         link           TEXT,
         canonical_link TEXT,

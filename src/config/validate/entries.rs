@@ -223,11 +223,10 @@ fn check_timing(
             );
             None
         }
-        (None, Some(schedule)) => {
-            match crate::config::parse_cron(schedule.get_ref()) {
-                Ok(_) => Some(SourceTiming::Schedule(schedule.get_ref().trim().to_owned())),
-                Err(error) => {
-                    checker.bad(
+        (None, Some(schedule)) => match crate::config::parse_cron(schedule.get_ref()) {
+            Ok(_) => Some(SourceTiming::Schedule(schedule.get_ref().trim().to_owned())),
+            Err(error) => {
+                checker.bad(
                         &format!("{entry}.schedule"),
                         schedule,
                         format!(
@@ -235,10 +234,9 @@ fn check_timing(
                             schedule.get_ref()
                         ),
                     );
-                    None
-                }
+                None
             }
-        }
+        },
         (Some(interval), None) => {
             let key = format!("{entry}.interval");
             let duration = checker.duration(&key, interval)?;

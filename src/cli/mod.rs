@@ -1,5 +1,9 @@
 //! The command line: parses arguments, loads the config, runs one command, and maps
 //! the outcome to an exit code (0 ok, 1 runtime failure, 2 bad config or usage).
+//! The commands that inspect the store live in `inspect`, OPML in `opml`.
+
+mod inspect;
+mod opml;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +62,35 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
     },
+    /// Show the stored items a topic query matches, newest first, and which terms matched.
+    Query {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The query, e.g. 'title:iran AND NOT category:sport' (see README).
+        expr: String,
+        /// Show at most this many items.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show an item's story: every copy, and what joined it.
+    Explain {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// An item id (urn:feedbraid:…) or link.
+        item: String,
+    },
+    /// Print [[source]] entries for the feeds of an OPML file (or append them with --write).
+    ImportOpml {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The OPML file, e.g. exported from another reader.
+        file: PathBuf,
+        /// Append the entries to the config file (its comments are kept).
+        #[arg(long)]
+        write: bool,
+    },
+    /// Print the configured sources as OPML.
+    ExportOpml(ConfigArg),
 }
 
 /// Runs the command line; the binary's whole `main`.
@@ -159,6 +192,27 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             };
             list_sources(&config, format).await
         }
+        Command::Query {
+            config,
+            expr,
+            limit,
+        } => match load(&config) {
+            Ok((_, config)) => inspect::query(&config, &expr, limit).await,
+            Err(code) => Ok(code),
+        },
+        Command::Explain { config, item } => match load(&config) {
+            Ok((_, config)) => inspect::explain(&config, &item).await,
+            Err(code) => Ok(code),
+        },
+        Command::ImportOpml {
+            config,
+            file,
+            write,
+        } => opml::import(&config_path(&config), &file, write),
+        Command::ExportOpml(arg) => match load(&arg) {
+            Ok((_, config)) => opml::export(&config),
+            Err(code) => Ok(code),
+        },
     }
 }
 

@@ -1,0 +1,94 @@
+//! `feedbraid query` and `feedbraid explain`: read-only looks into the store.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use crate::app;
+use crate::config::Config;
+use crate::publish::haystack;
+use crate::topic::Filter;
+
+/// How many stored items are read per page while scanning.
+const PAGE: usize = 1000;
+
+pub(super) async fn query(config: &Config, expr: &str, limit: usize) -> anyhow::Result<ExitCode> {
+    let filter = match Filter::compile(&[], &[], Some(expr), &config.topics) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: query {expr:?}: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let store = app::open_store(config).await?;
+    let mut shown = 0;
+    let mut before = None;
+    while shown < limit {
+        let page = store.recent_items(None, before, PAGE).await?;
+        for item in &page.items {
+            let text = haystack(item, config);
+            if !filter.matches(&text) {
+                continue;
+            }
+            let matched = filter.explain(&text);
+            println!(
+                "{}  {:<16}  {}\n    {}\n    matched: {}",
+                item.date.format("%Y-%m-%d %H:%M"),
+                item.source,
+                item.title,
+                item.link.as_deref().unwrap_or(&item.public_id),
+                if matched.is_empty() {
+                    "(negations only)".to_string()
+                } else {
+                    matched.join(", ")
+                },
+            );
+            shown += 1;
+            if shown >= limit {
+                break;
+            }
+        }
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    eprintln!("{shown} item{} matched", if shown == 1 { "" } else { "s" });
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(config).await?;
+    let Some(item) = store.find_item(needle).await? else {
+        eprintln!("error: no stored item has the id or link {needle:?}");
+        return Ok(ExitCode::from(2));
+    };
+    let copies = store.story_copies(vec![item.story]).await?;
+    let members = store.story_members(item.story).await?;
+    let how: BTreeMap<i64, (String, f64)> = members
+        .into_iter()
+        .map(|m| (m.item, (m.layer, m.score)))
+        .collect();
+    println!(
+        "story of {} ({} cop{})",
+        item.public_id,
+        copies.len(),
+        if copies.len() == 1 { "y" } else { "ies" }
+    );
+    for (i, copy) in copies.iter().enumerate() {
+        let joined = match how.get(&copy.row) {
+            _ if i == 0 => "first seen: represents the story".to_string(),
+            Some((layer, score)) => format!("joined by {layer} (score {score:.2})"),
+            None => "joined".to_string(),
+        };
+        println!(
+            "  {} {}  {}\n      {}\n      {}  first seen {}",
+            if copy.row == item.row { "*" } else { "-" },
+            copy.source,
+            copy.title,
+            copy.link.as_deref().unwrap_or("(no link)"),
+            joined,
+            copy.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
