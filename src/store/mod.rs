@@ -12,11 +12,10 @@ mod sources;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 pub use items::{IngestSummary, ItemPage, StoryMember};
 pub use sources::{FailureRecord, PollRecord, SourcePollState};
@@ -49,8 +48,9 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 #[derive(Clone)]
 pub struct Store {
     jobs: mpsc::Sender<Job>,
-    /// Bumped whenever stored items change; publishers compare it to know when to re-render.
-    generation: Arc<AtomicU64>,
+    /// Bumped whenever stored items change; publishers compare it to know when to
+    /// re-render, and anyone may wait for the next change.
+    generation: Arc<watch::Sender<u64>>,
     path: Arc<PathBuf>,
 }
 
@@ -74,7 +74,7 @@ impl Store {
             })?;
         Ok(Store {
             jobs,
-            generation: Arc::new(AtomicU64::new(1)),
+            generation: Arc::new(watch::Sender::new(1)),
             path: Arc::new(path.to_path_buf()),
         })
     }
@@ -86,11 +86,16 @@ impl Store {
 
     /// A number that changes whenever stored items change.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        *self.generation.borrow()
+    }
+
+    /// A receiver that wakes whenever stored items change.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     fn bump_generation(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.generation.send_modify(|g| *g += 1);
     }
 
     /// Runs `f` on the database thread and returns its answer.

@@ -11,11 +11,13 @@ use axum::Router;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing;
 
 /// Reads a fixture from `tests/fixtures/feeds`.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/feeds")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
@@ -38,7 +40,7 @@ impl FeedServer {
     pub async fn start() -> FeedServer {
         let served = Arc::new(Mutex::new(Served::default()));
         let app = Router::new()
-            .route("/{*path}", get(serve_doc))
+            .route("/{*path}", routing::get(serve_doc))
             .with_state(Arc::clone(&served));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -49,7 +51,11 @@ impl FeedServer {
     /// Serves `body` at `/path` with an ETag derived from its bytes.
     pub fn set(&self, path: &str, body: Vec<u8>) {
         let etag = format!("\"{:x}-{}\"", fxhash(&body), body.len());
-        self.served.lock().unwrap().docs.insert(path.to_string(), (body, etag));
+        self.served
+            .lock()
+            .unwrap()
+            .docs
+            .insert(path.to_string(), (body, etag));
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -62,19 +68,31 @@ impl FeedServer {
 
     /// Requests that carried `If-None-Match`.
     pub fn conditional_requests(&self, path: &str) -> usize {
-        *self.served.lock().unwrap().conditional.get(path).unwrap_or(&0)
+        *self
+            .served
+            .lock()
+            .unwrap()
+            .conditional
+            .get(path)
+            .unwrap_or(&0)
     }
 
     /// Requests answered 304.
     pub fn not_modified(&self, path: &str) -> usize {
-        *self.served.lock().unwrap().not_modified.get(path).unwrap_or(&0)
+        *self
+            .served
+            .lock()
+            .unwrap()
+            .not_modified
+            .get(path)
+            .unwrap_or(&0)
     }
 }
 
 fn fxhash(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 async fn serve_doc(
@@ -84,7 +102,10 @@ async fn serve_doc(
 ) -> Response {
     let mut served = served.lock().unwrap();
     *served.requests.entry(path.clone()).or_default() += 1;
-    let sent_tag = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let sent_tag = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     if sent_tag.is_some() {
         *served.conditional.entry(path.clone()).or_default() += 1;
     }
@@ -95,8 +116,20 @@ async fn serve_doc(
         *served.not_modified.entry(path).or_default() += 1;
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    let kind = if path.ends_with(".json") { "application/feed+json" } else { "application/xml" };
-    (StatusCode::OK, [(header::ETAG, etag), (header::CONTENT_TYPE, kind.to_string())], body).into_response()
+    let kind = if path.ends_with(".json") {
+        "application/feed+json"
+    } else {
+        "application/xml"
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::ETAG, etag),
+            (header::CONTENT_TYPE, kind.to_string()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// Writes `feedbraid.toml` into `dir` with a test-friendly preamble and `body`
@@ -123,4 +156,79 @@ pub async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     (status, headers, response.text().await.unwrap())
+}
+
+use feedbraid::config::Config;
+use feedbraid::fetch::Fetcher;
+use feedbraid::poll::{PollContext, PollReport, poll_sources};
+use feedbraid::publish::Publisher;
+use feedbraid::serve::{ServeState, serve};
+use tokio::sync::watch;
+
+/// feedbraid's store, poller and HTTP service in-process, without the polling loop,
+/// so a test decides exactly when polls happen.
+pub struct Harness {
+    pub config: Arc<Config>,
+    pub ctx: PollContext,
+    pub addr: SocketAddr,
+    _config: watch::Sender<Arc<Config>>,
+    _stop: watch::Sender<bool>,
+}
+
+impl Harness {
+    /// Starts on the config at `config_path` (its database beside it).
+    pub async fn start(config_path: &Path) -> Harness {
+        let config = Arc::new(Config::load(config_path).unwrap_or_else(|e| panic!("{e}")));
+        let store = feedbraid::app::open_store(&config).await.unwrap();
+        let ctx = PollContext {
+            fetcher: Fetcher::new(&config.fetch).unwrap(),
+            store: store.clone(),
+        };
+        let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
+        let (stop, stopped) = watch::channel(false);
+        let state = ServeState {
+            config: config_rx,
+            store: store.clone(),
+            publisher: Arc::new(Publisher::new(store)),
+            heartbeat: None,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, state, stopped));
+        Harness {
+            config,
+            ctx,
+            addr,
+            _config: config_tx,
+            _stop: stop,
+        }
+    }
+
+    /// Polls every source once.
+    pub async fn poll(&self) -> Vec<PollReport> {
+        poll_sources(&self.ctx, &self.config, &self.config.sources)
+            .await
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The JSON Feed of `name`, parsed.
+    pub async fn json_feed(&self, name: &str) -> serde_json::Value {
+        let (status, _, body) = get(&self.url(&format!("/feeds/{name}.json")), &[]).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+/// The titles of a JSON Feed's items, in order.
+pub fn titles(feed: &serde_json::Value) -> Vec<String> {
+    feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect()
 }
