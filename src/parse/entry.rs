@@ -9,12 +9,18 @@ use crate::identity::{self, VisibleFields};
 use crate::model::Entry;
 use crate::sanitize::{clean_text, html_to_text, sanitize_html};
 
+/// Bytes left under the cap when content is cut, for the end tags sanitizing adds.
+const CLOSING_TAGS_ROOM: usize = 4096;
+
 /// What is the same for every entry of one document.
 pub(super) struct Context<'a> {
     pub feed_url: &'a url::Url,
     /// RSS of any version: descriptions are HTML whatever feed-rs calls them, and a
     /// URL-shaped guid is the item's permalink when it has no `<link>`.
     pub is_rss: bool,
+    /// RSS 2.0: feed-rs copies `pubDate` into `updated` when there is no updated
+    /// date; we undo that so `updated` is only ever what the document said.
+    pub updated_mirrors_published: bool,
     /// Atom: an entry without authors has the feed's.
     pub inherits_feed_authors: bool,
     pub feed_authors: &'a [Person],
@@ -98,7 +104,9 @@ pub(super) fn normalize_entry(
             author,
             categories,
             published: raw.published,
-            updated: raw.updated,
+            updated: raw.updated.filter(|updated| {
+                !(context.updated_mirrors_published && raw.published == Some(*updated))
+            }),
             content_hash,
         },
         visible_text,
@@ -175,7 +183,8 @@ impl BodySanitizer<'_> {
         if body.len() > MAX_CONTENT_BYTES {
             tracing::warn!(%feed, bytes = body.len(), cap = MAX_CONTENT_BYTES, "item content too long; cut");
             *self.capped_fields += 1;
-            body = &body[..floor_char_boundary(body, MAX_CONTENT_BYTES)];
+            // Room for the end tags the sanitizer adds to close what the cut left open.
+            body = &body[..floor_char_boundary(body, MAX_CONTENT_BYTES - CLOSING_TAGS_ROOM)];
         }
         let html = if declared_plain && !self.context.is_rss {
             escape_text(body)

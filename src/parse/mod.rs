@@ -99,6 +99,7 @@ fn normalize(mut feed: Feed, feed_url: &url::Url, notes: &mut ParseNotes) -> Par
             feed.feed_type,
             FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
         ),
+        updated_mirrors_published: feed.feed_type == FeedType::RSS2,
         inherits_feed_authors: feed.feed_type == FeedType::Atom,
         feed_authors: &feed.authors,
     };
