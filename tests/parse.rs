@@ -20,7 +20,7 @@ mod sanitizing;
 pub const FEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/feeds");
 
 /// Every fixture that parses into a feed.
-pub const FEED_FIXTURES: [&str; 12] = [
+pub const FEED_FIXTURES: [&str; 14] = [
     "rss2.xml",
     "rss2-edited.xml",
     "wire-copy.xml",
@@ -28,6 +28,8 @@ pub const FEED_FIXTURES: [&str; 12] = [
     "atom.xml",
     "feed.json",
     "xss.xml",
+    "xss-atom.xml",
+    "xss.json",
     "no-guid.xml",
     "dup-guid.xml",
     "bad-bytes.xml",

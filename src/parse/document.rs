@@ -1,5 +1,9 @@
 //! The document before feed-rs sees it: recognising an HTML page served in place of
-//! a feed, and repairing invalid UTF-8 so the rest of a document can still be read.
+//! a feed, repairing invalid UTF-8 so the rest of a document can still be read, and
+//! the root element's `xml:base`, which feed-rs applies to links but does not report.
+
+use quick_xml::XmlVersion;
+use quick_xml::events::Event;
 
 /// UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -81,6 +85,23 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(&value[..end]).into_owned())
 }
 
+/// The `xml:base` attribute of the root element of an XML document, if any.
+pub(super) fn root_xml_base(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut reader = quick_xml::Reader::from_str(&text);
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(root) | Event::Empty(root) => {
+                let base = root.try_get_attribute("xml:base").ok()??;
+                let value = base.normalized_value(XmlVersion::Implicit1_0).ok()?;
+                return Some(value.trim().to_string()).filter(|v| !v.is_empty());
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +122,14 @@ mod tests {
         assert!(!looks_like_html_page(
             b"{\"version\":\"https://jsonfeed.org/version/1.1\"}"
         ));
+    }
+
+    #[test]
+    fn root_xml_base_is_found_after_prolog() {
+        let doc = b"<?xml version='1.0'?>\n<!-- c --><!DOCTYPE feed>\n<feed xmlns='http://www.w3.org/2005/Atom' xml:base='https://a.example/x/'><entry xml:base='y/'/></feed>";
+        assert_eq!(root_xml_base(doc).as_deref(), Some("https://a.example/x/"));
+        assert_eq!(root_xml_base(b"<rss version='2.0'/>"), None);
+        assert_eq!(root_xml_base(b"{\"version\": 1}"), None);
     }
 
     #[test]

@@ -15,6 +15,8 @@ const CLOSING_TAGS_ROOM: usize = 4096;
 /// What is the same for every entry of one document.
 pub(super) struct Context<'a> {
     pub feed_url: &'a url::Url,
+    /// The root element's `xml:base`, absolute.
+    pub document_base: Option<&'a url::Url>,
     /// RSS of any version: descriptions are HTML whatever feed-rs calls them, and a
     /// URL-shaped guid is the item's permalink when it has no `<link>`.
     pub is_rss: bool,
@@ -46,11 +48,7 @@ pub(super) fn normalize_entry(
     let canonical_link = link
         .as_ref()
         .and_then(|l| identity::canonical_link(l.as_str()));
-    let title = raw
-        .title
-        .as_ref()
-        .map(|title| text_of(title, context))
-        .unwrap_or_default();
+    let title = raw.title.as_ref().map(text_of).unwrap_or_default();
 
     let base = content_base(raw, link.as_ref(), context);
     let mut body = BodySanitizer {
@@ -64,7 +62,9 @@ pub(super) fn normalize_entry(
     });
     let content_html = raw.content.as_ref().and_then(|content| {
         let media_type = content.content_type.as_str();
-        let is_text = media_type.starts_with("text/") || media_type == "application/xhtml+xml";
+        // feed-rs calls inline XHTML `application/xhtml`; base64 media is not for readers.
+        let is_text =
+            media_type.starts_with("text/") || media_type.starts_with("application/xhtml");
         let body_text = content.body.as_deref().filter(|_| is_text)?;
         body.sanitize(body_text, is_plain_text(media_type))
     });
@@ -114,13 +114,11 @@ pub(super) fn normalize_entry(
 }
 
 /// A title or other short text as plain text: entities decoded, tags removed,
-/// whitespace folded. In Atom and JSON Feed, text declared plain keeps a literal `<`.
-pub(super) fn text_of(text: &Text, context: &Context<'_>) -> String {
-    if !context.is_rss && is_plain_text(text.content_type.as_str()) {
-        html_to_text(&text.content.replace('<', "&lt;"))
-    } else {
-        html_to_text(&text.content)
-    }
+/// whitespace folded. Markup is removed even from text declared plain (Atom
+/// `type="text"`, JSON Feed): republished titles must hold nothing tag-like, and a
+/// literal `<` that does not start a tag (`3 < 5`) is kept.
+pub(super) fn text_of(text: &Text) -> String {
+    html_to_text(&text.content)
 }
 
 fn is_plain_text(media_type: &str) -> bool {
@@ -147,13 +145,15 @@ fn absolute_http(base: &url::Url, href: &str) -> Option<url::Url> {
 }
 
 /// The base that relative URLs in the summary and content resolve against: the
-/// `xml:base` feed-rs reports for the content, else the item's link, else the feed URL.
+/// `xml:base` in effect as far as we can see it (on the content element, else on the
+/// root element), else the item's link, else the feed URL. An `xml:base` on the
+/// item element itself is not reported by feed-rs; it does reach the item's link.
 fn content_base(
     raw: &feed_rs::model::Entry,
     link: Option<&url::Url>,
     context: &Context<'_>,
 ) -> url::Url {
-    let declared_base = raw.base.as_deref().or_else(|| {
+    let content_base = raw.base.as_deref().or_else(|| {
         // For RSS `content:encoded`, feed-rs puts the xml:base in effect into `src`
         // (the feed URL itself when the document declares none).
         raw.content
@@ -163,8 +163,9 @@ fn content_base(
             .map(|src| src.href.as_str())
             .filter(|href| *href != context.feed_url.as_str())
     });
-    declared_base
-        .and_then(|base| absolute_http(context.feed_url, base))
+    content_base
+        .and_then(|base| absolute_http(context.document_base.unwrap_or(context.feed_url), base))
+        .or_else(|| context.document_base.cloned())
         .or_else(|| link.cloned())
         .unwrap_or_else(|| context.feed_url.clone())
 }

@@ -72,7 +72,11 @@ pub fn parse_feed_with_notes(
             feed
         }
     };
-    let parsed = normalize(feed, feed_url, &mut notes);
+    let document_base = match feed.feed_type {
+        FeedType::JSON => None,
+        _ => document::root_xml_base(bytes).and_then(|base| feed_url.join(&base).ok()),
+    };
+    let parsed = normalize(feed, feed_url, document_base.as_ref(), &mut notes);
     Ok((parsed, notes))
 }
 
@@ -87,7 +91,12 @@ fn read_feed(bytes: &[u8], feed_url: &url::Url) -> Result<Feed, feed_rs::parser:
         .parse(bytes)
 }
 
-fn normalize(mut feed: Feed, feed_url: &url::Url, notes: &mut ParseNotes) -> ParsedFeed {
+fn normalize(
+    mut feed: Feed,
+    feed_url: &url::Url,
+    document_base: Option<&url::Url>,
+    notes: &mut ParseNotes,
+) -> ParsedFeed {
     if feed.entries.len() > MAX_ITEMS {
         notes.dropped_items = feed.entries.len() - MAX_ITEMS;
         tracing::warn!(feed = %feed_url, items = feed.entries.len(), kept = MAX_ITEMS, "too many items; the rest are dropped");
@@ -95,6 +104,7 @@ fn normalize(mut feed: Feed, feed_url: &url::Url, notes: &mut ParseNotes) -> Par
     }
     let context = entry::Context {
         feed_url,
+        document_base,
         is_rss: matches!(
             feed.feed_type,
             FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
@@ -130,7 +140,7 @@ fn normalize(mut feed: Feed, feed_url: &url::Url, notes: &mut ParseNotes) -> Par
         title: feed
             .title
             .as_ref()
-            .map(|title| entry::text_of(title, &context))
+            .map(entry::text_of)
             .filter(|title| !title.is_empty()),
         site_link: entry::page_link(&feed.links, feed_url).map(String::from),
         ttl_minutes: feed.ttl,

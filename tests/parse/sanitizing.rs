@@ -2,48 +2,48 @@
 
 use super::*;
 
-/// Markers of active content: none may appear in sanitized output (lower-cased).
-const ACTIVE: [&str; 22] = [
-    "<script",
-    "<style",
-    "<iframe",
-    "<object",
-    "<embed",
-    "<form",
-    "<input",
-    "<meta",
-    "<link",
-    "<base",
-    "<svg",
-    "<math",
-    "<noscript",
-    " on",
-    "javascript:",
-    "vbscript:",
-    "data:",
-    "style=",
-    "cite=",
-    "alert(",
-    "xlink:",
-    "srcdoc",
+/// Elements that must never appear in sanitized output.
+const FORBIDDEN_TAGS: [&str; 16] = [
+    "script", "style", "iframe", "object", "embed", "form", "input", "meta", "link", "base", "svg",
+    "math", "noscript", "frame", "applet", "template",
 ];
 
-fn assert_inert(html: &str) {
-    let lower = html.to_lowercase();
-    for marker in ACTIVE {
-        // " on" would also match prose; only attributes (` on…=`) matter.
-        let found = if marker == " on" {
-            lower.split(" on").skip(1).any(|rest| {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphabetic())
-                    .collect();
-                rest[name.len()..].starts_with('=')
-            })
-        } else {
-            lower.contains(marker)
-        };
-        assert!(!found, "{marker:?} survived in {html}");
+/// Checks every tag of sanitized HTML: no forbidden element, no event handler, style,
+/// or `cite`, and every `href`/`src` an absolute http(s) or mailto URL. Text is not
+/// inspected: the serializer escapes `<` in text, so escaped markup is inert text.
+pub fn assert_inert(html: &str) {
+    for tag in html
+        .split('<')
+        .skip(1)
+        .map(|rest| rest.split('>').next().unwrap_or(""))
+    {
+        let lower = tag.to_lowercase();
+        let name = lower
+            .trim_start_matches('/')
+            .split([' ', '/'])
+            .next()
+            .unwrap_or("");
+        assert!(
+            !FORBIDDEN_TAGS.contains(&name),
+            "<{name}> survived in {html}"
+        );
+        for attribute in lower.split(' ').skip(1) {
+            let (key, value) = attribute.split_once('=').unwrap_or((attribute, ""));
+            let value = value.trim_matches('"');
+            assert!(!key.starts_with("on"), "handler {key} survived in {html}");
+            assert!(
+                !matches!(key, "style" | "cite" | "srcdoc" | "action" | "formaction"),
+                "{key} survived in {html}"
+            );
+            if matches!(key, "href" | "src") {
+                assert!(
+                    value.starts_with("https://")
+                        || value.starts_with("http://")
+                        || value.starts_with("mailto:"),
+                    "{key}={value} survived in {html}"
+                );
+            }
+        }
     }
 }
 
@@ -85,6 +85,71 @@ fn xss_fixture_is_neutralized_in_every_field() {
         Some(
             r#"<a href="https://compromised-chronicle.example/ok" rel="noopener noreferrer">fine link</a>"#
         )
+    );
+}
+
+#[test]
+fn xss_in_atom_and_json_fields_is_neutralized() {
+    for name in ["xss-atom.xml", "xss.json"] {
+        let feed = parse(name);
+        assert_eq!(
+            feed.site_link, None,
+            "{name}: a javascript: home link is dropped"
+        );
+        let title = feed.title.as_deref().unwrap();
+        assert!(
+            !title.contains('<') && !title.contains("alert"),
+            "{name}: {title}"
+        );
+        for entry in &feed.entries {
+            for html in html_fields(entry) {
+                assert_inert(html);
+            }
+            let texts = [&entry.title]
+                .into_iter()
+                .chain(&entry.author)
+                .chain(&entry.categories);
+            for text in texts {
+                assert!(!text.to_lowercase().contains("<script"), "{name}: {text}");
+            }
+            if let Some(link) = &entry.link {
+                assert!(link.starts_with("https://"), "{name}: {link}");
+            }
+        }
+    }
+    let atom = parse("xss-atom.xml");
+    assert_eq!(atom.entries[0].title, "Port strike ends");
+    assert_eq!(atom.entries[0].link, None, "JavaScript: entry link dropped");
+    assert_eq!(atom.entries[0].author.as_deref(), Some("Ravi Menon"));
+    assert_eq!(atom.entries[0].categories, ["Labour"]);
+    let content = atom.entries[0].content_html.as_deref().unwrap();
+    assert!(content.contains("Unions accepted the offer."));
+    assert!(
+        content.contains(r#"src="https://tainted-tribune.example/images/dock.jpg""#),
+        "{content}"
+    );
+    // Titles lose markup even when declared plain; plain summaries show it, escaped.
+    assert_eq!(atom.entries[1].title, "Plain-text title with markup");
+    assert_eq!(
+        atom.entries[1].summary_html.as_deref(),
+        Some("&lt;img src=x onerror=alert('plain summary')&gt; stays literal")
+    );
+
+    let json = parse("xss.json");
+    let first = &json.entries[0];
+    assert_eq!(first.title, "Ceasefire holds");
+    assert_eq!(
+        first.link.as_deref(),
+        Some("https://poisoned-post.example/world/ceasefire")
+    );
+    assert_eq!(first.author.as_deref(), Some("Omar Haddad"));
+    assert_eq!(first.categories, ["World"]);
+    let content = first.content_html.as_deref().unwrap();
+    assert!(
+        content.contains(
+            r#"<a href="https://poisoned-post.example/world" rel="noopener noreferrer">World</a>"#
+        ),
+        "{content}"
     );
 }
 
