@@ -1,17 +1,240 @@
 //! Identity decisions, pure: the canonical form of a link, an entry's key within its
 //! source, the public id of a stored item, and the content hash that tells an edit.
+//!
+//! Keys carry their kind as a prefix so kinds never collide: `g:` a guid, `l:` a
+//! canonical link, `h:` a hash of title and content. Duplicates inside one document
+//! are told apart by `disambiguate_keys` (see there for why it works the way it does).
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+/// Query parameters that only track where a reader came from.
+fn is_tracking_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("utm_") || matches!(name.as_str(), "fbclid" | "gclid" | "mc_cid" | "mc_eid")
+}
 
 /// Canonical form of a link for recognising the same story across sources: lower-case
 /// scheme and host, no default port, no fragment, no trailing slash, no `utm_*`,
-/// `fbclid`, `gclid`. `None` when `link` is not an absolute http(s) URL.
+/// `fbclid`, `gclid`, `mc_cid`, `mc_eid`; the remaining query kept in order; user
+/// name and password dropped. `None` when `link` is not an absolute http(s) URL.
 pub fn canonical_link(link: &str) -> Option<String> {
-    let _ = link;
-    todo!("ingest helper")
+    // The url crate lower-cases scheme and host and drops default ports itself.
+    let url = url::Url::parse(link.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?;
+    let mut canonical = format!("{}://{}", url.scheme(), host);
+    if let Some(port) = url.port() {
+        canonical.push_str(&format!(":{port}"));
+    }
+    canonical.push_str(url.path().trim_end_matches('/'));
+    let kept: Vec<&str> = url
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| !is_tracking_param(pair.split('=').next().unwrap_or("")))
+        .collect();
+    if !kept.is_empty() {
+        canonical.push('?');
+        canonical.push_str(&kept.join("&"));
+    }
+    Some(canonical)
+}
+
+/// An item's key within its source: its guid, else its canonical link, else a hash
+/// of its title and content (`content` is the text a reader sees, HTML removed).
+///
+/// A guid shaped like an http(s) URL is normalized so that a change of scheme or of
+/// host case keeps the key: the scheme is dropped and the host lower-cased.
+pub fn entry_key(
+    guid: Option<&str>,
+    canonical_link: Option<&str>,
+    title: &str,
+    content: &str,
+) -> String {
+    if let Some(guid) = guid.map(str::trim).filter(|g| !g.is_empty()) {
+        return format!("g:{}", normalize_guid(guid));
+    }
+    if let Some(link) = canonical_link.filter(|l| !l.is_empty()) {
+        return format!("l:{link}");
+    }
+    format!("h:{}", title_content_hash(title, content))
+}
+
+/// A URL-shaped guid without its scheme, host lower-cased; any other guid as is.
+fn normalize_guid(guid: &str) -> String {
+    match url::Url::parse(guid) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            let prefix_len = url.scheme().len() + "://".len();
+            url.as_str()[prefix_len..].to_string()
+        }
+        _ => guid.to_string(),
+    }
+}
+
+/// Short hash of a title and content, the identity of an item with neither guid nor link.
+fn title_content_hash(title: &str, content: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(title.as_bytes())
+        .chain_update([0u8])
+        .chain_update(content.as_bytes())
+        .finalize();
+    hex(&digest[..16])
+}
+
+/// What tells two items apart when their keys collide within one document.
+#[derive(Debug, Clone)]
+pub struct KeyCandidate {
+    /// The key from [`entry_key`].
+    pub key: String,
+    pub canonical_link: Option<String>,
+    pub title: String,
+    /// The text a reader sees, HTML removed.
+    pub content: String,
+}
+
+/// Makes keys unique within one document, keeping each stable across polls.
+///
+/// Every item whose key is shared by another item of the same document (a feed that
+/// gives all its items one guid, or the same link to two items) gets a suffix from
+/// what still tells it apart: `|l:<canonical link>` (for guid keys), else
+/// `|h:<title and content hash>`. All copies get the suffix, not only the later ones,
+/// because feeds reorder and prepend items: "the first occurrence keeps the plain key"
+/// would hand that key to whichever copy is on top at the next poll, turning a new
+/// story into an "edit" of an old one. Items that are still equal after that are
+/// identical in every way a reader can see; they get `#2`, `#3`… in document order.
+pub fn disambiguate_keys(candidates: &[KeyCandidate]) -> Vec<String> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for candidate in candidates {
+        *counts.entry(candidate.key.as_str()).or_default() += 1;
+    }
+    let refined: Vec<String> = candidates
+        .iter()
+        .map(|candidate| {
+            if counts[candidate.key.as_str()] < 2 {
+                return candidate.key.clone();
+            }
+            match &candidate.canonical_link {
+                Some(link) if candidate.key.starts_with("g:") => {
+                    format!("{}|l:{link}", candidate.key)
+                }
+                _ => format!(
+                    "{}|h:{}",
+                    candidate.key,
+                    title_content_hash(&candidate.title, &candidate.content)
+                ),
+            }
+        })
+        .collect();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    refined
+        .into_iter()
+        .map(|key| {
+            let occurrence = seen.entry(key.clone()).or_default();
+            *occurrence += 1;
+            if *occurrence == 1 {
+                key
+            } else {
+                format!("{key}#{occurrence}")
+            }
+        })
+        .collect()
 }
 
 /// The public id of an item, derived once from its source name and key and then stored:
-/// `urn:feedbraid:<hex>`. Stable across polls and restarts; unique per (source, key).
+/// `urn:feedbraid:<hex>`, the first 32 hex digits of sha256(source, NUL, key).
+/// Stable across polls and restarts; unique per (source, key).
 pub fn public_id(source: &str, key: &str) -> String {
-    let _ = (source, key);
-    todo!("ingest helper")
+    let digest = Sha256::new()
+        .chain_update(source.as_bytes())
+        .chain_update([0u8])
+        .chain_update(key.as_bytes())
+        .finalize();
+    format!("urn:feedbraid:{}", hex(&digest[..16]))
+}
+
+/// The fields of an item a reader sees, for [`content_hash`].
+#[derive(Debug, Clone, Copy)]
+pub struct VisibleFields<'a> {
+    pub title: &'a str,
+    pub link: Option<&'a str>,
+    pub summary_html: Option<&'a str>,
+    pub content_html: Option<&'a str>,
+    pub author: Option<&'a str>,
+    pub categories: &'a [String],
+}
+
+/// Hex sha256 of what a reader sees; a different hash means the item was edited.
+/// Each field is tagged and terminated so that moving text between fields changes it.
+pub fn content_hash(fields: &VisibleFields<'_>) -> String {
+    let mut hasher = Sha256::new();
+    let mut field = |tag: &str, value: Option<&str>| {
+        hasher.update(tag.as_bytes());
+        match value {
+            Some(value) => {
+                hasher.update([1u8]);
+                hasher.update(value.as_bytes());
+            }
+            None => hasher.update([0u8]),
+        }
+        hasher.update([0u8]);
+    };
+    field("title", Some(fields.title));
+    field("link", fields.link);
+    field("summary", fields.summary_html);
+    field("content", fields.content_html);
+    field("author", fields.author);
+    for category in fields.categories {
+        field("category", Some(category));
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_guids_ignore_scheme_and_host_case() {
+        let a = entry_key(Some("http://News.Example.com/a/1"), None, "", "");
+        let b = entry_key(Some("https://news.example.com/a/1"), None, "", "");
+        assert_eq!(a, b);
+        assert_eq!(a, "g:news.example.com/a/1");
+    }
+
+    #[test]
+    fn kinds_never_collide() {
+        let by_guid = entry_key(Some("https://x.example/a"), None, "", "");
+        let by_link = entry_key(None, Some("https://x.example/a"), "", "");
+        assert_ne!(by_guid, by_link);
+        assert!(entry_key(None, None, "t", "c").starts_with("h:"));
+    }
+
+    #[test]
+    fn duplicates_are_told_apart_by_link_then_index() {
+        let item = |key: &str, link: &str| KeyCandidate {
+            key: key.into(),
+            canonical_link: Some(link.into()),
+            title: "t".into(),
+            content: "c".into(),
+        };
+        let keys = disambiguate_keys(&[
+            item("g:1", "https://a.example/x"),
+            item("g:1", "https://a.example/y"),
+            item("g:2", "https://a.example/z"),
+            item("g:1", "https://a.example/y"),
+        ]);
+        assert_eq!(keys[0], "g:1|l:https://a.example/x");
+        assert_eq!(keys[1], "g:1|l:https://a.example/y");
+        assert_eq!(keys[2], "g:2");
+        assert_eq!(keys[3], "g:1|l:https://a.example/y#2");
+    }
 }

@@ -1,0 +1,145 @@
+//! The document before feed-rs sees it: recognising an HTML page served in place of
+//! a feed, repairing invalid UTF-8 so the rest of a document can still be read, and
+//! the root element's `xml:base`, which feed-rs applies to links but does not report.
+
+use quick_xml::XmlVersion;
+use quick_xml::events::Event;
+
+/// UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether the body is an HTML page (a captcha, an error page): after a BOM,
+/// whitespace, comments and processing instructions, it starts with `<!DOCTYPE html`
+/// or `<html`.
+pub(super) fn looks_like_html_page(bytes: &[u8]) -> bool {
+    let mut rest = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    loop {
+        rest = rest.trim_ascii_start();
+        let closer: &[u8] = if rest.starts_with(b"<!--") {
+            b"-->"
+        } else if rest.starts_with(b"<?") {
+            b"?>"
+        } else {
+            break;
+        };
+        match find(rest, closer) {
+            Some(at) => rest = &rest[at + closer.len()..],
+            None => return false,
+        }
+    }
+    starts_with_tag(rest, b"<!doctype html") || starts_with_tag(rest, b"<html")
+}
+
+/// `bytes` starts with `tag` (ASCII case-insensitive) followed by the end of the name.
+fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
+    bytes.len() >= tag.len()
+        && bytes[..tag.len()].eq_ignore_ascii_case(tag)
+        && bytes
+            .get(tag.len())
+            .is_none_or(|&next| next.is_ascii_whitespace() || next == b'>' || next == b'/')
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+/// The document with invalid UTF-8 sequences replaced by U+FFFD, when it is meant to
+/// be UTF-8 (no other encoding declared, no UTF-16 byte order mark) and is not valid.
+/// `None` when there is nothing to repair this way.
+pub(super) fn replace_invalid_utf8(bytes: &[u8]) -> Option<String> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return None;
+    }
+    if std::str::from_utf8(bytes).is_ok() {
+        return None;
+    }
+    let declared = declared_encoding(bytes);
+    if declared
+        .is_some_and(|label| !matches!(label.to_ascii_lowercase().as_str(), "utf-8" | "utf8"))
+    {
+        return None;
+    }
+    Some(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The `encoding` of the XML declaration, if the document starts with one.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let rest = bytes.strip_prefix(BOM).unwrap_or(bytes).trim_ascii_start();
+    if !rest.starts_with(b"<?xml") {
+        return None;
+    }
+    let declaration = &rest[..find(rest, b"?>")?];
+    let after = &declaration[find(declaration, b"encoding")? + b"encoding".len()..];
+    let after = after
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
+    let quote = *after.first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let value = &after[1..];
+    let end = value.iter().position(|&b| b == quote)?;
+    Some(String::from_utf8_lossy(&value[..end]).into_owned())
+}
+
+/// The `xml:base` attribute of the root element of an XML document, if any.
+pub(super) fn root_xml_base(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut reader = quick_xml::Reader::from_str(&text);
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(root) | Event::Empty(root) => {
+                let base = root.try_get_attribute("xml:base").ok()??;
+                let value = base.normalized_value(XmlVersion::Implicit1_0).ok()?;
+                return Some(value.trim().to_string()).filter(|v| !v.is_empty());
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_pages_are_recognised() {
+        assert!(looks_like_html_page(
+            b"\xEF\xBB\xBF  <!-- cf -->\n<!DOCTYPE html><html>"
+        ));
+        assert!(looks_like_html_page(b"<HTML lang=en>"));
+        assert!(looks_like_html_page(
+            b"<?xml version=\"1.0\"?><!doctype html>"
+        ));
+        assert!(!looks_like_html_page(
+            b"<?xml version=\"1.0\"?><rss version=\"2.0\">"
+        ));
+        assert!(!looks_like_html_page(b"<htmlfeed>"));
+        assert!(!looks_like_html_page(
+            b"{\"version\":\"https://jsonfeed.org/version/1.1\"}"
+        ));
+    }
+
+    #[test]
+    fn root_xml_base_is_found_after_prolog() {
+        let doc = b"<?xml version='1.0'?>\n<!-- c --><!DOCTYPE feed>\n<feed xmlns='http://www.w3.org/2005/Atom' xml:base='https://a.example/x/'><entry xml:base='y/'/></feed>";
+        assert_eq!(root_xml_base(doc).as_deref(), Some("https://a.example/x/"));
+        assert_eq!(root_xml_base(b"<rss version='2.0'/>"), None);
+        assert_eq!(root_xml_base(b"{\"version\": 1}"), None);
+    }
+
+    #[test]
+    fn other_declared_encodings_are_not_repaired() {
+        let latin1 = b"<?xml version='1.0' encoding='ISO-8859-1'?><rss>caf\xE9</rss>";
+        assert_eq!(replace_invalid_utf8(latin1), None);
+        let utf8 = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>caf\xE9</rss>";
+        assert_eq!(
+            replace_invalid_utf8(utf8).as_deref(),
+            Some("<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>caf\u{FFFD}</rss>")
+        );
+    }
+}

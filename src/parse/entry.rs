@@ -1,0 +1,241 @@
+//! One feed-rs entry → one normalized [`Entry`]: text fields cleaned, links absolute
+//! and http(s) only, summary and content sanitized against the right base and capped,
+//! and the content hash. The key is assigned by the caller, which sees all entries.
+
+use feed_rs::model::{Link, Person, Text};
+
+use super::MAX_CONTENT_BYTES;
+use crate::identity::{self, VisibleFields};
+use crate::model::Entry;
+use crate::sanitize::{clean_text, html_to_text, sanitize_html};
+
+/// Bytes left under the cap when content is cut, for the end tags sanitizing adds.
+const CLOSING_TAGS_ROOM: usize = 4096;
+
+/// What is the same for every entry of one document.
+pub(super) struct Context<'a> {
+    pub feed_url: &'a url::Url,
+    /// The root element's `xml:base`, absolute.
+    pub document_base: Option<&'a url::Url>,
+    /// RSS of any version: descriptions are HTML whatever feed-rs calls them, and a
+    /// URL-shaped guid is the item's permalink when it has no `<link>`.
+    pub is_rss: bool,
+    /// RSS 2.0: feed-rs copies `pubDate` into `updated` when there is no updated
+    /// date; we undo that so `updated` is only ever what the document said.
+    pub updated_mirrors_published: bool,
+    /// Atom: an entry without authors has the feed's.
+    pub inherits_feed_authors: bool,
+    pub feed_authors: &'a [Person],
+}
+
+/// An entry and the text a reader sees of its body (for its key).
+pub(super) struct Normalized {
+    pub entry: Entry,
+    pub visible_text: String,
+}
+
+pub(super) fn normalize_entry(
+    raw: &feed_rs::model::Entry,
+    context: &Context<'_>,
+    capped_fields: &mut usize,
+) -> Normalized {
+    let guid = Some(clean_text(&raw.id)).filter(|id| !id.is_empty());
+    let link = page_link(&raw.links, context.feed_url).or_else(|| {
+        guid.as_deref()
+            .filter(|_| context.is_rss)
+            .and_then(|guid| absolute_http(context.feed_url, guid))
+    });
+    let canonical_link = link
+        .as_ref()
+        .and_then(|l| identity::canonical_link(l.as_str()));
+    let title = raw.title.as_ref().map(text_of).unwrap_or_default();
+
+    let base = content_base(raw, link.as_ref(), context);
+    let mut body = BodySanitizer {
+        base: &base,
+        context,
+        capped_fields,
+    };
+    let summary_html = raw.summary.as_ref().and_then(|summary| {
+        let plain = is_plain_text(summary.content_type.as_str());
+        body.sanitize(&summary.content, plain)
+    });
+    let content_html = raw.content.as_ref().and_then(|content| {
+        let media_type = content.content_type.as_str();
+        // feed-rs calls inline XHTML `application/xhtml`; base64 media is not for readers.
+        let is_text =
+            media_type.starts_with("text/") || media_type.starts_with("application/xhtml");
+        let body_text = content.body.as_deref().filter(|_| is_text)?;
+        body.sanitize(body_text, is_plain_text(media_type))
+    });
+
+    let authors = if raw.authors.is_empty() && context.inherits_feed_authors {
+        context.feed_authors
+    } else {
+        &raw.authors
+    };
+    let author = join_names(authors);
+    let categories = categories_of(raw);
+    let link = link.map(String::from);
+
+    let content_hash = identity::content_hash(&VisibleFields {
+        title: &title,
+        link: link.as_deref(),
+        summary_html: summary_html.as_deref(),
+        content_html: content_html.as_deref(),
+        author: author.as_deref(),
+        categories: &categories,
+    });
+    let visible_text = html_to_text(
+        content_html
+            .as_deref()
+            .or(summary_html.as_deref())
+            .unwrap_or(""),
+    );
+    Normalized {
+        entry: Entry {
+            key: String::new(),
+            guid,
+            link,
+            canonical_link,
+            title,
+            summary_html,
+            content_html,
+            author,
+            categories,
+            published: raw.published,
+            updated: raw.updated.filter(|updated| {
+                !(context.updated_mirrors_published && raw.published == Some(*updated))
+            }),
+            content_hash,
+        },
+        visible_text,
+    }
+}
+
+/// A title or other short text as plain text: entities decoded, tags removed,
+/// whitespace folded. Markup is removed even from text declared plain (Atom
+/// `type="text"`, JSON Feed): republished titles must hold nothing tag-like, and a
+/// literal `<` that does not start a tag (`3 < 5`) is kept.
+pub(super) fn text_of(text: &Text) -> String {
+    html_to_text(&text.content)
+}
+
+fn is_plain_text(media_type: &str) -> bool {
+    media_type == "text/plain"
+}
+
+/// The first link to a web page (not `self`, `enclosure`, an attachment…), absolute.
+pub(super) fn page_link(links: &[Link], feed_url: &url::Url) -> Option<url::Url> {
+    links
+        .iter()
+        .filter(|link| matches!(link.rel.as_deref(), None | Some("alternate")))
+        .filter(|link| {
+            link.media_type
+                .as_deref()
+                .is_none_or(|t| t.starts_with("text/html") || t.starts_with("application/xhtml"))
+        })
+        .find_map(|link| absolute_http(feed_url, &link.href))
+}
+
+/// `href` made absolute against `base`, if that gives an http(s) URL.
+fn absolute_http(base: &url::Url, href: &str) -> Option<url::Url> {
+    let url = base.join(href.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+/// The base that relative URLs in the summary and content resolve against: the
+/// `xml:base` in effect as far as we can see it (on the content element, else on the
+/// root element), else the item's link, else the feed URL. An `xml:base` on the
+/// item element itself is not reported by feed-rs; it does reach the item's link.
+fn content_base(
+    raw: &feed_rs::model::Entry,
+    link: Option<&url::Url>,
+    context: &Context<'_>,
+) -> url::Url {
+    let content_base = raw.base.as_deref().or_else(|| {
+        // For RSS `content:encoded`, feed-rs puts the xml:base in effect into `src`
+        // (the feed URL itself when the document declares none).
+        raw.content
+            .as_ref()
+            .filter(|_| context.is_rss)
+            .and_then(|content| content.src.as_ref())
+            .map(|src| src.href.as_str())
+            .filter(|href| *href != context.feed_url.as_str())
+    });
+    content_base
+        .and_then(|base| absolute_http(context.document_base.unwrap_or(context.feed_url), base))
+        .or_else(|| context.document_base.cloned())
+        .or_else(|| link.cloned())
+        .unwrap_or_else(|| context.feed_url.clone())
+}
+
+/// Sanitizes summaries and contents of one entry, applying the size cap.
+struct BodySanitizer<'a> {
+    base: &'a url::Url,
+    context: &'a Context<'a>,
+    capped_fields: &'a mut usize,
+}
+
+impl BodySanitizer<'_> {
+    fn sanitize(&mut self, body: &str, declared_plain: bool) -> Option<String> {
+        let feed = self.context.feed_url;
+        let mut body = body;
+        if body.len() > MAX_CONTENT_BYTES {
+            tracing::warn!(%feed, bytes = body.len(), cap = MAX_CONTENT_BYTES, "item content too long; cut");
+            *self.capped_fields += 1;
+            // Room for the end tags the sanitizer adds to close what the cut left open.
+            body = &body[..floor_char_boundary(body, MAX_CONTENT_BYTES - CLOSING_TAGS_ROOM)];
+        }
+        let html = if declared_plain && !self.context.is_rss {
+            escape_text(body)
+        } else {
+            body.to_string()
+        };
+        let clean = sanitize_html(&html, Some(self.base));
+        if clean.len() > MAX_CONTENT_BYTES {
+            tracing::warn!(%feed, bytes = clean.len(), cap = MAX_CONTENT_BYTES, "sanitized item content too long; dropped");
+            *self.capped_fields += 1;
+            return None;
+        }
+        Some(clean).filter(|clean| !clean.is_empty())
+    }
+}
+
+/// The largest index ≤ `max` that is a char boundary of `text`.
+fn floor_char_boundary(text: &str, max: usize) -> usize {
+    (0..=max.min(text.len()))
+        .rev()
+        .find(|&index| text.is_char_boundary(index))
+        .unwrap_or(0)
+}
+
+/// Plain text as HTML that shows it literally.
+fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Author names as one text, joined with ", "; `None` when there are none.
+fn join_names(people: &[Person]) -> Option<String> {
+    let names: Vec<String> = people
+        .iter()
+        .filter_map(|person| person.name.as_deref())
+        .map(html_to_text)
+        .filter(|name| !name.is_empty())
+        .collect();
+    Some(names.join(", ")).filter(|joined| !joined.is_empty())
+}
+
+/// Category labels (else terms) as text, without empties or repeats.
+fn categories_of(raw: &feed_rs::model::Entry) -> Vec<String> {
+    let mut categories: Vec<String> = Vec::new();
+    for category in &raw.categories {
+        let name = html_to_text(category.label.as_deref().unwrap_or(&category.term));
+        if !name.is_empty() && !categories.contains(&name) {
+            categories.push(name);
+        }
+    }
+    categories
+}

@@ -1,0 +1,149 @@
+//! Parsing fetched bytes into a normalized [`ParsedFeed`] with feed-rs: RSS 0.9x/1.0/2.0,
+//! Atom and JSON Feed. Each entry gets its identity key, absolute links, sanitized
+//! HTML and clean text here, so everything downstream handles one shape. Pure.
+//!
+//! - [`document`]: what is looked at before feed-rs: HTML pages, invalid UTF-8.
+//! - [`entry`]: one feed-rs entry → one [`crate::model::Entry`].
+//!
+//! Hostile documents: quick-xml (under feed-rs) never expands DTD entities and never
+//! reads external ones (an undefined `&name;` stays literal text), and it walks
+//! nesting iteratively, so entity bombs, XXE and deep nesting end quickly.
+
+mod document;
+mod entry;
+
+use feed_rs::model::{Feed, FeedType};
+
+use crate::identity::{self, KeyCandidate};
+use crate::model::ParsedFeed;
+
+/// Items kept from one document; the rest are dropped (and logged).
+pub const MAX_ITEMS: usize = 10_000;
+/// Bytes of HTML kept per summary or content; longer ones are cut at a character
+/// boundary before sanitizing (and logged).
+pub const MAX_CONTENT_BYTES: usize = 512 * 1024;
+
+/// Why a document could not be read as a feed.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The body is an HTML page (a captcha, an error page), not a feed.
+    #[error("expected a feed but got an HTML page")]
+    HtmlPage,
+    #[error("not a feed: {0}")]
+    Invalid(String),
+}
+
+/// What parsing had to repair or cut, besides the result (each is also logged).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseNotes {
+    /// The document held invalid UTF-8; it was read with those bytes replaced by U+FFFD.
+    pub repaired_encoding: bool,
+    /// Items beyond [`MAX_ITEMS`] that were dropped.
+    pub dropped_items: usize,
+    /// Summaries or contents cut to [`MAX_CONTENT_BYTES`] (or dropped when sanitizing
+    /// made them longer again).
+    pub capped_fields: usize,
+}
+
+/// Parses a feed document fetched from `feed_url` (used to resolve relative links).
+pub fn parse_feed(bytes: &[u8], feed_url: &url::Url) -> Result<ParsedFeed, ParseError> {
+    parse_feed_with_notes(bytes, feed_url).map(|(feed, _notes)| feed)
+}
+
+/// [`parse_feed`], also saying what had to be repaired or cut.
+pub fn parse_feed_with_notes(
+    bytes: &[u8],
+    feed_url: &url::Url,
+) -> Result<(ParsedFeed, ParseNotes), ParseError> {
+    if document::looks_like_html_page(bytes) {
+        return Err(ParseError::HtmlPage);
+    }
+    let mut notes = ParseNotes::default();
+    let feed = match read_feed(bytes, feed_url) {
+        Ok(feed) => feed,
+        Err(error) => {
+            let Some(repaired) = document::replace_invalid_utf8(bytes) else {
+                return Err(ParseError::Invalid(error.to_string()));
+            };
+            let feed = read_feed(repaired.as_bytes(), feed_url)
+                .map_err(|_| ParseError::Invalid(error.to_string()))?;
+            tracing::warn!(feed = %feed_url, %error, "feed holds invalid UTF-8; read with replacement characters");
+            notes.repaired_encoding = true;
+            feed
+        }
+    };
+    let document_base = match feed.feed_type {
+        FeedType::JSON => None,
+        _ => document::root_xml_base(bytes).and_then(|base| feed_url.join(&base).ok()),
+    };
+    let parsed = normalize(feed, feed_url, document_base.as_ref(), &mut notes);
+    Ok((parsed, notes))
+}
+
+/// feed-rs over the raw bytes (it honours the declared encoding), with no generated
+/// ids (an id-less entry keeps an empty id) and no sanitizing of its own.
+fn read_feed(bytes: &[u8], feed_url: &url::Url) -> Result<Feed, feed_rs::parser::ParseFeedError> {
+    feed_rs::parser::Builder::new()
+        .base_uri(Some(feed_url.as_str()))
+        .id_generator(|_links, _title, _base| String::new())
+        .sanitize_content(false)
+        .build()
+        .parse(bytes)
+}
+
+fn normalize(
+    mut feed: Feed,
+    feed_url: &url::Url,
+    document_base: Option<&url::Url>,
+    notes: &mut ParseNotes,
+) -> ParsedFeed {
+    if feed.entries.len() > MAX_ITEMS {
+        notes.dropped_items = feed.entries.len() - MAX_ITEMS;
+        tracing::warn!(feed = %feed_url, items = feed.entries.len(), kept = MAX_ITEMS, "too many items; the rest are dropped");
+        feed.entries.truncate(MAX_ITEMS);
+    }
+    let context = entry::Context {
+        feed_url,
+        document_base,
+        is_rss: matches!(
+            feed.feed_type,
+            FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
+        ),
+        updated_mirrors_published: feed.feed_type == FeedType::RSS2,
+        inherits_feed_authors: feed.feed_type == FeedType::Atom,
+        feed_authors: &feed.authors,
+    };
+    let mut entries = Vec::with_capacity(feed.entries.len());
+    let mut candidates = Vec::with_capacity(feed.entries.len());
+    for raw in &feed.entries {
+        let normalized = entry::normalize_entry(raw, &context, &mut notes.capped_fields);
+        candidates.push(KeyCandidate {
+            key: identity::entry_key(
+                normalized.entry.guid.as_deref(),
+                normalized.entry.canonical_link.as_deref(),
+                &normalized.entry.title,
+                &normalized.visible_text,
+            ),
+            canonical_link: normalized.entry.canonical_link.clone(),
+            title: normalized.entry.title.clone(),
+            content: normalized.visible_text,
+        });
+        entries.push(normalized.entry);
+    }
+    for (entry, key) in entries
+        .iter_mut()
+        .zip(identity::disambiguate_keys(&candidates))
+    {
+        entry.key = key;
+    }
+    ParsedFeed {
+        title: feed
+            .title
+            .as_ref()
+            .map(entry::text_of)
+            .filter(|title| !title.is_empty()),
+        site_link: entry::page_link(&feed.links, feed_url).map(String::from),
+        ttl_minutes: feed.ttl,
+        entries,
+    }
+}

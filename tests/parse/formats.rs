@@ -1,0 +1,261 @@
+//! Each format parses into the expected entries and fields; what is not a feed is refused.
+
+use super::*;
+
+#[test]
+fn rss2_news_channel() {
+    let feed = parse("rss2.xml");
+    assert_eq!(feed.title.as_deref(), Some("Harbor Daily News – World"));
+    assert_eq!(
+        feed.site_link.as_deref(),
+        Some("https://www.harbordaily.example/world/")
+    );
+    assert_eq!(feed.ttl_minutes, Some(15));
+    assert_eq!(feed.entries.len(), 5);
+
+    let talks = &feed.entries[0];
+    let link = "https://www.harbordaily.example/world/2025/03/04/iran-eu-talks-geneva";
+    assert_eq!(
+        talks.key,
+        "g:www.harbordaily.example/world/2025/03/04/iran-eu-talks-geneva"
+    );
+    assert_eq!(talks.guid.as_deref(), Some(link));
+    assert_eq!(talks.link.as_deref(), Some(link));
+    assert_eq!(talks.canonical_link.as_deref(), Some(link));
+    assert_eq!(talks.title, "Iran and EU resume nuclear talks in Geneva");
+    assert_eq!(talks.author.as_deref(), Some("Leila Ahmadi"));
+    assert_eq!(talks.categories, ["World", "Middle East"]);
+    assert_eq!(talks.published, Some(date("2025-03-04T09:12:00Z")));
+    assert_eq!(
+        talks.updated, None,
+        "RSS has no updated date; none is invented"
+    );
+    assert_eq!(
+        talks.summary_html.as_deref(),
+        Some(
+            "<p>Negotiators from <b>Tehran</b> and Brussels met for the first time since October.</p>"
+        )
+    );
+    let content = talks.content_html.as_deref().unwrap();
+    assert!(
+        content.contains(
+            r#"<img src="https://www.harbordaily.example/media/2025/03/geneva-talks.jpg""#
+        )
+    );
+    assert!(content.contains(
+        r#"<a href="https://www.harbordaily.example/world/iran" rel="noopener noreferrer">More on Iran</a>"#
+    ));
+    assert!(is_sha256_hex(&talks.content_hash));
+
+    let floods = &feed.entries[1];
+    assert_eq!(floods.key, "g:harbordaily-article-88213");
+    assert_eq!(
+        floods.canonical_link.as_deref(),
+        Some("https://www.harbordaily.example/world/2025/03/04/bay-of-bengal-floods?ref=rss")
+    );
+    assert_eq!(
+        floods.summary_html.as_deref(),
+        Some(
+            "Monsoon-style rains out of season have shut three container ports &amp; stranded dozens of ships."
+        )
+    );
+    assert_eq!(floods.content_html, None);
+}
+
+#[test]
+fn rss1_with_dublin_core_dates() {
+    let feed = parse("rss1.rdf");
+    assert_eq!(feed.title.as_deref(), Some("Lakeside Gazette"));
+    assert_eq!(
+        feed.site_link.as_deref(),
+        Some("https://lakeside-gazette.example/")
+    );
+    assert_eq!(feed.entries.len(), 3);
+    let budget = &feed.entries[1];
+    assert_eq!(
+        budget.key,
+        "l:https://lakeside-gazette.example/news/council-budget-vote"
+    );
+    assert_eq!(budget.guid, None);
+    assert_eq!(budget.published, Some(date("2025-03-02T22:40:00Z")));
+    assert_eq!(budget.author.as_deref(), Some("Jonas Lund"));
+    assert_eq!(
+        budget.summary_html.as_deref(),
+        Some("<p>The vote passed <em>17 to 12</em>.</p>")
+    );
+}
+
+#[test]
+fn atom_with_xml_base_and_relative_links() {
+    let feed = parse("atom.xml");
+    assert_eq!(feed.title.as_deref(), Some("Northstar Times: Asia"));
+    assert_eq!(
+        feed.site_link.as_deref(),
+        Some("https://northstar-times.example/asia/")
+    );
+    assert_eq!(feed.ttl_minutes, None);
+    assert_eq!(feed.entries.len(), 3);
+
+    let growth = &feed.entries[0];
+    assert_eq!(growth.key, "g:tag:northstar-times.example,2025:asia/4411");
+    assert_eq!(
+        growth.link.as_deref(),
+        Some("https://northstar-times.example/asia/2025/03/05/china-growth-target")
+    );
+    assert_eq!(
+        growth.title,
+        "Beijing sets 5% growth target & pledges trade stimulus"
+    );
+    assert_eq!(growth.author.as_deref(), Some("Chen Hua, Priya Nair"));
+    assert_eq!(growth.categories, ["China", "economy"]);
+    assert_eq!(growth.published, Some(date("2025-03-04T06:00:00Z")));
+    assert_eq!(growth.updated, Some(date("2025-03-04T09:15:00Z")));
+    let content = growth.content_html.as_deref().unwrap();
+    assert!(content.contains("National People’s Congress"), "{content}");
+    // Resolved against the content's own xml:base, not the entry link.
+    assert!(content.contains(
+        r#"src="https://northstar-times.example/asia/2025/03/05/images/congress-hall.jpg""#
+    ));
+    assert!(content.contains(r#"href="https://northstar-times.example/asia/markets/""#));
+
+    let monsoon = &feed.entries[1];
+    assert_eq!(
+        monsoon.link.as_deref(),
+        Some("https://northstar-times.example/asia/2025/03/04/india-monsoon-outlook")
+    );
+    assert_eq!(
+        monsoon.author.as_deref(),
+        Some("Northstar Times Asia desk"),
+        "feed author inherited"
+    );
+    assert_eq!(monsoon.published, None);
+    let summary = monsoon.summary_html.as_deref().unwrap();
+    assert!(
+        summary.contains(r#"href="https://northstar-times.example/asia/monsoon""#),
+        "{summary}"
+    );
+
+    let chips = &feed.entries[2];
+    assert_eq!(
+        chips.title,
+        r#"Why "<" matters in Japan's new chip export rules"#
+    );
+    assert_eq!(
+        chips.summary_html.as_deref(),
+        Some("Thresholds below 14nm &lt; the previous limit, analysts said.")
+    );
+}
+
+#[test]
+fn json_feed_1_1() {
+    let feed = parse("feed.json");
+    assert_eq!(feed.title.as_deref(), Some("Coastline Post — Latest"));
+    assert_eq!(
+        feed.site_link.as_deref(),
+        Some("https://coastlinepost.example/")
+    );
+    assert_eq!(feed.entries.len(), 3);
+
+    let dredging = &feed.entries[0];
+    assert_eq!(
+        dredging.key,
+        "g:coastlinepost.example/2025/03/04/harbor-dredging-approved"
+    );
+    assert_eq!(
+        dredging.author.as_deref(),
+        Some("Dana Whitfield, Luis Ortega")
+    );
+    assert_eq!(dredging.categories, ["Local", "Environment"]);
+    assert_eq!(dredging.published, Some(date("2025-03-04T13:30:00Z")));
+    assert_eq!(dredging.updated, Some(date("2025-03-04T15:05:00Z")));
+    assert_eq!(
+        dredging.summary_html.as_deref(),
+        Some("Port authority votes to deepen the main channel.")
+    );
+    let content = dredging.content_html.as_deref().unwrap();
+    assert!(content.contains("voted 5–2"));
+    assert!(content.contains(r#"href="https://coastlinepost.example/tag/harbor""#));
+    assert!(content.contains(r#"src="https://coastlinepost.example/img/dredger.jpg""#));
+
+    let insurers = &feed.entries[1];
+    assert_eq!(insurers.key, "g:cp-2025-03-03-0412");
+    assert_eq!(
+        insurers.author.as_deref(),
+        Some("Coastline Post"),
+        "feed author inherited"
+    );
+    assert!(
+        insurers
+            .content_html
+            .as_deref()
+            .unwrap()
+            .starts_with("Premiums for tankers")
+    );
+}
+
+#[test]
+fn html_page_is_not_a_feed() {
+    assert!(matches!(
+        parse_feed(&fixture("html-page.html"), &source_url()),
+        Err(ParseError::HtmlPage)
+    ));
+    assert!(matches!(
+        parse_feed(
+            b"  <html><body>502 Bad Gateway</body></html>",
+            &source_url()
+        ),
+        Err(ParseError::HtmlPage)
+    ));
+}
+
+#[test]
+fn garbage_is_invalid() {
+    for body in [
+        &b""[..],
+        b"plain text",
+        b"<rss version=\"2.0\"><channel><item>",
+        b"{\"version\": 1",
+    ] {
+        assert!(
+            matches!(parse_feed(body, &source_url()), Err(ParseError::Invalid(_))),
+            "{body:?}"
+        );
+    }
+}
+
+#[test]
+fn invalid_bytes_still_yield_items() {
+    let (feed, notes) = parse_feed_with_notes(&fixture("bad-bytes.xml"), &source_url()).unwrap();
+    assert!(notes.repaired_encoding);
+    assert_eq!(feed.entries.len(), 2);
+    assert!(
+        feed.entries[0]
+            .summary_html
+            .as_deref()
+            .unwrap()
+            .contains("caf\u{FFFD}")
+    );
+    assert_eq!(feed.entries[1].title, "Bridge repairs finished early");
+
+    let mut json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[{"id":"1","title":"caf"#.to_vec();
+    json.extend_from_slice(b"\xE9\"},{\"id\":\"2\",\"title\":\"ok\"}]}");
+    let (feed, notes) = parse_feed_with_notes(&json, &source_url()).unwrap();
+    assert!(notes.repaired_encoding);
+    assert_eq!(feed.entries[0].title, "caf\u{FFFD}");
+    assert_eq!(feed.entries[1].title, "ok");
+}
+
+#[test]
+fn declared_latin1_is_decoded_not_repaired() {
+    let (feed, notes) = parse_feed_with_notes(&fixture("latin1.xml"), &source_url()).unwrap();
+    assert!(!notes.repaired_encoding);
+    assert_eq!(feed.title.as_deref(), Some("Le Réveil du Sud"));
+    assert_eq!(
+        feed.entries[0].title,
+        "La fête du café attire 10 000 visiteurs"
+    );
+    assert_eq!(
+        feed.entries[0].summary_html.as_deref(),
+        Some("Une édition record à Montpellier.")
+    );
+}
