@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(row["http_status"], 503);
         assert_eq!(row["error_streak"], 2);
         assert_eq!(row["items"], 12);
-        assert_eq!(row["next_poll"], "2026-05-28T21:46:40Z");
+        assert_eq!(row["next_poll"], "2026-05-28T21:26:40Z");
         assert!(row.get("url").is_some() && row.get("error").is_some());
     }
 

@@ -155,6 +155,8 @@ mod tests {
         assert_eq!(unique_name(&mut taken, &outline), "bbc-world-2");
         assert_eq!(unique_name(&mut taken, &outline), "bbc-world-3");
         assert_eq!(slug("Le Monde — International"), "le-monde-international");
-        assert_eq!(toml_string("a \"b\""), "\"a \\\"b\\\"\"");
+        let line = format!("t = {}", toml_string("a \"b\" 'c'"));
+        let parsed: toml::Table = toml::from_str(&line).unwrap();
+        assert_eq!(parsed["t"].as_str(), Some("a \"b\" 'c'"));
     }
 }

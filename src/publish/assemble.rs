@@ -41,9 +41,11 @@ pub fn haystack(item: &StoredItem, config: &Config) -> Haystack {
 
 /// Builds the feed from `items`: every item (or story copy) that belongs to it, in
 /// any order. With `dedup = "collapse"` the copies of one story become one item: the
-/// earliest copy (by first sight) speaks for the story and names the others.
+/// earliest copy (by first sight, then by its own date) speaks for the story and
+/// names the others.
 pub fn assemble(config: &Config, feed: &FeedConfig, mut items: Vec<StoredItem>) -> OutputFeed {
-    items.sort_by_key(|i| (i.first_seen, i.row));
+    // Earliest first; copies first seen in the same second go by their own date.
+    items.sort_by_key(|i| (i.first_seen, i.date, i.row));
     let groups: Vec<Vec<StoredItem>> = match feed.dedup {
         DedupMode::Keep => items.into_iter().map(|i| vec![i]).collect(),
         DedupMode::Collapse => {

@@ -123,14 +123,14 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlOutline>, OpmlError> {
         })?;
         match event {
             Event::Start(element) | Event::Empty(element)
-                if !seen_root && element.local_name().as_ref() != b"opml" =>
+                if !seen_root && element.local_name().as_ref() != "opml" =>
             {
                 return Err(OpmlError::NotOpml);
             }
-            Event::Start(element) if element.local_name().as_ref() == b"opml" => {
+            Event::Start(element) if element.local_name().as_ref() == "opml" => {
                 seen_root = true;
             }
-            Event::Start(element) if element.local_name().as_ref() == b"outline" => {
+            Event::Start(element) if element.local_name().as_ref() == "outline" => {
                 let outline = read_outline(&reader, &element)?;
                 let folder = match outline.xml_url {
                     None => outline.title.clone(),
@@ -141,12 +141,12 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlOutline>, OpmlError> {
                 }
                 folders.push(folder);
             }
-            Event::Empty(element) if element.local_name().as_ref() == b"outline" => {
+            Event::Empty(element) if element.local_name().as_ref() == "outline" => {
                 if let Some(feed) = read_outline(&reader, &element)?.into_feed(&folders) {
                     found.push(feed);
                 }
             }
-            Event::End(element) if element.local_name().as_ref() == b"outline" => {
+            Event::End(element) if element.local_name().as_ref() == "outline" => {
                 folders.pop();
             }
             Event::Eof => break,
@@ -193,19 +193,19 @@ fn read_outline(reader: &Reader<&[u8]>, element: &BytesStart) -> Result<RawOutli
             message: error.to_string(),
         })?;
         let value = attribute
-            .decoded_and_normalized_value(XmlVersion::Implicit1_0, reader.decoder())
+            .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|error| OpmlError::Malformed {
                 position: reader.buffer_position(),
                 message: error.to_string(),
             })?;
         let value = Some(attribute_text(&value)).filter(|value| !value.is_empty());
         let key = attribute.key.local_name();
-        match key.as_ref().to_ascii_lowercase().as_slice() {
-            b"title" => outline.title = value,
-            b"text" => text = value,
-            b"xmlurl" => outline.xml_url = value,
-            b"htmlurl" => outline.html_url = value,
-            b"category" => outline.category = value.as_deref().and_then(first_category),
+        match key.as_ref().to_ascii_lowercase().as_str() {
+            "title" => outline.title = value,
+            "text" => text = value,
+            "xmlurl" => outline.xml_url = value,
+            "htmlurl" => outline.html_url = value,
+            "category" => outline.category = value.as_deref().and_then(first_category),
             _ => {}
         }
     }

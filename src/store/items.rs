@@ -132,7 +132,7 @@ fn insert(
         Some(link) => tx
             .prepare_cached(
                 "SELECT story_id FROM items WHERE canonical_link = ?1 AND source_id <> ?2
-                 ORDER BY first_seen, id LIMIT 1",
+                 ORDER BY first_seen, sort_date, id LIMIT 1",
             )?
             .query_row(params![link, source_id], |r| r.get(0))
             .optional()?,
@@ -304,7 +304,7 @@ impl Store {
         self.call(move |conn| {
             let sql = format!(
                 "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                 WHERE i.story_id IN ({}) ORDER BY i.first_seen, i.id",
+                 WHERE i.story_id IN ({}) ORDER BY i.first_seen, i.sort_date, i.id",
                 placeholders(stories.len())
             );
             query_items(

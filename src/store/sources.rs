@@ -56,7 +56,7 @@ impl Store {
     /// config starts afresh: its validators and adopted URL are dropped.
     pub async fn sync_sources(&self, sources: Vec<(String, String)>) -> Result<(), StoreError> {
         self.call(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for (name, url) in &sources {
                 tx.execute(
                     "INSERT INTO sources (name, url) VALUES (?1, ?2)
@@ -106,7 +106,8 @@ impl Store {
         let name = name.to_string();
         let summary = self
             .call(move |conn| {
-                let tx = conn.transaction()?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let id = source_id(&tx, &name)?;
                 let summary = match &record.feed {
                     Some(feed) => ingest_entries(&tx, id, &name, &feed.entries, record.at)?,
