@@ -32,6 +32,7 @@ pub struct App {
     heartbeat: Heartbeat,
     shutdown: watch::Sender<bool>,
     scheduler: JoinHandle<anyhow::Result<()>>,
+    upkeep: JoinHandle<anyhow::Result<()>>,
     server: JoinHandle<std::io::Result<()>>,
 }
 
@@ -80,6 +81,11 @@ impl App {
             shutdown_rx.clone(),
             heartbeat.clone(),
         ));
+        let upkeep = tokio::spawn(crate::upkeep::run(
+            store.clone(),
+            config_rx.clone(),
+            shutdown_rx.clone(),
+        ));
         let state = ServeState {
             config: config_rx,
             store: store.clone(),
@@ -97,6 +103,7 @@ impl App {
             heartbeat,
             shutdown: shutdown_tx,
             scheduler,
+            upkeep,
             server,
         })
     }
@@ -134,18 +141,22 @@ impl App {
     /// Stops accepting, lets polls in flight finish (up to a grace period), then returns.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         self.shutdown.send_replace(true);
-        let both = async {
+        let all = async {
             let polled = self.scheduler.await;
+            let kept = self.upkeep.await;
             let served = self.server.await;
-            (polled, served)
+            (polled, kept, served)
         };
-        match tokio::time::timeout(SHUTDOWN_GRACE, both).await {
-            Ok((polled, served)) => {
+        match tokio::time::timeout(SHUTDOWN_GRACE, all).await {
+            Ok((polled, kept, served)) => {
                 polled.context("polling task")??;
+                kept.context("upkeep task")??;
                 served.context("server task")??;
             }
             Err(_) => tracing::warn!("shutdown grace period over; abandoning polls in flight"),
         }
+        // Every handle but ours is gone: checkpoint so the next start finds a tidy file.
+        self.store.checkpoint().await?;
         Ok(())
     }
 }

@@ -16,6 +16,7 @@
 //! - [`poll`]: one source's refresh, start to end: fetch → parse → store.
 //! - [`schedule`]: when each source is polled next, and the loop that does it.
 //! - [`serve`]: the HTTP interface (axum).
+//! - [`upkeep`]: retention and WAL upkeep on cron schedules.
 //! - [`app`]: wiring for `feedbraid run`: the only place that spawns long-lived tasks.
 //! - [`report`]: text reports for the command line.
 //! - [`cli`]: the command line.
@@ -37,3 +38,4 @@ pub mod schedule;
 pub mod serve;
 pub mod store;
 pub mod topic;
+pub mod upkeep;

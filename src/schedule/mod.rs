@@ -35,6 +35,9 @@ impl Heartbeat {
     }
 }
 
+/// How long shutdown waits for polls in flight before abandoning them.
+const POLL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How often the loop turns even when nothing is due, to prove it is alive.
 const BEAT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -92,7 +95,13 @@ pub async fn run(
         in_flight = running.len(),
         "scheduler stopping; waiting for polls in flight"
     );
-    while running.join_next().await.is_some() {}
+    let drain = async { while running.join_next().await.is_some() {} };
+    if tokio::time::timeout(POLL_GRACE, drain).await.is_err() {
+        // Abandoned polls write nothing: a source's transaction is whole or absent,
+        // and its next poll stays due, so the next start picks it up.
+        tracing::warn!(abandoned = running.len(), "abandoning polls still in flight");
+        running.shutdown().await;
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //! What to write is decided by the pure `ingest` module; this module only carries it out.
 
 mod items;
+mod maintain;
 mod schema;
 mod sources;
 
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
 pub use items::{IngestSummary, ItemPage, StoryMember};
+pub use maintain::{PrunePolicy, PruneSummary};
 pub use sources::{FailureRecord, PollRecord, SourcePollState};
 
 /// Why a storage call failed.

@@ -24,6 +24,8 @@ pub fn fixture(name: &str) -> Vec<u8> {
 #[derive(Default)]
 struct Served {
     docs: HashMap<String, (Vec<u8>, String)>,
+    /// Paths whose requests wait until released.
+    held: std::collections::HashSet<String>,
     requests: HashMap<String, usize>,
     conditional: HashMap<String, usize>,
     not_modified: HashMap<String, usize>,
@@ -34,18 +36,54 @@ struct Served {
 pub struct FeedServer {
     pub addr: SocketAddr,
     served: Arc<Mutex<Served>>,
+    events: Arc<Events>,
 }
+
+/// Wake-ups between the server and the test.
+#[derive(Default)]
+struct Events {
+    requested: tokio::sync::Notify,
+    released: tokio::sync::Notify,
+}
+
+type Shared = (Arc<Mutex<Served>>, Arc<Events>);
 
 impl FeedServer {
     pub async fn start() -> FeedServer {
         let served = Arc::new(Mutex::new(Served::default()));
+        let events = Arc::new(Events::default());
         let app = Router::new()
             .route("/{*path}", routing::get(serve_doc))
-            .with_state(Arc::clone(&served));
+            .with_state((Arc::clone(&served), Arc::clone(&events)));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        FeedServer { addr, served }
+        FeedServer {
+            addr,
+            served,
+            events,
+        }
+    }
+
+    /// Requests for `/path` hang (after being counted) until `release`.
+    pub fn hold(&self, path: &str) {
+        self.served.lock().unwrap().held.insert(path.to_string());
+    }
+
+    pub fn release(&self, path: &str) {
+        self.served.lock().unwrap().held.remove(path);
+        self.events.released.notify_waiters();
+    }
+
+    /// Waits until `/path` has been requested at least once.
+    pub async fn wait_for_request(&self, path: &str) {
+        loop {
+            let notified = self.events.requested.notified();
+            if self.requests(path) > 0 {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Serves `body` at `/path` with an ETag derived from its bytes.
@@ -96,12 +134,23 @@ fn fxhash(bytes: &[u8]) -> u64 {
 }
 
 async fn serve_doc(
-    State(served): State<Arc<Mutex<Served>>>,
+    State((served, events)): State<Shared>,
     UrlPath(path): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
+    {
+        let mut served = served.lock().unwrap();
+        *served.requests.entry(path.clone()).or_default() += 1;
+    }
+    events.requested.notify_waiters();
+    loop {
+        let released = events.released.notified();
+        if !served.lock().unwrap().held.contains(&path) {
+            break;
+        }
+        released.await;
+    }
     let mut served = served.lock().unwrap();
-    *served.requests.entry(path.clone()).or_default() += 1;
     let sent_tag = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -231,4 +280,27 @@ pub fn titles(feed: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|i| i["title"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// An RSS 2.0 document of `n` distinct news items from `outlet`, for load-shaped tests.
+pub fn generated_rss(outlet: &str, n: usize) -> String {
+    let mut doc = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\
+         <title>{outlet} news</title><link>https://{outlet}.example/</link>\
+         <description>News from {outlet}</description>\n"
+    );
+    for i in 0..n {
+        let minute = i % 60;
+        let hour = (i / 60) % 24;
+        doc.push_str(&format!(
+            "<item><title>{outlet} report {i} on port strikes and grain exports</title>\
+             <link>https://{outlet}.example/news/{i}</link>\
+             <guid isPermaLink=\"false\">{outlet}-{i}</guid>\
+             <pubDate>Tue, 04 Mar 2025 {hour:02}:{minute:02}:00 GMT</pubDate>\
+             <description>&lt;p&gt;Dock workers in city {i} walked out over pay, \
+             delaying grain shipments, officials said.&lt;/p&gt;</description></item>\n"
+        ));
+    }
+    doc.push_str("</channel></rss>\n");
+    doc
 }
