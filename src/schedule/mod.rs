@@ -99,7 +99,10 @@ pub async fn run(
     if tokio::time::timeout(POLL_GRACE, drain).await.is_err() {
         // Abandoned polls write nothing: a source's transaction is whole or absent,
         // and its next poll stays due, so the next start picks it up.
-        tracing::warn!(abandoned = running.len(), "abandoning polls still in flight");
+        tracing::warn!(
+            abandoned = running.len(),
+            "abandoning polls still in flight"
+        );
         running.shutdown().await;
     }
     Ok(())
