@@ -155,7 +155,11 @@ fn write_sources(html: &mut String, page: &IndexPage) {
             .filter(|title| !title.trim().is_empty())
             .unwrap_or(&source.name);
         let error = match (&source.error, source.http_status) {
-            (Some(error), Some(status)) => format!("HTTP {status}: {}", text(error)),
+            // Errors from an HTTP status already say so ("HTTP 404").
+            (Some(error), Some(status)) if !error.starts_with("HTTP") => {
+                format!("HTTP {status}: {}", text(error))
+            }
+            (Some(error), Some(_)) => text(error),
             (Some(error), None) => text(error),
             (None, _) => String::new(),
         };

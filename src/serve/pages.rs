@@ -55,31 +55,36 @@ pub(super) async fn index(State(state): State<ServeState>) -> Response {
     Html(render_index(&page)).into_response()
 }
 
-/// The newest stories, each with how many outlets carried it.
+/// The newest stories, each told by its first copy, with how many outlets carried it.
 async fn latest_stories(state: &ServeState) -> Result<Vec<IndexStory>, crate::store::StoreError> {
     let page = state.store.recent_items(None, None, STORIES * 4).await?;
-    let mut firsts = Vec::new();
+    let mut stories = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for item in page.items {
-        if seen.insert(item.story) && firsts.len() < STORIES {
-            firsts.push(item);
+        if seen.insert(item.story) && stories.len() < STORIES {
+            stories.push(item.story);
         }
     }
-    let copies = state
-        .store
-        .story_copies(firsts.iter().map(|i| i.story).collect())
-        .await?;
-    let mut outlets: HashMap<i64, std::collections::HashSet<String>> = HashMap::new();
+    let copies = state.store.story_copies(stories.clone()).await?;
+    // Copies come earliest first: the first of each story speaks for it.
+    let mut told: HashMap<i64, (crate::model::StoredItem, std::collections::HashSet<String>)> =
+        HashMap::new();
     for copy in copies {
-        outlets.entry(copy.story).or_default().insert(copy.source);
+        let story = copy.story;
+        let source = copy.source.clone();
+        told.entry(story)
+            .or_insert_with(|| (copy, Default::default()))
+            .1
+            .insert(source);
     }
-    Ok(firsts
+    Ok(stories
         .into_iter()
-        .map(|i| IndexStory {
-            outlets: outlets.get(&i.story).map_or(1, |s| s.len()),
-            title: i.title,
-            link: i.link,
-            date: i.date,
+        .filter_map(|story| told.remove(&story))
+        .map(|(first, outlets)| IndexStory {
+            outlets: outlets.len(),
+            title: first.title,
+            link: first.link,
+            date: first.date,
         })
         .collect())
 }
