@@ -58,10 +58,28 @@ fn resolve_relative(relative: &str) -> Option<Cow<'_, str>> {
     })
 }
 
+/// Deepest element nesting handed to the HTML parser. Its tree building costs grow
+/// with the square of the depth (100,000 nested `<div>`s take minutes), so deeper
+/// fragments are republished as their plain text instead. Real articles nest a few
+/// dozen levels at most.
+pub const MAX_HTML_DEPTH: usize = 128;
+
 /// Sanitizes an HTML fragment; relative `href`/`src` are resolved against `base`
 /// (dropped when `base` is `None`). Sanitizing the output again returns it unchanged.
+/// A fragment nested deeper than [`MAX_HTML_DEPTH`] becomes its escaped plain text.
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     let input: String = html.chars().filter(|&c| is_xml_char(c)).collect();
+    let scan = scan_html(&input);
+    let input = if scan.max_depth > MAX_HTML_DEPTH {
+        tracing::warn!(
+            depth = scan.max_depth,
+            limit = MAX_HTML_DEPTH,
+            "HTML nested too deep; kept as text"
+        );
+        text_to_html(&scan.text)
+    } else {
+        input
+    };
     CURRENT_BASE.with_borrow_mut(|current| *current = base.cloned());
     let cleaned = SANITIZER.clean(&input).to_string();
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
@@ -72,13 +90,35 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
 /// folded). Block-level tags separate words; the content of script, style and the
 /// like is dropped. Used for topic matching, so it only tokenizes (no tree).
 pub fn html_to_text(html: &str) -> String {
-    let sink = TextSink::default();
-    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    scan_html(html).text
+}
+
+/// Plain text as HTML that shows it literally (`&`, `<`, `>` escaped).
+pub fn text_to_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// What one tokenizer pass over a fragment tells.
+struct HtmlScan {
+    /// The text a reader sees, whitespace folded.
+    text: String,
+    /// How deep the parser's tree would nest, counted so as never to be less.
+    max_depth: usize,
+}
+
+fn scan_html(html: &str) -> HtmlScan {
+    let tokenizer = Tokenizer::new(ScanSink::default(), TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
     let _ = tokenizer.feed(&input);
     tokenizer.end();
-    fold_whitespace(&tokenizer.sink.text.borrow())
+    let sink = &tokenizer.sink;
+    HtmlScan {
+        text: fold_whitespace(&sink.text.borrow()),
+        max_depth: sink.max_depth.get(),
+    }
 }
 
 /// A text field made safe for XML 1.0: forbidden characters removed, whitespace trimmed.
@@ -96,47 +136,150 @@ pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
-/// Collects the character data of a token stream.
+/// Collects the character data of a token stream and measures its nesting.
 #[derive(Default)]
-struct TextSink {
+struct ScanSink {
     text: RefCell<String>,
-    /// Inside an element whose content is not text a reader sees (script, style…).
+    /// Inside an element whose content is raw text a reader does not see (script…).
     skipping: Cell<bool>,
+    /// Open elements whose content is dropped by the sanitizer (svg, noscript…).
+    hidden: Cell<usize>,
+    depth: Cell<usize>,
+    max_depth: Cell<usize>,
+    /// Inside SVG or MathML, where `<x/>` really closes itself.
+    foreign: Cell<usize>,
 }
 
-impl TokenSink for TextSink {
+impl TokenSink for ScanSink {
     type Handle = ();
 
     fn process_token(&self, token: Token, _line_number: u64) -> TokenSinkResult<()> {
         match token {
-            CharacterTokens(chars) if !self.skipping.get() => {
+            CharacterTokens(chars) if !self.skipping.get() && self.hidden.get() == 0 => {
                 self.text.borrow_mut().push_str(&chars);
             }
             TagToken(tag) => {
                 let name: &str = &tag.name;
-                let dropped = DROPPED_WITH_CONTENT.contains(&name) || name == "title";
-                if dropped {
-                    self.skipping.set(tag.kind == StartTag && !tag.self_closing);
-                }
                 if !is_inline(name) {
                     self.text.borrow_mut().push(' ');
                 }
-                if tag.kind == StartTag && dropped && !tag.self_closing {
-                    // Make the tokenizer treat their content as raw text, as a browser would.
-                    return TokenSinkResult::RawData(match name {
-                        "script" => RawKind::ScriptData,
-                        "title" => RawKind::Rcdata,
-                        _ => RawKind::Rawtext,
-                    });
+                self.count_depth(name, tag.kind, tag.self_closing);
+                if DROPPED_WITH_CONTENT.contains(&name) && raw_text_kind(name).is_none() {
+                    let hidden = self.hidden.get();
+                    match tag.kind {
+                        StartTag if !tag.self_closing && !is_void(name) => {
+                            self.hidden.set(hidden + 1)
+                        }
+                        EndTag => self.hidden.set(hidden.saturating_sub(1)),
+                        _ => {}
+                    }
                 }
-                if tag.kind == EndTag && dropped {
+                let raw = raw_text_kind(name);
+                if tag.kind == EndTag && raw.is_some() {
                     self.skipping.set(false);
+                }
+                if tag.kind == StartTag && !tag.self_closing {
+                    if let Some(kind) = raw {
+                        // The tokenizer alone does not know these hold raw text; the parser does.
+                        self.skipping.set(name != "textarea" && name != "xmp");
+                        return TokenSinkResult::RawData(kind);
+                    }
                 }
             }
             _ => {}
         }
         TokenSinkResult::Continue
     }
+}
+
+impl ScanSink {
+    /// Tracks nesting as the HTML parser would build it, erring on the deep side:
+    /// void elements and elements that close their own kind do not nest, and `<x/>`
+    /// only closes itself inside SVG or MathML.
+    fn count_depth(&self, name: &str, kind: html5ever::tokenizer::TagKind, self_closing: bool) {
+        let is_foreign_root = matches!(name, "svg" | "math");
+        if is_void(name) || closes_own_kind(name) {
+            return;
+        }
+        if kind == EndTag {
+            self.depth.set(self.depth.get().saturating_sub(1));
+            if is_foreign_root {
+                self.foreign.set(self.foreign.get().saturating_sub(1));
+            }
+            return;
+        }
+        if self_closing && (self.foreign.get() > 0 || is_foreign_root) {
+            return;
+        }
+        if is_foreign_root {
+            self.foreign.set(self.foreign.get() + 1);
+        }
+        self.depth.set(self.depth.get() + 1);
+        self.max_depth
+            .set(self.max_depth.get().max(self.depth.get()));
+    }
+}
+
+/// The tokenizer state the HTML parser switches to after these start tags.
+fn raw_text_kind(name: &str) -> Option<RawKind> {
+    match name {
+        "script" => Some(RawKind::ScriptData),
+        "style" | "iframe" | "xmp" | "noembed" | "noframes" => Some(RawKind::Rawtext),
+        "title" | "textarea" => Some(RawKind::Rcdata),
+        _ => None,
+    }
+}
+
+/// Elements that never have content.
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "basefont"
+            | "bgsound"
+            | "br"
+            | "col"
+            | "embed"
+            | "frame"
+            | "hr"
+            | "img"
+            | "input"
+            | "keygen"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+    )
+}
+
+/// Elements whose start closes an open one of their kind (or that cannot nest).
+fn closes_own_kind(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "li"
+            | "dt"
+            | "dd"
+            | "option"
+            | "optgroup"
+            | "tr"
+            | "td"
+            | "th"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "colgroup"
+            | "caption"
+            | "rb"
+            | "rt"
+            | "rtc"
+            | "rp"
+            | "html"
+            | "head"
+            | "body"
+    )
 }
 
 /// Elements that do not break a word when they start or end.

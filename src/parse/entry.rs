@@ -7,7 +7,7 @@ use feed_rs::model::{Link, Person, Text};
 use super::MAX_CONTENT_BYTES;
 use crate::identity::{self, VisibleFields};
 use crate::model::Entry;
-use crate::sanitize::{clean_text, html_to_text, sanitize_html};
+use crate::sanitize::{clean_text, html_to_text, sanitize_html, text_to_html};
 
 /// Bytes left under the cap when content is cut, for the end tags sanitizing adds.
 const CLOSING_TAGS_ROOM: usize = 4096;
@@ -188,7 +188,7 @@ impl BodySanitizer<'_> {
             body = &body[..floor_char_boundary(body, MAX_CONTENT_BYTES - CLOSING_TAGS_ROOM)];
         }
         let html = if declared_plain && !self.context.is_rss {
-            escape_text(body)
+            text_to_html(body)
         } else {
             body.to_string()
         };
@@ -208,13 +208,6 @@ fn floor_char_boundary(text: &str, max: usize) -> usize {
         .rev()
         .find(|&index| text.is_char_boundary(index))
         .unwrap_or(0)
-}
-
-/// Plain text as HTML that shows it literally.
-fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// Author names as one text, joined with ", "; `None` when there are none.

@@ -1,6 +1,7 @@
 //! Hostile documents end quickly and harmlessly; item and content caps hold.
 
 use super::*;
+use feedbraid::sanitize::MAX_HTML_DEPTH;
 
 #[test]
 fn entity_bomb_is_not_expanded() {
@@ -70,4 +71,19 @@ fn content_size_is_capped_at_a_char_boundary() {
         assert!(content.len() <= MAX_CONTENT_BYTES, "{}", content.len());
         assert!(content.starts_with("<p>€€") && content.ends_with("</p>"));
     }
+}
+
+#[test]
+fn deeply_nested_html_becomes_its_text() {
+    let depth = MAX_HTML_DEPTH * 4;
+    let html = "<div>".repeat(depth) + "bottom &amp; <b>up</b>" + &"</div>".repeat(depth);
+    let out = sanitize_html(&html, None);
+    assert_eq!(out, "bottom &amp; up");
+    assert_eq!(sanitize_html(&out, None), out);
+    // Within the limit, structure is kept; SVG's self-closing tags do not count.
+    let shallow = "<div>".repeat(MAX_HTML_DEPTH - 1) + "x" + &"</div>".repeat(MAX_HTML_DEPTH - 1);
+    assert!(sanitize_html(&shallow, None).starts_with("<div><div>"));
+    let icons =
+        "<p><b>kept</b></p><svg>".to_string() + &"<path/>".repeat(MAX_HTML_DEPTH * 2) + "</svg>";
+    assert_eq!(sanitize_html(&icons, None), "<p><b>kept</b></p>");
 }
