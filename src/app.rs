@@ -164,11 +164,13 @@ impl App {
 /// `feedbraid run`: starts, tells systemd, reloads on SIGHUP, stops on SIGTERM/SIGINT.
 pub async fn run(config_path: &Path, config: Config) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
+    // Handlers first: a SIGTERM that comes while starting must stop us cleanly.
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let app = App::start(config_path, config).await?;
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     let watchdog = watchdog_interval();
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
     let mut tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
     loop {
         tokio::select! {
@@ -180,7 +182,7 @@ pub async fn run(config_path: &Path, config: Config) -> anyhow::Result<()> {
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
             }
             _ = terminate.recv() => break,
-            _ = tokio::signal::ctrl_c() => break,
+            _ = interrupt.recv() => break,
             _ = tick.tick(), if watchdog.is_some() => {
                 if alive(&app).await {
                     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);

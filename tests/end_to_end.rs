@@ -315,3 +315,45 @@ async fn the_status_page_opml_and_health_answer() {
     assert_eq!(status, 503);
     assert!(body.contains("\"store\":\"ok\""), "{body}");
 }
+
+#[tokio::test]
+async fn readers_that_take_gzip_get_it_compressed_once() {
+    use std::io::Read as _;
+    let (_dir, _server, h) = started().await;
+    h.poll().await;
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let url = h.url("/feeds/iran.rss");
+    let plain = raw.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_tag = plain.headers()["etag"].to_str().unwrap().to_string();
+    let plain = plain.bytes().await.unwrap();
+    let zipped = raw
+        .get(&url)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    assert_eq!(zipped.headers()["vary"], "Accept-Encoding");
+    let zipped_tag = zipped.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(
+        zipped_tag, plain_tag,
+        "each encoding has its own strong ETag"
+    );
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&zipped.bytes().await.unwrap()[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.to_vec());
+    // Either tag proves the reader holds the current content.
+    for tag in [&plain_tag, &zipped_tag] {
+        let again = raw
+            .get(&url)
+            .header("Accept-Encoding", "gzip")
+            .header("If-None-Match", tag.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+    }
+}

@@ -21,6 +21,8 @@ use crate::store::{Store, StoreError};
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub body: bytes::Bytes,
+    /// The same body gzip-compressed, once per change, for clients that accept it.
+    pub gzip: bytes::Bytes,
     /// A strong validator: a hash of the body, so it changes only when content does.
     pub etag: String,
     pub last_modified: DateTime<Utc>,
@@ -163,6 +165,7 @@ fn render_all(output: &OutputFeed, generation: u64) -> RenderedFeed {
             let digest = Sha256::digest(&body);
             let etag = format!("\"{}\"", hex(&digest[..16]));
             let rendered = Rendered {
+                gzip: bytes::Bytes::from(gzip(&body)),
                 body: bytes::Bytes::from(body),
                 etag,
                 last_modified: output.updated,
@@ -176,6 +179,14 @@ fn render_all(output: &OutputFeed, generation: u64) -> RenderedFeed {
         items: output.items.len(),
         formats,
     }
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    encoder.finish().unwrap_or_default()
 }
 
 fn hex(bytes: &[u8]) -> String {

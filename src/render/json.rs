@@ -3,17 +3,14 @@
 //! authors and tags, and the `_feedbraid` extension naming the item's source and the
 //! other copies of its story. Field order is fixed by the structs, so output is
 //! deterministic.
-//!
-//! JSON Feed's `summary` is plain text; it is omitted until a sanitizer-grade
-//! HTML-to-text conversion is available (the summary HTML still reaches readers
-//! through `content_html` when the item has no content).
+//! JSON Feed's `summary` is plain text: the summary HTML with its tags removed.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{Format, body_html, display_name, feed_url, home_url};
 use crate::model::{AlsoRef, OutputFeed, OutputItem};
-use crate::sanitize::clean_text;
+use crate::sanitize::{clean_text, html_to_text};
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
 
@@ -35,6 +32,8 @@ struct JsonItem {
     url: Option<String>,
     title: String,
     content_html: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<String>,
     date_published: String,
     date_modified: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -91,6 +90,11 @@ fn json_item(item: &OutputItem) -> JsonItem {
         url: item.link.as_deref().map(clean_text),
         title: clean_text(&item.title),
         content_html: body_html(item),
+        summary: item
+            .summary_html
+            .as_deref()
+            .map(|html| clean_text(&html_to_text(html)))
+            .filter(|text| !text.is_empty()),
         date_published: rfc3339(item.date),
         date_modified: rfc3339(item.updated),
         authors: item

@@ -98,17 +98,42 @@ fn http_date(t: DateTime<Utc>) -> String {
     httpdate::fmt_http_date(std::time::SystemTime::from(t))
 }
 
-/// The rendered body, or 304 when the client's validators still hold.
+/// Whether the client takes gzip (`Accept-Encoding: gzip`, not with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused =
+                parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// The rendered body (gzip-compressed when the client takes it), or 304 when the
+/// client's validators still hold. Each encoding has its own strong ETag; either
+/// one proves the client holds the current content.
 fn respond(body: &Rendered, headers: &HeaderMap, private: bool) -> Response {
+    let gzip = accepts_gzip(headers);
+    let etag = if gzip {
+        format!("{}-gz\"", body.etag.trim_end_matches('"'))
+    } else {
+        body.etag.clone()
+    };
+    let holds = |tag: &str| {
+        let tag = tag.trim_start_matches("W/");
+        tag == "*" || tag == body.etag || tag.replace("-gz\"", "\"") == body.etag
+    };
     let not_modified = match headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
         // If-None-Match wins over If-Modified-Since when both come (RFC 9110 13.2.2).
-        Some(tags) => tags
-            .split(',')
-            .map(str::trim)
-            .any(|t| t == "*" || t.trim_start_matches("W/") == body.etag),
+        Some(tags) => tags.split(',').map(str::trim).any(holds),
         None => headers
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
@@ -123,25 +148,52 @@ fn respond(body: &Rendered, headers: &HeaderMap, private: bool) -> Response {
         "public, max-age=60"
     };
     let validators = [
-        (header::ETAG, body.etag.clone()),
+        (header::ETAG, etag),
         (header::LAST_MODIFIED, http_date(body.last_modified)),
         (header::CACHE_CONTROL, cache.to_string()),
+        (header::VARY, "Accept-Encoding".to_string()),
     ];
     if not_modified {
         return (StatusCode::NOT_MODIFIED, validators).into_response();
     }
-    (
+    let (payload, encoding) = if gzip {
+        (body.gzip.clone(), Some("gzip"))
+    } else {
+        (body.body.clone(), None)
+    };
+    let mut response = (
         StatusCode::OK,
         validators,
         [(header::CONTENT_TYPE, body.content_type.to_string())],
-        body.body.clone(),
+        payload,
     )
-        .into_response()
+        .into_response();
+    if let Some(encoding) = encoding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            accepts_gzip(&h)
+        };
+        assert!(with("gzip, deflate, br"));
+        assert!(with("br;q=1.0, gzip;q=0.8"));
+        assert!(with("*"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("br, deflate"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 
     #[test]
     fn constant_time_comparison() {
