@@ -4,7 +4,6 @@
 //! request start times and the body bytes it sent.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -249,29 +248,46 @@ fn feed(headers: &HeaderMap, body: Vec<u8>, etag: &str, sent: &AtomicU64) -> Res
         .into_response()
 }
 
-/// `size` zero bytes, gzip-compressed a mebibyte at a time as the client reads.
+/// `size` zero bytes (a multiple of a mebibyte), gzip-compressed. One mebibyte of
+/// zeros is deflated once (ending in a sync flush, so it is byte-aligned and
+/// self-contained) and repeated: the bomb costs the server nothing to send.
 fn gzip_bomb(size: u64, sent: Arc<AtomicU64>) -> Response {
     const BLOCK: usize = 1 << 20;
-    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let stream = futures_util::stream::unfold((Some(encoder), size), move |(encoder, left)| {
-        let sent = Arc::clone(&sent);
-        async move {
-            let mut encoder = encoder?;
-            let chunk = if left == 0 {
-                let rest = encoder.finish().unwrap();
-                sent.fetch_add(rest.len() as u64, Ordering::Relaxed);
-                return Some((Ok::<_, std::io::Error>(Bytes::from(rest)), (None, 0)));
-            } else {
-                let n = left.min(BLOCK as u64);
-                encoder.write_all(&vec![0u8; n as usize]).unwrap();
-                encoder.flush().unwrap();
-                let out = std::mem::take(encoder.get_mut());
-                sent.fetch_add(out.len() as u64, Ordering::Relaxed);
-                (Bytes::from(out), left - n)
-            };
-            Some((Ok(chunk.0), (Some(encoder), chunk.1)))
-        }
-    });
+    let zeros = vec![0u8; BLOCK];
+    let mut deflate = flate2::Compress::new(flate2::Compression::best(), false);
+    let mut block = Vec::with_capacity(BLOCK);
+    deflate
+        .compress_vec(&zeros, &mut block, flate2::FlushCompress::Sync)
+        .unwrap();
+    assert_eq!(deflate.total_in(), BLOCK as u64);
+    let mut crc = flate2::Crc::new();
+    let mut block_crc = flate2::Crc::new();
+    block_crc.update(&zeros);
+    let blocks = size / BLOCK as u64;
+    let header: &[u8] = &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut chunks = vec![Bytes::copy_from_slice(header)];
+    let block = Bytes::from(block);
+    let stream = futures_util::stream::iter((0..=blocks).map(move |i| {
+        let chunk = if i < blocks {
+            crc.combine(&block_crc);
+            block.clone()
+        } else {
+            // An empty final block, then CRC-32 and size of the whole.
+            let mut tail = vec![0x03, 0x00];
+            tail.extend_from_slice(&crc.sum().to_le_bytes());
+            tail.extend_from_slice(&(size as u32).to_le_bytes());
+            Bytes::from(tail)
+        };
+        let chunk = if i == 0 {
+            let mut first = chunks.remove(0).to_vec();
+            first.extend_from_slice(&chunk);
+            Bytes::from(first)
+        } else {
+            chunk
+        };
+        sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        Ok::<_, std::io::Error>(chunk)
+    }));
     (
         [
             (header::CONTENT_TYPE, "application/rss+xml"),
