@@ -47,6 +47,7 @@ pub struct Entry {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceState {
     pub name: String,
+    /// The URL in the config.
     pub url: String,
     pub title: Option<String>,
     pub site_link: Option<String>,
@@ -59,15 +60,35 @@ pub struct SourceState {
     pub error_streak: u32,
     pub next_poll: Option<DateTime<Utc>>,
     pub items: u64,
+    /// The URL polled: the configured one, or one adopted after permanent redirects
+    /// (empty when not known, which means `url`).
+    pub current_url: String,
+    /// The last answer was 410 Gone and the source's config entry has not changed
+    /// since: it is not polled.
+    pub gone: bool,
+    /// A `Retry-After` from the last answer: the source is not polled before this.
+    pub retry_after_until: Option<DateTime<Utc>>,
 }
 
 impl SourceState {
-    /// `ok`, `error`, or `new` (never polled).
+    /// The source's state, one of:
+    ///
+    /// - `new`: never polled;
+    /// - `ok`: the last poll succeeded (200 or 304);
+    /// - `error`: the last poll failed, the first failure in a row (retried after
+    ///   the first backoff step, interval × 2);
+    /// - `backoff`: failing repeatedly (two or more in a row, so the delay is growing
+    ///   exponentially), or the server asked us to wait with `Retry-After`;
+    /// - `gone`: the server answered 410 Gone; not polled until its config entry changes.
     pub fn state(&self) -> &'static str {
+        if self.gone {
+            return "gone";
+        }
         match (self.last_attempt, self.error_streak) {
             (None, _) => "new",
             (Some(_), 0) => "ok",
-            (Some(_), _) => "error",
+            (Some(_), 1) if self.retry_after_until.is_none() => "error",
+            (Some(_), _) => "backoff",
         }
     }
 }

@@ -8,12 +8,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
+use sha2::{Digest, Sha256};
+
 use crate::config::{Config, SourceConfig};
-use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
+use crate::fetch::redirect::{self, RedirectMemory};
+use crate::fetch::{Access, FetchError, Fetched, Fetcher, Validators};
 use crate::model::ParsedFeed;
 use crate::parse::{self, ParseError};
-use crate::schedule::timing::{self, Bounds};
-use crate::store::{FailureRecord, IngestSummary, PollRecord, Store, StoreError};
+use crate::schedule::timing::{self, Bounds, Hints};
+use crate::store::{FailureRecord, IngestSummary, PollRecord, SourcePollState, Store, StoreError};
 
 /// What polling needs: the HTTP client and the store.
 #[derive(Clone)]
@@ -30,6 +33,19 @@ pub struct PollReport {
     pub next_poll: DateTime<Utc>,
 }
 
+impl PollReport {
+    /// The source is gone (410): the loop stops polling it until its entry changes.
+    pub fn stops_polling(&self) -> bool {
+        matches!(
+            self.outcome,
+            PollOutcome::Failed {
+                http_status: Some(410),
+                ..
+            } | PollOutcome::Skipped(SkipReason::Gone)
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum PollOutcome {
     /// A document was fetched and stored.
@@ -42,6 +58,27 @@ pub enum PollOutcome {
         error: String,
         error_streak: u32,
     },
+    /// Not polled (only without [`PollMode::Force`]).
+    Skipped(SkipReason),
+}
+
+/// Why a source was not polled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SkipReason {
+    /// The server answered 410 Gone and the source's config entry is unchanged.
+    Gone,
+    /// The server asked us to wait until then (`Retry-After`).
+    RetryAfter(DateTime<Utc>),
+}
+
+/// Whether a poll honours what the server asked for (`Retry-After`, 410 Gone).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PollMode {
+    /// Skip sources that are gone or asked us to wait.
+    #[default]
+    Respect,
+    /// Poll anyway (`feedbraid poll --force`).
+    Force,
 }
 
 impl fmt::Display for PollReport {
@@ -66,6 +103,17 @@ impl fmt::Display for PollReport {
                 self.source,
                 if *error_streak == 1 { "" } else { "s" }
             ),
+            PollOutcome::Skipped(SkipReason::Gone) => write!(
+                f,
+                "{}: skipped: gone (the server answered 410 Gone; change its config entry, or use --force)",
+                self.source
+            ),
+            PollOutcome::Skipped(SkipReason::RetryAfter(until)) => write!(
+                f,
+                "{}: skipped: the server asked us to wait until {} (Retry-After; --force polls anyway)",
+                self.source,
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
         }
     }
 }
@@ -81,40 +129,110 @@ enum PollError {
     Url(String),
 }
 
-/// Polls one source and records the outcome. Only a failing store is an error here;
-/// every fetch or parse problem is recorded on the source and reported.
+/// A fingerprint of a source's config entry: when it changes, a gone source is
+/// polled again.
+pub fn entry_fingerprint(source: &SourceConfig) -> String {
+    let digest = Sha256::digest(format!("{source:?}").as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why `state` says not to poll now, if it does.
+pub fn skip_reason(
+    state: &SourcePollState,
+    source: &SourceConfig,
+    now: DateTime<Utc>,
+) -> Option<SkipReason> {
+    if state.gone_entry.as_deref() == Some(entry_fingerprint(source).as_str()) {
+        return Some(SkipReason::Gone);
+    }
+    match state.retry_after_until {
+        Some(until) if until > now => Some(SkipReason::RetryAfter(until)),
+        _ => None,
+    }
+}
+
+/// Polls one source, honouring `Retry-After` and 410 Gone, and records the outcome.
 pub async fn poll_source(
     ctx: &PollContext,
     config: &Config,
     source: &SourceConfig,
+) -> Result<PollReport, StoreError> {
+    poll_source_with(ctx, config, source, PollMode::Respect).await
+}
+
+/// Polls one source and records the outcome. Only a failing store is an error here;
+/// every fetch or parse problem is recorded on the source and reported.
+pub async fn poll_source_with(
+    ctx: &PollContext,
+    config: &Config,
+    source: &SourceConfig,
+    mode: PollMode,
 ) -> Result<PollReport, StoreError> {
     let state = ctx
         .store
         .poll_state(&source.name)
         .await?
         .unwrap_or_default();
+    let started = Utc::now();
+    if mode == PollMode::Respect
+        && let Some(reason) = skip_reason(&state, source, started)
+    {
+        let next_poll = match &reason {
+            SkipReason::RetryAfter(until) => state.next_poll.unwrap_or(*until).max(*until),
+            SkipReason::Gone => {
+                started
+                    + chrono::Duration::from_std(config.fetch.max_interval)
+                        .unwrap_or(chrono::Duration::MAX)
+            }
+        };
+        let report = PollReport {
+            source: source.name.clone(),
+            outcome: PollOutcome::Skipped(reason),
+            next_poll,
+        };
+        tracing::info!(source = %report.source, "{report}");
+        return Ok(report);
+    }
     let validators = Validators {
-        etag: state.etag,
-        last_modified: state.last_modified,
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
     };
     let url = if state.url.is_empty() {
         source.url.to_string()
     } else {
-        state.url
+        state.url.clone()
     };
-    let started = Utc::now();
     let bounds = Bounds {
         min: config.fetch.min_interval,
         max: config.fetch.max_interval,
     };
-    let report = match fetch_and_parse(ctx, &url, &validators).await {
-        Ok((status, validators, feed)) => {
-            let hint = feed
-                .as_ref()
-                .and_then(|f| f.ttl_minutes)
-                .map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+    let access = Access::from_allow_private(source.allow_private_networks);
+    let report = match fetch_and_parse(ctx, &url, &validators, access).await {
+        Ok((fetched, feed)) => {
+            let hints = Hints {
+                ttl: feed
+                    .as_ref()
+                    .and_then(|f| f.ttl_minutes)
+                    .map(|m| std::time::Duration::from_secs(u64::from(m) * 60)),
+                fresh_for: fetched.fresh_for,
+                retry_after: None,
+            };
             let next_poll =
-                timing::next_poll(&source.name, &source.timing, started, 0, hint, bounds);
+                timing::next_poll(&source.name, &source.timing, started, 0, hints, bounds);
+            let memory = RedirectMemory {
+                target: state.redirect_target.clone(),
+                seen: state.redirect_seen,
+            };
+            let (memory, adopt) = redirect::observe(&memory, fetched.permanent_redirect.as_ref());
+            if let Some(new_url) = &adopt {
+                tracing::warn!(
+                    source = %source.name,
+                    from = %url,
+                    to = %new_url,
+                    "permanent redirect seen on {} polls in a row: polling the new URL from now on (the config file is left as it is; consider updating it)",
+                    redirect::ADOPT_AFTER
+                );
+            }
             let outcome = if feed.is_some() {
                 None
             } else {
@@ -122,11 +240,14 @@ pub async fn poll_source(
             };
             let record = PollRecord {
                 at: started,
-                http_status: status,
-                etag: validators.etag,
-                last_modified: validators.last_modified,
+                http_status: fetched.status,
+                etag: fetched.validators.etag,
+                last_modified: fetched.validators.last_modified,
                 feed,
                 next_poll,
+                redirect_target: memory.target,
+                redirect_seen: memory.seen,
+                adopt_url: adopt.map(|u| u.to_string()),
             };
             let summary = ctx.store.record_poll(&source.name, record).await?;
             PollReport {
@@ -135,37 +256,63 @@ pub async fn poll_source(
                 next_poll,
             }
         }
-        Err(error) => {
-            let (http_status, hint) = match &error {
-                PollError::Fetch(FetchError::Status {
-                    status,
-                    retry_after,
-                }) => (Some(*status), *retry_after),
-                _ => (None, None),
-            };
-            let streak = state.error_streak + 1;
-            let next_poll =
-                timing::next_poll(&source.name, &source.timing, started, streak, hint, bounds);
-            let record = FailureRecord {
-                at: started,
-                http_status,
-                error: error.to_string(),
-                next_poll,
-            };
-            let error_streak = ctx.store.record_failure(&source.name, record).await?;
-            PollReport {
-                source: source.name.clone(),
-                outcome: PollOutcome::Failed {
-                    http_status,
-                    error: error.to_string(),
-                    error_streak,
-                },
-                next_poll,
-            }
-        }
+        Err(error) => record_failure(ctx, config, source, &state, started, bounds, error).await?,
     };
     log_report(&report, started);
     Ok(report)
+}
+
+/// Records a failed poll: backoff, `Retry-After` (429 and 503 only, for this source
+/// only), or gone (410).
+async fn record_failure(
+    ctx: &PollContext,
+    config: &Config,
+    source: &SourceConfig,
+    state: &SourcePollState,
+    started: DateTime<Utc>,
+    bounds: Bounds,
+    error: PollError,
+) -> Result<PollReport, StoreError> {
+    let (http_status, retry_after) = match &error {
+        PollError::Fetch(FetchError::Status {
+            status,
+            retry_after,
+        }) => (
+            Some(*status),
+            retry_after
+                .filter(|_| matches!(status, 429 | 503))
+                .map(|d| d.min(config.fetch.max_interval)),
+        ),
+        _ => (None, None),
+    };
+    let gone = http_status == Some(410);
+    let streak = state.error_streak + 1;
+    let hints = Hints {
+        retry_after,
+        ..Hints::default()
+    };
+    let next_poll = timing::next_poll(&source.name, &source.timing, started, streak, hints, bounds);
+    let retry_after_until = retry_after
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .map(|d| started + d);
+    let record = FailureRecord {
+        at: started,
+        http_status,
+        error: error.to_string(),
+        next_poll: (!gone).then_some(next_poll),
+        gone_entry: gone.then(|| entry_fingerprint(source)),
+        retry_after_until,
+    };
+    let error_streak = ctx.store.record_failure(&source.name, record).await?;
+    Ok(PollReport {
+        source: source.name.clone(),
+        outcome: PollOutcome::Failed {
+            http_status,
+            error: error.to_string(),
+            error_streak,
+        },
+        next_poll,
+    })
 }
 
 /// Fetches and, when a document came, parses it (off the async workers: parsing and
@@ -174,22 +321,18 @@ async fn fetch_and_parse(
     ctx: &PollContext,
     url: &str,
     validators: &Validators,
-) -> Result<(u16, Validators, Option<ParsedFeed>), PollError> {
+    access: Access,
+) -> Result<(Fetched, Option<ParsedFeed>), PollError> {
     let url = url::Url::parse(url).map_err(|e| PollError::Url(format!("{url}: {e}")))?;
-    match ctx.fetcher.get(&url, validators).await? {
-        Fetched::NotModified { validators } => Ok((304, validators, None)),
-        Fetched::Document {
-            status,
-            body,
-            validators,
-            final_url,
-        } => {
-            let parsed = tokio::task::spawn_blocking(move || parse::parse_feed(&body, &final_url))
-                .await
-                .map_err(|e| PollError::Parse(ParseError::Invalid(e.to_string())))??;
-            Ok((status, validators, Some(parsed)))
-        }
-    }
+    let mut fetched = ctx.fetcher.get(&url, validators, access).await?;
+    let Some(body) = fetched.body.take() else {
+        return Ok((fetched, None));
+    };
+    let final_url = fetched.final_url.clone();
+    let parsed = tokio::task::spawn_blocking(move || parse::parse_feed(&body, &final_url))
+        .await
+        .map_err(|e| PollError::Parse(ParseError::Invalid(e.to_string())))??;
+    Ok((fetched, Some(parsed)))
 }
 
 fn log_report(report: &PollReport, started: DateTime<Utc>) {
@@ -202,20 +345,36 @@ fn log_report(report: &PollReport, started: DateTime<Utc>) {
     }
 }
 
-/// Polls the given sources concurrently (the fetcher bounds requests in flight) and
-/// returns their reports in the order given.
+/// Polls the given sources concurrently (the fetcher bounds requests in flight),
+/// honouring `Retry-After` and 410 Gone, and returns their reports in the order given.
 pub async fn poll_sources(
     ctx: &PollContext,
     config: &Arc<Config>,
     sources: &[SourceConfig],
 ) -> Result<Vec<PollReport>, StoreError> {
+    poll_sources_with(ctx, config, sources, PollMode::Respect).await
+}
+
+/// [`poll_sources`] with a choice of [`PollMode`].
+pub async fn poll_sources_with(
+    ctx: &PollContext,
+    config: &Arc<Config>,
+    sources: &[SourceConfig],
+    mode: PollMode,
+) -> Result<Vec<PollReport>, StoreError> {
+    // Unordered, so a slow source (a tarpit) never keeps the next ones from starting.
     let jobs = sources
         .iter()
-        .map(|source| poll_source(ctx, config, source));
+        .enumerate()
+        .map(|(index, source)| async move {
+            (index, poll_source_with(ctx, config, source, mode).await)
+        });
     let width = config.fetch.concurrency.max(1) * 2;
-    let reports: Vec<Result<PollReport, StoreError>> = futures_util::stream::iter(jobs)
-        .buffered(width)
-        .collect()
-        .await;
-    reports.into_iter().collect()
+    let mut reports: Vec<(usize, Result<PollReport, StoreError>)> =
+        futures_util::stream::iter(jobs)
+            .buffer_unordered(width)
+            .collect()
+            .await;
+    reports.sort_by_key(|(index, _)| *index);
+    reports.into_iter().map(|(_, report)| report).collect()
 }

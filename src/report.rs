@@ -13,6 +13,7 @@ fn rfc3339(t: Option<DateTime<Utc>>) -> Option<String> {
 struct SourceRow<'a> {
     name: &'a str,
     url: &'a str,
+    current_url: &'a str,
     state: &'a str,
     http_status: Option<u16>,
     error: Option<&'a str>,
@@ -20,16 +21,24 @@ struct SourceRow<'a> {
     last_attempt: Option<String>,
     last_success: Option<String>,
     next_poll: Option<String>,
+    retry_after_until: Option<String>,
     items: u64,
 }
 
-/// `feedbraid sources --format json`: an array of objects, times in RFC 3339 UTC.
+/// `feedbraid sources --format json`: an array of objects, times in RFC 3339 UTC
+/// (`null` when unknown; `next_poll` is `null` for a gone source). `state` is one of
+/// `new`, `ok`, `error`, `backoff`, `gone` (see `SourceState::state`).
 pub fn sources_json(states: &[SourceState]) -> serde_json::Result<String> {
     let rows: Vec<SourceRow<'_>> = states
         .iter()
         .map(|s| SourceRow {
             name: &s.name,
             url: &s.url,
+            current_url: if s.current_url.is_empty() {
+                &s.url
+            } else {
+                &s.current_url
+            },
             state: s.state(),
             http_status: s.http_status,
             error: s.error.as_deref(),
@@ -37,10 +46,23 @@ pub fn sources_json(states: &[SourceState]) -> serde_json::Result<String> {
             last_attempt: rfc3339(s.last_attempt),
             last_success: rfc3339(s.last_success),
             next_poll: rfc3339(s.next_poll),
+            retry_after_until: rfc3339(s.retry_after_until),
             items: s.items,
         })
         .collect();
     serde_json::to_string_pretty(&rows)
+}
+
+/// The error column: the error, and the URL polled when it is not the configured one.
+fn error_and_url(s: &SourceState) -> String {
+    let mut text = s.error.clone().unwrap_or_default();
+    if !s.current_url.is_empty() && s.current_url != s.url {
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str(&format!("polling {} (permanent redirect)", s.current_url));
+    }
+    text
 }
 
 /// `feedbraid sources`: one aligned row per source.
@@ -54,6 +76,7 @@ pub fn sources_table(states: &[SourceState]) -> String {
         "STATE".into(),
         "HTTP".into(),
         "STREAK".into(),
+        "LAST ATTEMPT".into(),
         "LAST SUCCESS".into(),
         "NEXT POLL".into(),
         "ITEMS".into(),
@@ -65,13 +88,14 @@ pub fn sources_table(states: &[SourceState]) -> String {
             s.state().into(),
             s.http_status.map_or("-".into(), |c| c.to_string()),
             s.error_streak.to_string(),
+            short(s.last_attempt),
             short(s.last_success),
             short(s.next_poll),
             s.items.to_string(),
-            s.error.clone().unwrap_or_default(),
+            error_and_url(s),
         ]);
     }
-    let mut widths = [0usize; 8];
+    let mut widths = [0usize; 9];
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -117,7 +141,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let row = &v[0];
         assert_eq!(row["name"], "bbc-world");
-        assert_eq!(row["state"], "error");
+        assert_eq!(row["state"], "backoff");
         assert_eq!(row["http_status"], 503);
         assert_eq!(row["error_streak"], 2);
         assert_eq!(row["items"], 12);
@@ -130,6 +154,42 @@ mod tests {
         let text = sources_table(&[state()]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].find("STATE"), lines[1].find("error"));
+        assert_eq!(lines[0].find("STATE"), lines[1].find("backoff"));
+    }
+
+    #[test]
+    fn states_are_new_ok_error_backoff_gone() {
+        let base = state();
+        let with = |f: &dyn Fn(&mut SourceState)| {
+            let mut s = base.clone();
+            f(&mut s);
+            s.state()
+        };
+        assert_eq!(with(&|s| s.last_attempt = None), "new");
+        assert_eq!(with(&|s| s.error_streak = 0), "ok");
+        assert_eq!(with(&|s| s.error_streak = 1), "error");
+        assert_eq!(with(&|s| s.error_streak = 2), "backoff");
+        assert_eq!(
+            with(&|s| {
+                s.error_streak = 1;
+                s.retry_after_until = DateTime::from_timestamp(1_780_000_600, 0);
+            }),
+            "backoff"
+        );
+        assert_eq!(with(&|s| s.gone = true), "gone");
+    }
+
+    #[test]
+    fn an_adopted_url_is_shown() {
+        let mut s = state();
+        s.current_url = "https://feeds.example/moved.rss".into();
+        let text = sources_table(std::slice::from_ref(&s));
+        assert!(
+            text.contains("polling https://feeds.example/moved.rss"),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&sources_json(&[s]).unwrap()).unwrap();
+        assert_eq!(v[0]["current_url"], "https://feeds.example/moved.rss");
+        assert_eq!(v[0]["url"], "https://feeds.example/world.rss");
     }
 }

@@ -14,14 +14,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::app;
 use crate::config::{Config, ConfigError};
 use crate::fetch::Fetcher;
-use crate::poll::{self, PollContext};
+use crate::poll::{self, PollContext, PollMode};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "feedbraid",
     version,
     about = "Polls many feeds, stores each story once, serves merged topic feeds.",
-    after_help = "Examples:\n  feedbraid check -c config/feedbraid.toml\n  feedbraid run -c config/feedbraid.toml\n  feedbraid poll --source bbc-world\n  feedbraid sources --format json\n\nThe config is read from -c, else $FEEDBRAID_CONFIG, else /etc/feedbraid/feedbraid.toml."
+    after_help = "Examples:\n  feedbraid check -c config/feedbraid.toml\n  feedbraid run -c config/feedbraid.toml\n  feedbraid poll --source bbc-world [--force]\n  feedbraid sources --format json\n\nThe config is read from -c, else $FEEDBRAID_CONFIG, else /etc/feedbraid/feedbraid.toml."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -54,6 +54,9 @@ enum Command {
         /// Poll only this source.
         #[arg(long, value_name = "NAME")]
         source: Option<String>,
+        /// Poll even sources that are gone (410) or asked us to wait (Retry-After).
+        #[arg(long)]
+        force: bool,
     },
     /// List the sources with their polling state.
     Sources {
@@ -179,12 +182,21 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             Err(code) => code,
         }),
-        Command::Poll { config, source } => {
+        Command::Poll {
+            config,
+            source,
+            force,
+        } => {
             let (_, config) = match load(&config) {
                 Ok(loaded) => loaded,
                 Err(code) => return Ok(code),
             };
-            poll_once(config, source.as_deref()).await
+            let mode = if force {
+                PollMode::Force
+            } else {
+                PollMode::Respect
+            };
+            poll_once(config, source.as_deref(), mode).await
         }
         Command::Sources { config, format } => {
             let (_, config) = match load(&config) {
@@ -217,7 +229,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn poll_once(config: Config, only: Option<&str>) -> anyhow::Result<ExitCode> {
+async fn poll_once(config: Config, only: Option<&str>, mode: PollMode) -> anyhow::Result<ExitCode> {
     let sources: Vec<_> = match only {
         Some(name) => match config.source(name) {
             Some(s) => vec![s.clone()],
@@ -237,7 +249,7 @@ async fn poll_once(config: Config, only: Option<&str>) -> anyhow::Result<ExitCod
         store,
     };
     let config = Arc::new(config);
-    for report in poll::poll_sources(&ctx, &config, &sources).await? {
+    for report in poll::poll_sources_with(&ctx, &config, &sources, mode).await? {
         println!("{report}");
     }
     Ok(ExitCode::SUCCESS)

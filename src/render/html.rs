@@ -225,7 +225,7 @@ fn has_credentials(url: &str) -> bool {
 /// Sources with errors first, then never-polled ones, then healthy ones.
 fn state_rank(state: &str) -> u8 {
     match state {
-        "error" => 0,
+        "error" | "backoff" | "gone" => 0,
         "new" => 1,
         _ => 2,
     }

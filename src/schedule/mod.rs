@@ -2,6 +2,7 @@
 //! time, plus cron-scheduled sources whose jobs only enqueue work. Each poll runs as
 //! its own short task, so a slow or failing source delays nobody else.
 
+pub mod cron;
 pub mod timing;
 
 use std::cmp::Reverse;
@@ -12,10 +13,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
-use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_cron_scheduler::JobScheduler;
 
 use crate::config::{Config, SourceTiming};
-use crate::poll::{self, PollContext, PollReport};
+use crate::poll::{self, PollContext, PollReport, SkipReason};
 
 /// Proof of life of the loop: the unix time of its last turn (read by the watchdog and `/healthz`).
 #[derive(Clone, Default)]
@@ -74,7 +75,7 @@ pub async fn run(
             Some(done) = running.join_next() => {
                 if let Ok(Some(report)) = done {
                     busy.remove(&report.source);
-                    if matches!(current.source(&report.source).map(|s| &s.timing), Some(SourceTiming::Interval(_))) {
+                    if !report.stops_polling() && matches!(current.source(&report.source).map(|s| &s.timing), Some(SourceTiming::Interval(_))) {
                         queue.push(report.next_poll, report.source);
                     }
                 } else {
@@ -150,6 +151,11 @@ impl Queue {
         for source in &config.sources {
             if let SourceTiming::Interval(_) = source.timing {
                 let stored = ctx.store.poll_state(&source.name).await?;
+                if let Some(state) = &stored
+                    && poll::skip_reason(state, source, now) == Some(SkipReason::Gone)
+                {
+                    continue;
+                }
                 let at = stored.and_then(|s| s.next_poll).unwrap_or(now);
                 self.push(at, source.name.clone());
             }
@@ -196,25 +202,12 @@ async fn start_cron(
         .sources
         .iter()
         .filter_map(|s| match &s.timing {
-            SourceTiming::Schedule(expr) => Some((s.name.clone(), expr.clone())),
+            SourceTiming::Schedule(expr) => Some((expr.clone(), s.name.clone())),
             SourceTiming::Interval(_) => None,
         })
         .collect();
-    if cron_sources.is_empty() {
-        return Ok(None);
-    }
-    let scheduler = JobScheduler::new().await?;
-    for (name, expr) in cron_sources {
-        let due = due.clone();
-        let job = Job::new(expr.as_str(), move |_, _| {
-            let _ = due.send(name.clone());
-        })?;
-        scheduler.add(job).await?;
-    }
-    scheduler.start().await?;
-    Ok(Some(scheduler))
+    cron::start_enqueuing(cron_sources, due.clone()).await
 }
-
 async fn stop_cron(cron: &mut Option<JobScheduler>) {
     if let Some(mut scheduler) = cron.take()
         && let Err(e) = scheduler.shutdown().await

@@ -25,6 +25,28 @@ impl Default for Bounds {
     }
 }
 
+/// What the last answer said about when to come back; the longest wins over the
+/// source's own interval (never over `Bounds::max`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// The feed's own `ttl`.
+    pub ttl: Option<Duration>,
+    /// `Cache-Control: max-age` or `Expires`.
+    pub fresh_for: Option<Duration>,
+    /// `Retry-After` of a 429 or 503.
+    pub retry_after: Option<Duration>,
+}
+
+impl Hints {
+    /// The longest delay any hint asks for.
+    pub fn longest(&self) -> Option<Duration> {
+        [self.ttl, self.fresh_for, self.retry_after]
+            .into_iter()
+            .flatten()
+            .max()
+    }
+}
+
 /// The next time a cron expression fires after `after` (in UTC).
 pub fn next_cron(expr: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
     crate::config::parse_cron(expr)
@@ -35,8 +57,9 @@ pub fn next_cron(expr: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
 
 /// When to poll a source next, given how its last poll went.
 ///
-/// - After success: its interval (or next cron time), at least `hint` (a feed `ttl`,
-///   `Cache-Control: max-age` or `Retry-After`, when given).
+/// - After success: its interval (or next cron time), at least the longest of `hints`
+///   (the feed's `ttl`, `Cache-Control: max-age`/`Expires`).
+/// - A `Retry-After` is honoured likewise (it comes with errors, so with backoff).
 /// - After `streak` consecutive errors: interval × 2^streak, capped at `bounds.max`.
 ///   The source is never given up on; it is tried again at that cap for ever.
 ///
@@ -47,12 +70,13 @@ pub fn next_poll(
     timing: &SourceTiming,
     now: DateTime<Utc>,
     streak: u32,
-    hint: Option<Duration>,
+    hints: Hints,
     bounds: Bounds,
 ) -> DateTime<Utc> {
+    let hint = hints.longest();
     let base = match timing {
         SourceTiming::Interval(every) => *every,
-        SourceTiming::Schedule(expr) if streak == 0 && hint.is_none() => {
+        SourceTiming::Schedule(expr) if streak == 0 && hints.retry_after.is_none() => {
             if let Some(at) = next_cron(expr, now) {
                 return at;
             }
@@ -100,7 +124,7 @@ mod tests {
             &HALF_HOUR,
             now(),
             0,
-            None,
+            Hints::default(),
             Bounds::default(),
         ));
         assert!((1620..=1980).contains(&d), "{d}");
@@ -111,7 +135,7 @@ mod tests {
                     &HALF_HOUR,
                     now(),
                     0,
-                    None,
+                    Hints::default(),
                     Bounds::default(),
                 ))
             })
@@ -122,11 +146,11 @@ mod tests {
     #[test]
     fn errors_back_off_exponentially_up_to_the_cap_and_never_stop() {
         let b = Bounds::default();
-        let d1 = delay(next_poll("a", &HALF_HOUR, now(), 1, None, b));
-        let d3 = delay(next_poll("a", &HALF_HOUR, now(), 3, None, b));
+        let d1 = delay(next_poll("a", &HALF_HOUR, now(), 1, Hints::default(), b));
+        let d3 = delay(next_poll("a", &HALF_HOUR, now(), 3, Hints::default(), b));
         assert!((3240..=3960).contains(&d1), "{d1}");
         assert!((12960..=15840).contains(&d3), "{d3}");
-        let d40 = delay(next_poll("a", &HALF_HOUR, now(), 40, None, b));
+        let d40 = delay(next_poll("a", &HALF_HOUR, now(), 40, Hints::default(), b));
         assert!(
             (24 * 3600 * 9 / 10..=24 * 3600 * 11 / 10).contains(&d40),
             "{d40}"
@@ -135,7 +159,10 @@ mod tests {
 
     #[test]
     fn a_hint_longer_than_the_interval_wins() {
-        let hint = Some(Duration::from_secs(7200));
+        let hint = Hints {
+            fresh_for: Some(Duration::from_secs(7200)),
+            ..Hints::default()
+        };
         let d = delay(next_poll(
             "a",
             &HALF_HOUR,
@@ -150,8 +177,61 @@ mod tests {
     #[test]
     fn cron_sources_fire_at_their_next_time() {
         let every_ten = SourceTiming::Schedule("0 */10 * * * *".into());
-        let at = next_poll("a", &every_ten, now(), 0, None, Bounds::default());
+        let at = next_poll(
+            "a",
+            &every_ten,
+            now(),
+            0,
+            Hints::default(),
+            Bounds::default(),
+        );
         assert_eq!(at, Utc.with_ymd_and_hms(2026, 3, 1, 12, 10, 0).unwrap());
         assert!(next_cron("not cron", now()).is_none());
+    }
+
+    #[test]
+    fn the_longest_of_interval_ttl_freshness_and_retry_after_wins_within_bounds() {
+        let b = Bounds {
+            min: Duration::from_secs(300),
+            max: Duration::from_secs(6 * 3600),
+        };
+        let mins = |m: u64| Some(Duration::from_secs(m * 60));
+        let ttl = Hints {
+            ttl: mins(90),
+            fresh_for: mins(60),
+            ..Hints::default()
+        };
+        let d = delay(next_poll("a", &HALF_HOUR, now(), 0, ttl, b));
+        assert!((4860..=5940).contains(&d), "ttl of 90m: {d}");
+        let retry = Hints {
+            retry_after: mins(120),
+            ..Hints::default()
+        };
+        let d = delay(next_poll("a", &HALF_HOUR, now(), 1, retry, b));
+        assert!(
+            (6480..=7920).contains(&d),
+            "Retry-After of 2h over 1h backoff: {d}"
+        );
+        let huge = Hints {
+            retry_after: mins(7 * 24 * 60),
+            ..Hints::default()
+        };
+        let d = delay(next_poll("a", &HALF_HOUR, now(), 1, huge, b));
+        assert!(
+            d <= 6 * 3600 * 11 / 10,
+            "Retry-After capped at max_interval: {d}"
+        );
+        let short = SourceTiming::Interval(Duration::from_secs(10));
+        let d = delay(next_poll("a", &short, now(), 0, Hints::default(), b));
+        assert!(d >= 270, "clamped to min_interval: {d}");
+    }
+
+    #[test]
+    fn success_resets_the_backoff() {
+        let b = Bounds::default();
+        let failing = delay(next_poll("a", &HALF_HOUR, now(), 4, Hints::default(), b));
+        let recovered = delay(next_poll("a", &HALF_HOUR, now(), 0, Hints::default(), b));
+        assert!(failing > 8 * 1800 * 9 / 10, "{failing}");
+        assert!(recovered <= 1980, "{recovered}");
     }
 }

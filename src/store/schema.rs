@@ -63,6 +63,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source_id, item_key)
     ) WITHOUT ROWID;
     ",
+    // 2: polite polling: the config entry a 410 Gone was seen with (the source is
+    // gone until its entry changes), the Retry-After a server asked for, and the
+    // permanent redirect seen on the last polls (adopted after three in a row).
+    "
+    ALTER TABLE sources ADD COLUMN gone_entry TEXT;
+    ALTER TABLE sources ADD COLUMN retry_after_until INTEGER;
+    ALTER TABLE sources ADD COLUMN redirect_target TEXT;
+    ALTER TABLE sources ADD COLUMN redirect_seen INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// Opens the database, sets the connection up and brings the schema up to date.

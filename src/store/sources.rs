@@ -16,6 +16,14 @@ pub struct SourcePollState {
     pub last_modified: Option<String>,
     pub error_streak: u32,
     pub next_poll: Option<DateTime<Utc>>,
+    /// The fingerprint of the config entry a 410 Gone was seen with, if the last
+    /// answer was 410 (the source stays gone while its entry is unchanged).
+    pub gone_entry: Option<String>,
+    /// Not to be polled before this (`Retry-After` of the last answer).
+    pub retry_after_until: Option<DateTime<Utc>>,
+    /// The permanent redirect target seen on the last polls, and how many in a row.
+    pub redirect_target: Option<String>,
+    pub redirect_seen: u32,
 }
 
 /// A poll that got an answer: 200 with a parsed feed, or 304 with none.
@@ -28,6 +36,11 @@ pub struct PollRecord {
     /// `None` for 304 Not Modified: validators are refreshed, items untouched.
     pub feed: Option<ParsedFeed>,
     pub next_poll: DateTime<Utc>,
+    /// The permanent redirect seen now (and how many polls in a row), if any.
+    pub redirect_target: Option<String>,
+    pub redirect_seen: u32,
+    /// A URL to poll from now on (a permanent redirect seen often enough).
+    pub adopt_url: Option<String>,
 }
 
 /// A poll that failed.
@@ -36,7 +49,12 @@ pub struct FailureRecord {
     pub at: DateTime<Utc>,
     pub http_status: Option<u16>,
     pub error: String,
-    pub next_poll: DateTime<Utc>,
+    /// `None` while the source is gone (not polled).
+    pub next_poll: Option<DateTime<Utc>>,
+    /// Set on 410 Gone: the fingerprint of the source's config entry.
+    pub gone_entry: Option<String>,
+    /// Set when the server asked to wait (`Retry-After` on 429 or 503).
+    pub retry_after_until: Option<DateTime<Utc>>,
 }
 
 pub(super) fn to_time(secs: Option<i64>) -> Option<DateTime<Utc>> {
@@ -53,7 +71,10 @@ fn source_id(conn: &Connection, name: &str) -> Result<i64, StoreError> {
 
 impl Store {
     /// Makes sure every configured source has a row. A source whose URL changed in the
-    /// config starts afresh: its validators and adopted URL are dropped.
+    /// config starts afresh: its validators, adopted URL, redirect memory, gone flag,
+    /// Retry-After and error streak are dropped, and it is due at once. (Other changes
+    /// of a source's entry clear its gone flag when it is next considered for a poll:
+    /// see `poll`.)
     pub async fn sync_sources(&self, sources: Vec<(String, String)>) -> Result<(), StoreError> {
         self.call(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -61,7 +82,9 @@ impl Store {
                 tx.execute(
                     "INSERT INTO sources (name, url) VALUES (?1, ?2)
                      ON CONFLICT (name) DO UPDATE SET
-                        url = excluded.url, current_url = NULL, etag = NULL, last_modified = NULL
+                        url = excluded.url, current_url = NULL, etag = NULL, last_modified = NULL,
+                        redirect_target = NULL, redirect_seen = 0, gone_entry = NULL,
+                        retry_after_until = NULL, error_streak = 0, next_poll = NULL
                      WHERE sources.url <> excluded.url",
                     params![name, url],
                 )?;
@@ -78,7 +101,8 @@ impl Store {
         self.call(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT COALESCE(current_url, url), etag, last_modified, error_streak, next_poll
+                    "SELECT COALESCE(current_url, url), etag, last_modified, error_streak, next_poll,
+                            gone_entry, retry_after_until, redirect_target, redirect_seen
                      FROM sources WHERE name = ?1",
                     [&name],
                     |r| {
@@ -88,6 +112,10 @@ impl Store {
                             last_modified: r.get(2)?,
                             error_streak: r.get(3)?,
                             next_poll: to_time(r.get(4)?),
+                            gone_entry: r.get(5)?,
+                            retry_after_until: to_time(r.get(6)?),
+                            redirect_target: r.get(7)?,
+                            redirect_seen: r.get(8)?,
                         })
                     },
                 )
@@ -121,7 +149,10 @@ impl Store {
                     "UPDATE sources SET
                         etag = ?2, last_modified = ?3, last_attempt = ?4, last_success = ?4,
                         http_status = ?5, error = NULL, error_streak = 0, next_poll = ?6,
-                        title = COALESCE(?7, title), site_link = COALESCE(?8, site_link)
+                        title = COALESCE(?7, title), site_link = COALESCE(?8, site_link),
+                        gone_entry = NULL, retry_after_until = NULL,
+                        redirect_target = ?9, redirect_seen = ?10,
+                        current_url = COALESCE(?11, current_url)
                      WHERE id = ?1",
                     params![
                         id,
@@ -131,7 +162,10 @@ impl Store {
                         record.http_status,
                         record.next_poll.timestamp(),
                         title,
-                        site_link
+                        site_link,
+                        record.redirect_target,
+                        record.redirect_seen,
+                        record.adopt_url
                     ],
                 )?;
                 tx.commit()?;
@@ -155,7 +189,8 @@ impl Store {
             Ok(conn.query_row(
                 "UPDATE sources SET
                     last_attempt = ?2, http_status = ?3, error = ?4,
-                    error_streak = error_streak + 1, next_poll = ?5
+                    error_streak = error_streak + 1, next_poll = ?5,
+                    gone_entry = ?6, retry_after_until = ?7
                  WHERE name = ?1
                  RETURNING error_streak",
                 params![
@@ -163,7 +198,9 @@ impl Store {
                     record.at.timestamp(),
                     record.http_status,
                     record.error,
-                    record.next_poll.timestamp()
+                    record.next_poll.map(|t| t.timestamp()),
+                    record.gone_entry,
+                    record.retry_after_until.map(|t| t.timestamp())
                 ],
                 |r| r.get(0),
             )?)
@@ -175,9 +212,10 @@ impl Store {
     pub async fn source_states(&self, names: Vec<String>) -> Result<Vec<SourceState>, StoreError> {
         self.call(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT name, COALESCE(current_url, url), title, site_link, etag, last_modified,
+                "SELECT name, url, title, site_link, etag, last_modified,
                         last_attempt, last_success, http_status, error, error_streak, next_poll,
-                        (SELECT COUNT(*) FROM items WHERE items.source_id = sources.id)
+                        (SELECT COUNT(*) FROM items WHERE items.source_id = sources.id),
+                        COALESCE(current_url, url), gone_entry IS NOT NULL, retry_after_until
                  FROM sources WHERE name = ?1",
             )?;
             let mut out = Vec::with_capacity(names.len());
@@ -198,6 +236,9 @@ impl Store {
                             error_streak: r.get(10)?,
                             next_poll: to_time(r.get(11)?),
                             items: r.get::<_, i64>(12)?.max(0) as u64,
+                            current_url: r.get(13)?,
+                            gone: r.get(14)?,
+                            retry_after_until: to_time(r.get(15)?),
                         })
                     })
                     .optional()?;

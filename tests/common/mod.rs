@@ -2,6 +2,8 @@
 //! validators and counts what it is asked, and helpers to run feedbraid against it.
 #![allow(dead_code)]
 
+pub mod script;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -194,6 +196,35 @@ pub fn write_config(dir: &Path, body: &str) -> PathBuf {
     path
 }
 
+/// Like [`write_config`], with `fetch` as the body of the `[fetch]` table (e.g.
+/// `"timeout = \"1s\"\nper_host = 2"`); private networks are allowed unless it says.
+pub fn write_config_with_fetch(dir: &Path, fetch: &str, body: &str) -> PathBuf {
+    let allow = if fetch.contains("allow_private_networks") {
+        String::new()
+    } else {
+        "allow_private_networks = true\n".to_string()
+    };
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://feeds.test\"\n\n\
+         [storage]\npath = \"feedbraid.db\"\n\n\
+         [fetch]\n{allow}{fetch}\n\n{body}"
+    );
+    let path = dir.join("feedbraid.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A validated `[fetch]` config with `fetch` as the body of the table.
+pub fn fetch_config(fetch: &str) -> feedbraid::config::FetchConfig {
+    let text = format!(
+        "[storage]\npath = \"x.db\"\n\n[fetch]\n{fetch}\n\n\
+         [[source]]\nname = \"placeholder\"\nurl = \"https://feeds.example.com/rss\"\n"
+    );
+    Config::from_toml(Path::new("/nonexistent/feedbraid.toml"), &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .fetch
+}
+
 /// A GET returning status, headers and body.
 pub async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, String) {
     let client = reqwest::Client::new();
@@ -208,7 +239,7 @@ pub async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::
 }
 
 use feedbraid::config::Config;
-use feedbraid::fetch::Fetcher;
+use feedbraid::fetch::{Fetcher, FetcherOptions};
 use feedbraid::poll::{PollContext, PollReport, poll_sources};
 use feedbraid::publish::Publisher;
 use feedbraid::serve::{ServeState, serve};
@@ -229,8 +260,14 @@ impl Harness {
     pub async fn start(config_path: &Path) -> Harness {
         let config = Arc::new(Config::load(config_path).unwrap_or_else(|e| panic!("{e}")));
         let store = feedbraid::app::open_store(&config).await.unwrap();
+        // Requests to one host are spaced by much less than the daemon's default, to
+        // keep the suite fast (every test server is on 127.0.0.1).
+        let options = FetcherOptions {
+            host_spacing: std::time::Duration::from_millis(5),
+            ..FetcherOptions::default()
+        };
         let ctx = PollContext {
-            fetcher: Fetcher::new(&config.fetch).unwrap(),
+            fetcher: Fetcher::with_options(&config.fetch, options).unwrap(),
             store: store.clone(),
         };
         let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
