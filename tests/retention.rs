@@ -57,6 +57,9 @@ async fn ingest(
         last_modified: None,
         feed: Some(feed),
         next_poll: at + chrono::Duration::hours(1),
+        redirect_target: None,
+        redirect_seen: 0,
+        adopt_url: None,
     };
     store.record_poll("harbor", record).await.unwrap()
 }
