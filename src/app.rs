@@ -71,9 +71,11 @@ impl App {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let heartbeat = Heartbeat::default();
         let publisher = Arc::new(Publisher::new(store.clone()));
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         let ctx = PollContext {
             fetcher,
             store: store.clone(),
+            metrics: Arc::clone(&metrics),
         };
         let scheduler = tokio::spawn(schedule::run(
             ctx,
@@ -91,6 +93,7 @@ impl App {
             store: store.clone(),
             publisher: Arc::clone(&publisher),
             heartbeat: Some(heartbeat.clone()),
+            metrics,
         };
         let server = tokio::spawn(serve::serve(listener, state, shutdown_rx));
         tracing::info!(%addr, sources = config.sources.len(), feeds = config.feeds.len(), "feedbraid started");

@@ -10,6 +10,7 @@
 //! - [`parse`], [`identity`], [`sanitize`]: bytes → normalized entries (pure).
 //! - [`topic`]: include/exclude words and topic queries (pure).
 //! - [`render`]: RSS, Atom, JSON Feed, HTML index and OPML writers (pure).
+//! - [`metrics`]: Prometheus metrics.
 //! - [`publish`]: builds an output feed from stored items and caches the rendered bytes.
 //! - [`store`]: SQLite, on a thread of its own; the only module that touches rusqlite.
 //! - [`fetch`]: HTTP GET with validators, timeouts and a body cap.
@@ -27,6 +28,7 @@ pub mod config;
 pub mod fetch;
 pub mod identity;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod poll;

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{Config, SourceConfig};
 use crate::fetch::redirect::{self, RedirectMemory};
 use crate::fetch::{Access, FetchError, Fetched, Fetcher, Validators};
+use crate::metrics::Metrics;
 use crate::model::ParsedFeed;
 use crate::parse::{self, ParseError};
 use crate::schedule::timing::{self, Bounds, Hints};
@@ -23,6 +24,18 @@ use crate::store::{FailureRecord, IngestSummary, PollRecord, SourcePollState, St
 pub struct PollContext {
     pub fetcher: Fetcher,
     pub store: Store,
+    pub metrics: Arc<Metrics>,
+}
+
+impl PollContext {
+    /// A context with its own (unexported) metrics.
+    pub fn new(fetcher: Fetcher, store: Store) -> PollContext {
+        PollContext {
+            fetcher,
+            store,
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
 }
 
 /// How one poll of one source went.
@@ -259,6 +272,8 @@ pub async fn poll_source_with(
         Err(error) => record_failure(ctx, config, source, &state, started, bounds, error).await?,
     };
     log_report(&report, started);
+    let took = (Utc::now() - started).to_std().unwrap_or_default();
+    ctx.metrics.observe_poll(&report, took);
     Ok(report)
 }
 

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::{mpsc, watch};
-use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::Config;
 use crate::store::{PrunePolicy, Store};
@@ -52,19 +51,11 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let (tx, mut tasks) = mpsc::unbounded_channel();
-    let mut scheduler = JobScheduler::new().await?;
-    for (expr, task) in [
-        (PRUNE_SCHEDULE, Task::Prune),
-        (CHECKPOINT_SCHEDULE, Task::Checkpoint),
-    ] {
-        let tx = tx.clone();
-        scheduler
-            .add(Job::new(expr, move |_, _| {
-                let _ = tx.send(task);
-            })?)
-            .await?;
-    }
-    scheduler.start().await?;
+    let jobs = vec![
+        (PRUNE_SCHEDULE.to_string(), Task::Prune),
+        (CHECKPOINT_SCHEDULE.to_string(), Task::Checkpoint),
+    ];
+    let scheduler = crate::schedule::cron::start_enqueuing(jobs, tx.clone()).await?;
     // Prune once at start, so a daemon restarted often still prunes.
     let _ = tx.send(Task::Prune);
     loop {
@@ -76,7 +67,9 @@ pub async fn run(
             }
         }
     }
-    if let Err(e) = scheduler.shutdown().await {
+    if let Some(mut scheduler) = scheduler
+        && let Err(e) = scheduler.shutdown().await
+    {
         tracing::warn!("stopping upkeep jobs: {e}");
     }
     Ok(())

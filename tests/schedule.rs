@@ -47,10 +47,7 @@ async fn a_restart_keeps_the_schedule_and_the_validators() {
         state.next_poll.map(|t| t.timestamp()),
         Some(first_next_poll.timestamp())
     );
-    let ctx = PollContext {
-        fetcher: Fetcher::new(&config.fetch).unwrap(),
-        store: store.clone(),
-    };
+    let ctx = PollContext::new(Fetcher::new(&config.fetch).unwrap(), store.clone());
     let mut changes = store.changes();
     let (_config_tx, config_rx) = watch::channel(Arc::clone(&config));
     let (stop_tx, stop_rx) = watch::channel(false);

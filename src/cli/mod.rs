@@ -244,10 +244,7 @@ async fn poll_once(config: Config, only: Option<&str>, mode: PollMode) -> anyhow
         None => config.sources.clone(),
     };
     let store = app::open_store(&config).await?;
-    let ctx = PollContext {
-        fetcher: Fetcher::new(&config.fetch)?,
-        store,
-    };
+    let ctx = PollContext::new(Fetcher::new(&config.fetch)?, store);
     let config = Arc::new(config);
     for report in poll::poll_sources_with(&ctx, &config, &sources, mode).await? {
         println!("{report}");

@@ -22,44 +22,57 @@ pub(super) async fn feed(
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
+    let (feed, response) = answer(&state, &file, query.token.as_deref(), &headers).await;
+    // Only configured names become labels: random paths must not grow the metrics.
+    state.metrics.observe_request(
+        feed.as_deref().unwrap_or("(unknown)"),
+        response.status().as_u16(),
+    );
+    response
+}
+
+/// The answer for `/feeds/FILE`, and the configured feed it was for, if any.
+async fn answer(
+    state: &ServeState,
+    file: &str,
+    token: Option<&str>,
+    headers: &HeaderMap,
+) -> (Option<String>, Response) {
+    let not_found = |why: String| (None, plain(StatusCode::NOT_FOUND, why));
     let Some((name, ext)) = file.rsplit_once('.') else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            format!("no feed {file:?}: use NAME.rss, NAME.atom or NAME.json"),
-        );
+        return not_found(format!(
+            "no feed {file:?}: use NAME.rss, NAME.atom or NAME.json"
+        ));
     };
     let Some(format) = Format::from_extension(ext) else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            format!("unknown format {ext:?}: use .rss, .atom or .json"),
-        );
+        return not_found(format!("unknown format {ext:?}: use .rss, .atom or .json"));
     };
     let config = state.config();
     let Some(feed) = config.feed(name) else {
-        return plain(StatusCode::NOT_FOUND, format!("no feed named {name:?}"));
+        return not_found(format!("no feed named {name:?}"));
     };
-    if let Err(why) = authorize(feed, query.token.as_deref(), &headers) {
+    let known = Some(feed.name.clone());
+    if let Err(why) = authorize(feed, token, headers) {
         let mut response = plain(StatusCode::UNAUTHORIZED, why);
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer realm=\"feedbraid\""),
         );
-        return response;
+        return (known, response);
     }
     let rendered = match state.publisher.feed(&config, feed).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(feed = name, "cannot build feed: {e}");
-            return plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the feed store is unavailable; try again later",
-            );
+            let why = "the feed store is unavailable; try again later";
+            return (known, plain(StatusCode::SERVICE_UNAVAILABLE, why));
         }
     };
-    let Some(body) = rendered.format(format) else {
-        return plain(StatusCode::INTERNAL_SERVER_ERROR, "format not rendered");
+    let response = match rendered.format(format) {
+        Some(body) => respond(body, headers, feed.token.is_some()),
+        None => plain(StatusCode::INTERNAL_SERVER_ERROR, "format not rendered"),
     };
-    respond(body, &headers, feed.token.is_some())
+    (known, response)
 }
 
 /// Checks the feed's token, from `?token=` or `Authorization: Bearer`.

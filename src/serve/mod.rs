@@ -14,6 +14,7 @@ use axum::routing::get;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::schedule::Heartbeat;
 use crate::store::Store;
@@ -26,6 +27,7 @@ pub struct ServeState {
     pub publisher: Arc<Publisher>,
     /// The polling loop's heartbeat; `None` when serving without polling.
     pub heartbeat: Option<Heartbeat>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl ServeState {
@@ -40,6 +42,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/", get(pages::index))
         .route("/opml", get(pages::opml))
         .route("/healthz", get(pages::healthz))
+        .route("/metrics", get(pages::metrics))
         .route("/feeds/{file}", get(feeds::feed))
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found") })
         .with_state(state)

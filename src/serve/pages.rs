@@ -145,3 +145,20 @@ pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
     };
     (status, axum::Json(body)).into_response()
 }
+
+pub(super) async fn metrics(State(state): State<ServeState>) -> Response {
+    let config = state.config();
+    let names = config.sources.iter().map(|s| s.name.clone()).collect();
+    let sources = match state.store.source_states(names).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(&sources),
+    )
+        .into_response()
+}

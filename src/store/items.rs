@@ -18,6 +18,8 @@ pub struct IngestSummary {
     pub unchanged: usize,
     /// Entries of items pruned earlier, which stay pruned.
     pub tombstoned: usize,
+    /// New items that joined a story another source already carried.
+    pub merged: usize,
 }
 
 /// How one copy joined its story (`explain`).
@@ -51,7 +53,9 @@ pub(super) fn ingest_entries(
         let tombstoned = existing.is_none() && is_tombstoned(tx, source_id, &entry.key)?;
         match ingest::decide(existing.as_ref(), tombstoned, entry) {
             Decision::Insert => {
-                insert(tx, source_id, source_name, entry, now)?;
+                if insert(tx, source_id, source_name, entry, now)? {
+                    summary.merged += 1;
+                }
                 summary.new += 1;
             }
             Decision::Update { row } => {
@@ -118,13 +122,14 @@ fn is_tombstoned(tx: &Transaction<'_>, source_id: i64, key: &str) -> Result<bool
         .exists(params![source_id, key])?)
 }
 
+/// Stores a new item; `true` when it joined an existing story.
 fn insert(
     tx: &Transaction<'_>,
     source_id: i64,
     source_name: &str,
     entry: &Entry,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let public_id = unused_public_id(tx, source_name, &entry.key)?;
     let sort_date = ingest::effective_date(entry.published, entry.updated, now);
     // Same canonical link as an item of another source: the same story.
@@ -174,7 +179,7 @@ fn insert(
         let row = tx.last_insert_rowid();
         tx.execute("UPDATE items SET story_id = id WHERE id = ?1", [row])?;
     }
-    Ok(())
+    Ok(story.is_some())
 }
 
 /// The public id for a new item: derived from source and key, with a counter in the

@@ -266,10 +266,10 @@ impl Harness {
             host_spacing: std::time::Duration::from_millis(5),
             ..FetcherOptions::default()
         };
-        let ctx = PollContext {
-            fetcher: Fetcher::with_options(&config.fetch, options).unwrap(),
-            store: store.clone(),
-        };
+        let ctx = PollContext::new(
+            Fetcher::with_options(&config.fetch, options).unwrap(),
+            store.clone(),
+        );
         let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
         let (stop, stopped) = watch::channel(false);
         let state = ServeState {
@@ -277,6 +277,7 @@ impl Harness {
             store: store.clone(),
             publisher: Arc::new(Publisher::new(store)),
             heartbeat: None,
+            metrics: Arc::clone(&ctx.metrics),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -1,0 +1,182 @@
+//! Prometheus metrics (prometheus-client), all named `feedbraid_*`: polls by outcome
+//! and their duration, items ingested and copies merged into stories, requests served
+//! by feed and status, and per-source gauges filled from the store at scrape time.
+//! The share of polls answered 304 is
+//! `rate(feedbraid_polls_total{outcome="not_modified"}[1h]) / rate(feedbraid_polls_total[1h])`.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::model::SourceState;
+use crate::poll::{PollOutcome, PollReport};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    feed: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+/// Every metric feedbraid exports, and the registry that encodes them.
+pub struct Metrics {
+    registry: Registry,
+    polls: Family<OutcomeLabels, Counter>,
+    poll_seconds: Histogram,
+    items_new: Counter,
+    items_updated: Counter,
+    copies_merged: Counter,
+    requests: Family<RequestLabels, Counter>,
+    last_success: Family<SourceLabels, Gauge>,
+    error_streak: Family<SourceLabels, Gauge>,
+    source_items: Family<SourceLabels, Gauge>,
+    /// Serializes scrapes: gauges are reset and refilled per scrape.
+    scrape: Mutex<()>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("feedbraid");
+        let polls = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "polls",
+            "Source polls by outcome (stored, not_modified, failed, skipped)",
+            polls.clone(),
+        );
+        let buckets = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 60.0];
+        let poll_seconds = Histogram::new(buckets);
+        registry.register(
+            "poll_duration_seconds",
+            "Time to poll one source, fetch to stored",
+            poll_seconds.clone(),
+        );
+        let items_new = Counter::default();
+        registry.register("items_ingested", "New items stored", items_new.clone());
+        let items_updated = Counter::default();
+        registry.register(
+            "items_updated",
+            "Stored items updated in place after an edit",
+            items_updated.clone(),
+        );
+        let copies_merged = Counter::default();
+        registry.register(
+            "copies_merged",
+            "New items that joined a story another source already carried",
+            copies_merged.clone(),
+        );
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "feed_requests",
+            "Feed requests served, by feed and HTTP status",
+            requests.clone(),
+        );
+        let last_success = Family::<SourceLabels, Gauge>::default();
+        registry.register(
+            "source_last_success_timestamp_seconds",
+            "When each source was last polled successfully",
+            last_success.clone(),
+        );
+        let error_streak = Family::<SourceLabels, Gauge>::default();
+        registry.register(
+            "source_error_streak",
+            "Failed polls in a row, per source",
+            error_streak.clone(),
+        );
+        let source_items = Family::<SourceLabels, Gauge>::default();
+        registry.register(
+            "source_items",
+            "Stored items per source",
+            source_items.clone(),
+        );
+        Metrics {
+            registry,
+            polls,
+            poll_seconds,
+            items_new,
+            items_updated,
+            copies_merged,
+            requests,
+            last_success,
+            error_streak,
+            source_items,
+            scrape: Mutex::new(()),
+        }
+    }
+
+    /// Records one finished poll.
+    pub fn observe_poll(&self, report: &PollReport, took: Duration) {
+        let outcome = match &report.outcome {
+            PollOutcome::Stored(summary) => {
+                self.items_new.inc_by(summary.new as u64);
+                self.items_updated.inc_by(summary.updated as u64);
+                self.copies_merged.inc_by(summary.merged as u64);
+                "stored"
+            }
+            PollOutcome::NotModified => "not_modified",
+            PollOutcome::Failed { .. } => "failed",
+            PollOutcome::Skipped(_) => "skipped",
+        };
+        self.polls.get_or_create(&OutcomeLabels { outcome }).inc();
+        if outcome != "skipped" {
+            self.poll_seconds.observe(took.as_secs_f64());
+        }
+    }
+
+    /// Records one answered feed request (`feed` is a configured name, never user text).
+    pub fn observe_request(&self, feed: &str, status: u16) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                feed: feed.to_string(),
+                status,
+            })
+            .inc();
+    }
+
+    /// The text exposition, with the per-source gauges taken from `sources`.
+    pub fn render(&self, sources: &[SourceState]) -> String {
+        let _turn = self.scrape.lock();
+        self.last_success.clear();
+        self.error_streak.clear();
+        self.source_items.clear();
+        for s in sources {
+            let labels = SourceLabels {
+                source: s.name.clone(),
+            };
+            if let Some(at) = s.last_success {
+                self.last_success.get_or_create(&labels).set(at.timestamp());
+            }
+            self.error_streak
+                .get_or_create(&labels)
+                .set(i64::from(s.error_streak));
+            self.source_items
+                .get_or_create(&labels)
+                .set(i64::try_from(s.items).unwrap_or(i64::MAX));
+        }
+        let mut text = String::new();
+        // Encoding into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
