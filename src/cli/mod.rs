@@ -118,7 +118,12 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(quiet: bool) {
-    let default = if quiet { "warn" } else { "info" };
+    // tokio-cron-scheduler narrates its own start at info; keep the journal for our lines.
+    let default = if quiet {
+        "warn"
+    } else {
+        "info,tokio_cron_scheduler=warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
