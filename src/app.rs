@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
+use crate::membership::FeedSet;
 use crate::poll::PollContext;
 use crate::publish::Publisher;
 use crate::schedule::{self, Heartbeat};
@@ -46,6 +47,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     }
     let store = Store::open(&config.storage.path)?;
     store.sync_sources(source_rows(config)).await?;
+    store
+        .set_feeds(Arc::new(FeedSet::from_config(config)))
+        .await?;
     Ok(store)
 }
 
@@ -128,6 +132,14 @@ impl App {
             tracing::warn!("server.listen and storage.path take effect at the next restart");
         }
         if let Err(e) = self.store.sync_sources(source_rows(&config)).await {
+            tracing::error!("reload refused: {e}");
+            return false;
+        }
+        if let Err(e) = self
+            .store
+            .set_feeds(Arc::new(FeedSet::from_config(&config)))
+            .await
+        {
             tracing::error!("reload refused: {e}");
             return false;
         }

@@ -9,6 +9,7 @@
 //! - [`model`]: the plain data passed between stages.
 //! - [`parse`], [`identity`], [`sanitize`]: bytes → normalized entries (pure).
 //! - [`topic`]: include/exclude words and topic queries (pure).
+//! - [`membership`]: which feeds an item belongs in, decided at ingest (pure).
 //! - [`render`]: RSS, Atom, JSON Feed, HTML index and OPML writers (pure).
 //! - [`metrics`]: Prometheus metrics.
 //! - [`publish`]: builds an output feed from stored items and caches the rendered bytes.
@@ -28,6 +29,7 @@ pub mod config;
 pub mod fetch;
 pub mod identity;
 pub mod ingest;
+pub mod membership;
 pub mod metrics;
 pub mod model;
 pub mod parse;

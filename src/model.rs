@@ -41,6 +41,8 @@ pub struct Entry {
     pub updated: Option<DateTime<Utc>>,
     /// Hash of the fields a reader sees; a change means the item was edited.
     pub content_hash: String,
+    /// The summary and content as plain text (for topic matching and story clustering).
+    pub text: String,
 }
 
 /// What storage knows about a source's polling.

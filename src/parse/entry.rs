@@ -92,6 +92,16 @@ pub(super) fn normalize_entry(
             .or(summary_html.as_deref())
             .unwrap_or(""),
     );
+    let summary_text = summary_html
+        .as_deref()
+        .map(html_to_text)
+        .unwrap_or_default();
+    let text = match content_html.as_deref() {
+        // The summary is usually the content's first lines; keep it only when it differs.
+        Some(_) if visible_text.contains(summary_text.as_str()) => visible_text.clone(),
+        Some(_) => format!("{summary_text} {visible_text}"),
+        None => summary_text,
+    };
     Normalized {
         entry: Entry {
             key: String::new(),
@@ -108,6 +118,7 @@ pub(super) fn normalize_entry(
                 !(context.updated_mirrors_published && raw.published == Some(*updated))
             }),
             content_hash,
+            text,
         },
         visible_text,
     }

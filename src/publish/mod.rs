@@ -106,43 +106,33 @@ impl Publisher {
         config: &Config,
         feed: &FeedConfig,
     ) -> Result<OutputFeed, StoreError> {
-        let items = self.select(config, feed).await?;
+        let items = self.select(feed).await?;
         Ok(assemble(config, feed, items))
     }
 
-    /// The stored items that belong in `feed`: newest first until `limit` stories
-    /// (or items, with `keep`) are found, plus every matching copy of those stories.
-    async fn select(
-        &self,
-        config: &Config,
-        feed: &FeedConfig,
-    ) -> Result<Vec<StoredItem>, StoreError> {
-        let names = config.sources_of_feed(feed);
-        let scope = (names.len() != config.sources.len()).then(|| names.clone());
-        let selected: HashSet<&str> = names.iter().map(String::as_str).collect();
-        let belongs = |item: &StoredItem| {
-            selected.contains(item.source.as_str()) && feed.filter.matches(&haystack(item, config))
-        };
+    /// The stored items that belong in `feed` (its membership rows, decided at
+    /// ingest): newest first until `limit` stories (or items, with `keep`) are found,
+    /// plus every copy of those stories that belongs in the feed.
+    async fn select(&self, feed: &FeedConfig) -> Result<Vec<StoredItem>, StoreError> {
         let mut found: Vec<StoredItem> = Vec::new();
         let mut stories: Vec<i64> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         let mut before = None;
         while stories.len() < feed.limit {
-            let page = self.store.recent_items(scope.clone(), before, PAGE).await?;
+            let want = (feed.limit - stories.len()).clamp(16, PAGE);
+            let page = self.store.feed_page(&feed.name, before, want).await?;
             for item in page.items {
                 if stories.len() >= feed.limit {
                     break;
                 }
-                if belongs(&item) {
-                    let key = match feed.dedup {
-                        DedupMode::Collapse => item.story,
-                        DedupMode::Keep => item.row,
-                    };
-                    if seen.insert(key) {
-                        stories.push(key);
-                    }
-                    found.push(item);
+                let key = match feed.dedup {
+                    DedupMode::Collapse => item.story,
+                    DedupMode::Keep => item.row,
+                };
+                if seen.insert(key) {
+                    stories.push(key);
                 }
+                found.push(item);
             }
             match page.next {
                 Some(next) => before = Some(next),
@@ -152,8 +142,7 @@ impl Publisher {
         if feed.dedup == DedupMode::Keep {
             return Ok(found);
         }
-        let copies = self.store.story_copies(stories).await?;
-        Ok(copies.into_iter().filter(|c| belongs(c)).collect())
+        self.store.feed_story_copies(&feed.name, stories).await
     }
 }
 

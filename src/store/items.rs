@@ -8,6 +8,7 @@ use super::sources::to_time;
 use super::{Store, StoreError};
 use crate::identity;
 use crate::ingest::{self, Decision, Existing};
+use crate::membership::{FeedSet, ItemText};
 use crate::model::{Entry, StoredItem};
 
 /// What one poll changed in a source's items.
@@ -42,6 +43,7 @@ pub struct ItemPage {
 /// Writes `entries` of one source inside the caller's transaction.
 pub(super) fn ingest_entries(
     tx: &Transaction<'_>,
+    feeds: &FeedSet,
     source_id: i64,
     source_name: &str,
     entries: &[Entry],
@@ -53,13 +55,33 @@ pub(super) fn ingest_entries(
         let tombstoned = existing.is_none() && is_tombstoned(tx, source_id, &entry.key)?;
         match ingest::decide(existing.as_ref(), tombstoned, entry) {
             Decision::Insert => {
-                if insert(tx, source_id, source_name, entry, now)? {
-                    summary.merged += 1;
-                }
+                let (row, story, sort_date, merged) =
+                    insert(tx, source_id, source_name, entry, now)?;
+                super::feeds::admit(
+                    tx,
+                    feeds,
+                    None,
+                    (row, story, sort_date),
+                    &item_text(source_name, entry),
+                )?;
+                summary.merged += usize::from(merged);
                 summary.new += 1;
             }
             Decision::Update { row } => {
                 update(tx, row, entry, now)?;
+                let (story, sort_date): (i64, i64) = tx.query_row(
+                    "SELECT story_id, sort_date FROM items WHERE id = ?1",
+                    [row],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                super::feeds::forget(tx, row)?;
+                super::feeds::admit(
+                    tx,
+                    feeds,
+                    None,
+                    (row, story, sort_date),
+                    &item_text(source_name, entry),
+                )?;
                 summary.updated += 1;
             }
             Decision::Unchanged => summary.unchanged += 1,
@@ -67,6 +89,17 @@ pub(super) fn ingest_entries(
         }
     }
     Ok(summary)
+}
+
+fn item_text<'a>(source: &'a str, entry: &'a Entry) -> ItemText<'a> {
+    ItemText {
+        source,
+        title: &entry.title,
+        text: &entry.text,
+        categories: &entry.categories,
+        author: entry.author.as_deref(),
+        link: entry.link.as_deref(),
+    }
 }
 
 /// The stored item an entry refers to: by its key, else (the guid changed but the
@@ -122,14 +155,14 @@ fn is_tombstoned(tx: &Transaction<'_>, source_id: i64, key: &str) -> Result<bool
         .exists(params![source_id, key])?)
 }
 
-/// Stores a new item; `true` when it joined an existing story.
+/// Stores a new item: its row, story and date, and whether it joined an existing story.
 fn insert(
     tx: &Transaction<'_>,
     source_id: i64,
     source_name: &str,
     entry: &Entry,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<(i64, i64, i64, bool), StoreError> {
     let public_id = unused_public_id(tx, source_name, &entry.key)?;
     let sort_date = ingest::effective_date(entry.published, entry.updated, now);
     // Same canonical link as an item of another source: the same story.
@@ -150,9 +183,9 @@ fn insert(
     tx.prepare_cached(
         "INSERT INTO items (source_id, item_key, public_id, story_id, story_layer, story_score,
             guid, link, canonical_link, title, summary_html, content_html, author, categories,
-            published, source_updated, sort_date, first_seen, updated, content_hash)
+            published, source_updated, sort_date, first_seen, updated, content_hash, plain_text)
          VALUES (?1, ?2, ?3, COALESCE(?4, 0), ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-            ?14, ?15, ?16, ?16, ?17)",
+            ?14, ?15, ?16, ?16, ?17, ?20)",
     )?
     .execute(params![
         source_id,
@@ -174,12 +207,18 @@ fn insert(
         entry.content_hash,
         layer,
         score,
+        entry.text,
     ])?;
+    let row = tx.last_insert_rowid();
     if story.is_none() {
-        let row = tx.last_insert_rowid();
         tx.execute("UPDATE items SET story_id = id WHERE id = ?1", [row])?;
     }
-    Ok(story.is_some())
+    Ok((
+        row,
+        story.unwrap_or(row),
+        sort_date.timestamp(),
+        story.is_some(),
+    ))
 }
 
 /// The public id for a new item: derived from source and key, with a counter in the
@@ -205,7 +244,7 @@ fn update(
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
             author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
-            content_hash = ?12
+            content_hash = ?12, plain_text = ?13
          WHERE id = ?1",
     )?
     .execute(params![
@@ -221,6 +260,7 @@ fn update(
         entry.updated.map(|d| d.timestamp()),
         now.timestamp(),
         entry.content_hash,
+        entry.text,
     ])?;
     Ok(())
 }
@@ -229,10 +269,11 @@ fn categories_json(categories: &[String]) -> String {
     serde_json::to_string(categories).unwrap_or_else(|_| "[]".into())
 }
 
-const ITEM_COLUMNS: &str = "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
+pub(super) const ITEM_COLUMNS: &str =
+    "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
     i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen";
 
-fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
+pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let categories: String = r.get(9)?;
     let time =
         |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };
@@ -254,11 +295,11 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
 }
 
 /// `?, ?, ?` for `n` parameters.
-fn placeholders(n: usize) -> String {
+pub(super) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-fn query_items(
+pub(super) fn query_items(
     conn: &Connection,
     sql: &str,
     values: Vec<rusqlite::types::Value>,

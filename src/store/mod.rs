@@ -6,6 +6,7 @@
 //! one transaction, so a crash leaves a source either fully updated or untouched.
 //! What to write is decided by the pure `ingest` module; this module only carries it out.
 
+mod feeds;
 mod items;
 mod maintain;
 mod schema;
@@ -18,6 +19,9 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
+use crate::membership::FeedSet;
+
+pub use feeds::FeedSync;
 pub use items::{IngestSummary, ItemPage, StoryMember};
 pub use maintain::{PrunePolicy, PruneSummary};
 pub use sources::{FailureRecord, PollRecord, SourcePollState};
@@ -43,7 +47,14 @@ pub enum StoreError {
     Closed,
 }
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// What the database thread owns: the connection, and the in-memory state that
+/// decisions during ingest consult (which feeds an item belongs in).
+pub(crate) struct Db {
+    pub(crate) conn: Connection,
+    pub(crate) feeds: Arc<FeedSet>,
+}
+
+type Job = Box<dyn FnOnce(&mut Db) + Send>;
 
 /// A handle to the database thread. Clone freely; the thread ends when the last
 /// handle is dropped (after finishing the jobs already sent).
@@ -59,16 +70,22 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path`, applying migrations.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut conn = schema::open(path)?;
+        let conn = schema::open(path)?;
+        let mut db = Db {
+            conn,
+            feeds: Arc::new(FeedSet::default()),
+        };
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("feedbraid-store".into())
             .spawn(move || {
                 for job in queue {
-                    job(&mut conn);
+                    job(&mut db);
                 }
                 // Leave the database tidy for the next start: fold the WAL back in.
-                let _ = conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
+                let _ = db
+                    .conn
+                    .execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
             })
             .map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),
@@ -106,9 +123,18 @@ impl Store {
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     {
+        self.call_db(move |db| f(&mut db.conn)).await
+    }
+
+    /// Runs `f` on the database thread with its whole state.
+    async fn call_db<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Db) -> Result<R, StoreError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let _ = reply.send(f(conn));
+        let job: Job = Box::new(move |db| {
+            let _ = reply.send(f(db));
         });
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?

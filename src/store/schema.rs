@@ -72,6 +72,26 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sources ADD COLUMN redirect_target TEXT;
     ALTER TABLE sources ADD COLUMN redirect_seen INTEGER NOT NULL DEFAULT 0;
     ",
+    // 3: feed membership, decided at ingest, so serving a feed is an index read: each
+    // feed's items by date, the definition each feed's rows were computed for, and
+    // the plain text of every item to recompute them when a definition changes.
+    "
+    ALTER TABLE items ADD COLUMN plain_text TEXT NOT NULL DEFAULT '';
+    CREATE TABLE feed_items (
+        feed      TEXT NOT NULL,
+        item_id   INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        story_id  INTEGER NOT NULL,
+        sort_date INTEGER NOT NULL,
+        PRIMARY KEY (feed, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX feed_items_by_date ON feed_items (feed, sort_date DESC, item_id DESC);
+    CREATE INDEX feed_items_by_item ON feed_items (item_id);
+    CREATE INDEX feed_items_by_story ON feed_items (feed, story_id);
+    CREATE TABLE feed_defs (
+        feed      TEXT PRIMARY KEY,
+        signature TEXT NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// Opens the database, sets the connection up and brings the schema up to date.

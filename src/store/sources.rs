@@ -1,5 +1,7 @@
 //! Source rows: which sources exist, their validators and poll outcomes.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -133,12 +135,14 @@ impl Store {
     ) -> Result<IngestSummary, StoreError> {
         let name = name.to_string();
         let summary = self
-            .call(move |conn| {
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            .call_db(move |db| {
+                let feeds = Arc::clone(&db.feeds);
+                let tx = db
+                    .conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let id = source_id(&tx, &name)?;
                 let summary = match &record.feed {
-                    Some(feed) => ingest_entries(&tx, id, &name, &feed.entries, record.at)?,
+                    Some(feed) => ingest_entries(&tx, &feeds, id, &name, &feed.entries, record.at)?,
                     None => IngestSummary::default(),
                 };
                 let (title, site_link) = match &record.feed {

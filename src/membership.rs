@@ -1,0 +1,179 @@
+//! Which output feeds an item belongs in, decided once when the item is stored (and
+//! again for every item when a feed's definition changes): the feed's sources and
+//! tags, and its topic filter over the item's text. Serving then reads a feed's
+//! items from an index instead of filtering a million items per request. Pure.
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::topic::{Filter, Haystack};
+
+/// The text of an item that membership looks at; built by the store from a new entry
+/// or a stored row.
+#[derive(Debug, Clone, Default)]
+pub struct ItemText<'a> {
+    pub source: &'a str,
+    pub title: &'a str,
+    /// Summary and content as plain text.
+    pub text: &'a str,
+    pub categories: &'a [String],
+    pub author: Option<&'a str>,
+    pub link: Option<&'a str>,
+}
+
+/// One feed's rule.
+#[derive(Debug, Clone)]
+struct Rule {
+    name: String,
+    /// The sources it reads; `None` for every source.
+    sources: Option<HashSet<String>>,
+    filter: Filter,
+    /// Changes whenever what the feed admits may change.
+    signature: String,
+}
+
+/// The rules of every configured feed.
+#[derive(Debug, Clone, Default)]
+pub struct FeedSet {
+    rules: Vec<Rule>,
+    tags: HashMap<String, Vec<String>>,
+}
+
+impl FeedSet {
+    pub fn from_config(config: &Config) -> FeedSet {
+        let rules = config
+            .feeds
+            .iter()
+            .map(|feed| {
+                let names = config.sources_of_feed(feed);
+                let sources = (names.len() != config.sources.len() || config.sources.is_empty())
+                    .then(|| names.into_iter().collect::<HashSet<_>>());
+                let mut selected: Vec<&String> = sources.iter().flatten().collect();
+                selected.sort();
+                let digest = Sha256::new()
+                    .chain_update(format!("{selected:?}"))
+                    .chain_update(format!("{:?}", feed.filter))
+                    .finalize();
+                let signature = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+                Rule {
+                    name: feed.name.clone(),
+                    sources,
+                    filter: feed.filter.clone(),
+                    signature,
+                }
+            })
+            .collect();
+        let tags = config
+            .sources
+            .iter()
+            .map(|s| (s.name.clone(), s.tags.clone()))
+            .collect();
+        FeedSet { rules, tags }
+    }
+
+    /// Every feed's name and signature.
+    pub fn signatures(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rules
+            .iter()
+            .map(|r| (r.name.as_str(), r.signature.as_str()))
+    }
+
+    /// The feeds (among `only`, or all when `None`) that admit the item.
+    pub fn feeds_for(&self, item: &ItemText<'_>, only: Option<&HashSet<String>>) -> Vec<String> {
+        let mut prepared = None;
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            if only.is_some_and(|o| !o.contains(&rule.name)) {
+                continue;
+            }
+            if rule
+                .sources
+                .as_ref()
+                .is_some_and(|s| !s.contains(item.source))
+            {
+                continue;
+            }
+            let prepared = prepared.get_or_insert_with(|| self.haystack(item).prepare());
+            if rule.filter.matches_prepared(prepared) {
+                out.push(rule.name.clone());
+            }
+        }
+        out
+    }
+
+    fn haystack(&self, item: &ItemText<'_>) -> Haystack {
+        Haystack {
+            title: item.title.to_string(),
+            text: item.text.to_string(),
+            categories: item.categories.to_vec(),
+            author: item.author.unwrap_or_default().to_string(),
+            source: item.source.to_string(),
+            tags: self.tags.get(item.source).cloned().unwrap_or_default(),
+            domain: item
+                .link
+                .and_then(|l| url::Url::parse(l).ok())
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config(feeds: &str) -> Config {
+        let text = format!(
+            "[[source]]\nname = \"a\"\nurl = \"https://a.example/rss\"\ntags = [\"asia\"]\n\n\
+             [[source]]\nname = \"b\"\nurl = \"https://b.example/rss\"\n\n{feeds}"
+        );
+        Config::from_toml(Path::new("/tmp/t.toml"), &text).unwrap()
+    }
+
+    fn item<'a>(source: &'a str, title: &'a str) -> ItemText<'a> {
+        ItemText {
+            source,
+            title,
+            text: "Talks resumed in Geneva.",
+            link: Some("https://news.example/x"),
+            ..ItemText::default()
+        }
+    }
+
+    #[test]
+    fn sources_tags_and_filters_decide() {
+        let set = FeedSet::from_config(&config(
+            "[[feed]]\nname = \"all\"\n\n[[feed]]\nname = \"asia\"\ntags = [\"asia\"]\n\n\
+             [[feed]]\nname = \"iran\"\ninclude = [\"iran\"]\n\n\
+             [[feed]]\nname = \"geneva-b\"\nsources = [\"b\"]\nquery = 'text:geneva AND domain:news.example'\n",
+        ));
+        assert_eq!(
+            set.feeds_for(&item("a", "Iran talks"), None),
+            ["all", "asia", "iran"]
+        );
+        assert_eq!(
+            set.feeds_for(&item("b", "Weather"), None),
+            ["all", "geneva-b"]
+        );
+        let only = HashSet::from(["iran".to_string()]);
+        assert_eq!(
+            set.feeds_for(&item("a", "Iran talks"), Some(&only)),
+            ["iran"]
+        );
+    }
+
+    #[test]
+    fn signatures_change_with_the_definition_only() {
+        let one = FeedSet::from_config(&config("[[feed]]\nname = \"f\"\ninclude = [\"iran\"]\n"));
+        let same = FeedSet::from_config(&config(
+            "[[feed]]\nname = \"f\"\ntitle = \"Another title\"\ninclude = [\"iran\"]\n",
+        ));
+        let other = FeedSet::from_config(&config("[[feed]]\nname = \"f\"\ninclude = [\"iraq\"]\n"));
+        let sig = |s: &FeedSet| s.signatures().next().unwrap().1.to_string();
+        assert_eq!(sig(&one), sig(&same));
+        assert_ne!(sig(&one), sig(&other));
+    }
+}

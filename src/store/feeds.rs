@@ -1,0 +1,197 @@
+//! Feed membership rows: which items each output feed holds, written when an item is
+//! stored or edited, recomputed for a feed whose definition changed, and read back
+//! newest first for publishing. What belongs where is decided by `membership`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rusqlite::{Connection, Transaction, params};
+
+use super::items::{ITEM_COLUMNS, ItemPage, item_from_row, placeholders, query_items};
+use super::{Db, Store, StoreError};
+use crate::membership::{FeedSet, ItemText};
+use crate::model::StoredItem;
+
+/// What `set_feeds` had to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedSync {
+    /// Feeds whose rows were (re)computed: new or changed definitions.
+    pub recomputed: Vec<String>,
+    /// Feeds no longer configured, whose rows were dropped.
+    pub removed: usize,
+}
+
+/// Writes the membership rows of one item for the feeds that admit it (among `only`).
+pub(super) fn admit(
+    tx: &Transaction<'_>,
+    feeds: &FeedSet,
+    only: Option<&HashSet<String>>,
+    item: (i64, i64, i64),
+    text: &ItemText<'_>,
+) -> Result<(), StoreError> {
+    let (item_id, story_id, sort_date) = item;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR REPLACE INTO feed_items (feed, item_id, story_id, sort_date) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for feed in feeds.feeds_for(text, only) {
+        insert.execute(params![feed, item_id, story_id, sort_date])?;
+    }
+    Ok(())
+}
+
+/// Drops an item's membership rows (before re-admitting it after an edit).
+pub(super) fn forget(tx: &Transaction<'_>, item_id: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM feed_items WHERE item_id = ?1")?
+        .execute([item_id])?;
+    Ok(())
+}
+
+/// Brings the rows in line with `feeds`: recomputes every feed whose signature
+/// changed (reading every stored item once), drops feeds no longer configured.
+fn sync(conn: &mut Connection, feeds: &FeedSet) -> Result<FeedSync, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let stored: Vec<(String, String)> = {
+        let mut stmt = tx.prepare("SELECT feed, signature FROM feed_defs")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let wanted: Vec<(&str, &str)> = feeds.signatures().collect();
+    let changed: HashSet<String> = wanted
+        .iter()
+        .filter(|(name, sig)| !stored.iter().any(|(n, s)| n == name && s == sig))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let gone: Vec<&String> = stored
+        .iter()
+        .map(|(n, _)| n)
+        .filter(|n| !wanted.iter().any(|(w, _)| w == n))
+        .collect();
+    for feed in changed.iter().chain(gone.iter().copied()) {
+        tx.execute("DELETE FROM feed_items WHERE feed = ?1", [feed])?;
+        tx.execute("DELETE FROM feed_defs WHERE feed = ?1", [feed])?;
+    }
+    if !changed.is_empty() {
+        let mut stmt = tx.prepare(
+            "SELECT i.id, i.story_id, i.sort_date, s.name, i.title, i.plain_text, i.categories,
+                    i.author, i.link
+             FROM items i JOIN sources s ON s.id = i.source_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let source: String = r.get(3)?;
+            let title: String = r.get(4)?;
+            let text: String = r.get(5)?;
+            let categories: Vec<String> =
+                serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default();
+            let author: Option<String> = r.get(7)?;
+            let link: Option<String> = r.get(8)?;
+            let item = ItemText {
+                source: &source,
+                title: &title,
+                text: &text,
+                categories: &categories,
+                author: author.as_deref(),
+                link: link.as_deref(),
+            };
+            admit(
+                &tx,
+                feeds,
+                Some(&changed),
+                (r.get(0)?, r.get(1)?, r.get(2)?),
+                &item,
+            )?;
+        }
+        for (name, sig) in wanted.iter().filter(|(n, _)| changed.contains(*n)) {
+            tx.execute(
+                "INSERT INTO feed_defs (feed, signature) VALUES (?1, ?2)",
+                params![name, sig],
+            )?;
+        }
+    }
+    tx.commit()?;
+    let mut recomputed: Vec<String> = changed.into_iter().collect();
+    recomputed.sort();
+    Ok(FeedSync {
+        recomputed,
+        removed: gone.len(),
+    })
+}
+
+impl Store {
+    /// Sets the feeds that ingest sorts items into, recomputing the rows of feeds
+    /// whose definition changed. Call at start and after every reload.
+    pub async fn set_feeds(&self, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
+        let started = Instant::now();
+        let outcome = self
+            .call_db(move |db: &mut Db| {
+                let outcome = sync(&mut db.conn, &feeds)?;
+                db.feeds = feeds;
+                Ok(outcome)
+            })
+            .await?;
+        if !outcome.recomputed.is_empty() || outcome.removed > 0 {
+            tracing::info!(
+                recomputed = ?outcome.recomputed,
+                removed = outcome.removed,
+                ms = started.elapsed().as_millis() as u64,
+                "feed membership updated"
+            );
+            self.bump_generation();
+        }
+        Ok(outcome)
+    }
+
+    /// A feed's items, newest first, starting below `before` (a `(sort_date, row)`).
+    pub async fn feed_page(
+        &self,
+        feed: &str,
+        before: Option<(i64, i64)>,
+        n: usize,
+    ) -> Result<ItemPage, StoreError> {
+        let feed = feed.to_string();
+        self.call(move |conn| {
+            let (date, row) = before.unwrap_or((i64::MAX, i64::MAX));
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM feed_items f
+                 JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
+                 WHERE f.feed = ?1 AND (f.sort_date, f.item_id) < (?2, ?3)
+                 ORDER BY f.sort_date DESC, f.item_id DESC LIMIT ?4"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![feed, date, row, n as i64], item_from_row)?;
+            let items: Vec<StoredItem> = rows.collect::<Result<_, _>>()?;
+            let next = (items.len() == n)
+                .then(|| items.last().map(|i| (i.date.timestamp(), i.row)))
+                .flatten();
+            Ok(ItemPage { items, next })
+        })
+        .await
+    }
+
+    /// The copies of `stories` that belong in `feed`, earliest first.
+    pub async fn feed_story_copies(
+        &self,
+        feed: &str,
+        stories: Vec<i64>,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        use rusqlite::types::Value;
+        if stories.is_empty() {
+            return Ok(Vec::new());
+        }
+        let feed = feed.to_string();
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM feed_items f
+                 JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
+                 WHERE f.feed = ? AND f.story_id IN ({})
+                 ORDER BY i.first_seen, i.sort_date, i.id",
+                placeholders(stories.len())
+            );
+            let mut values = vec![Value::Text(feed)];
+            values.extend(stories.into_iter().map(Value::Integer));
+            query_items(conn, &sql, values)
+        })
+        .await
+    }
+}

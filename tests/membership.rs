@@ -1,0 +1,73 @@
+//! Feed membership is decided at ingest and recomputed, from the stored items, for a
+//! feed whose definition changes (a reload); unchanged feeds are left alone.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{FeedServer, Harness, fixture, write_config};
+use feedbraid::config::Config;
+use feedbraid::membership::FeedSet;
+
+fn titles(page: &feedbraid::store::ItemPage) -> Vec<&str> {
+    page.items.iter().map(|i| i.title.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_changed_feed_is_recomputed_from_stored_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("harbor.xml", fixture("rss2.xml"));
+    let sources = format!(
+        "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n\n",
+        server.url("harbor.xml")
+    );
+    let before = write_config(
+        dir.path(),
+        &format!(
+            "{sources}[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n\n[[feed]]\nname = \"all\"\n"
+        ),
+    );
+    let h = Harness::start(&before).await;
+    h.poll().await;
+    let store = &h.ctx.store;
+    assert_eq!(
+        titles(&store.feed_page("topic", None, 50).await.unwrap()),
+        ["Iran and EU resume nuclear talks in Geneva"]
+    );
+
+    let after = write_config(
+        dir.path(),
+        &format!(
+            "{sources}[[feed]]\nname = \"topic\"\nquery = 'category:trade OR cricket'\n\n[[feed]]\nname = \"all\"\n"
+        ),
+    );
+    let config = Config::load(&after).unwrap();
+    let sync = store
+        .set_feeds(Arc::new(FeedSet::from_config(&config)))
+        .await
+        .unwrap();
+    assert_eq!(
+        sync.recomputed,
+        ["topic"],
+        "only the changed feed is recomputed"
+    );
+    assert_eq!(
+        titles(&store.feed_page("topic", None, 50).await.unwrap()),
+        [
+            "China and Vietnam sign rail trade agreement",
+            "Pakistan beat England in rain-hit cricket Test"
+        ]
+    );
+    assert_eq!(
+        store.feed_page("all", None, 50).await.unwrap().items.len(),
+        5
+    );
+
+    // Setting the same feeds again changes nothing.
+    let again = store
+        .set_feeds(Arc::new(FeedSet::from_config(&config)))
+        .await
+        .unwrap();
+    assert!(again.recomputed.is_empty() && again.removed == 0);
+}
