@@ -9,6 +9,7 @@
 //! - [`model`]: the plain data passed between stages.
 //! - [`parse`], [`identity`], [`sanitize`]: bytes → normalized entries (pure).
 //! - [`topic`]: include/exclude words and topic queries (pure).
+//! - [`cluster`]: which earlier item of another source a new item copies (pure).
 //! - [`render`]: RSS, Atom, JSON Feed, HTML index and OPML writers (pure).
 //! - [`publish`]: builds an output feed from stored items and caches the rendered bytes.
 //! - [`store`]: SQLite, on a thread of its own; the only module that touches rusqlite.
@@ -22,6 +23,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod fetch;
 pub mod identity;
