@@ -12,6 +12,10 @@
 //! - [`SIGNATURE_LEN`] MinHash values, each the lowest 8 bits of the minimum of a
 //!   multiply-shift hash (b-bit minwise hashing): 64 bytes per item instead of 256,
 //!   at the cost of a 1/256 chance collision per value, which the estimate removes.
+//! - The numbers of the title and lede (tolls, days, percentages) as a 64-bit set
+//!   ([`Fingerprint::numbers`]): copies of a story carry the same figures, while
+//!   same-topic stories written from the same templates ("talks resume" / "talks
+//!   collapse", "after 12 days" / "after 40 days") differ there first.
 
 use thiserror::Error;
 
@@ -20,7 +24,7 @@ use super::normalize::{content_words, normalized_words};
 /// Number of MinHash values in a signature.
 pub const SIGNATURE_LEN: usize = 64;
 /// How many content words of the text (after the title) are shingled.
-pub const LEDE_WORDS: usize = 40;
+pub const LEDE_WORDS: usize = 30;
 /// Words per shingle.
 pub const SHINGLE_WORDS: usize = 2;
 /// Below this many shingles an item is too thin to cluster by content (a bare
@@ -30,7 +34,7 @@ pub const MIN_SHINGLES: u16 = 6;
 /// same text would change.
 pub const FINGERPRINT_VERSION: u8 = 1;
 /// Length of [`Fingerprint::to_bytes`].
-pub const FINGERPRINT_BYTES: usize = 1 + 8 + 2 + SIGNATURE_LEN;
+pub const FINGERPRINT_BYTES: usize = 1 + 8 + 2 + 8 + SIGNATURE_LEN;
 
 /// Seed of every hash in this module; changing it changes every fingerprint.
 const SEED: u64 = 0x6665_6564_6272_6169; // "feedbrai"
@@ -42,6 +46,8 @@ pub struct Fingerprint {
     pub content_hash: u64,
     /// Number of shingles the signature was computed over (saturating).
     pub shingles: u16,
+    /// The numbers among the shingled words, one bit each (a 64-bit Bloom set).
+    pub numbers: u64,
     /// b-bit MinHash signature (lowest 8 bits of each minimum).
     pub signature: [u8; SIGNATURE_LEN],
 }
@@ -63,9 +69,16 @@ impl Fingerprint {
         let content_hash = hash_words(normalized.words.iter().map(String::as_str));
 
         let title_words = content_words(&normalized.words[..normalized.title_len]).count();
+        let mut numbers = 0u64;
         let word_hashes: Vec<u64> = content_words(&normalized.words)
             .take(title_words + LEDE_WORDS)
-            .map(hash_word)
+            .map(|word| {
+                let hash = hash_word(word);
+                if word.chars().all(|c| c.is_ascii_digit()) {
+                    numbers |= 1 << (hash >> 58);
+                }
+                hash
+            })
             .collect();
 
         let mut minimums = [u32::MAX; SIGNATURE_LEN];
@@ -81,6 +94,7 @@ impl Fingerprint {
         Fingerprint {
             content_hash,
             shingles: u16::try_from(shingles).unwrap_or(u16::MAX),
+            numbers,
             signature: minimums.map(|m| m as u8),
         }
     }
@@ -90,18 +104,25 @@ impl Fingerprint {
         self.shingles < MIN_SHINGLES
     }
 
+    /// Whether both items state figures and share none: then they report different
+    /// facts, however similar their wording.
+    pub fn figures_differ(&self, other: &Fingerprint) -> bool {
+        self.numbers != 0 && other.numbers != 0 && self.numbers & other.numbers == 0
+    }
+
     /// Estimated Jaccard similarity of the two items' shingle sets, in `0.0..=1.0`.
     pub fn similarity(&self, other: &Fingerprint) -> f32 {
         signature_similarity(&self.signature, &other.signature)
     }
 
-    /// The bytes to store: version, content hash, shingle count, signature.
+    /// The bytes to store: version, content hash, shingle count, numbers, signature.
     pub fn to_bytes(&self) -> [u8; FINGERPRINT_BYTES] {
         let mut bytes = [0u8; FINGERPRINT_BYTES];
         bytes[0] = FINGERPRINT_VERSION;
         bytes[1..9].copy_from_slice(&self.content_hash.to_le_bytes());
         bytes[9..11].copy_from_slice(&self.shingles.to_le_bytes());
-        bytes[11..].copy_from_slice(&self.signature);
+        bytes[11..19].copy_from_slice(&self.numbers.to_le_bytes());
+        bytes[19..].copy_from_slice(&self.signature);
         bytes
     }
 
@@ -115,11 +136,14 @@ impl Fingerprint {
         }
         let mut content_hash = [0u8; 8];
         content_hash.copy_from_slice(&bytes[1..9]);
+        let mut numbers = [0u8; 8];
+        numbers.copy_from_slice(&bytes[11..19]);
         let mut signature = [0u8; SIGNATURE_LEN];
-        signature.copy_from_slice(&bytes[11..]);
+        signature.copy_from_slice(&bytes[19..]);
         Ok(Fingerprint {
             content_hash: u64::from_le_bytes(content_hash),
             shingles: u16::from_le_bytes([bytes[9], bytes[10]]),
+            numbers: u64::from_le_bytes(numbers),
             signature,
         })
     }

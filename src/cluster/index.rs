@@ -18,9 +18,9 @@ use super::fingerprint::{Fingerprint, SIGNATURE_LEN, mix, signature_similarity};
 use super::{Layer, Match, Settings};
 
 /// LSH bands over the signature, and the signature values per band.
-pub const BANDS: usize = 16;
+pub const BANDS: usize = 21;
 /// Signature values per band: two copies collide in a band with probability ≈ J^ROWS.
-pub const ROWS: usize = 4;
+pub const ROWS: usize = 3;
 /// Chains per record: one per band, and the content hash.
 const CHAINS: usize = BANDS + 1;
 const CONTENT_CHAIN: usize = BANDS;
@@ -42,6 +42,8 @@ struct Record {
     source: i64,
     at: i64,
     content_hash: u64,
+    shingles: u16,
+    numbers: u64,
     signature: [u8; SIGNATURE_LEN],
     /// Per chain, the sequence number of the previous record in the same slot.
     previous: [u32; CHAINS],
@@ -113,6 +115,8 @@ impl StoryIndex {
             source,
             at,
             content_hash: fp.content_hash,
+            shingles: fp.shingles,
+            numbers: fp.numbers,
             signature: fp.signature,
             previous: [EMPTY; CHAINS],
         };
@@ -152,7 +156,8 @@ impl StoryIndex {
     /// The story an item with fingerprint `fp`, from `source`, first seen at `at`,
     /// belongs to: the best indexed item of *another* source within the window whose
     /// content hash is equal ([`Layer::ContentHash`], score 1), else whose estimated
-    /// similarity reaches the threshold ([`Layer::NearDuplicate`]). Ties go to the
+    /// similarity reaches the threshold and whose figures do not differ
+    /// ([`Fingerprint::figures_differ`]; [`Layer::NearDuplicate`]). Ties go to the
     /// earliest item. `None` for a thin fingerprint or when nothing matches.
     pub fn find_story(&self, fp: &Fingerprint, source: i64, at: i64) -> Option<Match> {
         if fp.is_thin() {
@@ -164,6 +169,8 @@ impl StoryIndex {
             source,
             at,
             content_hash: fp.content_hash,
+            shingles: fp.shingles,
+            numbers: fp.numbers,
             signature: fp.signature,
             previous: [EMPTY; CHAINS],
         };
@@ -190,18 +197,22 @@ impl StoryIndex {
         let mut best: Option<(f32, u32, &Record)> = None;
         for band in 0..BANDS {
             self.walk_seq(band, &query, |seq, record| {
-                if seen.contains(&seq) || !eligible(record) {
+                let figures_differ =
+                    fp.numbers != 0 && record.numbers != 0 && fp.numbers & record.numbers == 0;
+                if seen.contains(&seq) || !eligible(record) || figures_differ {
                     return;
                 }
                 seen.push(seq);
-                let score = signature_similarity(&fp.signature, &record.signature);
+                let jaccard = signature_similarity(&fp.signature, &record.signature);
+                let score = similarity_score(jaccard, fp.shingles, record.shingles);
                 let better = match best {
                     None => true,
                     Some((best_score, best_seq, _)) => {
                         score > best_score || (score == best_score && seq < best_seq)
                     }
                 };
-                if score >= self.settings.threshold && better {
+                let threshold = self.settings.threshold;
+                if score >= threshold && jaccard >= threshold * JACCARD_FLOOR && better {
                     best = Some((score, seq, record));
                 }
             });
@@ -261,6 +272,23 @@ impl StoryIndex {
             }
         }
     }
+}
+
+/// Least estimated Jaccard similarity, as a share of the threshold, for a match by
+/// containment: a short copy must still share a good part of a long one.
+const JACCARD_FLOOR: f32 = 0.5;
+
+/// The score of a near-duplicate pair: its estimated Jaccard similarity, or, when one
+/// copy is much shorter (a truncated summary), the Jaccard similarity the pair would
+/// have if the longer copy were cut to the shorter's length, whichever is higher.
+///
+/// From `j` and the shingle counts `a`, `b`: shared ≈ j·(a+b)/(1+j); containment of
+/// the shorter `c` = shared / min(a, b); for equal lengths `j = c/(2−c)`.
+pub fn similarity_score(jaccard: f32, a: u16, b: u16) -> f32 {
+    let shorter = f32::from(a.min(b)).max(1.0);
+    let shared = jaccard * (f32::from(a) + f32::from(b)) / (1.0 + jaccard);
+    let containment = (shared / shorter).min(1.0);
+    jaccard.max(containment / (2.0 - containment))
 }
 
 /// The key a record is chained under in `chain`: its band's values, or its content hash.

@@ -39,7 +39,7 @@ use crate::config::DedupConfig;
 
 /// Estimated Jaccard similarity from which two items are one story, unless the
 /// config says otherwise. Chosen on the corpus generator (see BENCHMARKS.md).
-pub const DEFAULT_THRESHOLD: f32 = 0.5;
+pub const DEFAULT_THRESHOLD: f32 = 0.45;
 /// Copies first seen further apart are never joined, unless the config says otherwise.
 pub const DEFAULT_WINDOW_SECS: u64 = 72 * 3600;
 
