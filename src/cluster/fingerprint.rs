@@ -8,9 +8,10 @@
 //! - Shingles are pairs of consecutive *content* words ([`super::normalize`]): the
 //!   title, then the first [`LEDE_WORDS`] content words of the text. Copies of a wire
 //!   story share their lede; outlets cut, extend and truncate the tail, so a copy
-//!   with a 40-word summary still matches one with the full 600-word article.
+//!   with a 50-word summary still matches one with the full 600-word article
+//!   (the index scores such pairs by containment, see `index::similarity_score`).
 //! - [`SIGNATURE_LEN`] MinHash values, each the lowest 8 bits of the minimum of a
-//!   multiply-shift hash (b-bit minwise hashing): 64 bytes per item instead of 256,
+//!   multiply-shift hash (b-bit minwise hashing): 96 bytes per item instead of 384,
 //!   at the cost of a 1/256 chance collision per value, which the estimate removes.
 //! - The numbers of the title and lede (tolls, days, percentages) as a 64-bit set
 //!   ([`Fingerprint::numbers`]): copies of a story carry the same figures, while
@@ -22,7 +23,7 @@ use thiserror::Error;
 use super::normalize::{content_words, normalized_words};
 
 /// Number of MinHash values in a signature.
-pub const SIGNATURE_LEN: usize = 64;
+pub const SIGNATURE_LEN: usize = 96;
 /// How many content words of the text (after the title) are shingled.
 pub const LEDE_WORDS: usize = 30;
 /// Words per shingle.

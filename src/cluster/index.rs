@@ -18,9 +18,9 @@ use super::fingerprint::{Fingerprint, SIGNATURE_LEN, mix, signature_similarity};
 use super::{Layer, Match, Settings};
 
 /// LSH bands over the signature, and the signature values per band.
-pub const BANDS: usize = 21;
+pub const BANDS: usize = 24;
 /// Signature values per band: two copies collide in a band with probability ≈ J^ROWS.
-pub const ROWS: usize = 3;
+pub const ROWS: usize = 4;
 /// Chains per record: one per band, and the content hash.
 const CHAINS: usize = BANDS + 1;
 const CONTENT_CHAIN: usize = BANDS;
@@ -193,16 +193,16 @@ impl StoryIndex {
             ));
         }
 
-        let mut seen: Vec<u32> = Vec::new();
+        // A candidate met in several bands is scored again each time: cheaper than
+        // remembering which were seen when a crowded bucket yields thousands.
         let mut best: Option<(f32, u32, &Record)> = None;
         for band in 0..BANDS {
             self.walk_seq(band, &query, |seq, record| {
                 let figures_differ =
                     fp.numbers != 0 && record.numbers != 0 && fp.numbers & record.numbers == 0;
-                if seen.contains(&seq) || !eligible(record) || figures_differ {
+                if !eligible(record) || figures_differ {
                     return;
                 }
-                seen.push(seq);
                 let jaccard = signature_similarity(&fp.signature, &record.signature);
                 let score = similarity_score(jaccard, fp.shingles, record.shingles);
                 let better = match best {
