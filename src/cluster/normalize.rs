@@ -272,11 +272,11 @@ fn strip_suffix(rest: &str) -> &str {
 /// `rest` without a short trailing parenthesis such as `(AFP)`.
 fn strip_parenthesis(rest: &str) -> &str {
     let rest = rest.trim_end();
-    if rest.ends_with(')')
-        && let Some(open) = rest.rfind('(')
-        && words(&rest[open..]).len() <= MAX_DASH_SUFFIX_WORDS
-        && !rest[..open].trim().is_empty()
-    {
+    let open = match rest.rfind('(') {
+        Some(open) if rest.ends_with(')') => open,
+        _ => return rest,
+    };
+    if words(&rest[open..]).len() <= MAX_DASH_SUFFIX_WORDS && !rest[..open].trim().is_empty() {
         return rest[..open].trim_end();
     }
     rest
@@ -284,16 +284,22 @@ fn strip_parenthesis(rest: &str) -> &str {
 
 /// `rest` without a trailing ` | Outlet` or ` - report` segment.
 fn strip_outlet(rest: &str) -> &str {
-    if let Some((head, tail)) = rest.rsplit_once(" | ")
-        && words(tail).len() <= MAX_PIPE_SUFFIX_WORDS
-        && !head.trim().is_empty()
+    let outlet_after_pipe = |(head, tail): (&str, &str)| {
+        words(tail).len() <= MAX_PIPE_SUFFIX_WORDS && !head.trim().is_empty()
+    };
+    let outlet_after_dash = |(head, tail): (&str, &str)| {
+        words(tail).len() <= MAX_DASH_SUFFIX_WORDS && words(head).len() > MAX_DASH_SUFFIX_WORDS
+    };
+    if let Some((head, _)) = rest
+        .rsplit_once(" | ")
+        .filter(|&split| outlet_after_pipe(split))
     {
         return head.trim_end();
     }
     for dash in [" - ", " – ", " — "] {
-        if let Some((head, tail)) = rest.rsplit_once(dash)
-            && words(tail).len() <= MAX_DASH_SUFFIX_WORDS
-            && words(head).len() > MAX_DASH_SUFFIX_WORDS
+        if let Some((head, _)) = rest
+            .rsplit_once(dash)
+            .filter(|&split| outlet_after_dash(split))
         {
             return head.trim_end();
         }
