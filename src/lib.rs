@@ -10,6 +10,7 @@
 //! - [`parse`], [`identity`], [`sanitize`]: bytes → normalized entries (pure).
 //! - [`topic`]: include/exclude words and topic queries (pure).
 //! - [`membership`]: which feeds an item belongs in, decided at ingest (pure).
+//! - [`cluster`]: which earlier item of another source a new item copies (pure).
 //! - [`render`]: RSS, Atom, JSON Feed, HTML index and OPML writers (pure).
 //! - [`metrics`]: Prometheus metrics.
 //! - [`publish`]: builds an output feed from stored items and caches the rendered bytes.
@@ -25,6 +26,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod fetch;
 pub mod identity;

@@ -1,0 +1,425 @@
+//! Text normalization for clustering: an item's title and text → the words that
+//! fingerprint it.
+//!
+//! - Titles lose wire boilerplate: leading labels (`UPDATE:`, `UPDATE 2-`,
+//!   `BREAKING:`, `EXCLUSIVE-`, `WRAPUP 1-`, `CORRECTED-` …, repeated) and a trailing
+//!   outlet segment (` | Reuters`, ` - report`, ` — Al Jazeera`, `(AFP)`), which is
+//!   where outlets put their own name and where copies of one story differ most.
+//! - Both are folded like topic matching ([`crate::topic::words`]: lower-case,
+//!   diacritics removed, punctuation dropped, split at Unicode word boundaries).
+//! - Text stops at a wire credit line (`Reporting by …`, `Editing by …`).
+//! - [`content_words`] further drops stop-words (function words, reporting verbs,
+//!   one-letter words) and wire agency names (`reuters`, `afp` …), which carry no
+//!   story and are what reworded copies swap most.
+
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The normalized words of `text`, exactly as [`crate::topic::words::words`] gives
+/// them, with a fast path for ASCII text (NFKD, case folding and mark removal reduce
+/// to ASCII lower-casing there), which is most of what wire copy is.
+pub fn words(text: &str) -> Vec<String> {
+    if !text.is_ascii() {
+        return crate::topic::words::words(text);
+    }
+    let folded: String = text
+        .chars()
+        .map(|c| {
+            if c == '\'' {
+                ' '
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    folded.unicode_words().map(str::to_owned).collect()
+}
+
+/// Labels wire services and outlets put in front of a headline.
+const TITLE_LABELS: &[&str] = &[
+    "update",
+    "updated",
+    "updates",
+    "breaking",
+    "breaking news",
+    "exclusive",
+    "wrapup",
+    "refile",
+    "corrected",
+    "correction",
+    "urgent",
+    "flash",
+    "alert",
+    "just in",
+    "live",
+    "watch",
+    "video",
+    "analysis",
+    "factbox",
+    "explainer",
+    "insight",
+    "rpt",
+];
+
+/// Separators between a label or outlet segment and the headline.
+const TITLE_SEPARATORS: &[char] = &[':', '-', '–', '—', '|'];
+
+/// A trailing ` | X` segment is an outlet name when it has at most this many words.
+const MAX_PIPE_SUFFIX_WORDS: usize = 5;
+/// A trailing ` - X` segment is an outlet name or "report" when this short.
+const MAX_DASH_SUFFIX_WORDS: usize = 3;
+
+/// Wire agencies, named in datelines and credits; never part of a story.
+const AGENCIES: &[&str] = &[
+    "reuters", "afp", "ap", "apa", "dpa", "xinhua", "ani", "pti", "ians", "upi", "anadolu", "irna",
+    "isna", "tasnim", "tass", "ria", "efe", "ansa", "kyodo", "yonhap", "bernama", "wam", "spa",
+    "mena", "bss", "app",
+];
+
+/// English function words and reporting verbs: what reworded copies change freely.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "said",
+    "says",
+    "say",
+    "saying",
+    "told",
+    "tells",
+    "according",
+    "added",
+    "adding",
+    "stated",
+    "noted",
+    "reported",
+    "reports",
+    "report",
+    "reportedly",
+    "news",
+    "agency",
+    "via",
+    "amid",
+    "per",
+    "yet",
+    "still",
+    "since",
+    "around",
+    "across",
+    "within",
+    "without",
+    "however",
+    "meanwhile",
+    "new",
+    "one",
+];
+
+/// The headline without wire labels in front or an outlet segment at the end.
+pub fn strip_title(title: &str) -> &str {
+    let mut rest = title.trim();
+    while let Some(stripped) = strip_label(rest) {
+        rest = stripped;
+    }
+    strip_suffix(rest)
+}
+
+/// `rest` without one leading label (`UPDATE 2-`, `BREAKING:`), if it has one.
+fn strip_label(rest: &str) -> Option<&str> {
+    let (head, tail) = rest.split_once(TITLE_SEPARATORS)?;
+    // `Live-fire drills` is a headline; `EXCLUSIVE-Iran …` is a wire label.
+    let glued_hyphen = tail.starts_with(|c: char| !c.is_whitespace())
+        && !head.ends_with(char::is_whitespace)
+        && rest[head.len()..].starts_with('-');
+    if glued_hyphen && head.chars().any(char::is_lowercase) {
+        return None;
+    }
+    let head_words = words(head);
+    let label_len = TITLE_LABELS
+        .iter()
+        .map(|label| label.split(' ').collect::<Vec<_>>())
+        .filter(|label| {
+            label.len() <= head_words.len() && label.iter().zip(&head_words).all(|(l, w)| l == w)
+        })
+        .map(|label| label.len())
+        .max()?;
+    // After the label only a number may follow (`UPDATE 2`).
+    let after = &head_words[label_len..];
+    let is_number = |w: &String| w.chars().all(|c| c.is_ascii_digit());
+    if after.len() > 1 || !after.iter().all(is_number) {
+        return None;
+    }
+    let tail = tail.trim_start_matches(TITLE_SEPARATORS).trim();
+    (!tail.is_empty()).then_some(tail)
+}
+
+/// `rest` without a trailing outlet segment and parenthesized agency (either order).
+fn strip_suffix(rest: &str) -> &str {
+    strip_parenthesis(strip_outlet(strip_parenthesis(rest)))
+}
+
+/// `rest` without a short trailing parenthesis such as `(AFP)`.
+fn strip_parenthesis(rest: &str) -> &str {
+    let rest = rest.trim_end();
+    let open = match rest.rfind('(') {
+        Some(open) if rest.ends_with(')') => open,
+        _ => return rest,
+    };
+    if words(&rest[open..]).len() <= MAX_DASH_SUFFIX_WORDS && !rest[..open].trim().is_empty() {
+        return rest[..open].trim_end();
+    }
+    rest
+}
+
+/// `rest` without a trailing ` | Outlet` or ` - report` segment.
+fn strip_outlet(rest: &str) -> &str {
+    let outlet_after_pipe = |(head, tail): (&str, &str)| {
+        words(tail).len() <= MAX_PIPE_SUFFIX_WORDS && !head.trim().is_empty()
+    };
+    let outlet_after_dash = |(head, tail): (&str, &str)| {
+        words(tail).len() <= MAX_DASH_SUFFIX_WORDS && words(head).len() > MAX_DASH_SUFFIX_WORDS
+    };
+    if let Some((head, _)) = rest
+        .rsplit_once(" | ")
+        .filter(|&split| outlet_after_pipe(split))
+    {
+        return head.trim_end();
+    }
+    for dash in [" - ", " – ", " — "] {
+        if let Some((head, _)) = rest
+            .rsplit_once(dash)
+            .filter(|&split| outlet_after_dash(split))
+        {
+            return head.trim_end();
+        }
+    }
+    rest
+}
+
+/// An item's normalized words: the stripped title's, then the text's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalized {
+    pub words: Vec<String>,
+    /// How many of `words` come from the title.
+    pub title_len: usize,
+}
+
+/// All normalized words of the stripped title, then of the text up to a credit line.
+pub fn normalized_words(title: &str, text: &str) -> Normalized {
+    let mut words_of_item = words(strip_title(title));
+    let title_len = words_of_item.len();
+    let text_words = words(text);
+    let end = credit_line_start(&text_words).unwrap_or(text_words.len());
+    words_of_item.extend(text_words.into_iter().take(end));
+    Normalized {
+        words: words_of_item,
+        title_len,
+    }
+}
+
+/// Where a `Reporting by` / `Editing by` / `Writing by` credit starts, if anywhere.
+fn credit_line_start(text: &[String]) -> Option<usize> {
+    text.windows(2).position(|pair| {
+        matches!(pair[0].as_str(), "reporting" | "editing" | "writing") && pair[1] == "by"
+    })
+}
+
+/// Whether `word` carries no story: a stop-word, an agency name or a single letter.
+pub fn is_noise(word: &str) -> bool {
+    word.chars().count() < 2 || STOP_WORDS.contains(&word) || AGENCIES.contains(&word)
+}
+
+/// The words of `normalized` that carry the story (see [`is_noise`]).
+pub fn content_words(normalized: &[String]) -> impl Iterator<Item = &str> {
+    normalized
+        .iter()
+        .map(String::as_str)
+        .filter(|word| !is_noise(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_fast_path_splits_like_topic_words() {
+        let text = "TEHRAN (Reuters) - Iran's U.S.-backed talks, 3.5% up; O'Brien said: \"no\"!";
+        assert_eq!(words(text), crate::topic::words::words(text));
+    }
+
+    #[test]
+    fn strips_wire_labels_and_outlet_suffixes() {
+        let cases = [
+            (
+                "UPDATE 2-Iran, US resume talks in Oman",
+                "Iran, US resume talks in Oman",
+            ),
+            ("BREAKING: Iran, US resume talks", "Iran, US resume talks"),
+            ("EXCLUSIVE-Iran, US resume talks", "Iran, US resume talks"),
+            (
+                "UPDATE: BREAKING - Iran, US resume talks",
+                "Iran, US resume talks",
+            ),
+            (
+                "Iran, US resume talks in Oman - report",
+                "Iran, US resume talks in Oman",
+            ),
+            ("Iran, US resume talks | Reuters", "Iran, US resume talks"),
+            (
+                "Iran, US resume talks in Oman — Al Jazeera English",
+                "Iran, US resume talks in Oman",
+            ),
+            ("Iran, US resume talks (AFP)", "Iran, US resume talks"),
+            (
+                "Iran, US resume talks (AFP) | Dawn",
+                "Iran, US resume talks",
+            ),
+        ];
+        for (title, stripped) in cases {
+            assert_eq!(strip_title(title), stripped, "{title}");
+        }
+    }
+
+    #[test]
+    fn keeps_headlines_that_only_look_like_labels() {
+        assert_eq!(
+            strip_title("Update on talks: Iran"),
+            "Update on talks: Iran"
+        );
+        assert_eq!(
+            strip_title("Live-fire drills near Taiwan"),
+            "Live-fire drills near Taiwan"
+        );
+        assert_eq!(
+            strip_title("Watchdog: prices rise"),
+            "Watchdog: prices rise"
+        );
+        assert_eq!(strip_title("Oil: prices rise"), "Oil: prices rise");
+        assert_eq!(strip_title("Iran - US"), "Iran - US");
+    }
+
+    #[test]
+    fn text_stops_at_the_credit_line() {
+        let item = normalized_words("Talks", "Talks resumed. Reporting by Parisa Hafezi");
+        assert_eq!(item.words, ["talks", "talks", "resumed"]);
+        assert_eq!(item.title_len, 1);
+    }
+
+    #[test]
+    fn content_words_drop_stop_words_and_agencies() {
+        let item = normalized_words("", "TEHRAN (Reuters) - Iran's talks with the US resumed");
+        let content: Vec<&str> = content_words(&item.words).collect();
+        assert_eq!(content, ["tehran", "iran", "talks", "us", "resumed"]);
+    }
+}
