@@ -45,7 +45,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
     }
-    let store = Store::open(&config.storage.path)?;
+    let clustering = crate::cluster::Settings::from_config(&config.dedup);
+    let path = config.storage.path.clone();
+    // Opening rebuilds the story index from disk: blocking work, off the async workers.
+    let store = tokio::task::spawn_blocking(move || Store::open_with(&path, clustering)).await??;
     store.sync_sources(source_rows(config)).await?;
     store
         .set_feeds(Arc::new(FeedSet::from_config(config)))

@@ -43,6 +43,9 @@ pub struct Entry {
     pub content_hash: String,
     /// The summary and content as plain text (for topic matching and story clustering).
     pub text: String,
+    /// What story clustering compares; computed while parsing (off the store thread).
+    /// `None` only for entries built by hand, which the store fingerprints itself.
+    pub fingerprint: Option<crate::cluster::Fingerprint>,
 }
 
 /// What storage knows about a source's polling.

@@ -63,7 +63,7 @@ impl Daemon {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
+                Ok(line) => eprintln!("daemon: {line}"),
                 Err(_) => panic!("no log line with {needle:?} within 20 s"),
             }
         }

@@ -92,6 +92,7 @@ pub(super) fn normalize_entry(
             .or(summary_html.as_deref())
             .unwrap_or(""),
     );
+    let fingerprint = Some(crate::cluster::Fingerprint::of(&title, &visible_text));
     let summary_text = summary_html
         .as_deref()
         .map(html_to_text)
@@ -118,6 +119,7 @@ pub(super) fn normalize_entry(
                 !(context.updated_mirrors_published && raw.published == Some(*updated))
             }),
             content_hash,
+            fingerprint,
             text,
         },
         visible_text,

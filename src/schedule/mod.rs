@@ -36,6 +36,9 @@ impl Heartbeat {
     }
 }
 
+/// How long a source waits after the store failed to record its poll.
+const STORE_RETRY: chrono::Duration = chrono::Duration::seconds(60);
+
 /// How long shutdown waits for polls in flight before abandoning them.
 const POLL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -55,7 +58,7 @@ pub async fn run(
     let mut queue = Queue::default();
     let mut cron = start_cron(&current, &due_tx).await?;
     queue.load(&ctx, &current).await?;
-    let mut running: JoinSet<Option<PollReport>> = JoinSet::new();
+    let mut running: JoinSet<(String, Option<PollReport>)> = JoinSet::new();
     let mut busy: HashSet<String> = HashSet::new();
     loop {
         heartbeat.beat();
@@ -69,21 +72,33 @@ pub async fn run(
                 tracing::info!(sources = current.sources.len(), feeds = current.feeds.len(), "configuration reloaded");
                 stop_cron(&mut cron).await;
                 cron = start_cron(&current, &due_tx).await?;
-                queue.load(&ctx, &current).await?;
+                if let Err(e) = queue.load(&ctx, &current).await {
+                    tracing::error!("cannot reload the poll queue: {e}");
+                }
             }
             Some(name) = due_rx.recv() => start(&ctx, &current, &name, &mut busy, &mut running),
-            Some(done) = running.join_next() => {
-                if let Ok(Some(report)) = done {
+            Some(done) = running.join_next() => match done {
+                Ok((_, Some(report))) => {
                     busy.remove(&report.source);
                     if !report.stops_polling() && matches!(current.source(&report.source).map(|s| &s.timing), Some(SourceTiming::Interval(_))) {
                         queue.push(report.next_poll, report.source);
                     }
-                } else {
-                    // A poll task failed without a report (store trouble, logged there): rebuild.
-                    busy.clear();
-                    queue.load(&ctx, &current).await?;
                 }
-            }
+                Ok((name, None)) => {
+                    // The store could not record the poll (logged there): try that
+                    // source again later rather than at once, so trouble cannot spin.
+                    busy.remove(&name);
+                    queue.push(Utc::now() + STORE_RETRY, name);
+                }
+                Err(e) => {
+                    // A poll task panicked: a bug. Rebuild the queue from the store.
+                    tracing::error!("poll task failed: {e}");
+                    busy.clear();
+                    if let Err(e) = queue.load(&ctx, &current).await {
+                        tracing::error!("cannot reload the poll queue: {e}");
+                    }
+                }
+            },
             _ = tokio::time::sleep(sleep) => {
                 for name in queue.pop_due(Utc::now()) {
                     start(&ctx, &current, &name, &mut busy, &mut running);
@@ -115,19 +130,21 @@ fn start(
     config: &Arc<Config>,
     name: &str,
     busy: &mut HashSet<String>,
-    running: &mut JoinSet<Option<PollReport>>,
+    running: &mut JoinSet<(String, Option<PollReport>)>,
 ) {
     if config.source(name).is_none() || !busy.insert(name.to_string()) {
         return;
     }
     let (ctx, config, name) = (ctx.clone(), Arc::clone(config), name.to_string());
     running.spawn(async move {
-        let source = config.source(&name)?;
+        let Some(source) = config.source(&name) else {
+            return (name, None);
+        };
         match poll::poll_source(&ctx, &config, source).await {
-            Ok(report) => Some(report),
+            Ok(report) => (name, Some(report)),
             Err(e) => {
                 tracing::error!(source = %name, "cannot record poll: {e}");
-                None
+                (name, None)
             }
         }
     });

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params, params_from_iter};
 
 use super::sources::to_time;
+use super::stories;
 use super::{Store, StoreError};
+use crate::cluster::{Fingerprint, StoryIndex};
 use crate::identity;
 use crate::ingest::{self, Decision, Existing};
 use crate::membership::{FeedSet, ItemText};
@@ -44,6 +46,7 @@ pub struct ItemPage {
 pub(super) fn ingest_entries(
     tx: &Transaction<'_>,
     feeds: &FeedSet,
+    index: &mut StoryIndex,
     source_id: i64,
     source_name: &str,
     entries: &[Entry],
@@ -56,7 +59,7 @@ pub(super) fn ingest_entries(
         match ingest::decide(existing.as_ref(), tombstoned, entry) {
             Decision::Insert => {
                 let (row, story, sort_date, merged) =
-                    insert(tx, source_id, source_name, entry, now)?;
+                    insert(tx, index, source_id, source_name, entry, now)?;
                 super::feeds::admit(
                     tx,
                     feeds,
@@ -158,6 +161,7 @@ fn is_tombstoned(tx: &Transaction<'_>, source_id: i64, key: &str) -> Result<bool
 /// Stores a new item: its row, story and date, and whether it joined an existing story.
 fn insert(
     tx: &Transaction<'_>,
+    index: &mut StoryIndex,
     source_id: i64,
     source_name: &str,
     entry: &Entry,
@@ -165,27 +169,23 @@ fn insert(
 ) -> Result<(i64, i64, i64, bool), StoreError> {
     let public_id = unused_public_id(tx, source_name, &entry.key)?;
     let sort_date = ingest::effective_date(entry.published, entry.updated, now);
-    // Same canonical link as an item of another source: the same story.
-    let story: Option<i64> = match &entry.canonical_link {
-        Some(link) => tx
-            .prepare_cached(
-                "SELECT story_id FROM items WHERE canonical_link = ?1 AND source_id <> ?2
-                 ORDER BY first_seen, sort_date, id LIMIT 1",
-            )?
-            .query_row(params![link, source_id], |r| r.get(0))
-            .optional()?,
-        None => None,
-    };
-    let (layer, score) = match story {
-        Some(_) => (Some("link"), Some(1.0)),
+    let fingerprint = entry
+        .fingerprint
+        .clone()
+        .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text));
+    let joined = stories::story_of(tx, index, source_id, entry, &fingerprint, now.timestamp())?;
+    let story = joined.map(|j| j.story);
+    let (layer, score) = match joined {
+        Some(j) => (Some(j.layer.as_str()), Some(f64::from(j.score))),
         None => (None, None),
     };
     tx.prepare_cached(
         "INSERT INTO items (source_id, item_key, public_id, story_id, story_layer, story_score,
             guid, link, canonical_link, title, summary_html, content_html, author, categories,
-            published, source_updated, sort_date, first_seen, updated, content_hash, plain_text)
+            published, source_updated, sort_date, first_seen, updated, content_hash, plain_text,
+            fingerprint)
          VALUES (?1, ?2, ?3, COALESCE(?4, 0), ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-            ?14, ?15, ?16, ?16, ?17, ?20)",
+            ?14, ?15, ?16, ?16, ?17, ?20, ?21)",
     )?
     .execute(params![
         source_id,
@@ -208,17 +208,15 @@ fn insert(
         layer,
         score,
         entry.text,
+        &fingerprint.to_bytes()[..],
     ])?;
     let row = tx.last_insert_rowid();
     if story.is_none() {
         tx.execute("UPDATE items SET story_id = id WHERE id = ?1", [row])?;
     }
-    Ok((
-        row,
-        story.unwrap_or(row),
-        sort_date.timestamp(),
-        story.is_some(),
-    ))
+    let story = story.unwrap_or(row);
+    index.insert(row, story, source_id, now.timestamp(), &fingerprint);
+    Ok((row, story, sort_date.timestamp(), joined.is_some()))
 }
 
 /// The public id for a new item: derived from source and key, with a counter in the

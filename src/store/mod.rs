@@ -11,6 +11,7 @@ mod items;
 mod maintain;
 mod schema;
 mod sources;
+mod stories;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 use tokio::sync::{oneshot, watch};
 
+use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
 
 pub use feeds::FeedSync;
@@ -52,6 +54,8 @@ pub enum StoreError {
 pub(crate) struct Db {
     pub(crate) conn: Connection,
     pub(crate) feeds: Arc<FeedSet>,
+    /// Recent items' fingerprints, for joining copies into stories.
+    pub(crate) stories: StoryIndex,
 }
 
 type Job = Box<dyn FnOnce(&mut Db) + Send>;
@@ -68,12 +72,21 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, applying migrations.
+    /// Opens (creating if needed) the database at `path`, applying migrations, with
+    /// the default story clustering settings.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, Settings::default())
+    }
+
+    /// Opens the database with these clustering settings (`[dedup]`), rebuilding the
+    /// story index from the fingerprints stored within the window.
+    pub fn open_with(path: &Path, clustering: Settings) -> Result<Store, StoreError> {
         let conn = schema::open(path)?;
+        let stories = stories::rebuild(&conn, clustering, chrono::Utc::now().timestamp())?;
         let mut db = Db {
             conn,
             feeds: Arc::new(FeedSet::default()),
+            stories,
         };
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()

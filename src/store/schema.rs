@@ -92,6 +92,11 @@ const MIGRATIONS: &[&str] = &[
         signature TEXT NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 4: story clustering: each item's fingerprint, to rebuild the story index at start.
+    "
+    ALTER TABLE items ADD COLUMN fingerprint BLOB;
+    CREATE INDEX items_by_first_seen ON items (first_seen);
+    ",
 ];
 
 /// Opens the database, sets the connection up and brings the schema up to date.

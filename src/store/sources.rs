@@ -1,12 +1,10 @@
 //! Source rows: which sources exist, their validators and poll outcomes.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::items::{IngestSummary, ingest_entries};
-use super::{Store, StoreError};
+use super::{Db, Store, StoreError};
 use crate::model::{ParsedFeed, SourceState};
 
 /// What a poll needs to know about its source before fetching.
@@ -136,13 +134,18 @@ impl Store {
         let name = name.to_string();
         let summary = self
             .call_db(move |db| {
-                let feeds = Arc::clone(&db.feeds);
-                let tx = db
-                    .conn
-                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let Db {
+                    conn,
+                    feeds,
+                    stories,
+                } = db;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let id = source_id(&tx, &name)?;
                 let summary = match &record.feed {
-                    Some(feed) => ingest_entries(&tx, &feeds, id, &name, &feed.entries, record.at)?,
+                    Some(feed) => {
+                        ingest_entries(&tx, feeds, stories, id, &name, &feed.entries, record.at)?
+                    }
                     None => IngestSummary::default(),
                 };
                 let (title, site_link) = match &record.feed {

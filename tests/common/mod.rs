@@ -291,6 +291,14 @@ impl Harness {
         }
     }
 
+    /// Polls one source.
+    pub async fn poll_source(&self, name: &str) -> PollReport {
+        let source = self.config.source(name).unwrap();
+        feedbraid::poll::poll_source(&self.ctx, &self.config, source)
+            .await
+            .unwrap()
+    }
+
     /// Polls every source once.
     pub async fn poll(&self) -> Vec<PollReport> {
         poll_sources(&self.ctx, &self.config, &self.config.sources)

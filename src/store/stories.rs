@@ -1,0 +1,98 @@
+//! Which story a new item joins, carried out against the database and the in-memory
+//! story index: the same canonical link as another source's item first (a SQL
+//! lookup), else what `cluster` decides from fingerprints within the window. The
+//! index lives on the store thread and is rebuilt from stored fingerprints at start.
+
+use std::time::Instant;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::StoreError;
+use crate::cluster::{Fingerprint, Layer, Settings, StoryIndex};
+use crate::model::Entry;
+
+/// How a new item joined an existing story.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Joined {
+    pub story: i64,
+    pub layer: Layer,
+    pub score: f32,
+}
+
+/// The story `entry` (from `source_id`, with fingerprint `fp`) belongs to, if any.
+pub(super) fn story_of(
+    tx: &Transaction<'_>,
+    index: &mut StoryIndex,
+    source_id: i64,
+    entry: &Entry,
+    fp: &Fingerprint,
+    now: i64,
+) -> Result<Option<Joined>, StoreError> {
+    if let Some(link) = &entry.canonical_link {
+        let story: Option<i64> = tx
+            .prepare_cached(
+                "SELECT story_id FROM items WHERE canonical_link = ?1 AND source_id <> ?2
+                 ORDER BY first_seen, sort_date, id LIMIT 1",
+            )?
+            .query_row(params![link, source_id], |r| r.get(0))
+            .optional()?;
+        if let Some(story) = story {
+            return Ok(Some(Joined {
+                story,
+                layer: Layer::CanonicalLink,
+                score: 1.0,
+            }));
+        }
+    }
+    let window = i64::try_from(index.settings().window_secs).unwrap_or(i64::MAX);
+    index.evict_older_than(now.saturating_sub(window));
+    let Some(found) = index.find_story(fp, source_id, now) else {
+        return Ok(None);
+    };
+    // The matched item's story as stored now (it is fixed at first sight, but the
+    // item may have been pruned since: then the story id the index kept stands).
+    let story: Option<i64> = tx
+        .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+        .query_row([found.item], |r| r.get(0))
+        .optional()?;
+    Ok(Some(Joined {
+        story: story.unwrap_or(found.story),
+        layer: found.layer,
+        score: found.score,
+    }))
+}
+
+/// Rebuilds the index from the fingerprints of items first seen within the window.
+pub(super) fn rebuild(
+    conn: &Connection,
+    settings: Settings,
+    now: i64,
+) -> Result<StoryIndex, StoreError> {
+    let started = Instant::now();
+    let mut index = StoryIndex::new(settings);
+    let since = now.saturating_sub(i64::try_from(settings.window_secs).unwrap_or(i64::MAX));
+    let mut stmt = conn.prepare(
+        "SELECT id, story_id, source_id, first_seen, fingerprint FROM items
+         WHERE first_seen >= ?1 AND fingerprint IS NOT NULL ORDER BY first_seen, id",
+    )?;
+    let mut rows = stmt.query([since])?;
+    let mut stale = 0usize;
+    while let Some(r) = rows.next()? {
+        let bytes: Vec<u8> = r.get(4)?;
+        match Fingerprint::from_bytes(&bytes) {
+            Ok(fp) => {
+                index.insert(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, &fp);
+            }
+            // Written by another fingerprint version: those items just stay unjoined.
+            Err(_) => stale += 1,
+        }
+    }
+    tracing::info!(
+        items = index.len(),
+        stale,
+        ms = started.elapsed().as_millis() as u64,
+        memory_mib = index.memory_bytes() / (1 << 20),
+        "story index rebuilt"
+    );
+    Ok(index)
+}

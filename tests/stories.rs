@@ -1,0 +1,76 @@
+//! Story clustering end to end: a reworded wire story carried by another outlet (own
+//! link, own guid, "UPDATE 1-…- report" headline) is one item in a collapsed feed,
+//! naming the other outlet; stories that only share topic words stay apart.
+
+mod common;
+
+use common::{FeedServer, Harness, titles, write_config};
+
+fn story(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/stories")
+        .join(name);
+    std::fs::read(path).unwrap()
+}
+
+#[tokio::test]
+async fn a_reworded_wire_copy_joins_its_story_and_lookalikes_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("agency.xml", story("agency.xml"));
+    server.set("outlet.xml", story("outlet.xml"));
+    let body = format!(
+        "[[source]]\nname = \"meridian\"\nurl = \"{}\"\n\n[[source]]\nname = \"ledger\"\nurl = \"{}\"\n\n\
+         [[feed]]\nname = \"world\"\n\n[[feed]]\nname = \"every-copy\"\ndedup = \"keep\"\n",
+        server.url("agency.xml"),
+        server.url("outlet.xml"),
+    );
+    let h = Harness::start(&write_config(dir.path(), &body)).await;
+    // The agency first, then the outlet: the agency's copy speaks for the story.
+    h.poll_source("meridian").await;
+    h.poll_source("ledger").await;
+
+    let world = h.json_feed("world").await;
+    let mut got = titles(&world);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "Ceasefire collapses in Sudan's El Fasher as fighting resumes",
+            "Ceasefire talks resume in Doha as mediators push for a deal",
+            "Ceasefire talks: what is on the table in Doha",
+        ]
+    );
+    let doha = world["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Ceasefire talks resume in Doha as mediators push for a deal")
+        .unwrap();
+    assert_eq!(doha["_feedbraid"]["source"]["name"], "meridian");
+    let also = doha["_feedbraid"]["also"].as_array().unwrap();
+    assert_eq!(also.len(), 1);
+    assert_eq!(also[0]["source"], "ledger");
+    assert!(
+        doha["content_html"]
+            .as_str()
+            .unwrap()
+            .contains("Also reported by")
+    );
+    assert_eq!(titles(&h.json_feed("every-copy").await).len(), 4);
+
+    // explain: the copy was joined by similarity, with a score.
+    let store = &h.ctx.store;
+    let item = store
+        .find_item(doha["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let members = store.story_members(item.story).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].layer, "similar");
+    assert!(
+        members[0].score > 0.45 && members[0].score <= 1.0,
+        "{members:?}"
+    );
+}
