@@ -65,7 +65,7 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     CURRENT_BASE.with_borrow_mut(|current| *current = base.cloned());
     let cleaned = SANITIZER.clean(&input).to_string();
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
-    cleaned.trim().to_string()
+    clean_text(&cleaned)
 }
 
 /// Plain text from an HTML fragment (tags removed, entities decoded, whitespace
