@@ -83,7 +83,9 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     CURRENT_BASE.with_borrow_mut(|current| *current = base.cloned());
     let cleaned = SANITIZER.clean(&input).to_string();
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
-    cleaned.trim().to_string()
+    // Decoded references can yield a raw CR (HTML parsing turns it into LF) or a
+    // forbidden character: normalize both so sanitizing again changes nothing.
+    clean_text(&cleaned.replace('\r', "\n"))
 }
 
 /// Plain text from an HTML fragment (tags removed, entities decoded, whitespace

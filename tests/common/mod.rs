@@ -350,3 +350,38 @@ pub fn generated_rss(outlet: &str, n: usize) -> String {
     doc.push_str("</channel></rss>\n");
     doc
 }
+
+/// Whether tests run under CI (`CI=true`), where external consumers must be present.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether an external tool the test needs is usable: `probe` must run and exit 0.
+/// Outside CI a missing tool makes the caller skip (the reason is printed and `false`
+/// returned); under CI it fails the test, because CI installs every consumer.
+pub fn tool_available(what: &str, probe: &mut std::process::Command, install: &str) -> bool {
+    let outcome = probe.output();
+    let problem = match &outcome {
+        Ok(output) if output.status.success() => return true,
+        Ok(output) => format!(
+            "{what} is not usable ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+        Err(e) => format!("{what} is not installed ({e})"),
+    };
+    assert!(
+        !under_ci(),
+        "{problem}; CI=true requires it (install: {install})"
+    );
+    eprintln!("SKIPPED: {problem}; install it with `{install}` to run this test");
+    false
+}
+
+/// Reads a fixture from any folder under `tests/fixtures` (`"hostile/x.xml"`).
+pub fn fixture_at(relative: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
