@@ -321,10 +321,8 @@ fn sanitizer_regressions_stay_fixed() {
 }
 
 /// A second XML declaration in the middle of a document must be a parse error, not a
-/// panic. Today quick-xml 0.42 panics in `set_encoding` (reported; the poller survives
-/// because parsing runs in `spawn_blocking`, see the corpus walk).
+/// panic (quick-xml 0.42 panics in `set_encoding`; `parse` catches it).
 #[test]
-#[ignore = "known bug: quick-xml panics on a second <?xml encoding?> declaration"]
 fn a_second_xml_declaration_is_an_error_not_a_panic() {
     let url = url::Url::parse("https://reveil-sud.example/feed.xml").unwrap();
     for name in [

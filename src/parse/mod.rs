@@ -82,13 +82,22 @@ pub fn parse_feed_with_notes(
 
 /// feed-rs over the raw bytes (it honours the declared encoding), with no generated
 /// ids (an id-less entry keeps an empty id) and no sanitizing of its own.
+///
+/// A parser panic on hostile input (quick-xml 0.42 panics on a second XML declaration
+/// that names an encoding) is caught and reported as an invalid document: nothing a
+/// source sends may take down the caller.
 fn read_feed(bytes: &[u8], feed_url: &url::Url) -> Result<Feed, feed_rs::parser::ParseFeedError> {
-    feed_rs::parser::Builder::new()
-        .base_uri(Some(feed_url.as_str()))
-        .id_generator(|_links, _title, _base| String::new())
-        .sanitize_content(false)
-        .build()
-        .parse(bytes)
+    let parse = || {
+        feed_rs::parser::Builder::new()
+            .base_uri(Some(feed_url.as_str()))
+            .id_generator(|_links, _title, _base| String::new())
+            .sanitize_content(false)
+            .build()
+            .parse(bytes)
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or(Err(
+        feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot),
+    ))
 }
 
 fn normalize(

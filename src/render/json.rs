@@ -3,7 +3,8 @@
 //! authors and tags, and the `_feedbraid` extension naming the item's source and the
 //! other copies of its story. Field order is fixed by the structs, so output is
 //! deterministic.
-//! JSON Feed's `summary` is plain text: the summary HTML with its tags removed.
+//! JSON Feed's `summary` is plain text: the summary HTML with its tags removed, and
+//! no tag-like text left in it (as with titles).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -93,7 +94,9 @@ fn json_item(item: &OutputItem) -> JsonItem {
         summary: item
             .summary_html
             .as_deref()
-            .map(|html| clean_text(&html_to_text(html)))
+            // Text, and tag-free like titles: markup that was escaped in the source
+            // (a plain-text summary quoting `<script>`) is dropped, not revealed.
+            .map(|html| clean_text(&html_to_text(&html_to_text(html))))
             .filter(|text| !text.is_empty()),
         date_published: rfc3339(item.date),
         date_modified: rfc3339(item.updated),
