@@ -74,3 +74,29 @@ async fn a_reworded_wire_copy_joins_its_story_and_lookalikes_do_not() {
         "{members:?}"
     );
 }
+
+#[tokio::test]
+async fn a_source_with_higher_priority_speaks_for_the_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("agency.xml", story("agency.xml"));
+    server.set("outlet.xml", story("outlet.xml"));
+    let body = format!(
+        "[[source]]\nname = \"meridian\"\nurl = \"{}\"\n\n[[source]]\nname = \"ledger\"\nurl = \"{}\"\npriority = 10\n\n\
+         [[feed]]\nname = \"world\"\n",
+        server.url("agency.xml"),
+        server.url("outlet.xml"),
+    );
+    let h = Harness::start(&write_config(dir.path(), &body)).await;
+    h.poll_source("meridian").await;
+    h.poll_source("ledger").await;
+    let world = h.json_feed("world").await;
+    let doha = world["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"].as_str().unwrap().contains("Doha as mediators"))
+        .unwrap();
+    assert_eq!(doha["_feedbraid"]["source"]["name"], "ledger");
+    assert_eq!(doha["_feedbraid"]["also"][0]["source"], "meridian");
+}

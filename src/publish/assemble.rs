@@ -41,11 +41,20 @@ pub fn haystack(item: &StoredItem, config: &Config) -> Haystack {
 
 /// Builds the feed from `items`: every item (or story copy) that belongs to it, in
 /// any order. With `dedup = "collapse"` the copies of one story become one item: the
-/// earliest copy (by first sight, then by its own date) speaks for the story and
-/// names the others.
+/// copy from the source with the highest `priority`, else the earliest copy (by first
+/// sight, then by its own date), speaks for the story and names the others.
 pub fn assemble(config: &Config, feed: &FeedConfig, mut items: Vec<StoredItem>) -> OutputFeed {
-    // Earliest first; copies first seen in the same second go by their own date.
-    items.sort_by_key(|i| (i.first_seen, i.date, i.row));
+    // A source with a higher `priority` speaks for a story it carries; otherwise the
+    // earliest copy does (copies first seen in the same second go by their own date).
+    let priority = |name: &str| config.source(name).map_or(0, |s| s.priority);
+    items.sort_by_key(|i| {
+        (
+            std::cmp::Reverse(priority(&i.source)),
+            i.first_seen,
+            i.date,
+            i.row,
+        )
+    });
     let groups: Vec<Vec<StoredItem>> = match feed.dedup {
         DedupMode::Keep => items.into_iter().map(|i| vec![i]).collect(),
         DedupMode::Collapse => {
