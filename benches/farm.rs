@@ -1,0 +1,115 @@
+//! End-to-end benchmarks on a local feed farm (see BENCHMARKS.md). One scenario per
+//! process, so peak RSS is per scenario; `scripts/bench.sh` runs them all.
+//!
+//! ```text
+//! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20]
+//! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20]
+//! cargo bench --bench farm -- serving [--seconds 5] [--connections 16]
+//! cargo bench --bench farm -- idle    [--feeds 1000] [--items 1000] [--cache DIR]
+//! ```
+//!
+//! Without a scenario (plain `cargo bench`) it prints this usage and exits.
+
+#[path = "support/corpus.rs"]
+mod corpus;
+#[path = "support/daemon.rs"]
+mod daemon;
+#[path = "support/poller.rs"]
+mod poller;
+#[path = "support/procfs.rs"]
+mod procfs;
+#[path = "support/servers.rs"]
+mod servers;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use corpus::FarmShape;
+
+const USAGE: &str = "usage: farm ingest|notmod|serving|idle [--feeds N] [--items M] [--syndicated PCT] \
+                     [--no-floor] [--seconds S] [--connections C] [--cache DIR]";
+
+fn main() {
+    let mut scenario = None;
+    let mut options: HashMap<String, String> = HashMap::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.strip_prefix("--") {
+            // What `cargo bench` passes to every bench binary.
+            Some("bench") => {}
+            Some(flag @ ("lazy" | "no-floor")) => {
+                options.insert(flag.to_string(), "1".into());
+            }
+            Some(key) => {
+                let value = args.next().unwrap_or_default();
+                options.insert(key.to_string(), value);
+            }
+            None => scenario = Some(arg),
+        }
+    }
+    let number = |key: &str, default: usize| -> usize {
+        options
+            .get(key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let shape = |feeds: usize, items: usize| FarmShape {
+        feeds: number("feeds", feeds),
+        items: number("items", items),
+        syndicated_percent: number("syndicated", 20),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let Some(scenario) = scenario else {
+        println!("{USAGE}");
+        return;
+    };
+    if !matches!(scenario.as_str(), "serve-farm" | "static-server") {
+        println!("machine: {}", procfs::machine());
+    }
+    match scenario.as_str() {
+        "ingest" => runtime.block_on(poller::ingest(
+            shape(500, 50),
+            !options.contains_key("no-floor"),
+        )),
+        "notmod" => runtime.block_on(poller::not_modified(shape(10_000, 20))),
+        "serving" => runtime.block_on(daemon::serving(
+            number("seconds", 5) as u64,
+            number("connections", 16),
+        )),
+        "idle" => {
+            let cache = options
+                .get("cache")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| std::env::temp_dir().join("feedbraid-bench-cache"));
+            runtime.block_on(daemon::idle(
+                number("feeds", 1000),
+                number("items", 1000),
+                &cache,
+            ))
+        }
+        // Children of the scenarios above.
+        "serve-farm" => runtime.block_on(servers::serve_farm(
+            shape(500, 50),
+            options.contains_key("lazy"),
+        )),
+        "static-server" => {
+            let file = PathBuf::from(options.get("file").cloned().unwrap_or_default());
+            let body = std::fs::read(&file).expect("static file");
+            let gzip = std::fs::read(file.with_extension("rss.gz")).expect("gzip twin");
+            runtime.block_on(servers::serve_static(servers::StaticBody {
+                body: body.into(),
+                gzip: gzip.into(),
+                etag: options.get("etag").cloned().unwrap_or_default(),
+                last_modified: options.get("last-modified").cloned().unwrap_or_default(),
+                content_type: "application/rss+xml; charset=utf-8".into(),
+            }))
+        }
+        other => {
+            eprintln!("unknown scenario {other:?}\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Scenarios that run feedbraid's real poller against the farm: `ingest` (N feeds ×
+//! M items into a new database, against the bare feed-rs + ammonia floor over the
+//! same bytes) and `notmod` (a cycle in which every source answers 304).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use feedbraid::config::Config;
+use feedbraid::fetch::{Fetcher, FetcherOptions};
+use feedbraid::poll::{PollContext, PollOutcome, PollReport, poll_sources};
+use feedbraid::store::PollRecord;
+
+use super::corpus::{self, FarmShape};
+use super::procfs::{cpu_seconds, mib, reset_peak, status_kb};
+use super::servers::{self, ChildServer};
+
+/// Writes a config with one source per farm outlet and one feed over all of them.
+pub fn write_farm_config(dir: &Path, feeds: usize, port: u16, fetch: &str) -> std::path::PathBuf {
+    let mut text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://feeds.test\"\n\n\
+         [storage]\npath = \"feedbraid.db\"\n\n\
+         [fetch]\nallow_private_networks = true\ntimeout = \"60s\"\n{fetch}\n\n\
+         [[feed]]\nname = \"world\"\ntitle = \"World\"\ndescription = \"Every outlet\"\n\n"
+    );
+    for i in 0..feeds {
+        text.push_str(&format!(
+            "[[source]]\nname = \"outlet{i}\"\nurl = \"http://{}:{port}/feed.xml\"\n",
+            corpus::feed_host(i)
+        ));
+    }
+    let path = dir.join("feedbraid.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// The fetcher the daemon would build, with every outlet's host pinned to the farm.
+pub fn farm_fetcher(config: &Config, feeds: usize, farm: &ChildServer) -> Fetcher {
+    let options = FetcherOptions {
+        pinned_hosts: (0..feeds)
+            .map(|i| (corpus::feed_host(i), farm.addr()))
+            .collect(),
+        ..FetcherOptions::default()
+    };
+    Fetcher::with_options(&config.fetch, options).expect("fetcher")
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    stored: usize,
+    not_modified: usize,
+    failed: usize,
+    new: usize,
+    merged: usize,
+    first_error: Option<String>,
+}
+
+fn tally(reports: &[PollReport]) -> Tally {
+    let mut t = Tally::default();
+    for report in reports {
+        match &report.outcome {
+            PollOutcome::Stored(s) => {
+                t.stored += 1;
+                t.new += s.new;
+                t.merged += s.merged;
+            }
+            PollOutcome::NotModified => t.not_modified += 1,
+            PollOutcome::Failed { error, .. } => {
+                t.failed += 1;
+                t.first_error
+                    .get_or_insert_with(|| format!("{}: {error}", report.source));
+            }
+            PollOutcome::Skipped(_) => t.failed += 1,
+        }
+    }
+    t
+}
+
+/// `ingest`: a cold cycle over the farm into a new database, a second cycle of 304s,
+/// then the floor (feed-rs + ammonia) and feedbraid's parse alone over the same bytes.
+pub async fn ingest(shape: FarmShape, with_floor: bool) {
+    let farm = servers::spawn_self(&farm_args(shape, false));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Arc::new(
+        Config::load(&write_farm_config(dir.path(), shape.feeds, farm.port, ""))
+            .expect("valid config"),
+    );
+    let store = feedbraid::app::open_store(&config).await.expect("store");
+    let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store.clone());
+    reset_peak();
+    let (cpu, farm_cpu) = (cpu_seconds(None), cpu_seconds(Some(farm.pid())));
+    let started = Instant::now();
+    let reports = poll_sources(&ctx, &config, &config.sources)
+        .await
+        .expect("store ok");
+    let cold = started.elapsed().as_secs_f64();
+    let cold_cpu = cpu_seconds(None) - cpu;
+    let cold_farm_cpu = cpu_seconds(Some(farm.pid())) - farm_cpu;
+    let peak = status_kb(None, "VmHWM");
+    let cold_tally = tally(&reports);
+    let started = Instant::now();
+    let warm_tally = tally(
+        &poll_sources(&ctx, &config, &config.sources)
+            .await
+            .expect("store ok"),
+    );
+    let warm = started.elapsed().as_secs_f64();
+    let db_bytes = store.size_bytes().await.unwrap_or(0);
+    drop((ctx, store));
+    drop(farm);
+    if !with_floor {
+        println!(
+            "ingest: {cold:.2} s cold ({:.0} items/s), {warm:.3} s all-304; {cold_tally:?}",
+            (shape.feeds * shape.items) as f64 / cold
+        );
+        return;
+    }
+
+    let docs: Vec<Vec<u8>> = (0..shape.feeds)
+        .map(|f| corpus::rss_document(shape, f))
+        .collect();
+    let bytes: usize = docs.iter().map(Vec::len).sum();
+    let items = (shape.feeds * shape.items) as f64;
+    let floor_1 = timed(|| floor_over(&docs, 1));
+    let floor_2 = timed(|| floor_over(&docs, 2));
+    let parse_2 = timed(|| feedbraid_parse_over(&docs, 2));
+
+    println!(
+        "scenario ingest: {} feeds x {} items, {:.1} MB of RSS, {}% wire copies",
+        shape.feeds,
+        shape.items,
+        bytes as f64 / 1e6,
+        shape.syndicated_percent
+    );
+    println!(
+        "  cold cycle: {cold:.2} s = {:.0} items/s ({:.1} MB/s); CPU {cold_cpu:.2} s in feedbraid ({:.2} cores), {cold_farm_cpu:.2} s in the farm server",
+        items / cold,
+        bytes as f64 / 1e6 / cold,
+        cold_cpu / cold
+    );
+    println!("    outcomes: {cold_tally:?}");
+    println!(
+        "    peak RSS of the poller during the cycle: {:.1} MiB; database {:.1} MB",
+        mib(peak),
+        db_bytes as f64 / 1e6
+    );
+    println!("  second cycle (all 304): {warm:.3} s; outcomes: {warm_tally:?}");
+    println!(
+        "  floor feed-rs+ammonia, 1 thread : {floor_1:.2} s = {:.0} items/s",
+        items / floor_1
+    );
+    println!(
+        "  floor feed-rs+ammonia, 2 threads: {floor_2:.2} s = {:.0} items/s",
+        items / floor_2
+    );
+    println!(
+        "  feedbraid::parse::parse_feed, 2 threads: {parse_2:.2} s = {:.0} items/s",
+        items / parse_2
+    );
+    println!(
+        "  RATIO ingest / floor(2 threads) = {:.2} (target >= 0.5); vs floor(1 thread) = {:.2}; parse-only / floor(2 threads) = {:.2}",
+        floor_2 / cold,
+        floor_1 / cold,
+        floor_2 / parse_2
+    );
+}
+
+fn timed(f: impl FnOnce()) -> f64 {
+    let started = Instant::now();
+    f();
+    started.elapsed().as_secs_f64()
+}
+
+fn split_over(docs: &[Vec<u8>], threads: usize, work: impl Fn(&[u8]) + Sync) {
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let work = &work;
+            scope.spawn(move || {
+                for doc in docs.iter().skip(t).step_by(threads) {
+                    work(doc);
+                }
+            });
+        }
+    });
+}
+
+/// The floor: feed-rs, then ammonia over every summary and content.
+fn floor_over(docs: &[Vec<u8>], threads: usize) {
+    split_over(docs, threads, |doc| {
+        let feed = feed_rs::parser::parse(doc).expect("parses");
+        for entry in &feed.entries {
+            if let Some(summary) = &entry.summary {
+                std::hint::black_box(ammonia::clean(&summary.content));
+            }
+            if let Some(body) = entry.content.as_ref().and_then(|c| c.body.as_deref()) {
+                std::hint::black_box(ammonia::clean(body));
+            }
+        }
+    });
+}
+
+fn feedbraid_parse_over(docs: &[Vec<u8>], threads: usize) {
+    let url = url::Url::parse("http://f0.farm.test/feed.xml").expect("static URL");
+    split_over(docs, threads, |doc| {
+        std::hint::black_box(feedbraid::parse::parse_feed(doc, &url).expect("parses"));
+    });
+}
+
+pub fn farm_args(shape: FarmShape, lazy: bool) -> Vec<String> {
+    let mut args = vec![
+        "serve-farm".to_string(),
+        "--feeds".into(),
+        shape.feeds.to_string(),
+        "--items".into(),
+        shape.items.to_string(),
+        "--syndicated".into(),
+        shape.syndicated_percent.to_string(),
+    ];
+    if lazy {
+        args.push("--lazy".into());
+    }
+    args
+}
+
+/// `notmod`: every source already holds the farm's validators; one cycle where all
+/// answer 304. Peak RSS is reset after setup, so it covers the cycle.
+pub async fn not_modified(shape: FarmShape) {
+    let farm = servers::spawn_self(&farm_args(shape, true));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let setup = Instant::now();
+    let config = Arc::new(
+        Config::load(&write_farm_config(dir.path(), shape.feeds, farm.port, ""))
+            .expect("valid config"),
+    );
+    let store = feedbraid::app::open_store(&config).await.expect("store");
+    let now = chrono::Utc::now();
+    for (i, source) in config.sources.iter().enumerate() {
+        let record = PollRecord {
+            at: now,
+            http_status: 200,
+            etag: Some(servers::farm_etag(i, shape.items)),
+            last_modified: Some(servers::FARM_LAST_MODIFIED.to_string()),
+            feed: None,
+            next_poll: now,
+            redirect_target: None,
+            redirect_seen: 0,
+            adopt_url: None,
+        };
+        store
+            .record_poll(&source.name, record)
+            .await
+            .expect("prime");
+    }
+    let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store.clone());
+    let setup = setup.elapsed().as_secs_f64();
+    let before = status_kb(None, "VmRSS");
+    reset_peak();
+    let (cpu, farm_cpu) = (cpu_seconds(None), cpu_seconds(Some(farm.pid())));
+    let started = Instant::now();
+    let reports = poll_sources(&ctx, &config, &config.sources)
+        .await
+        .expect("store ok");
+    let took = started.elapsed().as_secs_f64();
+    let used = cpu_seconds(None) - cpu;
+    let farm_used = cpu_seconds(Some(farm.pid())) - farm_cpu;
+    let peak = status_kb(None, "VmHWM");
+    let after = status_kb(None, "VmRSS");
+    let open_fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
+    println!(
+        "scenario notmod: {} sources, each on its own host name, all answering 304 (setup {setup:.1} s)",
+        shape.feeds
+    );
+    println!(
+        "  cycle: {took:.2} s (target < 2 s) = {:.0} polls/s; CPU {used:.2} s in feedbraid, {farm_used:.2} s in the farm server",
+        shape.feeds as f64 / took
+    );
+    println!("  outcomes: {:?}", tally(&reports));
+    println!(
+        "  RSS before the cycle {:.1} MiB, peak during it {:.1} MiB (target < 40 MB), after {:.1} MiB; {open_fds} open fds after the cycle (idle pooled connections)",
+        mib(before),
+        mib(peak),
+        mib(after)
+    );
+}

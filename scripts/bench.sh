@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs feedbraid's benchmarks in release mode, one process per end-to-end scenario
+# (so peak RSS is per scenario), and records machine and load with each.
+# Usage: scripts/bench.sh [stages|ingest|notmod|serving|idle]...   (default: all)
+# Needs wrk and nginx for the serving comparison (apt-get install -y wrk nginx-light).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-helpers}"
+scenarios=("$@")
+[ ${#scenarios[@]} -eq 0 ] && scenarios=(stages ingest notmod serving idle)
+# 10,000 sources hold 10,000 sockets in the poller (and as many in the farm server).
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+echo "date: $(date -u +%FT%TZ)  nproc: $(nproc)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "memory: $(grep MemTotal /proc/meminfo)  commit: $(git rev-parse --short HEAD)"
+cargo bench --no-run --bench farm --bench stages
+for s in "${scenarios[@]}"; do
+  echo "== $s  (loadavg before: $(cut -d' ' -f1-3 /proc/loadavg))"
+  case "$s" in
+    stages) cargo bench --bench stages ;;
+    *) cargo bench -q --bench farm -- "$s" ;;
+  esac
+  echo "   (loadavg after: $(cut -d' ' -f1-3 /proc/loadavg))"
+done
