@@ -456,6 +456,7 @@ fn synthetic_feed(source: usize, items: usize) -> ParsedFeed {
                 published: Some(published),
                 updated: None,
                 content_hash: format!("{source:08x}{i:08x}"),
+                ..Entry::default()
             }
         })
         .collect();
