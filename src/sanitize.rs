@@ -69,16 +69,19 @@ pub const MAX_HTML_DEPTH: usize = 128;
 /// A fragment nested deeper than [`MAX_HTML_DEPTH`] becomes its escaped plain text.
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     let input: String = html.chars().filter(|&c| is_xml_char(c)).collect();
-    let scan = scan_html(&input);
-    let input = if scan.max_depth > MAX_HTML_DEPTH {
-        tracing::warn!(
-            depth = scan.max_depth,
-            limit = MAX_HTML_DEPTH,
-            "HTML nested too deep; kept as text"
-        );
-        text_to_html(&scan.text)
-    } else {
-        input
+    // Nesting cannot be deeper than the number of tags opened: only a fragment with
+    // more `<` than the limit needs the depth scan (most items have a few dozen).
+    let may_be_deep = input.bytes().filter(|&b| b == b'<').count() > MAX_HTML_DEPTH;
+    let input = match may_be_deep.then(|| scan_html(&input)) {
+        Some(scan) if scan.max_depth > MAX_HTML_DEPTH => {
+            tracing::warn!(
+                depth = scan.max_depth,
+                limit = MAX_HTML_DEPTH,
+                "HTML nested too deep; kept as text"
+            );
+            text_to_html(&scan.text)
+        }
+        _ => input,
     };
     CURRENT_BASE.with_borrow_mut(|current| *current = base.cloned());
     let cleaned = SANITIZER.clean(&input).to_string();
@@ -92,6 +95,12 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
 /// folded). Block-level tags separate words; the content of script, style and the
 /// like is dropped. Used for topic matching, so it only tokenizes (no tree).
 pub fn html_to_text(html: &str) -> String {
+    if !html.contains(['<', '&']) {
+        // No tags, no references: only whitespace to fold and characters XML forbids
+        // to drop, as the tokenizer would (most titles and names).
+        let kept: String = html.chars().filter(|&c| is_xml_char(c)).collect();
+        return kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
     scan_html(html).text
 }
 

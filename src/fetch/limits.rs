@@ -22,15 +22,28 @@ struct HostSlots {
 pub(super) struct HostLimits {
     per_host: usize,
     spacing: Duration,
-    hosts: Mutex<HashMap<String, Arc<HostSlots>>>,
+    hosts: Mutex<Hosts>,
 }
+
+/// The table, and the size at which idle hosts are next swept out of it.
+struct Hosts {
+    slots: HashMap<String, Arc<HostSlots>>,
+    sweep_at: usize,
+}
+
+/// Hosts are swept from the table once it holds this many (and then at twice the
+/// number left), so ten thousand sources do not keep ten thousand idle entries.
+const SWEEP_FLOOR: usize = 256;
 
 impl HostLimits {
     pub(super) fn new(per_host: usize, spacing: Duration) -> HostLimits {
         HostLimits {
             per_host: per_host.max(1),
             spacing,
-            hosts: Mutex::new(HashMap::new()),
+            hosts: Mutex::new(Hosts {
+                slots: HashMap::new(),
+                sweep_at: SWEEP_FLOOR,
+            }),
         }
     }
 
@@ -42,12 +55,27 @@ impl HostLimits {
                 .hosts
                 .lock()
                 .map_err(|_| FetchError::Other("host table poisoned".into()))?;
-            Arc::clone(hosts.entry(host.to_ascii_lowercase()).or_insert_with(|| {
-                Arc::new(HostSlots {
-                    in_flight: Arc::new(Semaphore::new(self.per_host)),
-                    next_start: Mutex::new(Instant::now()),
-                })
-            }))
+            if hosts.slots.len() >= hosts.sweep_at {
+                let now = Instant::now();
+                // Idle: nobody holds or waits for its slots, and its spacing has passed.
+                hosts.slots.retain(|_, slots| {
+                    Arc::strong_count(slots) > 1
+                        || slots.in_flight.available_permits() < self.per_host
+                        || slots.next_start.lock().map_or(true, |next| *next > now)
+                });
+                hosts.sweep_at = (2 * hosts.slots.len()).max(SWEEP_FLOOR);
+            }
+            Arc::clone(
+                hosts
+                    .slots
+                    .entry(host.to_ascii_lowercase())
+                    .or_insert_with(|| {
+                        Arc::new(HostSlots {
+                            in_flight: Arc::new(Semaphore::new(self.per_host)),
+                            next_start: Mutex::new(Instant::now()),
+                        })
+                    }),
+            )
         };
         let permit = Arc::clone(&slots.in_flight)
             .acquire_owned()
@@ -90,6 +118,17 @@ mod tests {
         );
         let _other = limits.acquire("other.example").await.unwrap();
         assert_eq!(begin.elapsed(), Duration::from_millis(1000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_hosts_are_forgotten() {
+        let limits = HostLimits::new(1, Duration::from_millis(10));
+        for i in 0..(3 * SWEEP_FLOOR) {
+            drop(limits.acquire(&format!("h{i}.example")).await.unwrap());
+            tokio::time::advance(Duration::from_millis(20)).await;
+        }
+        let left = limits.hosts.lock().unwrap().slots.len();
+        assert!(left <= SWEEP_FLOOR, "{left} hosts kept");
     }
 
     #[tokio::test(start_paused = true)]

@@ -153,6 +153,10 @@ impl Fetcher {
                 .timeout(config.timeout)
                 .connect_timeout(config.timeout.min(MAX_CONNECT_TIMEOUT))
                 .redirect(reqwest::redirect::Policy::none())
+                // A source is polled every few minutes at most: an idle connection kept
+                // per host would only hold memory and a descriptor (10,000 hosts, 10,000
+                // sockets), so each connection closes after its exchange.
+                .pool_max_idle_per_host(0)
                 .no_proxy();
             if public_only {
                 builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));
