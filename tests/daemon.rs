@@ -238,3 +238,49 @@ async fn kill_9_at_any_moment_leaves_a_sound_database_and_loses_nothing() {
     let states = store.source_states(names).await.unwrap();
     assert_eq!(states.iter().map(|s| s.items).sum::<u64>(), 40 * 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tells_systemd_ready_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("harbor.xml", fixture("rss2.xml"));
+    let config = write_config(dir.path(), &harbor_config(&server, ""));
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    // As systemd does: WATCHDOG_PID names the daemon (the shell execs into it).
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"WATCHDOG_PID=$$ exec "$0" run -c "$1""#)
+        .arg(BIN)
+        .arg(&config)
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "1000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    let mut buf = [0u8; 512];
+    while !(said.iter().any(|m: &String| m.contains("READY=1"))
+        && said.iter().any(|m| m.contains("WATCHDOG=1")))
+    {
+        let n = socket.recv(&mut buf).expect("a notification within 20 s");
+        said.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let status = Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    loop {
+        let n = socket.recv(&mut buf).expect("STOPPING=1 within 20 s");
+        if String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1") {
+            break;
+        }
+    }
+    assert!(child.wait().unwrap().success());
+}
