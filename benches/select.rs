@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
+use feedbraid::cluster::Fingerprint;
 use feedbraid::config::Config;
 use feedbraid::membership::FeedSet;
 use feedbraid::model::{Entry, ParsedFeed};
@@ -57,9 +58,38 @@ fn config(dir: &Path) -> Config {
     Config::from_toml(&dir.join("feedbraid.toml"), &text).unwrap()
 }
 
-/// Item `i` of source `s`: 1% mention Iran, 0.01% Kazakhstan.
+/// A small deterministic generator (splitmix64), so the data is the same every run.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A pseudo-word from three of forty syllables (64,000 words): text made of them
+/// shares no phrases by accident, as distinct news stories do.
+fn word(x: u64) -> String {
+    const SYL: [&str; 40] = [
+        "ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "da", "ve", "zu", "fa", "go", "hi", "ju",
+        "ke", "la", "mo", "nu", "pe", "ro", "sa", "ti", "vo", "wa", "ye", "bo", "ci", "du", "el",
+        "fi", "gu", "ha", "is", "ol", "ur", "an", "en", "in", "on",
+    ];
+    (0..3)
+        .map(|k| SYL[((x >> (k * 8)) % 40) as usize])
+        .collect()
+}
+
+fn words(seed: u64, n: usize) -> String {
+    (0..n as u64)
+        .map(|k| word(mix(seed ^ (k << 40))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Item `i` of source `s`: 1% mention Iran, 0.01% Kazakhstan; otherwise distinct text.
 fn entry(s: usize, i: usize) -> Entry {
     let n = s * PER_SOURCE + i;
+    let seed = mix(n as u64);
     let place = if n % 10_000 == 7 {
         "Kazakhstan"
     } else if n % 100 == 3 {
@@ -67,22 +97,15 @@ fn entry(s: usize, i: usize) -> Entry {
     } else {
         PLACES[n % PLACES.len()]
     };
-    let title = format!(
-        "{place}: {} enters day {} as officials meet, report {n}",
-        TOPICS[(n / 10) % 10],
-        n % 97
-    );
-    let text = format!(
-        "Officials in {place} said on day {} that the {} would continue; item {n} of source {s}.",
-        n % 89,
-        TOPICS[(n / 7) % 10]
-    );
+    let title = format!("{place} {} {}", TOPICS[n % 10], words(seed, 6));
+    let text = format!("{} {place} {}", words(seed ^ 1, 20), words(seed ^ 2, 20));
     let link = format!("https://s{s}.example/news/{n}");
     Entry {
         key: format!("g:{link}"),
         guid: Some(link.clone()),
         canonical_link: Some(link.clone()),
         link: Some(link),
+        fingerprint: Some(Fingerprint::of(&title, &text)),
         title,
         summary_html: Some(format!("<p>{text}</p>")),
         text,
@@ -96,6 +119,20 @@ fn entry(s: usize, i: usize) -> Entry {
         ),
         content_hash: format!("{n:x}"),
         ..Entry::default()
+    }
+}
+
+/// One source's document, fingerprinted on two threads as parsing would be.
+fn document(s: usize) -> ParsedFeed {
+    let half = PER_SOURCE / 2;
+    let (a, b) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| (0..half).map(|i| entry(s, i)).collect::<Vec<_>>());
+        let second: Vec<Entry> = (half..PER_SOURCE).map(|i| entry(s, i)).collect();
+        (first.join().unwrap(), second)
+    });
+    ParsedFeed {
+        entries: a.into_iter().chain(b).collect(),
+        ..ParsedFeed::default()
     }
 }
 
@@ -118,10 +155,7 @@ fn store(rt: &tokio::runtime::Runtime, config: &Config) -> Store {
         if fresh {
             let started = Instant::now();
             for s in 0..SOURCES {
-                let feed = ParsedFeed {
-                    entries: (0..PER_SOURCE).map(|i| entry(s, i)).collect(),
-                    ..ParsedFeed::default()
-                };
+                let feed = document(s);
                 let at = Utc::now();
                 let record = PollRecord {
                     at,
