@@ -242,6 +242,7 @@ fn stored_items() -> Vec<StoredItem> {
                 content_html: e.content_html.clone(),
                 author: e.author.clone(),
                 categories: e.categories.clone(),
+                text: e.text.clone(),
                 date: seen,
                 updated: seen,
                 first_seen: seen,

@@ -114,6 +114,8 @@ pub struct StoredItem {
     pub content_html: Option<String>,
     pub author: Option<String>,
     pub categories: Vec<String>,
+    /// Summary and content as plain text, as stored at ingest (topic matching).
+    pub text: String,
     /// The date the item is sorted and published by (never in the future).
     pub date: DateTime<Utc>,
     /// When the item was last changed (first seen, or the last edit).

@@ -10,15 +10,19 @@ use crate::topic::Haystack;
 
 /// The text of a stored item that topic filters look at.
 pub fn haystack(item: &StoredItem, config: &Config) -> Haystack {
-    let mut text = String::new();
-    for html in [&item.summary_html, &item.content_html]
-        .into_iter()
-        .flatten()
-    {
-        if !text.is_empty() {
-            text.push(' ');
+    // The plain text stored at ingest; rows from before it was stored fall back to
+    // converting the HTML.
+    let mut text = item.text.clone();
+    if text.is_empty() {
+        for html in [&item.summary_html, &item.content_html]
+            .into_iter()
+            .flatten()
+        {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&html_to_text(html));
         }
-        text.push_str(&html_to_text(html));
     }
     Haystack {
         title: item.title.clone(),

@@ -269,7 +269,7 @@ fn categories_json(categories: &[String]) -> String {
 
 pub(super) const ITEM_COLUMNS: &str =
     "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
-    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen";
+    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.plain_text";
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let categories: String = r.get(9)?;
@@ -289,6 +289,7 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
         date: time(10)?,
         updated: time(11)?,
         first_seen: time(12)?,
+        text: r.get(13)?,
     })
 }
 
