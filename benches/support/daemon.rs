@@ -343,18 +343,21 @@ impl Drop for Nginx {
 /// then `feedbraid run` on it: RSS after start, after serving feeds.
 pub async fn idle(sources: usize, items: usize, cache_dir: &Path) {
     std::fs::create_dir_all(cache_dir).expect("cache dir");
-    let cached = cache_dir.join(format!("idle-{sources}x{items}.db"));
+    let cached = cache_dir.join(format!("idle-v2-{sources}x{items}.db"));
     if !cached.exists() {
         let started = Instant::now();
         let partial = cached.with_extension("partial.db");
         let _ = std::fs::remove_file(&partial);
         let store = open(&partial, sources).await;
         for s in 0..sources {
+            // First seen over the last 30 days, as a month of polling would leave them:
+            // only the last 72 h are in the story index's window.
+            let spread = 30 * 86_400 * s as i64 / sources.max(1) as i64;
             store_feed(
                 &store,
                 &format!("outlet{s}"),
                 synthetic_feed(s, items),
-                Utc::now(),
+                Utc::now() - chrono::Duration::seconds(spread),
             )
             .await;
         }
