@@ -265,7 +265,6 @@ pub async fn not_modified(shape: FarmShape) {
     let before = status_kb(None, "VmRSS");
     reset_peak();
     let (cpu, farm_cpu) = (cpu_seconds(None), cpu_seconds(Some(farm.pid())));
-    let store_cpu = thread_cpu_seconds("feedbraid-store");
     let started = Instant::now();
     let reports = poll_sources(&ctx, &config, &config.sources)
         .await
