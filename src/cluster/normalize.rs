@@ -12,6 +12,9 @@
 //!   one-letter words) and wire agency names (`reuters`, `afp` …), which carry no
 //!   story and are what reworded copies swap most.
 
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use unicode_segmentation::UnicodeSegmentation;
 
 /// The normalized words of `text`, exactly as [`crate::topic::words::words`] gives
@@ -350,8 +353,13 @@ fn credit_line_start(text: &[&str]) -> Option<usize> {
 
 /// Whether `word` carries no story: a stop-word, an agency name or a single letter.
 pub fn is_noise(word: &str) -> bool {
-    word.chars().count() < 2 || STOP_WORDS.contains(&word) || AGENCIES.contains(&word)
+    word.chars().count() < 2 || NOISE_WORDS.contains(word)
 }
+
+/// [`STOP_WORDS`] and [`AGENCIES`] as one set: fingerprinting asks for every word
+/// of a title and lede, and scanning both lists was a fifth of its time.
+static NOISE_WORDS: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| STOP_WORDS.iter().chain(AGENCIES).copied().collect());
 
 /// The words of `normalized` that carry the story (see [`is_noise`]).
 pub fn content_words<S: AsRef<str>>(normalized: &[S]) -> impl Iterator<Item = &str> {
