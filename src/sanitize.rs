@@ -143,7 +143,12 @@ pub fn clean_text(text: &str) -> String {
 /// `text` without the characters XML 1.0 forbids; borrowed when it has none (the
 /// usual case, checked without building a copy char by char).
 fn without_forbidden_chars(text: &str) -> Cow<'_, str> {
-    if text.chars().all(is_xml_char) {
+    // In UTF-8 the only characters `is_xml_char` refuses are C0 controls (one byte
+    // each) and U+FFFE / U+FFFF: scanning bytes is much faster than decoding chars.
+    let has_control = text
+        .bytes()
+        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    if !has_control && !text.contains('\u{FFFE}') && !text.contains('\u{FFFF}') {
         Cow::Borrowed(text)
     } else {
         Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect())
@@ -361,6 +366,18 @@ mod tests {
 
     fn base() -> url::Url {
         url::Url::parse("https://news.example.com/world/story.html").unwrap()
+    }
+
+    #[test]
+    fn forbidden_characters_are_dropped_and_clean_text_borrowed() {
+        assert!(matches!(
+            without_forbidden_chars("a\tb\nç—€"),
+            Cow::Borrowed(_)
+        ));
+        for text in ["a\u{0}b", "x\u{FFFE}y", "x\u{FFFF}y", "\u{1F}é\u{B}"] {
+            let expected: String = text.chars().filter(|&c| is_xml_char(c)).collect();
+            assert_eq!(without_forbidden_chars(text), expected, "{text:?}");
+        }
     }
 
     #[test]
