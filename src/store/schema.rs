@@ -100,8 +100,6 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Opens the database, sets the connection up and brings the schema up to date.
-/// The page cache is 32 MB (SQLite's default is 2 MB): the random-order `public_id`,
-/// `canonical_link` and membership indexes stop missing it once the database grows.
 pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     let open_err = |source| StoreError::Open {
         path: path.to_path_buf(),
@@ -114,7 +112,6 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -32000;
          PRAGMA temp_store = MEMORY;",
     )
     .map_err(open_err)?;
