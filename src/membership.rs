@@ -95,6 +95,12 @@ impl FeedSet {
             {
                 continue;
             }
+            // A rule without a topic filter admits everything: no need to prepare
+            // the item's words (the costliest step) for it.
+            if rule.filter.condition().is_none() {
+                out.push(rule.name.clone());
+                continue;
+            }
             let prepared = prepared.get_or_insert_with(|| self.haystack(item).prepare());
             if rule.filter.matches_prepared(prepared) {
                 out.push(rule.name.clone());

@@ -68,7 +68,7 @@ pub const MAX_HTML_DEPTH: usize = 128;
 /// (dropped when `base` is `None`). Sanitizing the output again returns it unchanged.
 /// A fragment nested deeper than [`MAX_HTML_DEPTH`] becomes its escaped plain text.
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
-    let input: String = html.chars().filter(|&c| is_xml_char(c)).collect();
+    let input = without_forbidden_chars(html).into_owned();
     // Nesting cannot be deeper than the number of tags opened: only a fragment with
     // more `<` than the limit needs the depth scan (most items have a few dozen).
     let may_be_deep = input.bytes().filter(|&b| b == b'<').count() > MAX_HTML_DEPTH;
@@ -88,7 +88,10 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
     // Decoded references can yield a raw CR (HTML parsing turns it into LF) or a
     // forbidden character: normalize both so sanitizing again changes nothing.
-    clean_text(&cleaned.replace('\r', "\n"))
+    if cleaned.contains('\r') {
+        return clean_text(&cleaned.replace('\r', "\n"));
+    }
+    clean_text(&cleaned)
 }
 
 /// Plain text from an HTML fragment (tags removed, entities decoded, whitespace
@@ -98,7 +101,7 @@ pub fn html_to_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         // No tags, no references: only whitespace to fold and characters XML forbids
         // to drop, as the tokenizer would (most titles and names).
-        let kept: String = html.chars().filter(|&c| is_xml_char(c)).collect();
+        let kept = without_forbidden_chars(html);
         return kept.split_whitespace().collect::<Vec<_>>().join(" ");
     }
     scan_html(html).text
@@ -134,11 +137,22 @@ fn scan_html(html: &str) -> HtmlScan {
 
 /// A text field made safe for XML 1.0: forbidden characters removed, whitespace trimmed.
 pub fn clean_text(text: &str) -> String {
-    text.chars()
-        .filter(|&c| is_xml_char(c))
-        .collect::<String>()
-        .trim()
-        .to_string()
+    without_forbidden_chars(text).trim().to_string()
+}
+
+/// `text` without the characters XML 1.0 forbids; borrowed when it has none (the
+/// usual case, checked without building a copy char by char).
+fn without_forbidden_chars(text: &str) -> Cow<'_, str> {
+    // In UTF-8 the only characters `is_xml_char` refuses are C0 controls (one byte
+    // each) and U+FFFE / U+FFFF: scanning bytes is much faster than decoding chars.
+    let has_control = text
+        .bytes()
+        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    if !has_control && !text.contains('\u{FFFE}') && !text.contains('\u{FFFF}') {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect())
+    }
 }
 
 /// Whether XML 1.0 allows `c` in a document (the `Char` production, less the
@@ -352,6 +366,18 @@ mod tests {
 
     fn base() -> url::Url {
         url::Url::parse("https://news.example.com/world/story.html").unwrap()
+    }
+
+    #[test]
+    fn forbidden_characters_are_dropped_and_clean_text_borrowed() {
+        assert!(matches!(
+            without_forbidden_chars("a\tb\nç—€"),
+            Cow::Borrowed(_)
+        ));
+        for text in ["a\u{0}b", "x\u{FFFE}y", "x\u{FFFF}y", "\u{1F}é\u{B}"] {
+            let expected: String = text.chars().filter(|&c| is_xml_char(c)).collect();
+            assert_eq!(without_forbidden_chars(text), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use feedbraid::poll::{PollContext, PollOutcome, PollReport, poll_sources};
 use feedbraid::store::PollRecord;
 
 use super::corpus::{self, FarmShape};
-use super::procfs::{cpu_seconds, mib, reset_peak, status_kb};
+use super::procfs::{cpu_seconds, mib, reset_peak, status_kb, thread_cpu_seconds};
 use super::servers::{self, ChildServer};
 
 /// Writes a config with one source per farm outlet and one feed over all of them.
@@ -89,6 +89,7 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
     let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store.clone());
     reset_peak();
     let (cpu, farm_cpu) = (cpu_seconds(None), cpu_seconds(Some(farm.pid())));
+    let store_cpu = thread_cpu_seconds("feedbraid-store");
     let started = Instant::now();
     let reports = poll_sources(&ctx, &config, &config.sources)
         .await
@@ -96,6 +97,14 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
     let cold = started.elapsed().as_secs_f64();
     let cold_cpu = cpu_seconds(None) - cpu;
     let cold_farm_cpu = cpu_seconds(Some(farm.pid())) - farm_cpu;
+    let cold_store_cpu = thread_cpu_seconds("feedbraid-store") - store_cpu;
+    let per_item_us = |seconds: f64| seconds * 1e6 / (shape.feeds * shape.items) as f64;
+    println!(
+        "  CPU per item: {:.1} us in feedbraid, of which {:.1} us on the store thread ({:.2} s busy of {cold:.2} s)",
+        per_item_us(cold_cpu),
+        per_item_us(cold_store_cpu),
+        cold_store_cpu
+    );
     let peak = status_kb(None, "VmHWM");
     let cold_tally = tally(&reports);
     let started = Instant::now();

@@ -30,6 +30,11 @@ pub fn cpu_seconds(pid: Option<u32>) -> f64 {
         Some(pid) => format!("/proc/{pid}/stat"),
         None => "/proc/self/stat".to_string(),
     };
+    cpu_seconds_of(&path)
+}
+
+/// User + system CPU seconds from a `stat` file of /proc.
+fn cpu_seconds_of(path: &str) -> f64 {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let after = text.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
@@ -77,4 +82,21 @@ fn status_meminfo(key: &str) -> u64 {
         .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
         .and_then(|r| r.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// User + system CPU seconds of this process's threads named `name` (their `comm`).
+pub fn thread_cpu_seconds(name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim() == name)
+        })
+        .map(|task| {
+            let tid = task.file_name().to_string_lossy().into_owned();
+            cpu_seconds_of(&format!("/proc/self/task/{tid}/stat"))
+        })
+        .sum()
 }

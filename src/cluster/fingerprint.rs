@@ -20,7 +20,7 @@
 
 use thiserror::Error;
 
-use super::normalize::{content_words, normalized_words};
+use super::normalize::{FoldedItem, content_words};
 
 /// Number of MinHash values in a signature.
 pub const SIGNATURE_LEN: usize = 96;
@@ -66,12 +66,13 @@ impl Fingerprint {
     /// The fingerprint of an item's title and plain text (HTML already removed:
     /// pass the content's text when the item has content, else the summary's).
     pub fn of(title: &str, text: &str) -> Fingerprint {
-        let normalized = normalized_words(title, text);
-        let content_hash = hash_words(normalized.words.iter().map(String::as_str));
+        let folded = FoldedItem::new(title, text);
+        let (words, title_len) = folded.words();
+        let content_hash = hash_words(words.iter().copied());
 
-        let title_words = content_words(&normalized.words[..normalized.title_len]).count();
+        let title_words = content_words(&words[..title_len]).count();
         let mut numbers = 0u64;
-        let word_hashes: Vec<u64> = content_words(&normalized.words)
+        let word_hashes: Vec<u64> = content_words(&words)
             .take(title_words + LEDE_WORDS)
             .map(|word| {
                 let hash = hash_word(word);

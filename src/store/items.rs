@@ -179,12 +179,18 @@ fn insert(
         Some(j) => (Some(j.layer.as_str()), Some(f64::from(j.score))),
         None => (None, None),
     };
+    // The row id SQLite would assign (the table has no AUTOINCREMENT), taken up front
+    // so that an item starting its own story is written with it in one statement.
+    let row: i64 = tx
+        .prepare_cached("SELECT IFNULL(MAX(id), 0) + 1 FROM items")?
+        .query_row([], |r| r.get(0))?;
+    let story = story.unwrap_or(row);
     tx.prepare_cached(
-        "INSERT INTO items (source_id, item_key, public_id, story_id, story_layer, story_score,
+        "INSERT INTO items (id, source_id, item_key, public_id, story_id, story_layer, story_score,
             guid, link, canonical_link, title, summary_html, content_html, author, categories,
             published, source_updated, sort_date, first_seen, updated, content_hash, plain_text,
             fingerprint)
-         VALUES (?1, ?2, ?3, COALESCE(?4, 0), ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+         VALUES (?22, ?1, ?2, ?3, ?4, ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
             ?14, ?15, ?16, ?16, ?17, ?20, ?21)",
     )?
     .execute(params![
@@ -209,12 +215,8 @@ fn insert(
         score,
         entry.text,
         &fingerprint.to_bytes()[..],
+        row,
     ])?;
-    let row = tx.last_insert_rowid();
-    if story.is_none() {
-        tx.execute("UPDATE items SET story_id = id WHERE id = ?1", [row])?;
-    }
-    let story = story.unwrap_or(row);
     index.insert(row, story, source_id, now.timestamp(), &fingerprint);
     Ok((row, story, sort_date.timestamp(), joined.is_some()))
 }

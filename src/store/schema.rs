@@ -111,7 +111,15 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(open_err)?;
+    // Plans never depend on bound values: without this, the story lookup by canonical
+    // link (a partial index) was compiled again for every new item.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
     )
     .map_err(open_err)?;
     migrate(&mut conn, path)?;
