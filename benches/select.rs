@@ -109,7 +109,7 @@ fn entry(s: usize, i: usize) -> Entry {
         title,
         summary_html: Some(format!("<p>{text}</p>")),
         text,
-        categories: vec![if n % 5 == 0 {
+        categories: vec![if n.is_multiple_of(5) {
             "Sport".into()
         } else {
             "World".into()

@@ -203,12 +203,13 @@ impl TokenSink for ScanSink {
                 if tag.kind == EndTag && raw.is_some() {
                     self.skipping.set(false);
                 }
-                if tag.kind == StartTag && !tag.self_closing {
-                    if let Some(kind) = raw {
-                        // The tokenizer alone does not know these hold raw text; the parser does.
-                        self.skipping.set(name != "textarea" && name != "xmp");
-                        return TokenSinkResult::RawData(kind);
-                    }
+                if tag.kind == StartTag
+                    && !tag.self_closing
+                    && let Some(kind) = raw
+                {
+                    // The tokenizer alone does not know these hold raw text; the parser does.
+                    self.skipping.set(name != "textarea" && name != "xmp");
+                    return TokenSinkResult::RawData(kind);
                 }
             }
             _ => {}

@@ -74,7 +74,7 @@ pub fn format_duration(duration: Duration) -> String {
     DURATION_UNITS
         .iter()
         .rev()
-        .find(|(_, unit)| millis % u128::from(*unit) == 0)
+        .find(|(_, unit)| millis.is_multiple_of(u128::from(*unit)))
         .map(|(suffix, unit)| format!("{}{suffix}", millis / u128::from(*unit)))
         .unwrap_or_else(|| format!("{millis}ms"))
 }
