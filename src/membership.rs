@@ -110,14 +110,21 @@ impl FeedSet {
     }
 
     fn haystack(&self, item: &ItemText<'_>) -> Haystack {
+        item.haystack(self.tags.get(item.source).map_or(&[], Vec::as_slice))
+    }
+}
+
+impl ItemText<'_> {
+    /// The text topics look at, with the tags of the item's source.
+    pub fn haystack(&self, tags: &[String]) -> Haystack {
         Haystack {
-            title: item.title.to_string(),
-            text: item.text.to_string(),
-            categories: item.categories.to_vec(),
-            author: item.author.unwrap_or_default().to_string(),
-            source: item.source.to_string(),
-            tags: self.tags.get(item.source).cloned().unwrap_or_default(),
-            domain: item
+            title: self.title.to_string(),
+            text: self.text.to_string(),
+            categories: self.categories.to_vec(),
+            author: self.author.unwrap_or_default().to_string(),
+            source: self.source.to_string(),
+            tags: tags.to_vec(),
+            domain: self
                 .link
                 .and_then(|l| url::Url::parse(l).ok())
                 .and_then(|u| u.host_str().map(str::to_ascii_lowercase))

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::config::{Config, DedupMode, FeedConfig};
+use crate::membership::ItemText;
 use crate::model::{AlsoRef, OutputFeed, OutputItem, SourceRef, StoredItem};
 use crate::sanitize::html_to_text;
 use crate::topic::Haystack;
@@ -24,23 +25,19 @@ pub fn haystack(item: &StoredItem, config: &Config) -> Haystack {
             text.push_str(&html_to_text(html));
         }
     }
-    Haystack {
-        title: item.title.clone(),
-        text,
-        categories: item.categories.clone(),
-        author: item.author.clone().unwrap_or_default(),
-        source: item.source.clone(),
-        tags: config
+    let view = ItemText {
+        source: &item.source,
+        title: &item.title,
+        text: &text,
+        categories: &item.categories,
+        author: item.author.as_deref(),
+        link: item.link.as_deref(),
+    };
+    view.haystack(
+        config
             .source(&item.source)
-            .map(|s| s.tags.clone())
-            .unwrap_or_default(),
-        domain: item
-            .link
-            .as_deref()
-            .and_then(|l| url::Url::parse(l).ok())
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-            .unwrap_or_default(),
-    }
+            .map_or(&[], |s| s.tags.as_slice()),
+    )
 }
 
 /// Builds the feed from `items`: every item (or story copy) that belongs to it, in
