@@ -28,6 +28,14 @@ const CONTENT_CHAIN: usize = BANDS;
 const EMPTY: u32 = u32::MAX;
 /// Smallest slot count of one chain region.
 const MIN_REGION: usize = 1024;
+/// How much room a rebuild leaves: a quarter more slots (and record storage) than
+/// records, so heads stay at load 0.8–1 and memory within 25% of what is indexed.
+const GROWTH: usize = 4;
+
+/// The region size for `records` records: a quarter more.
+fn grown(records: usize) -> usize {
+    records + records / GROWTH + 1
+}
 /// Most records looked at in one slot: bounds the cost of a pathological bucket
 /// (the same boilerplate text from many outlets) at the price of missing its oldest.
 const MAX_CHAIN_WALK: usize = 512;
@@ -73,6 +81,16 @@ impl StoryIndex {
         }
     }
 
+    /// Makes room for `records` more records at once (when loading a known number
+    /// at start), so loading re-chains nothing.
+    pub fn reserve(&mut self, records: usize) {
+        let wanted = grown(self.records.len() + records);
+        if wanted > self.region_len {
+            self.rebuild(wanted);
+        }
+    }
+
+    /// The window and threshold it decides with.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -106,7 +124,7 @@ impl StoryIndex {
             self.rebuild(self.region_len);
         }
         if self.records.len() + 1 > self.region_len {
-            self.rebuild(2 * (self.records.len() + 1));
+            self.rebuild(grown(self.records.len() + 1));
         }
         let seq = self.base_seq + self.records.len() as u32;
         let mut record = Record {
@@ -147,8 +165,8 @@ impl StoryIndex {
             self.base_seq += 1;
             evicted += 1;
         }
-        if evicted > 0 && self.region_len > MIN_REGION && self.records.len() * 4 < self.region_len {
-            self.rebuild(2 * self.records.len());
+        if evicted > 0 && self.region_len > MIN_REGION && self.records.len() * 2 < self.region_len {
+            self.rebuild(grown(self.records.len()));
         }
         evicted
     }
@@ -258,9 +276,18 @@ impl StoryIndex {
 
     /// Re-chains every record into regions of `region_len` slots (at least
     /// [`MIN_REGION`]), renumbering from `base_seq`.
+    ///
+    /// The records' storage is sized to match (not left to double on its own), so the
+    /// index holds about `GROWTH` slack at most: memory is what limits the window.
     fn rebuild(&mut self, region_len: usize) {
         self.region_len = region_len.max(MIN_REGION);
         self.heads = vec![EMPTY; CHAINS * self.region_len];
+        if self.records.capacity() < self.region_len {
+            self.records
+                .reserve_exact(self.region_len - self.records.len());
+        } else {
+            self.records.shrink_to(self.region_len);
+        }
         let region_len = self.region_len;
         for (position, record) in self.records.iter_mut().enumerate() {
             let seq = self.base_seq + position as u32;

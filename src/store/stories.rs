@@ -71,6 +71,12 @@ pub(super) fn rebuild(
     let started = Instant::now();
     let mut index = StoryIndex::new(settings);
     let since = now.saturating_sub(i64::try_from(settings.window_secs).unwrap_or(i64::MAX));
+    let count: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM items WHERE first_seen >= ?1 AND fingerprint IS NOT NULL",
+        [since],
+        |r| r.get(0),
+    )?;
+    index.reserve(usize::try_from(count).unwrap_or(0));
     let mut stmt = conn.prepare(
         "SELECT id, story_id, source_id, first_seen, fingerprint FROM items
          WHERE first_seen >= ?1 AND fingerprint IS NOT NULL ORDER BY first_seen, id",
