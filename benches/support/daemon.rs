@@ -378,6 +378,15 @@ pub async fn idle(sources: usize, items: usize, cache_dir: &Path) {
     std::fs::copy(&cached, &db).expect("copy database");
     let port = free_port();
     let config = write_daemon_config(dir.path(), &db, sources, port);
+    // The first start on this database sorts its 1M items into the config's feeds
+    // (a feed definition it has not seen); the idle daemon is the restart after it,
+    // as in production, where that happens once per feed change.
+    let first = Instant::now();
+    drop(start_daemon(&config, port).await);
+    println!(
+        "  first start (membership computed for the config's feeds): healthy after {:.2} s",
+        first.elapsed().as_secs_f64()
+    );
     let started = Instant::now();
     let daemon = start_daemon(&config, port).await;
     let ready = started.elapsed().as_secs_f64();
