@@ -51,13 +51,14 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// `base_url` without a trailing slash, the form every self link starts with.
+    pub fn base(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+
     /// The public URL of `path` (e.g. `/feeds/iran.rss`) under `base_url`.
     pub fn public_url(&self, path: &str) -> String {
-        format!(
-            "{}/{}",
-            self.base_url.as_str().trim_end_matches('/'),
-            path.trim_start_matches('/')
-        )
+        format!("{}/{}", self.base(), path.trim_start_matches('/'))
     }
 }
 

@@ -84,12 +84,7 @@ pub fn assemble(config: &Config, feed: &FeedConfig, mut items: Vec<StoredItem>) 
         name: feed.name.clone(),
         title: feed.title.clone(),
         description: feed.description.clone(),
-        base_url: config
-            .server
-            .base_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_string(),
+        base_url: config.server.base().to_string(),
         updated: out.iter().map(|i| i.updated).max().unwrap_or_default(),
         items: out,
     }

@@ -41,12 +41,7 @@ pub(super) async fn index(State(state): State<ServeState>) -> Response {
     };
     let page = IndexPage {
         title: "feedbraid".into(),
-        base_url: config
-            .server
-            .base_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_string(),
+        base_url: config.server.base().to_string(),
         feeds,
         sources,
         stories,
@@ -106,12 +101,7 @@ pub(super) async fn opml(State(state): State<ServeState>) -> Response {
         .filter(|f| f.token.is_none())
         .map(|f| (f.name.clone(), f.title.clone()))
         .collect();
-    let base = config
-        .server
-        .base_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let base = config.server.base().to_string();
     (
         [(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")],
         render_feeds_opml("feedbraid feeds", &base, &feeds),
