@@ -18,44 +18,10 @@ const FLOODS_EDITED: &str = "Flooding closes four ports along the Bay of Bengal"
 /// Five sources in every input format, including a wire copy of one harbor story, so
 /// the merged feed holds one item with an "Also reported by" block.
 async fn started() -> (tempfile::TempDir, FeedServer, Harness) {
-    let server = FeedServer::start().await;
-    server.set("harbor.xml", fixture("rss2.xml"));
-    server.set("wire.xml", fixture("wire-copy.xml"));
-    server.set("lakeside.rdf", fixture("rss1.rdf"));
-    server.set("northstar.atom", fixture("atom.xml"));
-    server.set("coastline.json", fixture("feed.json"));
+    let server = common::five_outlets().await;
     let body = format!(
-        r#"
-[[source]]
-name = "harbor"
-url = "{}"
-
-[[source]]
-name = "wire"
-url = "{}"
-
-[[source]]
-name = "lakeside"
-url = "{}"
-
-[[source]]
-name = "northstar"
-url = "{}"
-
-[[source]]
-name = "coastline"
-url = "{}"
-
-[[feed]]
-name = "world"
-title = "World"
-description = "Every source, one item per story"
-"#,
-        server.url("harbor.xml"),
-        server.url("wire.xml"),
-        server.url("lakeside.rdf"),
-        server.url("northstar.atom"),
-        server.url("coastline.json"),
+        "{}[[feed]]\nname = \"world\"\ntitle = \"World\"\ndescription = \"Every source, one item per story\"\n",
+        common::outlet_sources(&server, &[])
     );
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &body);

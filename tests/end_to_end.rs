@@ -11,41 +11,11 @@ const FLOODS: &str = "Flooding closes ports along the Bay of Bengal";
 const FLOODS_EDITED: &str = "Flooding closes four ports along the Bay of Bengal";
 
 async fn publisher() -> FeedServer {
-    let server = FeedServer::start().await;
-    server.set("harbor.xml", fixture("rss2.xml"));
-    server.set("wire.xml", fixture("wire-copy.xml"));
-    server.set("lakeside.rdf", fixture("rss1.rdf"));
-    server.set("northstar.atom", fixture("atom.xml"));
-    server.set("coastline.json", fixture("feed.json"));
-    server
+    common::five_outlets().await
 }
 
 fn sources(server: &FeedServer) -> String {
-    format!(
-        r#"
-[[source]]
-name = "harbor"
-url = "{}"
-tags = ["world"]
-
-[[source]]
-name = "wire"
-url = "{}"
-tags = ["wire"]
-
-[[source]]
-name = "lakeside"
-url = "{}"
-
-[[source]]
-name = "northstar"
-url = "{}"
-tags = ["asia"]
-
-[[source]]
-name = "coastline"
-url = "{}"
-
+    let feeds = r#"
 [[feed]]
 name = "iran"
 title = "Iran"
@@ -69,13 +39,9 @@ dedup = "keep"
 [[feed]]
 name = "private"
 token = "s3cret"
-"#,
-        server.url("harbor.xml"),
-        server.url("wire.xml"),
-        server.url("lakeside.rdf"),
-        server.url("northstar.atom"),
-        server.url("coastline.json"),
-    )
+"#;
+    let tags = [("harbor", "world"), ("wire", "wire"), ("northstar", "asia")];
+    format!("{}{feeds}", common::outlet_sources(server, &tags))
 }
 
 async fn started() -> (tempfile::TempDir, FeedServer, Harness) {

@@ -385,3 +385,38 @@ pub fn fixture_at(relative: &str) -> Vec<u8> {
         .join(relative);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
+
+/// The five fixture outlets, one per input format: (source name, served path, fixture).
+/// `wire` carries a copy of one `harbor` story under its own guid.
+pub const OUTLETS: [(&str, &str, &str); 5] = [
+    ("harbor", "harbor.xml", "rss2.xml"),
+    ("wire", "wire.xml", "wire-copy.xml"),
+    ("lakeside", "lakeside.rdf", "rss1.rdf"),
+    ("northstar", "northstar.atom", "atom.xml"),
+    ("coastline", "coastline.json", "feed.json"),
+];
+
+/// A publisher serving the five outlets.
+pub async fn five_outlets() -> FeedServer {
+    let server = FeedServer::start().await;
+    for (_, path, file) in OUTLETS {
+        server.set(path, fixture(file));
+    }
+    server
+}
+
+/// `[[source]]` entries for the five outlets, with `tags` for the named ones.
+pub fn outlet_sources(server: &FeedServer, tags: &[(&str, &str)]) -> String {
+    let mut text = String::new();
+    for (name, path, _) in OUTLETS {
+        text.push_str(&format!(
+            "[[source]]\nname = \"{name}\"\nurl = \"{}\"\n",
+            server.url(path)
+        ));
+        if let Some((_, tag)) = tags.iter().find(|(n, _)| *n == name) {
+            text.push_str(&format!("tags = [\"{tag}\"]\n"));
+        }
+        text.push('\n');
+    }
+    text
+}
