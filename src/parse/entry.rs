@@ -6,8 +6,11 @@ use feed_rs::model::{Link, Person, Text};
 
 use super::MAX_CONTENT_BYTES;
 use crate::identity::{self, VisibleFields};
+use crate::membership;
 use crate::model::Entry;
-use crate::sanitize::{clean_text, html_to_text, sanitize_html, text_to_html};
+use crate::sanitize::{
+    clean_text, html_to_text, sanitize_html, sanitized_html_to_text, text_to_html,
+};
 
 /// Bytes left under the cap when content is cut, for the end tags sanitizing adds.
 const CLOSING_TAGS_ROOM: usize = 4096;
@@ -86,23 +89,18 @@ pub(super) fn normalize_entry(
         author: author.as_deref(),
         categories: &categories,
     });
-    let visible_text = html_to_text(
+    let visible_text = sanitized_html_to_text(
         content_html
             .as_deref()
             .or(summary_html.as_deref())
             .unwrap_or(""),
     );
     let fingerprint = Some(crate::cluster::Fingerprint::of(&title, &visible_text));
-    let summary_text = summary_html
-        .as_deref()
-        .map(html_to_text)
-        .unwrap_or_default();
-    let text = match content_html.as_deref() {
-        // The summary is usually the content's first lines; keep it only when it differs.
-        Some(_) if visible_text.contains(summary_text.as_str()) => visible_text.clone(),
-        Some(_) => format!("{summary_text} {visible_text}"),
-        None => summary_text,
-    };
+    let text = membership::plain_text(
+        summary_html.as_deref(),
+        content_html.is_some(),
+        &visible_text,
+    );
     Normalized {
         entry: Entry {
             key: String::new(),
