@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::sanitize::sanitized_html_to_text;
 use crate::topic::{Filter, Haystack};
 
 /// The text of an item that membership looks at; built by the store from a new entry
@@ -21,6 +22,27 @@ pub struct ItemText<'a> {
     pub categories: &'a [String],
     pub author: Option<&'a str>,
     pub link: Option<&'a str>,
+}
+
+/// The plain text an item's topics are matched against, from its sanitized summary
+/// and content: the content's text (`visible_text`, already extracted), preceded by
+/// the summary's when the content does not hold it (the summary is usually the
+/// content's first lines). The same at ingest and when recomputed from a stored row.
+pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &str) -> String {
+    let summary_text = summary_html.map(sanitized_html_to_text).unwrap_or_default();
+    if !has_content {
+        summary_text
+    } else if visible_text.contains(summary_text.as_str()) {
+        visible_text.to_string()
+    } else {
+        format!("{summary_text} {visible_text}")
+    }
+}
+
+/// [`plain_text`] of a stored item (its content's text extracted here).
+pub fn stored_plain_text(summary_html: Option<&str>, content_html: Option<&str>) -> String {
+    let visible = sanitized_html_to_text(content_html.or(summary_html).unwrap_or(""));
+    plain_text(summary_html, content_html.is_some(), &visible)
 }
 
 /// One feed's rule.

@@ -71,3 +71,36 @@ async fn a_changed_feed_is_recomputed_from_stored_items() {
         .unwrap();
     assert!(again.recomputed.is_empty() && again.removed == 0);
 }
+
+/// New rows store no plain text: it is derived from the stored (sanitized) summary and
+/// content when read. For every fixture entry, that must be the text ingest matched.
+#[test]
+fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
+    let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
+    let mut checked = 0;
+    for dir in [
+        "tests/fixtures/feeds",
+        "tests/fixtures/hostile",
+        "tests/fixtures/stories",
+    ] {
+        for file in std::fs::read_dir(dir).unwrap() {
+            let path = file.unwrap().path();
+            if !path.is_file() {
+                continue;
+            }
+            let Ok(feed) = feedbraid::parse::parse_feed(&std::fs::read(&path).unwrap(), &url)
+            else {
+                continue;
+            };
+            for entry in &feed.entries {
+                let derived = feedbraid::membership::stored_plain_text(
+                    entry.summary_html.as_deref(),
+                    entry.content_html.as_deref(),
+                );
+                assert_eq!(derived, entry.text, "{}: {}", path.display(), entry.title);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} entries checked");
+}

@@ -4,27 +4,18 @@
 use std::collections::HashMap;
 
 use crate::config::{Config, DedupMode, FeedConfig};
-use crate::membership::ItemText;
+use crate::membership::{ItemText, stored_plain_text};
 use crate::model::{AlsoRef, OutputFeed, OutputItem, SourceRef, StoredItem};
-use crate::sanitize::html_to_text;
 use crate::topic::Haystack;
 
 /// The text of a stored item that topic filters look at.
 pub fn haystack(item: &StoredItem, config: &Config) -> Haystack {
-    // The plain text stored at ingest; rows from before it was stored fall back to
-    // converting the HTML.
-    let mut text = item.text.clone();
-    if text.is_empty() {
-        for html in [&item.summary_html, &item.content_html]
-            .into_iter()
-            .flatten()
-        {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(&html_to_text(html));
-        }
-    }
+    // The store fills `text` when it reads a row; an item built elsewhere may not.
+    let text = if item.text.is_empty() {
+        stored_plain_text(item.summary_html.as_deref(), item.content_html.as_deref())
+    } else {
+        item.text.clone()
+    };
     let view = ItemText {
         source: &item.source,
         title: &item.title,

@@ -10,7 +10,7 @@ use rusqlite::{Connection, Transaction, params};
 
 use super::items::{ITEM_COLUMNS, ItemPage, item_from_row, placeholders, query_items};
 use super::{Db, Store, StoreError};
-use crate::membership::{FeedSet, ItemText};
+use crate::membership::{FeedSet, ItemText, stored_plain_text};
 use crate::model::StoredItem;
 
 /// What `set_feeds` had to do.
@@ -74,14 +74,20 @@ fn sync(conn: &mut Connection, feeds: &FeedSet) -> Result<FeedSync, StoreError> 
     if !changed.is_empty() {
         let mut stmt = tx.prepare(
             "SELECT i.id, i.story_id, i.sort_date, s.name, i.title, i.plain_text, i.categories,
-                    i.author, i.link
+                    i.author, i.link, i.summary_html, i.content_html
              FROM items i JOIN sources s ON s.id = i.source_id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let source: String = r.get(3)?;
             let title: String = r.get(4)?;
-            let text: String = r.get(5)?;
+            // Rows stored before the text was derived on reading still hold it.
+            let mut text: String = r.get(5)?;
+            if text.is_empty() {
+                let summary: Option<String> = r.get(9)?;
+                let content: Option<String> = r.get(10)?;
+                text = stored_plain_text(summary.as_deref(), content.as_deref());
+            }
             let categories: Vec<String> =
                 serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default();
             let author: Option<String> = r.get(7)?;

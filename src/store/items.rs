@@ -10,7 +10,7 @@ use super::{Store, StoreError};
 use crate::cluster::{Fingerprint, StoryIndex};
 use crate::identity;
 use crate::ingest::{self, Decision, Existing};
-use crate::membership::{FeedSet, ItemText};
+use crate::membership::{FeedSet, ItemText, stored_plain_text};
 use crate::model::{Entry, StoredItem};
 
 /// What one poll changed in a source's items.
@@ -188,10 +188,10 @@ fn insert(
     tx.prepare_cached(
         "INSERT INTO items (id, source_id, item_key, public_id, story_id, story_layer, story_score,
             guid, link, canonical_link, title, summary_html, content_html, author, categories,
-            published, source_updated, sort_date, first_seen, updated, content_hash, plain_text,
+            published, source_updated, sort_date, first_seen, updated, content_hash,
             fingerprint)
-         VALUES (?22, ?1, ?2, ?3, ?4, ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-            ?14, ?15, ?16, ?16, ?17, ?20, ?21)",
+         VALUES (?21, ?1, ?2, ?3, ?4, ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+            ?14, ?15, ?16, ?16, ?17, ?20)",
     )?
     .execute(params![
         source_id,
@@ -213,7 +213,6 @@ fn insert(
         entry.content_hash,
         layer,
         score,
-        entry.text,
         &fingerprint.to_bytes()[..],
         row,
     ])?;
@@ -244,7 +243,7 @@ fn update(
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
             author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
-            content_hash = ?12, plain_text = ?13
+            content_hash = ?12, plain_text = ''
          WHERE id = ?1",
     )?
     .execute(params![
@@ -260,7 +259,6 @@ fn update(
         entry.updated.map(|d| d.timestamp()),
         now.timestamp(),
         entry.content_hash,
-        entry.text,
     ])?;
     Ok(())
 }
@@ -275,6 +273,14 @@ pub(super) const ITEM_COLUMNS: &str =
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let categories: String = r.get(9)?;
+    let summary_html: Option<String> = r.get(6)?;
+    let content_html: Option<String> = r.get(7)?;
+    let stored_text: String = r.get(13)?;
+    let text = if stored_text.is_empty() {
+        stored_plain_text(summary_html.as_deref(), content_html.as_deref())
+    } else {
+        stored_text
+    };
     let time =
         |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };
     Ok(StoredItem {
@@ -284,14 +290,14 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
         source: r.get(3)?,
         link: r.get(4)?,
         title: r.get(5)?,
-        summary_html: r.get(6)?,
-        content_html: r.get(7)?,
+        summary_html,
+        content_html,
         author: r.get(8)?,
         categories: serde_json::from_str(&categories).unwrap_or_default(),
         date: time(10)?,
         updated: time(11)?,
         first_seen: time(12)?,
-        text: r.get(13)?,
+        text,
     })
 }
 

@@ -75,6 +75,8 @@ const MIGRATIONS: &[&str] = &[
     // 3: feed membership, decided at ingest, so serving a feed is an index read: each
     // feed's items by date, the definition each feed's rows were computed for, and
     // the plain text of every item to recompute them when a definition changes.
+    // (New and edited rows leave `plain_text` empty since the text of sanitized HTML
+    // takes one byte scan: it is derived when a row is read, and ingest writes less.)
     "
     ALTER TABLE items ADD COLUMN plain_text TEXT NOT NULL DEFAULT '';
     CREATE TABLE feed_items (
