@@ -87,8 +87,9 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
 
 /// The `xml:base` attribute of the root element of an XML document, if any.
 pub(super) fn root_xml_base(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut reader = quick_xml::Reader::from_str(&text);
+    // Read from the bytes: only the prolog and the root's start tag are looked at, so
+    // the rest of the document is never decoded (it was copied whole before).
+    let mut reader = quick_xml::Reader::from_reader(bytes);
     loop {
         match reader.read_event().ok()? {
             Event::Start(root) | Event::Empty(root) => {

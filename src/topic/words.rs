@@ -50,10 +50,15 @@ pub fn normalize(text: &str) -> String {
             .bytes()
             .position(|b| !b.is_ascii())
             .unwrap_or(rest.len());
-        folded.extend(rest[..ascii].bytes().map(|b| match b {
-            b'\'' => ' ',
-            _ => char::from(b.to_ascii_lowercase()),
-        }));
+        // Copied a run at a time and lower-cased in place: no char-by-char pushes.
+        for (n, part) in rest[..ascii].split('\'').enumerate() {
+            if n > 0 {
+                folded.push(' ');
+            }
+            let start = folded.len();
+            folded.push_str(part);
+            folded[start..].make_ascii_lowercase();
+        }
         rest = &rest[ascii..];
         let other = rest
             .bytes()
