@@ -15,16 +15,19 @@
 //! Memory (issue 8: ~100k items in the window of a 1,000-source daemon), measured
 //! with `benches/cluster.rs` at 1M items: 362 bytes per item before this layout
 //! (248-byte records with 4-byte links, record storage and heads both 1.25× the
-//! records), ≈240 now:
+//! records), 252–261 now, and ≈250 for a window loaded at start with `reserve`:
 //! - a record is 217 bytes ([`record`]: no padding, `u32` source, 3-byte links);
 //! - record storage grows by an eighth, and only record storage: `reserve` sizes
 //!   it exactly when a known number is loaded at start;
-//! - heads are sized apart from the records, at 2–4 records per slot
-//!   ([`MIN_LOAD`]..[`MAX_LOAD`]): 25–50 bytes per item instead of 125. A walk
-//!   step whose record merely shares the slot costs one record fetch, and the
-//!   chains are walked with the band's values next to its link, so that fetch is
-//!   one cache line; on the benchmark's 1M-item window a lookup + insert went
-//!   from ≈44 µs to ≈?? µs, dominated by records that truly share a band.
+//! - heads are sized apart from the records, at 1–4 records per slot
+//!   ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`]
+//!   by `reserve`): 25–50 bytes per item instead of 125. The price: a walk step
+//!   whose record merely shares the slot costs one more record fetch. The band's
+//!   values sit next to its link, so that fetch is one cache line. On the
+//!   benchmark's 1M-item window (load 3.8; per lookup ~257 steps, ~163 of them
+//!   records that truly share a band) find_story went from ≈35 µs to ≈46–49 µs
+//!   and evict + find + insert from ≈44–48 µs to ≈57–64 µs (a busy 2-core box:
+//!   ±10%); rebuilding 1M items by inserts from ≈3.0–3.6 s to ≈1.4–1.6 s.
 
 mod record;
 #[cfg(test)]
@@ -45,8 +48,12 @@ const EMPTY: u32 = u32::MAX;
 /// Smallest slot count of one chain region (small in unit tests, so that a few
 /// thousand records go through growth and shrink rebuilds).
 const MIN_REGION: usize = if cfg!(test) { 64 } else { 1024 };
-/// Records per slot a heads rebuild aims at.
+/// Records per slot a heads rebuild aims at when growing or shrinking.
 const TARGET_LOAD: usize = 2;
+/// Records per slot [`StoryIndex::reserve`] aims at: a window loaded at start stays
+/// about that size (evictions balance arrivals), so it may start fuller, with a
+/// third of room before the heads grow.
+const RESERVED_LOAD: usize = 3;
 /// Records per slot from which the heads grow (to [`TARGET_LOAD`]).
 const MAX_LOAD: usize = 4;
 /// Records per slot under which the heads shrink (to [`TARGET_LOAD`]).
@@ -96,7 +103,7 @@ impl StoryIndex {
         let total = self.records.len().saturating_add(records);
         self.records.reserve_exact(records);
         if total > self.region_len.saturating_mul(MAX_LOAD) {
-            self.rechain(region_for(total));
+            self.rechain((total / RESERVED_LOAD).max(MIN_REGION));
         }
     }
 

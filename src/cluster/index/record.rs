@@ -38,7 +38,7 @@ impl Link {
     pub(super) const END: Link = Link(0);
     /// Distances from this one up are kept aside. In unit tests it is small so that
     /// both kinds of link are exercised on a few thousand records.
-    pub(super) const FAR: Link = Link(if cfg!(test) { 300 } else { (1 << 24) - 1 });
+    pub(super) const FAR: Link = Link(if cfg!(test) { 40 } else { (1 << 24) - 1 });
 
     /// The link of distance `distance`, or [`Link::FAR`] when it does not fit.
     pub(super) fn to_distance(distance: u32) -> Link {
