@@ -133,6 +133,16 @@ fn benches(c: &mut Criterion) {
                 .map(|fp| (s, fp))
         })
         .collect();
+    let mut probe = 0usize;
+    c.bench_function("find_story alone, 1M in window", |b| {
+        b.iter(|| {
+            let (arrival, fp) = &arrivals[probe % arrivals.len()];
+            probe += 1;
+            let at = T0 + (WINDOW_ITEMS as i64) / ITEMS_PER_SECOND;
+            black_box(index.find_story(black_box(fp), arrival.source, at))
+        })
+    });
+
     let window = index.settings().window_secs as i64;
     let mut next = 0usize;
     let mut next_item = WINDOW_ITEMS as i64 + 1;
@@ -148,7 +158,13 @@ fn benches(c: &mut Criterion) {
             next_item += 1;
         })
     });
-    println!("index after ingest: {} items", index.len());
+    let memory = index.memory_bytes();
+    println!(
+        "index after ingest: {} items, {:.1} MiB ({} bytes per item)",
+        index.len(),
+        memory as f64 / (1024.0 * 1024.0),
+        memory / index.len().max(1)
+    );
 
     let sample = corpus::generate(&corpus::CorpusConfig::default());
     let mut n = 0usize;

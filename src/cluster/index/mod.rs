@@ -1,0 +1,365 @@
+//! [`StoryIndex`]: the items of the dedup window in memory, found again by their
+//! content hash or by LSH bands of their MinHash signature, never by a scan.
+//!
+//! Layout (zlib-style hash chains, compact and eviction-friendly):
+//! - `records`: one packed [`Record`] per indexed item, oldest first, each with a
+//!   sequence number (`base_seq + position`) and, per chain, a [`Link`] back to the
+//!   previous record that landed in the same table slot.
+//! - `heads`: one region per chain (each LSH band, plus the content hash), each slot
+//!   holding the newest record that landed there. A lookup walks a slot's records
+//!   newest to oldest, checking that they truly share the chain's key, and stops at
+//!   the first evicted one (its sequence number is below `base_seq`).
+//! - Eviction pops old records from the front and clears heads that still point to
+//!   them: no per-bucket lists to shrink, no tombstones.
+//!
+//! Memory (issue 8: ~100k items in the window of a 1,000-source daemon), measured
+//! with `benches/cluster.rs` at 1M items: 362 bytes per item before this layout
+//! (248-byte records with 4-byte links, record storage and heads both 1.25× the
+//! records), 252–261 now, and ≈250 for a window loaded at start with `reserve`:
+//! - a record is 217 bytes ([`record`]: no padding, `u32` source, 3-byte links);
+//! - record storage grows by an eighth, and only record storage: `reserve` sizes
+//!   it exactly when a known number is loaded at start;
+//! - heads are sized apart from the records, at 1–4 records per slot
+//!   ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`]
+//!   by `reserve`): 25–50 bytes per item instead of 125. The price: a walk step
+//!   whose record merely shares the slot costs one more record fetch. The band's
+//!   values sit next to its link, so that fetch is one cache line. On the
+//!   benchmark's 1M-item window (load 3.8; per lookup ~257 steps, ~163 of them
+//!   records that truly share a band) find_story went from ≈35 µs to ≈46–49 µs
+//!   and evict + find + insert from ≈44–48 µs to ≈57–64 µs (a busy 2-core box:
+//!   ±10%); rebuilding 1M items by inserts from ≈3.0–3.6 s to ≈1.4–1.6 s.
+
+mod record;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+
+use super::fingerprint::{Fingerprint, signature_similarity};
+use super::{Layer, Match, Settings};
+use record::{CHAINS, CONTENT_CHAIN, Link, Record, query_key};
+
+/// LSH bands over the signature, and the signature values per band.
+pub const BANDS: usize = 24;
+/// Signature values per band: two copies collide in a band with probability ≈ J^ROWS.
+pub const ROWS: usize = 4;
+/// Marks an empty slot or the end of a chain.
+const EMPTY: u32 = u32::MAX;
+/// Smallest slot count of one chain region (small in unit tests, so that a few
+/// thousand records go through growth and shrink rebuilds).
+const MIN_REGION: usize = if cfg!(test) { 64 } else { 1024 };
+/// Records per slot a heads rebuild aims at when growing or shrinking.
+const TARGET_LOAD: usize = 2;
+/// Records per slot [`StoryIndex::reserve`] aims at: a window loaded at start stays
+/// about that size (evictions balance arrivals), so it may start fuller, with a
+/// third of room before the heads grow.
+const RESERVED_LOAD: usize = 3;
+/// Records per slot from which the heads grow (to [`TARGET_LOAD`]).
+const MAX_LOAD: usize = 4;
+/// Records per slot under which the heads shrink (to [`TARGET_LOAD`]).
+const MIN_LOAD: usize = 1;
+/// Record storage grows by this share of what it holds (an eighth).
+const RECORD_GROWTH: usize = 8;
+/// Most records looked at in one slot: bounds the cost of a pathological bucket
+/// (the same boilerplate text from many outlets) at the price of missing its oldest.
+const MAX_CHAIN_WALK: usize = 512;
+
+/// The slot count per region that puts `records` records at [`TARGET_LOAD`].
+fn region_for(records: usize) -> usize {
+    (records / TARGET_LOAD).max(MIN_REGION)
+}
+
+/// The dedup window's items, indexed for sublinear lookup; see the module comment.
+#[derive(Debug, Clone)]
+pub struct StoryIndex {
+    settings: Settings,
+    records: VecDeque<Record>,
+    /// Sequence number of `records[0]`.
+    base_seq: u32,
+    /// `CHAINS` regions of `region_len` slots each.
+    heads: Vec<u32>,
+    region_len: usize,
+    /// Links too long for a [`Link`] ([`Link::FAR`]): `far_key(seq, chain)` → the
+    /// previous sequence number. Empty unless ~16.7M records are indexed at once.
+    far_links: HashMap<u64, u32>,
+}
+
+impl StoryIndex {
+    /// An empty index with these settings.
+    pub fn new(settings: Settings) -> StoryIndex {
+        StoryIndex {
+            settings,
+            records: VecDeque::new(),
+            base_seq: 0,
+            heads: vec![EMPTY; CHAINS * MIN_REGION],
+            region_len: MIN_REGION,
+            far_links: HashMap::new(),
+        }
+    }
+
+    /// Makes room for `records` more records at once (when loading a known number
+    /// at start): record storage is sized exactly, and loading re-chains nothing.
+    pub fn reserve(&mut self, records: usize) {
+        let total = self.records.len().saturating_add(records);
+        self.records.reserve_exact(records);
+        if total > self.region_len.saturating_mul(MAX_LOAD) {
+            self.rechain((total / RESERVED_LOAD).max(MIN_REGION));
+        }
+    }
+
+    /// The window and threshold it decides with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Number of indexed items.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Indexes `item` (of `story`, from `source`, first seen at `at`, unix seconds).
+    /// Call in first-seen order (eviction pops the oldest insertions first). Thin
+    /// fingerprints ([`Fingerprint::is_thin`]) are not indexed, nor is an item whose
+    /// source id is outside `0..=u32::MAX` (never a SQLite rowid of `sources` in
+    /// practice): returns `false`.
+    pub fn insert(
+        &mut self,
+        item: i64,
+        story: i64,
+        source: i64,
+        at: i64,
+        fp: &Fingerprint,
+    ) -> bool {
+        let Ok(source) = u32::try_from(source) else {
+            return false;
+        };
+        if fp.is_thin() {
+            return false;
+        }
+        let len = self.records.len();
+        if len + 1 >= (EMPTY - self.base_seq) as usize {
+            // Sequence numbers would reach EMPTY: renumber from zero.
+            self.base_seq = 0;
+            self.rechain(self.region_len);
+        }
+        if len + 1 > self.region_len * MAX_LOAD {
+            self.rechain(region_for(len + 1));
+        }
+        if len == self.records.capacity() {
+            self.records.reserve_exact((len / RECORD_GROWTH).max(1));
+        }
+        let seq = self.base_seq + len as u32;
+        let mut record = Record::new(item, story, source, at, fp);
+        for chain in 0..CHAINS {
+            let slot = slot(self.region_len, chain, record.chain_key(chain));
+            let previous = self.heads[slot];
+            link(&mut record, &mut self.far_links, chain, seq, previous);
+            self.heads[slot] = seq;
+        }
+        self.records.push_back(record);
+        true
+    }
+
+    /// Forgets every item first seen before `cutoff` (unix seconds), oldest
+    /// insertions first; returns how many. Call with `now - window` as time passes.
+    pub fn evict_older_than(&mut self, cutoff: i64) -> usize {
+        let mut evicted = 0;
+        while let Some(oldest) = self.records.front() {
+            if oldest.at() >= cutoff {
+                break;
+            }
+            for chain in 0..CHAINS {
+                let slot = slot(self.region_len, chain, oldest.chain_key(chain));
+                if self.heads[slot] == self.base_seq {
+                    self.heads[slot] = EMPTY;
+                }
+                if oldest.link(chain) == Link::FAR {
+                    self.far_links.remove(&far_key(self.base_seq, chain));
+                }
+            }
+            self.records.pop_front();
+            self.base_seq += 1;
+            evicted += 1;
+        }
+        if evicted == 0 {
+            return 0;
+        }
+        let len = self.records.len();
+        if self.region_len > MIN_REGION && len < self.region_len * MIN_LOAD {
+            self.rechain(region_for(len));
+        }
+        if self.records.capacity() / 2 > len {
+            self.records.shrink_to(len + len / RECORD_GROWTH);
+        }
+        evicted
+    }
+
+    /// The story an item with fingerprint `fp`, from `source`, first seen at `at`,
+    /// belongs to: the best indexed item of *another* source within the window whose
+    /// content hash is equal ([`Layer::ContentHash`], score 1), else whose estimated
+    /// similarity reaches the threshold and whose figures do not differ
+    /// ([`Fingerprint::figures_differ`]; [`Layer::NearDuplicate`]). Ties go to the
+    /// earliest item. `None` for a thin fingerprint or when nothing matches.
+    pub fn find_story(&self, fp: &Fingerprint, source: i64, at: i64) -> Option<Match> {
+        if fp.is_thin() {
+            return None;
+        }
+        let eligible = |record: &Record| {
+            i64::from(record.source()) != source
+                && record.at().abs_diff(at) <= self.settings.window_secs
+        };
+
+        let mut exact: Option<&Record> = None;
+        self.walk(CONTENT_CHAIN, fp, |_, record| {
+            if eligible(record) {
+                exact = Some(record); // walks newest to oldest: keeps the earliest
+            }
+        });
+        if let Some(record) = exact {
+            return Some(Match::of(
+                record.story(),
+                record.item(),
+                Layer::ContentHash,
+                1.0,
+            ));
+        }
+
+        // A candidate met in several bands is scored again each time: cheaper than
+        // remembering which were seen when a crowded bucket yields thousands.
+        let threshold = self.settings.threshold;
+        let mut best: Option<(f32, u32, &Record)> = None;
+        for band in 0..BANDS {
+            self.walk(band, fp, |seq, record| {
+                let numbers = record.numbers();
+                let figures_differ = fp.numbers != 0 && numbers != 0 && fp.numbers & numbers == 0;
+                if !eligible(record) || figures_differ {
+                    return;
+                }
+                let jaccard = signature_similarity(&fp.signature, &record.signature());
+                let score = similarity_score(jaccard, fp.shingles, record.shingles());
+                let better = match best {
+                    None => true,
+                    Some((best_score, best_seq, _)) => {
+                        score > best_score || (score == best_score && seq < best_seq)
+                    }
+                };
+                if score >= threshold && jaccard >= threshold * JACCARD_FLOOR && better {
+                    best = Some((score, seq, record));
+                }
+            });
+        }
+        best.map(|(score, _, record)| {
+            Match::of(record.story(), record.item(), Layer::NearDuplicate, score)
+        })
+    }
+
+    /// Estimated heap held by the index, in bytes (the far-link table's entries
+    /// counted with one control byte each, as hashbrown lays them out).
+    pub fn memory_bytes(&self) -> usize {
+        size_of::<Self>()
+            + self.records.capacity() * size_of::<Record>()
+            + self.heads.capacity() * size_of::<u32>()
+            + self.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
+    }
+
+    /// Calls `each` with the sequence number and record of each record of `fp`'s
+    /// slot in `chain` that truly shares that chain's key with it, newest first;
+    /// looks at [`MAX_CHAIN_WALK`] records of the slot at most.
+    fn walk<'a>(&'a self, chain: usize, fp: &Fingerprint, mut each: impl FnMut(u32, &'a Record)) {
+        let mut seq = self.heads[slot(self.region_len, chain, query_key(chain, fp))];
+        let mut walked = 0;
+        while seq != EMPTY && seq >= self.base_seq && walked < MAX_CHAIN_WALK {
+            let Some(record) = self.records.get((seq - self.base_seq) as usize) else {
+                break;
+            };
+            if record.shares_key(chain, fp) {
+                each(seq, record);
+            }
+            seq = self.previous(record, chain, seq);
+            walked += 1;
+        }
+    }
+
+    /// The sequence number `record` (numbered `seq`) links to in `chain`, or EMPTY.
+    fn previous(&self, record: &Record, chain: usize, seq: u32) -> u32 {
+        let link = record.link(chain);
+        match link.near_distance() {
+            Some(distance) => seq - distance,
+            None if link == Link::FAR => self
+                .far_links
+                .get(&far_key(seq, chain))
+                .copied()
+                .unwrap_or(EMPTY),
+            None => EMPTY,
+        }
+    }
+
+    /// Re-chains every record into regions of `region_len` slots (at least
+    /// [`MIN_REGION`]), renumbering from `base_seq`. Record storage is left alone:
+    /// it grows and shrinks on its own schedule.
+    fn rechain(&mut self, region_len: usize) {
+        self.region_len = region_len.max(MIN_REGION);
+        self.heads = vec![EMPTY; CHAINS * self.region_len];
+        self.far_links = HashMap::new();
+        for (position, record) in self.records.iter_mut().enumerate() {
+            let seq = self.base_seq + position as u32;
+            for chain in 0..CHAINS {
+                let slot = slot(self.region_len, chain, record.chain_key(chain));
+                link(record, &mut self.far_links, chain, seq, self.heads[slot]);
+                self.heads[slot] = seq;
+            }
+        }
+    }
+}
+
+/// The slot of `key` in `chain`'s region (multiply-shift range reduction).
+fn slot(region_len: usize, chain: usize, key: u64) -> usize {
+    let within = ((key >> 32) * region_len as u64) >> 32;
+    chain * region_len + within as usize
+}
+
+/// Links `record` (numbered `seq`) in `chain` to `previous` (or ends its chain when
+/// `previous` is EMPTY), keeping a distance too long for a [`Link`] in `far_links`.
+fn link(
+    record: &mut Record,
+    far_links: &mut HashMap<u64, u32>,
+    chain: usize,
+    seq: u32,
+    previous: u32,
+) {
+    if previous == EMPTY {
+        record.set_link(chain, Link::END);
+        return;
+    }
+    let link = Link::to_distance(seq - previous);
+    if link == Link::FAR {
+        far_links.insert(far_key(seq, chain), previous);
+    }
+    record.set_link(chain, link);
+}
+
+/// The far-link table's key of `seq`'s link in `chain`.
+fn far_key(seq: u32, chain: usize) -> u64 {
+    (u64::from(seq) << 8) | chain as u64
+}
+
+/// Least estimated Jaccard similarity, as a share of the threshold, for a match by
+/// containment: a short copy must still share a good part of a long one.
+const JACCARD_FLOOR: f32 = 0.5;
+
+/// The score of a near-duplicate pair: its estimated Jaccard similarity, or, when one
+/// copy is much shorter (a truncated summary), the Jaccard similarity the pair would
+/// have if the longer copy were cut to the shorter's length, whichever is higher.
+///
+/// From `j` and the shingle counts `a`, `b`: shared ≈ j·(a+b)/(1+j); containment of
+/// the shorter `c` = shared / min(a, b); for equal lengths `j = c/(2−c)`.
+pub fn similarity_score(jaccard: f32, a: u16, b: u16) -> f32 {
+    let shorter = f32::from(a.min(b)).max(1.0);
+    let shared = jaccard * (f32::from(a) + f32::from(b)) / (1.0 + jaccard);
+    let containment = (shared / shorter).min(1.0);
+    jaccard.max(containment / (2.0 - containment))
+}

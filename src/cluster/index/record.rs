@@ -1,0 +1,192 @@
+//! [`Record`]: one indexed item packed into 217 bytes with alignment 1 (no padding),
+//! and the chain keys the index files it under.
+//!
+//! Layout choices (measured with `benches/cluster.rs`, 1M items in the window):
+//! - Multi-byte fields are little-endian byte arrays, so the record has no padding
+//!   and a `VecDeque` of them holds exactly `size_of::<Record>()` bytes per slot.
+//! - `source` is a `u32` (a SQLite rowid of `sources`; the index refuses an item
+//!   whose source does not fit rather than truncate it). Item and story ids and the
+//!   first-seen time keep all 64 bits.
+//! - A chain link is the *distance* back to the previous record of the same slot,
+//!   in 3 bytes (see [`Link`]); the rare distance that does not fit is kept aside by
+//!   the index, so no chain is ever cut.
+//! - The signature is stored band by band, each band's values next to that band's
+//!   link ([`Lane`]): a chain walk reads 7 adjacent bytes per step (one cache line)
+//!   instead of the band in the signature and the link ~100 bytes away.
+
+use super::super::fingerprint::{Fingerprint, SIGNATURE_LEN, mix};
+use super::{BANDS, ROWS};
+
+/// Chains per record: one per band, and the content hash.
+pub(super) const CHAINS: usize = BANDS + 1;
+/// The content hash's chain (after the bands').
+pub(super) const CONTENT_CHAIN: usize = BANDS;
+
+const _: () = assert!(
+    BANDS * ROWS == SIGNATURE_LEN,
+    "lanes hold the whole signature"
+);
+const _: () = assert!(size_of::<Record>() == 217);
+
+/// A chain link: the distance back to the previous record of the same slot.
+/// `0` ends the chain; [`Link::FAR`] says the distance is held in the index's
+/// far-link table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Link(u32);
+
+impl Link {
+    pub(super) const END: Link = Link(0);
+    /// Distances from this one up are kept aside. In unit tests it is small so that
+    /// both kinds of link are exercised on a few thousand records.
+    pub(super) const FAR: Link = Link(if cfg!(test) { 40 } else { (1 << 24) - 1 });
+
+    /// The link of distance `distance`, or [`Link::FAR`] when it does not fit.
+    pub(super) fn to_distance(distance: u32) -> Link {
+        Link(distance.min(Link::FAR.0))
+    }
+
+    /// The distance back, unless the chain ends or the link is far.
+    pub(super) fn near_distance(self) -> Option<u32> {
+        (self != Link::END && self != Link::FAR).then_some(self.0)
+    }
+
+    fn to_bytes(self) -> [u8; 3] {
+        let [a, b, c, _] = self.0.to_le_bytes();
+        [a, b, c]
+    }
+
+    fn from_bytes([a, b, c]: [u8; 3]) -> Link {
+        Link(u32::from_le_bytes([a, b, c, 0]))
+    }
+}
+
+/// One band of the signature and the link of that band's chain.
+#[derive(Debug, Clone, Copy)]
+struct Lane {
+    band: [u8; ROWS],
+    link: [u8; 3],
+}
+
+/// One indexed item; see the module comment.
+#[derive(Debug, Clone)]
+pub(super) struct Record {
+    item: [u8; 8],
+    story: [u8; 8],
+    at: [u8; 8],
+    content_hash: [u8; 8],
+    numbers: [u8; 8],
+    source: [u8; 4],
+    shingles: [u8; 2],
+    content_link: [u8; 3],
+    lanes: [Lane; BANDS],
+}
+
+impl Record {
+    /// A record with every chain ended.
+    pub(super) fn new(item: i64, story: i64, source: u32, at: i64, fp: &Fingerprint) -> Record {
+        let mut lanes = [Lane {
+            band: [0; ROWS],
+            link: Link::END.to_bytes(),
+        }; BANDS];
+        for (lane, band) in lanes.iter_mut().zip(fp.signature.chunks_exact(ROWS)) {
+            lane.band.copy_from_slice(band);
+        }
+        Record {
+            item: item.to_le_bytes(),
+            story: story.to_le_bytes(),
+            at: at.to_le_bytes(),
+            content_hash: fp.content_hash.to_le_bytes(),
+            numbers: fp.numbers.to_le_bytes(),
+            source: source.to_le_bytes(),
+            shingles: fp.shingles.to_le_bytes(),
+            content_link: Link::END.to_bytes(),
+            lanes,
+        }
+    }
+
+    pub(super) fn item(&self) -> i64 {
+        i64::from_le_bytes(self.item)
+    }
+
+    pub(super) fn story(&self) -> i64 {
+        i64::from_le_bytes(self.story)
+    }
+
+    pub(super) fn at(&self) -> i64 {
+        i64::from_le_bytes(self.at)
+    }
+
+    pub(super) fn source(&self) -> u32 {
+        u32::from_le_bytes(self.source)
+    }
+
+    pub(super) fn content_hash(&self) -> u64 {
+        u64::from_le_bytes(self.content_hash)
+    }
+
+    pub(super) fn numbers(&self) -> u64 {
+        u64::from_le_bytes(self.numbers)
+    }
+
+    pub(super) fn shingles(&self) -> u16 {
+        u16::from_le_bytes(self.shingles)
+    }
+
+    /// The whole signature, gathered from the lanes.
+    pub(super) fn signature(&self) -> [u8; SIGNATURE_LEN] {
+        let mut signature = [0; SIGNATURE_LEN];
+        for (band, lane) in signature.chunks_exact_mut(ROWS).zip(&self.lanes) {
+            band.copy_from_slice(&lane.band);
+        }
+        signature
+    }
+
+    pub(super) fn link(&self, chain: usize) -> Link {
+        match self.lanes.get(chain) {
+            Some(lane) => Link::from_bytes(lane.link),
+            None => Link::from_bytes(self.content_link),
+        }
+    }
+
+    pub(super) fn set_link(&mut self, chain: usize, link: Link) {
+        match self.lanes.get_mut(chain) {
+            Some(lane) => lane.link = link.to_bytes(),
+            None => self.content_link = link.to_bytes(),
+        }
+    }
+
+    /// The key this record is chained under in `chain`.
+    pub(super) fn chain_key(&self, chain: usize) -> u64 {
+        match self.lanes.get(chain) {
+            Some(lane) => band_key(chain, &lane.band),
+            None => content_key(self.content_hash()),
+        }
+    }
+
+    /// Whether this record has `fp`'s key in `chain` exactly (not merely its slot).
+    pub(super) fn shares_key(&self, chain: usize, fp: &Fingerprint) -> bool {
+        match self.lanes.get(chain) {
+            Some(lane) => lane.band[..] == fp.signature[chain * ROWS..(chain + 1) * ROWS],
+            None => self.content_hash() == fp.content_hash,
+        }
+    }
+}
+
+/// The key an item with fingerprint `fp` is chained under in `chain`.
+pub(super) fn query_key(chain: usize, fp: &Fingerprint) -> u64 {
+    if chain == CONTENT_CHAIN {
+        return content_key(fp.content_hash);
+    }
+    band_key(chain, &fp.signature[chain * ROWS..(chain + 1) * ROWS])
+}
+
+fn band_key(band: usize, values: &[u8]) -> u64 {
+    let packed = values
+        .iter()
+        .fold(band as u64, |acc, &v| (acc << 8) | u64::from(v));
+    mix(packed)
+}
+
+fn content_key(content_hash: u64) -> u64 {
+    mix(content_hash)
+}

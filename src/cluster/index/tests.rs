@@ -1,0 +1,290 @@
+//! The index decides exactly as a brute-force scan of the same records does, across
+//! growth and shrink rebuilds and near and far links; its memory stays compact.
+
+use std::collections::VecDeque;
+
+use super::*;
+
+/// SplitMix64: a deterministic stream of test values.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        super::super::fingerprint::mix(self.0)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// One item as the reference keeps it.
+struct Kept {
+    item: i64,
+    story: i64,
+    source: i64,
+    at: i64,
+    fp: Fingerprint,
+}
+
+/// The rules of [`StoryIndex`] applied by scanning every kept item, oldest first.
+struct Reference {
+    settings: Settings,
+    kept: VecDeque<Kept>,
+}
+
+impl Reference {
+    fn insert(&mut self, item: i64, story: i64, source: i64, at: i64, fp: &Fingerprint) -> bool {
+        if fp.is_thin() || u32::try_from(source).is_err() {
+            return false;
+        }
+        let fp = fp.clone();
+        self.kept.push_back(Kept {
+            item,
+            story,
+            source,
+            at,
+            fp,
+        });
+        true
+    }
+
+    fn evict_older_than(&mut self, cutoff: i64) -> usize {
+        let before = self.kept.len();
+        while self.kept.front().is_some_and(|k| k.at < cutoff) {
+            self.kept.pop_front();
+        }
+        before - self.kept.len()
+    }
+
+    fn find_story(&self, fp: &Fingerprint, source: i64, at: i64) -> Option<Match> {
+        if fp.is_thin() {
+            return None;
+        }
+        let eligible =
+            |k: &&Kept| k.source != source && k.at.abs_diff(at) <= self.settings.window_secs;
+        if let Some(k) = self
+            .kept
+            .iter()
+            .filter(eligible)
+            .find(|k| k.fp.content_hash == fp.content_hash)
+        {
+            return Some(Match::of(k.story, k.item, Layer::ContentHash, 1.0));
+        }
+        let threshold = self.settings.threshold;
+        let shares_band = |k: &Kept| {
+            fp.signature
+                .chunks_exact(ROWS)
+                .zip(k.fp.signature.chunks_exact(ROWS))
+                .any(|(a, b)| a == b)
+        };
+        let mut best: Option<(f32, &Kept)> = None;
+        for k in self.kept.iter().filter(eligible) {
+            if !shares_band(k) || fp.figures_differ(&k.fp) {
+                continue;
+            }
+            let jaccard = fp.similarity(&k.fp);
+            let score = similarity_score(jaccard, fp.shingles, k.fp.shingles);
+            let passes = score >= threshold && jaccard >= threshold * JACCARD_FLOOR;
+            // Oldest first: a later item replaces the best only when strictly better.
+            if passes && best.is_none_or(|(best_score, _)| score > best_score) {
+                best = Some((score, k));
+            }
+        }
+        best.map(|(score, k)| Match::of(k.story, k.item, Layer::NearDuplicate, score))
+    }
+}
+
+/// Fingerprints shaped like a news window: stories copied by other outlets exactly
+/// or with a share of their signature changed (on both sides of the threshold),
+/// some bands shared by unrelated stories (boilerplate), some thin items.
+struct Newsroom {
+    rng: Rng,
+    stories: Vec<Fingerprint>,
+    boilerplate: [u8; ROWS],
+}
+
+impl Newsroom {
+    fn next(&mut self) -> Fingerprint {
+        let rng = &mut self.rng;
+        if self.stories.is_empty() || rng.chance(35) {
+            let mut signature = [0u8; SIGNATURE_LEN];
+            signature.iter_mut().for_each(|v| *v = rng.next() as u8);
+            if rng.chance(30) {
+                signature[..ROWS].copy_from_slice(&self.boilerplate);
+            }
+            let fresh = Fingerprint {
+                content_hash: rng.next(),
+                shingles: 6 + rng.below(120) as u16,
+                numbers: if rng.chance(50) {
+                    1 << rng.below(64)
+                } else {
+                    0
+                },
+                signature,
+            };
+            self.stories.push(fresh.clone());
+            return fresh;
+        }
+        let recent = self.stories.len().saturating_sub(100) as u64;
+        let base = &self.stories[(recent + rng.below(self.stories.len() as u64 - recent)) as usize];
+        let mut copy = base.clone();
+        match rng.below(10) {
+            0 | 1 => {}                               // a verbatim copy
+            2 => copy.shingles = rng.below(6) as u16, // a thin one
+            _ => {
+                copy.content_hash = rng.next();
+                let changed = 10 + rng.below(80);
+                for _ in 0..changed {
+                    copy.signature[rng.below(SIGNATURE_LEN as u64) as usize] = rng.next() as u8;
+                }
+                copy.shingles = (copy.shingles / 3).max(6) + rng.below(100) as u16;
+                if rng.chance(15) {
+                    copy.numbers = 1 << rng.below(64);
+                }
+            }
+        }
+        copy
+    }
+}
+
+use super::super::fingerprint::SIGNATURE_LEN;
+
+#[test]
+fn decides_as_a_scan_of_the_same_records_across_rebuilds() {
+    let settings = Settings {
+        window_secs: 6_000,
+        threshold: 0.45,
+    };
+    let mut index = StoryIndex::new(settings);
+    let mut reference = Reference {
+        settings,
+        kept: VecDeque::new(),
+    };
+    let mut news = Newsroom {
+        rng: Rng(7),
+        stories: Vec::new(),
+        boilerplate: [1, 2, 3, 4],
+    };
+    let (mut exact, mut near, mut none) = (0, 0, 0);
+    let (mut grown, mut shrunk, mut far_links) = (0, 0, 0);
+    let mut at = 1_760_000_000;
+    for item in 1..=9_000i64 {
+        // Steady arrivals, two quiet spells that empty most of the window.
+        at += if item % 4_000 == 0 {
+            5_500
+        } else {
+            news.rng.below(6) as i64
+        };
+        let source = match news.rng.below(100) {
+            0 => i64::from(u32::MAX) + 1,
+            n => 1 + (n % 12) as i64,
+        };
+        let fp = news.next();
+        let region_before = index.region_len;
+
+        let cutoff = at - settings.window_secs as i64;
+        assert_eq!(
+            index.evict_older_than(cutoff),
+            reference.evict_older_than(cutoff)
+        );
+        let found = index.find_story(&fp, source, at);
+        assert_eq!(found, reference.find_story(&fp, source, at), "item {item}");
+        match found.map(|m| m.layer) {
+            Some(Layer::ContentHash) => exact += 1,
+            Some(_) => near += 1,
+            None => none += 1,
+        }
+        let story = found.map_or(item, |m| m.story);
+        assert_eq!(
+            index.insert(item, story, source, at, &fp),
+            reference.insert(item, story, source, at, &fp)
+        );
+        assert_eq!(index.len(), reference.kept.len());
+
+        grown += usize::from(index.region_len > region_before);
+        shrunk += usize::from(index.region_len < region_before);
+        far_links = far_links.max(index.far_links.len());
+    }
+    assert!(
+        exact > 300 && near > 1_000 && none > 1_000,
+        "{exact} {near} {none}"
+    );
+    assert!(grown >= 4 && shrunk >= 2, "grown {grown}, shrunk {shrunk}");
+    assert!(far_links > 100, "far links {far_links}");
+}
+
+#[test]
+fn an_out_of_range_source_is_not_indexed_but_can_look_up() {
+    let mut news = Newsroom {
+        rng: Rng(3),
+        stories: Vec::new(),
+        boilerplate: [0; ROWS],
+    };
+    let fp = news.next();
+    let mut index = StoryIndex::new(Settings::default());
+    assert!(!index.insert(1, 1, i64::from(u32::MAX) + 1, 100, &fp));
+    assert!(!index.insert(2, 2, -1, 100, &fp));
+    assert!(index.is_empty());
+    assert!(index.insert(3, 3, 7, 100, &fp));
+    let found = index
+        .find_story(&fp, i64::MAX, 100)
+        .map(|m| (m.item, m.layer));
+    assert_eq!(found, Some((3, Layer::ContentHash)));
+}
+
+#[test]
+fn reserve_sizes_storage_exactly_and_loading_rechains_nothing() {
+    let mut news = Newsroom {
+        rng: Rng(11),
+        stories: Vec::new(),
+        boilerplate: [0; ROWS],
+    };
+    let mut index = StoryIndex::new(Settings::default());
+    index.reserve(5_000);
+    let region_len = index.region_len;
+    assert_eq!(index.records.capacity(), 5_000);
+    let mut item = 0;
+    while index.len() < 5_000 {
+        item += 1;
+        index.insert(item, item, 1 + item % 9, 100, &news.next());
+    }
+    assert_eq!(index.region_len, region_len, "no rechain while loading");
+    assert_eq!(index.records.capacity(), 5_000);
+    // Records, heads at load 3, the struct itself (and far links, which unit tests
+    // make common).
+    let expected = 5_000 * size_of::<Record>() + CHAINS * 1_666 * 4 + size_of::<StoryIndex>();
+    assert_eq!(index.memory_bytes() - far_link_bytes(&index), expected);
+    assert!(expected / index.len() <= 251);
+}
+
+#[test]
+fn grown_one_by_one_the_index_stays_near_its_records() {
+    let mut news = Newsroom {
+        rng: Rng(5),
+        stories: Vec::new(),
+        boilerplate: [0; ROWS],
+    };
+    let mut index = StoryIndex::new(Settings::default());
+    for item in 0..40_000 {
+        index.insert(item, item, 1 + item % 9, 100, &news.next());
+        let slack = index.records.capacity() - index.len();
+        assert!(slack <= index.len() / RECORD_GROWTH + 1);
+        let load = index.len().div_ceil(index.region_len);
+        assert!(load <= MAX_LOAD);
+    }
+    // Worst case: records an eighth over, heads at load 2.
+    let per_item = (index.memory_bytes() - far_link_bytes(&index)) / index.len();
+    assert!(per_item <= 217 + 217 / 8 + CHAINS * 4 / 2 + 1, "{per_item}");
+}
+
+/// What `memory_bytes` counts for far links: none outside unit tests, where
+/// [`Link::FAR`] is small.
+fn far_link_bytes(index: &StoryIndex) -> usize {
+    index.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
+}
