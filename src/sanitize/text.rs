@@ -393,6 +393,7 @@ mod tests {
     const FRAGMENTS: &[&str] = &[
         "<p>Iran &amp; the US</p><p>resumed&nbsp;talks in <a href=\"/x?a=1&amp;b=2\">Oman</a>.</p>",
         "<div title=\"a > b\">x<br>y</div><ul><li>one<li>two</ul>",
+        "<div title='q\">'><div title='q\">'>single-quoted",
         "3 < 5 and 7 > 2 &lt;tag&gt; &quot;quoted&quot; &copy; &#169; &#x263A; &unknown;",
         "<script>alert(1)</script><style>p{}</style><noscript>no</noscript>seen",
         "<svg><title>t</title><text>in svg</text></svg><math><mi>x</mi></math>after",
