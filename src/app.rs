@@ -79,11 +79,7 @@ impl App {
         let heartbeat = Heartbeat::default();
         let publisher = Arc::new(Publisher::new(store.clone()));
         let metrics = Arc::new(crate::metrics::Metrics::new());
-        let ctx = PollContext {
-            fetcher,
-            store: store.clone(),
-            metrics: Arc::clone(&metrics),
-        };
+        let ctx = PollContext::with_metrics(fetcher, store.clone(), Arc::clone(&metrics));
         let scheduler = tokio::spawn(schedule::run(
             ctx,
             config_rx.clone(),

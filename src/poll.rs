@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
+use tokio::sync::Semaphore;
 
 use sha2::{Digest, Sha256};
 
@@ -25,15 +26,26 @@ pub struct PollContext {
     pub fetcher: Fetcher,
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    /// Documents parsed at once: one per core. With a thread per fetched document
+    /// (32 at a time), the store's single thread got a 33rd of the CPU and fell
+    /// behind, then the cores idled while every poll waited on it.
+    parse_slots: Arc<Semaphore>,
 }
 
 impl PollContext {
     /// A context with its own (unexported) metrics.
     pub fn new(fetcher: Fetcher, store: Store) -> PollContext {
+        PollContext::with_metrics(fetcher, store, Arc::new(Metrics::new()))
+    }
+
+    /// A context that counts into `metrics`.
+    pub fn with_metrics(fetcher: Fetcher, store: Store, metrics: Arc<Metrics>) -> PollContext {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         PollContext {
             fetcher,
             store,
-            metrics: Arc::new(Metrics::new()),
+            metrics,
+            parse_slots: Arc::new(Semaphore::new(cores)),
         }
     }
 }
@@ -344,9 +356,17 @@ async fn fetch_and_parse(
         return Ok((fetched, None));
     };
     let final_url = fetched.final_url.clone();
-    let parsed = tokio::task::spawn_blocking(move || parse::parse_feed(&body, &final_url))
+    let slot = Arc::clone(&ctx.parse_slots)
+        .acquire_owned()
         .await
-        .map_err(|e| PollError::Parse(ParseError::Invalid(e.to_string())))??;
+        .map_err(|e| PollError::Parse(ParseError::Invalid(e.to_string())))?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        let parsed = parse::parse_feed(&body, &final_url);
+        drop(slot);
+        parsed
+    })
+    .await
+    .map_err(|e| PollError::Parse(ParseError::Invalid(e.to_string())))??;
     Ok((fetched, Some(parsed)))
 }
 

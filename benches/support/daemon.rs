@@ -62,6 +62,11 @@ fn write_daemon_config(dir: &Path, db: &Path, sources: usize, port: u16) -> Path
 }
 
 async fn start_daemon(config: &Path, port: u16) -> Daemon {
+    start_daemon_within(config, port, Duration::from_secs(30)).await
+}
+
+/// [`start_daemon`], waiting up to `limit` for it to be healthy.
+async fn start_daemon_within(config: &Path, port: u16, limit: Duration) -> Daemon {
     let child = Command::new(env!("CARGO_BIN_EXE_feedbraid"))
         .args(["run", "-c"])
         .arg(config)
@@ -76,7 +81,8 @@ async fn start_daemon(config: &Path, port: u16) -> Daemon {
         base: format!("http://127.0.0.1:{port}"),
     };
     let client = reqwest::Client::new();
-    for _ in 0..600 {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
         if let Ok(r) = client.get(format!("{}/healthz", daemon.base)).send().await
             && r.status().is_success()
         {
@@ -84,7 +90,7 @@ async fn start_daemon(config: &Path, port: u16) -> Daemon {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("feedbraid did not answer /healthz within 30 s");
+    panic!("feedbraid did not answer /healthz within {limit:?}");
 }
 
 /// Stores `feed` as a successful poll of `source`, due again only tomorrow.
@@ -382,7 +388,7 @@ pub async fn idle(sources: usize, items: usize, cache_dir: &Path) {
     // (a feed definition it has not seen); the idle daemon is the restart after it,
     // as in production, where that happens once per feed change.
     let first = Instant::now();
-    drop(start_daemon(&config, port).await);
+    drop(start_daemon_within(&config, port, Duration::from_secs(600)).await);
     println!(
         "  first start (membership computed for the config's feeds): healthy after {:.2} s",
         first.elapsed().as_secs_f64()

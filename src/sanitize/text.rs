@@ -337,29 +337,38 @@ fn is_inline(name: &str) -> bool {
 /// characters XML 1.0 forbids removed. One pass that copies runs of kept text (every
 /// scan of HTML ends here, so it was worth not pushing char by char).
 pub(super) fn fold_whitespace(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut folded = String::with_capacity(text.len());
     let mut in_word = false;
     // Start of the run of kept characters of the current word.
     let mut kept_from = 0;
-    for (at, c) in text.char_indices() {
+    let mut at = 0;
+    while at < bytes.len() {
+        // Printable ASCII is neither whitespace nor forbidden: skip its runs fast.
+        if in_word && (0x21..0x7f).contains(&bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let c = text[at..].chars().next().unwrap_or_default();
         if c.is_whitespace() {
             if in_word {
                 folded.push_str(&text[kept_from..at]);
                 in_word = false;
             }
-            continue;
-        }
-        if !in_word {
-            if !folded.is_empty() {
-                folded.push(' ');
+        } else {
+            if !in_word {
+                if !folded.is_empty() {
+                    folded.push(' ');
+                }
+                in_word = true;
+                kept_from = at;
             }
-            in_word = true;
-            kept_from = at;
+            if !is_xml_char(c) {
+                folded.push_str(&text[kept_from..at]);
+                kept_from = at + c.len_utf8();
+            }
         }
-        if !is_xml_char(c) {
-            folded.push_str(&text[kept_from..at]);
-            kept_from = at + c.len_utf8();
-        }
+        at += c.len_utf8();
     }
     if in_word {
         folded.push_str(&text[kept_from..]);
