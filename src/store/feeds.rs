@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 
 use super::items::{ITEM_COLUMNS, ItemPage, item_from_row, placeholders, query_items};
 use super::{Db, Store, StoreError};
@@ -24,7 +24,7 @@ pub struct FeedSync {
 
 /// Writes the membership rows of one item for the feeds that admit it (among `only`).
 pub(super) fn admit(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feeds: &FeedSet,
     only: Option<&HashSet<String>>,
     item: (i64, i64, i64),
@@ -41,7 +41,7 @@ pub(super) fn admit(
 }
 
 /// Drops an item's membership rows (before re-admitting it after an edit).
-pub(super) fn forget(tx: &Transaction<'_>, item_id: i64) -> Result<(), StoreError> {
+pub(super) fn forget(tx: &Connection, item_id: i64) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM feed_items WHERE item_id = ?1")?
         .execute([item_id])?;
     Ok(())

@@ -2,7 +2,7 @@
 //! items back, newest first, for publishing.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::sources::to_time;
 use super::stories;
@@ -44,7 +44,7 @@ pub struct ItemPage {
 
 /// Writes `entries` of one source inside the caller's transaction.
 pub(super) fn ingest_entries(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feeds: &FeedSet,
     index: &mut StoryIndex,
     source_id: i64,
@@ -108,7 +108,7 @@ fn item_text<'a>(source: &'a str, entry: &'a Entry) -> ItemText<'a> {
 /// The stored item an entry refers to: by its key, else (the guid changed but the
 /// link and content did not) by canonical link and content hash, which re-keys it.
 fn find_existing(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     source_id: i64,
     entry: &Entry,
 ) -> Result<Option<Existing>, StoreError> {
@@ -152,7 +152,7 @@ fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {
     })
 }
 
-fn is_tombstoned(tx: &Transaction<'_>, source_id: i64, key: &str) -> Result<bool, StoreError> {
+fn is_tombstoned(tx: &Connection, source_id: i64, key: &str) -> Result<bool, StoreError> {
     Ok(tx
         .prepare_cached("SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2")?
         .exists(params![source_id, key])?)
@@ -160,7 +160,7 @@ fn is_tombstoned(tx: &Transaction<'_>, source_id: i64, key: &str) -> Result<bool
 
 /// Stores a new item: its row, story and date, and whether it joined an existing story.
 fn insert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     index: &mut StoryIndex,
     source_id: i64,
     source_name: &str,
@@ -222,7 +222,7 @@ fn insert(
 
 /// The public id for a new item: derived from source and key, with a counter in the
 /// rare case that id is already held (an item re-keyed after its guid changed).
-fn unused_public_id(tx: &Transaction<'_>, source: &str, key: &str) -> Result<String, StoreError> {
+fn unused_public_id(tx: &Connection, source: &str, key: &str) -> Result<String, StoreError> {
     let mut stmt = tx.prepare_cached("SELECT 1 FROM items WHERE public_id = ?1")?;
     let mut candidate = identity::public_id(source, key);
     let mut n = 1;
@@ -233,12 +233,7 @@ fn unused_public_id(tx: &Transaction<'_>, source: &str, key: &str) -> Result<Str
     Ok(candidate)
 }
 
-fn update(
-    tx: &Transaction<'_>,
-    row: i64,
-    entry: &Entry,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Result<(), StoreError> {
     // sort_date, first_seen, public_id and story stay: an edit never moves or renames an item.
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,

@@ -3,7 +3,8 @@
 //! This is the only module that touches rusqlite. A [`Store`] is a cheap handle that
 //! sends closures to one dedicated thread owning the connection, and awaits their
 //! answers; no async worker ever blocks on SQLite. Each polled source is written in
-//! one transaction, so a crash leaves a source either fully updated or untouched.
+//! one savepoint of a transaction that may group several polls ([`worker`]), so a
+//! crash leaves a source either fully updated or untouched.
 //! What to write is decided by the pure `ingest` module; this module only carries it out.
 
 mod feeds;
@@ -12,6 +13,7 @@ mod maintain;
 mod schema;
 mod sources;
 mod stories;
+mod worker;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,6 +49,9 @@ pub enum StoreError {
     },
     #[error("the storage thread has stopped")]
     Closed,
+    /// The transaction holding this write (and the others of its group) did not commit.
+    #[error("database commit failed: {0}")]
+    CommitFailed(String),
 }
 
 /// What the database thread owns: the connection, and the in-memory state that
@@ -58,7 +63,7 @@ pub(crate) struct Db {
     pub(crate) stories: StoryIndex,
 }
 
-type Job = Box<dyn FnOnce(&mut Db) + Send>;
+use worker::{Done, Job};
 
 /// A handle to the database thread. Clone freely; the thread ends when the last
 /// handle is dropped (after finishing the jobs already sent).
@@ -83,7 +88,7 @@ impl Store {
     pub fn open_with(path: &Path, clustering: Settings) -> Result<Store, StoreError> {
         let conn = schema::open(path)?;
         let stories = stories::rebuild(&conn, clustering, chrono::Utc::now().timestamp())?;
-        let mut db = Db {
+        let db = Db {
             conn,
             feeds: Arc::new(FeedSet::default()),
             stories,
@@ -91,15 +96,7 @@ impl Store {
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("feedbraid-store".into())
-            .spawn(move || {
-                for job in queue {
-                    job(&mut db);
-                }
-                // Leave the database tidy for the next start: fold the WAL back in.
-                let _ = db
-                    .conn
-                    .execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
-            })
+            .spawn(move || worker::run(db, queue))
             .map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
@@ -146,9 +143,29 @@ impl Store {
         F: FnOnce(&mut Db) -> Result<R, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |db| {
+        let job = Job::Run(Box::new(move |db| {
             let _ = reply.send(f(db));
-        });
+        }));
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `f`, a write that may be committed together with others queued at the
+    /// same time (see [`worker`]), and answers once it is committed. `f` must make its
+    /// changes in a savepoint (`conn.savepoint()`) and release it on success.
+    async fn call_write<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Db) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Write(Box::new(move |db| {
+            let outcome = f(db);
+            let done: Done = Box::new(move |committed| {
+                let _ = reply.send(committed.and(outcome));
+            });
+            done
+        }));
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }

@@ -133,14 +133,13 @@ impl Store {
     ) -> Result<IngestSummary, StoreError> {
         let name = name.to_string();
         let summary = self
-            .call_db(move |db| {
+            .call_write(move |db| {
                 let Db {
                     conn,
                     feeds,
                     stories,
                 } = db;
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let tx = conn.savepoint()?;
                 let id = source_id(&tx, &name)?;
                 let summary = match &record.feed {
                     Some(feed) => {
@@ -192,8 +191,9 @@ impl Store {
         record: FailureRecord,
     ) -> Result<u32, StoreError> {
         let name = name.to_string();
-        self.call(move |conn| {
-            Ok(conn.query_row(
+        self.call_write(move |db| {
+            let tx = db.conn.savepoint()?;
+            let streak = tx.query_row(
                 "UPDATE sources SET
                     last_attempt = ?2, http_status = ?3, error = ?4,
                     error_streak = error_streak + 1, next_poll = ?5,
@@ -210,7 +210,9 @@ impl Store {
                     record.retry_after_until.map(|t| t.timestamp())
                 ],
                 |r| r.get(0),
-            )?)
+            )?;
+            tx.commit()?;
+            Ok(streak)
         })
         .await
     }

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 use crate::cluster::{Fingerprint, Layer, Settings, StoryIndex};
@@ -21,7 +21,7 @@ pub(super) struct Joined {
 
 /// The story `entry` (from `source_id`, with fingerprint `fp`) belongs to, if any.
 pub(super) fn story_of(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     index: &mut StoryIndex,
     source_id: i64,
     entry: &Entry,

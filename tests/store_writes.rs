@@ -1,0 +1,87 @@
+//! Writes of polls that reach the store together are committed together (group
+//! commit); each still succeeds or fails on its own, and what was answered as stored
+//! is on disk.
+
+mod common;
+
+use chrono::Utc;
+use common::fixture;
+use feedbraid::store::{FailureRecord, PollRecord, Store};
+
+fn poll_record(feed: feedbraid::model::ParsedFeed) -> PollRecord {
+    let now = Utc::now();
+    PollRecord {
+        at: now,
+        http_status: 200,
+        etag: Some("\"v1\"".into()),
+        last_modified: None,
+        feed: Some(feed),
+        next_poll: now,
+        redirect_target: None,
+        redirect_seen: 0,
+        adopt_url: None,
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feedbraid.db");
+    let url = url::Url::parse("https://harbor.example/feed.xml").unwrap();
+    let feed = feedbraid::parse::parse_feed(&fixture("rss2.xml"), &url).unwrap();
+    let per_source = feed.entries.len();
+    assert!(per_source > 0);
+
+    let store = Store::open(&path).unwrap();
+    store
+        .sync_sources(
+            (0..40)
+                .map(|i| {
+                    (
+                        format!("outlet{i}"),
+                        format!("https://o{i}.example/feed.xml"),
+                    )
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let polls = (0..40).map(|i| {
+        let store = store.clone();
+        let record = poll_record(feed.clone());
+        async move { store.record_poll(&format!("outlet{i}"), record).await }
+    });
+    // A failure record for a source that was never stored: its UPDATE finds no row.
+    let failing = store.record_failure(
+        "never-stored",
+        FailureRecord {
+            at: Utc::now(),
+            http_status: Some(500),
+            error: "boom".into(),
+            next_poll: None,
+            gone_entry: None,
+            retry_after_until: None,
+        },
+    );
+    let (stored, failed) = tokio::join!(futures_util::future::join_all(polls), failing);
+    assert!(
+        failed.is_err(),
+        "a failure for an unknown source is an error"
+    );
+    for (i, summary) in stored.into_iter().enumerate() {
+        let summary = summary.unwrap_or_else(|e| panic!("outlet{i}: {e}"));
+        assert_eq!(summary.new, per_source, "outlet{i}");
+    }
+    drop(store);
+
+    // What was answered as stored is in the file, read by a new store.
+    let reopened = Store::open(&path).unwrap();
+    let page = reopened.recent_items(None, None, 10_000).await.unwrap();
+    assert_eq!(page.items.len(), 40 * per_source);
+    let states = reopened
+        .source_states((0..40).map(|i| format!("outlet{i}")).collect())
+        .await
+        .unwrap();
+    assert_eq!(states.len(), 40);
+    assert!(states.iter().all(|s| s.etag.as_deref() == Some("\"v1\"")));
+}
