@@ -16,6 +16,7 @@
 //! - [`publish`]: builds an output feed from stored items and caches the rendered bytes.
 //! - [`store`]: SQLite, on a thread of its own; the only module that touches rusqlite.
 //! - [`fetch`]: HTTP GET with validators, timeouts and a body cap.
+//! - [`parse_pool`]: the low-priority threads that parse fetched documents.
 //! - [`poll`]: one source's refresh, start to end: fetch → parse → store.
 //! - [`schedule`]: when each source is polled next, and the loop that does it.
 //! - [`serve`]: the HTTP interface (axum).
@@ -35,6 +36,7 @@ pub mod membership;
 pub mod metrics;
 pub mod model;
 pub mod parse;
+pub mod parse_pool;
 pub mod poll;
 pub mod publish;
 pub mod render;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use tokio::sync::Semaphore;
 
 use sha2::{Digest, Sha256};
 
@@ -16,7 +15,8 @@ use crate::fetch::redirect::{self, RedirectMemory};
 use crate::fetch::{Access, FetchError, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
 use crate::model::ParsedFeed;
-use crate::parse::{self, ParseError};
+use crate::parse::ParseError;
+use crate::parse_pool::ParsePool;
 use crate::schedule::timing::{self, Bounds, Hints};
 use crate::store::{FailureRecord, IngestSummary, PollRecord, SourcePollState, Store, StoreError};
 
@@ -26,10 +26,8 @@ pub struct PollContext {
     pub fetcher: Fetcher,
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    /// Documents parsed at once: one per core. With a thread per fetched document
-    /// (32 at a time), the store's single thread got a 33rd of the CPU and fell
-    /// behind, then the cores idled while every poll waited on it.
-    parse_slots: Arc<Semaphore>,
+    /// Where fetched documents are parsed (see [`ParsePool`]).
+    pub parsers: ParsePool,
 }
 
 impl PollContext {
@@ -39,13 +37,26 @@ impl PollContext {
     }
 
     /// A context that counts into `metrics`.
+    ///
+    /// # Panics
+    /// When the parsing threads cannot be started (the system is out of threads).
     pub fn with_metrics(fetcher: Fetcher, store: Store, metrics: Arc<Metrics>) -> PollContext {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let parsers = ParsePool::per_core().expect("cannot start the parsing threads");
+        PollContext::with_parsers(fetcher, store, metrics, parsers)
+    }
+
+    /// A context that parses on `parsers`.
+    pub fn with_parsers(
+        fetcher: Fetcher,
+        store: Store,
+        metrics: Arc<Metrics>,
+        parsers: ParsePool,
+    ) -> PollContext {
         PollContext {
             fetcher,
             store,
             metrics,
-            parse_slots: Arc::new(Semaphore::new(cores)),
+            parsers,
         }
     }
 }
@@ -356,17 +367,7 @@ async fn fetch_and_parse(
         return Ok((fetched, None));
     };
     let final_url = fetched.final_url.clone();
-    let slot = Arc::clone(&ctx.parse_slots)
-        .acquire_owned()
-        .await
-        .map_err(|e| PollError::Parse(ParseError::Invalid(e.to_string())))?;
-    let parsed = tokio::task::spawn_blocking(move || {
-        let parsed = parse::parse_feed(&body, &final_url);
-        drop(slot);
-        parsed
-    })
-    .await
-    .map_err(|e| PollError::Parse(ParseError::Invalid(e.to_string())))??;
+    let parsed = ctx.parsers.parse(body, final_url).await?;
     Ok((fetched, Some(parsed)))
 }
 

@@ -1,0 +1,136 @@
+//! [`ParsePool`]: the threads that parse fetched documents, one per core, at a lower
+//! CPU priority than the rest of the daemon.
+//!
+//! Parsing and sanitizing are most of ingest's CPU, and they are the part that can
+//! wait: the store's single thread, which every poll waits on, and the async workers
+//! that fetch and serve should get a core whenever they want one. With parsing on
+//! tokio's blocking threads (one per fetched document, 32 at a time) the store got a
+//! thirty-third of the CPU, fell behind, and the cores idled while every poll waited
+//! for it. Here a fixed set of threads takes documents from a queue, and on Linux each
+//! lowers its own priority by [`PARSE_NICE`] (the kernel then gives the store thread
+//! about nine tenths of a core it shares with a parser). Owns threads, not tasks: they
+//! end when the last handle is dropped.
+
+use std::sync::{Arc, Mutex, mpsc};
+
+use tokio::sync::oneshot;
+
+use crate::model::ParsedFeed;
+use crate::parse::{self, ParseError};
+
+/// How much lower than the daemon's the parsers' scheduling priority is (a nice
+/// increment, which needs no privilege).
+pub const PARSE_NICE: i32 = 10;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A handle to the parsing threads; clones share them.
+#[derive(Clone)]
+pub struct ParsePool {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl ParsePool {
+    /// Starts `threads` parsing threads (at least one).
+    pub fn new(threads: usize) -> std::io::Result<ParsePool> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("feedbraid-parse-{n}"))
+                .spawn(move || {
+                    lower_own_priority();
+                    loop {
+                        // The lock is held while waiting: one idle thread waits for
+                        // the next job, the others for the lock.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
+        Ok(ParsePool { jobs })
+    }
+
+    /// One thread per core.
+    pub fn per_core() -> std::io::Result<ParsePool> {
+        ParsePool::new(std::thread::available_parallelism().map_or(2, usize::from))
+    }
+
+    /// Parses `body`, fetched from `url`, on one of the pool's threads.
+    pub async fn parse(&self, body: Vec<u8>, url: url::Url) -> Result<ParsedFeed, ParseError> {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            // A panic is the parser's bug, not the source's: report it as this
+            // document's failure and keep the thread.
+            let parsed = std::panic::catch_unwind(|| parse::parse_feed(&body, &url))
+                .unwrap_or_else(|_| Err(ParseError::Invalid("the parser panicked".into())));
+            let _ = reply.send(parsed);
+        });
+        let stopped = || ParseError::Invalid("the parsing threads have stopped".into());
+        self.jobs.send(job).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Lowers the calling thread's CPU priority by [`PARSE_NICE`]; on Linux the nice
+/// value belongs to the thread. Elsewhere it would apply to the whole process, so
+/// it is left alone. A refusal is logged, and parsing goes on at the same priority.
+fn lower_own_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getpriority/setpriority take plain integers and touch no memory of
+        // ours; `who = 0` means the calling thread on Linux.
+        let changed = unsafe {
+            let current = libc::getpriority(libc::PRIO_PROCESS, 0);
+            libc::setpriority(libc::PRIO_PROCESS, 0, current.saturating_add(PARSE_NICE))
+        };
+        if changed != 0 {
+            tracing::debug!(error = %std::io::Error::last_os_error(), "parsing threads keep the daemon's priority");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn parses_on_the_pool_and_reports_bad_documents() {
+        let pool = ParsePool::new(2).unwrap();
+        let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
+        let rss = "<rss version=\"2.0\"><channel><title>T</title><item><title>Iran talks</title>\
+                   <link>https://news.example.com/a</link></item></channel></rss>";
+        let parsed = pool
+            .parse(rss.as_bytes().to_vec(), url.clone())
+            .await
+            .unwrap();
+        assert_eq!(parsed.entries[0].title, "Iran talks");
+        let many = (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone()));
+        for parsed in futures_util::future::join_all(many).await {
+            assert_eq!(parsed.unwrap().entries.len(), 1);
+        }
+        assert!(pool.parse(b"not a feed".to_vec(), url).await.is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn parsing_threads_run_at_a_lower_priority() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // SAFETY: plain integer calls about the calling thread.
+            let before = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+            lower_own_priority();
+            let after = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+            tx.send((before, after)).unwrap();
+        });
+        let (before, after) = rx.recv().unwrap();
+        assert_eq!(after, (before + PARSE_NICE).min(19));
+    }
+}
