@@ -32,7 +32,9 @@ pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &
     let summary_text = summary_html.map(sanitized_html_to_text).unwrap_or_default();
     if !has_content {
         summary_text
-    } else if visible_text.contains(summary_text.as_str()) {
+    } else if visible_text.starts_with(summary_text.as_str())
+        || visible_text.contains(summary_text.as_str())
+    {
         visible_text.to_string()
     } else {
         format!("{summary_text} {visible_text}")

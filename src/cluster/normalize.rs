@@ -16,12 +16,15 @@ use std::sync::LazyLock;
 
 use rustc_hash::FxHashSet;
 
-use unicode_segmentation::UnicodeSegmentation;
+use crate::topic::segment::each_word;
 
 /// The normalized words of `text`, exactly as [`crate::topic::words::words`] gives
 /// them (folding takes a fast path over ASCII runs, which is most of wire copy).
 pub fn words(text: &str) -> Vec<String> {
-    fold(text).unicode_words().map(str::to_owned).collect()
+    let folded = fold(text);
+    let mut words = Vec::new();
+    each_word(&folded, |word| words.push(word.to_owned()));
+    words
 }
 
 /// `text` case- and diacritic-folded, apostrophes made spaces, ready to split.
@@ -337,9 +340,10 @@ impl FoldedItem {
 
     /// The words of [`normalized_words`], and how many of them are the title's.
     pub(crate) fn words(&self) -> (Vec<&str>, usize) {
-        let mut words: Vec<&str> = self.title.unicode_words().collect();
+        let mut words: Vec<&str> = Vec::with_capacity(self.text.len() / 6);
+        each_word(&self.title, |word| words.push(word));
         let title_len = words.len();
-        words.extend(self.text.unicode_words());
+        each_word(&self.text, |word| words.push(word));
         let end = credit_line_start(&words[title_len..]).map_or(words.len(), |e| title_len + e);
         words.truncate(end);
         (words, title_len)

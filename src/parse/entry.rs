@@ -199,9 +199,9 @@ impl BodySanitizer<'_> {
             body = &body[..floor_char_boundary(body, MAX_CONTENT_BYTES - CLOSING_TAGS_ROOM)];
         }
         let html = if declared_plain && !self.context.is_rss {
-            text_to_html(body)
+            std::borrow::Cow::Owned(text_to_html(body))
         } else {
-            body.to_string()
+            std::borrow::Cow::Borrowed(body)
         };
         let clean = sanitize_html(&html, Some(self.base));
         if clean.len() > MAX_CONTENT_BYTES {

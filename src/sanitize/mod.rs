@@ -66,7 +66,7 @@ pub const MAX_HTML_DEPTH: usize = 128;
 /// (dropped when `base` is `None`). Sanitizing the output again returns it unchanged.
 /// A fragment nested deeper than [`MAX_HTML_DEPTH`] becomes its escaped plain text.
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
-    let input = without_forbidden_chars(html).into_owned();
+    let input = without_forbidden_chars(html);
     // Nesting cannot be deeper than the number of tags opened: only a fragment with
     // more `<` than the limit needs the depth scan (most items have a few dozen).
     let may_be_deep = input.bytes().filter(|&b| b == b'<').count() > MAX_HTML_DEPTH;
@@ -77,7 +77,7 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
                 limit = MAX_HTML_DEPTH,
                 "HTML nested too deep; kept as text"
             );
-            text_to_html(&scan.text)
+            Cow::Owned(text_to_html(&scan.text))
         }
         _ => input,
     };

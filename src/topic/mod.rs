@@ -33,6 +33,7 @@ mod eval;
 mod lex;
 mod parse;
 mod query;
+pub(crate) mod segment;
 pub mod words;
 
 use std::collections::BTreeMap;

@@ -16,7 +16,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
-use unicode_segmentation::UnicodeSegmentation;
+
+use super::segment::each_word;
 
 /// Characters treated as word separators before UAX #29 splitting (apostrophes).
 fn is_apostrophe(c: char) -> bool {
@@ -90,15 +91,15 @@ fn fold_unicode(text: &str, folded: &mut String) {
 /// The normalized words of `text`, in order.
 pub fn words(text: &str) -> Vec<String> {
     let folded = normalize(text);
-    folded.unicode_words().map(str::to_owned).collect()
+    let mut words = Vec::new();
+    each_word(&folded, |word| words.push(word.to_owned()));
+    words
 }
 
 /// Calls `each` with every normalized word of `text`, in order.
-pub(crate) fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
+pub(crate) fn for_each_word(text: &str, each: impl FnMut(&str)) {
     let folded = normalize(text);
-    for word in folded.unicode_words() {
-        each(word);
-    }
+    each_word(&folded, each);
 }
 
 /// Normalized form of a whole value compared exactly (source names, tags):
