@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::sanitize::sanitized_html_to_text;
-use crate::topic::{Filter, Haystack};
+use crate::topic::{Filter, Haystack, PreparedItem};
 
 /// The text of an item that membership looks at; built by the store from a new entry
 /// or a stored row.
@@ -45,6 +45,21 @@ pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &
 pub fn stored_plain_text(summary_html: Option<&str>, content_html: Option<&str>) -> String {
     let visible = sanitized_html_to_text(content_html.or(summary_html).unwrap_or(""));
     plain_text(summary_html, content_html.is_some(), &visible)
+}
+
+/// Whether any feed of `config` has a topic filter, so items' words are needed.
+pub fn needs_words(config: &Config) -> bool {
+    config
+        .feeds
+        .iter()
+        .any(|feed| feed.filter.condition().is_some())
+}
+
+/// An item's words prepared for topic filters, as [`FeedSet::feeds_for`] would prepare
+/// them (with `tags`, those of the item's source). Costly: done while parsing, on the
+/// parsing threads, so the store's thread only evaluates filters.
+pub fn prepare_words(item: &ItemText<'_>, tags: &[String]) -> PreparedItem {
+    item.haystack(tags).prepare()
 }
 
 /// One feed's rule.
@@ -105,8 +120,16 @@ impl FeedSet {
     }
 
     /// The feeds (among `only`, or all when `None`) that admit the item.
-    pub fn feeds_for(&self, item: &ItemText<'_>, only: Option<&HashSet<String>>) -> Vec<String> {
-        let mut prepared = None;
+    /// The feeds (among `only`, when given) that admit `item`. `words` are the
+    /// item's words prepared beforehand ([`prepare_words`]); without them they are
+    /// prepared here when a topic filter needs them.
+    pub fn feeds_for(
+        &self,
+        item: &ItemText<'_>,
+        words: Option<&PreparedItem>,
+        only: Option<&HashSet<String>>,
+    ) -> Vec<String> {
+        let mut prepared: Option<PreparedItem> = None;
         let mut out = Vec::new();
         for rule in &self.rules {
             if only.is_some_and(|o| !o.contains(&rule.name)) {
@@ -125,7 +148,10 @@ impl FeedSet {
                 out.push(rule.name.clone());
                 continue;
             }
-            let prepared = prepared.get_or_insert_with(|| self.haystack(item).prepare());
+            let prepared = match words {
+                Some(words) => words,
+                None => &*prepared.get_or_insert_with(|| self.haystack(item).prepare()),
+            };
             if rule.filter.matches_prepared(prepared) {
                 out.push(rule.name.clone());
             }
@@ -188,16 +214,16 @@ mod tests {
              [[feed]]\nname = \"geneva-b\"\nsources = [\"b\"]\nquery = 'text:geneva AND domain:news.example'\n",
         ));
         assert_eq!(
-            set.feeds_for(&item("a", "Iran talks"), None),
+            set.feeds_for(&item("a", "Iran talks"), None, None),
             ["all", "asia", "iran"]
         );
         assert_eq!(
-            set.feeds_for(&item("b", "Weather"), None),
+            set.feeds_for(&item("b", "Weather"), None, None),
             ["all", "geneva-b"]
         );
         let only = HashSet::from(["iran".to_string()]);
         assert_eq!(
-            set.feeds_for(&item("a", "Iran talks"), Some(&only)),
+            set.feeds_for(&item("a", "Iran talks"), None, Some(&only)),
             ["iran"]
         );
     }
@@ -212,5 +238,24 @@ mod tests {
         let sig = |s: &FeedSet| s.signatures().next().unwrap().1.to_string();
         assert_eq!(sig(&one), sig(&same));
         assert_ne!(sig(&one), sig(&other));
+    }
+
+    #[test]
+    fn words_prepared_beforehand_admit_the_same_feeds() {
+        let set = FeedSet::from_config(&config(
+            "[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n\n\
+             [[feed]]\nname = \"asia\"\nquery = 'tag:asia AND NOT talks'\n\n\
+             [[feed]]\nname = \"all\"\n",
+        ));
+        for (source, title) in [("a", "Iran talks"), ("b", "Weather"), ("a", "Rice prices")] {
+            let text = item(source, title);
+            let tags: Vec<String> = if source == "a" { vec!["asia".into()] } else { vec![] };
+            let words = prepare_words(&text, &tags);
+            assert_eq!(
+                set.feeds_for(&text, Some(&words), None),
+                set.feeds_for(&text, None, None),
+                "{source}: {title}"
+            );
+        }
     }
 }

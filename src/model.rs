@@ -46,6 +46,10 @@ pub struct Entry {
     /// What story clustering compares; computed while parsing (off the store thread).
     /// `None` only for entries built by hand, which the store fingerprints itself.
     pub fingerprint: Option<crate::cluster::Fingerprint>,
+    /// The item's words, prepared for topic filters while parsing (off the store
+    /// thread) when some feed has one. `None` when no feed needs them, or for entries
+    /// built by hand: the store then prepares them itself if it must.
+    pub topic_words: Option<crate::topic::PreparedItem>,
 }
 
 /// What storage knows about a source's polling.

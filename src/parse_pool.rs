@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::oneshot;
 
+use crate::membership::{self, ItemText};
 use crate::model::ParsedFeed;
 use crate::parse::{self, ParseError};
 
@@ -23,6 +24,15 @@ use crate::parse::{self, ParseError};
 pub const PARSE_NICE: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Whose items a document holds, when their words are to be prepared for topic
+/// filters along with the parsing.
+#[derive(Debug, Clone)]
+pub struct WordsFor {
+    pub source: String,
+    /// The source's tags (topic queries can ask for them).
+    pub tags: Vec<String>,
+}
 
 /// A handle to the parsing threads; clones share them.
 #[derive(Clone)]
@@ -63,19 +73,48 @@ impl ParsePool {
         ParsePool::new(std::thread::available_parallelism().map_or(2, usize::from))
     }
 
-    /// Parses `body`, fetched from `url`, on one of the pool's threads.
-    pub async fn parse(&self, body: Vec<u8>, url: url::Url) -> Result<ParsedFeed, ParseError> {
+    /// Parses `body`, fetched from `url`, on one of the pool's threads; with
+    /// `words_for`, also prepares every entry's words for topic filters
+    /// ([`Entry::topic_words`](crate::model::Entry::topic_words)).
+    pub async fn parse(
+        &self,
+        body: Vec<u8>,
+        url: url::Url,
+        words_for: Option<WordsFor>,
+    ) -> Result<ParsedFeed, ParseError> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move || {
             // A panic is the parser's bug, not the source's: report it as this
             // document's failure and keep the thread.
-            let parsed = std::panic::catch_unwind(|| parse::parse_feed(&body, &url))
+            let parse = || {
+                let mut feed = parse::parse_feed(&body, &url)?;
+                if let Some(origin) = &words_for {
+                    prepare_words(&mut feed, origin);
+                }
+                Ok(feed)
+            };
+            let parsed = std::panic::catch_unwind(parse)
                 .unwrap_or_else(|_| Err(ParseError::Invalid("the parser panicked".into())));
             let _ = reply.send(parsed);
         });
         let stopped = || ParseError::Invalid("the parsing threads have stopped".into());
         self.jobs.send(job).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Prepares the words of every entry of `feed` for topic filters.
+fn prepare_words(feed: &mut ParsedFeed, origin: &WordsFor) {
+    for entry in &mut feed.entries {
+        let text = ItemText {
+            source: &origin.source,
+            title: &entry.title,
+            text: &entry.text,
+            categories: &entry.categories,
+            author: entry.author.as_deref(),
+            link: entry.link.as_deref(),
+        };
+        entry.topic_words = Some(membership::prepare_words(&text, &origin.tags));
     }
 }
 
@@ -108,15 +147,37 @@ mod tests {
         let rss = "<rss version=\"2.0\"><channel><title>T</title><item><title>Iran talks</title>\
                    <link>https://news.example.com/a</link></item></channel></rss>";
         let parsed = pool
-            .parse(rss.as_bytes().to_vec(), url.clone())
+            .parse(rss.as_bytes().to_vec(), url.clone(), None)
             .await
             .unwrap();
         assert_eq!(parsed.entries[0].title, "Iran talks");
-        let many = (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone()));
+        assert!(parsed.entries[0].topic_words.is_none());
+        let origin = WordsFor {
+            source: "harbor".into(),
+            tags: vec!["middle-east".into()],
+        };
+        let with_words = pool
+            .parse(rss.as_bytes().to_vec(), url.clone(), Some(origin.clone()))
+            .await
+            .unwrap();
+        let entry = &with_words.entries[0];
+        let expected = membership::prepare_words(
+            &ItemText {
+                source: "harbor",
+                title: &entry.title,
+                text: &entry.text,
+                categories: &entry.categories,
+                author: entry.author.as_deref(),
+                link: entry.link.as_deref(),
+            },
+            &origin.tags,
+        );
+        assert_eq!(entry.topic_words.as_ref(), Some(&expected));
+        let many = (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None));
         for parsed in futures_util::future::join_all(many).await {
             assert_eq!(parsed.unwrap().entries.len(), 1);
         }
-        assert!(pool.parse(b"not a feed".to_vec(), url).await.is_err());
+        assert!(pool.parse(b"not a feed".to_vec(), url, None).await.is_err());
     }
 
     #[cfg(target_os = "linux")]

@@ -13,10 +13,11 @@ use sha2::{Digest, Sha256};
 use crate::config::{Config, SourceConfig};
 use crate::fetch::redirect::{self, RedirectMemory};
 use crate::fetch::{Access, FetchError, Fetched, Fetcher, Validators};
+use crate::membership;
 use crate::metrics::Metrics;
 use crate::model::ParsedFeed;
 use crate::parse::ParseError;
-use crate::parse_pool::ParsePool;
+use crate::parse_pool::{ParsePool, WordsFor};
 use crate::schedule::timing::{self, Bounds, Hints};
 use crate::store::{FailureRecord, IngestSummary, PollRecord, SourcePollState, Store, StoreError};
 
@@ -243,7 +244,12 @@ pub async fn poll_source_with(
         max: config.fetch.max_interval,
     };
     let access = Access::from_allow_private(source.allow_private_networks);
-    let report = match fetch_and_parse(ctx, &url, &validators, access).await {
+    // Topic filters need each item's words; they are prepared with the parsing.
+    let words_for = membership::needs_words(config).then(|| WordsFor {
+        source: source.name.clone(),
+        tags: source.tags.clone(),
+    });
+    let report = match fetch_and_parse(ctx, &url, &validators, access, words_for).await {
         Ok((fetched, feed)) => {
             let hints = Hints {
                 ttl: feed
@@ -360,6 +366,7 @@ async fn fetch_and_parse(
     url: &str,
     validators: &Validators,
     access: Access,
+    words_for: Option<WordsFor>,
 ) -> Result<(Fetched, Option<ParsedFeed>), PollError> {
     let url = url::Url::parse(url).map_err(|e| PollError::Url(format!("{url}: {e}")))?;
     let mut fetched = ctx.fetcher.get(&url, validators, access).await?;
@@ -367,7 +374,7 @@ async fn fetch_and_parse(
         return Ok((fetched, None));
     };
     let final_url = fetched.final_url.clone();
-    let parsed = ctx.parsers.parse(body, final_url).await?;
+    let parsed = ctx.parsers.parse(body, final_url, words_for).await?;
     Ok((fetched, Some(parsed)))
 }
 

@@ -15,13 +15,16 @@ use super::corpus::{self, FarmShape};
 use super::procfs::{cpu_seconds, mib, reset_peak, status_kb, thread_cpu_seconds};
 use super::servers::{self, ChildServer};
 
-/// Writes a config with one source per farm outlet and one feed over all of them.
+/// Writes a config with one source per farm outlet, one feed over all of them and
+/// one topic feed (so ingest also sorts every item by topic, as in production).
 pub fn write_farm_config(dir: &Path, feeds: usize, port: u16, fetch: &str) -> std::path::PathBuf {
     let mut text = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://feeds.test\"\n\n\
          [storage]\npath = \"feedbraid.db\"\n\n\
          [fetch]\nallow_private_networks = true\ntimeout = \"60s\"\n{fetch}\n\n\
-         [[feed]]\nname = \"world\"\ntitle = \"World\"\ndescription = \"Every outlet\"\n\n"
+         [[feed]]\nname = \"world\"\ntitle = \"World\"\ndescription = \"Every outlet\"\n\n\
+         [[feed]]\nname = \"gulf\"\ntitle = \"Gulf\"\ndescription = \"Topic\"\n\
+         query = '(tehran OR ankara) AND NOT category:sport'\n\n"
     );
     for i in 0..feeds {
         text.push_str(&format!(

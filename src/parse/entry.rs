@@ -119,6 +119,7 @@ pub(super) fn normalize_entry(
             content_hash,
             fingerprint,
             text,
+            topic_words: None,
         },
         visible_text,
     }

@@ -12,6 +12,7 @@ use super::items::{ITEM_COLUMNS, ItemPage, item_from_row, placeholders, query_it
 use super::{Db, Store, StoreError};
 use crate::membership::{FeedSet, ItemText, stored_plain_text};
 use crate::model::StoredItem;
+use crate::topic::PreparedItem;
 
 /// What `set_feeds` had to do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,12 +30,13 @@ pub(super) fn admit(
     only: Option<&HashSet<String>>,
     item: (i64, i64, i64),
     text: &ItemText<'_>,
+    words: Option<&PreparedItem>,
 ) -> Result<(), StoreError> {
     let (item_id, story_id, sort_date) = item;
     let mut insert = tx.prepare_cached(
         "INSERT OR REPLACE INTO feed_items (feed, item_id, story_id, sort_date) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for feed in feeds.feeds_for(text, only) {
+    for feed in feeds.feeds_for(text, words, only) {
         insert.execute(params![feed, item_id, story_id, sort_date])?;
     }
     Ok(())
@@ -106,6 +108,7 @@ fn sync(conn: &mut Connection, feeds: &FeedSet) -> Result<FeedSync, StoreError> 
                 Some(&changed),
                 (r.get(0)?, r.get(1)?, r.get(2)?),
                 &item,
+                None,
             )?;
         }
         for (name, sig) in wanted.iter().filter(|(n, _)| changed.contains(*n)) {

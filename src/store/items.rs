@@ -66,6 +66,7 @@ pub(super) fn ingest_entries(
                     None,
                     (row, story, sort_date),
                     &item_text(source_name, entry),
+                    entry.topic_words.as_ref(),
                 )?;
                 summary.merged += usize::from(merged);
                 summary.new += 1;
@@ -84,6 +85,7 @@ pub(super) fn ingest_entries(
                     None,
                     (row, story, sort_date),
                     &item_text(source_name, entry),
+                    entry.topic_words.as_ref(),
                 )?;
                 summary.updated += 1;
             }
