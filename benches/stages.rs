@@ -79,6 +79,14 @@ fn bench_sanitize(c: &mut Criterion) {
     group.bench_function("feedbraid_html_to_text_content", |b| {
         b.iter(|| feedbraid::sanitize::html_to_text(black_box(&item.content)))
     });
+    // What ingest does: the text of content it has just sanitized.
+    let sanitized = feedbraid::sanitize::sanitize_html(&item.content, Some(&base));
+    group.bench_function("feedbraid_html_to_text_of_sanitized", |b| {
+        b.iter(|| feedbraid::sanitize::html_to_text(black_box(&sanitized)))
+    });
+    group.bench_function("feedbraid_sanitized_html_to_text", |b| {
+        b.iter(|| feedbraid::sanitize::sanitized_html_to_text(black_box(&sanitized)))
+    });
     group.finish();
 }
 

@@ -249,7 +249,11 @@ mod tests {
         ));
         for (source, title) in [("a", "Iran talks"), ("b", "Weather"), ("a", "Rice prices")] {
             let text = item(source, title);
-            let tags: Vec<String> = if source == "a" { vec!["asia".into()] } else { vec![] };
+            let tags: Vec<String> = if source == "a" {
+                vec!["asia".into()]
+            } else {
+                vec![]
+            };
             let words = prepare_words(&text, &tags);
             assert_eq!(
                 set.feeds_for(&text, Some(&words), None),
