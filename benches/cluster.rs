@@ -115,13 +115,7 @@ fn benches(c: &mut Criterion) {
         "rebuild from {WINDOW_ITEMS} stored fingerprints: {best:.2?} (best of 3); {} indexed",
         index.len()
     );
-    let memory = index.memory_bytes();
-    println!(
-        "index memory with {} items: {:.1} MiB ({} bytes per item)",
-        index.len(),
-        memory as f64 / (1024.0 * 1024.0),
-        memory / index.len().max(1)
-    );
+    print_memory("index memory with", &index);
     drop(stored);
 
     let arrivals = stored_items(50_000, WINDOW_ITEMS as i64 + 1, 100_000);
@@ -158,13 +152,7 @@ fn benches(c: &mut Criterion) {
             next_item += 1;
         })
     });
-    let memory = index.memory_bytes();
-    println!(
-        "index after ingest: {} items, {:.1} MiB ({} bytes per item)",
-        index.len(),
-        memory as f64 / (1024.0 * 1024.0),
-        memory / index.len().max(1)
-    );
+    print_memory("index after ingest:", &index);
 
     let sample = corpus::generate(&corpus::CorpusConfig::default());
     let mut n = 0usize;
@@ -183,3 +171,14 @@ criterion_group! {
     targets = benches
 }
 criterion_main!(cluster);
+
+/// Prints the index's memory, in all and per indexed item.
+fn print_memory(label: &str, index: &StoryIndex) {
+    let memory = index.memory_bytes();
+    println!(
+        "{label} {} items, {:.1} MiB ({} bytes per item)",
+        index.len(),
+        memory as f64 / (1024.0 * 1024.0),
+        memory / index.len().max(1)
+    );
+}
