@@ -79,7 +79,9 @@ impl App {
         let heartbeat = Heartbeat::default();
         let publisher = Arc::new(Publisher::new(store.clone()));
         let metrics = Arc::new(crate::metrics::Metrics::new());
-        let ctx = PollContext::with_metrics(fetcher, store.clone(), Arc::clone(&metrics));
+        let parsers =
+            crate::parse_pool::ParsePool::per_core().context("cannot start the parsing threads")?;
+        let ctx = PollContext::with_parsers(fetcher, store.clone(), Arc::clone(&metrics), parsers);
         let scheduler = tokio::spawn(schedule::run(
             ctx,
             config_rx.clone(),
