@@ -55,11 +55,48 @@ pub fn needs_words(config: &Config) -> bool {
         .any(|feed| feed.filter.condition().is_some())
 }
 
+/// Whose items are being parsed, when their words are to be prepared for topic
+/// filters along with the parsing.
+#[derive(Debug, Clone)]
+pub struct WordsFor {
+    pub source: String,
+    /// The source's tags (topic queries can ask for them).
+    pub tags: Vec<String>,
+}
+
 /// An item's words prepared for topic filters, as [`FeedSet::feeds_for`] would prepare
 /// them (with `tags`, those of the item's source). Costly: done while parsing, on the
 /// parsing threads, so the store's thread only evaluates filters.
 pub fn prepare_words(item: &ItemText<'_>, tags: &[String]) -> PreparedItem {
     item.haystack(tags).prepare()
+}
+
+/// [`prepare_words`] for an item whose text is [`plain_text`] of `visible_text`,
+/// whose folded words (`visible_words`) the caller has already: only a summary put
+/// before it is folded and split here. The words are the same, since folding and
+/// splitting never cross the space that joins the two.
+pub fn prepare_words_sharing(
+    item: &ItemText<'_>,
+    tags: &[String],
+    visible_text: &str,
+    visible_words: &[&str],
+) -> PreparedItem {
+    let mut haystack = ItemText { text: "", ..*item }.haystack(tags);
+    if item.text == visible_text {
+        return PreparedItem::with_text_words(&haystack, visible_words);
+    }
+    match item.text.strip_suffix(visible_text) {
+        Some(summary) if summary.ends_with(' ') => {
+            let folded = crate::topic::words::normalize(summary);
+            let mut words = crate::cluster::normalize::split_words(&folded);
+            words.extend_from_slice(visible_words);
+            PreparedItem::with_text_words(&haystack, &words)
+        }
+        _ => {
+            haystack.text = item.text.to_string();
+            haystack.prepare()
+        }
+    }
 }
 
 /// One feed's rule.

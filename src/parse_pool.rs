@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::oneshot;
 
-use crate::membership::{self, ItemText};
+use crate::membership::WordsFor;
 use crate::model::ParsedFeed;
 use crate::parse::{self, ParseError};
 
@@ -24,15 +24,6 @@ use crate::parse::{self, ParseError};
 pub const PARSE_NICE: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
-
-/// Whose items a document holds, when their words are to be prepared for topic
-/// filters along with the parsing.
-#[derive(Debug, Clone)]
-pub struct WordsFor {
-    pub source: String,
-    /// The source's tags (topic queries can ask for them).
-    pub tags: Vec<String>,
-}
 
 /// A handle to the parsing threads; clones share them.
 #[derive(Clone)]
@@ -86,13 +77,7 @@ impl ParsePool {
         let job: Job = Box::new(move || {
             // A panic is the parser's bug, not the source's: report it as this
             // document's failure and keep the thread.
-            let parse = || {
-                let mut feed = parse::parse_feed(&body, &url)?;
-                if let Some(origin) = &words_for {
-                    prepare_words(&mut feed, origin);
-                }
-                Ok(feed)
-            };
+            let parse = || parse::parse_feed_for(&body, &url, words_for.as_ref());
             let parsed = std::panic::catch_unwind(parse)
                 .unwrap_or_else(|_| Err(ParseError::Invalid("the parser panicked".into())));
             let _ = reply.send(parsed);
@@ -100,21 +85,6 @@ impl ParsePool {
         let stopped = || ParseError::Invalid("the parsing threads have stopped".into());
         self.jobs.send(job).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
-    }
-}
-
-/// Prepares the words of every entry of `feed` for topic filters.
-fn prepare_words(feed: &mut ParsedFeed, origin: &WordsFor) {
-    for entry in &mut feed.entries {
-        let text = ItemText {
-            source: &origin.source,
-            title: &entry.title,
-            text: &entry.text,
-            categories: &entry.categories,
-            author: entry.author.as_deref(),
-            link: entry.link.as_deref(),
-        };
-        entry.topic_words = Some(membership::prepare_words(&text, &origin.tags));
     }
 }
 
@@ -139,6 +109,7 @@ fn lower_own_priority() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::membership::{self, ItemText};
 
     #[tokio::test]
     async fn parses_on_the_pool_and_reports_bad_documents() {

@@ -17,7 +17,7 @@ use crate::membership;
 use crate::metrics::Metrics;
 use crate::model::ParsedFeed;
 use crate::parse::ParseError;
-use crate::parse_pool::{ParsePool, WordsFor};
+use crate::parse_pool::ParsePool;
 use crate::schedule::timing::{self, Bounds, Hints};
 use crate::store::{FailureRecord, IngestSummary, PollRecord, SourcePollState, Store, StoreError};
 
@@ -245,7 +245,7 @@ pub async fn poll_source_with(
     };
     let access = Access::from_allow_private(source.allow_private_networks);
     // Topic filters need each item's words; they are prepared with the parsing.
-    let words_for = membership::needs_words(config).then(|| WordsFor {
+    let words_for = membership::needs_words(config).then(|| membership::WordsFor {
         source: source.name.clone(),
         tags: source.tags.clone(),
     });
@@ -366,7 +366,7 @@ async fn fetch_and_parse(
     url: &str,
     validators: &Validators,
     access: Access,
-    words_for: Option<WordsFor>,
+    words_for: Option<membership::WordsFor>,
 ) -> Result<(Fetched, Option<ParsedFeed>), PollError> {
     let url = url::Url::parse(url).map_err(|e| PollError::Url(format!("{url}: {e}")))?;
     let mut fetched = ctx.fetcher.get(&url, validators, access).await?;

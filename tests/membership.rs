@@ -76,6 +76,7 @@ async fn a_changed_feed_is_recomputed_from_stored_items() {
 /// content when read. For every fixture entry, that must be the text ingest matched.
 #[test]
 fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
+    // Also: the topic words prepared while parsing are the ones the store would prepare.
     let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
     let mut checked = 0;
     for dir in [
@@ -99,6 +100,32 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
                 );
                 assert_eq!(derived, entry.text, "{}: {}", path.display(), entry.title);
                 checked += 1;
+            }
+            // Words prepared while parsing (sharing the fingerprint's) are the words
+            // the store would prepare from the entry's text.
+            let origin = feedbraid::membership::WordsFor {
+                source: "harbor".into(),
+                tags: vec!["world".into()],
+            };
+            let bytes = std::fs::read(&path).unwrap();
+            let with_words = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)).unwrap();
+            for entry in &with_words.entries {
+                let item = feedbraid::membership::ItemText {
+                    source: "harbor",
+                    title: &entry.title,
+                    text: &entry.text,
+                    categories: &entry.categories,
+                    author: entry.author.as_deref(),
+                    link: entry.link.as_deref(),
+                };
+                let expected = feedbraid::membership::prepare_words(&item, &origin.tags);
+                assert_eq!(
+                    entry.topic_words.as_ref(),
+                    Some(&expected),
+                    "{}: {}",
+                    path.display(),
+                    entry.title
+                );
             }
         }
     }

@@ -20,7 +20,7 @@
 
 use thiserror::Error;
 
-use super::normalize::{FoldedItem, content_words};
+use super::normalize::{content_words, credit_line_start, fold, split_words, strip_title};
 
 /// Number of MinHash values in a signature.
 pub const SIGNATURE_LEN: usize = 96;
@@ -66,8 +66,19 @@ impl Fingerprint {
     /// The fingerprint of an item's title and plain text (HTML already removed:
     /// pass the content's text when the item has content, else the summary's).
     pub fn of(title: &str, text: &str) -> Fingerprint {
-        let folded = FoldedItem::new(title, text);
-        let (words, title_len) = folded.words();
+        let folded_text = fold(text);
+        Fingerprint::of_words(title, &split_words(&folded_text))
+    }
+
+    /// [`Fingerprint::of`] from the words of the item's folded text
+    /// ([`split_words`] of [`fold`]), for a caller that has them already (parsing
+    /// shares them with the item's topic words).
+    pub fn of_words(title: &str, text_words: &[&str]) -> Fingerprint {
+        let folded_title = fold(strip_title(title));
+        let mut words = split_words(&folded_title);
+        let title_len = words.len();
+        let text_end = credit_line_start(text_words).unwrap_or(text_words.len());
+        words.extend_from_slice(&text_words[..text_end]);
         let content_hash = hash_words(words.iter().copied());
 
         let title_words = content_words(&words[..title_len]).count();

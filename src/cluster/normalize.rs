@@ -28,7 +28,7 @@ pub fn words(text: &str) -> Vec<String> {
 }
 
 /// `text` case- and diacritic-folded, apostrophes made spaces, ready to split.
-fn fold(text: &str) -> String {
+pub fn fold(text: &str) -> String {
     crate::topic::words::normalize(text)
 }
 
@@ -315,43 +315,28 @@ pub struct Normalized {
 
 /// All normalized words of the stripped title, then of the text up to a credit line.
 pub fn normalized_words(title: &str, text: &str) -> Normalized {
-    let folded = FoldedItem::new(title, text);
-    let (words, title_len) = folded.words();
+    let folded_title = fold(strip_title(title));
+    let folded_text = fold(text);
+    let mut words = split_words(&folded_title);
+    let title_len = words.len();
+    let text_words = split_words(&folded_text);
+    let end = credit_line_start(&text_words).unwrap_or(text_words.len());
+    words.extend_from_slice(&text_words[..end]);
     Normalized {
         words: words.into_iter().map(str::to_owned).collect(),
         title_len,
     }
 }
 
-/// An item's stripped title and text, folded once; [`FoldedItem::words`] borrows
-/// its words from here, so fingerprinting allocates no string per word.
-pub(crate) struct FoldedItem {
-    title: String,
-    text: String,
-}
-
-impl FoldedItem {
-    pub(crate) fn new(title: &str, text: &str) -> FoldedItem {
-        FoldedItem {
-            title: fold(strip_title(title)),
-            text: fold(text),
-        }
-    }
-
-    /// The words of [`normalized_words`], and how many of them are the title's.
-    pub(crate) fn words(&self) -> (Vec<&str>, usize) {
-        let mut words: Vec<&str> = Vec::with_capacity(self.text.len() / 6);
-        each_word(&self.title, |word| words.push(word));
-        let title_len = words.len();
-        each_word(&self.text, |word| words.push(word));
-        let end = credit_line_start(&words[title_len..]).map_or(words.len(), |e| title_len + e);
-        words.truncate(end);
-        (words, title_len)
-    }
+/// The words of folded text (UAX #29 words with a letter or digit), borrowed from it.
+pub fn split_words(folded: &str) -> Vec<&str> {
+    let mut words = Vec::with_capacity(folded.len() / 6);
+    each_word(folded, |word| words.push(word));
+    words
 }
 
 /// Where a `Reporting by` / `Editing by` / `Writing by` credit starts, if anywhere.
-fn credit_line_start(text: &[&str]) -> Option<usize> {
+pub(crate) fn credit_line_start(text: &[&str]) -> Option<usize> {
     text.windows(2)
         .position(|pair| matches!(pair[0], "reporting" | "editing" | "writing") && pair[1] == "by")
 }

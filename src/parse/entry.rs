@@ -5,8 +5,9 @@
 use feed_rs::model::{Link, Person, Text};
 
 use super::MAX_CONTENT_BYTES;
+use crate::cluster::{self, Fingerprint};
 use crate::identity::{self, VisibleFields};
-use crate::membership;
+use crate::membership::{self, ItemText, WordsFor};
 use crate::model::Entry;
 use crate::sanitize::{
     clean_text, html_to_text, sanitize_html, sanitized_html_to_text, text_to_html,
@@ -29,6 +30,8 @@ pub(super) struct Context<'a> {
     /// Atom: an entry without authors has the feed's.
     pub inherits_feed_authors: bool,
     pub feed_authors: &'a [Person],
+    /// Prepare each entry's words for topic filters, for this source.
+    pub words_for: Option<&'a WordsFor>,
 }
 
 /// An entry and the text a reader sees of its body (for its key).
@@ -95,12 +98,26 @@ pub(super) fn normalize_entry(
             .or(summary_html.as_deref())
             .unwrap_or(""),
     );
-    let fingerprint = Some(crate::cluster::Fingerprint::of(&title, &visible_text));
+    // Folded and split once, for the fingerprint and the topic words both.
+    let folded_visible = cluster::normalize::fold(&visible_text);
+    let visible_words = cluster::normalize::split_words(&folded_visible);
+    let fingerprint = Some(Fingerprint::of_words(&title, &visible_words));
     let text = membership::plain_text(
         summary_html.as_deref(),
         content_html.is_some(),
         &visible_text,
     );
+    let topic_words = context.words_for.map(|origin| {
+        let item = ItemText {
+            source: &origin.source,
+            title: &title,
+            text: &text,
+            categories: &categories,
+            author: author.as_deref(),
+            link: link.as_deref(),
+        };
+        membership::prepare_words_sharing(&item, &origin.tags, &visible_text, &visible_words)
+    });
     Normalized {
         entry: Entry {
             key: String::new(),
@@ -119,7 +136,7 @@ pub(super) fn normalize_entry(
             content_hash,
             fingerprint,
             text,
-            topic_words: None,
+            topic_words,
         },
         visible_text,
     }

@@ -15,6 +15,7 @@ mod entry;
 use feed_rs::model::{Feed, FeedType};
 
 use crate::identity::{self, KeyCandidate};
+use crate::membership::WordsFor;
 use crate::model::ParsedFeed;
 
 /// Items kept from one document; the rest are dropped (and logged).
@@ -50,10 +51,28 @@ pub fn parse_feed(bytes: &[u8], feed_url: &url::Url) -> Result<ParsedFeed, Parse
     parse_feed_with_notes(bytes, feed_url).map(|(feed, _notes)| feed)
 }
 
+/// [`parse_feed`], also preparing every entry's words for topic filters
+/// ([`crate::model::Entry::topic_words`]) when `words_for` says whose they are.
+pub fn parse_feed_for(
+    bytes: &[u8],
+    feed_url: &url::Url,
+    words_for: Option<&WordsFor>,
+) -> Result<ParsedFeed, ParseError> {
+    parse_document(bytes, feed_url, words_for).map(|(feed, _notes)| feed)
+}
+
 /// [`parse_feed`], also saying what had to be repaired or cut.
 pub fn parse_feed_with_notes(
     bytes: &[u8],
     feed_url: &url::Url,
+) -> Result<(ParsedFeed, ParseNotes), ParseError> {
+    parse_document(bytes, feed_url, None)
+}
+
+fn parse_document(
+    bytes: &[u8],
+    feed_url: &url::Url,
+    words_for: Option<&WordsFor>,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
     if document::looks_like_html_page(bytes) {
         return Err(ParseError::HtmlPage);
@@ -76,7 +95,13 @@ pub fn parse_feed_with_notes(
         FeedType::JSON => None,
         _ => document::root_xml_base(bytes).and_then(|base| feed_url.join(&base).ok()),
     };
-    let parsed = normalize(feed, feed_url, document_base.as_ref(), &mut notes);
+    let parsed = normalize(
+        feed,
+        feed_url,
+        document_base.as_ref(),
+        words_for,
+        &mut notes,
+    );
     Ok((parsed, notes))
 }
 
@@ -104,6 +129,7 @@ fn normalize(
     mut feed: Feed,
     feed_url: &url::Url,
     document_base: Option<&url::Url>,
+    words_for: Option<&WordsFor>,
     notes: &mut ParseNotes,
 ) -> ParsedFeed {
     if feed.entries.len() > MAX_ITEMS {
@@ -121,6 +147,7 @@ fn normalize(
         updated_mirrors_published: feed.feed_type == FeedType::RSS2,
         inherits_feed_authors: feed.feed_type == FeedType::Atom,
         feed_authors: &feed.authors,
+        words_for,
     };
     let mut entries = Vec::with_capacity(feed.entries.len());
     let mut candidates = Vec::with_capacity(feed.entries.len());

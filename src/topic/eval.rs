@@ -8,6 +8,7 @@
 
 use super::Haystack;
 use super::query::{Query, Scope};
+use super::segment::each_word;
 use super::words;
 
 const TITLE: u8 = 1;
@@ -63,6 +64,15 @@ pub struct PreparedItem {
 impl PreparedItem {
     /// Normalizes `item` (the one costly step; do it once per item).
     pub fn new(item: &Haystack) -> PreparedItem {
+        let folded_text = words::normalize(&item.text);
+        let mut text_words = Vec::with_capacity(folded_text.len() / 6);
+        each_word(&folded_text, |word| text_words.push(word));
+        PreparedItem::with_text_words(item, &text_words)
+    }
+
+    /// [`PreparedItem::new`] with the words of the item's folded text given
+    /// (`item.text` is not read): parsing has them already from fingerprinting.
+    pub fn with_text_words(item: &Haystack, text_words: &[&str]) -> PreparedItem {
         let mut prepared = PreparedItem {
             source: words::normalize_value(&item.source),
             tags: item
@@ -74,7 +84,7 @@ impl PreparedItem {
             ..PreparedItem::default()
         };
         prepared.add_segment(TITLE, &item.title);
-        prepared.add_segment(TEXT, &item.text);
+        prepared.add_words(TEXT, text_words.iter().copied());
         for category in &item.categories {
             prepared.add_segment(CATEGORY, category);
         }
@@ -84,13 +94,20 @@ impl PreparedItem {
     }
 
     fn add_segment(&mut self, field: u8, text: &str) {
+        let folded = words::normalize(text);
+        let mut text_words = Vec::new();
+        each_word(&folded, |word| text_words.push(word));
+        self.add_words(field, text_words.into_iter());
+    }
+
+    /// Adds already normalized words as one segment of `field`.
+    fn add_words<'a>(&mut self, field: u8, text_words: impl Iterator<Item = &'a str>) {
         let start = self.spans.len() as u32;
-        let PreparedItem { buffer, spans, .. } = self;
-        words::for_each_word(text, |word| {
-            let from = buffer.len() as u32;
-            buffer.push_str(word);
-            spans.push((from, buffer.len() as u32));
-        });
+        for word in text_words {
+            let from = self.buffer.len() as u32;
+            self.buffer.push_str(word);
+            self.spans.push((from, self.buffer.len() as u32));
+        }
         let end = self.spans.len() as u32;
         if end > start {
             self.segments.push(Segment { field, start, end });

@@ -96,12 +96,6 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// Calls `each` with every normalized word of `text`, in order.
-pub(crate) fn for_each_word(text: &str, each: impl FnMut(&str)) {
-    let folded = normalize(text);
-    each_word(&folded, each);
-}
-
 /// Normalized form of a whole value compared exactly (source names, tags):
 /// folded like words, surrounding whitespace removed.
 pub fn normalize_value(text: &str) -> String {
