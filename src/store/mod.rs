@@ -161,6 +161,9 @@ impl Store {
         let (reply, answer) = oneshot::channel();
         let job = Job::Write(Box::new(move |db| {
             let outcome = f(db);
+            if outcome.is_err() {
+                worker::forget_rolled_back_stories(db);
+            }
             let done: Done = Box::new(move |committed| {
                 let _ = reply.send(committed.and(outcome));
             });

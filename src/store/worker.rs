@@ -7,8 +7,9 @@
 //! index page to the WAL once instead of once per poll; when polls arrive one by one
 //! nothing waits, and each commits alone. A write's caller hears back only after the
 //! group's commit: success means durable (to `synchronous = NORMAL`), and a failed
-//! commit is every member's error. A write that fails rolls back its own savepoint
-//! and leaves the rest of its group alone.
+//! commit is every member's error (and the story index is rebuilt from what the
+//! database kept). A write that fails rolls back its own savepoint and leaves the
+//! rest of its group alone.
 
 use std::sync::mpsc;
 
@@ -77,6 +78,7 @@ fn write_group(
         db.conn.execute_batch("COMMIT").map_err(|error| {
             tracing::error!(%error, writes = done.len(), "database commit failed; the group's polls will be fetched again");
             let _ = db.conn.execute_batch("ROLLBACK");
+            forget_rolled_back_stories(db);
             error.to_string()
         })
     } else {
@@ -86,4 +88,15 @@ fn write_group(
         tell(committed.clone().map_err(StoreError::CommitFailed));
     }
     ended_by
+}
+
+/// After a rolled-back write or group, the story index still holds the items it
+/// indexed: it is rebuilt from what the database kept (within the open transaction,
+/// if any), so no later copy joins a story that is not there.
+pub(super) fn forget_rolled_back_stories(db: &mut Db) {
+    let settings = *db.stories.settings();
+    match super::stories::rebuild(&db.conn, settings, chrono::Utc::now().timestamp()) {
+        Ok(index) => db.stories = index,
+        Err(error) => tracing::error!(%error, "story index not rebuilt after a failed commit"),
+    }
 }
