@@ -18,7 +18,7 @@ use crate::poll::PollContext;
 use crate::publish::Publisher;
 use crate::schedule::{self, Heartbeat};
 use crate::serve::{self, ServeState};
-use crate::store::Store;
+use crate::store::{FeedSync, Store};
 
 /// How long shutdown waits for polls and requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -32,13 +32,22 @@ pub struct App {
     publisher: Arc<Publisher>,
     heartbeat: Heartbeat,
     shutdown: watch::Sender<bool>,
+    metrics: Arc<crate::metrics::Metrics>,
     scheduler: JoinHandle<anyhow::Result<()>>,
     upkeep: JoinHandle<anyhow::Result<()>>,
     server: JoinHandle<std::io::Result<()>>,
 }
 
-/// Opens the store for `config` and registers its sources.
+/// Opens the store for `config`, registers its sources and feeds, and sorts the
+/// stored items into feeds whose definition changed before returning.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let (store, sync) = open_store_pending(config).await?;
+    store.recompute_feeds(&sync).await?;
+    Ok(store)
+}
+
+/// [`open_store`], leaving the recomputation of changed feeds to the caller.
+async fn open_store_pending(config: &Config) -> anyhow::Result<(Store, FeedSync)> {
     if let Some(dir) = config.storage.path.parent()
         && !dir.as_os_str().is_empty()
     {
@@ -50,10 +59,37 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     // Opening rebuilds the story index from disk: blocking work, off the async workers.
     let store = tokio::task::spawn_blocking(move || Store::open_with(&path, clustering)).await??;
     store.sync_sources(source_rows(config)).await?;
-    store
-        .set_feeds(Arc::new(FeedSet::from_config(config)))
+    let sync = store
+        .begin_feeds(Arc::new(FeedSet::from_config(config)))
         .await?;
-    Ok(store)
+    Ok((store, sync))
+}
+
+/// Sorts stored items into the feeds `sync` emptied, in the background: the daemon
+/// is ready and serving meanwhile (those feeds fill newest first). Ends early on
+/// shutdown; a restart recomputes what was not finished.
+fn spawn_recompute(
+    store: Store,
+    sync: FeedSync,
+    metrics: Arc<crate::metrics::Metrics>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if sync.recomputed.is_empty() {
+        return;
+    }
+    let feeds = i64::try_from(sync.recomputed.len()).unwrap_or(i64::MAX);
+    metrics.refilling(feeds);
+    tokio::spawn(async move {
+        tokio::select! {
+            done = store.recompute_feeds(&sync) => {
+                if let Err(error) = done {
+                    tracing::error!(%error, feeds = ?sync.recomputed, "feed membership not recomputed; it will be at the next start");
+                }
+            }
+            _ = shutdown.wait_for(|stop| *stop) => {}
+        }
+        metrics.refilling(-feeds);
+    });
 }
 
 fn source_rows(config: &Config) -> Vec<(String, String)> {
@@ -68,7 +104,7 @@ impl App {
     /// Starts polling and serving `config` (read from `config_path`, for reloads).
     pub async fn start(config_path: &Path, config: Config) -> anyhow::Result<App> {
         let config = Arc::new(config);
-        let store = open_store(&config).await?;
+        let (store, feed_sync) = open_store_pending(&config).await?;
         let fetcher = Fetcher::new(&config.fetch)?;
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
@@ -98,8 +134,14 @@ impl App {
             store: store.clone(),
             publisher: Arc::clone(&publisher),
             heartbeat: Some(heartbeat.clone()),
-            metrics,
+            metrics: Arc::clone(&metrics),
         };
+        spawn_recompute(
+            store.clone(),
+            feed_sync,
+            Arc::clone(&metrics),
+            shutdown_rx.clone(),
+        );
         let server = tokio::spawn(serve::serve(listener, state, shutdown_rx));
         tracing::info!(%addr, sources = config.sources.len(), feeds = config.feeds.len(), "feedbraid started");
         Ok(App {
@@ -110,6 +152,7 @@ impl App {
             publisher,
             heartbeat,
             shutdown: shutdown_tx,
+            metrics,
             scheduler,
             upkeep,
             server,
@@ -136,13 +179,21 @@ impl App {
             tracing::error!("reload refused: {e}");
             return false;
         }
-        if let Err(e) = self
+        match self
             .store
-            .set_feeds(Arc::new(FeedSet::from_config(&config)))
+            .begin_feeds(Arc::new(FeedSet::from_config(&config)))
             .await
         {
-            tracing::error!("reload refused: {e}");
-            return false;
+            Ok(sync) => spawn_recompute(
+                self.store.clone(),
+                sync,
+                Arc::clone(&self.metrics),
+                self.shutdown.subscribe(),
+            ),
+            Err(e) => {
+                tracing::error!("reload refused: {e}");
+                return false;
+            }
         }
         self.publisher.invalidate();
         self.config.send_replace(Arc::new(config));

@@ -46,6 +46,7 @@ pub struct Metrics {
     last_success: Family<SourceLabels, Gauge>,
     error_streak: Family<SourceLabels, Gauge>,
     source_items: Family<SourceLabels, Gauge>,
+    feeds_refilling: Gauge,
     /// Serializes scrapes: gauges are reset and refilled per scrape.
     scrape: Mutex<()>,
 }
@@ -110,6 +111,12 @@ impl Metrics {
             "Stored items per source",
             source_items.clone(),
         );
+        let feeds_refilling = Gauge::default();
+        registry.register(
+            "feeds_refilling",
+            "Feeds whose definition changed and whose items are being sorted in again",
+            feeds_refilling.clone(),
+        );
         Metrics {
             registry,
             polls,
@@ -121,8 +128,14 @@ impl Metrics {
             last_success,
             error_streak,
             source_items,
+            feeds_refilling,
             scrape: Mutex::new(()),
         }
+    }
+
+    /// Adds `feeds` to (or, negative, removes them from) the feeds being refilled.
+    pub fn refilling(&self, feeds: i64) {
+        self.feeds_refilling.inc_by(feeds);
     }
 
     /// Records one finished poll.

@@ -131,3 +131,72 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
     }
     assert!(checked > 50, "only {checked} entries checked");
 }
+
+/// At start and on reload the daemon takes new feed definitions at once and refills a
+/// changed feed in the background, a chunk at a time; a newer definition supersedes
+/// an unfinished refill, and a refill that never finished is redone at the next start.
+#[tokio::test]
+async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("harbor.xml", fixture("rss2.xml"));
+    let sources = format!(
+        "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n\n",
+        server.url("harbor.xml")
+    );
+    let before = write_config(
+        dir.path(),
+        &format!("{sources}[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n"),
+    );
+    let h = Harness::start(&before).await;
+    h.poll().await;
+    let store = &h.ctx.store;
+    let stored = store
+        .recent_items(None, None, 1000)
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!(stored > 2, "the fixture has several items");
+
+    let after = Config::load(&write_config(
+        dir.path(),
+        &format!("{sources}[[feed]]\nname = \"topic\"\nquery = 'category:trade OR cricket'\n"),
+    ))
+    .unwrap();
+    let first = store
+        .begin_feeds(Arc::new(FeedSet::from_config(&after)))
+        .await
+        .unwrap();
+    assert_eq!(first.recomputed, ["topic"]);
+    assert!(
+        store
+            .feed_page("topic", None, 50)
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "a changed feed is emptied until it is refilled"
+    );
+    // A reload before the refill ran: the older refill stops, the newer one fills.
+    let second = store
+        .begin_feeds(Arc::new(FeedSet::from_config(&after)))
+        .await
+        .unwrap();
+    assert_eq!(second.recomputed, ["topic"], "unfinished, so changed again");
+    assert_eq!(store.recompute_feeds_by(&first, 2).await.unwrap(), 0);
+    assert_eq!(store.recompute_feeds_by(&second, 2).await.unwrap(), stored);
+    assert_eq!(
+        titles(&store.feed_page("topic", None, 50).await.unwrap()),
+        [
+            "China and Vietnam sign rail trade agreement",
+            "Pakistan beat England in rain-hit cricket Test"
+        ]
+    );
+    // Finished: the next start has nothing to redo.
+    let again = store
+        .begin_feeds(Arc::new(FeedSet::from_config(&after)))
+        .await
+        .unwrap();
+    assert!(again.recomputed.is_empty());
+}

@@ -165,9 +165,15 @@ impl Queue {
         self.heap.clear();
         self.due.clear();
         let now = Utc::now();
+        // One call for all: the store thread may be busy (refilling a changed feed),
+        // and ten thousand calls in a row would each wait their turn.
+        let mut states = ctx
+            .store
+            .poll_states(config.sources.iter().map(|s| s.name.clone()).collect())
+            .await?;
         for source in &config.sources {
             if let SourceTiming::Interval(_) = source.timing {
-                let stored = ctx.store.poll_state(&source.name).await?;
+                let stored = states.remove(&source.name);
                 if let Some(state) = &stored
                     && poll::skip_reason(state, source, now) == Some(SkipReason::Gone)
                 {

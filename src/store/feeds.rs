@@ -21,7 +21,14 @@ pub struct FeedSync {
     pub recomputed: Vec<String>,
     /// Feeds no longer configured, whose rows were dropped.
     pub removed: usize,
+    /// Which `begin_feeds` this was: a later one supersedes its recomputation.
+    epoch: u64,
 }
+
+/// Items sorted into recomputed feeds per store call: the thread turns to other
+/// work (polls, pages) between chunks.
+/// (2,000 take ≈ 50 ms, so no other call waits longer than that.)
+const RECOMPUTE_CHUNK: i64 = 2_000;
 
 /// Writes the membership rows of one item for the feeds that admit it (among `only`).
 pub(super) fn admit(
@@ -49,38 +56,76 @@ pub(super) fn forget(tx: &Connection, item_id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Brings the rows in line with `feeds`: recomputes every feed whose signature
-/// changed (reading every stored item once), drops feeds no longer configured.
-fn sync(conn: &mut Connection, feeds: &FeedSet) -> Result<FeedSync, StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+/// Takes `feeds` as the definitions ingest sorts items by, and drops the rows of feeds
+/// that changed (they are recomputed next, newest items first) and of feeds no longer
+/// configured. A changed feed's signature is written only when its recomputation ends,
+/// so a restart in the middle recomputes it again.
+fn begin(db: &mut Db, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
+    let tx = db
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let stored: Vec<(String, String)> = {
         let mut stmt = tx.prepare("SELECT feed, signature FROM feed_defs")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
     let wanted: Vec<(&str, &str)> = feeds.signatures().collect();
-    let changed: HashSet<String> = wanted
+    let mut recomputed: Vec<String> = wanted
         .iter()
         .filter(|(name, sig)| !stored.iter().any(|(n, s)| n == name && s == sig))
         .map(|(name, _)| name.to_string())
         .collect();
+    recomputed.sort();
     let gone: Vec<&String> = stored
         .iter()
         .map(|(n, _)| n)
         .filter(|n| !wanted.iter().any(|(w, _)| w == n))
         .collect();
-    for feed in changed.iter().chain(gone.iter().copied()) {
+    for feed in recomputed.iter().chain(gone.iter().copied()) {
         tx.execute("DELETE FROM feed_items WHERE feed = ?1", [feed])?;
         tx.execute("DELETE FROM feed_defs WHERE feed = ?1", [feed])?;
     }
-    if !changed.is_empty() {
-        let mut stmt = tx.prepare(
+    let removed = gone.len();
+    tx.commit()?;
+    db.feeds = feeds;
+    db.feeds_epoch += 1;
+    Ok(FeedSync {
+        recomputed,
+        removed,
+        epoch: db.feeds_epoch,
+    })
+}
+
+/// Sorts the items below `below` (newest first, `chunk` of them) into the
+/// feeds `sync` recomputes; the row id to continue below and how many were read,
+/// `None` when none are left or a later `begin_feeds` superseded `sync`.
+fn recompute_chunk(
+    db: &mut Db,
+    sync: &FeedSync,
+    below: i64,
+    chunk: i64,
+) -> Result<Option<(i64, usize)>, StoreError> {
+    if db.feeds_epoch != sync.epoch {
+        return Ok(None);
+    }
+    let only: HashSet<String> = sync.recomputed.iter().cloned().collect();
+    let tx = db
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut lowest = None;
+    let mut read = 0usize;
+    {
+        let mut stmt = tx.prepare_cached(
             "SELECT i.id, i.story_id, i.sort_date, s.name, i.title, i.plain_text, i.categories,
                     i.author, i.link, i.summary_html, i.content_html
-             FROM items i JOIN sources s ON s.id = i.source_id",
+             FROM items i JOIN sources s ON s.id = i.source_id
+             WHERE i.id < ?1 ORDER BY i.id DESC LIMIT ?2",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![below, chunk.max(1)])?;
         while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            lowest = Some(id);
+            read += 1;
             let source: String = r.get(3)?;
             let title: String = r.get(4)?;
             // Rows stored before the text was derived on reading still hold it.
@@ -104,51 +149,89 @@ fn sync(conn: &mut Connection, feeds: &FeedSet) -> Result<FeedSync, StoreError> 
             };
             admit(
                 &tx,
-                feeds,
-                Some(&changed),
-                (r.get(0)?, r.get(1)?, r.get(2)?),
+                &db.feeds,
+                Some(&only),
+                (id, r.get(1)?, r.get(2)?),
                 &item,
                 None,
             )?;
         }
-        for (name, sig) in wanted.iter().filter(|(n, _)| changed.contains(*n)) {
-            tx.execute(
-                "INSERT INTO feed_defs (feed, signature) VALUES (?1, ?2)",
-                params![name, sig],
-            )?;
+    }
+    if lowest.is_none() {
+        // Every item is sorted: the feeds' definitions are now what their rows hold.
+        let mut insert = tx
+            .prepare_cached("INSERT OR REPLACE INTO feed_defs (feed, signature) VALUES (?1, ?2)")?;
+        for (name, sig) in db.feeds.signatures().filter(|(n, _)| only.contains(*n)) {
+            insert.execute(params![name, sig])?;
         }
     }
     tx.commit()?;
-    let mut recomputed: Vec<String> = changed.into_iter().collect();
-    recomputed.sort();
-    Ok(FeedSync {
-        recomputed,
-        removed: gone.len(),
-    })
+    Ok(lowest.map(|id| (id, read)))
 }
 
 impl Store {
-    /// Sets the feeds that ingest sorts items into, recomputing the rows of feeds
-    /// whose definition changed. Call at start and after every reload.
+    /// Sets the feeds that ingest sorts items into, and recomputes the rows of feeds
+    /// whose definition changed before returning ([`Store::begin_feeds`], then
+    /// [`Store::recompute_feeds`]).
     pub async fn set_feeds(&self, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
-        let started = Instant::now();
-        let outcome = self
-            .call_db(move |db: &mut Db| {
-                let outcome = sync(&mut db.conn, &feeds)?;
-                db.feeds = feeds;
-                Ok(outcome)
-            })
-            .await?;
-        if !outcome.recomputed.is_empty() || outcome.removed > 0 {
-            tracing::info!(
-                recomputed = ?outcome.recomputed,
-                removed = outcome.removed,
-                ms = started.elapsed().as_millis() as u64,
-                "feed membership updated"
-            );
+        let sync = self.begin_feeds(feeds).await?;
+        self.recompute_feeds(&sync).await?;
+        Ok(sync)
+    }
+
+    /// Sets the feeds that ingest sorts items into from now on, and empties the feeds
+    /// whose definition changed, for [`Store::recompute_feeds`] to fill. Quick: call
+    /// at start before polling, and after every reload.
+    pub async fn begin_feeds(&self, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
+        let sync = self.call_db(move |db: &mut Db| begin(db, feeds)).await?;
+        if !sync.recomputed.is_empty() || sync.removed > 0 {
+            tracing::info!(recomputed = ?sync.recomputed, removed = sync.removed, "feed definitions changed");
             self.bump_generation();
         }
-        Ok(outcome)
+        Ok(sync)
+    }
+
+    /// Sorts every stored item, newest first, into the feeds `sync` emptied, a chunk
+    /// per call so polls and pages are served in between; returns how many items were
+    /// read. Stops early when a later `begin_feeds` superseded `sync` (it recomputes
+    /// its own). Until it ends, those feeds show their newest items only.
+    pub async fn recompute_feeds(&self, sync: &FeedSync) -> Result<usize, StoreError> {
+        self.recompute_feeds_by(sync, RECOMPUTE_CHUNK).await
+    }
+
+    /// [`Store::recompute_feeds`], `chunk` items per call on the database thread.
+    pub async fn recompute_feeds_by(
+        &self,
+        sync: &FeedSync,
+        chunk: i64,
+    ) -> Result<usize, StoreError> {
+        if sync.recomputed.is_empty() {
+            return Ok(0);
+        }
+        let started = Instant::now();
+        let mut below = i64::MAX;
+        let mut read = 0usize;
+        loop {
+            let this_sync = sync.clone();
+            let next = self
+                .call_db(move |db: &mut Db| recompute_chunk(db, &this_sync, below, chunk))
+                .await?;
+            self.bump_generation();
+            match next {
+                Some((lowest, chunk_read)) => {
+                    read += chunk_read;
+                    below = lowest;
+                }
+                None => break,
+            }
+        }
+        tracing::info!(
+            feeds = ?sync.recomputed,
+            items = read,
+            ms = started.elapsed().as_millis() as u64,
+            "feed membership recomputed"
+        );
+        Ok(read)
     }
 
     /// A feed's items, newest first, starting below `before` (a `(sort_date, row)`).

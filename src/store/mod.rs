@@ -61,6 +61,8 @@ pub(crate) struct Db {
     pub(crate) feeds: Arc<FeedSet>,
     /// Recent items' fingerprints, for joining copies into stories.
     pub(crate) stories: StoryIndex,
+    /// Bumped by every `begin_feeds`, so an older recomputation knows to stop.
+    pub(crate) feeds_epoch: u64,
 }
 
 use worker::{Done, Job};
@@ -91,6 +93,7 @@ impl Store {
         let db = Db {
             conn,
             feeds: Arc::new(FeedSet::default()),
+            feeds_epoch: 0,
             stories,
         };
         let (jobs, queue) = mpsc::channel::<Job>();

@@ -1,5 +1,7 @@
 //! Source rows: which sources exist, their validators and poll outcomes.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -57,6 +59,29 @@ pub struct FailureRecord {
     pub retry_after_until: Option<DateTime<Utc>>,
 }
 
+fn poll_state_of(conn: &Connection, name: &str) -> Result<Option<SourcePollState>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(current_url, url), etag, last_modified, error_streak, next_poll,
+                    gone_entry, retry_after_until, redirect_target, redirect_seen
+             FROM sources WHERE name = ?1",
+        )?
+        .query_row([name], |r| {
+            Ok(SourcePollState {
+                url: r.get(0)?,
+                etag: r.get(1)?,
+                last_modified: r.get(2)?,
+                error_streak: r.get(3)?,
+                next_poll: to_time(r.get(4)?),
+                gone_entry: r.get(5)?,
+                retry_after_until: to_time(r.get(6)?),
+                redirect_target: r.get(7)?,
+                redirect_seen: r.get(8)?,
+            })
+        })
+        .optional()?)
+}
+
 pub(super) fn to_time(secs: Option<i64>) -> Option<DateTime<Utc>> {
     secs.and_then(|s| DateTime::from_timestamp(s, 0))
 }
@@ -98,28 +123,23 @@ impl Store {
     /// Validators and schedule of one source (`None` if it has no row yet).
     pub async fn poll_state(&self, name: &str) -> Result<Option<SourcePollState>, StoreError> {
         let name = name.to_string();
+        self.call(move |conn| poll_state_of(conn, &name)).await
+    }
+
+    /// [`Store::poll_state`] of many sources in one call on the database thread (the
+    /// scheduler loads them all at start); sources with no row are left out.
+    pub async fn poll_states(
+        &self,
+        names: Vec<String>,
+    ) -> Result<HashMap<String, SourcePollState>, StoreError> {
         self.call(move |conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT COALESCE(current_url, url), etag, last_modified, error_streak, next_poll,
-                            gone_entry, retry_after_until, redirect_target, redirect_seen
-                     FROM sources WHERE name = ?1",
-                    [&name],
-                    |r| {
-                        Ok(SourcePollState {
-                            url: r.get(0)?,
-                            etag: r.get(1)?,
-                            last_modified: r.get(2)?,
-                            error_streak: r.get(3)?,
-                            next_poll: to_time(r.get(4)?),
-                            gone_entry: r.get(5)?,
-                            retry_after_until: to_time(r.get(6)?),
-                            redirect_target: r.get(7)?,
-                            redirect_seen: r.get(8)?,
-                        })
-                    },
-                )
-                .optional()?)
+            let mut states = HashMap::with_capacity(names.len());
+            for name in names {
+                if let Some(state) = poll_state_of(conn, &name)? {
+                    states.insert(name, state);
+                }
+            }
+            Ok(states)
         })
         .await
     }
@@ -138,6 +158,7 @@ impl Store {
                     conn,
                     feeds,
                     stories,
+                    ..
                 } = db;
                 let tx = conn.savepoint()?;
                 let id = source_id(&tx, &name)?;
