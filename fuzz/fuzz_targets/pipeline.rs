@@ -2,7 +2,9 @@
 //! `parse_feed`) → assemble an output feed → render it as RSS, Atom and JSON Feed.
 //! Properties: nothing panics; every rendered feed re-parses (strictly with roxmltree
 //! for XML, with serde_json for JSON, and with feed-rs for all three) with the same
-//! number of items; sanitizing any HTML field again leaves it unchanged.
+//! number of items; sanitizing any HTML field again leaves it unchanged; the byte scan
+//! of sanitized HTML gives the tokenizer's text; topic words prepared while parsing
+//! and text derived from the stored HTML are what the store would compute.
 #![no_main]
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -25,14 +27,46 @@ fuzz_target!(|bytes: &[u8]| {
         return;
     }
     let feed_url = url::Url::parse(FEED_URL).unwrap();
-    let Ok(parsed) = feedbraid::parse::parse_feed(bytes, &feed_url) else {
+    // Parsed as the daemon does when a feed has a topic filter: with each entry's
+    // topic words prepared while parsing (sharing the fingerprint's words).
+    let origin = feedbraid::membership::WordsFor {
+        source: "fuzz".to_string(),
+        tags: vec!["world".to_string()],
+    };
+    let Ok(parsed) = feedbraid::parse::parse_feed_for(bytes, &feed_url, Some(&origin)) else {
         return;
     };
     for entry in &parsed.entries {
+        let item = feedbraid::membership::ItemText {
+            source: "fuzz",
+            title: &entry.title,
+            text: &entry.text,
+            categories: &entry.categories,
+            author: entry.author.as_deref(),
+            link: entry.link.as_deref(),
+        };
+        assert_eq!(
+            entry.topic_words.as_ref(),
+            Some(&feedbraid::membership::prepare_words(&item, &origin.tags)),
+            "topic words prepared while parsing differ from the store's"
+        );
+        assert_eq!(
+            feedbraid::membership::stored_plain_text(
+                entry.summary_html.as_deref(),
+                entry.content_html.as_deref()
+            ),
+            entry.text,
+            "text derived from the stored HTML differs from the text at ingest"
+        );
         for html in [&entry.summary_html, &entry.content_html]
             .into_iter()
             .flatten()
         {
+            assert_eq!(
+                feedbraid::sanitize::sanitized_html_to_text(html),
+                feedbraid::sanitize::html_to_text(html),
+                "the byte scan of sanitized HTML differs from the tokenizer"
+            );
             assert_eq!(
                 &sanitize_html(html, None),
                 html,

@@ -1,6 +1,10 @@
 //! The document before feed-rs sees it: recognising an HTML page served in place of
-//! a feed, repairing invalid UTF-8 so the rest of a document can still be read, and
-//! the root element's `xml:base`, which feed-rs applies to links but does not report.
+//! a feed, repairing invalid UTF-8 so the rest of a document can still be read, the
+//! root element's `xml:base`, which feed-rs applies to links but does not report, and
+//! a space between an e-mail address and a non-ASCII character touching it, which
+//! feed-rs cannot parse in an author.
+
+use std::borrow::Cow;
 
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
@@ -103,9 +107,93 @@ pub(super) fn root_xml_base(bytes: &[u8]) -> Option<String> {
     }
 }
 
+/// The document with an ASCII space put between every e-mail address and a non-ASCII
+/// character that touches it (`«jw@example.de»`, an address followed by a no-break
+/// space); borrowed when there is none.
+///
+/// feed-rs 3.0 splits a person's name from the address by slicing one byte past the
+/// address, which panics inside a multi-byte character: one such author made the
+/// whole feed unreadable. The space is what it expects there. Only bytes next to an
+/// address change, so text, links and UTF-8 validity are otherwise untouched; the
+/// fuzz target found it.
+pub(super) fn space_out_emails(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let mut cuts = Vec::new();
+    let mut from = 0;
+    while let Some(at) = bytes[from..].iter().position(|&b| b == b'@') {
+        let at = from + at;
+        let local = bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+            .count();
+        let mut start = at - local;
+        for prefix in [&b"mailto:"[..], b"<[("] {
+            if bytes[..start].ends_with(prefix) {
+                start -= prefix.len();
+            }
+        }
+        let domain = bytes[at + 1..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b".-".contains(&b))
+            .count();
+        let mut end = at + 1 + domain;
+        if bytes[end..].starts_with(b">])") {
+            end += 3;
+        }
+        if local > 0 && domain > 0 {
+            if start > 0 && !bytes[start - 1].is_ascii() {
+                cuts.push(start);
+            }
+            if end < bytes.len() && !bytes[end].is_ascii() {
+                cuts.push(end);
+            }
+        }
+        from = end.max(at + 1);
+    }
+    if cuts.is_empty() {
+        return Cow::Borrowed(bytes);
+    }
+    let mut spaced = Vec::with_capacity(bytes.len() + cuts.len());
+    let mut copied = 0;
+    for cut in cuts {
+        spaced.extend_from_slice(&bytes[copied..cut]);
+        spaced.push(b' ');
+        copied = cut;
+    }
+    spaced.extend_from_slice(&bytes[copied..]);
+    Cow::Owned(spaced)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_touching_non_ascii_get_a_space() {
+        let spaced =
+            |s: &str| String::from_utf8(space_out_emails(s.as_bytes()).into_owned()).unwrap();
+        assert_eq!(spaced("«jw@example.de»"), "« jw@example.de »");
+        assert_eq!(
+            spaced("Weiß«mailto:jw@example.de»"),
+            "Weiß« mailto:jw@example.de »"
+        );
+        assert_eq!(
+            spaced("jw@example.de\u{a0}(Jürgen)"),
+            "jw@example.de \u{a0}(Jürgen)"
+        );
+        assert_eq!(spaced("«<[(jw@example.de>])»"), "« <[(jw@example.de>]) »");
+        for unchanged in [
+            "jw@example.de (Jürgen)",
+            "<a href=\"mailto:jw@example.de\">Jürgen</a>",
+            "Jürgen @ home, é@",
+            "no address at all: ü",
+        ] {
+            assert!(
+                matches!(space_out_emails(unchanged.as_bytes()), Cow::Borrowed(_)),
+                "{unchanged}"
+            );
+        }
+    }
 
     #[test]
     fn html_pages_are_recognised() {

@@ -245,7 +245,8 @@ fn join_names(people: &[Person]) -> Option<String> {
         .iter()
         .filter_map(|person| person.name.as_deref())
         .map(html_to_text)
-        .filter(|name| !name.is_empty())
+        // What feed-rs leaves of `«jw@example.de»` once the address is taken out.
+        .filter(|name| name.chars().any(char::is_alphanumeric))
         .collect();
     Some(names.join(", ")).filter(|joined| !joined.is_empty())
 }

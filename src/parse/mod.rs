@@ -112,13 +112,14 @@ fn parse_document(
 /// that names an encoding) is caught and reported as an invalid document: nothing a
 /// source sends may take down the caller.
 fn read_feed(bytes: &[u8], feed_url: &url::Url) -> Result<Feed, feed_rs::parser::ParseFeedError> {
+    let bytes = document::space_out_emails(bytes);
     let parse = || {
         feed_rs::parser::Builder::new()
             .base_uri(Some(feed_url.as_str()))
             .id_generator(|_links, _title, _base| String::new())
             .sanitize_content(false)
             .build()
-            .parse(bytes)
+            .parse(&bytes[..])
     };
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or(Err(
         feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot),

@@ -259,3 +259,23 @@ fn declared_latin1_is_decoded_not_repaired() {
         Some("Une édition record à Montpellier.")
     );
 }
+
+/// Found by the pipeline fuzz target: feed-rs 3.0 panicked on an author whose e-mail
+/// address touches a non-ASCII character, which made the whole feed unreadable.
+#[test]
+fn authors_with_addresses_touching_non_ascii_are_read() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/hostile/rss-author-email-non-ascii.xml"
+    ))
+    .unwrap();
+    let feed = parse_feed(&bytes, &source_url()).expect("the feed is read");
+    let authors: Vec<Option<&str>> = feed.entries.iter().map(|e| e.author.as_deref()).collect();
+    assert_eq!(
+        authors,
+        [Some("Jürgen Weiß «"), Some("(Anna König)"), None],
+        "names as feed-rs splits them; a name of punctuation alone is dropped"
+    );
+    let text = &feed.entries[2].text;
+    assert!(text.contains("« wirtschaft@rheinbote.example »"), "{text}");
+}
