@@ -320,6 +320,29 @@ fn sanitizer_regressions_stay_fixed() {
     }
 }
 
+/// Documents the pipeline fuzz target found (session 2) whose sanitized HTML held a
+/// link nested in another, which the next parse split: every stored HTML field must
+/// come back unchanged from sanitizing it again.
+#[test]
+fn fuzzed_documents_with_nested_links_sanitize_idempotently() {
+    let url = url::Url::parse("https://fuzz.example/news/feed.xml").unwrap();
+    for name in ["fuzz-nested-links.xml", "fuzz-nested-links-marquee.xml"] {
+        let feed = feedbraid::parse::parse_feed(&fixture_at(&format!("hostile/{name}")), &url)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!feed.entries.is_empty(), "{name}");
+        for entry in &feed.entries {
+            for html in [&entry.summary_html, &entry.content_html]
+                .into_iter()
+                .flatten()
+            {
+                for base in [None, Some(&url)] {
+                    assert_eq!(&sanitize_html(html, base), html, "{name}: {}", entry.title);
+                }
+            }
+        }
+    }
+}
+
 /// A second XML declaration in the middle of a document must be a parse error, not a
 /// panic (quick-xml 0.42 panics in `set_encoding`; `parse` catches it).
 #[test]

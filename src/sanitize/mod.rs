@@ -85,7 +85,13 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
         _ => input,
     };
     CURRENT_BASE.with_borrow_mut(|current| *current = base.cloned());
-    let cleaned = SANITIZER.clean(&input).to_string();
+    let mut cleaned = SANITIZER.clean(&input).to_string();
+    if has_nested_link(&cleaned) {
+        // The tree can hold a link inside a link (through table markup the sanitizer
+        // removes, say), which the next parse splits: clean that result once more,
+        // so that sanitizing the output again changes nothing.
+        cleaned = SANITIZER.clean(&cleaned).to_string();
+    }
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
     // Decoded references can yield a raw CR (HTML parsing turns it into LF) or a
     // forbidden character: normalize both so sanitizing again changes nothing.
@@ -93,6 +99,25 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
         return clean_text(&cleaned.replace('\r', "\n"));
     }
     clean_text(&cleaned)
+}
+
+/// Whether serialized HTML opens an `<a>` inside another (an attribute value that
+/// looks like a tag can only make this say yes, which costs one more pass).
+fn has_nested_link(html: &str) -> bool {
+    let mut depth = 0usize;
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        if rest.starts_with("a ") || rest.starts_with("a>") {
+            if depth > 0 {
+                return true;
+            }
+            depth += 1;
+        } else if rest.starts_with("/a>") {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    false
 }
 
 /// Plain text as HTML that shows it literally (`&`, `<`, `>` escaped).
@@ -163,6 +188,14 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(r#"rel="noopener noreferrer""#), "{out}");
+    }
+
+    #[test]
+    fn nested_links_are_detected() {
+        assert!(has_nested_link(r#"<a href="x">a<a href="y">b</a>c</a>"#));
+        assert!(!has_nested_link(
+            r#"<a href="x">a</a><a href="y">b</a><abbr>c</abbr>"#
+        ));
     }
 
     #[test]
