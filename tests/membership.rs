@@ -13,8 +13,10 @@ fn titles(page: &feedbraid::store::ItemPage) -> Vec<&str> {
     page.items.iter().map(|i| i.title.as_str()).collect()
 }
 
-#[tokio::test]
-async fn a_changed_feed_is_recomputed_from_stored_items() {
+/// One source, `harbor`, serving the rss2 fixture, with `feeds`; polled once. Returns
+/// the config's folder, the server, the `[[source]]` text (to write another config
+/// with) and the harness.
+async fn harbor_polled_with(feeds: &str) -> (tempfile::TempDir, FeedServer, String, Harness) {
     let dir = tempfile::tempdir().unwrap();
     let server = FeedServer::start().await;
     server.set("harbor.xml", fixture("rss2.xml"));
@@ -22,14 +24,18 @@ async fn a_changed_feed_is_recomputed_from_stored_items() {
         "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n\n",
         server.url("harbor.xml")
     );
-    let before = write_config(
-        dir.path(),
-        &format!(
-            "{sources}[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n\n[[feed]]\nname = \"all\"\n"
-        ),
-    );
-    let h = Harness::start(&before).await;
+    let config = write_config(dir.path(), &format!("{sources}{feeds}"));
+    let h = Harness::start(&config).await;
     h.poll().await;
+    (dir, server, sources, h)
+}
+
+#[tokio::test]
+async fn a_changed_feed_is_recomputed_from_stored_items() {
+    let (dir, _server, sources, h) = harbor_polled_with(
+        "[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n\n[[feed]]\nname = \"all\"\n",
+    )
+    .await;
     let store = &h.ctx.store;
     assert_eq!(
         titles(&store.feed_page("topic", None, 50).await.unwrap()),
@@ -137,19 +143,8 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
 /// an unfinished refill, and a refill that never finished is redone at the next start.
 #[tokio::test]
 async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = FeedServer::start().await;
-    server.set("harbor.xml", fixture("rss2.xml"));
-    let sources = format!(
-        "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n\n",
-        server.url("harbor.xml")
-    );
-    let before = write_config(
-        dir.path(),
-        &format!("{sources}[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n"),
-    );
-    let h = Harness::start(&before).await;
-    h.poll().await;
+    let (dir, _server, sources, h) =
+        harbor_polled_with("[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n").await;
     let store = &h.ctx.store;
     let stored = store
         .recent_items(None, None, 1000)
