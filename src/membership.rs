@@ -65,8 +65,8 @@ pub struct WordsFor {
 }
 
 /// An item's words prepared for topic filters, as [`FeedSet::feeds_for`] would prepare
-/// them (with `tags`, those of the item's source). Costly: done while parsing, on the
-/// parsing threads, so the store's thread only evaluates filters.
+/// them (with `tags`, those of the item's source): the reference that parsing's
+/// [`prepare_words_sharing`] is checked against.
 pub fn prepare_words(item: &ItemText<'_>, tags: &[String]) -> PreparedItem {
     item.haystack(tags).prepare()
 }

@@ -60,14 +60,7 @@ pub(super) fn ingest_entries(
             Decision::Insert => {
                 let (row, story, sort_date, merged) =
                     insert(tx, index, source_id, source_name, entry, now)?;
-                super::feeds::admit(
-                    tx,
-                    feeds,
-                    None,
-                    (row, story, sort_date),
-                    &item_text(source_name, entry),
-                    entry.topic_words.as_ref(),
-                )?;
+                admit_entry(tx, feeds, (row, story, sort_date), source_name, entry)?;
                 summary.merged += usize::from(merged);
                 summary.new += 1;
             }
@@ -79,14 +72,7 @@ pub(super) fn ingest_entries(
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
                 super::feeds::forget(tx, row)?;
-                super::feeds::admit(
-                    tx,
-                    feeds,
-                    None,
-                    (row, story, sort_date),
-                    &item_text(source_name, entry),
-                    entry.topic_words.as_ref(),
-                )?;
+                admit_entry(tx, feeds, (row, story, sort_date), source_name, entry)?;
                 summary.updated += 1;
             }
             Decision::Unchanged => summary.unchanged += 1,
@@ -94,6 +80,24 @@ pub(super) fn ingest_entries(
         }
     }
     Ok(summary)
+}
+
+/// Sorts a stored or edited entry (`item`: row, story, sort date) into its feeds.
+fn admit_entry(
+    tx: &Connection,
+    feeds: &FeedSet,
+    item: (i64, i64, i64),
+    source_name: &str,
+    entry: &Entry,
+) -> Result<(), StoreError> {
+    super::feeds::admit(
+        tx,
+        feeds,
+        None,
+        item,
+        &item_text(source_name, entry),
+        entry.topic_words.as_ref(),
+    )
 }
 
 fn item_text<'a>(source: &'a str, entry: &'a Entry) -> ItemText<'a> {
