@@ -26,7 +26,7 @@ use std::path::PathBuf;
 
 use corpus::FarmShape;
 
-const USAGE: &str = "usage: farm ingest|notmod|serving|idle [--feeds N] [--items M] [--syndicated PCT] \
+const USAGE: &str = "usage: farm ingest|store|notmod|serving|idle [--feeds N] [--items M] [--syndicated PCT] \
                      [--no-floor] [--seconds S] [--connections C] [--cache DIR]";
 
 fn main() {
@@ -74,6 +74,7 @@ fn main() {
             shape(500, 50),
             !options.contains_key("no-floor"),
         )),
+        "store" => runtime.block_on(poller::store_only(shape(500, 50))),
         "notmod" => runtime.block_on(poller::not_modified(shape(10_000, 20))),
         "serving" => runtime.block_on(daemon::serving(
             number("seconds", 5) as u64,

@@ -1,6 +1,7 @@
 //! Scenarios that run feedbraid's real poller against the farm: `ingest` (N feeds ×
 //! M items into a new database, against the bare feed-rs + ammonia floor over the
-//! same bytes) and `notmod` (a cycle in which every source answers 304).
+//! same bytes), `store` (the same items written by the store alone) and `notmod` (a
+//! cycle in which every source answers 304).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -183,6 +184,59 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
         floor_2 / cold,
         floor_1 / cold,
         floor_2 / parse_2
+    );
+}
+
+/// The store alone: the farm's documents are parsed first (as the daemon parses them,
+/// topic words included), then every outlet's poll is written at once into a new
+/// database, so writes group as under load. Reports the store thread's CPU per item:
+/// store changes compare here without parsing's noise.
+pub async fn store_only(shape: FarmShape) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Arc::new(
+        Config::load(&write_farm_config(dir.path(), shape.feeds, 1, "")).expect("valid config"),
+    );
+    let store = feedbraid::app::open_store(&config).await.expect("store");
+    let url = url::Url::parse("http://f0.farm.test/feed.xml").expect("static URL");
+    let parsed: Vec<_> = config
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(f, source)| {
+            let words_for = feedbraid::membership::WordsFor::of(&config, source);
+            let doc = corpus::rss_document(shape, f);
+            feedbraid::parse::parse_feed_for(&doc, &url, words_for.as_ref()).expect("parses")
+        })
+        .collect();
+    let store_cpu = thread_cpu_seconds("feedbraid-store");
+    let started = Instant::now();
+    let now = chrono::Utc::now();
+    let writes = config.sources.iter().zip(parsed).map(|(source, feed)| {
+        let record = PollRecord {
+            at: now,
+            http_status: 200,
+            etag: None,
+            last_modified: None,
+            feed: Some(feed),
+            next_poll: now,
+            redirect_target: None,
+            redirect_seen: 0,
+            adopt_url: None,
+        };
+        let store = store.clone();
+        async move { store.record_poll(&source.name, record).await }
+    });
+    let summaries = futures_util::future::join_all(writes).await;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = thread_cpu_seconds("feedbraid-store") - store_cpu;
+    let new: usize = summaries
+        .iter()
+        .map(|s| s.as_ref().expect("stored").new)
+        .sum();
+    let items = (shape.feeds * shape.items) as f64;
+    println!(
+        "store only: {new} new items in {wall:.2} s; store thread {:.1} us/item ({cpu:.2} s)",
+        cpu * 1e6 / items
     );
 }
 
