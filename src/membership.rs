@@ -4,12 +4,15 @@
 //! items from an index instead of filtering a million items per request. Pure.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::model::TopicWords;
 use crate::sanitize::sanitized_html_to_text;
-use crate::topic::{Filter, Haystack, PreparedItem};
+use crate::topic::words::normalize;
+use crate::topic::{Filter, Haystack, PreparedItem, Screen};
 
 /// The text of an item that membership looks at; built by the store from a new entry
 /// or a stored row.
@@ -47,21 +50,86 @@ pub fn stored_plain_text(summary_html: Option<&str>, content_html: Option<&str>)
     plain_text(summary_html, content_html.is_some(), &visible)
 }
 
-/// Whether any feed of `config` has a topic filter, so items' words are needed.
-pub fn needs_words(config: &Config) -> bool {
-    config
-        .feeds
-        .iter()
-        .any(|feed| feed.filter.condition().is_some())
-}
-
-/// Whose items are being parsed, when their words are to be prepared for topic
+/// Whose items are being parsed, when their words are to be seen to for topic
 /// filters along with the parsing.
 #[derive(Debug, Clone)]
 pub struct WordsFor {
     pub source: String,
     /// The source's tags (topic queries can ask for them).
     pub tags: Vec<String>,
+    /// Rules items out before their words are prepared, when every filter allows it.
+    pub screen: Option<FilterScreen>,
+}
+
+impl WordsFor {
+    /// What parsing `source`'s items needs to see to their words for the topic
+    /// filters of `config`; `None` when no feed has one.
+    pub fn of(config: &Config, source: &crate::config::SourceConfig) -> Option<WordsFor> {
+        let mut queries = config
+            .feeds
+            .iter()
+            .filter_map(|f| f.filter.condition())
+            .peekable();
+        queries.peek()?;
+        let screen = Screen::new(queries).map(|screen| FilterScreen {
+            screen,
+            filters: filters_key(config),
+        });
+        Some(WordsFor {
+            source: source.name.clone(),
+            tags: source.tags.clone(),
+            screen,
+        })
+    }
+}
+
+/// The topic filters of one config, screened together ([`Screen`]), and which
+/// filters those are: the store trusts a [`TopicWords::RuledOut`] only from the
+/// filters it sorts by.
+#[derive(Debug, Clone)]
+pub struct FilterScreen {
+    screen: Screen,
+    filters: u64,
+}
+
+impl FilterScreen {
+    /// Whether no topic filter can admit an item: none of their required words occurs
+    /// in its title, text, categories or author. `folded_visible` is `visible_text`
+    /// folded, which the item's text is or ends with. The text is searched first (it
+    /// is folded already, and where words occur most); the short fields are folded
+    /// only if it holds none.
+    pub fn rules_out(&self, item: &ItemText<'_>, visible_text: &str, folded_visible: &str) -> bool {
+        let text = match item.text == visible_text {
+            true => std::borrow::Cow::Borrowed(folded_visible),
+            false => std::borrow::Cow::Owned(normalize(item.text)),
+        };
+        let short = [item.title, item.author.unwrap_or_default()].into_iter();
+        let fields = std::iter::once(text).chain(
+            short
+                .chain(item.categories.iter().map(String::as_str))
+                .map(|field| normalize(field).into()),
+        );
+        self.screen.rules_out(fields)
+    }
+
+    /// What an entry ruled out by this screen records.
+    pub fn ruled_out(&self) -> TopicWords {
+        TopicWords::RuledOut {
+            filters: self.filters,
+        }
+    }
+}
+
+/// Names the topic filters of `config`: equal for two configs whose feeds filter
+/// alike (within one run of the daemon).
+fn filters_key(config: &Config) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    for feed in &config.feeds {
+        if let Some(query) = feed.filter.condition() {
+            (feed.name.as_str(), query.to_string()).hash(&mut hasher);
+        }
+    }
+    hasher.finish()
 }
 
 /// An item's words prepared for topic filters, as [`FeedSet::feeds_for`] would prepare
@@ -115,6 +183,8 @@ struct Rule {
 pub struct FeedSet {
     rules: Vec<Rule>,
     tags: HashMap<String, Vec<String>>,
+    /// Which topic filters these are ([`filters_key`]).
+    filters: u64,
 }
 
 impl FeedSet {
@@ -146,7 +216,11 @@ impl FeedSet {
             .iter()
             .map(|s| (s.name.clone(), s.tags.clone()))
             .collect();
-        FeedSet { rules, tags }
+        FeedSet {
+            rules,
+            tags,
+            filters: filters_key(config),
+        }
     }
 
     /// Every feed's name and signature.
@@ -156,16 +230,21 @@ impl FeedSet {
             .map(|r| (r.name.as_str(), r.signature.as_str()))
     }
 
-    /// The feeds (among `only`, or all when `None`) that admit the item.
-    /// The feeds (among `only`, when given) that admit `item`. `words` are the
-    /// item's words prepared beforehand ([`prepare_words`]); without them they are
-    /// prepared here when a topic filter needs them.
+    /// The feeds (among `only`, when given) that admit `item`. `words` are what
+    /// parsing did about the item's words ([`prepare_words`], or ruled out by these
+    /// feeds' filters); without them the words are prepared here when a topic filter
+    /// needs them.
     pub fn feeds_for(
         &self,
         item: &ItemText<'_>,
-        words: Option<&PreparedItem>,
+        words: Option<&TopicWords>,
         only: Option<&HashSet<String>>,
     ) -> Vec<String> {
+        let (words, ruled_out) = match words {
+            Some(TopicWords::Prepared(words)) => (Some(words), false),
+            Some(TopicWords::RuledOut { filters }) => (None, *filters == self.filters),
+            None => (None, false),
+        };
         let mut prepared: Option<PreparedItem> = None;
         let mut out = Vec::new();
         for rule in &self.rules {
@@ -183,6 +262,9 @@ impl FeedSet {
             // the item's words (the costliest step) for it.
             if rule.filter.condition().is_none() {
                 out.push(rule.name.clone());
+                continue;
+            }
+            if ruled_out {
                 continue;
             }
             let prepared = match words {
@@ -291,7 +373,7 @@ mod tests {
             } else {
                 vec![]
             };
-            let words = prepare_words(&text, &tags);
+            let words = TopicWords::Prepared(prepare_words(&text, &tags));
             assert_eq!(
                 set.feeds_for(&text, Some(&words), None),
                 set.feeds_for(&text, None, None),

@@ -46,10 +46,21 @@ pub struct Entry {
     /// What story clustering compares; computed while parsing (off the store thread).
     /// `None` only for entries built by hand, which the store fingerprints itself.
     pub fingerprint: Option<crate::cluster::Fingerprint>,
-    /// The item's words, prepared for topic filters while parsing (off the store
+    /// The item's words for topic filters, seen to while parsing (off the store
     /// thread) when some feed has one. `None` when no feed needs them, or for entries
     /// built by hand: the store then prepares them itself if it must.
-    pub topic_words: Option<crate::topic::PreparedItem>,
+    pub topic_words: Option<TopicWords>,
+}
+
+/// What parsing did about an entry's words for topic filters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TopicWords {
+    /// Prepared, for any filter to be evaluated against.
+    Prepared(crate::topic::PreparedItem),
+    /// Not prepared: none of the words the topic filters of the config keyed
+    /// `filters` require occurs in the item, so none of them admits it (see
+    /// [`crate::membership::FilterScreen`]).
+    RuledOut { filters: u64 },
 }
 
 /// What storage knows about a source's polling.

@@ -110,6 +110,7 @@ fn lower_own_priority() {
 mod tests {
     use super::*;
     use crate::membership::{self, ItemText};
+    use crate::model::TopicWords;
 
     #[tokio::test]
     async fn parses_on_the_pool_and_reports_bad_documents() {
@@ -126,13 +127,14 @@ mod tests {
         let origin = WordsFor {
             source: "harbor".into(),
             tags: vec!["middle-east".into()],
+            screen: None,
         };
         let with_words = pool
             .parse(rss.as_bytes().to_vec(), url.clone(), Some(origin.clone()))
             .await
             .unwrap();
         let entry = &with_words.entries[0];
-        let expected = membership::prepare_words(
+        let expected = TopicWords::Prepared(membership::prepare_words(
             &ItemText {
                 source: "harbor",
                 title: &entry.title,
@@ -142,7 +144,7 @@ mod tests {
                 link: entry.link.as_deref(),
             },
             &origin.tags,
-        );
+        ));
         assert_eq!(entry.topic_words.as_ref(), Some(&expected));
         let many = (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None));
         for parsed in futures_util::future::join_all(many).await {

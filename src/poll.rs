@@ -244,11 +244,8 @@ pub async fn poll_source_with(
         max: config.fetch.max_interval,
     };
     let access = Access::from_allow_private(source.allow_private_networks);
-    // Topic filters need each item's words; they are prepared with the parsing.
-    let words_for = membership::needs_words(config).then(|| membership::WordsFor {
-        source: source.name.clone(),
-        tags: source.tags.clone(),
-    });
+    // Topic filters need each item's words; they are seen to with the parsing.
+    let words_for = || membership::WordsFor::of(config, source);
     let report = match fetch_and_parse(ctx, &url, &validators, access, words_for).await {
         Ok((fetched, feed)) => {
             let hints = Hints {
@@ -366,7 +363,7 @@ async fn fetch_and_parse(
     url: &str,
     validators: &Validators,
     access: Access,
-    words_for: Option<membership::WordsFor>,
+    words_for: impl FnOnce() -> Option<membership::WordsFor>,
 ) -> Result<(Fetched, Option<ParsedFeed>), PollError> {
     let url = url::Url::parse(url).map_err(|e| PollError::Url(format!("{url}: {e}")))?;
     let mut fetched = ctx.fetcher.get(&url, validators, access).await?;
@@ -374,7 +371,7 @@ async fn fetch_and_parse(
         return Ok((fetched, None));
     };
     let final_url = fetched.final_url.clone();
-    let parsed = ctx.parsers.parse(body, final_url, words_for).await?;
+    let parsed = ctx.parsers.parse(body, final_url, words_for()).await?;
     Ok((fetched, Some(parsed)))
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use common::{FeedServer, Harness, fixture, write_config};
 use feedbraid::config::Config;
 use feedbraid::membership::FeedSet;
+use feedbraid::model::TopicWords;
 
 fn titles(page: &feedbraid::store::ItemPage) -> Vec<&str> {
     page.items.iter().map(|i| i.title.as_str()).collect()
@@ -112,6 +113,7 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
             let origin = feedbraid::membership::WordsFor {
                 source: "harbor".into(),
                 tags: vec!["world".into()],
+                screen: None,
             };
             let bytes = std::fs::read(&path).unwrap();
             let with_words = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)).unwrap();
@@ -124,7 +126,8 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
                     author: entry.author.as_deref(),
                     link: entry.link.as_deref(),
                 };
-                let expected = feedbraid::membership::prepare_words(&item, &origin.tags);
+                let expected =
+                    TopicWords::Prepared(feedbraid::membership::prepare_words(&item, &origin.tags));
                 assert_eq!(
                     entry.topic_words.as_ref(),
                     Some(&expected),
@@ -194,4 +197,102 @@ async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it()
         .await
         .unwrap();
     assert!(again.recomputed.is_empty());
+}
+
+/// Parsing rules an entry out (no words prepared) only when no topic filter admits
+/// it: for every fixture entry, the feeds it is sorted into are those the store would
+/// find by preparing its words itself.
+#[test]
+fn entries_ruled_out_while_parsing_are_admitted_by_no_topic_filter() {
+    let text = "[[source]]\nname = \"harbor\"\nurl = \"https://news.example.com/feed.xml\"\n\
+                tags = [\"world\"]\n\n\
+                [[feed]]\nname = \"all\"\n\n\
+                [[feed]]\nname = \"gulf\"\nquery = 'title:tehran AND NOT category:sport'\n\n\
+                [[feed]]\nname = \"trade\"\nquery = '(china OR beijing) AND (trade OR tariff*)'\n\n\
+                [[feed]]\nname = \"climate\"\ninclude = [\"climate\", \"\\\"carbon tax\\\"\"]\n\n\
+                [[feed]]\nname = \"people\"\nquery = 'author:smith OR category:politics OR econom*'\n";
+    let config = Config::from_toml(std::path::Path::new("/tmp/screen.toml"), text).unwrap();
+    let feeds = FeedSet::from_config(&config);
+    let origin = feedbraid::membership::WordsFor::of(&config, &config.sources[0]).unwrap();
+    assert!(origin.screen.is_some(), "every filter here can be screened");
+    let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
+    let (mut ruled_out, mut prepared, mut admitted) = (0, 0, 0);
+    for dir in [
+        "tests/fixtures/feeds",
+        "tests/fixtures/hostile",
+        "tests/fixtures/stories",
+    ] {
+        for file in std::fs::read_dir(dir).unwrap() {
+            let path = file.unwrap().path();
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let Ok(feed) = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)) else {
+                continue;
+            };
+            for entry in &feed.entries {
+                let item = feedbraid::membership::ItemText {
+                    source: "harbor",
+                    title: &entry.title,
+                    text: &entry.text,
+                    categories: &entry.categories,
+                    author: entry.author.as_deref(),
+                    link: entry.link.as_deref(),
+                };
+                let sorted = feeds.feeds_for(&item, entry.topic_words.as_ref(), None);
+                let reference = feeds.feeds_for(&item, None, None);
+                assert_eq!(sorted, reference, "{}: {}", path.display(), entry.title);
+                match entry.topic_words {
+                    Some(TopicWords::RuledOut { .. }) => ruled_out += 1,
+                    Some(TopicWords::Prepared(_)) => prepared += 1,
+                    None => panic!("{}: no words seen to", path.display()),
+                }
+                admitted += usize::from(reference.len() > 1);
+            }
+        }
+    }
+    assert!(
+        ruled_out > 50 && prepared > 5 && admitted > 5,
+        "ruled out {ruled_out}, prepared {prepared}, admitted by a topic {admitted}"
+    );
+}
+
+/// A screen is trusted only by the filters it was built from: after a reload changes
+/// them, an entry ruled out under the old ones is matched afresh.
+#[test]
+fn a_screen_from_other_filters_is_not_trusted() {
+    let config = |query: &str| {
+        let text = format!(
+            "[[source]]\nname = \"harbor\"\nurl = \"https://news.example.com/feed.xml\"\n\n\
+             [[feed]]\nname = \"topic\"\nquery = '{query}'\n"
+        );
+        Config::from_toml(std::path::Path::new("/tmp/screen.toml"), &text).unwrap()
+    };
+    let (before, after) = (config("iran"), config("weather"));
+    let origin = feedbraid::membership::WordsFor::of(&before, &before.sources[0]).unwrap();
+    let rss = b"<rss version=\"2.0\"><channel><title>T</title><item><title>Weather in Oslo</title>\
+                <link>https://news.example.com/w</link></item></channel></rss>";
+    let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
+    let parsed = feedbraid::parse::parse_feed_for(rss, &url, Some(&origin)).unwrap();
+    let entry = &parsed.entries[0];
+    assert!(matches!(
+        entry.topic_words,
+        Some(TopicWords::RuledOut { .. })
+    ));
+    let item = feedbraid::membership::ItemText {
+        source: "harbor",
+        title: &entry.title,
+        text: &entry.text,
+        ..Default::default()
+    };
+    let words = entry.topic_words.as_ref();
+    assert!(
+        FeedSet::from_config(&before)
+            .feeds_for(&item, words, None)
+            .is_empty()
+    );
+    assert_eq!(
+        FeedSet::from_config(&after).feeds_for(&item, words, None),
+        ["topic"]
+    );
 }

@@ -32,6 +32,7 @@ fuzz_target!(|bytes: &[u8]| {
     let origin = feedbraid::membership::WordsFor {
         source: "fuzz".to_string(),
         tags: vec!["world".to_string()],
+        screen: None,
     };
     let Ok(parsed) = feedbraid::parse::parse_feed_for(bytes, &feed_url, Some(&origin)) else {
         return;
@@ -47,7 +48,9 @@ fuzz_target!(|bytes: &[u8]| {
         };
         assert_eq!(
             entry.topic_words.as_ref(),
-            Some(&feedbraid::membership::prepare_words(&item, &origin.tags)),
+            Some(&feedbraid::model::TopicWords::Prepared(
+                feedbraid::membership::prepare_words(&item, &origin.tags)
+            )),
             "topic words prepared while parsing differ from the store's"
         );
         assert_eq!(

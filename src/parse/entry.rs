@@ -8,7 +8,7 @@ use super::MAX_CONTENT_BYTES;
 use crate::cluster::{self, Fingerprint};
 use crate::identity::{self, VisibleFields};
 use crate::membership::{self, ItemText, WordsFor};
-use crate::model::Entry;
+use crate::model::{Entry, TopicWords};
 use crate::sanitize::{
     clean_text, html_to_text, sanitize_html, sanitized_html_to_text, text_to_html,
 };
@@ -116,7 +116,17 @@ pub(super) fn normalize_entry(
             author: author.as_deref(),
             link: link.as_deref(),
         };
-        membership::prepare_words_sharing(&item, &origin.tags, &visible_text, &visible_words)
+        match &origin.screen {
+            Some(screen) if screen.rules_out(&item, &visible_text, &folded_visible) => {
+                screen.ruled_out()
+            }
+            _ => TopicWords::Prepared(membership::prepare_words_sharing(
+                &item,
+                &origin.tags,
+                &visible_text,
+                &visible_words,
+            )),
+        }
     });
     Normalized {
         entry: Entry {

@@ -11,8 +11,7 @@ use rusqlite::{Connection, params};
 use super::items::{ITEM_COLUMNS, ItemPage, item_from_row, placeholders, query_items};
 use super::{Db, Store, StoreError};
 use crate::membership::{FeedSet, ItemText, stored_plain_text};
-use crate::model::StoredItem;
-use crate::topic::PreparedItem;
+use crate::model::{StoredItem, TopicWords};
 
 /// What `set_feeds` had to do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +36,7 @@ pub(super) fn admit(
     only: Option<&HashSet<String>>,
     item: (i64, i64, i64),
     text: &ItemText<'_>,
-    words: Option<&PreparedItem>,
+    words: Option<&TopicWords>,
 ) -> Result<(), StoreError> {
     let (item_id, story_id, sort_date) = item;
     let mut insert = tx.prepare_cached(

@@ -33,6 +33,7 @@ mod eval;
 mod lex;
 mod parse;
 mod query;
+mod screen;
 pub(crate) mod segment;
 pub mod words;
 
@@ -41,6 +42,7 @@ use std::collections::BTreeMap;
 pub use eval::PreparedItem;
 pub use parse::parse_query;
 pub use query::{Query, Scope};
+pub use screen::{Screen, required_words};
 
 /// The text of an item that topics look at, prepared once per item.
 #[derive(Debug, Clone, Default, PartialEq)]
