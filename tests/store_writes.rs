@@ -52,6 +52,8 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
         async move { store.record_poll(&format!("outlet{i}"), record).await }
     });
     // A failure record for a source that was never stored: its UPDATE finds no row.
+    // It joins the group of the polls queued before it, which is rolled back and
+    // whose other members are written again, each alone.
     let failing = store.record_failure(
         "never-stored",
         FailureRecord {
@@ -78,6 +80,10 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
     let reopened = Store::open(&path).unwrap();
     let page = reopened.recent_items(None, None, 10_000).await.unwrap();
     assert_eq!(page.items.len(), 40 * per_source);
+    // The group the failing write was in was rolled back and its other members
+    // written again: every outlet's copy of an item still joined one story.
+    let stories: std::collections::HashSet<i64> = page.items.iter().map(|i| i.story).collect();
+    assert_eq!(stories.len(), per_source, "one story per item of the feed");
     let states = reopened
         .source_states((0..40).map(|i| format!("outlet{i}")).collect())
         .await

@@ -3,8 +3,8 @@
 //! This is the only module that touches rusqlite. A [`Store`] is a cheap handle that
 //! sends closures to one dedicated thread owning the connection, and awaits their
 //! answers; no async worker ever blocks on SQLite. Each polled source is written in
-//! one savepoint of a transaction that may group several polls ([`worker`]), so a
-//! crash leaves a source either fully updated or untouched.
+//! a transaction that may group several polls ([`worker`]), so a crash leaves a
+//! source either fully updated or untouched.
 //! What to write is decided by the pure `ingest` module; this module only carries it out.
 
 mod feeds;
@@ -65,7 +65,36 @@ pub(crate) struct Db {
     pub(crate) feeds_epoch: u64,
 }
 
-use worker::{Done, Job};
+use worker::{GroupedWrite, Job};
+
+/// A write sent by [`Store::call_write`]: its last outcome, answered once committed.
+struct PendingWrite<R, F> {
+    write: F,
+    outcome: Option<Result<R, StoreError>>,
+    reply: oneshot::Sender<Result<R, StoreError>>,
+}
+
+impl<R, F> GroupedWrite for PendingWrite<R, F>
+where
+    R: Send,
+    F: FnMut(&mut Db) -> Result<R, StoreError> + Send,
+{
+    fn run(&mut self, db: &mut Db) -> bool {
+        let outcome = (self.write)(db);
+        let ran = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ran
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
+        let answer = match (committed, self.outcome) {
+            (Err(error), _) => Err(error),
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(StoreError::CommitFailed("the write never ran".into())),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
 
 /// A handle to the database thread. Clone freely; the thread ends when the last
 /// handle is dropped (after finishing the jobs already sent).
@@ -154,23 +183,20 @@ impl Store {
     }
 
     /// Runs `f`, a write that may be committed together with others queued at the
-    /// same time (see [`worker`]), and answers once it is committed. `f` must make its
-    /// changes in a savepoint (`conn.savepoint()`) and release it on success.
+    /// same time (see [`worker`]), and answers once it is committed. `f` runs within a
+    /// transaction the database thread holds open (it must not open one of its own),
+    /// and may run a second time, on the database as it was before, if another
+    /// write of its group fails.
     async fn call_write<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Db) -> Result<R, StoreError> + Send + 'static,
+        F: FnMut(&mut Db) -> Result<R, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Job::Write(Box::new(move |db| {
-            let outcome = f(db);
-            if outcome.is_err() {
-                worker::forget_rolled_back_stories(db);
-            }
-            let done: Done = Box::new(move |committed| {
-                let _ = reply.send(committed.and(outcome));
-            });
-            done
+        let job = Job::Write(Box::new(PendingWrite {
+            write: f,
+            outcome: None,
+            reply,
         }));
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?

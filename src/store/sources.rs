@@ -160,11 +160,10 @@ impl Store {
                     stories,
                     ..
                 } = db;
-                let tx = conn.savepoint()?;
-                let id = source_id(&tx, &name)?;
+                let id = source_id(conn, &name)?;
                 let summary = match &record.feed {
                     Some(feed) => {
-                        ingest_entries(&tx, feeds, stories, id, &name, &feed.entries, record.at)?
+                        ingest_entries(conn, feeds, stories, id, &name, &feed.entries, record.at)?
                     }
                     None => IngestSummary::default(),
                 };
@@ -172,7 +171,7 @@ impl Store {
                     Some(feed) => (feed.title.clone(), feed.site_link.clone()),
                     None => (None, None),
                 };
-                tx.execute(
+                conn.execute(
                     "UPDATE sources SET
                         etag = ?2, last_modified = ?3, last_attempt = ?4, last_success = ?4,
                         http_status = ?5, error = NULL, error_streak = 0, next_poll = ?6,
@@ -195,7 +194,6 @@ impl Store {
                         record.adopt_url
                     ],
                 )?;
-                tx.commit()?;
                 Ok(summary)
             })
             .await?;
@@ -213,8 +211,7 @@ impl Store {
     ) -> Result<u32, StoreError> {
         let name = name.to_string();
         self.call_write(move |db| {
-            let tx = db.conn.savepoint()?;
-            let streak = tx.query_row(
+            let streak = db.conn.query_row(
                 "UPDATE sources SET
                     last_attempt = ?2, http_status = ?3, error = ?4,
                     error_streak = error_streak + 1, next_poll = ?5,
@@ -232,7 +229,6 @@ impl Store {
                 ],
                 |r| r.get(0),
             )?;
-            tx.commit()?;
             Ok(streak)
         })
         .await

@@ -1,30 +1,40 @@
 //! The database thread's loop: runs the jobs that [`super::Store`] handles send, one
 //! at a time, and commits the writes of polls in groups.
 //!
-//! Group commit: a poll's write ([`Job::Write`]) runs inside a savepoint of a
-//! transaction the loop opens, and the writes already queued behind it join that
-//! transaction (up to [`MAX_GROUP`]). Committing once for the group writes each hot
-//! index page to the WAL once instead of once per poll; when polls arrive one by one
-//! nothing waits, and each commits alone. A write's caller hears back only after the
-//! group's commit: success means durable (to `synchronous = NORMAL`), and a failed
-//! commit is every member's error (and the story index is rebuilt from what the
-//! database kept). A write that fails rolls back its own savepoint and leaves the
-//! rest of its group alone.
+//! Group commit: a poll's write ([`Job::Write`]) runs inside a transaction the loop
+//! opens, and the writes already queued behind it join that transaction (up to
+//! [`MAX_GROUP`]). Committing once for the group writes each hot index page to the
+//! WAL once instead of once per poll; when polls arrive one by one nothing waits, and
+//! each commits alone. A write's caller hears back only after the group's commit:
+//! success means durable (to `synchronous = NORMAL`), and a failed commit is every
+//! member's error (and the story index is rebuilt from what the database kept).
+//!
+//! A write that fails rolls the whole group back; then each member runs again in a
+//! transaction of its own, so the failing one fails alone and the others are kept.
+//! Writes take no savepoint of their own: a savepoint copies every page it touches to
+//! a sub-journal first, which cost the store thread an eighth of its time for a
+//! rollback that almost never happens.
 
 use std::sync::mpsc;
 
 use super::{Db, StoreError};
 
-/// Told, after the group's commit, whether it was committed.
-pub(super) type Done = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A write that may be grouped with others.
+pub(super) trait GroupedWrite: Send {
+    /// Makes the write's changes within the transaction the loop holds open; `false`
+    /// if it failed (its changes are then rolled back with the transaction). May be
+    /// called again, on the database as it was before, when its group is rolled back.
+    fn run(&mut self, db: &mut Db) -> bool;
+    /// Tells the caller how it ended, once its transaction committed (`Ok`) or not.
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+}
 
 /// Work for the database thread.
 pub(super) enum Job {
     /// Reads, and writes that manage their own transaction.
     Run(Box<dyn FnOnce(&mut Db) + Send>),
-    /// A write to group: runs within the loop's transaction (in a savepoint of its
-    /// own) and returns what to do once the group is committed.
-    Write(Box<dyn FnOnce(&mut Db) -> Done + Send>),
+    /// A write to group with the writes queued behind it.
+    Write(Box<dyn GroupedWrite>),
 }
 
 /// Most writes committed together: bounds how long the first of a group waits for
@@ -57,16 +67,22 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
 /// tells each; returns the job that ended the group, if one did.
 fn write_group(
     db: &mut Db,
-    first: Box<dyn FnOnce(&mut Db) -> Done + Send>,
+    mut first: Box<dyn GroupedWrite>,
     queue: &mpsc::Receiver<Job>,
 ) -> Option<Job> {
-    // Without the outer transaction each write's savepoint is its own transaction.
-    let grouped = db.conn.execute_batch("BEGIN IMMEDIATE").is_ok();
-    let mut done = vec![first(db)];
+    if let Err(error) = db.conn.execute_batch("BEGIN IMMEDIATE") {
+        first.finish(Err(error.into()));
+        return None;
+    }
+    let mut all_ran = first.run(db);
+    let mut members = vec![first];
     let mut ended_by = None;
-    while grouped && done.len() < MAX_GROUP {
+    while all_ran && members.len() < MAX_GROUP {
         match queue.try_recv() {
-            Ok(Job::Write(write)) => done.push(write(db)),
+            Ok(Job::Write(mut write)) => {
+                all_ran = write.run(db);
+                members.push(write);
+            }
             Ok(other) => {
                 ended_by = Some(other);
                 break;
@@ -74,25 +90,47 @@ fn write_group(
             Err(_) => break,
         }
     }
-    let committed = if grouped {
-        db.conn.execute_batch("COMMIT").map_err(|error| {
-            tracing::error!(%error, writes = done.len(), "database commit failed; the group's polls will be fetched again");
-            let _ = db.conn.execute_batch("ROLLBACK");
-            forget_rolled_back_stories(db);
-            error.to_string()
-        })
-    } else {
-        Ok(())
-    };
-    for tell in done {
-        tell(committed.clone().map_err(StoreError::CommitFailed));
+    if !all_ran {
+        roll_back(db);
+        for mut write in members {
+            let committed = match db.conn.execute_batch("BEGIN IMMEDIATE") {
+                Ok(()) if write.run(db) => commit(db, 1).map_err(StoreError::CommitFailed),
+                Ok(()) => {
+                    roll_back(db);
+                    Ok(())
+                }
+                Err(error) => Err(error.into()),
+            };
+            write.finish(committed);
+        }
+        return ended_by;
+    }
+    let committed = commit(db, members.len());
+    for write in members {
+        write.finish(committed.clone().map_err(StoreError::CommitFailed));
     }
     ended_by
 }
 
+/// Commits the open transaction of `writes` writes; on failure rolls it back and
+/// says why.
+fn commit(db: &mut Db, writes: usize) -> Result<(), String> {
+    db.conn.execute_batch("COMMIT").map_err(|error| {
+        tracing::error!(%error, writes, "database commit failed; the polls will be fetched again");
+        roll_back(db);
+        error.to_string()
+    })
+}
+
+/// Rolls back the open transaction and forgets the stories it indexed.
+fn roll_back(db: &mut Db) {
+    let _ = db.conn.execute_batch("ROLLBACK");
+    forget_rolled_back_stories(db);
+}
+
 /// After a rolled-back write or group, the story index still holds the items it
-/// indexed: it is rebuilt from what the database kept (within the open transaction,
-/// if any), so no later copy joins a story that is not there.
+/// indexed: it is rebuilt from what the database kept, so no later copy joins a
+/// story that is not there.
 pub(super) fn forget_rolled_back_stories(db: &mut Db) {
     let settings = *db.stories.settings();
     match super::stories::rebuild(&db.conn, settings, chrono::Utc::now().timestamp()) {
