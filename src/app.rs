@@ -65,16 +65,17 @@ async fn open_store_pending(config: &Config) -> anyhow::Result<(Store, FeedSync)
     Ok((store, sync))
 }
 
-/// Sorts stored items into the feeds `sync` emptied, in the background: the daemon
-/// is ready and serving meanwhile (those feeds fill newest first). Ends early on
-/// shutdown; a restart recomputes what was not finished.
+/// Sorts stored items into the feeds `sync` emptied, then drops the rows `sync` found
+/// leftover, in the background: the daemon is ready and serving meanwhile (those
+/// feeds fill newest first). Ends early on shutdown; a restart redoes what was not
+/// finished.
 fn spawn_recompute(
     store: Store,
     sync: FeedSync,
     metrics: Arc<crate::metrics::Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if sync.recomputed.is_empty() {
+    if sync.recomputed.is_empty() && sync.leftover.is_empty() {
         return;
     }
     let feeds = i64::try_from(sync.recomputed.len()).unwrap_or(i64::MAX);
@@ -89,6 +90,15 @@ fn spawn_recompute(
             _ = shutdown.wait_for(|stop| *stop) => {}
         }
         metrics.refilling(-feeds);
+        // Then the rows no feed reads (feeds that take every item keep none).
+        tokio::select! {
+            done = store.drop_leftover_rows(&sync) => {
+                if let Err(error) = done {
+                    tracing::warn!(%error, feeds = ?sync.leftover, "leftover feed rows not dropped; they will be at the next start");
+                }
+            }
+            _ = shutdown.wait_for(|stop| *stop) => {}
+        }
     });
 }
 

@@ -1,14 +1,16 @@
 //! Which output feeds an item belongs in, decided once when the item is stored (and
 //! again for every item when a feed's definition changes): the feed's sources and
 //! tags, and its topic filter over the item's text. Serving then reads a feed's
-//! items from an index instead of filtering a million items per request. Pure.
+//! items from an index instead of filtering a million items per request. A feed that
+//! takes every item ([`takes_every_item`]) needs no index of its own: it is served
+//! from the items themselves, so no item is sorted into it. Pure.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
+use crate::config::{Config, FeedConfig};
 use crate::model::TopicWords;
 use crate::sanitize::sanitized_html_to_text;
 use crate::topic::words::normalize;
@@ -167,12 +169,27 @@ pub fn prepare_words_sharing(
     }
 }
 
+/// Whether `feed` reads every source of `config` (and there is at least one).
+fn reads_every_source(config: &Config, feed: &FeedConfig) -> bool {
+    !config.sources.is_empty() && config.sources_of_feed(feed).len() == config.sources.len()
+}
+
+/// Whether `feed` takes every item of every source: it has no topic filter and reads
+/// every configured source. Such a feed keeps no membership rows ([`FeedSet::feeds_for`]
+/// never names it): it would hold every stored item, so publishing reads the items
+/// themselves instead. The one rule both sides follow.
+pub fn takes_every_item(config: &Config, feed: &FeedConfig) -> bool {
+    feed.filter.condition().is_none() && reads_every_source(config, feed)
+}
+
 /// One feed's rule.
 #[derive(Debug, Clone)]
 struct Rule {
     name: String,
     /// The sources it reads; `None` for every source.
     sources: Option<HashSet<String>>,
+    /// It takes every item ([`takes_every_item`]), so it keeps no rows.
+    every_item: bool,
     filter: Filter,
     /// Changes whenever what the feed admits may change.
     signature: String,
@@ -193,9 +210,12 @@ impl FeedSet {
             .feeds
             .iter()
             .map(|feed| {
-                let names = config.sources_of_feed(feed);
-                let sources = (names.len() != config.sources.len() || config.sources.is_empty())
-                    .then(|| names.into_iter().collect::<HashSet<_>>());
+                let sources = (!reads_every_source(config, feed)).then(|| {
+                    config
+                        .sources_of_feed(feed)
+                        .into_iter()
+                        .collect::<HashSet<_>>()
+                });
                 let mut selected: Vec<&String> = sources.iter().flatten().collect();
                 selected.sort();
                 let digest = Sha256::new()
@@ -206,6 +226,7 @@ impl FeedSet {
                 Rule {
                     name: feed.name.clone(),
                     sources,
+                    every_item: takes_every_item(config, feed),
                     filter: feed.filter.clone(),
                     signature,
                 }
@@ -230,10 +251,20 @@ impl FeedSet {
             .map(|r| (r.name.as_str(), r.signature.as_str()))
     }
 
-    /// The feeds (among `only`, when given) that admit `item`. `words` are what
-    /// parsing did about the item's words ([`prepare_words`], or ruled out by these
-    /// feeds' filters); without them the words are prepared here when a topic filter
-    /// needs them.
+    /// The feeds that take every item ([`takes_every_item`]): they keep no rows.
+    pub fn every_item_feeds(&self) -> impl Iterator<Item = &str> {
+        self.rules
+            .iter()
+            .filter(|r| r.every_item)
+            .map(|r| r.name.as_str())
+    }
+
+    /// The feeds (among `only`, when given) that keep a membership row for `item`:
+    /// those that admit it, except the feeds that take every item
+    /// ([`FeedSet::every_item_feeds`]), which keep none. `words` are what parsing did
+    /// about the item's words ([`prepare_words`], or ruled out by these feeds'
+    /// filters); without them the words are prepared here when a topic filter needs
+    /// them.
     pub fn feeds_for(
         &self,
         item: &ItemText<'_>,
@@ -248,7 +279,7 @@ impl FeedSet {
         let mut prepared: Option<PreparedItem> = None;
         let mut out = Vec::new();
         for rule in &self.rules {
-            if only.is_some_and(|o| !o.contains(&rule.name)) {
+            if rule.every_item || only.is_some_and(|o| !o.contains(&rule.name)) {
                 continue;
             }
             if rule
@@ -258,8 +289,8 @@ impl FeedSet {
             {
                 continue;
             }
-            // A rule without a topic filter admits everything: no need to prepare
-            // the item's words (the costliest step) for it.
+            // A rule without a topic filter admits every item of its sources: no need
+            // to prepare the item's words (the costliest step) for it.
             if rule.filter.condition().is_none() {
                 out.push(rule.name.clone());
                 continue;
@@ -332,18 +363,53 @@ mod tests {
              [[feed]]\nname = \"iran\"\ninclude = [\"iran\"]\n\n\
              [[feed]]\nname = \"geneva-b\"\nsources = [\"b\"]\nquery = 'text:geneva AND domain:news.example'\n",
         ));
+        // "all" takes every item: it keeps no rows, so it is never named.
         assert_eq!(
             set.feeds_for(&item("a", "Iran talks"), None, None),
-            ["all", "asia", "iran"]
+            ["asia", "iran"]
         );
         assert_eq!(
             set.feeds_for(&item("b", "Weather"), None, None),
-            ["all", "geneva-b"]
+            ["geneva-b"]
         );
+        assert_eq!(set.every_item_feeds().collect::<Vec<_>>(), ["all"]);
         let only = HashSet::from(["iran".to_string()]);
         assert_eq!(
             set.feeds_for(&item("a", "Iran talks"), None, Some(&only)),
             ["iran"]
+        );
+    }
+
+    #[test]
+    fn a_feed_takes_every_item_without_a_filter_over_every_source() {
+        let config = config(
+            "[[feed]]\nname = \"all\"\n\n\
+             [[feed]]\nname = \"named\"\nsources = [\"a\", \"b\"]\n\n\
+             [[feed]]\nname = \"one\"\nsources = [\"b\"]\n\n\
+             [[feed]]\nname = \"tagged\"\ntags = [\"asia\"]\n\n\
+             [[feed]]\nname = \"topic\"\ninclude = [\"iran\"]\n\n\
+             [[feed]]\nname = \"no-sport\"\nexclude = [\"sport\"]\n",
+        );
+        let every: Vec<&str> = config
+            .feeds
+            .iter()
+            .filter(|f| takes_every_item(&config, f))
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(every, ["all", "named"]);
+        let set = FeedSet::from_config(&config);
+        assert_eq!(set.every_item_feeds().collect::<Vec<_>>(), every);
+        for source in ["a", "b"] {
+            let admitted = set.feeds_for(&item(source, "Iran talks"), None, None);
+            assert!(
+                !admitted.iter().any(|f| every.contains(&f.as_str())),
+                "{source}: {admitted:?}"
+            );
+        }
+        let only = HashSet::from(["all".to_string()]);
+        assert!(
+            set.feeds_for(&item("a", "Iran talks"), None, Some(&only))
+                .is_empty()
         );
     }
 

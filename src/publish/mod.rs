@@ -1,6 +1,7 @@
-//! Publishing: selects a feed's items from the store (its sources, its topic filter,
-//! its limit), assembles them and renders every format once per change. Requests are
-//! answered from the rendered bytes; nothing is rendered per request.
+//! Publishing: selects a feed's items from the store (its membership rows, or every
+//! item for a feed that takes every item; its limit), assembles them and renders every
+//! format once per change. Requests are answered from the rendered bytes; nothing is
+//! rendered per request.
 
 mod assemble;
 
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 pub use assemble::{assemble, haystack};
 
 use crate::config::{Config, DedupMode, FeedConfig};
+use crate::membership::takes_every_item;
 use crate::model::{OutputFeed, StoredItem};
 use crate::render::{self, Format};
 use crate::store::{Store, StoreError};
@@ -106,21 +108,31 @@ impl Publisher {
         config: &Config,
         feed: &FeedConfig,
     ) -> Result<OutputFeed, StoreError> {
-        let items = self.select(feed).await?;
+        let items = self.select(config, feed).await?;
         Ok(assemble(config, feed, items))
     }
 
     /// The stored items that belong in `feed` (its membership rows, decided at
-    /// ingest): newest first until `limit` stories (or items, with `keep`) are found,
-    /// plus every copy of those stories that belongs in the feed.
-    async fn select(&self, feed: &FeedConfig) -> Result<Vec<StoredItem>, StoreError> {
+    /// ingest, or every stored item when it takes every item: it keeps no rows):
+    /// newest first until `limit` stories (or items, with `keep`) are found, plus
+    /// every copy of those stories that belongs in the feed.
+    async fn select(
+        &self,
+        config: &Config,
+        feed: &FeedConfig,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        let every_item = takes_every_item(config, feed);
         let mut found: Vec<StoredItem> = Vec::new();
         let mut stories: Vec<i64> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         let mut before = None;
         while stories.len() < feed.limit {
             let want = (feed.limit - stories.len()).clamp(16, PAGE);
-            let page = self.store.feed_page(&feed.name, before, want).await?;
+            let page = if every_item {
+                self.store.recent_items(None, before, want).await?
+            } else {
+                self.store.feed_page(&feed.name, before, want).await?
+            };
             for item in page.items {
                 if stories.len() >= feed.limit {
                     break;
@@ -142,7 +154,11 @@ impl Publisher {
         if feed.dedup == DedupMode::Keep {
             return Ok(found);
         }
-        self.store.feed_story_copies(&feed.name, stories).await
+        if every_item {
+            self.store.story_copies(stories).await
+        } else {
+            self.store.feed_story_copies(&feed.name, stories).await
+        }
     }
 }
 

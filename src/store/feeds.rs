@@ -1,6 +1,8 @@
 //! Feed membership rows: which items each output feed holds, written when an item is
 //! stored or edited, recomputed for a feed whose definition changed, and read back
-//! newest first for publishing. What belongs where is decided by `membership`.
+//! newest first for publishing. What belongs where is decided by `membership`. A feed
+//! that takes every item keeps no rows (it is read from the items themselves); rows
+//! left for it by an older version are dropped in the background, a chunk at a time.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -16,10 +18,17 @@ use crate::model::{StoredItem, TopicWords};
 /// What `set_feeds` had to do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedSync {
-    /// Feeds whose rows were (re)computed: new or changed definitions.
+    /// Feeds whose rows were (re)computed: new or changed definitions (but not those
+    /// that take every item, which keep no rows).
     pub recomputed: Vec<String>,
     /// Feeds no longer configured, whose rows were dropped.
     pub removed: usize,
+    /// Feeds that take every item and still hold rows (written by an older version,
+    /// or before their definition changed to every item): nothing reads them, and
+    /// [`Store::drop_leftover_rows`] drops them.
+    pub leftover: Vec<String>,
+    /// How many feeds were new or changed (those that take every item included).
+    changed: usize,
     /// Which `begin_feeds` this was: a later one supersedes its recomputation.
     epoch: u64,
 }
@@ -58,7 +67,9 @@ pub(super) fn forget(tx: &Connection, item_id: i64) -> Result<(), StoreError> {
 /// Takes `feeds` as the definitions ingest sorts items by, and drops the rows of feeds
 /// that changed (they are recomputed next, newest items first) and of feeds no longer
 /// configured. A changed feed's signature is written only when its recomputation ends,
-/// so a restart in the middle recomputes it again.
+/// so a restart in the middle recomputes it again. A feed that takes every item has
+/// nothing to recompute: its signature is written at once, and its rows, if it has any,
+/// are left to [`drop_leftover_chunk`] (deleting many rows here would delay start).
 fn begin(db: &mut Db, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
     let tx = db
         .conn
@@ -69,12 +80,34 @@ fn begin(db: &mut Db, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
         rows.collect::<Result<_, _>>()?
     };
     let wanted: Vec<(&str, &str)> = feeds.signatures().collect();
-    let mut recomputed: Vec<String> = wanted
+    let every_item: HashSet<&str> = feeds.every_item_feeds().collect();
+    let changed: Vec<(&str, &str)> = wanted
         .iter()
         .filter(|(name, sig)| !stored.iter().any(|(n, s)| n == name && s == sig))
+        .copied()
+        .collect();
+    let mut recomputed: Vec<String> = changed
+        .iter()
+        .filter(|(name, _)| !every_item.contains(name))
         .map(|(name, _)| name.to_string())
         .collect();
     recomputed.sort();
+    for (name, sig) in changed.iter().filter(|(n, _)| every_item.contains(n)) {
+        tx.execute(
+            "INSERT OR REPLACE INTO feed_defs (feed, signature) VALUES (?1, ?2)",
+            params![name, sig],
+        )?;
+    }
+    let mut leftover = Vec::new();
+    for name in &every_item {
+        let holds_rows = tx
+            .prepare_cached("SELECT 1 FROM feed_items WHERE feed = ?1 LIMIT 1")?
+            .exists([name])?;
+        if holds_rows {
+            leftover.push(name.to_string());
+        }
+    }
+    leftover.sort();
     let gone: Vec<&String> = stored
         .iter()
         .map(|(n, _)| n)
@@ -85,14 +118,48 @@ fn begin(db: &mut Db, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
         tx.execute("DELETE FROM feed_defs WHERE feed = ?1", [feed])?;
     }
     let removed = gone.len();
+    let changed = changed.len();
     tx.commit()?;
     db.feeds = feeds;
     db.feeds_epoch += 1;
     Ok(FeedSync {
         recomputed,
         removed,
+        leftover,
+        changed,
         epoch: db.feeds_epoch,
     })
+}
+
+/// Deletes up to `chunk` rows of the feeds `sync` found leftover; how many, or `None`
+/// when none are left or a later `begin_feeds` superseded `sync` (which finds what is
+/// still left, if the feeds still take every item, or empties them itself).
+fn drop_leftover_chunk(
+    db: &mut Db,
+    sync: &FeedSync,
+    chunk: i64,
+) -> Result<Option<usize>, StoreError> {
+    if db.feeds_epoch != sync.epoch {
+        return Ok(None);
+    }
+    let tx = db
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut deleted = 0usize;
+    for feed in &sync.leftover {
+        let limit = chunk.max(1) - deleted as i64;
+        if limit <= 0 {
+            break;
+        }
+        deleted += tx
+            .prepare_cached(
+                "DELETE FROM feed_items WHERE feed = ?1 AND item_id IN
+                 (SELECT item_id FROM feed_items WHERE feed = ?1 LIMIT ?2)",
+            )?
+            .execute(params![feed, limit])?;
+    }
+    tx.commit()?;
+    Ok((deleted > 0).then_some(deleted))
 }
 
 /// Sorts the items below `below` (newest first, `chunk` of them) into the
@@ -183,7 +250,7 @@ impl Store {
     /// at start before polling, and after every reload.
     pub async fn begin_feeds(&self, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
         let sync = self.call_db(move |db: &mut Db| begin(db, feeds)).await?;
-        if !sync.recomputed.is_empty() || sync.removed > 0 {
+        if sync.changed > 0 || sync.removed > 0 {
             tracing::info!(recomputed = ?sync.recomputed, removed = sync.removed, "feed definitions changed");
             self.bump_generation();
         }
@@ -231,6 +298,44 @@ impl Store {
             "feed membership recomputed"
         );
         Ok(read)
+    }
+
+    /// Drops the rows `sync` found leftover (feeds that take every item keep none), a
+    /// chunk per call so polls and pages are served in between; returns how many were
+    /// dropped. Stops early when a later `begin_feeds` superseded `sync`. Nothing reads
+    /// those rows, so the daemon runs this in the background after start or reload.
+    pub async fn drop_leftover_rows(&self, sync: &FeedSync) -> Result<usize, StoreError> {
+        self.drop_leftover_rows_by(sync, RECOMPUTE_CHUNK).await
+    }
+
+    /// [`Store::drop_leftover_rows`], `chunk` rows per call on the database thread.
+    pub async fn drop_leftover_rows_by(
+        &self,
+        sync: &FeedSync,
+        chunk: i64,
+    ) -> Result<usize, StoreError> {
+        if sync.leftover.is_empty() {
+            return Ok(0);
+        }
+        let started = Instant::now();
+        let mut dropped = 0usize;
+        loop {
+            let this_sync = sync.clone();
+            let next = self
+                .call_db(move |db: &mut Db| drop_leftover_chunk(db, &this_sync, chunk))
+                .await?;
+            match next {
+                Some(deleted) => dropped += deleted,
+                None => break,
+            }
+        }
+        tracing::info!(
+            feeds = ?sync.leftover,
+            rows = dropped,
+            ms = started.elapsed().as_millis() as u64,
+            "rows of feeds that take every item dropped"
+        );
+        Ok(dropped)
     }
 
     /// A feed's items, newest first, starting below `before` (a `(sort_date, row)`).
