@@ -1,10 +1,17 @@
 //! Fast evaluation: an item is normalized once into a [`PreparedItem`], then any
 //! number of compiled queries are evaluated against it without allocating.
 //!
-//! The prepared form keeps every normalized word in one string buffer, the word
-//! sequence of each field segment (title, text, each category, author) for phrases,
-//! and a sorted vocabulary with a bit mask of the fields each word occurs in, so a
-//! single-word term is a binary search and a prefix term a short range scan.
+//! The prepared form keeps every normalized word in one string buffer and the word
+//! sequence of each field segment (title, text, each category, author) for phrases.
+//! The first few word lookups scan the segments in scope; past
+//! [`SCANS_BEFORE_INDEX`] the item builds a sorted vocabulary with a bit mask of the
+//! fields each word occurs in, so a single-word term is a binary search and a prefix
+//! term a short range scan. Sorting a long text's words costs more than the handful
+//! of scans a config's few filters make, most of them in the short title and
+//! category segments; an item many filters are evaluated against pays it once.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::Haystack;
 use super::query::{Query, Scope};
@@ -15,6 +22,10 @@ const TITLE: u8 = 1;
 const TEXT: u8 = 2;
 const CATEGORY: u8 = 4;
 const AUTHOR: u8 = 8;
+
+/// Word lookups answered by scanning an item's segments before its vocabulary is
+/// built (see the module comment).
+pub const SCANS_BEFORE_INDEX: u32 = 8;
 
 /// A word's first eight bytes, big-endian (zero-padded): ordering by it agrees with
 /// ordering the words by their bytes, except that words equal on those eight bytes
@@ -45,8 +56,10 @@ struct Segment {
     end: u32,
 }
 
-/// An item normalized once for matching (see the module comment).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// An item normalized once for matching (see the module comment). Two prepared items
+/// are equal when their words, sources, tags and domains are (whether either has built
+/// its vocabulary yet does not matter).
+#[derive(Debug, Default)]
 pub struct PreparedItem {
     /// All normalized words, concatenated.
     buffer: String,
@@ -54,12 +67,42 @@ pub struct PreparedItem {
     spans: Vec<(u32, u32)>,
     segments: Vec<Segment>,
     /// One entry per distinct word: a word index holding it, and the fields it occurs in.
-    /// Sorted by the word's text.
-    vocabulary: Vec<(u32, u8)>,
+    /// Sorted by the word's text. Built at the lookup after [`SCANS_BEFORE_INDEX`].
+    vocabulary: OnceLock<Vec<(u32, u8)>>,
+    /// Word lookups so far.
+    lookups: AtomicU32,
     source: String,
     tags: Vec<String>,
     domain: String,
 }
+
+impl Clone for PreparedItem {
+    fn clone(&self) -> PreparedItem {
+        PreparedItem {
+            buffer: self.buffer.clone(),
+            spans: self.spans.clone(),
+            segments: self.segments.clone(),
+            vocabulary: self.vocabulary.clone(),
+            lookups: AtomicU32::new(self.lookups.load(Ordering::Relaxed)),
+            source: self.source.clone(),
+            tags: self.tags.clone(),
+            domain: self.domain.clone(),
+        }
+    }
+}
+
+impl PartialEq for PreparedItem {
+    fn eq(&self, other: &PreparedItem) -> bool {
+        self.buffer == other.buffer
+            && self.spans == other.spans
+            && self.segments == other.segments
+            && self.source == other.source
+            && self.tags == other.tags
+            && self.domain == other.domain
+    }
+}
+
+impl Eq for PreparedItem {}
 
 impl PreparedItem {
     /// Normalizes `item` (the one costly step; do it once per item).
@@ -89,8 +132,18 @@ impl PreparedItem {
             prepared.add_segment(CATEGORY, category);
         }
         prepared.add_segment(AUTHOR, &item.author);
-        prepared.build_vocabulary();
         prepared
+    }
+
+    /// Builds the vocabulary now instead of at the lookup after
+    /// [`SCANS_BEFORE_INDEX`]: for an item many filters will be evaluated against.
+    pub fn indexed(self) -> PreparedItem {
+        self.vocabulary();
+        self
+    }
+
+    fn vocabulary(&self) -> &[(u32, u8)] {
+        self.vocabulary.get_or_init(|| self.build_vocabulary())
     }
 
     fn add_segment(&mut self, field: u8, text: &str) {
@@ -114,7 +167,7 @@ impl PreparedItem {
         }
     }
 
-    fn build_vocabulary(&mut self) {
+    fn build_vocabulary(&self) -> Vec<(u32, u8)> {
         // Sorted by a key of each word's first eight bytes, then by the whole word
         // only on a tie: comparing strings through their spans for every step of the
         // sort was most of the cost of preparing an item. Which occurrence of a word
@@ -138,7 +191,7 @@ impl PreparedItem {
                 _ => vocabulary.push((index, field)),
             }
         }
-        self.vocabulary = vocabulary;
+        vocabulary
     }
 
     fn word(&self, index: u32) -> &str {
@@ -146,14 +199,31 @@ impl PreparedItem {
         &self.buffer[from as usize..to as usize]
     }
 
-    /// The fields in which a word equal to `word` (or, with `prefix`, starting with it)
-    /// occurs, as a mask.
-    fn fields_of(&self, word: &str, prefix: bool) -> u8 {
-        let first = self
-            .vocabulary
-            .partition_point(|&(index, _)| self.word(index) < word);
+    /// The fields among `within` in which a word equal to `word` (or, with `prefix`,
+    /// starting with it) occurs, as a mask: by scanning those fields' segments for the
+    /// first lookups, then from the vocabulary (see the module comment).
+    fn fields_of(&self, word: &str, prefix: bool, within: u8) -> u8 {
+        let matches = |candidate: &str| match prefix {
+            true => candidate.starts_with(word),
+            false => candidate == word,
+        };
+        if self.vocabulary.get().is_none()
+            && self.lookups.fetch_add(1, Ordering::Relaxed) < SCANS_BEFORE_INDEX
+        {
+            let mut mask = 0;
+            for segment in &self.segments {
+                if segment.field & within & !mask != 0
+                    && (segment.start..segment.end).any(|index| matches(self.word(index)))
+                {
+                    mask |= segment.field;
+                }
+            }
+            return mask;
+        }
+        let vocabulary = self.vocabulary();
+        let first = vocabulary.partition_point(|&(index, _)| self.word(index) < word);
         let mut mask = 0;
-        for &(index, fields) in &self.vocabulary[first..] {
+        for &(index, fields) in &vocabulary[first..] {
             let candidate = self.word(index);
             if candidate == word {
                 mask |= fields;
@@ -166,7 +236,7 @@ impl PreparedItem {
                 break;
             }
         }
-        mask
+        mask & within
     }
 
     fn has_words(&self, scope: Scope, query_words: &[String], prefix: bool) -> bool {
@@ -175,13 +245,13 @@ impl PreparedItem {
             return false;
         };
         if leading.is_empty() {
-            return self.fields_of(last, prefix) & mask != 0;
+            return self.fields_of(last, prefix, mask) != 0;
         }
         // Cheap rejection before scanning: every word must occur somewhere in scope.
         if leading
             .iter()
-            .any(|word| self.fields_of(word, false) & mask == 0)
-            || self.fields_of(last, prefix) & mask == 0
+            .any(|word| self.fields_of(word, false, mask) == 0)
+            || self.fields_of(last, prefix, mask) == 0
         {
             return false;
         }

@@ -181,7 +181,10 @@ proptest! {
         let filter = Filter::compile(&[], &[], Some(&query), &topics()).unwrap();
         for item in &items {
             let expected = reference_matches(&parsed, item);
+            // Words looked up by scanning (the first lookups of an item), and from
+            // the vocabulary (built at once here).
             prop_assert_eq!(filter.matches_prepared(&item.prepare()), expected);
+            prop_assert_eq!(filter.matches_prepared(&item.prepare().indexed()), expected);
             prop_assert_eq!(filter.matches(item), expected);
         }
     }
