@@ -42,7 +42,11 @@ pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &
     {
         visible_text.to_string()
     } else {
-        format!("{summary_text} {visible_text}")
+        let mut text = summary_text;
+        text.reserve(1 + visible_text.len());
+        text.push(' ');
+        text.push_str(visible_text);
+        text
     }
 }
 

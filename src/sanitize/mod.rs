@@ -85,12 +85,12 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
         _ => input,
     };
     CURRENT_BASE.with_borrow_mut(|current| *current = base.cloned());
-    let mut cleaned = SANITIZER.clean(&input).to_string();
+    let mut cleaned = clean_once(&input);
     if has_nested_link(&cleaned) {
         // The tree can hold a link inside a link (through table markup the sanitizer
         // removes, say), which the next parse splits: clean that result once more,
         // so that sanitizing the output again changes nothing.
-        cleaned = SANITIZER.clean(&cleaned).to_string();
+        cleaned = clean_once(&cleaned);
     }
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
     // Decoded references can yield a raw CR (HTML parsing turns it into LF) or a
@@ -98,7 +98,21 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     if cleaned.contains('\r') {
         return clean_text(&cleaned.replace('\r', "\n"));
     }
-    clean_text(&cleaned)
+    clean_text_owned(cleaned)
+}
+
+/// One pass of the sanitizer, serialized into a buffer the size of its input (the
+/// output is rarely larger; grown from empty, it was copied several times).
+fn clean_once(html: &str) -> String {
+    let document = SANITIZER.clean(html);
+    let mut bytes = Vec::with_capacity(html.len() + html.len() / 8);
+    match document
+        .write_to(&mut bytes)
+        .map(|()| String::from_utf8(bytes))
+    {
+        Ok(Ok(text)) => text,
+        _ => document.to_string(),
+    }
 }
 
 /// Whether serialized HTML opens an `<a>` inside another (an attribute value that
@@ -132,19 +146,39 @@ pub fn clean_text(text: &str) -> String {
     without_forbidden_chars(text).trim().to_string()
 }
 
+/// [`clean_text`] of a string the caller gives up: trimmed in place when it holds no
+/// forbidden character (the usual case), without a copy.
+fn clean_text_owned(mut text: String) -> String {
+    if has_forbidden_chars(&text) {
+        return clean_text(&text);
+    }
+    text.truncate(text.trim_end().len());
+    let leading = text.len() - text.trim_start().len();
+    text.drain(..leading);
+    text
+}
+
 /// `text` without the characters XML 1.0 forbids; borrowed when it has none (the
 /// usual case, checked without building a copy char by char).
 fn without_forbidden_chars(text: &str) -> Cow<'_, str> {
-    // In UTF-8 the only characters `is_xml_char` refuses are C0 controls (one byte
-    // each) and U+FFFE / U+FFFF: scanning bytes is much faster than decoding chars.
-    let has_control = text
-        .bytes()
-        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
-    if !has_control && !text.contains('\u{FFFE}') && !text.contains('\u{FFFF}') {
-        Cow::Borrowed(text)
-    } else {
+    if has_forbidden_chars(text) {
         Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect())
+    } else {
+        Cow::Borrowed(text)
     }
+}
+
+/// Whether `text` holds a character [`is_xml_char`] refuses. In UTF-8 those are C0
+/// controls (one byte each) and U+FFFE / U+FFFF (`EF BF BE`, `EF BF BF`): one scan of
+/// the bytes finds them, much faster than decoding chars.
+fn has_forbidden_chars(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(at, &b)| match b {
+        b'\t' | b'\n' | b'\r' => false,
+        0..0x20 => true,
+        0xEF => bytes.get(at + 1) == Some(&0xBF) && matches!(bytes.get(at + 2), Some(0xBE | 0xBF)),
+        _ => false,
+    })
 }
 
 /// Whether XML 1.0 allows `c` in a document (the `Char` production, less the
@@ -156,6 +190,30 @@ pub fn is_xml_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forbidden_characters_are_found_by_their_bytes() {
+        for text in [
+            "plain",
+            "tab\tnew\nline\r",
+            "a\u{1}b",
+            "\u{1F}",
+            "\u{FFFD}",
+            "\u{FFFE}",
+            "x\u{FFFF}",
+            "\u{FEFF}",
+            "\u{EFBF}",
+            "\u{10FFFF}",
+            "\u{E000}",
+            "é\u{7F}",
+            "",
+        ] {
+            let reference = text.chars().any(|c| !is_xml_char(c));
+            assert_eq!(has_forbidden_chars(text), reference, "{text:?}");
+        }
+        assert_eq!(clean_text_owned("  a\u{1}b \n".into()), "ab");
+        assert_eq!(clean_text_owned("\n <p>x</p>\t".into()), "<p>x</p>");
+    }
 
     fn base() -> url::Url {
         url::Url::parse("https://news.example.com/world/story.html").unwrap()

@@ -126,6 +126,11 @@ impl PreparedItem {
             domain: words::normalize_host(&item.domain),
             ..PreparedItem::default()
         };
+        // Room for the text's words and a few dozen more (title, categories, author):
+        // grown word by word, the buffers were copied over and over.
+        let text_bytes: usize = text_words.iter().map(|word| word.len()).sum();
+        prepared.buffer.reserve(text_bytes + item.title.len() + 256);
+        prepared.spans.reserve(text_words.len() + 64);
         prepared.add_segment(TITLE, &item.title);
         prepared.add_words(TEXT, text_words.iter().copied());
         for category in &item.categories {
