@@ -78,7 +78,8 @@ fn spawn_recompute(
     if sync.recomputed.is_empty() && sync.leftover.is_empty() {
         return;
     }
-    let feeds = i64::try_from(sync.recomputed.len()).unwrap_or(i64::MAX);
+    // Counted until both steps end, so "0 refilling" means the database is settled.
+    let feeds = i64::try_from(sync.recomputed.len() + sync.leftover.len()).unwrap_or(i64::MAX);
     metrics.refilling(feeds);
     tokio::spawn(async move {
         tokio::select! {
@@ -89,7 +90,6 @@ fn spawn_recompute(
             }
             _ = shutdown.wait_for(|stop| *stop) => {}
         }
-        metrics.refilling(-feeds);
         // Then the rows no feed reads (feeds that take every item keep none).
         tokio::select! {
             done = store.drop_leftover_rows(&sync) => {
@@ -99,6 +99,7 @@ fn spawn_recompute(
             }
             _ = shutdown.wait_for(|stop| *stop) => {}
         }
+        metrics.refilling(-feeds);
     });
 }
 

@@ -114,7 +114,7 @@ impl Metrics {
         let feeds_refilling = Gauge::default();
         registry.register(
             "feeds_refilling",
-            "Feeds whose definition changed and whose items are being sorted in again",
+            "Feeds whose definition changed and whose items are being sorted in again (or whose rows, no longer read, are being dropped)",
             feeds_refilling.clone(),
         );
         Metrics {
