@@ -8,11 +8,13 @@
 #[path = "support/corpus.rs"]
 mod corpus;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use feedbraid::config::Config;
 use feedbraid::identity::{self, KeyCandidate, VisibleFields};
@@ -193,6 +195,31 @@ fn bench_topic(c: &mut Criterion) {
         b.iter(|| {
             for item in &items {
                 black_box(item.prepare());
+            }
+        })
+    });
+    // What parsing does instead for an item none of the filters can admit: search the
+    // words they require in its text (folded already, for the fingerprint) and its
+    // short fields (folded here).
+    let screen = feedbraid::topic::Screen::new([&feedbraid::topic::parse_query(
+        "zanzibar OR \"trade deal\" OR title:referendum",
+        &topics,
+    )
+    .expect("parses")])
+    .expect("every query has required words");
+    let folded_texts: Vec<String> = items
+        .iter()
+        .map(|item| feedbraid::topic::words::normalize(&item.text))
+        .collect();
+    group.bench_function("screen_rules_out_x50", |b| {
+        b.iter(|| {
+            for (item, text) in items.iter().zip(&folded_texts) {
+                let short = [&item.title, &item.author]
+                    .into_iter()
+                    .chain(&item.categories)
+                    .map(|field| Cow::Owned(feedbraid::topic::words::normalize(field)));
+                let fields = std::iter::once(Cow::Borrowed(text.as_str())).chain(short);
+                assert!(black_box(screen.rules_out(fields)));
             }
         })
     });
