@@ -91,3 +91,53 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
     assert_eq!(states.len(), 40);
     assert!(states.iter().all(|s| s.etag.as_deref() == Some("\"v1\"")));
 }
+
+/// One poll's entries are looked up together; what an earlier entry of the poll does
+/// must still be seen by a later one. Here the first entry is a stored item whose
+/// guid changed (same link and content: it is re-keyed), and the second reuses the
+/// old guid for another story: it must be a new item, not an edit of the first.
+#[tokio::test]
+async fn an_entry_reusing_a_guid_another_entry_gave_up_is_a_new_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("feedbraid.db")).unwrap();
+    store
+        .sync_sources(vec![(
+            "harbor".into(),
+            "https://harbor.example/feed.xml".into(),
+        )])
+        .await
+        .unwrap();
+    let url = url::Url::parse("https://harbor.example/feed.xml").unwrap();
+    let item = |guid: &str, link: &str, title: &str| {
+        format!(
+            "<item><guid isPermaLink=\"false\">{guid}</guid><link>{link}</link>\
+             <title>{title}</title><description>{title}, in full.</description></item>"
+        )
+    };
+    let document = |items: &[String]| {
+        let rss = format!(
+            "<rss version=\"2.0\"><channel><title>Harbor</title>{}</channel></rss>",
+            items.concat()
+        );
+        feedbraid::parse::parse_feed(rss.as_bytes(), &url).unwrap()
+    };
+    let first = document(&[item("a-1", "https://harbor.example/port", "Port reopens")]);
+    let stored = store
+        .record_poll("harbor", poll_record(first))
+        .await
+        .unwrap();
+    assert_eq!(stored.new, 1);
+    let second = document(&[
+        item("b-2", "https://harbor.example/port", "Port reopens"),
+        item("a-1", "https://harbor.example/ferry", "Ferry strike ends"),
+    ]);
+    let stored = store
+        .record_poll("harbor", poll_record(second))
+        .await
+        .unwrap();
+    assert_eq!((stored.new, stored.updated, stored.unchanged), (1, 0, 1));
+    let page = store.recent_items(None, None, 10).await.unwrap();
+    let mut titles: Vec<&str> = page.items.iter().map(|i| i.title.as_str()).collect();
+    titles.sort();
+    assert_eq!(titles, ["Ferry strike ends", "Port reopens"]);
+}
