@@ -105,9 +105,10 @@ impl FilterScreen {
     /// is folded already, and where words occur most); the short fields are folded
     /// only if it holds none.
     pub fn rules_out(&self, item: &ItemText<'_>, visible_text: &str, folded_visible: &str) -> bool {
-        let text = match item.text == visible_text {
-            true => std::borrow::Cow::Borrowed(folded_visible),
-            false => std::borrow::Cow::Owned(normalize(item.text)),
+        let text = if item.text == visible_text {
+            std::borrow::Cow::Borrowed(folded_visible)
+        } else {
+            std::borrow::Cow::Owned(normalize(item.text))
         };
         let short = [item.title, item.author.unwrap_or_default()].into_iter();
         let fields = std::iter::once(text).chain(

@@ -208,9 +208,12 @@ impl PreparedItem {
     /// starting with it) occurs, as a mask: by scanning those fields' segments for the
     /// first lookups, then from the vocabulary (see the module comment).
     fn fields_of(&self, word: &str, prefix: bool, within: u8) -> u8 {
-        let matches = |candidate: &str| match prefix {
-            true => candidate.starts_with(word),
-            false => candidate == word,
+        let matches = |candidate: &str| {
+            if prefix {
+                candidate.starts_with(word)
+            } else {
+                candidate == word
+            }
         };
         if self.vocabulary.get().is_none()
             && self.lookups.fetch_add(1, Ordering::Relaxed) < SCANS_BEFORE_INDEX
