@@ -4,7 +4,9 @@
 //! for XML, with serde_json for JSON, and with feed-rs for all three) with the same
 //! number of items; sanitizing any HTML field again leaves it unchanged; the byte scan
 //! of sanitized HTML gives the tokenizer's text; topic words prepared while parsing
-//! and text derived from the stored HTML are what the store would compute.
+//! and text derived from the stored HTML are what the store would compute; an entry
+//! the topic screen rules out while parsing lands in the feeds the store would sort
+//! it into by preparing its words itself.
 #![no_main]
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -14,6 +16,20 @@ use feedbraid::sanitize::sanitize_html;
 use libfuzzer_sys::fuzz_target;
 
 const FEED_URL: &str = "https://fuzz.example/news/feed.xml";
+
+/// Topic feeds whose filters can all be screened, over words fuzzed feeds hold.
+static SCREENED: std::sync::LazyLock<(feedbraid::config::Config, feedbraid::membership::FeedSet)> =
+    std::sync::LazyLock::new(|| {
+        let text = "[[source]]\nname = \"fuzz\"\nurl = \"https://fuzz.example/news/feed.xml\"\n\n\
+                    [[feed]]\nname = \"all\"\n\n\
+                    [[feed]]\nname = \"a\"\nquery = 'title:news AND NOT category:sport'\n\n\
+                    [[feed]]\nname = \"b\"\nquery = '(the OR \"a b\") AND (tag:x OR author:e*)'\n\n\
+                    [[feed]]\nname = \"c\"\ninclude = [\"ü\", \"1.5\"]\n";
+        let config =
+            feedbraid::config::Config::from_toml(std::path::Path::new("/fuzz.toml"), text).unwrap();
+        let feeds = feedbraid::membership::FeedSet::from_config(&config);
+        (config, feeds)
+    });
 
 fuzz_target!(|bytes: &[u8]| {
     // Known bug, kept as tests/fixtures/hostile/fuzz-second-xml-declaration*.xml:
@@ -79,6 +95,27 @@ fuzz_target!(|bytes: &[u8]| {
                 &sanitize_html(html, Some(&feed_url)),
                 html,
                 "sanitize is not idempotent (with base)"
+            );
+        }
+    }
+    // With the topic screen, as the daemon parses for feeds whose filters allow it.
+    let (config, feeds) = &*SCREENED;
+    let screened = feedbraid::membership::WordsFor::of(config, &config.sources[0]);
+    assert!(screened.as_ref().is_some_and(|w| w.screen.is_some()));
+    if let Ok(with_screen) = feedbraid::parse::parse_feed_for(bytes, &feed_url, screened.as_ref()) {
+        for entry in &with_screen.entries {
+            let item = feedbraid::membership::ItemText {
+                source: "fuzz",
+                title: &entry.title,
+                text: &entry.text,
+                categories: &entry.categories,
+                author: entry.author.as_deref(),
+                link: entry.link.as_deref(),
+            };
+            assert_eq!(
+                feeds.feeds_for(&item, entry.topic_words.as_ref(), None),
+                feeds.feeds_for(&item, None, None),
+                "the topic screen changed which feeds admit an entry"
             );
         }
     }
