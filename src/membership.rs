@@ -319,6 +319,20 @@ impl FeedSet {
     }
 }
 
+impl<'a> ItemText<'a> {
+    /// The text of a parsed entry of `source`.
+    pub fn of_entry(source: &'a str, entry: &'a crate::model::Entry) -> ItemText<'a> {
+        ItemText {
+            source,
+            title: &entry.title,
+            text: &entry.text,
+            categories: &entry.categories,
+            author: entry.author.as_deref(),
+            link: entry.link.as_deref(),
+        }
+    }
+}
+
 impl ItemText<'_> {
     /// The text topics look at, with the tags of the item's source.
     pub fn haystack(&self, tags: &[String]) -> Haystack {

@@ -135,14 +135,7 @@ mod tests {
             .unwrap();
         let entry = &with_words.entries[0];
         let expected = TopicWords::Prepared(membership::prepare_words(
-            &ItemText {
-                source: "harbor",
-                title: &entry.title,
-                text: &entry.text,
-                categories: &entry.categories,
-                author: entry.author.as_deref(),
-                link: entry.link.as_deref(),
-            },
+            &ItemText::of_entry("harbor", entry),
             &origin.tags,
         ));
         assert_eq!(entry.topic_words.as_ref(), Some(&expected));

@@ -123,14 +123,7 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
             let bytes = std::fs::read(&path).unwrap();
             let with_words = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)).unwrap();
             for entry in &with_words.entries {
-                let item = feedbraid::membership::ItemText {
-                    source: "harbor",
-                    title: &entry.title,
-                    text: &entry.text,
-                    categories: &entry.categories,
-                    author: entry.author.as_deref(),
-                    link: entry.link.as_deref(),
-                };
+                let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
                 let expected =
                     TopicWords::Prepared(feedbraid::membership::prepare_words(&item, &origin.tags));
                 assert_eq!(
@@ -236,14 +229,7 @@ fn entries_ruled_out_while_parsing_are_admitted_by_no_topic_filter() {
                 continue;
             };
             for entry in &feed.entries {
-                let item = feedbraid::membership::ItemText {
-                    source: "harbor",
-                    title: &entry.title,
-                    text: &entry.text,
-                    categories: &entry.categories,
-                    author: entry.author.as_deref(),
-                    link: entry.link.as_deref(),
-                };
+                let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
                 let sorted = feeds.feeds_for(&item, entry.topic_words.as_ref(), None);
                 let reference = feeds.feeds_for(&item, None, None);
                 assert_eq!(sorted, reference, "{}: {}", path.display(), entry.title);

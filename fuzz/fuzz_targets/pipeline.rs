@@ -54,14 +54,7 @@ fuzz_target!(|bytes: &[u8]| {
         return;
     };
     for entry in &parsed.entries {
-        let item = feedbraid::membership::ItemText {
-            source: "fuzz",
-            title: &entry.title,
-            text: &entry.text,
-            categories: &entry.categories,
-            author: entry.author.as_deref(),
-            link: entry.link.as_deref(),
-        };
+        let item = feedbraid::membership::ItemText::of_entry("fuzz", entry);
         assert_eq!(
             entry.topic_words.as_ref(),
             Some(&feedbraid::model::TopicWords::Prepared(
@@ -104,14 +97,7 @@ fuzz_target!(|bytes: &[u8]| {
     assert!(screened.as_ref().is_some_and(|w| w.screen.is_some()));
     if let Ok(with_screen) = feedbraid::parse::parse_feed_for(bytes, &feed_url, screened.as_ref()) {
         for entry in &with_screen.entries {
-            let item = feedbraid::membership::ItemText {
-                source: "fuzz",
-                title: &entry.title,
-                text: &entry.text,
-                categories: &entry.categories,
-                author: entry.author.as_deref(),
-                link: entry.link.as_deref(),
-            };
+            let item = feedbraid::membership::ItemText::of_entry("fuzz", entry);
             assert_eq!(
                 feeds.feeds_for(&item, entry.topic_words.as_ref(), None),
                 feeds.feeds_for(&item, None, None),

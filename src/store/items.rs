@@ -95,20 +95,9 @@ fn admit_entry(
         feeds,
         None,
         item,
-        &item_text(source_name, entry),
+        &ItemText::of_entry(source_name, entry),
         entry.topic_words.as_ref(),
     )
-}
-
-fn item_text<'a>(source: &'a str, entry: &'a Entry) -> ItemText<'a> {
-    ItemText {
-        source,
-        title: &entry.title,
-        text: &entry.text,
-        categories: &entry.categories,
-        author: entry.author.as_deref(),
-        link: entry.link.as_deref(),
-    }
 }
 
 /// The stored item an entry refers to: by its key, else (the guid changed but the
