@@ -84,6 +84,26 @@ async fn a_changed_feed_is_recomputed_from_stored_items() {
     assert!(again.recomputed.is_empty() && again.removed == 0);
 }
 
+/// Every fixture document (feeds, hostile, stories), with its path.
+fn fixture_documents() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let dirs = [
+        "tests/fixtures/feeds",
+        "tests/fixtures/hostile",
+        "tests/fixtures/stories",
+    ];
+    let mut documents = Vec::new();
+    for dir in dirs {
+        for file in std::fs::read_dir(dir).unwrap() {
+            let path = file.unwrap().path();
+            if path.is_file() {
+                let bytes = std::fs::read(&path).unwrap();
+                documents.push((path, bytes));
+            }
+        }
+    }
+    documents
+}
+
 /// New rows store no plain text: it is derived from the stored (sanitized) summary and
 /// content when read. For every fixture entry, that must be the text ingest matched.
 #[test]
@@ -91,49 +111,37 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
     // Also: the topic words prepared while parsing are the ones the store would prepare.
     let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
     let mut checked = 0;
-    for dir in [
-        "tests/fixtures/feeds",
-        "tests/fixtures/hostile",
-        "tests/fixtures/stories",
-    ] {
-        for file in std::fs::read_dir(dir).unwrap() {
-            let path = file.unwrap().path();
-            if !path.is_file() {
-                continue;
-            }
-            let Ok(feed) = feedbraid::parse::parse_feed(&std::fs::read(&path).unwrap(), &url)
-            else {
-                continue;
-            };
-            for entry in &feed.entries {
-                let derived = feedbraid::membership::stored_plain_text(
-                    entry.summary_html.as_deref(),
-                    entry.content_html.as_deref(),
-                );
-                assert_eq!(derived, entry.text, "{}: {}", path.display(), entry.title);
-                checked += 1;
-            }
-            // Words prepared while parsing (sharing the fingerprint's) are the words
-            // the store would prepare from the entry's text.
-            let origin = feedbraid::membership::WordsFor {
-                source: "harbor".into(),
-                tags: vec!["world".into()],
-                screen: None,
-            };
-            let bytes = std::fs::read(&path).unwrap();
-            let with_words = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)).unwrap();
-            for entry in &with_words.entries {
-                let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
-                let expected =
-                    TopicWords::Prepared(feedbraid::membership::prepare_words(&item, &origin.tags));
-                assert_eq!(
-                    entry.topic_words.as_ref(),
-                    Some(&expected),
-                    "{}: {}",
-                    path.display(),
-                    entry.title
-                );
-            }
+    for (path, bytes) in fixture_documents() {
+        let Ok(feed) = feedbraid::parse::parse_feed(&bytes, &url) else {
+            continue;
+        };
+        for entry in &feed.entries {
+            let derived = feedbraid::membership::stored_plain_text(
+                entry.summary_html.as_deref(),
+                entry.content_html.as_deref(),
+            );
+            assert_eq!(derived, entry.text, "{}: {}", path.display(), entry.title);
+            checked += 1;
+        }
+        // Words prepared while parsing (sharing the fingerprint's) are the words
+        // the store would prepare from the entry's text.
+        let origin = feedbraid::membership::WordsFor {
+            source: "harbor".into(),
+            tags: vec!["world".into()],
+            screen: None,
+        };
+        let with_words = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)).unwrap();
+        for entry in &with_words.entries {
+            let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
+            let expected =
+                TopicWords::Prepared(feedbraid::membership::prepare_words(&item, &origin.tags));
+            assert_eq!(
+                entry.topic_words.as_ref(),
+                Some(&expected),
+                "{}: {}",
+                path.display(),
+                entry.title
+            );
         }
     }
     assert!(checked > 50, "only {checked} entries checked");
@@ -215,32 +223,22 @@ fn entries_ruled_out_while_parsing_are_admitted_by_no_topic_filter() {
     assert!(origin.screen.is_some(), "every filter here can be screened");
     let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
     let (mut ruled_out, mut prepared, mut admitted) = (0, 0, 0);
-    for dir in [
-        "tests/fixtures/feeds",
-        "tests/fixtures/hostile",
-        "tests/fixtures/stories",
-    ] {
-        for file in std::fs::read_dir(dir).unwrap() {
-            let path = file.unwrap().path();
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            let Ok(feed) = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)) else {
-                continue;
-            };
-            for entry in &feed.entries {
-                let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
-                let sorted = feeds.feeds_for(&item, entry.topic_words.as_ref(), None);
-                let reference = feeds.feeds_for(&item, None, None);
-                assert_eq!(sorted, reference, "{}: {}", path.display(), entry.title);
-                match entry.topic_words {
-                    Some(TopicWords::RuledOut { .. }) => ruled_out += 1,
-                    Some(TopicWords::Prepared(_)) => prepared += 1,
-                    None => panic!("{}: no words seen to", path.display()),
-                }
-                // "all" takes every item and keeps no rows: only topics are named.
-                admitted += usize::from(!reference.is_empty());
+    for (path, bytes) in fixture_documents() {
+        let Ok(feed) = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)) else {
+            continue;
+        };
+        for entry in &feed.entries {
+            let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
+            let sorted = feeds.feeds_for(&item, entry.topic_words.as_ref(), None);
+            let reference = feeds.feeds_for(&item, None, None);
+            assert_eq!(sorted, reference, "{}: {}", path.display(), entry.title);
+            match entry.topic_words {
+                Some(TopicWords::RuledOut { .. }) => ruled_out += 1,
+                Some(TopicWords::Prepared(_)) => prepared += 1,
+                None => panic!("{}: no words seen to", path.display()),
             }
+            // "all" takes every item and keeps no rows: only topics are named.
+            admitted += usize::from(!reference.is_empty());
         }
     }
     assert!(
