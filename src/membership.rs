@@ -37,9 +37,7 @@ pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &
     let summary_text = summary_html.map(sanitized_html_to_text).unwrap_or_default();
     if !has_content {
         summary_text
-    } else if visible_text.starts_with(summary_text.as_str())
-        || visible_text.contains(summary_text.as_str())
-    {
+    } else if contains_text(visible_text, &summary_text) {
         visible_text.to_string()
     } else {
         let mut text = summary_text;
@@ -48,6 +46,33 @@ pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &
         text.push_str(visible_text);
         text
     }
+}
+
+/// Whether `text` holds `part`. A summary is a few hundred bytes: preparing a search
+/// for all of it cost more than searching (about 10k instructions an item), so this
+/// looks for its first bytes and compares the rest where they occur. Text where
+/// those bytes keep recurring without the rest following (hostile, or a page of one
+/// repeated phrase) goes to the full search after a few tries, so the time stays
+/// linear.
+fn contains_text(text: &str, part: &str) -> bool {
+    const PREFIX: usize = 16;
+    const TRIES: usize = 16;
+    let (text, part) = (text.as_bytes(), part.as_bytes());
+    if text.starts_with(part) {
+        return true;
+    }
+    if part.len() <= PREFIX {
+        return memchr::memmem::find(text, part).is_some();
+    }
+    for (tried, at) in memchr::memmem::find_iter(text, &part[..PREFIX]).enumerate() {
+        if text[at..].starts_with(part) {
+            return true;
+        }
+        if tried == TRIES {
+            return memchr::memmem::find(&text[at..], part).is_some();
+        }
+    }
+    false
 }
 
 /// [`plain_text`] of a stored item (its content's text extracted here).
@@ -356,6 +381,31 @@ impl ItemText<'_> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn contains_text_goes_to_the_full_search_in_repeated_text() {
+        let text = format!("{}c", "ab".repeat(500));
+        assert!(contains_text(&text, &format!("{}c", "ab".repeat(20))));
+        assert!(!contains_text(&text, &format!("{}d", "ab".repeat(20))));
+        assert!(!contains_text(&text, &format!("c{}", "ab".repeat(20))));
+    }
+
+    proptest::proptest! {
+        /// Texts of a few letters repeat the part's first bytes often, past the
+        /// tries before the full search.
+        #[test]
+        fn contains_text_is_str_contains(
+            text in "[ab ]{0,400}",
+            part in "[ab ]{0,40}",
+            from in 0usize..400,
+            len in 0usize..60,
+        ) {
+            proptest::prop_assert_eq!(contains_text(&text, &part), text.contains(part.as_str()));
+            let from = from.min(text.len());
+            let inner = &text[from..(from + len).min(text.len())];
+            proptest::prop_assert!(contains_text(&text, inner));
+        }
+    }
 
     fn config(feeds: &str) -> Config {
         let text = format!(

@@ -119,7 +119,7 @@ pub(super) fn root_xml_base(bytes: &[u8]) -> Option<String> {
 pub(super) fn space_out_emails(bytes: &[u8]) -> Cow<'_, [u8]> {
     let mut cuts = Vec::new();
     let mut from = 0;
-    while let Some(at) = bytes[from..].iter().position(|&b| b == b'@') {
+    while let Some(at) = memchr::memchr(b'@', &bytes[from..]) {
         let at = from + at;
         let local = bytes[..at]
             .iter()

@@ -49,7 +49,7 @@ fn scan_sanitized(html: &str) -> Option<String> {
     let mut text = String::with_capacity(html.len());
     let mut at = 0;
     while at < bytes.len() {
-        let next = memchr2(b'<', b'&', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+        let next = memchr::memchr2(b'<', b'&', &bytes[at..]).map_or(bytes.len(), |n| at + n);
         text.push_str(&html[at..next]);
         at = next;
         match bytes.get(at) {
@@ -121,11 +121,6 @@ fn tag_end(bytes: &[u8], from: usize) -> Option<usize> {
             }
         }
     }
-}
-
-/// Position of the first `a` or `b` in `haystack`.
-fn memchr2(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&x| x == a || x == b)
 }
 
 /// What one tokenizer pass over a fragment tells.
