@@ -213,8 +213,9 @@ impl StoryIndex {
                 && record.at().abs_diff(at) <= self.settings.window_secs
         };
 
+        let firsts = self.first_records(fp);
         let mut exact: Option<&Record> = None;
-        self.walk(CONTENT_CHAIN, fp, |_, record| {
+        self.walk(CONTENT_CHAIN, firsts[CONTENT_CHAIN], fp, |_, record| {
             if eligible(record) {
                 exact = Some(record); // walks newest to oldest: keeps the earliest
             }
@@ -232,8 +233,8 @@ impl StoryIndex {
         // remembering which were seen when a crowded bucket yields thousands.
         let threshold = self.settings.threshold;
         let mut best: Option<(f32, u32, &Record)> = None;
-        for band in 0..BANDS {
-            self.walk(band, fp, |seq, record| {
+        for (band, &first) in firsts[..BANDS].iter().enumerate() {
+            self.walk(band, first, fp, |seq, record| {
                 let numbers = record.numbers();
                 let figures_differ = fp.numbers != 0 && numbers != 0 && fp.numbers & numbers == 0;
                 if !eligible(record) || figures_differ {
@@ -266,11 +267,35 @@ impl StoryIndex {
             + self.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
     }
 
-    /// Calls `each` with the sequence number and record of each record of `fp`'s
-    /// slot in `chain` that truly shares that chain's key with it, newest first;
-    /// looks at [`MAX_CHAIN_WALK`] records of the slot at most.
-    fn walk<'a>(&'a self, chain: usize, fp: &Fingerprint, mut each: impl FnMut(u32, &'a Record)) {
-        let mut seq = self.heads[slot(self.region_len, chain, query_key(chain, fp))];
+    /// The newest record of `fp`'s slot in each chain, with the part of it the walk
+    /// reads first already on its way to the cache. Heads and records are spread
+    /// over megabytes: fetched one walk after another, each was a cache miss the
+    /// next had to wait for; asked for together, the misses overlap.
+    fn first_records(&self, fp: &Fingerprint) -> [u32; CHAINS] {
+        let firsts: [u32; CHAINS] = std::array::from_fn(|chain| {
+            self.heads[slot(self.region_len, chain, query_key(chain, fp))]
+        });
+        for (chain, &seq) in firsts.iter().enumerate() {
+            let position = seq.wrapping_sub(self.base_seq) as usize;
+            if let Some(record) = self.records.get(position) {
+                std::hint::black_box(record.link(chain));
+            }
+        }
+        firsts
+    }
+
+    /// Calls `each` with the sequence number and record of each record of a slot in
+    /// `chain`, from its newest `first` ([`Self::first_records`]), that truly shares
+    /// that chain's key with `fp`, newest first; looks at [`MAX_CHAIN_WALK`] records
+    /// of the slot at most.
+    fn walk<'a>(
+        &'a self,
+        chain: usize,
+        first: u32,
+        fp: &Fingerprint,
+        mut each: impl FnMut(u32, &'a Record),
+    ) {
+        let mut seq = first;
         let mut walked = 0;
         while seq != EMPTY && seq >= self.base_seq && walked < MAX_CHAIN_WALK {
             let Some(record) = self.records.get((seq - self.base_seq) as usize) else {
