@@ -2,6 +2,7 @@
 //! fragment (one html5ever tokenizer pass, no tree), and [`sanitized_html_to_text`],
 //! the same text from [`super::sanitize_html`]'s output in one byte scan. Pure.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 
 use html5ever::tendril::StrTendril;
@@ -20,8 +21,12 @@ pub fn html_to_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         // No tags, no references: only whitespace to fold and characters XML forbids
         // to drop, as the tokenizer would (most titles and names).
-        let kept = without_forbidden_chars(html);
-        return kept.split_whitespace().collect::<Vec<_>>().join(" ");
+        // (fold_whitespace keeps the space around a word of forbidden characters
+        // alone; dropping them first does not.)
+        return match without_forbidden_chars(html) {
+            Cow::Borrowed(text) => fold_whitespace(text),
+            Cow::Owned(kept) => kept.split_whitespace().collect::<Vec<_>>().join(" "),
+        };
     }
     scan_html(html).text
 }
@@ -473,6 +478,21 @@ mod tests {
         assert_eq!(scan_sanitized("a &copy; b"), None);
         assert_eq!(scan_sanitized("a < b"), None);
         assert_eq!(scan_sanitized("<p title=\"open>x"), None);
+    }
+
+    proptest::proptest! {
+        /// Text without markup (or characters XML forbids) skips the tokenizer: it
+        /// must come out the same.
+        #[test]
+        fn text_without_markup_is_what_the_tokenizer_gives(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                " ", "  ", "\t", "\n", "\r", "\r\n", "\u{a0}", "\u{3000}", "\u{85}", "a", "word",
+                "é", "漢字", "3 > 2", "\"q\"", "x;y",
+            ]), 0..30)
+        ) {
+            let text: String = pieces.concat();
+            proptest::prop_assert_eq!(html_to_text(&text), scan_html(&text).text);
+        }
     }
 
     proptest::proptest! {
