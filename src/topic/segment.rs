@@ -62,6 +62,12 @@ fn class(b: u8) -> u8 {
 /// other byte are split in one pass (words never cross whitespace, and whitespace
 /// joins nothing), and a piece with a non-ASCII character goes to `unicode_words`.
 pub(crate) fn each_word<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
+    // Most text is all ASCII: `is_ascii` checks a word at a time, the search for the
+    // first other byte below one byte at a time.
+    if text.is_ascii() {
+        ascii_words(text, &mut each);
+        return;
+    }
     let bytes = text.as_bytes();
     let is_space = |b: &u8| class(*b) & WHITESPACE != 0;
     let mut start = 0;
