@@ -47,10 +47,14 @@ pub fn normalize(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     let mut rest = text;
     while !rest.is_empty() {
-        let ascii = rest
-            .bytes()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(rest.len());
+        // (`is_ascii` checks a word at a time: most text is ASCII to its end.)
+        let ascii = if rest.is_ascii() {
+            rest.len()
+        } else {
+            rest.bytes()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(rest.len())
+        };
         // Copied a run at a time and lower-cased in place: no char-by-char pushes.
         for (n, part) in rest[..ascii].split('\'').enumerate() {
             if n > 0 {
