@@ -2,7 +2,7 @@
 //! items back, newest first, for publishing.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::sources::to_time;
 use super::stories;
@@ -53,13 +53,13 @@ pub(super) fn ingest_entries(
     now: DateTime<Utc>,
 ) -> Result<IngestSummary, StoreError> {
     let mut summary = IngestSummary::default();
+    let mut poll = PollWrite::prepare(tx, index, source_id, source_name, now)?;
     for entry in entries {
-        let existing = find_existing(tx, source_id, entry)?;
-        let tombstoned = existing.is_none() && is_tombstoned(tx, source_id, &entry.key)?;
+        let existing = poll.find_existing(entry)?;
+        let tombstoned = existing.is_none() && poll.is_tombstoned(&entry.key)?;
         match ingest::decide(existing.as_ref(), tombstoned, entry) {
             Decision::Insert => {
-                let (row, story, sort_date, merged) =
-                    insert(tx, index, source_id, source_name, entry, now)?;
+                let (row, story, sort_date, merged) = poll.insert(entry)?;
                 admit_entry(tx, feeds, (row, story, sort_date), source_name, entry)?;
                 summary.merged += usize::from(merged);
                 summary.new += 1;
@@ -100,44 +100,171 @@ fn admit_entry(
     )
 }
 
-/// The stored item an entry refers to: by its key, else (the guid changed but the
-/// link and content did not) by canonical link and content hash, which re-keys it.
-fn find_existing(
-    tx: &Connection,
+/// One poll's entries being written: what each entry's write needs, with the
+/// statements every entry runs prepared once for the poll. Taken from rusqlite's
+/// statement cache for each entry, each one's SQL was hashed twice an entry (to find
+/// it, and to put it back): about 4 % of the store thread.
+struct PollWrite<'a> {
+    tx: &'a Connection,
+    index: &'a mut StoryIndex,
     source_id: i64,
-    entry: &Entry,
-) -> Result<Option<Existing>, StoreError> {
-    let by_key = tx
-        .prepare_cached(
-            "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
-        )?
-        .query_row(params![source_id, entry.key], existing_from_row)
-        .optional()?;
-    if by_key.is_some() {
-        return Ok(by_key);
+    source_name: &'a str,
+    now: DateTime<Utc>,
+    by_key: CachedStatement<'a>,
+    by_content: CachedStatement<'a>,
+    tombstone: CachedStatement<'a>,
+    public_id_taken: CachedStatement<'a>,
+    insert_row: CachedStatement<'a>,
+    /// The row id the next new item gets: read once a poll (nothing else writes
+    /// items inside the transaction meanwhile), then counted up.
+    next_row: Option<i64>,
+}
+
+impl<'a> PollWrite<'a> {
+    fn prepare(
+        tx: &'a Connection,
+        index: &'a mut StoryIndex,
+        source_id: i64,
+        source_name: &'a str,
+        now: DateTime<Utc>,
+    ) -> Result<PollWrite<'a>, StoreError> {
+        Ok(PollWrite {
+            tx,
+            index,
+            source_id,
+            source_name,
+            now,
+            by_key: tx.prepare_cached(
+                "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
+            )?,
+            by_content: tx.prepare_cached(
+                "SELECT id, content_hash FROM items
+                 WHERE source_id = ?1 AND canonical_link = ?2 AND content_hash = ?3
+                   AND NOT EXISTS (SELECT 1 FROM items o WHERE o.source_id = ?1 AND o.item_key = ?4)
+                 LIMIT 1",
+            )?,
+            tombstone: tx.prepare_cached(
+                "SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2",
+            )?,
+            public_id_taken: tx.prepare_cached("SELECT 1 FROM items WHERE public_id = ?1")?,
+            insert_row: tx.prepare_cached(
+                "INSERT INTO items (id, source_id, item_key, public_id, story_id, story_layer,
+                    story_score, guid, link, canonical_link, title, summary_html, content_html,
+                    author, categories, published, source_updated, sort_date, first_seen, updated,
+                    content_hash, fingerprint)
+                 VALUES (?21, ?1, ?2, ?3, ?4, ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                    ?14, ?15, ?16, ?16, ?17, ?20)",
+            )?,
+            next_row: None,
+        })
     }
-    let Some(link) = &entry.canonical_link else {
-        return Ok(None);
-    };
-    let by_content = tx
-        .prepare_cached(
-            "SELECT id, content_hash FROM items
-             WHERE source_id = ?1 AND canonical_link = ?2 AND content_hash = ?3
-               AND NOT EXISTS (SELECT 1 FROM items o WHERE o.source_id = ?1 AND o.item_key = ?4)
-             LIMIT 1",
-        )?
-        .query_row(
-            params![source_id, link, entry.content_hash, entry.key],
-            existing_from_row,
-        )
-        .optional()?;
-    if let Some(found) = &by_content {
-        tx.execute(
-            "UPDATE items SET item_key = ?2 WHERE id = ?1",
-            params![found.row, entry.key],
+
+    /// The stored item an entry refers to: by its key, else (the guid changed but the
+    /// link and content did not) by canonical link and content hash, which re-keys it.
+    fn find_existing(&mut self, entry: &Entry) -> Result<Option<Existing>, StoreError> {
+        let by_key = self
+            .by_key
+            .query_row(params![self.source_id, entry.key], existing_from_row)
+            .optional()?;
+        if by_key.is_some() {
+            return Ok(by_key);
+        }
+        let Some(link) = &entry.canonical_link else {
+            return Ok(None);
+        };
+        let by_content = self
+            .by_content
+            .query_row(
+                params![self.source_id, link, entry.content_hash, entry.key],
+                existing_from_row,
+            )
+            .optional()?;
+        if let Some(found) = &by_content {
+            self.tx.execute(
+                "UPDATE items SET item_key = ?2 WHERE id = ?1",
+                params![found.row, entry.key],
+            )?;
+        }
+        Ok(by_content)
+    }
+
+    fn is_tombstoned(&mut self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.tombstone.exists(params![self.source_id, key])?)
+    }
+
+    /// Stores a new item: its row, story and date, and whether it joined an existing
+    /// story.
+    fn insert(&mut self, entry: &Entry) -> Result<(i64, i64, i64, bool), StoreError> {
+        let (tx, source_id, now) = (self.tx, self.source_id, self.now);
+        let public_id = self.unused_public_id(&entry.key)?;
+        let sort_date = ingest::effective_date(entry.published, entry.updated, now);
+        let fingerprint = entry
+            .fingerprint
+            .clone()
+            .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text));
+        let joined = stories::story_of(
+            tx,
+            self.index,
+            source_id,
+            entry,
+            &fingerprint,
+            now.timestamp(),
         )?;
+        let story = joined.map(|j| j.story);
+        let (layer, score) = match joined {
+            Some(j) => (Some(j.layer.as_str()), Some(f64::from(j.score))),
+            None => (None, None),
+        };
+        // The row id SQLite would assign (the table has no AUTOINCREMENT), taken up
+        // front so that an item starting its own story is written with it in one
+        // statement.
+        let row = match self.next_row {
+            Some(row) => row,
+            None => tx
+                .prepare_cached("SELECT IFNULL(MAX(id), 0) + 1 FROM items")?
+                .query_row([], |r| r.get(0))?,
+        };
+        let story = story.unwrap_or(row);
+        self.insert_row.execute(params![
+            source_id,
+            entry.key,
+            public_id,
+            story,
+            entry.guid,
+            entry.link,
+            entry.canonical_link,
+            entry.title,
+            entry.summary_html,
+            entry.content_html,
+            entry.author,
+            categories_json(&entry.categories),
+            entry.published.map(|d| d.timestamp()),
+            entry.updated.map(|d| d.timestamp()),
+            sort_date.timestamp(),
+            now.timestamp(),
+            entry.content_hash,
+            layer,
+            score,
+            &fingerprint.to_bytes()[..],
+            row,
+        ])?;
+        self.next_row = Some(row + 1);
+        self.index
+            .insert(row, story, source_id, now.timestamp(), &fingerprint);
+        Ok((row, story, sort_date.timestamp(), joined.is_some()))
     }
-    Ok(by_content)
+
+    /// The public id for a new item: derived from source and key, with a counter in
+    /// the rare case that id is already held (an item re-keyed after its guid changed).
+    fn unused_public_id(&mut self, key: &str) -> Result<String, StoreError> {
+        let mut candidate = identity::public_id(self.source_name, key);
+        let mut n = 1;
+        while self.public_id_taken.exists([&candidate])? {
+            n += 1;
+            candidate = identity::public_id(self.source_name, &format!("{key}#{n}"));
+        }
+        Ok(candidate)
+    }
 }
 
 fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {
@@ -145,87 +272,6 @@ fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {
         row: r.get(0)?,
         content_hash: r.get(1)?,
     })
-}
-
-fn is_tombstoned(tx: &Connection, source_id: i64, key: &str) -> Result<bool, StoreError> {
-    Ok(tx
-        .prepare_cached("SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2")?
-        .exists(params![source_id, key])?)
-}
-
-/// Stores a new item: its row, story and date, and whether it joined an existing story.
-fn insert(
-    tx: &Connection,
-    index: &mut StoryIndex,
-    source_id: i64,
-    source_name: &str,
-    entry: &Entry,
-    now: DateTime<Utc>,
-) -> Result<(i64, i64, i64, bool), StoreError> {
-    let public_id = unused_public_id(tx, source_name, &entry.key)?;
-    let sort_date = ingest::effective_date(entry.published, entry.updated, now);
-    let fingerprint = entry
-        .fingerprint
-        .clone()
-        .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text));
-    let joined = stories::story_of(tx, index, source_id, entry, &fingerprint, now.timestamp())?;
-    let story = joined.map(|j| j.story);
-    let (layer, score) = match joined {
-        Some(j) => (Some(j.layer.as_str()), Some(f64::from(j.score))),
-        None => (None, None),
-    };
-    // The row id SQLite would assign (the table has no AUTOINCREMENT), taken up front
-    // so that an item starting its own story is written with it in one statement.
-    let row: i64 = tx
-        .prepare_cached("SELECT IFNULL(MAX(id), 0) + 1 FROM items")?
-        .query_row([], |r| r.get(0))?;
-    let story = story.unwrap_or(row);
-    tx.prepare_cached(
-        "INSERT INTO items (id, source_id, item_key, public_id, story_id, story_layer, story_score,
-            guid, link, canonical_link, title, summary_html, content_html, author, categories,
-            published, source_updated, sort_date, first_seen, updated, content_hash,
-            fingerprint)
-         VALUES (?21, ?1, ?2, ?3, ?4, ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-            ?14, ?15, ?16, ?16, ?17, ?20)",
-    )?
-    .execute(params![
-        source_id,
-        entry.key,
-        public_id,
-        story,
-        entry.guid,
-        entry.link,
-        entry.canonical_link,
-        entry.title,
-        entry.summary_html,
-        entry.content_html,
-        entry.author,
-        categories_json(&entry.categories),
-        entry.published.map(|d| d.timestamp()),
-        entry.updated.map(|d| d.timestamp()),
-        sort_date.timestamp(),
-        now.timestamp(),
-        entry.content_hash,
-        layer,
-        score,
-        &fingerprint.to_bytes()[..],
-        row,
-    ])?;
-    index.insert(row, story, source_id, now.timestamp(), &fingerprint);
-    Ok((row, story, sort_date.timestamp(), joined.is_some()))
-}
-
-/// The public id for a new item: derived from source and key, with a counter in the
-/// rare case that id is already held (an item re-keyed after its guid changed).
-fn unused_public_id(tx: &Connection, source: &str, key: &str) -> Result<String, StoreError> {
-    let mut stmt = tx.prepare_cached("SELECT 1 FROM items WHERE public_id = ?1")?;
-    let mut candidate = identity::public_id(source, key);
-    let mut n = 1;
-    while stmt.exists([&candidate])? {
-        n += 1;
-        candidate = identity::public_id(source, &format!("{key}#{n}"));
-    }
-    Ok(candidate)
 }
 
 fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Result<(), StoreError> {
