@@ -30,6 +30,8 @@ pub const DEFAULT_HOST_SPACING: Duration = Duration::from_millis(250);
 
 /// The longest the TCP (and TLS) connection may take, within the total timeout.
 pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most bytes reserved up front for a body, whatever its Content-Length says.
+const MAX_RESERVED: usize = 4 << 20;
 
 const ACCEPT: &str = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1";
 
@@ -260,7 +262,11 @@ impl Fetcher {
                 retry_after: headers::retry_after(response.headers(), now),
             });
         }
-        let mut body = Vec::new();
+        // Sized from Content-Length when the server sent one (and the body is not
+        // decompressed): grown chunk by chunk, a feed's body was copied a dozen
+        // times. A length that lies only costs a reservation, at most the cap.
+        let expected = response.content_length().unwrap_or(0).min(self.max_body);
+        let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).min(MAX_RESERVED));
         // Chunks arrive decompressed, so the cap counts what we would have to hold;
         // reading stops at the cap and dropping the response closes the connection.
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
