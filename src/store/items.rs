@@ -114,7 +114,7 @@ struct PollWrite<'a> {
     by_content: CachedStatement<'a>,
     tombstone: CachedStatement<'a>,
     public_id_taken: CachedStatement<'a>,
-    insert_row: CachedStatement<'a>,
+    insert: CachedStatement<'a>,
     /// The row id the next new item gets: read once a poll (nothing else writes
     /// items inside the transaction meanwhile), then counted up.
     next_row: Option<i64>,
@@ -147,8 +147,8 @@ impl<'a> PollWrite<'a> {
                 "SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2",
             )?,
             public_id_taken: tx.prepare_cached("SELECT 1 FROM items WHERE public_id = ?1")?,
-            insert_row: tx.prepare_cached(
-                "INSERT INTO items (id, source_id, item_key, public_id, story_id, story_layer,
+            insert: tx.prepare_cached(
+                "INSERT OR IGNORE INTO items (id, source_id, item_key, public_id, story_id, story_layer,
                     story_score, guid, link, canonical_link, title, summary_html, content_html,
                     author, categories, published, source_updated, sort_date, first_seen, updated,
                     content_hash, fingerprint)
@@ -196,7 +196,6 @@ impl<'a> PollWrite<'a> {
     /// story.
     fn insert(&mut self, entry: &Entry) -> Result<(i64, i64, i64, bool), StoreError> {
         let (tx, source_id, now) = (self.tx, self.source_id, self.now);
-        let public_id = self.unused_public_id(&entry.key)?;
         let sort_date = ingest::effective_date(entry.published, entry.updated, now);
         let fingerprint = entry
             .fingerprint
@@ -211,10 +210,6 @@ impl<'a> PollWrite<'a> {
             now.timestamp(),
         )?;
         let story = joined.map(|j| j.story);
-        let (layer, score) = match joined {
-            Some(j) => (Some(j.layer.as_str()), Some(f64::from(j.score))),
-            None => (None, None),
-        };
         // The row id SQLite would assign (the table has no AUTOINCREMENT), taken up
         // front so that an item starting its own story is written with it in one
         // statement.
@@ -225,8 +220,51 @@ impl<'a> PollWrite<'a> {
                 .query_row([], |r| r.get(0))?,
         };
         let story = story.unwrap_or(row);
-        self.insert_row.execute(params![
-            source_id,
+        // The public id derives from source and key; in the rare case an item
+        // re-keyed after its guid changed holds it, a counter is added. The insert
+        // finds that out itself (it probes the unique index anyway): a lookup first
+        // probed it twice for every new item.
+        let mut public_id = identity::public_id(self.source_name, &entry.key);
+        let mut n = 1;
+        while !self.insert_row(
+            entry,
+            (row, story),
+            &public_id,
+            sort_date,
+            joined,
+            &fingerprint,
+        )? {
+            if !self.public_id_taken.exists([&public_id])? {
+                return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                    Some(format!("item {row} of source {source_id} was not inserted")),
+                )));
+            }
+            n += 1;
+            public_id = identity::public_id(self.source_name, &format!("{}#{n}", entry.key));
+        }
+        self.next_row = Some(row + 1);
+        self.index
+            .insert(row, story, source_id, now.timestamp(), &fingerprint);
+        Ok((row, story, sort_date.timestamp(), joined.is_some()))
+    }
+
+    /// Writes a new item's row; `false` when a unique constraint ignored it.
+    fn insert_row(
+        &mut self,
+        entry: &Entry,
+        (row, story): (i64, i64),
+        public_id: &str,
+        sort_date: DateTime<Utc>,
+        joined: Option<stories::Joined>,
+        fingerprint: &Fingerprint,
+    ) -> Result<bool, StoreError> {
+        let (layer, score) = match joined {
+            Some(j) => (Some(j.layer.as_str()), Some(f64::from(j.score))),
+            None => (None, None),
+        };
+        let inserted = self.insert.execute(params![
+            self.source_id,
             entry.key,
             public_id,
             story,
@@ -241,29 +279,14 @@ impl<'a> PollWrite<'a> {
             entry.published.map(|d| d.timestamp()),
             entry.updated.map(|d| d.timestamp()),
             sort_date.timestamp(),
-            now.timestamp(),
+            self.now.timestamp(),
             entry.content_hash,
             layer,
             score,
             &fingerprint.to_bytes()[..],
             row,
         ])?;
-        self.next_row = Some(row + 1);
-        self.index
-            .insert(row, story, source_id, now.timestamp(), &fingerprint);
-        Ok((row, story, sort_date.timestamp(), joined.is_some()))
-    }
-
-    /// The public id for a new item: derived from source and key, with a counter in
-    /// the rare case that id is already held (an item re-keyed after its guid changed).
-    fn unused_public_id(&mut self, key: &str) -> Result<String, StoreError> {
-        let mut candidate = identity::public_id(self.source_name, key);
-        let mut n = 1;
-        while self.public_id_taken.exists([&candidate])? {
-            n += 1;
-            candidate = identity::public_id(self.source_name, &format!("{key}#{n}"));
-        }
-        Ok(candidate)
+        Ok(inserted == 1)
     }
 }
 
