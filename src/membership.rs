@@ -130,13 +130,23 @@ impl FilterScreen {
     /// is folded already, and where words occur most); the short fields are folded
     /// only if it holds none.
     pub fn rules_out(&self, item: &ItemText<'_>, visible_text: &str, folded_visible: &str) -> bool {
-        let text = if item.text == visible_text {
-            std::borrow::Cow::Borrowed(folded_visible)
+        use std::borrow::Cow;
+        // The text is usually the visible text, folded already, or a summary put
+        // before it: only the summary is folded then. The screen looks for single
+        // words, which never span the space between the two.
+        let (text, visible) = if item.text == visible_text {
+            (Cow::Borrowed(folded_visible), None)
         } else {
-            std::borrow::Cow::Owned(normalize(item.text))
+            match item.text.strip_suffix(visible_text) {
+                Some(summary) if summary.ends_with(' ') => (
+                    Cow::Owned(normalize(summary)),
+                    Some(Cow::Borrowed(folded_visible)),
+                ),
+                _ => (Cow::Owned(normalize(item.text)), None),
+            }
         };
         let short = [item.title, item.author.unwrap_or_default()].into_iter();
-        let fields = std::iter::once(text).chain(
+        let fields = std::iter::once(text).chain(visible).chain(
             short
                 .chain(item.categories.iter().map(String::as_str))
                 .map(|field| normalize(field).into()),
