@@ -339,7 +339,8 @@ fn is_inline(name: &str) -> bool {
 ///
 /// Inside a word, prose that folding leaves as it is (printable ASCII, single spaces)
 /// is skipped [`PLAIN_CHUNK`] bytes at a time: it stays pending and is copied with the
-/// rest of the run. A chunk that is not plain is walked char by char, whole.
+/// rest of the run. Where a chunk is not plain, its first quarter is walked char by
+/// char before the next try.
 pub(super) fn fold_whitespace(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut folded = String::with_capacity(text.len());
@@ -354,12 +355,12 @@ pub(super) fn fold_whitespace(text: &str) -> String {
             // A plain chunk changes nothing pending (the run goes on past it) unless
             // nothing is kept yet: then a space in it would start the text.
             if at >= walk_until && !(folded.is_empty() && kept_from == at) {
-                match bytes.get(at..at + PLAIN_CHUNK) {
-                    Some(chunk) if is_plain(chunk) => {
-                        at += PLAIN_CHUNK;
+                match bytes.get(at..at + PLAIN_CHUNK).map(plain_len) {
+                    Some(plain) if plain > 0 => {
+                        at += plain;
                         continue;
                     }
-                    _ => walk_until = at + PLAIN_CHUNK,
+                    _ => walk_until = at + PLAIN_CHUNK / 4,
                 }
             }
             // Printable ASCII is neither whitespace nor forbidden: skip it fast.
@@ -398,10 +399,11 @@ pub(super) fn fold_whitespace(text: &str) -> String {
 /// Bytes [`fold_whitespace`] checks at once for prose it leaves as it is.
 const PLAIN_CHUNK: usize = 16;
 
-/// Whether folding leaves `chunk`, met inside a word, as it is: printable ASCII with
-/// no two spaces in a row, not ending in a space. Branch-free, so the compiler checks
-/// 16 bytes per instruction.
-fn is_plain(chunk: &[u8]) -> bool {
+/// How much of `chunk`, met inside a word, folding leaves as it is and may be
+/// skipped: all of it when it is printable ASCII with no two spaces in a row, but a
+/// last byte that is a space (it may start a run); none when it is not. Branch-free,
+/// so the compiler checks 16 bytes per instruction.
+fn plain_len(chunk: &[u8]) -> usize {
     let printable = chunk
         .iter()
         .fold(true, |all, &b| all & (0x20..0x7f).contains(&b));
@@ -409,7 +411,11 @@ fn is_plain(chunk: &[u8]) -> bool {
         .iter()
         .zip(&chunk[1..])
         .fold(false, |any, (&a, &b)| any | ((a == b' ') & (b == b' ')));
-    printable && !double_space && chunk.last() != Some(&b' ')
+    if !printable || double_space {
+        0
+    } else {
+        chunk.len() - usize::from(chunk.last() == Some(&b' '))
+    }
 }
 
 #[cfg(test)]
