@@ -99,8 +99,8 @@ impl Fingerprint {
             .map(|window| window.iter().fold(SEED, |acc, &h| mix(acc ^ h)))
             .collect();
         // Four permutations at a time, each its own chain of multiplies and minimums:
-        // one chain alone waits on its minimum every step, four overlap (5.2 -> 1.5 µs
-        // an item, examples-style timing over the bench corpus). Written as four
+        // one chain alone waits on its minimum every step, four overlap (5.2 -> 1.6 µs
+        // an item, timed over the bench corpus's texts). Written as four
         // scalars, not an array, so the compiler does not vectorize the loop with
         // SSE2, which has no 64-bit multiply: an 8-wide array ran slower, and the
         // loop once vectorized across all permutations ran twice as long.
