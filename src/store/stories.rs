@@ -1,15 +1,15 @@
 //! Which story a new item joins, carried out against the database and the in-memory
-//! story index: the same canonical link as another source's item first (a SQL
-//! lookup), else what `cluster` decides from fingerprints within the window. The
-//! index lives on the store thread and is rebuilt from stored fingerprints at start.
+//! story index: the same canonical link as another source's item first (found by
+//! `items` with the entry's own rows by link), else what `cluster` decides from
+//! fingerprints within the window. The index lives on the store thread and is rebuilt
+//! from stored fingerprints at start.
 
 use std::time::Instant;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 
 use super::StoreError;
 use crate::cluster::{Fingerprint, Layer, Settings, StoryIndex};
-use crate::model::Entry;
 
 /// How a new item joined an existing story.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,30 +19,23 @@ pub(super) struct Joined {
     pub score: f32,
 }
 
-/// The story `entry` (from `source_id`, with fingerprint `fp`) belongs to, if any.
+/// The story a new item (from `source_id`, with fingerprint `fp`) belongs to, if any:
+/// `by_link`, the story of another source's item with the same canonical link (looked
+/// up with the item's own rows by link, in `items`), else what the index finds.
 pub(super) fn story_of(
     tx: &Connection,
     index: &mut StoryIndex,
+    by_link: Option<i64>,
     source_id: i64,
-    entry: &Entry,
     fp: &Fingerprint,
     now: i64,
 ) -> Result<Option<Joined>, StoreError> {
-    if let Some(link) = &entry.canonical_link {
-        let story: Option<i64> = tx
-            .prepare_cached(
-                "SELECT story_id FROM items WHERE canonical_link = ?1 AND source_id <> ?2
-                 ORDER BY first_seen, sort_date, id LIMIT 1",
-            )?
-            .query_row(params![link, source_id], |r| r.get(0))
-            .optional()?;
-        if let Some(story) = story {
-            return Ok(Some(Joined {
-                story,
-                layer: Layer::CanonicalLink,
-                score: 1.0,
-            }));
-        }
+    if let Some(story) = by_link {
+        return Ok(Some(Joined {
+            story,
+            layer: Layer::CanonicalLink,
+            score: 1.0,
+        }));
     }
     let window = i64::try_from(index.settings().window_secs).unwrap_or(i64::MAX);
     index.evict_older_than(now.saturating_sub(window));
