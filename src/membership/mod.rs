@@ -12,9 +12,13 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, FeedConfig};
 use crate::model::TopicWords;
-use crate::sanitize::sanitized_html_to_text;
 use crate::topic::words::normalize;
 use crate::topic::{Filter, Haystack, PreparedItem, Screen};
+
+mod text;
+
+use text::TextParts;
+pub use text::{plain_text, stored_plain_text};
 
 /// The text of an item that membership looks at; built by the store from a new entry
 /// or a stored row.
@@ -27,58 +31,6 @@ pub struct ItemText<'a> {
     pub categories: &'a [String],
     pub author: Option<&'a str>,
     pub link: Option<&'a str>,
-}
-
-/// The plain text an item's topics are matched against, from its sanitized summary
-/// and content: the content's text (`visible_text`, already extracted), preceded by
-/// the summary's when the content does not hold it (the summary is usually the
-/// content's first lines). The same at ingest and when recomputed from a stored row.
-pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &str) -> String {
-    let summary_text = summary_html.map(sanitized_html_to_text).unwrap_or_default();
-    if !has_content {
-        summary_text
-    } else if contains_text(visible_text, &summary_text) {
-        visible_text.to_string()
-    } else {
-        let mut text = summary_text;
-        text.reserve(1 + visible_text.len());
-        text.push(' ');
-        text.push_str(visible_text);
-        text
-    }
-}
-
-/// Whether `text` holds `part`. A summary is a few hundred bytes: preparing a search
-/// for all of it cost more than searching (about 10k instructions an item), so this
-/// looks for its first bytes and compares the rest where they occur. Text where
-/// those bytes keep recurring without the rest following (hostile, or a page of one
-/// repeated phrase) goes to the full search after a few tries, so the time stays
-/// linear.
-fn contains_text(text: &str, part: &str) -> bool {
-    const PREFIX: usize = 16;
-    const TRIES: usize = 16;
-    let (text, part) = (text.as_bytes(), part.as_bytes());
-    if text.starts_with(part) {
-        return true;
-    }
-    if part.len() <= PREFIX {
-        return memchr::memmem::find(text, part).is_some();
-    }
-    for (tried, at) in memchr::memmem::find_iter(text, &part[..PREFIX]).enumerate() {
-        if text[at..].starts_with(part) {
-            return true;
-        }
-        if tried == TRIES {
-            return memchr::memmem::find(&text[at..], part).is_some();
-        }
-    }
-    false
-}
-
-/// [`plain_text`] of a stored item (its content's text extracted here).
-pub fn stored_plain_text(summary_html: Option<&str>, content_html: Option<&str>) -> String {
-    let visible = sanitized_html_to_text(content_html.or(summary_html).unwrap_or(""));
-    plain_text(summary_html, content_html.is_some(), &visible)
 }
 
 /// Whose items are being parsed, when their words are to be seen to for topic
@@ -134,16 +86,13 @@ impl FilterScreen {
         // The text is usually the visible text, folded already, or a summary put
         // before it: only the summary is folded then. The screen looks for single
         // words, which never span the space between the two.
-        let (text, visible) = if item.text == visible_text {
-            (Cow::Borrowed(folded_visible), None)
-        } else {
-            match item.text.strip_suffix(visible_text) {
-                Some(summary) if summary.ends_with(' ') => (
-                    Cow::Owned(normalize(summary)),
-                    Some(Cow::Borrowed(folded_visible)),
-                ),
-                _ => (Cow::Owned(normalize(item.text)), None),
-            }
+        let (text, visible) = match TextParts::of(item.text, visible_text) {
+            TextParts::Visible => (Cow::Borrowed(folded_visible), None),
+            TextParts::SummaryThenVisible(summary) => (
+                Cow::Owned(normalize(summary)),
+                Some(Cow::Borrowed(folded_visible)),
+            ),
+            TextParts::Other => (Cow::Owned(normalize(item.text)), None),
         };
         let short = [item.title, item.author.unwrap_or_default()].into_iter();
         let fields = std::iter::once(text).chain(visible).chain(
@@ -192,17 +141,15 @@ pub fn prepare_words_sharing(
     visible_words: &[&str],
 ) -> PreparedItem {
     let mut haystack = ItemText { text: "", ..*item }.haystack(tags);
-    if item.text == visible_text {
-        return PreparedItem::with_text_words(&haystack, visible_words);
-    }
-    match item.text.strip_suffix(visible_text) {
-        Some(summary) if summary.ends_with(' ') => {
+    match TextParts::of(item.text, visible_text) {
+        TextParts::Visible => PreparedItem::with_text_words(&haystack, visible_words),
+        TextParts::SummaryThenVisible(summary) => {
             let folded = crate::topic::words::normalize(summary);
             let mut words = crate::cluster::normalize::split_words(&folded);
             words.extend_from_slice(visible_words);
             PreparedItem::with_text_words(&haystack, &words)
         }
-        _ => {
+        TextParts::Other => {
             haystack.text = item.text.to_string();
             haystack.prepare()
         }
@@ -391,31 +338,6 @@ impl ItemText<'_> {
 mod tests {
     use super::*;
     use std::path::Path;
-
-    #[test]
-    fn contains_text_goes_to_the_full_search_in_repeated_text() {
-        let text = format!("{}c", "ab".repeat(500));
-        assert!(contains_text(&text, &format!("{}c", "ab".repeat(20))));
-        assert!(!contains_text(&text, &format!("{}d", "ab".repeat(20))));
-        assert!(!contains_text(&text, &format!("c{}", "ab".repeat(20))));
-    }
-
-    proptest::proptest! {
-        /// Texts of a few letters repeat the part's first bytes often, past the
-        /// tries before the full search.
-        #[test]
-        fn contains_text_is_str_contains(
-            text in "[ab ]{0,400}",
-            part in "[ab ]{0,40}",
-            from in 0usize..400,
-            len in 0usize..60,
-        ) {
-            proptest::prop_assert_eq!(contains_text(&text, &part), text.contains(part.as_str()));
-            let from = from.min(text.len());
-            let inner = &text[from..(from + len).min(text.len())];
-            proptest::prop_assert!(contains_text(&text, inner));
-        }
-    }
 
     fn config(feeds: &str) -> Config {
         let text = format!(
