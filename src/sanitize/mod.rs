@@ -10,6 +10,7 @@
 //! `rel="noopener noreferrer"` on links; relative `href`/`src` resolved against the
 //! base given by the caller, or dropped when there is none.
 
+mod fold;
 mod text;
 
 use std::borrow::Cow;

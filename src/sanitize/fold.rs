@@ -1,0 +1,122 @@
+//! Folding whitespace in extracted text: runs of whitespace become one space, ends
+//! are trimmed, characters XML 1.0 forbids are removed. Every text scan of HTML ends
+//! here, so it skips plain prose in chunks. Pure.
+
+use super::is_xml_char;
+
+/// Runs of whitespace (including no-break spaces) become one space; ends trimmed;
+/// characters XML 1.0 forbids removed. One pass that copies runs of kept text (every
+/// scan of HTML ends here, so it was worth not pushing char by char).
+///
+/// Inside a word, prose that folding leaves as it is (printable ASCII, single spaces)
+/// is skipped [`PLAIN_CHUNK`] bytes at a time: it stays pending and is copied with the
+/// rest of the run. Where a chunk is not plain, its first quarter is walked char by
+/// char before the next try.
+pub(super) fn fold_whitespace(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut folded = String::with_capacity(text.len());
+    let mut in_word = false;
+    // Start of the run of kept characters of the current word.
+    let mut kept_from = 0;
+    let mut at = 0;
+    // Up to here, bytes are walked one by one (a chunk there was not plain).
+    let mut walk_until = 0;
+    while at < bytes.len() {
+        if in_word {
+            // A plain chunk changes nothing pending (the run goes on past it) unless
+            // nothing is kept yet: then a space in it would start the text.
+            if at >= walk_until && !(folded.is_empty() && kept_from == at) {
+                match bytes.get(at..at + PLAIN_CHUNK).map(plain_len) {
+                    Some(plain) if plain > 0 => {
+                        at += plain;
+                        continue;
+                    }
+                    _ => walk_until = at + PLAIN_CHUNK / 4,
+                }
+            }
+            // Printable ASCII is neither whitespace nor forbidden: skip it fast.
+            if (0x21..0x7f).contains(&bytes[at]) {
+                at += 1;
+                continue;
+            }
+        }
+        let c = text[at..].chars().next().unwrap_or_default();
+        if c.is_whitespace() {
+            if in_word {
+                folded.push_str(&text[kept_from..at]);
+                in_word = false;
+            }
+        } else {
+            if !in_word {
+                if !folded.is_empty() {
+                    folded.push(' ');
+                }
+                in_word = true;
+                kept_from = at;
+            }
+            if !is_xml_char(c) {
+                folded.push_str(&text[kept_from..at]);
+                kept_from = at + c.len_utf8();
+            }
+        }
+        at += c.len_utf8();
+    }
+    if in_word {
+        folded.push_str(&text[kept_from..]);
+    }
+    folded
+}
+
+/// Bytes [`fold_whitespace`] checks at once for prose it leaves as it is.
+const PLAIN_CHUNK: usize = 16;
+
+/// How much of `chunk`, met inside a word, folding leaves as it is and may be
+/// skipped: all of it when it is printable ASCII with no two spaces in a row, but a
+/// last byte that is a space (it may start a run); none when it is not. Branch-free,
+/// so the compiler checks 16 bytes per instruction.
+fn plain_len(chunk: &[u8]) -> usize {
+    let printable = chunk
+        .iter()
+        .fold(true, |all, &b| all & (0x20..0x7f).contains(&b));
+    let double_space = chunk
+        .iter()
+        .zip(&chunk[1..])
+        .fold(false, |any, (&a, &b)| any | ((a == b' ') & (b == b' ')));
+    if !printable || double_space {
+        0
+    } else {
+        chunk.len() - usize::from(chunk.last() == Some(&b' '))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition [`fold_whitespace`] must keep: split on whitespace, drop empty
+    /// words, join with one space, filter forbidden characters out of each word.
+    fn fold_reference(text: &str) -> String {
+        let mut folded = String::new();
+        for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+            if !folded.is_empty() {
+                folded.push(' ');
+            }
+            folded.extend(word.chars().filter(|&c| is_xml_char(c)));
+        }
+        folded
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fold_whitespace_keeps_its_definition(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                " ", "  ", "\t", "\n", "\u{a0}", "\u{3000}", "\u{0}", "\u{1}", "\u{fffe}",
+                "a", "word", "é", "漢字", "🎉", "\u{b}", "\r",
+                "plain words of prose, longer than a chunk", "x y z ", "abcdefghijklmnop",
+            ]), 0..40)
+        ) {
+            let text: String = pieces.concat();
+            proptest::prop_assert_eq!(fold_whitespace(&text), fold_reference(&text));
+        }
+    }
+}
