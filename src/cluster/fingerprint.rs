@@ -21,6 +21,7 @@
 use thiserror::Error;
 
 use super::normalize::{content_words, credit_line_start, fold, split_words, strip_title};
+use super::title::{TITLE_TOKENS, TitleTokens};
 
 /// Number of MinHash values in a signature.
 pub const SIGNATURE_LEN: usize = 96;
@@ -33,9 +34,11 @@ pub const SHINGLE_WORDS: usize = 2;
 pub const MIN_SHINGLES: u16 = 6;
 /// Version byte of [`Fingerprint::to_bytes`]; bumped whenever fingerprints of the
 /// same text would change.
-pub const FINGERPRINT_VERSION: u8 = 1;
+pub const FINGERPRINT_VERSION: u8 = 2;
 /// Length of [`Fingerprint::to_bytes`].
-pub const FINGERPRINT_BYTES: usize = 1 + 8 + 2 + 8 + SIGNATURE_LEN;
+pub const FINGERPRINT_BYTES: usize = 1 + 8 + 2 + 8 + SIGNATURE_LEN + TITLE_BYTES;
+/// Length of the headline's part of [`Fingerprint::to_bytes`].
+const TITLE_BYTES: usize = 4 * TITLE_TOKENS + 1 + 8;
 
 /// Seed of every hash in this module; changing it changes every fingerprint.
 const SEED: u64 = 0x6665_6564_6272_6169; // "feedbrai"
@@ -51,6 +54,8 @@ pub struct Fingerprint {
     pub numbers: u64,
     /// b-bit MinHash signature (lowest 8 bits of each minimum).
     pub signature: [u8; SIGNATURE_LEN],
+    /// The headline's tokens, for the title layer.
+    pub title: TitleTokens,
 }
 
 /// Why stored fingerprint bytes could not be read.
@@ -87,7 +92,7 @@ impl Fingerprint {
             .take(title_words + LEDE_WORDS)
             .map(|word| {
                 let hash = hash_word(word);
-                if word.chars().all(|c| c.is_ascii_digit()) {
+                if word.chars().all(char::is_numeric) {
                     numbers |= 1 << (hash >> 58);
                 }
                 hash
@@ -129,6 +134,10 @@ impl Fingerprint {
             shingles: u16::try_from(shingles.len()).unwrap_or(u16::MAX),
             numbers,
             signature: minimums.map(|m| m as u8),
+            title: TitleTokens {
+                bare: is_bare(&words[..title_len], &words[title_len..]),
+                ..TitleTokens::of(title)
+            },
         }
     }
 
@@ -148,14 +157,25 @@ impl Fingerprint {
         signature_similarity(&self.signature, &other.signature)
     }
 
-    /// The bytes to store: version, content hash, shingle count, numbers, signature.
+    /// The bytes to store: version, content hash, shingle count, numbers, signature,
+    /// then the headline's tokens, their count and its numbers.
     pub fn to_bytes(&self) -> [u8; FINGERPRINT_BYTES] {
         let mut bytes = [0u8; FINGERPRINT_BYTES];
         bytes[0] = FINGERPRINT_VERSION;
         bytes[1..9].copy_from_slice(&self.content_hash.to_le_bytes());
         bytes[9..11].copy_from_slice(&self.shingles.to_le_bytes());
         bytes[11..19].copy_from_slice(&self.numbers.to_le_bytes());
-        bytes[19..].copy_from_slice(&self.signature);
+        bytes[19..SIGNATURE_END].copy_from_slice(&self.signature);
+        for (chunk, token) in bytes[SIGNATURE_END..]
+            .chunks_exact_mut(4)
+            .zip(self.title.tokens)
+        {
+            chunk.copy_from_slice(&token.to_le_bytes());
+        }
+        bytes[TITLE_LEN_AT] = self.title.len
+            | (u8::from(self.title.unspaced) << 7)
+            | (u8::from(self.title.bare) << 6);
+        bytes[TITLE_LEN_AT + 1..].copy_from_slice(&self.title.numbers.to_le_bytes());
         bytes
     }
 
@@ -172,15 +192,49 @@ impl Fingerprint {
         let mut numbers = [0u8; 8];
         numbers.copy_from_slice(&bytes[11..19]);
         let mut signature = [0u8; SIGNATURE_LEN];
-        signature.copy_from_slice(&bytes[19..]);
+        signature.copy_from_slice(&bytes[19..SIGNATURE_END]);
+        let mut tokens = [0u32; TITLE_TOKENS];
+        for (token, chunk) in tokens
+            .iter_mut()
+            .zip(bytes[SIGNATURE_END..TITLE_LEN_AT].chunks_exact(4))
+        {
+            *token = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        }
+        let mut title_numbers = [0u8; 8];
+        title_numbers.copy_from_slice(&bytes[TITLE_LEN_AT + 1..]);
         Ok(Fingerprint {
             content_hash: u64::from_le_bytes(content_hash),
             shingles: u16::from_le_bytes([bytes[9], bytes[10]]),
             numbers: u64::from_le_bytes(numbers),
             signature,
+            title: TitleTokens {
+                tokens,
+                len: (bytes[TITLE_LEN_AT] & 0x3f).min(TITLE_TOKENS as u8),
+                numbers: u64::from_le_bytes(title_numbers),
+                unspaced: bytes[TITLE_LEN_AT] & 0x80 != 0,
+                bare: bytes[TITLE_LEN_AT] & 0x40 != 0,
+            },
         })
     }
 }
+
+/// Fewer content words than this in the text that are not in the headline, and
+/// the item is its headline alone ([`TitleTokens::bare`]).
+const MIN_TEXT_BEYOND_TITLE: usize = 5;
+
+/// Whether `text` (normalized words) says nothing the headline's words do not.
+fn is_bare(title: &[&str], text: &[&str]) -> bool {
+    content_words(text)
+        .filter(|word| !title.contains(word))
+        .take(MIN_TEXT_BEYOND_TITLE)
+        .count()
+        < MIN_TEXT_BEYOND_TITLE
+}
+
+/// Where the signature ends and the headline's tokens begin in the stored bytes.
+const SIGNATURE_END: usize = 19 + SIGNATURE_LEN;
+/// Where the headline's token count is in the stored bytes.
+const TITLE_LEN_AT: usize = SIGNATURE_END + 4 * TITLE_TOKENS;
 
 /// Estimated Jaccard similarity from two b-bit signatures: the share of equal
 /// values, corrected for the 1/256 chance that unequal minimums share 8 bits.
@@ -291,7 +345,7 @@ mod stability {
         let hex: String = fp.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
             hex,
-            "01f2b9202909e866b6220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f9826"
+            "02f2b9202909e866b6220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f9826f92b5369944a42979ca7caaa4d16f6bbddef43bf853b87e6000000000000000000000000000000000000000000000000060000000000000000"
         );
     }
 }

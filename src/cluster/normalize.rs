@@ -267,14 +267,20 @@ fn strip_suffix(rest: &str) -> &str {
     strip_parenthesis(strip_outlet(strip_parenthesis(rest)))
 }
 
-/// `rest` without a short trailing parenthesis such as `(AFP)`.
+/// `rest` without a short trailing parenthesis such as `(AFP)` or `（ロイター）`.
 fn strip_parenthesis(rest: &str) -> &str {
     let rest = rest.trim_end();
-    let open = match rest.rfind('(') {
-        Some(open) if rest.ends_with(')') => open,
+    let open = match (rest.rfind('('), rest.rfind('（')) {
+        (Some(open), _) if rest.ends_with(')') => open,
+        (_, Some(open)) if rest.ends_with('）') => open,
         _ => return rest,
     };
-    if words(&rest[open..]).len() <= MAX_DASH_SUFFIX_WORDS && !rest[..open].trim().is_empty() {
+    // `(19日)`, `(Aug 21)`: a date or figure is part of the headline, not a credit.
+    let has_figure = rest[open..].chars().any(|c| c.is_numeric());
+    if !has_figure
+        && words(&rest[open..]).len() <= MAX_DASH_SUFFIX_WORDS
+        && !rest[..open].trim().is_empty()
+    {
         return rest[..open].trim_end();
     }
     rest
@@ -282,11 +288,15 @@ fn strip_parenthesis(rest: &str) -> &str {
 
 /// `rest` without a trailing ` | Outlet` or ` - report` segment.
 fn strip_outlet(rest: &str) -> &str {
+    // `| August 21, 2026`: a date or figure belongs to the headline, not an outlet.
+    let has_figure = |tail: &str| tail.chars().any(|c| c.is_numeric());
     let outlet_after_pipe = |(head, tail): (&str, &str)| {
-        words(tail).len() <= MAX_PIPE_SUFFIX_WORDS && !head.trim().is_empty()
+        words(tail).len() <= MAX_PIPE_SUFFIX_WORDS && !head.trim().is_empty() && !has_figure(tail)
     };
     let outlet_after_dash = |(head, tail): (&str, &str)| {
-        words(tail).len() <= MAX_DASH_SUFFIX_WORDS && words(head).len() > MAX_DASH_SUFFIX_WORDS
+        words(tail).len() <= MAX_DASH_SUFFIX_WORDS
+            && words(head).len() > MAX_DASH_SUFFIX_WORDS
+            && !has_figure(tail)
     };
     if let Some((head, _)) = rest
         .rsplit_once(" | ")

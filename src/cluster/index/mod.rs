@@ -35,9 +35,13 @@ mod tests;
 
 use std::collections::{HashMap, VecDeque};
 
-use super::fingerprint::{Fingerprint, signature_similarity};
-use super::{Layer, Match, Settings};
-use record::{CHAINS, CONTENT_CHAIN, Link, Record, query_key};
+use super::fingerprint::{Fingerprint, MIN_SHINGLES, signature_similarity};
+use super::title::TITLE_BANDS;
+use super::{
+    Layer, Match, Settings, TEXT_BESIDE_TITLE, TITLE_ALONE_THRESHOLD, TITLE_CLOSE_SECS,
+    TITLE_CLOSE_THRESHOLD, TITLE_THRESHOLD, TITLE_WINDOW_SECS, TITLE_WITH_TEXT_THRESHOLD,
+};
+use record::{CHAINS, CONTENT_CHAIN, FIRST_TITLE_CHAIN, Link, Record, query_key};
 
 /// LSH bands over the signature, and the signature values per band.
 pub const BANDS: usize = 24;
@@ -137,7 +141,7 @@ impl StoryIndex {
         let Ok(source) = u32::try_from(source) else {
             return false;
         };
-        if fp.is_thin() {
+        if fp.is_thin() && !fp.title.is_telling() {
             return false;
         }
         let len = self.records.len();
@@ -200,62 +204,113 @@ impl StoryIndex {
 
     /// The story an item with fingerprint `fp`, from `source`, first seen at `at`,
     /// belongs to: the best indexed item of *another* source within the window whose
-    /// content hash is equal ([`Layer::ContentHash`], score 1), else whose estimated
-    /// similarity reaches the threshold and whose figures do not differ
-    /// ([`Fingerprint::figures_differ`]; [`Layer::NearDuplicate`]). Ties go to the
-    /// earliest item. `None` for a thin fingerprint or when nothing matches.
+    /// content hash is equal ([`Layer::ContentHash`], score 1), else the best of
+    /// those whose estimated text similarity reaches the threshold with no
+    /// contradicting figures ([`Fingerprint::figures_differ`]; [`Layer::NearDuplicate`])
+    /// and those whose headline is as alike as [`TITLE_THRESHOLD`] within
+    /// [`TITLE_WINDOW_SECS`], with no contradicting figures in it ([`Layer::Title`]).
+    /// Ties go to the earliest item. `None` when the item has neither text enough
+    /// nor a telling headline, or nothing matches.
     pub fn find_story(&self, fp: &Fingerprint, source: i64, at: i64) -> Option<Match> {
-        if fp.is_thin() {
+        let by_text = !fp.is_thin();
+        let by_title = fp.title.is_telling();
+        if !by_text && !by_title {
             return None;
         }
-        let eligible = |record: &Record| {
-            i64::from(record.source()) != source
-                && record.at().abs_diff(at) <= self.settings.window_secs
+        let eligible = |record: &Record, window: u64| {
+            i64::from(record.source()) != source && record.at().abs_diff(at) <= window
         };
+        let window = self.settings.window_secs;
 
         let firsts = self.first_records(fp);
-        let mut exact: Option<&Record> = None;
-        self.walk(CONTENT_CHAIN, firsts[CONTENT_CHAIN], fp, |_, record| {
-            if eligible(record) {
-                exact = Some(record); // walks newest to oldest: keeps the earliest
-            }
-        });
-        if let Some(record) = exact {
-            return Some(Match::of(
-                record.story(),
-                record.item(),
-                Layer::ContentHash,
-                1.0,
-            ));
-        }
-
-        // A candidate met in several bands is scored again each time: cheaper than
-        // remembering which were seen when a crowded bucket yields thousands.
-        let threshold = self.settings.threshold;
-        let mut best: Option<(f32, u32, &Record)> = None;
-        for (band, &first) in firsts[..BANDS].iter().enumerate() {
-            self.walk(band, first, fp, |seq, record| {
-                let numbers = record.numbers();
-                let figures_differ = fp.numbers != 0 && numbers != 0 && fp.numbers & numbers == 0;
-                if !eligible(record) || figures_differ {
-                    return;
-                }
-                let jaccard = signature_similarity(&fp.signature, &record.signature());
-                let score = similarity_score(jaccard, fp.shingles, record.shingles());
-                let better = match best {
-                    None => true,
-                    Some((best_score, best_seq, _)) => {
-                        score > best_score || (score == best_score && seq < best_seq)
-                    }
-                };
-                if score >= threshold && jaccard >= threshold * JACCARD_FLOOR && better {
-                    best = Some((score, seq, record));
+        if by_text {
+            let mut exact: Option<&Record> = None;
+            self.walk(CONTENT_CHAIN, firsts[CONTENT_CHAIN], fp, |_, record| {
+                if eligible(record, window) && record.shingles() >= MIN_SHINGLES {
+                    exact = Some(record); // walks newest to oldest: keeps the earliest
                 }
             });
+            if let Some(record) = exact {
+                return Some(Match::of(
+                    record.story(),
+                    record.item(),
+                    Layer::ContentHash,
+                    1.0,
+                ));
+            }
         }
-        best.map(|(score, _, record)| {
-            Match::of(record.story(), record.item(), Layer::NearDuplicate, score)
-        })
+
+        let mut best = Best::default();
+        if by_text {
+            // A candidate met in several bands is scored again each time: cheaper
+            // than remembering which were seen when a crowded bucket yields thousands.
+            let threshold = self.settings.threshold;
+            for (band, &first) in firsts[..BANDS].iter().enumerate() {
+                self.walk(band, first, fp, |seq, record| {
+                    let numbers = record.numbers();
+                    let figures_differ =
+                        fp.numbers != 0 && numbers != 0 && fp.numbers & numbers == 0;
+                    if !eligible(record, window)
+                        || figures_differ
+                        || record.shingles() < MIN_SHINGLES
+                    {
+                        return;
+                    }
+                    let jaccard = signature_similarity(&fp.signature, &record.signature());
+                    let score = similarity_score(jaccard, fp.shingles, record.shingles());
+                    if score >= threshold && jaccard >= threshold * JACCARD_FLOOR {
+                        best.offer(score, seq, record, Layer::NearDuplicate);
+                    }
+                });
+            }
+        }
+        if by_title {
+            let title_window = TITLE_WINDOW_SECS.min(window);
+            for band in 0..TITLE_BANDS {
+                let chain = FIRST_TITLE_CHAIN + band;
+                self.walk(chain, firsts[chain], fp, |seq, record| {
+                    let gap = record.at().abs_diff(at);
+                    if gap > title_window {
+                        return;
+                    }
+                    let title = record.title();
+                    if !title.is_telling() || title.figures_differ(&fp.title) {
+                        return;
+                    }
+                    let score = fp.title.similarity(&title);
+                    // One source's own items join by an identical headline only, and
+                    // only listings: an aggregator lists one report twice, under two
+                    // publishers. Items with text are the identity rules' business.
+                    if i64::from(record.source()) == source {
+                        if score == 1.0 && fp.title.bare && title.bare {
+                            best.offer(score, seq, record, Layer::Title);
+                        }
+                        return;
+                    }
+                    let close = gap <= TITLE_CLOSE_SECS;
+                    // Two texts to compare: a reworded headline needs them to agree.
+                    let both_texts = by_text
+                        && !fp.title.bare
+                        && record.shingles() >= MIN_SHINGLES
+                        && !title.bare;
+                    let alike = if both_texts {
+                        score >= TITLE_ALONE_THRESHOLD
+                            || (close
+                                && score >= TITLE_WITH_TEXT_THRESHOLD
+                                && text_score(fp, record) >= TEXT_BESIDE_TITLE)
+                    } else if close && !fp.title.unspaced && !title.unspaced {
+                        score >= TITLE_CLOSE_THRESHOLD
+                    } else {
+                        score >= TITLE_THRESHOLD
+                    };
+                    if alike {
+                        best.offer(score, seq, record, Layer::Title);
+                    }
+                });
+            }
+        }
+        best.found
+            .map(|(score, _, record, layer)| Match::of(record.story(), record.item(), layer, score))
     }
 
     /// Estimated heap held by the index, in bytes (the far-link table's entries
@@ -337,6 +392,32 @@ impl StoryIndex {
                 link(record, &mut self.far_links, chain, seq, self.heads[slot]);
                 self.heads[slot] = seq;
             }
+        }
+    }
+}
+
+/// The near-duplicate score of `fp`'s text against `record`'s.
+fn text_score(fp: &Fingerprint, record: &Record) -> f32 {
+    let jaccard = signature_similarity(&fp.signature, &record.signature());
+    similarity_score(jaccard, fp.shingles, record.shingles())
+}
+
+/// The best candidate found so far: the highest score, then the earliest record.
+#[derive(Default)]
+struct Best<'a> {
+    found: Option<(f32, u32, &'a Record, Layer)>,
+}
+
+impl<'a> Best<'a> {
+    fn offer(&mut self, score: f32, seq: u32, record: &'a Record, layer: Layer) {
+        let better = match self.found {
+            None => true,
+            Some((best_score, best_seq, _, _)) => {
+                score > best_score || (score == best_score && seq < best_seq)
+            }
+        };
+        if better {
+            self.found = Some((score, seq, record, layer));
         }
     }
 }

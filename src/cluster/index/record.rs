@@ -15,18 +15,22 @@
 //!   instead of the band in the signature and the link ~100 bytes away.
 
 use super::super::fingerprint::{Fingerprint, SIGNATURE_LEN, mix};
+use super::super::title::{TITLE_BANDS, TITLE_TOKENS, TitleTokens};
 use super::{BANDS, ROWS};
 
-/// Chains per record: one per band, and the content hash.
-pub(super) const CHAINS: usize = BANDS + 1;
-/// The content hash's chain (after the bands').
-pub(super) const CONTENT_CHAIN: usize = BANDS;
+/// Chains per record: one per signature band, one per title band, and the content
+/// hash.
+pub(super) const CHAINS: usize = BANDS + TITLE_BANDS + 1;
+/// The first title band's chain (after the signature bands').
+pub(super) const FIRST_TITLE_CHAIN: usize = BANDS;
+/// The content hash's chain (the last).
+pub(super) const CONTENT_CHAIN: usize = BANDS + TITLE_BANDS;
 
 const _: () = assert!(
     BANDS * ROWS == SIGNATURE_LEN,
     "lanes hold the whole signature"
 );
-const _: () = assert!(size_of::<Record>() == 217);
+const _: () = assert!(size_of::<Record>() == 298);
 
 /// A chain link: the distance back to the previous record of the same slot.
 /// `0` ends the chain; [`Link::FAR`] says the distance is held in the index's
@@ -79,6 +83,10 @@ pub(super) struct Record {
     shingles: [u8; 2],
     content_link: [u8; 3],
     lanes: [Lane; BANDS],
+    title_tokens: [[u8; 4]; TITLE_TOKENS],
+    title_len: u8,
+    title_numbers: [u8; 8],
+    title_links: [[u8; 3]; TITLE_BANDS],
 }
 
 impl Record {
@@ -101,6 +109,23 @@ impl Record {
             shingles: fp.shingles.to_le_bytes(),
             content_link: Link::END.to_bytes(),
             lanes,
+            title_tokens: fp.title.tokens.map(u32::to_le_bytes),
+            title_len: fp.title.len
+                | (u8::from(fp.title.unspaced) << 7)
+                | (u8::from(fp.title.bare) << 6),
+            title_numbers: fp.title.numbers.to_le_bytes(),
+            title_links: [Link::END.to_bytes(); TITLE_BANDS],
+        }
+    }
+
+    /// The headline's tokens and numbers.
+    pub(super) fn title(&self) -> TitleTokens {
+        TitleTokens {
+            tokens: self.title_tokens.map(u32::from_le_bytes),
+            len: self.title_len & 0x3f,
+            numbers: u64::from_le_bytes(self.title_numbers),
+            unspaced: self.title_len & 0x80 != 0,
+            bare: self.title_len & 0x40 != 0,
         }
     }
 
@@ -142,42 +167,71 @@ impl Record {
     }
 
     pub(super) fn link(&self, chain: usize) -> Link {
-        match self.lanes.get(chain) {
-            Some(lane) => Link::from_bytes(lane.link),
-            None => Link::from_bytes(self.content_link),
+        match Chain::of(chain) {
+            Chain::Band(band) => Link::from_bytes(self.lanes[band].link),
+            Chain::Title(band) => Link::from_bytes(self.title_links[band]),
+            Chain::Content => Link::from_bytes(self.content_link),
         }
     }
 
     pub(super) fn set_link(&mut self, chain: usize, link: Link) {
-        match self.lanes.get_mut(chain) {
-            Some(lane) => lane.link = link.to_bytes(),
-            None => self.content_link = link.to_bytes(),
+        let bytes = link.to_bytes();
+        match Chain::of(chain) {
+            Chain::Band(band) => self.lanes[band].link = bytes,
+            Chain::Title(band) => self.title_links[band] = bytes,
+            Chain::Content => self.content_link = bytes,
         }
     }
 
     /// The key this record is chained under in `chain`.
     pub(super) fn chain_key(&self, chain: usize) -> u64 {
-        match self.lanes.get(chain) {
-            Some(lane) => band_key(chain, &lane.band),
-            None => content_key(self.content_hash()),
+        match Chain::of(chain) {
+            Chain::Band(band) => band_key(band, &self.lanes[band].band),
+            Chain::Title(band) => self.title().band_key(band),
+            Chain::Content => content_key(self.content_hash()),
         }
     }
 
     /// Whether this record has `fp`'s key in `chain` exactly (not merely its slot).
+    /// Title chains answer yes: their walk compares the headlines themselves, which
+    /// costs less than recomputing a band key.
     pub(super) fn shares_key(&self, chain: usize, fp: &Fingerprint) -> bool {
-        match self.lanes.get(chain) {
-            Some(lane) => lane.band[..] == fp.signature[chain * ROWS..(chain + 1) * ROWS],
-            None => self.content_hash() == fp.content_hash,
+        match Chain::of(chain) {
+            Chain::Band(band) => {
+                self.lanes[band].band[..] == fp.signature[band * ROWS..(band + 1) * ROWS]
+            }
+            Chain::Title(_) => true,
+            Chain::Content => self.content_hash() == fp.content_hash,
+        }
+    }
+}
+
+/// What a chain number stands for.
+enum Chain {
+    Band(usize),
+    Title(usize),
+    Content,
+}
+
+impl Chain {
+    fn of(chain: usize) -> Chain {
+        if chain < BANDS {
+            Chain::Band(chain)
+        } else if chain < CONTENT_CHAIN {
+            Chain::Title(chain - FIRST_TITLE_CHAIN)
+        } else {
+            Chain::Content
         }
     }
 }
 
 /// The key an item with fingerprint `fp` is chained under in `chain`.
 pub(super) fn query_key(chain: usize, fp: &Fingerprint) -> u64 {
-    if chain == CONTENT_CHAIN {
-        return content_key(fp.content_hash);
+    match Chain::of(chain) {
+        Chain::Band(band) => band_key(band, &fp.signature[band * ROWS..(band + 1) * ROWS]),
+        Chain::Title(band) => fp.title.band_key(band),
+        Chain::Content => content_key(fp.content_hash),
     }
-    band_key(chain, &fp.signature[chain * ROWS..(chain + 1) * ROWS])
 }
 
 fn band_key(band: usize, values: &[u8]) -> u64 {

@@ -127,6 +127,7 @@ impl Newsroom {
                     0
                 },
                 signature,
+                title: Default::default(),
             };
             self.stories.push(fresh.clone());
             return fresh;
@@ -260,7 +261,7 @@ fn reserve_sizes_storage_exactly_and_loading_rechains_nothing() {
     // make common).
     let expected = 5_000 * size_of::<Record>() + CHAINS * 1_666 * 4 + size_of::<StoryIndex>();
     assert_eq!(index.memory_bytes() - far_link_bytes(&index), expected);
-    assert!(expected / index.len() <= 251);
+    assert!(expected / index.len() <= 343);
 }
 
 #[test]
@@ -280,7 +281,7 @@ fn grown_one_by_one_the_index_stays_near_its_records() {
     }
     // Worst case: records an eighth over, heads at load 2.
     let per_item = (index.memory_bytes() - far_link_bytes(&index)) / index.len();
-    assert!(per_item <= 217 + 217 / 8 + CHAINS * 4 / 2 + 1, "{per_item}");
+    assert!(per_item <= 298 + 298 / 8 + CHAINS * 4 / 2 + 1, "{per_item}");
 }
 
 /// What `memory_bytes` counts for far links: none outside unit tests, where

@@ -1,0 +1,219 @@
+//! An item's headline as a small set of tokens, for the title layer: copies of one
+//! report keep their headline (an aggregator lists it with the outlet's name after
+//! it, a wire update rewords a few words), while the text beside it may be a
+//! teaser, a whole article, page boilerplate or nothing at all.
+//!
+//! - The headline loses wire labels and outlet segments first
+//!   ([`super::normalize::strip_title`]), then is folded like all clustering text.
+//! - Words of scripts written with spaces are tokens, less stop-words and agency
+//!   names ([`super::normalize::is_noise`]). Words of scripts written without spaces
+//!   (Han, kana, Hangul runs, which word splitting leaves whole or cuts into single
+//!   characters) give their character pairs instead, so a Japanese headline and its
+//!   reworded copy share most tokens as an English pair shares words.
+//! - Tokens are 32-bit hashes, deduplicated; a long headline keeps the
+//!   [`TITLE_TOKENS`] smallest, a consistent sample, so two copies compare the same
+//!   tokens.
+//! - The numbers of the headline (tolls, dates, percentages) are kept apart as a
+//!   64-bit set: "Pictures of the Day | August 18" and "… | August 21" are alike in
+//!   every other token.
+
+use super::fingerprint::{hash_word, mix};
+use super::normalize::{fold, is_noise, split_words, strip_title};
+
+/// Most tokens kept of one headline.
+pub const TITLE_TOKENS: usize = 12;
+/// Fewer tokens than this and a headline says too little to join copies alone
+/// ("Live updates", "Markets Wrap").
+pub const MIN_TITLE_TOKENS: usize = 4;
+
+/// A headline's tokens and numbers; see the module comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TitleTokens {
+    /// Sorted token hashes; only the first `len` are set.
+    pub tokens: [u32; TITLE_TOKENS],
+    pub len: u8,
+    /// The headline's numbers, one bit each (a 64-bit Bloom set).
+    pub numbers: u64,
+    /// Most tokens are character pairs of unspaced script: formulaic headlines
+    /// ("アジア株式市場サマリー" / "欧州市場サマリー") share many pairs, so such
+    /// headlines need [`super::TITLE_THRESHOLD`] however close in time.
+    pub unspaced: bool,
+    /// The item has no text beyond its headline (an aggregator's listing, whose
+    /// summary repeats the headline): its headline is all there is to compare.
+    pub bare: bool,
+}
+
+impl TitleTokens {
+    /// The tokens of `title` (a raw headline, labels and outlet name included).
+    pub fn of(title: &str) -> TitleTokens {
+        let folded = fold(strip_title(title));
+        let mut hashes: Vec<u32> = Vec::new();
+        let mut numbers = 0u64;
+        let mut unspaced = String::new();
+        let mut pairs = 0usize;
+        for word in split_words(&folded) {
+            if is_unspaced(word) {
+                // Word splitting cuts ideographs one by one: rejoin the run.
+                unspaced.push_str(word);
+                for figure in word.split(|c: char| !c.is_numeric()) {
+                    if !figure.is_empty() {
+                        numbers |= 1 << (token_hash(figure) >> 26);
+                    }
+                }
+                continue;
+            }
+            pairs += push_pairs(&mut unspaced, &mut hashes);
+            if is_noise(word) {
+                continue;
+            }
+            let hash = token_hash(word);
+            if word.chars().all(char::is_numeric) {
+                numbers |= 1 << (hash >> 26);
+            }
+            hashes.push(hash);
+        }
+        pairs += push_pairs(&mut unspaced, &mut hashes);
+        let unspaced = 2 * pairs > hashes.len();
+        hashes.sort_unstable();
+        hashes.dedup();
+        let mut tokens = [0u32; TITLE_TOKENS];
+        let len = hashes.len().min(TITLE_TOKENS);
+        tokens[..len].copy_from_slice(&hashes[..len]);
+        TitleTokens {
+            tokens,
+            len: len as u8,
+            numbers,
+            unspaced,
+            bare: false,
+        }
+    }
+
+    /// The tokens set.
+    pub fn as_slice(&self) -> &[u32] {
+        &self.tokens[..usize::from(self.len).min(TITLE_TOKENS)]
+    }
+
+    /// Whether the headline has enough tokens to join copies by itself.
+    pub fn is_telling(&self) -> bool {
+        usize::from(self.len) >= MIN_TITLE_TOKENS
+    }
+
+    /// Jaccard similarity of the two headlines' tokens, in `0.0..=1.0`: exact when
+    /// both kept all their tokens; else estimated from the [`TITLE_TOKENS`]
+    /// smallest tokens of the union, as bottom-k sketches are compared.
+    pub fn similarity(&self, other: &TitleTokens) -> f32 {
+        let (a, b) = (self.as_slice(), other.as_slice());
+        if a.is_empty() || b.is_empty() {
+            return 0.0;
+        }
+        let (mut i, mut j, mut union, mut shared) = (0, 0, 0usize, 0usize);
+        while union < TITLE_TOKENS && (i < a.len() || j < b.len()) {
+            let (x, y) = (a.get(i), b.get(j));
+            match (x, y) {
+                (Some(x), Some(y)) if x == y => {
+                    shared += 1;
+                    i += 1;
+                    j += 1;
+                }
+                (Some(x), Some(y)) if x < y => i += 1,
+                (Some(_), None) => i += 1,
+                _ => j += 1,
+            }
+            union += 1;
+        }
+        shared as f32 / union as f32
+    }
+
+    /// Whether both headlines state numbers and neither's are all among the
+    /// other's: then they report different figures or days.
+    pub fn figures_differ(&self, other: &TitleTokens) -> bool {
+        let (a, b) = (self.numbers, other.numbers);
+        a != 0 && b != 0 && a & !b != 0 && b & !a != 0
+    }
+
+    /// The key of LSH band `band` (of [`TITLE_BANDS`]): the minimum of the tokens
+    /// under two permutations of the band's own. Two headlines with Jaccard
+    /// similarity `j` share a band's key with probability about `j²`.
+    pub fn band_key(&self, band: usize) -> u64 {
+        let seed = mix(0x7469_746c_6562_616e ^ band as u64);
+        let (mut first, mut second) = (u64::MAX, u64::MAX);
+        for &token in self.as_slice() {
+            first = first.min(mix(seed ^ u64::from(token)));
+            second = second.min(mix(seed.rotate_left(29) ^ u64::from(token)));
+        }
+        mix(first ^ second.rotate_left(32) ^ band as u64)
+    }
+}
+
+/// Title bands: headlines sharing 60 % of their tokens meet in at least one band
+/// with probability 1 − (1 − 0.36)⁸ ≈ 0.97; at 75 %, 0.999.
+pub const TITLE_BANDS: usize = 8;
+
+/// The character pairs of a run of unspaced text (the run itself when it is one
+/// character) as tokens; empties the run and returns how many tokens it gave.
+fn push_pairs(run: &mut String, hashes: &mut Vec<u32>) -> usize {
+    let before = hashes.len();
+    let chars: Vec<char> = run.chars().collect();
+    if chars.len() == 1 {
+        hashes.push(token_hash(run));
+    }
+    let mut pair = String::with_capacity(8);
+    for window in chars.windows(2) {
+        pair.clear();
+        pair.extend(window);
+        hashes.push(token_hash(&pair));
+    }
+    run.clear();
+    hashes.len() - before
+}
+
+fn token_hash(token: &str) -> u32 {
+    (hash_word(token) >> 32) as u32
+}
+
+/// Whether `word` is written without spaces between words: Han, kana, Hangul.
+fn is_unspaced(word: &str) -> bool {
+    word.chars().any(|c| {
+        matches!(c,
+            '\u{3040}'..='\u{30ff}'   // hiragana, katakana
+            | '\u{3400}'..='\u{4dbf}' // CJK extension A
+            | '\u{4e00}'..='\u{9fff}' // CJK unified ideographs
+            | '\u{ac00}'..='\u{d7af}' // Hangul syllables
+            | '\u{f900}'..='\u{faff}' // CJK compatibility ideographs
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aggregator_listing_has_the_headline_tokens() {
+        let wire = TitleTokens::of("Luxury Sales Plunge in China as Tax Push Hits Rich Shoppers");
+        let listed = TitleTokens::of(
+            "Luxury Sales Plunge in China as Tax Push Hits Rich Shoppers - Bloomberg",
+        );
+        assert_eq!(wire, listed);
+        assert!(wire.is_telling());
+    }
+
+    #[test]
+    fn unspaced_headlines_compare_by_character_pairs() {
+        let a = TitleTokens::of("米、カナダ製品に50％追加関税 通商交渉が決裂 - ロイター");
+        let b = TitleTokens::of("米、カナダ製品に50％追加関税 通商交渉が決裂");
+        assert_eq!(a.similarity(&b), 1.0);
+        let c = TitleTokens::of("米、メキシコ製品に関税 協議は継続");
+        assert!(a.similarity(&c) < 0.4, "{}", a.similarity(&c));
+    }
+
+    #[test]
+    fn different_days_differ_in_figures() {
+        let a = TitleTokens::of("Pictures of the Day | August 18, 2026");
+        let b = TitleTokens::of("Pictures of the Day | August 21, 2026");
+        assert!(a.figures_differ(&b));
+        let c = TitleTokens::of("Alibaba Shares Jump 5% as Alipay Launches Platform");
+        let d = TitleTokens::of("Alibaba Shares Jump as Alipay Launches Platform");
+        assert!(!c.figures_differ(&d));
+    }
+}
