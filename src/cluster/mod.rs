@@ -10,6 +10,12 @@
 //!    lede, estimated from b-bit MinHash signatures ([`fingerprint`]) and found
 //!    through LSH bands ([`index`]), at least [`Settings::threshold`], and no
 //!    contradicting figures (both state numbers, none shared).
+//! 4. [`Layer::Title`]: alike headlines ([`title`]), first seen close in time, with
+//!    no contradicting figures in them. The likeness needed grows with the time
+//!    apart and when both items have text to compare ([`TITLE_CLOSE_THRESHOLD`],
+//!    [`TITLE_THRESHOLD`], [`TITLE_ALONE_THRESHOLD`]): real copies differ in their
+//!    text (a teaser against the article, page boilerplate, a listing with none)
+//!    far more than in their headline.
 //!
 //! Only items of *different* sources within [`Settings::window_secs`] of each other
 //! are joined: copies within one source are the identity rules' business, and one

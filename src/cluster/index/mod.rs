@@ -12,22 +12,17 @@
 //! - Eviction pops old records from the front and clears heads that still point to
 //!   them: no per-bucket lists to shrink, no tombstones.
 //!
-//! Memory (issue 8: ~100k items in the window of a 1,000-source daemon), measured
-//! with `benches/cluster.rs` at 1M items: 362 bytes per item before this layout
-//! (248-byte records with 4-byte links, record storage and heads both 1.25× the
-//! records), 252–261 now, and ≈250 for a window loaded at start with `reserve`:
-//! - a record is 217 bytes ([`record`]: no padding, `u32` source, 3-byte links);
-//! - record storage grows by an eighth, and only record storage: `reserve` sizes
-//!   it exactly when a known number is loaded at start;
-//! - heads are sized apart from the records, at 1–4 records per slot
-//!   ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`]
-//!   by `reserve`): 25–50 bytes per item instead of 125. The price: a walk step
-//!   whose record merely shares the slot costs one more record fetch. The band's
-//!   values sit next to its link, so that fetch is one cache line. On the
-//!   benchmark's 1M-item window (load 3.8; per lookup ~257 steps, ~163 of them
-//!   records that truly share a band) find_story went from ≈35 µs to ≈46–49 µs
-//!   and evict + find + insert from ≈44–48 µs to ≈57–64 µs (a busy 2-core box:
-//!   ±10%); rebuilding 1M items by inserts from ≈3.0–3.6 s to ≈1.4–1.6 s.
+//! Memory: a record is 298 bytes ([`record`]: no padding, `u32` source, 3-byte
+//! links, the headline's 12 tokens and 8 band links beside the text signature's);
+//! record storage grows by an eighth, and only record storage (`reserve` sizes it
+//! exactly when a known number is loaded at start); heads are sized apart from the
+//! records, at 1–4 records per slot ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to
+//! [`TARGET_LOAD`], or [`RESERVED_LOAD`] by `reserve`), 33 chains × 4 bytes / load
+//! per item. So ≈ 342 bytes per item for a window loaded at start, ≈ 400 grown one
+//! by one at worst (the unit tests hold both bounds). The price of a slot shared by
+//! several keys: a walk step whose record merely shares the slot costs one more
+//! record fetch; a band's values sit next to its link, so that fetch is one cache
+//! line.
 
 mod record;
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! [`Record`]: one indexed item packed into 217 bytes with alignment 1 (no padding),
+//! [`Record`]: one indexed item packed into 298 bytes with alignment 1 (no padding),
 //! and the chain keys the index files it under.
 //!
 //! Layout choices (measured with `benches/cluster.rs`, 1M items in the window):
