@@ -103,3 +103,96 @@ async fn a_source_with_higher_priority_speaks_for_the_story() {
     assert_eq!(doha["_feedbraid"]["source"]["name"], "ledger");
     assert_eq!(doha["_feedbraid"]["also"][0]["source"], "meridian");
 }
+
+fn rss(items: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>\
+         <title>Test</title><link>https://wire.example/</link><description>t</description>",
+    );
+    for (guid, link, title, description) in items {
+        xml.push_str(&format!(
+            "<item><guid isPermaLink=\"false\">{guid}</guid><link>{link}</link>\
+             <title>{title}</title><description>{description}</description></item>"
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml.into_bytes()
+}
+
+/// The wire re-issues a report under its link with a new guid and a rewritten
+/// headline; an aggregator lists the new headline. One story; and a feed that gives
+/// every item its home page as link keeps its items apart.
+#[tokio::test]
+async fn a_wire_update_under_the_same_link_stays_in_its_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    let link = "https://wire.example/world/harbour-strike-2026-08-20/";
+    let first = (
+        "w-1",
+        link,
+        "Harbour workers strike at three northern ports",
+        "ROTTERDAM - Dock workers at three northern ports walked out on Thursday after wage \
+         talks with terminal operators broke down, union officials said.",
+    );
+    server.set("wire.xml", rss(&[first]));
+    server.set("listing.xml", rss(&[]));
+    server.set(
+        "homepage.xml",
+        rss(&[
+            (
+                "h-1",
+                "https://daily.example/",
+                "Council approves new cycle lanes for the old town",
+                "The council voted on Tuesday to add cycle lanes to four streets.",
+            ),
+            (
+                "h-2",
+                "https://daily.example/",
+                "Library reopens after two years of repairs",
+                "The central library opened its doors again on Wednesday.",
+            ),
+        ]),
+    );
+    let body = format!(
+        "[[source]]\nname = \"wire\"\nurl = \"{}\"\n\n[[source]]\nname = \"listing\"\nurl = \"{}\"\n\n\
+         [[source]]\nname = \"daily\"\nurl = \"{}\"\n\n[[feed]]\nname = \"world\"\n",
+        server.url("wire.xml"),
+        server.url("listing.xml"),
+        server.url("homepage.xml"),
+    );
+    let h = Harness::start(&write_config(dir.path(), &body)).await;
+    h.poll_source("wire").await;
+    h.poll_source("daily").await;
+    let update = (
+        "w-2",
+        link,
+        "Dock strike at three northern ports halts container traffic",
+        "ROTTERDAM - A strike by dock workers halted container traffic at three northern \
+         ports for a second day on Friday; operators said they would resume talks on Monday.",
+    );
+    server.set("wire.xml", rss(&[update, first]));
+    server.set(
+        "listing.xml",
+        rss(&[(
+            "l-1",
+            "https://news.aggregator.example/articles/CBMi42",
+            "Dock strike at three northern ports halts container traffic - Wire",
+            "Dock strike at three northern ports halts container traffic Wire",
+        )]),
+    );
+    h.poll_source("wire").await;
+    h.poll_source("listing").await;
+
+    let mut got = titles(&h.json_feed("world").await);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "Council approves new cycle lanes for the old town",
+            "Harbour workers strike at three northern ports",
+            "Library reopens after two years of repairs",
+        ],
+        "the update and its listing collapse into the first version's story; the home \
+         page's items stay apart"
+    );
+}

@@ -171,3 +171,23 @@ impl Settings {
         }
     }
 }
+
+/// Headline similarity from which a source's new item under a link it carried
+/// before is a later version of that report (the wire re-issued it with a new guid
+/// and a rewritten headline). A feed that gives every item the same link (its home
+/// page) keeps its items apart: their headlines share little.
+pub const SAME_LINK_TITLE_FLOOR: f32 = 0.3;
+
+/// Whether a new item (`fp`) is a later version of one its own source stored before
+/// under the same canonical link (`stored`: that item's fingerprint bytes, first seen
+/// at `first_seen`), seen at `now`: first seen within [`TITLE_WINDOW_SECS`] with
+/// headlines as alike as [`SAME_LINK_TITLE_FLOOR`] and no contradicting figures in
+/// them. Stored bytes of another fingerprint version say no.
+pub fn is_earlier_version(fp: &Fingerprint, stored: &[u8], first_seen: i64, now: i64) -> bool {
+    let Ok(earlier) = Fingerprint::from_bytes(stored) else {
+        return false;
+    };
+    first_seen.abs_diff(now) <= TITLE_WINDOW_SECS
+        && !fp.title.figures_differ(&earlier.title)
+        && fp.title.similarity(&earlier.title) >= SAME_LINK_TITLE_FLOOR
+}

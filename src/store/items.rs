@@ -7,7 +7,7 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params, para
 use super::sources::to_time;
 use super::stories;
 use super::{Store, StoreError};
-use crate::cluster::{Fingerprint, StoryIndex};
+use crate::cluster::{self, Fingerprint, StoryIndex};
 use crate::identity;
 use crate::ingest::{self, Decision, Existing};
 use crate::membership::{FeedSet, ItemText, stored_plain_text};
@@ -59,7 +59,7 @@ pub(super) fn ingest_entries(
         let tombstoned = found.existing.is_none() && poll.is_tombstoned(&entry.key)?;
         match ingest::decide(found.existing.as_ref(), tombstoned, entry) {
             Decision::Insert => {
-                let (row, story, sort_date, merged) = poll.insert(entry, found.story_by_link)?;
+                let (row, story, sort_date, merged) = poll.insert(entry, found.stories_by_link)?;
                 admit_entry(tx, feeds, (row, story, sort_date), source_name, entry)?;
                 summary.merged += usize::from(merged);
                 summary.new += 1;
@@ -105,9 +105,8 @@ fn admit_entry(
 struct Found {
     /// The stored item it refers to.
     existing: Option<Existing>,
-    /// When it is new to its source: the story of the item of another source with the
-    /// same canonical link that was first seen first (ties: sorted by date, then row).
-    story_by_link: Option<i64>,
+    /// When it is new to its source: the stories its canonical link points to.
+    stories_by_link: stories::ByLink,
 }
 
 /// One poll's entries being written: what each entry's write needs, with the
@@ -148,8 +147,8 @@ impl<'a> PollWrite<'a> {
                 "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
             )?,
             by_link: tx.prepare_cached(
-                "SELECT id, source_id, content_hash, story_id, first_seen, sort_date FROM items
-                 WHERE canonical_link = ?1",
+                "SELECT id, source_id, content_hash, story_id, first_seen, sort_date, fingerprint
+                 FROM items WHERE canonical_link = ?1",
             )?,
             tombstone: tx.prepare_cached(
                 "SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2",
@@ -178,7 +177,7 @@ impl<'a> PollWrite<'a> {
         if by_key.is_some() {
             return Ok(Found {
                 existing: by_key,
-                story_by_link: None,
+                stories_by_link: stories::ByLink::default(),
             });
         }
         let Some(link) = &entry.canonical_link else {
@@ -190,14 +189,30 @@ impl<'a> PollWrite<'a> {
         // and the story of the copy another source carried first.
         let mut ours: Option<Existing> = None;
         let mut first_elsewhere: Option<((i64, i64, i64), i64)> = None;
+        // An earlier version of this report from the source itself: the wire
+        // re-issued it under the same link with a new guid and headline.
+        let mut earlier_version: Option<((i64, i64), i64)> = None;
+        let mut fingerprint: Option<Fingerprint> = None;
         let mut rows = self.by_link.query([link])?;
         while let Some(r) = rows.next()? {
             let (row, source): (i64, i64) = (r.get(0)?, r.get(1)?);
             if source == self.source_id {
                 let content_hash: String = r.get(2)?;
                 let earlier = ours.as_ref().is_none_or(|found| row < found.row);
-                if earlier && content_hash == entry.content_hash {
-                    ours = Some(Existing { row, content_hash });
+                if content_hash == entry.content_hash {
+                    if earlier {
+                        ours = Some(Existing { row, content_hash });
+                    }
+                    continue;
+                }
+                let order = (r.get(4)?, row);
+                let stored: Option<Vec<u8>> = r.get(6)?;
+                let fingerprint = fingerprint.get_or_insert_with(|| fingerprint_of(entry));
+                let is_version = stored.is_some_and(|bytes| {
+                    cluster::is_earlier_version(fingerprint, &bytes, order.0, self.now.timestamp())
+                });
+                if is_version && earlier_version.is_none_or(|(first, _)| order < first) {
+                    earlier_version = Some((order, r.get(3)?));
                 }
             } else {
                 let order = (r.get(4)?, r.get(5)?, row);
@@ -215,7 +230,10 @@ impl<'a> PollWrite<'a> {
         }
         Ok(Found {
             existing: ours,
-            story_by_link: first_elsewhere.map(|(_, story)| story),
+            stories_by_link: stories::ByLink {
+                elsewhere: first_elsewhere.map(|(_, story)| story),
+                earlier_version: earlier_version.map(|(_, story)| story),
+            },
         })
     }
 
@@ -228,18 +246,15 @@ impl<'a> PollWrite<'a> {
     fn insert(
         &mut self,
         entry: &Entry,
-        story_by_link: Option<i64>,
+        stories_by_link: stories::ByLink,
     ) -> Result<(i64, i64, i64, bool), StoreError> {
         let (tx, source_id, now) = (self.tx, self.source_id, self.now);
         let sort_date = ingest::effective_date(entry.published, entry.updated, now);
-        let fingerprint = entry
-            .fingerprint
-            .clone()
-            .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text));
+        let fingerprint = fingerprint_of(entry);
         let joined = stories::story_of(
             tx,
             self.index,
-            story_by_link,
+            stories_by_link,
             source_id,
             &fingerprint,
             now.timestamp(),
@@ -323,6 +338,15 @@ impl<'a> PollWrite<'a> {
         ])?;
         Ok(inserted == 1)
     }
+}
+
+/// The entry's fingerprint, computed while parsing (or here, for an entry built
+/// without one).
+fn fingerprint_of(entry: &Entry) -> Fingerprint {
+    entry
+        .fingerprint
+        .clone()
+        .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text))
 }
 
 fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {

@@ -19,28 +19,43 @@ pub(super) struct Joined {
     pub score: f32,
 }
 
+/// The stories a new item's canonical link points to (found by `items` with the
+/// entry's own rows by link).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ByLink {
+    /// The story of another source's item with the same link, first seen first.
+    pub elsewhere: Option<i64>,
+    /// The story of an earlier version of the report from the source itself
+    /// ([`crate::cluster::is_earlier_version`]).
+    pub earlier_version: Option<i64>,
+}
+
 /// The story a new item (from `source_id`, with fingerprint `fp`) belongs to, if any:
-/// `by_link`, the story of another source's item with the same canonical link (looked
-/// up with the item's own rows by link, in `items`), else what the index finds.
+/// another source's item with the same canonical link first, else what the index
+/// finds, else an earlier version of the item from its own source (which the index
+/// never joins: by then the version's copies elsewhere have been looked for).
 pub(super) fn story_of(
     tx: &Connection,
     index: &mut StoryIndex,
-    by_link: Option<i64>,
+    by_link: ByLink,
     source_id: i64,
     fp: &Fingerprint,
     now: i64,
 ) -> Result<Option<Joined>, StoreError> {
-    if let Some(story) = by_link {
-        return Ok(Some(Joined {
+    let linked = |story| {
+        Some(Joined {
             story,
             layer: Layer::CanonicalLink,
             score: 1.0,
-        }));
+        })
+    };
+    if let Some(story) = by_link.elsewhere {
+        return Ok(linked(story));
     }
     let window = i64::try_from(index.settings().window_secs).unwrap_or(i64::MAX);
     index.evict_older_than(now.saturating_sub(window));
     let Some(found) = index.find_story(fp, source_id, now) else {
-        return Ok(None);
+        return Ok(by_link.earlier_version.and_then(linked));
     };
     // The matched item's story as stored now (it is fixed at first sight, but the
     // item may have been pruned since: then the story id the index kept stands).
