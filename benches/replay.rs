@@ -24,21 +24,20 @@ fn main() {
     let started = std::time::Instant::now();
     let outcome = replay::replay(&corpus).expect("replay the corpus");
     println!(
-        "replay: {} snapshots, {} items stored, {} stories with copies from several sources, {:.1} s",
-        outcome.snapshots,
-        outcome.stored,
-        outcome.multi_source_stories(),
+        "replay: {}; {:.1} s",
+        outcome.summary(),
         started.elapsed().as_secs_f64()
     );
-    for (layer, count) in outcome.joins_by_layer() {
-        println!("  joined by {layer}: {count}");
+    let unreadable = outcome.unreadable_fingerprints();
+    if unreadable > 0 {
+        println!("  {unreadable} items stored without a readable fingerprint");
     }
     for split in [Some(replay::Split::Tune), Some(replay::Split::Held), None] {
         let score = replay::score(&outcome, &labels, split);
         println!("{score}");
     }
     if std::env::args().any(|a| a == "--evidence") {
-        for line in replay::evidence(&outcome, &labels) {
+        for line in evidence(&outcome, &labels) {
             println!("EVIDENCE\t{line}");
         }
     }
@@ -53,4 +52,42 @@ fn main() {
             println!("{line}");
         }
     }
+}
+
+/// One line per labelled pair with what the clustering layers see of it: label,
+/// split, title similarity, whether title figures differ, text score, hours apart,
+/// whether joined (tab-separated, for studying thresholds).
+fn evidence(outcome: &replay::Outcome, labels: &[replay::LabelledPair]) -> Vec<String> {
+    use feedbraid::cluster::Fingerprint;
+    use feedbraid::cluster::index::similarity_score;
+    let mut lines = Vec::new();
+    for pair in labels {
+        let (Some(a), Some(b)) = (outcome.items.get(&pair.a), outcome.items.get(&pair.b)) else {
+            continue;
+        };
+        let fp = |c: &replay::StoredCopy| {
+            c.fingerprint
+                .as_deref()
+                .and_then(|bytes| Fingerprint::from_bytes(bytes).ok())
+        };
+        let (Some(fa), Some(fb)) = (fp(a), fp(b)) else {
+            continue;
+        };
+        let text = similarity_score(fa.similarity(&fb), fa.shingles, fb.shingles);
+        lines.push(format!(
+            "{:?}\t{:?}\t{:.3}\t{}\t{:.3}\t{}\t{}\t{:.1}\t{}\t{}\t{}",
+            pair.label,
+            pair.split,
+            fa.title.similarity(&fb.title),
+            fa.title.figures_differ(&fb.title),
+            text,
+            fa.shingles,
+            fb.shingles,
+            (a.first_seen - b.first_seen).abs() as f64 / 3600.0,
+            a.story == b.story,
+            a.title,
+            b.title
+        ));
+    }
+    lines
 }

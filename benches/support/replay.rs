@@ -84,7 +84,7 @@ pub fn labelled_pairs() -> Result<Vec<LabelledPair>, String> {
             b: b.to_owned(),
             label,
             split,
-            from_merges: stratum.starts_with("merged-"),
+            from_merges: stratum.starts_with("merged"),
         });
     }
     Ok(pairs)
@@ -114,7 +114,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// Stories holding items of at least two outlets.
-    pub fn multi_source_stories(&self) -> usize {
+    fn multi_source_stories(&self) -> usize {
         let mut outlets: HashMap<i64, Vec<&str>> = HashMap::new();
         for copy in self.distinct() {
             let list = outlets.entry(copy.story).or_default();
@@ -126,7 +126,7 @@ impl Outcome {
     }
 
     /// How many items joined a story through each layer.
-    pub fn joins_by_layer(&self) -> BTreeMap<String, usize> {
+    fn joins_by_layer(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
         for copy in self.distinct() {
             if let Some(layer) = &copy.layer {
@@ -134,6 +134,37 @@ impl Outcome {
             }
         }
         counts
+    }
+
+    /// One line: snapshots, items, stories across outlets, days covered, and how many
+    /// items joined a story through each layer.
+    pub fn summary(&self) -> String {
+        let seen = self.distinct().map(|copy| copy.first_seen);
+        let (first, last) = seen.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+        let joins: Vec<String> = self
+            .joins_by_layer()
+            .into_iter()
+            .map(|(layer, count)| format!("{layer} {count}"))
+            .collect();
+        format!(
+            "{} snapshots over {:.1} days, {} items stored, {} stories with copies from several outlets; joined by {}",
+            self.snapshots,
+            (last - first).max(0) as f64 / 86_400.0,
+            self.stored,
+            self.multi_source_stories(),
+            joins.join(", ")
+        )
+    }
+
+    /// Stored items whose fingerprint is missing or not of this version.
+    pub fn unreadable_fingerprints(&self) -> usize {
+        self.distinct()
+            .filter(|copy| {
+                copy.fingerprint
+                    .as_deref()
+                    .is_none_or(|bytes| feedbraid::cluster::Fingerprint::from_bytes(bytes).is_err())
+            })
+            .count()
     }
 
     /// Each stored item once (`items` holds most twice, by guid and by link).
@@ -377,44 +408,6 @@ pub fn misses(outcome: &Outcome, labels: &[LabelledPair]) -> Vec<String> {
                 pair.label, pair.a, a.layer, a.score, a.title, pair.b, b.layer, b.score, b.title
             ));
         }
-    }
-    lines
-}
-
-/// One line per labelled pair with what the clustering layers see of it: label,
-/// split, title similarity, whether title figures differ, text score, hours apart,
-/// whether joined (tab-separated, for studying thresholds).
-pub fn evidence(outcome: &Outcome, labels: &[LabelledPair]) -> Vec<String> {
-    use feedbraid::cluster::Fingerprint;
-    use feedbraid::cluster::index::similarity_score;
-    let mut lines = Vec::new();
-    for pair in labels {
-        let (Some(a), Some(b)) = (outcome.items.get(&pair.a), outcome.items.get(&pair.b)) else {
-            continue;
-        };
-        let fp = |c: &StoredCopy| {
-            c.fingerprint
-                .as_deref()
-                .and_then(|bytes| Fingerprint::from_bytes(bytes).ok())
-        };
-        let (Some(fa), Some(fb)) = (fp(a), fp(b)) else {
-            continue;
-        };
-        let text = similarity_score(fa.similarity(&fb), fa.shingles, fb.shingles);
-        lines.push(format!(
-            "{:?}\t{:?}\t{:.3}\t{}\t{:.3}\t{}\t{}\t{:.1}\t{}\t{}\t{}",
-            pair.label,
-            pair.split,
-            fa.title.similarity(&fb.title),
-            fa.title.figures_differ(&fb.title),
-            text,
-            fa.shingles,
-            fb.shingles,
-            (a.first_seen - b.first_seen).abs() as f64 / 3600.0,
-            a.story == b.story,
-            a.title,
-            b.title
-        ));
     }
     lines
 }
