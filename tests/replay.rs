@@ -16,7 +16,8 @@ fn real_news_copies_join_and_different_news_stays_apart() {
         return;
     };
     let labels = replay::labelled_pairs().expect("labels");
-    let outcome = replay::replay(&corpus).expect("replay");
+    let unpacked = replay::unpack(&corpus).expect("unpack");
+    let outcome = replay::replay(unpacked.path()).expect("replay");
     let all = replay::score(&outcome, &labels, None);
     let held = replay::score(&outcome, &labels, Some(replay::Split::Held));
     let misses = replay::misses(&outcome, &labels).join("\n");

@@ -180,9 +180,8 @@ impl Outcome {
     }
 }
 
-/// Unpacks `archive` and polls every outlet's snapshots in time order into a new
-/// database with the default clustering settings.
-pub fn replay(archive: &Path) -> Result<Outcome, String> {
+/// The corpus `archive` unpacked into a temporary folder (removed when dropped).
+pub fn unpack(archive: &Path) -> Result<tempfile::TempDir, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let status = std::process::Command::new("tar")
         .arg("-xJf")
@@ -194,7 +193,14 @@ pub fn replay(archive: &Path) -> Result<Outcome, String> {
     if !status.success() {
         return Err(format!("tar -xJf {} failed: {status}", archive.display()));
     }
-    let root = dir.path().join("syndicated");
+    Ok(dir)
+}
+
+/// Polls every outlet's snapshots of the corpus unpacked at `unpacked` in time
+/// order into a new database with the default clustering settings.
+pub fn replay(unpacked: &Path) -> Result<Outcome, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = unpacked.join("syndicated");
     let mut snapshots: Vec<(DateTime<Utc>, String, PathBuf)> = Vec::new();
     let mut outlets = Vec::new();
     for outlet in std::fs::read_dir(&root).map_err(|e| e.to_string())? {

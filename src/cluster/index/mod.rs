@@ -62,6 +62,10 @@ const RECORD_GROWTH: usize = 8;
 /// Most records looked at in one slot: bounds the cost of a pathological bucket
 /// (the same boilerplate text from many outlets) at the price of missing its oldest.
 const MAX_CHAIN_WALK: usize = 512;
+/// Most records looked at in one title band's slot. Copies of a report come within
+/// hours, so they sit near the newest end of its chain; a headline band shared by
+/// thousands (a recurring phrase) is cut short rather than scored through.
+const MAX_TITLE_WALK: usize = 64;
 
 /// The slot count per region that puts `records` records at [`TARGET_LOAD`].
 fn region_for(records: usize) -> usize {
@@ -220,11 +224,18 @@ impl StoryIndex {
         let firsts = self.first_records(fp);
         if by_text {
             let mut exact: Option<&Record> = None;
-            self.walk(CONTENT_CHAIN, firsts[CONTENT_CHAIN], fp, |_, record| {
-                if eligible(record, window) && record.shingles() >= MIN_SHINGLES {
-                    exact = Some(record); // walks newest to oldest: keeps the earliest
-                }
-            });
+            self.walk(
+                CONTENT_CHAIN,
+                firsts[CONTENT_CHAIN],
+                fp,
+                MAX_CHAIN_WALK,
+                |_, record| {
+                    if eligible(record, window) && record.shingles() >= MIN_SHINGLES {
+                        exact = Some(record); // walks newest to oldest: keeps the earliest
+                    }
+                    true
+                },
+            );
             if let Some(record) = exact {
                 return Some(Match::of(
                     record.story(),
@@ -241,7 +252,7 @@ impl StoryIndex {
             // than remembering which were seen when a crowded bucket yields thousands.
             let threshold = self.settings.threshold;
             for (band, &first) in firsts[..BANDS].iter().enumerate() {
-                self.walk(band, first, fp, |seq, record| {
+                self.walk(band, first, fp, MAX_CHAIN_WALK, |seq, record| {
                     let numbers = record.numbers();
                     let figures_differ =
                         fp.numbers != 0 && numbers != 0 && fp.numbers & numbers == 0;
@@ -249,13 +260,14 @@ impl StoryIndex {
                         || figures_differ
                         || record.shingles() < MIN_SHINGLES
                     {
-                        return;
+                        return true;
                     }
                     let jaccard = signature_similarity(&fp.signature, &record.signature());
                     let score = similarity_score(jaccard, fp.shingles, record.shingles());
                     if score >= threshold && jaccard >= threshold * JACCARD_FLOOR {
                         best.offer(score, seq, record, Layer::NearDuplicate);
                     }
+                    true
                 });
             }
         }
@@ -263,14 +275,15 @@ impl StoryIndex {
             let title_window = TITLE_WINDOW_SECS.min(window);
             for band in 0..TITLE_BANDS {
                 let chain = FIRST_TITLE_CHAIN + band;
-                self.walk(chain, firsts[chain], fp, |seq, record| {
+                self.walk(chain, firsts[chain], fp, MAX_TITLE_WALK, |seq, record| {
                     let gap = record.at().abs_diff(at);
                     if gap > title_window {
-                        return;
+                        // Newest first: every record further down is older still.
+                        return record.at() > at;
                     }
                     let title = record.title();
                     if !title.is_telling() || title.figures_differ(&fp.title) {
-                        return;
+                        return true;
                     }
                     let score = fp.title.similarity(&title);
                     // One source's own items join by an identical headline only, and
@@ -280,7 +293,7 @@ impl StoryIndex {
                         if score == 1.0 && fp.title.bare && title.bare {
                             best.offer(score, seq, record, Layer::Title);
                         }
-                        return;
+                        return true;
                     }
                     let close = gap <= TITLE_CLOSE_SECS;
                     // Two texts to compare: a reworded headline needs them to agree.
@@ -301,6 +314,7 @@ impl StoryIndex {
                     if alike {
                         best.offer(score, seq, record, Layer::Title);
                     }
+                    true
                 });
             }
         }
@@ -336,23 +350,24 @@ impl StoryIndex {
 
     /// Calls `each` with the sequence number and record of each record of a slot in
     /// `chain`, from its newest `first` ([`Self::first_records`]), that truly shares
-    /// that chain's key with `fp`, newest first; looks at [`MAX_CHAIN_WALK`] records
-    /// of the slot at most.
+    /// that chain's key with `fp`, newest first, until `each` says to stop (returns
+    /// `false`); looks at `limit` records of the slot at most.
     fn walk<'a>(
         &'a self,
         chain: usize,
         first: u32,
         fp: &Fingerprint,
-        mut each: impl FnMut(u32, &'a Record),
+        limit: usize,
+        mut each: impl FnMut(u32, &'a Record) -> bool,
     ) {
         let mut seq = first;
         let mut walked = 0;
-        while seq != EMPTY && seq >= self.base_seq && walked < MAX_CHAIN_WALK {
+        while seq != EMPTY && seq >= self.base_seq && walked < limit {
             let Some(record) = self.records.get((seq - self.base_seq) as usize) else {
                 break;
             };
-            if record.shares_key(chain, fp) {
-                each(seq, record);
+            if record.shares_key(chain, fp) && !each(seq, record) {
+                break;
             }
             seq = self.previous(record, chain, seq);
             walked += 1;
