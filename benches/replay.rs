@@ -42,7 +42,12 @@ fn main() {
         let score = replay::score(&outcome, &labels, split);
         println!("{score}");
     }
-    for outlet in ["reuters_official_msn", "bloomberg_markets", "jagonews", "cna_latest"] {
+    for outlet in [
+        "reuters_official_msn",
+        "bloomberg_markets",
+        "jagonews",
+        "cna_latest",
+    ] {
         let articles = edited::articles(unpacked.path(), outlet);
         for edit_rate in [0.10, 0.15, 0.20] {
             let seed = (edit_rate * 100.0) as u64;

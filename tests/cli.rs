@@ -145,6 +145,25 @@ async fn poll_sources_query_and_explain() {
         story.contains("2 copies") && story.contains("joined by link"),
         "{story}"
     );
+    // Each joined copy shows the evidence against the copy before it.
+    assert!(
+        story.contains("evidence: the same canonical link as harbor"),
+        "{story}"
+    );
+    // A copy left alone names the nearest other story and why it stayed apart.
+    let alone = run(
+        &[
+            "explain",
+            "https://meridianwire.example/markets/2025/03/04/copper-chile-strike",
+        ],
+        &config,
+    );
+    let alone = text(&alone.stdout);
+    assert!(
+        alone.contains("1 copy") && alone.contains("nearest other story: harbor"),
+        "{alone}"
+    );
+    assert!(alone.contains("needs"), "{alone}");
     let nothing = run(&["explain", "urn:feedbraid:0000"], &config);
     assert_eq!(nothing.status.code(), Some(2));
 }

@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use crate::app;
+use crate::cluster::{self, Fingerprint};
 use crate::config::Config;
 use crate::publish::haystack;
+use crate::store::Neighbour;
 use crate::topic::Filter;
 
 /// How many stored items are read per page while scanning.
@@ -74,6 +76,26 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
         copies.len(),
         if copies.len() == 1 { "y" } else { "ies" }
     );
+    let settings = cluster::Settings::from_config(&config.dedup);
+    let neighbours = store.neighbours(item.row, settings.window_secs).await?;
+    let fingerprints: BTreeMap<i64, Fingerprint> = neighbours
+        .iter()
+        .filter_map(|n| {
+            let bytes = n.fingerprint.as_deref()?;
+            Some((n.row, Fingerprint::from_bytes(bytes).ok()?))
+        })
+        .collect();
+    let compare = |new: &Neighbour, old: &Neighbour| {
+        let (a, b) = (fingerprints.get(&new.row)?, fingerprints.get(&old.row)?);
+        Some(cluster::evidence::compare(
+            a,
+            new.first_seen,
+            b,
+            old.first_seen,
+            &settings,
+        ))
+    };
+    let by_row: BTreeMap<i64, &Neighbour> = neighbours.iter().map(|n| (n.row, n)).collect();
     for (i, copy) in copies.iter().enumerate() {
         let joined = match how.get(&copy.row) {
             _ if i == 0 => "first seen: represents the story".to_string(),
@@ -89,6 +111,47 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
             joined,
             copy.first_seen.format("%Y-%m-%d %H:%M:%S UTC"),
         );
+        // The evidence: the earlier copy of another source this one is nearest to.
+        let Some(me) = by_row.get(&copy.row) else {
+            continue;
+        };
+        let mut earlier = copies[..i]
+            .iter()
+            .filter_map(|c| by_row.get(&c.row))
+            .filter(|c| c.source != me.source);
+        if how.get(&copy.row).is_some_and(|(layer, _)| layer == "link") {
+            if let Some(against) = earlier.next() {
+                println!(
+                    "      evidence: the same canonical link as {} \"{}\"",
+                    against.source, against.title
+                );
+            }
+            continue;
+        }
+        let nearest = earlier
+            .filter_map(|c| Some((compare(me, c)?, c)))
+            .max_by(|(a, _), (b, _)| a.nearness().total_cmp(&b.nearness()));
+        if let Some((evidence, against)) = nearest {
+            println!(
+                "      evidence: {} against {} \"{}\"",
+                evidence.reason, against.source, against.title
+            );
+        }
+    }
+    // A copy left alone: the nearest item of another story, and why it stayed apart.
+    if let Some(me) = by_row.get(&item.row).filter(|_| copies.len() == 1) {
+        let nearest = neighbours
+            .iter()
+            .filter(|n| n.story != item.story && n.source != me.source)
+            .filter_map(|n| Some((compare(me, n)?, n)))
+            .max_by(|(a, _), (b, _)| a.nearness().total_cmp(&b.nearness()));
+        match nearest {
+            Some((evidence, other)) => println!(
+                "  nearest other story: {} \"{}\" (story {}): {}",
+                other.source, other.title, other.story, evidence.reason
+            ),
+            None => println!("  no item of another source was first seen within the window"),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

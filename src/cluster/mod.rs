@@ -33,6 +33,7 @@
 //! - At start: read `(item, story, source, first_seen, fingerprint)` of items first
 //!   seen within the window, in first-seen order, and `insert` each.
 
+pub mod evidence;
 pub mod fingerprint;
 pub mod index;
 pub mod normalize;

@@ -19,6 +19,10 @@
 
 use super::fingerprint::{hash_word, mix};
 use super::normalize::{fold, is_noise, split_words, strip_title};
+use super::{
+    TEXT_BESIDE_TITLE, TITLE_ALONE_THRESHOLD, TITLE_CLOSE_SECS, TITLE_CLOSE_THRESHOLD,
+    TITLE_THRESHOLD, TITLE_WITH_TEXT_THRESHOLD,
+};
 
 /// Most tokens kept of one headline.
 pub const TITLE_TOKENS: usize = 12;
@@ -142,6 +146,30 @@ impl TitleTokens {
             second = second.min(mix(seed.rotate_left(29) ^ u64::from(token)));
         }
         mix(first ^ second.rotate_left(32) ^ band as u64)
+    }
+}
+
+/// Whether a new item's headline joins it to an earlier item of another source
+/// first seen `gap` seconds apart: the likeness needed grows with the time apart
+/// and when both items have text to compare (then a reworded headline needs the
+/// texts to agree: `text_score` is asked only then). Unspaced-script headlines,
+/// whose character pairs overlap more, need [`TITLE_THRESHOLD`] however close.
+pub(crate) fn title_alike(
+    new: &TitleTokens,
+    old: &TitleTokens,
+    score: f32,
+    gap: u64,
+    both_texts: bool,
+    text_score: impl FnOnce() -> f32,
+) -> bool {
+    let close = gap <= TITLE_CLOSE_SECS;
+    if both_texts {
+        score >= TITLE_ALONE_THRESHOLD
+            || (close && score >= TITLE_WITH_TEXT_THRESHOLD && text_score() >= TEXT_BESIDE_TITLE)
+    } else if close && !new.unspaced && !old.unspaced {
+        score >= TITLE_CLOSE_THRESHOLD
+    } else {
+        score >= TITLE_THRESHOLD
     }
 }
 

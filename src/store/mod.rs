@@ -29,6 +29,7 @@ pub use feeds::FeedSync;
 pub use items::{IngestSummary, ItemPage, StoryMember};
 pub use maintain::{PrunePolicy, PruneSummary};
 pub use sources::{FailureRecord, PollRecord, SourcePollState};
+pub use stories::Neighbour;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]

@@ -31,11 +31,8 @@ mod tests;
 use std::collections::{HashMap, VecDeque};
 
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, signature_similarity};
-use super::title::TITLE_BANDS;
-use super::{
-    Layer, Match, Settings, TEXT_BESIDE_TITLE, TITLE_ALONE_THRESHOLD, TITLE_CLOSE_SECS,
-    TITLE_CLOSE_THRESHOLD, TITLE_THRESHOLD, TITLE_WINDOW_SECS, TITLE_WITH_TEXT_THRESHOLD,
-};
+use super::title::{TITLE_BANDS, title_alike};
+use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
 use record::{CHAINS, CONTENT_CHAIN, FIRST_TITLE_CHAIN, Link, Record, query_key};
 
 /// LSH bands over the signature, and the signature values per band.
@@ -65,7 +62,7 @@ const MAX_CHAIN_WALK: usize = 512;
 /// Most records looked at in one title band's slot. Copies of a report come within
 /// hours, so they sit near the newest end of its chain; a headline band shared by
 /// thousands (a recurring phrase) is cut short rather than scored through.
-const MAX_TITLE_WALK: usize = 64;
+const MAX_TITLE_WALK: usize = 16;
 
 /// The slot count per region that puts `records` records at [`TARGET_LOAD`].
 fn region_for(records: usize) -> usize {
@@ -295,23 +292,13 @@ impl StoryIndex {
                         }
                         return true;
                     }
-                    let close = gap <= TITLE_CLOSE_SECS;
-                    // Two texts to compare: a reworded headline needs them to agree.
                     let both_texts = by_text
                         && !fp.title.bare
                         && record.shingles() >= MIN_SHINGLES
                         && !title.bare;
-                    let alike = if both_texts {
-                        score >= TITLE_ALONE_THRESHOLD
-                            || (close
-                                && score >= TITLE_WITH_TEXT_THRESHOLD
-                                && text_score(fp, record) >= TEXT_BESIDE_TITLE)
-                    } else if close && !fp.title.unspaced && !title.unspaced {
-                        score >= TITLE_CLOSE_THRESHOLD
-                    } else {
-                        score >= TITLE_THRESHOLD
-                    };
-                    if alike {
+                    if title_alike(&fp.title, &title, score, gap, both_texts, || {
+                        text_score(fp, record)
+                    }) {
                         best.offer(score, seq, record, Layer::Title);
                     }
                     true
@@ -465,7 +452,7 @@ fn far_key(seq: u32, chain: usize) -> u64 {
 
 /// Least estimated Jaccard similarity, as a share of the threshold, for a match by
 /// containment: a short copy must still share a good part of a long one.
-const JACCARD_FLOOR: f32 = 0.5;
+pub(crate) const JACCARD_FLOOR: f32 = 0.5;
 
 /// The score of a near-duplicate pair: its estimated Jaccard similarity, or, when one
 /// copy is much shorter (a truncated summary), the Jaccard similarity the pair would
