@@ -196,3 +196,78 @@ async fn a_wire_update_under_the_same_link_stays_in_its_story() {
          page's items stay apart"
     );
 }
+
+/// After an upgrade, fingerprints an older version stored are computed again at
+/// start: the window's stories stay joinable and the new bytes are written back.
+#[tokio::test]
+async fn fingerprints_of_an_older_version_are_recomputed_at_start() {
+    use feedbraid::cluster::Settings;
+    use feedbraid::store::{PollRecord, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("feedbraid.db");
+    let url = url::Url::parse("http://feeds.invalid/a.xml").unwrap();
+    let poll = |entries: &[(&str, &str, &str, &str)]| PollRecord {
+        at: chrono::Utc::now(),
+        http_status: 200,
+        etag: None,
+        last_modified: None,
+        feed: Some(feedbraid::parse::parse_feed(&rss(entries), &url).unwrap()),
+        next_poll: chrono::Utc::now(),
+        redirect_target: None,
+        redirect_seen: 0,
+        adopt_url: None,
+    };
+    let headline = "Harbour workers strike at three northern ports over pay";
+    {
+        let store = Store::open_with(&db, Settings::default()).unwrap();
+        let sources = vec![
+            ("wire".to_string(), "http://feeds.invalid/a.xml".to_string()),
+            (
+                "listing".to_string(),
+                "http://feeds.invalid/b.xml".to_string(),
+            ),
+        ];
+        store.sync_sources(sources).await.unwrap();
+        let first = (
+            "w-1",
+            "https://wire.example/a",
+            headline,
+            "Dock workers walked out.",
+        );
+        store.record_poll("wire", poll(&[first])).await.unwrap();
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE items SET fingerprint = zeroblob(115)", [])
+        .unwrap();
+    conn.execute(
+        "UPDATE items SET fingerprint = CAST(x'01' || substr(fingerprint, 2) AS BLOB)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = Store::open_with(&db, Settings::default()).unwrap();
+    let listed = format!("{headline} - Wire");
+    let listing = (
+        "l-1",
+        "https://aggregator.example/x",
+        listed.as_str(),
+        listed.as_str(),
+    );
+    let summary = store
+        .record_poll("listing", poll(&[listing]))
+        .await
+        .unwrap();
+    assert_eq!(summary.merged, 1, "the listing joins the stored report");
+    drop(store);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn
+        .query_row(
+            "SELECT unicode(substr(fingerprint, 1, 1)) FROM items ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, 2, "written back in the current version");
+}

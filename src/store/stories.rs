@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::StoreError;
 use crate::cluster::{Fingerprint, Layer, Settings, StoryIndex};
+use crate::sanitize::sanitized_html_to_text;
 
 /// How a new item joined an existing story.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,6 +72,9 @@ pub(super) fn story_of(
 }
 
 /// Rebuilds the index from the fingerprints of items first seen within the window.
+/// A fingerprint written by an older version is computed again from the stored
+/// headline and text, and written back, so that an upgrade keeps the window's
+/// stories joinable.
 pub(super) fn rebuild(
     conn: &Connection,
     settings: Settings,
@@ -90,25 +94,49 @@ pub(super) fn rebuild(
          WHERE first_seen >= ?1 AND fingerprint IS NOT NULL ORDER BY first_seen, id",
     )?;
     let mut rows = stmt.query([since])?;
-    let mut stale = 0usize;
+    let mut recomputed = Vec::new();
     while let Some(r) = rows.next()? {
         let bytes: Vec<u8> = r.get(4)?;
-        match Fingerprint::from_bytes(&bytes) {
-            Ok(fp) => {
-                index.insert(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, &fp);
+        let row: i64 = r.get(0)?;
+        let fp = match Fingerprint::from_bytes(&bytes) {
+            Ok(fp) => fp,
+            Err(_) => {
+                let fp = recompute(conn, row)?;
+                recomputed.push((row, fp.to_bytes()));
+                fp
             }
-            // Written by another fingerprint version: those items just stay unjoined.
-            Err(_) => stale += 1,
+        };
+        index.insert(row, r.get(1)?, r.get(2)?, r.get(3)?, &fp);
+    }
+    drop(rows);
+    if !recomputed.is_empty() {
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut update = tx.prepare("UPDATE items SET fingerprint = ?2 WHERE id = ?1")?;
+            for (row, bytes) in &recomputed {
+                update.execute(rusqlite::params![row, &bytes[..]])?;
+            }
         }
+        tx.commit()?;
     }
     tracing::info!(
         items = index.len(),
-        stale,
+        recomputed = recomputed.len(),
         ms = started.elapsed().as_millis() as u64,
         memory_mib = index.memory_bytes() / (1 << 20),
         "story index rebuilt"
     );
     Ok(index)
+}
+
+/// The fingerprint of stored item `row`, from its headline and the text of its
+/// content (else its summary), as parsing computes it.
+fn recompute(conn: &Connection, row: i64) -> Result<Fingerprint, StoreError> {
+    let (title, summary, content): (String, Option<String>, Option<String>) = conn
+        .prepare_cached("SELECT title, summary_html, content_html FROM items WHERE id = ?1")?
+        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let html = content.or(summary).unwrap_or_default();
+    Ok(Fingerprint::of(&title, &sanitized_html_to_text(&html)))
 }
 
 /// An item first seen near another, with what `explain` compares.
