@@ -51,7 +51,7 @@ fn main() {
         let articles = edited::articles(unpacked.path(), outlet);
         for edit_rate in [0.10, 0.15, 0.20] {
             let seed = (edit_rate * 100.0) as u64;
-            let s = edited::score(&articles, seed, edit_rate);
+            let s = edited::score(&articles, seed, edit_rate, 0.0);
             println!(
                 "EDITED copies of {} articles of {outlet}, {:.0} % of words edited, seed {seed}: precision {:.4}, recall {:.4} ({} true pairs, {} predicted)",
                 articles.len(),
@@ -62,6 +62,18 @@ fn main() {
                 s.predicted_pairs
             );
         }
+    }
+    let articles = edited::articles(unpacked.path(), "reuters_official_msn");
+    for seed in [4, 5] {
+        let s = edited::score(&articles, seed, 0.15, 0.3);
+        println!(
+            "EDITED copies of {} articles of reuters_official_msn, 15 % of words edited, 30 % under a headline of their own, seed {seed}: precision {:.4}, recall {:.4} ({} true pairs, {} predicted)",
+            articles.len(),
+            s.precision,
+            s.recall,
+            s.true_pairs,
+            s.predicted_pairs
+        );
     }
     if std::env::args().any(|a| a == "--evidence") {
         for line in evidence(&outcome, &labels) {

@@ -103,9 +103,16 @@ impl Rng {
     }
 }
 
-/// Copies of `articles` with `edit_rate` of their words edited, clustered in
-/// arrival order with default settings, scored pairwise against the truth.
-pub fn score(articles: &[Article], seed: u64, edit_rate: f64) -> PairScores {
+/// Copies of `articles` with `edit_rate` of their words edited (and
+/// `own_headline_share` of them under a headline of their own, made from the
+/// words of their lede), clustered in arrival order with default settings, scored
+/// pairwise against the truth.
+pub fn score(
+    articles: &[Article],
+    seed: u64,
+    edit_rate: f64,
+    own_headline_share: f64,
+) -> PairScores {
     let mut rng = Rng(seed);
     let vocabulary: Vec<&str> = articles
         .iter()
@@ -127,7 +134,11 @@ pub fn score(articles: &[Article], seed: u64, edit_rate: f64) -> PairScores {
                 story,
                 2 + copy as i64,
                 at + rng.below(6 * 3600) as i64,
-                reword(&mut rng, &article.title, copy),
+                if rng.chance(own_headline_share) {
+                    own_headline(&article.text)
+                } else {
+                    reword(&mut rng, &article.title, copy)
+                },
                 edit(&mut rng, &text, edit_rate, &vocabulary),
             ));
         }
@@ -162,6 +173,13 @@ fn summary(text: &str) -> String {
     } else {
         text[..end].to_owned()
     }
+}
+
+/// A headline an outlet wrote itself: the lede's words from the fourth to the
+/// twelfth (past a dateline), capitalized as a headline.
+fn own_headline(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().skip(3).take(9).collect();
+    words.join(" ")
 }
 
 /// `title` lightly reworded: a word dropped or two swapped, sometimes an outlet
