@@ -7,7 +7,7 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params, para
 use super::sources::to_time;
 use super::stories;
 use super::{Store, StoreError};
-use crate::cluster::{self, Fingerprint, StoryIndex};
+use crate::cluster::{Fingerprint, StoryIndex};
 use crate::identity;
 use crate::ingest::{self, Decision, Existing};
 use crate::membership::{FeedSet, ItemText, stored_plain_text};
@@ -188,37 +188,24 @@ impl<'a> PollWrite<'a> {
         // item with the same content (its key differs: the lookup above found none),
         // and the story of the copy another source carried first.
         let mut ours: Option<Existing> = None;
-        let mut first_elsewhere: Option<((i64, i64, i64), i64)> = None;
-        // An earlier version of this report from the source itself: the wire
-        // re-issued it under the same link with a new guid and headline.
-        let mut earlier_version: Option<((i64, i64), i64)> = None;
-        let mut fingerprint: Option<Fingerprint> = None;
+        let mut by_link = stories::LinkScan::default();
         let mut rows = self.by_link.query([link])?;
         while let Some(r) = rows.next()? {
             let (row, source): (i64, i64) = (r.get(0)?, r.get(1)?);
-            if source == self.source_id {
-                let content_hash: String = r.get(2)?;
-                let earlier = ours.as_ref().is_none_or(|found| row < found.row);
-                if content_hash == entry.content_hash {
-                    if earlier {
-                        ours = Some(Existing { row, content_hash });
-                    }
-                    continue;
-                }
-                let order = (r.get(4)?, row);
-                let stored: Option<Vec<u8>> = r.get(6)?;
-                let fingerprint = fingerprint.get_or_insert_with(|| fingerprint_of(entry));
-                let is_version = stored.is_some_and(|bytes| {
-                    cluster::is_earlier_version(fingerprint, &bytes, order.0, self.now.timestamp())
-                });
-                if is_version && earlier_version.is_none_or(|(first, _)| order < first) {
-                    earlier_version = Some((order, r.get(3)?));
+            let (story, first_seen) = (r.get(3)?, r.get(4)?);
+            if source != self.source_id {
+                by_link.elsewhere((first_seen, r.get(5)?, row), story);
+                continue;
+            }
+            let content_hash: String = r.get(2)?;
+            if content_hash == entry.content_hash {
+                if ours.as_ref().is_none_or(|found| row < found.row) {
+                    ours = Some(Existing { row, content_hash });
                 }
             } else {
-                let order = (r.get(4)?, r.get(5)?, row);
-                if first_elsewhere.is_none_or(|(first, _)| order < first) {
-                    first_elsewhere = Some((order, r.get(3)?));
-                }
+                let stored: Option<Vec<u8>> = r.get(6)?;
+                let now = self.now.timestamp();
+                by_link.own((first_seen, row), story, entry, stored.as_deref(), now);
             }
         }
         drop(rows);
@@ -230,10 +217,7 @@ impl<'a> PollWrite<'a> {
         }
         Ok(Found {
             existing: ours,
-            stories_by_link: stories::ByLink {
-                elsewhere: first_elsewhere.map(|(_, story)| story),
-                earlier_version: earlier_version.map(|(_, story)| story),
-            },
+            stories_by_link: by_link.found(),
         })
     }
 
@@ -250,7 +234,7 @@ impl<'a> PollWrite<'a> {
     ) -> Result<(i64, i64, i64, bool), StoreError> {
         let (tx, source_id, now) = (self.tx, self.source_id, self.now);
         let sort_date = ingest::effective_date(entry.published, entry.updated, now);
-        let fingerprint = fingerprint_of(entry);
+        let fingerprint = stories::fingerprint_of(entry);
         let joined = stories::story_of(
             tx,
             self.index,
@@ -338,15 +322,6 @@ impl<'a> PollWrite<'a> {
         ])?;
         Ok(inserted == 1)
     }
-}
-
-/// The entry's fingerprint, computed while parsing (or here, for an entry built
-/// without one).
-fn fingerprint_of(entry: &Entry) -> Fingerprint {
-    entry
-        .fingerprint
-        .clone()
-        .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text))
 }
 
 fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {

@@ -9,7 +9,8 @@ use std::time::Instant;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::StoreError;
-use crate::cluster::{Fingerprint, Layer, Settings, StoryIndex};
+use crate::cluster::{self, Fingerprint, Layer, Settings, StoryIndex};
+use crate::model::Entry;
 use crate::sanitize::sanitized_html_to_text;
 
 /// How a new item joined an existing story.
@@ -29,6 +30,63 @@ pub(super) struct ByLink {
     /// The story of an earlier version of the report from the source itself
     /// ([`crate::cluster::is_earlier_version`]).
     pub earlier_version: Option<i64>,
+}
+
+/// What the rows sharing a new entry's canonical link say of its story, gathered
+/// row by row.
+#[derive(Default)]
+pub(super) struct LinkScan {
+    /// Another source's item first seen first: (first seen, date, row), story.
+    elsewhere: Option<((i64, i64, i64), i64)>,
+    /// The source's own earliest earlier version: (first seen, row), story.
+    earlier_version: Option<((i64, i64), i64)>,
+    /// The entry's fingerprint, once a row of its own source needed it.
+    fingerprint: Option<Fingerprint>,
+}
+
+impl LinkScan {
+    /// A row of another source, ordered by `order` (first seen, date, row).
+    pub(super) fn elsewhere(&mut self, order: (i64, i64, i64), story: i64) {
+        if self.elsewhere.is_none_or(|(first, _)| order < first) {
+            self.elsewhere = Some((order, story));
+        }
+    }
+
+    /// A row of the entry's own source with other content (`order`: first seen,
+    /// row; `stored`: its fingerprint bytes), seen at `now`.
+    pub(super) fn own(
+        &mut self,
+        order: (i64, i64),
+        story: i64,
+        entry: &Entry,
+        stored: Option<&[u8]>,
+        now: i64,
+    ) {
+        let fingerprint = self
+            .fingerprint
+            .get_or_insert_with(|| fingerprint_of(entry));
+        let is_version = stored
+            .is_some_and(|bytes| cluster::is_earlier_version(fingerprint, bytes, order.0, now));
+        if is_version && self.earlier_version.is_none_or(|(first, _)| order < first) {
+            self.earlier_version = Some((order, story));
+        }
+    }
+
+    pub(super) fn found(self) -> ByLink {
+        ByLink {
+            elsewhere: self.elsewhere.map(|(_, story)| story),
+            earlier_version: self.earlier_version.map(|(_, story)| story),
+        }
+    }
+}
+
+/// The entry's fingerprint, computed while parsing (or here, for an entry built
+/// without one).
+pub(super) fn fingerprint_of(entry: &Entry) -> Fingerprint {
+    entry
+        .fingerprint
+        .clone()
+        .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text))
 }
 
 /// The story a new item (from `source_id`, with fingerprint `fp`) belongs to, if any:

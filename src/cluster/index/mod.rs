@@ -203,7 +203,7 @@ impl StoryIndex {
     /// content hash is equal ([`Layer::ContentHash`], score 1), else the best of
     /// those whose estimated text similarity reaches the threshold with no
     /// contradicting figures ([`Fingerprint::figures_differ`]; [`Layer::NearDuplicate`])
-    /// and those whose headline is as alike as [`TITLE_THRESHOLD`] within
+    /// and those whose headline is as alike as [`title_alike`] asks, within
     /// [`TITLE_WINDOW_SECS`], with no contradicting figures in it ([`Layer::Title`]).
     /// Ties go to the earliest item. `None` when the item has neither text enough
     /// nor a telling headline, or nothing matches.
