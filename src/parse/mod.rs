@@ -4,6 +4,8 @@
 //!
 //! - [`document`]: what is looked at before feed-rs: HTML pages, invalid UTF-8.
 //! - [`entry`]: one feed-rs entry → one [`crate::model::Entry`].
+//! - [`json`]: JSON Feed documents feed-rs refuses whole (a 1.0 version URL, a field
+//!   of the wrong type), repaired field by field.
 //!
 //! Hostile documents: quick-xml (under feed-rs) never expands DTD entities and never
 //! reads external ones (an undefined `&name;` stays literal text), and it walks
@@ -11,6 +13,7 @@
 
 mod document;
 mod entry;
+mod json;
 
 use feed_rs::model::{Feed, FeedType};
 
@@ -39,6 +42,9 @@ pub enum ParseError {
 pub struct ParseNotes {
     /// The document held invalid UTF-8; it was read with those bytes replaced by U+FFFD.
     pub repaired_encoding: bool,
+    /// A JSON Feed was read only after naming its version 1.1 or dropping fields (or
+    /// items) of the wrong type.
+    pub repaired_json: bool,
     /// Items beyond [`MAX_ITEMS`] that were dropped.
     pub dropped_items: usize,
     /// Summaries or contents cut to [`MAX_CONTENT_BYTES`] (or dropped when sanitizing
@@ -80,6 +86,17 @@ fn parse_document(
     let mut notes = ParseNotes::default();
     let feed = match read_feed(bytes, feed_url) {
         Ok(feed) => feed,
+        Err(error) if json::is_json(bytes) => {
+            let accepts = |bytes: &[u8]| read_feed(bytes, feed_url).is_ok();
+            let Some(repaired) = json::repair(bytes, accepts) else {
+                return Err(ParseError::Invalid(error.to_string()));
+            };
+            let feed = read_feed(&repaired, feed_url)
+                .map_err(|_| ParseError::Invalid(error.to_string()))?;
+            tracing::warn!(feed = %feed_url, %error, "JSON Feed read after repairing its version or fields of the wrong type");
+            notes.repaired_json = true;
+            feed
+        }
         Err(error) => {
             let Some(repaired) = document::replace_invalid_utf8(bytes) else {
                 return Err(ParseError::Invalid(error.to_string()));

@@ -193,6 +193,39 @@ fn json_feed_1_1() {
     );
 }
 
+/// A JSON Feed 1.0 named with `http://`, `tags` as one string, a date that is a
+/// number, an attachment list that is a string, an item that is not an object: the
+/// feed is read, each bad field costs that field, the bad item only itself.
+#[test]
+fn loose_json_feed_1_0_keeps_every_item() {
+    let (feed, notes) =
+        parse_feed_with_notes(&fixture("feed-1.0-loose.json"), &source_url()).unwrap();
+    assert!(notes.repaired_json);
+    assert_eq!(feed.title.as_deref(), Some("Ridgeway Notes"));
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "North trail reopens after the rockfall",
+            "Hut bookings open for the summer",
+            "Late snow on the upper pass",
+        ]
+    );
+    assert_eq!(feed.entries[0].categories, ["trails", "safety"]);
+    assert!(feed.entries[0].published.is_some());
+    assert!(
+        feed.entries[1].published.is_none(),
+        "the numeric date is dropped"
+    );
+    assert!(
+        feed.entries[2]
+            .content_html
+            .as_deref()
+            .unwrap()
+            .contains("spikes")
+    );
+}
+
 #[test]
 fn html_page_is_not_a_feed() {
     assert!(matches!(
