@@ -86,25 +86,29 @@ fn parse_document(
     let mut notes = ParseNotes::default();
     let feed = match read_feed(bytes, feed_url) {
         Ok(feed) => feed,
-        Err(error) if json::is_json(bytes) => {
-            let accepts = |bytes: &[u8]| read_feed(bytes, feed_url).is_ok();
-            let Some(repaired) = json::repair(bytes, accepts) else {
-                return Err(ParseError::Invalid(error.to_string()));
-            };
-            let feed = read_feed(&repaired, feed_url)
-                .map_err(|_| ParseError::Invalid(error.to_string()))?;
-            tracing::warn!(feed = %feed_url, %error, "JSON Feed read after repairing its version or fields of the wrong type");
-            notes.repaired_json = true;
-            feed
-        }
         Err(error) => {
-            let Some(repaired) = document::replace_invalid_utf8(bytes) else {
-                return Err(ParseError::Invalid(error.to_string()));
+            let invalid = || ParseError::Invalid(error.to_string());
+            let utf8 = document::replace_invalid_utf8(bytes);
+            let readable: &[u8] = utf8.as_deref().map_or(bytes, str::as_bytes);
+            let read_again = utf8
+                .as_ref()
+                .and_then(|_| read_feed(readable, feed_url).ok());
+            let feed = match read_again {
+                Some(feed) => feed,
+                None if json::is_json(readable) => {
+                    let accepts = |bytes: &[u8]| read_feed(bytes, feed_url).is_ok();
+                    let repaired = json::repair(readable, accepts).ok_or_else(invalid)?;
+                    let feed = read_feed(&repaired, feed_url).map_err(|_| invalid())?;
+                    tracing::warn!(feed = %feed_url, %error, "JSON Feed read after repairing its version or fields of the wrong type");
+                    notes.repaired_json = true;
+                    feed
+                }
+                None => return Err(invalid()),
             };
-            let feed = read_feed(repaired.as_bytes(), feed_url)
-                .map_err(|_| ParseError::Invalid(error.to_string()))?;
-            tracing::warn!(feed = %feed_url, %error, "feed holds invalid UTF-8; read with replacement characters");
-            notes.repaired_encoding = true;
+            if utf8.is_some() {
+                tracing::warn!(feed = %feed_url, %error, "feed holds invalid UTF-8; read with replacement characters");
+                notes.repaired_encoding = true;
+            }
             feed
         }
     };
