@@ -1,5 +1,5 @@
-//! The document before feed-rs sees it: recognising an HTML page served in place of
-//! a feed, repairing invalid UTF-8 so the rest of a document can still be read, the
+//! The document before feed-rs sees it: a gzip-compressed body not declared as such,
+//! recognising an HTML page served in place of a feed, repairing invalid UTF-8 so the rest of a document can still be read, the
 //! root element's `xml:base`, which feed-rs applies to links but does not report, and
 //! a space between an e-mail address and a non-ASCII character touching it, which
 //! feed-rs cannot parse in an author.
@@ -11,6 +11,35 @@ use quick_xml::events::Event;
 
 /// UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The gzip magic number.
+const GZIP_MAGIC: &[u8] = b"\x1F\x8B";
+
+/// Why a gzip-compressed body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum GunzipError {
+    #[error("gzip-compressed body expands past {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("gzip-compressed body is corrupt: {0}")]
+    Corrupt(std::io::Error),
+}
+
+/// The body decompressed, when it is gzip-compressed (a server or a file that sent
+/// it so without saying so in Content-Encoding); at most `limit` bytes, so a small
+/// bomb cannot fill memory. `None` when it is not gzip.
+pub(super) fn gunzip(bytes: &[u8], limit: usize) -> Option<Result<Vec<u8>, GunzipError>> {
+    use std::io::Read;
+    if !bytes.starts_with(GZIP_MAGIC) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let reader = flate2::read::MultiGzDecoder::new(bytes);
+    let read = reader.take(limit as u64 + 1).read_to_end(&mut out);
+    Some(match read {
+        Err(error) => Err(GunzipError::Corrupt(error)),
+        Ok(_) if out.len() > limit => Err(GunzipError::TooLarge { limit }),
+        Ok(_) => Ok(out),
+    })
+}
 
 /// Whether the body is an HTML page (a captcha, an error page): after a BOM,
 /// whitespace, comments and processing instructions, it starts with `<!DOCTYPE html`

@@ -21,6 +21,8 @@ use crate::identity::{self, KeyCandidate};
 use crate::membership::WordsFor;
 use crate::model::ParsedFeed;
 
+/// Bytes a gzip-compressed body (sent without saying so) may expand to.
+pub const MAX_GUNZIPPED_BYTES: usize = 16 << 20;
 /// Items kept from one document; the rest are dropped (and logged).
 pub const MAX_ITEMS: usize = 10_000;
 /// Bytes of HTML kept per summary or content; longer ones are cut at a character
@@ -80,6 +82,12 @@ fn parse_document(
     feed_url: &url::Url,
     words_for: Option<&WordsFor>,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
+    let gunzipped = match document::gunzip(bytes, MAX_GUNZIPPED_BYTES) {
+        Some(Ok(body)) => Some(body),
+        Some(Err(error)) => return Err(ParseError::Invalid(error.to_string())),
+        None => None,
+    };
+    let bytes = gunzipped.as_deref().unwrap_or(bytes);
     if document::looks_like_html_page(bytes) {
         return Err(ParseError::HtmlPage);
     }

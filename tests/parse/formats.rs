@@ -226,6 +226,33 @@ fn loose_json_feed_1_0_keeps_every_item() {
     );
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A body gzip-compressed without a Content-Encoding header (or a `.gz` file served
+/// as is) is read as the document it holds; a bomb or a corrupt stream is an error.
+#[test]
+fn gzip_compressed_body_is_read() {
+    let plain = parse_feed(&fixture("rss2.xml"), &source_url()).unwrap();
+    let zipped = parse_feed(&gzip(&fixture("rss2.xml")), &source_url()).unwrap();
+    assert_eq!(zipped, plain);
+
+    let bomb = gzip(&vec![b' '; feedbraid::parse::MAX_GUNZIPPED_BYTES + 1]);
+    let Err(ParseError::Invalid(message)) = parse_feed(&bomb, &source_url()) else {
+        panic!("a gzip bomb is refused");
+    };
+    assert!(message.contains("expands past"), "{message}");
+    let corrupt = [b"\x1F\x8B\x08\x00".as_slice(), b"not deflate at all"].concat();
+    assert!(matches!(
+        parse_feed(&corrupt, &source_url()),
+        Err(ParseError::Invalid(_))
+    ));
+}
+
 #[test]
 fn html_page_is_not_a_feed() {
     assert!(matches!(
