@@ -63,6 +63,30 @@ pub(super) fn looks_like_html_page(bytes: &[u8]) -> bool {
     starts_with_tag(rest, b"<!doctype html") || starts_with_tag(rest, b"<html")
 }
 
+/// The feed element an HTML page wraps whole (`<html><body><feed xmlns=…>…</feed>`,
+/// as some blogs served their Atom feed): from its start tag to its end tag, when
+/// the page holds an Atom `<feed` or an RSS `<rss`/`<rdf:RDF` element and its end.
+pub(super) fn embedded_feed(bytes: &[u8]) -> Option<&[u8]> {
+    [
+        (&b"<feed"[..], &b"</feed>"[..]),
+        (b"<rss", b"</rss>"),
+        (b"<rdf:RDF", b"</rdf:RDF>"),
+    ]
+    .into_iter()
+    .find_map(|(open, close)| {
+        let start = (0..bytes.len().saturating_sub(open.len())).find(|&at| {
+            bytes[at..].starts_with(open)
+                && bytes
+                    .get(at + open.len())
+                    .is_some_and(|&next| next.is_ascii_whitespace() || next == b'>')
+        })?;
+        let end = bytes
+            .windows(close.len())
+            .rposition(|window| window == close)?;
+        (end > start).then(|| &bytes[start..end + close.len()])
+    })
+}
+
 /// `bytes` starts with `tag` (ASCII case-insensitive) followed by the end of the name.
 fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
     bytes.len() >= tag.len()

@@ -87,9 +87,12 @@ fn parse_document(
         Some(Err(error)) => return Err(ParseError::Invalid(error.to_string())),
         None => None,
     };
-    let bytes = gunzipped.as_deref().unwrap_or(bytes);
+    let mut bytes = gunzipped.as_deref().unwrap_or(bytes);
     if document::looks_like_html_page(bytes) {
-        return Err(ParseError::HtmlPage);
+        // A page that wraps a whole feed element is read as that feed.
+        let wrapped = document::embedded_feed(bytes)
+            .filter(|feed| read_feed(feed, feed_url).is_ok_and(|f| !f.entries.is_empty()));
+        bytes = wrapped.ok_or(ParseError::HtmlPage)?;
     }
     let mut notes = ParseNotes::default();
     let feed = match read_feed(bytes, feed_url) {

@@ -253,6 +253,21 @@ fn gzip_compressed_body_is_read() {
     ));
 }
 
+/// An XHTML page that wraps a whole Atom feed element is read as that feed.
+#[test]
+fn a_feed_wrapped_in_a_page_is_read() {
+    let feed = parse_feed(&fixture("atom-in-xhtml.xml"), &source_url()).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Lantern Street Notes"));
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Night market returns to Lantern Street",
+            "Street lights replaced with warmer lamps"
+        ]
+    );
+}
+
 #[test]
 fn html_page_is_not_a_feed() {
     assert!(matches!(
