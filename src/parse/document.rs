@@ -87,6 +87,30 @@ pub(super) fn embedded_feed(bytes: &[u8]) -> Option<&[u8]> {
     })
 }
 
+/// The document without a default namespace on its `<rss>` root (`<rss version="2.0"
+/// xmlns="http://backend.userland.com/rss2">`, as some Russian portals write it): RSS
+/// 2.0 has none, and feed-rs finds no items in one. `None` when there is none.
+pub(super) fn without_rss_default_namespace(bytes: &[u8]) -> Option<Vec<u8>> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let root = find(head, b"<rss")?;
+    let tag_end = root + find(&head[root..], b">")?;
+    let tag = &head[root..tag_end];
+    let attribute = [&b" xmlns=\""[..], b" xmlns='", b"\nxmlns=\"", b"\txmlns=\""]
+        .into_iter()
+        .find_map(|prefix| find(tag, prefix).map(|at| (at, prefix)))?;
+    let (at, prefix) = attribute;
+    let quote = prefix[prefix.len() - 1];
+    let value_start = root + at + prefix.len();
+    let value_end = value_start
+        + head[value_start..tag_end]
+            .iter()
+            .position(|&b| b == quote)?;
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..root + at]);
+    out.extend_from_slice(&bytes[value_end + 1..]);
+    Some(out)
+}
+
 /// `bytes` starts with `tag` (ASCII case-insensitive) followed by the end of the name.
 fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
     bytes.len() >= tag.len()

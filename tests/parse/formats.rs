@@ -268,6 +268,26 @@ fn a_feed_wrapped_in_a_page_is_read() {
     );
 }
 
+/// RSS 2.0 in windows-1251 under a default namespace on its root (as some Russian
+/// portals write it): decoded by the declared encoding, every item read.
+#[test]
+fn rss_under_a_default_namespace_in_windows_1251_is_read() {
+    let feed = parse_feed(&fixture("rss2-cp1251-namespaced.xml"), &source_url()).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Новости Заречья"));
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Мост через реку откроют в пятницу",
+            "В парке высадят двести лип"
+        ]
+    );
+    assert_eq!(
+        feed.entries[0].link.as_deref(),
+        Some("https://zarechye.example/news/most")
+    );
+}
+
 #[test]
 fn html_page_is_not_a_feed() {
     assert!(matches!(
