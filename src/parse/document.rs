@@ -87,28 +87,75 @@ pub(super) fn embedded_feed(bytes: &[u8]) -> Option<&[u8]> {
     })
 }
 
-/// The document without a default namespace on its `<rss>` root (`<rss version="2.0"
-/// xmlns="http://backend.userland.com/rss2">`, as some Russian portals write it): RSS
-/// 2.0 has none, and feed-rs finds no items in one. `None` when there is none.
-pub(super) fn without_rss_default_namespace(bytes: &[u8]) -> Option<Vec<u8>> {
+/// RSS versions feed-rs reads as they are; any other (none, `0.9`, `2.01`) is read
+/// as 2.0, which the 0.9x versions are a subset of.
+const READABLE_RSS_VERSIONS: &[&[u8]] = &[b"0.91", b"0.92", b"2.0"];
+
+/// The document with its `<rss>` root start tag repaired, `None` when it needs
+/// nothing: a default namespace dropped (`xmlns="http://backend.userland.com/rss2"`,
+/// as some Russian portals write it: RSS 2.0 has none, and feed-rs finds no items
+/// under one), and a missing or unknown `version` made `2.0` (feed-rs refuses the
+/// whole document otherwise).
+pub(super) fn repair_rss_root(bytes: &[u8]) -> Option<Vec<u8>> {
     let head = &bytes[..bytes.len().min(4096)];
-    let root = find(head, b"<rss")?;
+    let root = (0..head.len()).find(|&at| {
+        head[at..].starts_with(b"<rss")
+            && head
+                .get(at + 4)
+                .is_some_and(|&next| next.is_ascii_whitespace() || next == b'>' || next == b'/')
+    })?;
     let tag_end = root + find(&head[root..], b">")?;
     let tag = &head[root..tag_end];
-    let attribute = [&b" xmlns=\""[..], b" xmlns='", b"\nxmlns=\"", b"\txmlns=\""]
-        .into_iter()
-        .find_map(|prefix| find(tag, prefix).map(|at| (at, prefix)))?;
-    let (at, prefix) = attribute;
-    let quote = prefix[prefix.len() - 1];
-    let value_start = root + at + prefix.len();
-    let value_end = value_start
-        + head[value_start..tag_end]
-            .iter()
-            .position(|&b| b == quote)?;
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..root + at]);
-    out.extend_from_slice(&bytes[value_end + 1..]);
+    let mut attributes = attributes(&tag[4..]);
+    let before = attributes.len();
+    attributes.retain(|(name, _)| name != b"xmlns");
+    let version = attributes.iter().find(|(name, _)| name == b"version");
+    let readable = version.is_some_and(|(_, value)| READABLE_RSS_VERSIONS.contains(&&value[..]));
+    if readable && attributes.len() == before {
+        return None;
+    }
+    attributes.retain(|(name, _)| name != b"version");
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    out.extend_from_slice(&bytes[..root]);
+    out.extend_from_slice(b"<rss version=\"2.0\"");
+    for (name, value) in &attributes {
+        out.push(b' ');
+        out.extend_from_slice(name);
+        out.extend_from_slice(b"=\"");
+        out.extend_from_slice(value);
+        out.push(b'"');
+    }
+    if tag.ends_with(b"/") {
+        out.push(b'/');
+    }
+    out.extend_from_slice(&bytes[tag_end..]);
     Some(out)
+}
+
+/// The `name="value"` (or `'value'`) attributes of a start tag's inside, in order;
+/// values never hold their own quote character, so `"` is safe to write them back in
+/// unless a single-quoted value holds one (then that attribute is left out).
+fn attributes(mut rest: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    loop {
+        rest = rest.trim_ascii_start();
+        let Some(eq) = rest.iter().position(|&b| b == b'=') else {
+            return out;
+        };
+        let name = rest[..eq].trim_ascii().to_vec();
+        rest = rest[eq + 1..].trim_ascii_start();
+        let Some(&quote) = rest.first().filter(|&&q| q == b'"' || q == b'\'') else {
+            return out;
+        };
+        let Some(end) = rest[1..].iter().position(|&b| b == quote) else {
+            return out;
+        };
+        let value = rest[1..1 + end].to_vec();
+        if !value.contains(&b'"') {
+            out.push((name, value));
+        }
+        rest = &rest[end + 2..];
+    }
 }
 
 /// `bytes` starts with `tag` (ASCII case-insensitive) followed by the end of the name.
@@ -127,8 +174,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The document with invalid UTF-8 sequences replaced by U+FFFD, when it is meant to
-/// be UTF-8 (no other encoding declared, no UTF-16 byte order mark) and is not valid.
-/// `None` when there is nothing to repair this way.
+/// be UTF-8 (no other encoding declared, no UTF-16 byte order mark) and is not valid;
+/// when it is XML that declares no encoding and holds no valid UTF-8 beyond ASCII,
+/// decoded as windows-1252 instead. `None` when there is nothing to repair this way.
 pub(super) fn replace_invalid_utf8(bytes: &[u8]) -> Option<String> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return None;
@@ -138,11 +186,23 @@ pub(super) fn replace_invalid_utf8(bytes: &[u8]) -> Option<String> {
     }
     let declared = declared_encoding(bytes);
     if declared
+        .as_deref()
         .is_some_and(|label| !matches!(label.to_ascii_lowercase().as_str(), "utf-8" | "utf8"))
     {
         return None;
     }
-    Some(String::from_utf8_lossy(bytes).into_owned())
+    let lossy = String::from_utf8_lossy(bytes);
+    // Undeclared, and not one valid multi-byte character: a legacy single-byte
+    // encoding (a Brazilian portal in ISO-8859-1), read as windows-1252 the way
+    // browsers and readers guess it, rather than with every accent replaced.
+    // JSON is UTF-8 by definition: only XML is guessed at.
+    let is_xml = bytes.trim_ascii_start().starts_with(b"<");
+    let no_utf8_at_all = lossy.chars().all(|c| c.is_ascii() || c == '\u{FFFD}');
+    if is_xml && declared.is_none() && no_utf8_at_all {
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+        return Some(text.into_owned());
+    }
+    Some(lossy.into_owned())
 }
 
 /// The `encoding` of the XML declaration, if the document starts with one.

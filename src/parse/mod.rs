@@ -94,8 +94,8 @@ fn parse_document(
             .filter(|feed| read_feed(feed, feed_url).is_ok_and(|f| !f.entries.is_empty()));
         bytes = wrapped.ok_or(ParseError::HtmlPage)?;
     }
-    let unnamespaced = document::without_rss_default_namespace(bytes);
-    let bytes = unnamespaced.as_deref().unwrap_or(bytes);
+    let repaired_root = document::repair_rss_root(bytes);
+    let bytes = repaired_root.as_deref().unwrap_or(bytes);
     let mut notes = ParseNotes::default();
     let feed = match read_feed(bytes, feed_url) {
         Ok(feed) => feed,

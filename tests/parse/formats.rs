@@ -288,6 +288,24 @@ fn rss_under_a_default_namespace_in_windows_1251_is_read() {
     );
 }
 
+/// No XML declaration, ISO-8859-1 bytes, an `<rss>` root with no version (a
+/// Brazilian portal's shape): read as windows-1252, accents intact, both items.
+#[test]
+fn undeclared_latin1_rss_without_a_version_is_read() {
+    let (feed, notes) =
+        parse_feed_with_notes(&fixture("rss-undeclared-latin1.xml"), &source_url()).unwrap();
+    assert!(notes.repaired_encoding);
+    assert_eq!(feed.title.as_deref(), Some("Notícias do Vale"));
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Ponte sobre o rio São Bento é reaberta",
+            "Feira de inverno começa no sábado"
+        ]
+    );
+}
+
 #[test]
 fn html_page_is_not_a_feed() {
     assert!(matches!(
