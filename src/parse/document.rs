@@ -158,6 +158,64 @@ fn attributes(mut rest: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     }
 }
 
+/// Media RSS elements that hold only text; feed-rs refuses a whole document over
+/// one of them left empty (`<media:title type="html"></media:title>`,
+/// `<media:description />`).
+const MEDIA_TEXT_ELEMENTS: &[&[u8]] = &[
+    b"title",
+    b"description",
+    b"keywords",
+    b"credit",
+    b"copyright",
+    b"text",
+    b"category",
+    b"comment",
+];
+
+/// The document without its empty Media RSS text elements (which say nothing), or
+/// `None` when it has none. Prothom Alo's feed and a 2015 New York Times feed were
+/// refused whole over them ("missing text at position …").
+pub(super) fn without_empty_media_text(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut from = 0;
+    while let Some(at) = memchr::memmem::find(&bytes[from..], b"<media:") {
+        let start = from + at;
+        from = start + 7;
+        let name_len = bytes[from..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric())
+            .count();
+        let name = &bytes[from..from + name_len];
+        if !MEDIA_TEXT_ELEMENTS.contains(&name) {
+            continue;
+        }
+        let Some(tag_end) = memchr::memchr(b'>', &bytes[from..]).map(|at| from + at + 1) else {
+            break;
+        };
+        if bytes[..tag_end].ends_with(b"/>") {
+            cuts.push((start, tag_end));
+            continue;
+        }
+        let rest = &bytes[tag_end..];
+        let blank = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let close = [&b"</media:"[..], name, b">"].concat();
+        if rest[blank..].starts_with(&close) {
+            cuts.push((start, tag_end + blank + close.len()));
+        }
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut kept = 0;
+    for (start, end) in cuts {
+        out.extend_from_slice(&bytes[kept..start]);
+        kept = end;
+    }
+    out.extend_from_slice(&bytes[kept..]);
+    Some(out)
+}
+
 /// `bytes` starts with `tag` (ASCII case-insensitive) followed by the end of the name.
 fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
     bytes.len() >= tag.len()

@@ -15,6 +15,8 @@ mod document;
 mod entry;
 mod json;
 
+use std::borrow::Cow;
+
 use feed_rs::model::{Feed, FeedType};
 
 use crate::identity::{self, KeyCandidate};
@@ -100,29 +102,34 @@ fn parse_document(
     let feed = match read_feed(bytes, feed_url) {
         Ok(feed) => feed,
         Err(error) => {
+            // Repairs, each applied on top of the one before, then one more read.
             let invalid = || ParseError::Invalid(error.to_string());
-            let utf8 = document::replace_invalid_utf8(bytes);
-            let readable: &[u8] = utf8.as_deref().map_or(bytes, str::as_bytes);
-            let read_again = utf8
-                .as_ref()
-                .and_then(|_| read_feed(readable, feed_url).ok());
-            let feed = match read_again {
+            let mut readable = Cow::Borrowed(bytes);
+            if let Some(text) = document::replace_invalid_utf8(&readable) {
+                tracing::warn!(feed = %feed_url, %error, "feed holds invalid UTF-8; read with replacement characters");
+                notes.repaired_encoding = true;
+                readable = Cow::Owned(text.into_bytes());
+            }
+            if let Some(cleaned) = document::without_empty_media_text(&readable) {
+                tracing::warn!(feed = %feed_url, %error, "feed holds empty Media RSS text elements; read without them");
+                readable = Cow::Owned(cleaned);
+            }
+            let read_again = match &readable {
+                Cow::Owned(repaired) => read_feed(repaired, feed_url).ok(),
+                Cow::Borrowed(_) => None,
+            };
+            match read_again {
                 Some(feed) => feed,
-                None if json::is_json(readable) => {
+                None if json::is_json(&readable) => {
                     let accepts = |bytes: &[u8]| read_feed(bytes, feed_url).is_ok();
-                    let repaired = json::repair(readable, accepts).ok_or_else(invalid)?;
+                    let repaired = json::repair(&readable, accepts).ok_or_else(invalid)?;
                     let feed = read_feed(&repaired, feed_url).map_err(|_| invalid())?;
                     tracing::warn!(feed = %feed_url, %error, "JSON Feed read after repairing its version or fields of the wrong type");
                     notes.repaired_json = true;
                     feed
                 }
                 None => return Err(invalid()),
-            };
-            if utf8.is_some() {
-                tracing::warn!(feed = %feed_url, %error, "feed holds invalid UTF-8; read with replacement characters");
-                notes.repaired_encoding = true;
             }
-            feed
         }
     };
     let document_base = match feed.feed_type {

@@ -306,6 +306,28 @@ fn undeclared_latin1_rss_without_a_version_is_read() {
     );
 }
 
+/// Empty Media RSS text elements (`<media:title type="html"></media:title>`,
+/// `<media:description />`), which feed-rs refuses a document over, cost nothing.
+#[test]
+fn empty_media_text_elements_are_read_past() {
+    let feed = parse_feed(&fixture("rss2-empty-media-text.xml"), &source_url()).unwrap();
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Ferry service resumes after the monsoon pause",
+            "River port adds two cranes"
+        ]
+    );
+    assert!(
+        feed.entries[0]
+            .content_html
+            .as_deref()
+            .unwrap()
+            .contains("from Monday")
+    );
+}
+
 #[test]
 fn html_page_is_not_a_feed() {
     assert!(matches!(
