@@ -2,7 +2,9 @@
 //! Atom and JSON Feed. Each entry gets its identity key, absolute links, sanitized
 //! HTML and clean text here, so everything downstream handles one shape. Pure.
 //!
-//! - [`document`]: what is looked at before feed-rs: HTML pages, invalid UTF-8.
+//! - [`document`]: what is looked at before feed-rs, and repaired when it refuses a
+//!   document: gzip, HTML pages (and a feed one wraps), the `<rss>` root, invalid or
+//!   undeclared encodings, empty Media RSS text elements.
 //! - [`entry`]: one feed-rs entry → one [`crate::model::Entry`].
 //! - [`json`]: JSON Feed documents feed-rs refuses whole (a 1.0 version URL, a field
 //!   of the wrong type), repaired field by field.
