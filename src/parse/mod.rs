@@ -3,7 +3,7 @@
 //! HTML and clean text here, so everything downstream handles one shape. Pure.
 //!
 //! - [`document`]: what is looked at before feed-rs, and repaired when it refuses a
-//!   document: gzip, HTML pages (and a feed one wraps), the `<rss>` root, invalid or
+//!   document: gzip, HTML pages (and a feed one wraps), the `<rss>` root, Atom 0.3, invalid or
 //!   undeclared encodings, empty Media RSS text elements.
 //! - [`entry`]: one feed-rs entry → one [`crate::model::Entry`].
 //! - [`json`]: JSON Feed documents feed-rs refuses whole (a 1.0 version URL, a field
@@ -98,7 +98,8 @@ fn parse_document(
             .filter(|feed| read_feed(feed, feed_url).is_ok_and(|f| !f.entries.is_empty()));
         bytes = wrapped.ok_or(ParseError::HtmlPage)?;
     }
-    let repaired_root = document::repair_rss_root(bytes);
+    let repaired_root =
+        document::repair_rss_root(bytes).or_else(|| document::atom_03_as_1_0(bytes));
     let bytes = repaired_root.as_deref().unwrap_or(bytes);
     let mut notes = ParseNotes::default();
     let feed = match read_feed(bytes, feed_url) {

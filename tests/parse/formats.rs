@@ -328,6 +328,37 @@ fn empty_media_text_elements_are_read_past() {
     );
 }
 
+/// Atom 0.3 (`http://purl.org/atom/ns#`, `issued`/`modified`) is read as Atom 1.0.
+#[test]
+fn atom_0_3_entries_are_read() {
+    let feed = parse_feed(&fixture("atom03.xml"), &source_url()).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Quayside Journal"));
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Tide tables for the spring season",
+            "The old crane is listed"
+        ]
+    );
+    let first = &feed.entries[0];
+    assert_eq!(
+        first.link.as_deref(),
+        Some("https://quayside.example/2009/01/tides.html")
+    );
+    assert_eq!(
+        first.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2009-01-20T14:22:38+00:00")
+    );
+    assert!(
+        first
+            .content_html
+            .as_deref()
+            .unwrap()
+            .contains("High water")
+    );
+}
+
 #[test]
 fn html_page_is_not_a_feed() {
     assert!(matches!(
