@@ -1,4 +1,4 @@
-//! Story clustering benchmarks (issue 5): ingest with 1,000,000 items in the dedup
+//! Story clustering benchmarks: ingest with 1,000,000 items in the dedup
 //! window, the index's memory, and the time to rebuild it from 1,000,000 stored
 //! fingerprints; also prints pairwise precision/recall on generated corpora.
 //!

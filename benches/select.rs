@@ -1,4 +1,4 @@
-//! Selecting a feed's items from 1,000,000 stored items (issue 6: < 20 ms): the
+//! Selecting a feed's items from 1,000,000 stored items (target < 20 ms): the
 //! publisher's `build` (membership index read, story copies, assembly) for a feed of
 //! everything, a 1% topic, a 0.01% topic and a tag feed with `dedup = "keep"`.
 //!

@@ -3,7 +3,7 @@
 //! feedbraid's full parse with normalization), sanitize, identity, topic matching,
 //! rendering a 50-item feed, and `publish::assemble`.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-helpers cargo bench --bench stages`.
+//! Run: `cargo bench --bench stages`.
 
 #[path = "support/corpus.rs"]
 mod corpus;

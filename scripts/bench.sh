@@ -5,7 +5,6 @@
 # Needs wrk and nginx for the serving comparison (apt-get install -y wrk nginx-light).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-helpers}"
 scenarios=("$@")
 [ ${#scenarios[@]} -eq 0 ] && scenarios=(stages ingest store notmod serving idle)
 # 10,000 sources hold 10,000 sockets in the poller (and as many in the farm server).

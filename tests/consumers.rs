@@ -1,4 +1,4 @@
-//! Real consumers of feedbraid's outputs (issue 2): Python feedparser parses every
+//! Real consumers of feedbraid's outputs: Python feedparser parses every
 //! served format without complaint and sees exactly the items we published, and
 //! newsboat subscribes to the served RSS and Atom feeds, counts the articles, and
 //! counts the same after a re-poll. A missing consumer skips the test with a reason,

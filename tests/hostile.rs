@@ -1,4 +1,4 @@
-//! Issue 4's proof: a hostile corpus (`tests/fixtures/hostile/`, plus the hostile
+//! A hostile corpus (`tests/fixtures/hostile/`, plus the hostile
 //! files of `tests/fixtures/feeds/`) is served, polled and republished; every output
 //! format re-parses strictly and carries no active content. Also: future dates take
 //! the first-seen time, duplicate ids give distinct ids that are stable across polls,
@@ -320,7 +320,7 @@ fn sanitizer_regressions_stay_fixed() {
     }
 }
 
-/// Documents the pipeline fuzz target found (session 2) whose sanitized HTML held a
+/// Documents the pipeline fuzz target found whose sanitized HTML held a
 /// link nested in another, which the next parse split: every stored HTML field must
 /// come back unchanged from sanitizing it again.
 #[test]

@@ -2,7 +2,7 @@
 //! policy and absolute URLs, text fields cleaned of characters XML 1.0 forbids, and
 //! the plain text of HTML for topic matching. Pure.
 //!
-//! The policy (issue 4): no script, style, iframe, object, embed, form, meta, link,
+//! The policy: no script, style, iframe, object, embed, form, meta, link,
 //! base, SVG or MathML; no `on*` handlers or `style` attributes; only `http`, `https`
 //! and `mailto` URLs (so `javascript:`, `vbscript:` and `data:` are dropped however
 //! they are spelled: the HTML parser decodes entities and the URL parser strips
