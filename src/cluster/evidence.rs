@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::fingerprint::Fingerprint;
-use super::index::{JACCARD_FLOOR, similarity_score};
+use super::index::{similarity_score, texts_alike};
 use super::title::title_alike;
 use super::{
     Layer, Settings, TEXT_BESIDE_TITLE, TITLE_ALONE_THRESHOLD, TITLE_CLOSE_SECS,
@@ -67,7 +67,7 @@ pub fn compare(
         let threshold = settings.threshold;
         if new.figures_differ(old) {
             reason.push_str("texts state different figures");
-        } else if score >= threshold && jaccard >= threshold * JACCARD_FLOOR {
+        } else if texts_alike(score, jaccard, threshold) {
             comparison.joins = Some(Layer::NearDuplicate);
             comparison.reason = format!("texts alike: {score:.2} (needs {threshold:.2})");
             return comparison;

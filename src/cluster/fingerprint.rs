@@ -136,7 +136,7 @@ impl Fingerprint {
             signature: minimums.map(|m| m as u8),
             title: TitleTokens {
                 bare: is_bare(&words[..title_len], &words[title_len..]),
-                ..TitleTokens::of(title)
+                ..TitleTokens::of_words(&words[..title_len])
             },
         }
     }
@@ -149,7 +149,7 @@ impl Fingerprint {
     /// Whether both items state figures and share none: then they report different
     /// facts, however similar their wording.
     pub fn figures_differ(&self, other: &Fingerprint) -> bool {
-        self.numbers != 0 && other.numbers != 0 && self.numbers & other.numbers == 0
+        figures_differ(self.numbers, other.numbers)
     }
 
     /// Estimated Jaccard similarity of the two items' shingle sets, in `0.0..=1.0`.
@@ -216,6 +216,12 @@ impl Fingerprint {
             },
         })
     }
+}
+
+/// Whether two sets of figures ([`Fingerprint::numbers`]) are both stated and share
+/// none.
+pub(crate) fn figures_differ(a: u64, b: u64) -> bool {
+    a != 0 && b != 0 && a & b == 0
 }
 
 /// Fewer content words than this in the text that are not in the headline, and

@@ -46,10 +46,10 @@ pub use index::StoryIndex;
 
 use crate::config::DedupConfig;
 
-/// Similarity score ([`index::similarity_score`]) from which two items are one
-/// story, unless the config says otherwise. Chosen on the corpus generator: over
-/// seeds 1–6, 0.45 kept precision at 1.000 and recall at 0.969–0.979, where 0.40
-/// let precision fall to 0.993 and 0.50 recall to 0.954 (see BENCHMARKS.md).
+/// Similarity score ([`index::similarity_score`]) from which two items' texts are
+/// one story, unless the config says otherwise: the highest that keeps recall on
+/// edited copies of real articles (BENCHMARKS.md) while no template-written story of
+/// another event reaches it on the project's corpus generator.
 pub const DEFAULT_THRESHOLD: f32 = 0.45;
 /// Copies first seen further apart are never joined, unless the config says otherwise.
 pub const DEFAULT_WINDOW_SECS: u64 = 72 * 3600;

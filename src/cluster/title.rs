@@ -50,12 +50,16 @@ pub struct TitleTokens {
 impl TitleTokens {
     /// The tokens of `title` (a raw headline, labels and outlet name included).
     pub fn of(title: &str) -> TitleTokens {
-        let folded = fold(strip_title(title));
+        TitleTokens::of_words(&split_words(&fold(strip_title(title))))
+    }
+
+    /// The tokens of a headline already stripped, folded and split into words.
+    pub fn of_words(words: &[&str]) -> TitleTokens {
         let mut hashes: Vec<u32> = Vec::new();
         let mut numbers = 0u64;
         let mut unspaced = String::new();
         let mut pairs = 0usize;
-        for word in split_words(&folded) {
+        for &word in words {
             if is_unspaced(word) {
                 // Word splitting cuts ideographs one by one: rejoin the run.
                 unspaced.push_str(word);

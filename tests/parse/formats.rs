@@ -202,7 +202,7 @@ fn loose_json_feed_1_0_keeps_every_item() {
         parse_feed_with_notes(&fixture("feed-1.0-loose.json"), &source_url()).unwrap();
     assert!(notes.repaired_json);
     assert_eq!(feed.title.as_deref(), Some("Ridgeway Notes"));
-    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    let titles = entry_titles(&feed);
     assert_eq!(
         titles,
         [
@@ -224,6 +224,11 @@ fn loose_json_feed_1_0_keeps_every_item() {
             .unwrap()
             .contains("spikes")
     );
+}
+
+/// The titles of a parsed feed's entries, in order.
+fn entry_titles(feed: &feedbraid::model::ParsedFeed) -> Vec<&str> {
+    feed.entries.iter().map(|e| e.title.as_str()).collect()
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -258,7 +263,7 @@ fn gzip_compressed_body_is_read() {
 fn a_feed_wrapped_in_a_page_is_read() {
     let feed = parse_feed(&fixture("atom-in-xhtml.xml"), &source_url()).unwrap();
     assert_eq!(feed.title.as_deref(), Some("Lantern Street Notes"));
-    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    let titles = entry_titles(&feed);
     assert_eq!(
         titles,
         [
@@ -274,7 +279,7 @@ fn a_feed_wrapped_in_a_page_is_read() {
 fn rss_under_a_default_namespace_in_windows_1251_is_read() {
     let feed = parse_feed(&fixture("rss2-cp1251-namespaced.xml"), &source_url()).unwrap();
     assert_eq!(feed.title.as_deref(), Some("Новости Заречья"));
-    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    let titles = entry_titles(&feed);
     assert_eq!(
         titles,
         [
@@ -296,7 +301,7 @@ fn undeclared_latin1_rss_without_a_version_is_read() {
         parse_feed_with_notes(&fixture("rss-undeclared-latin1.xml"), &source_url()).unwrap();
     assert!(notes.repaired_encoding);
     assert_eq!(feed.title.as_deref(), Some("Notícias do Vale"));
-    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    let titles = entry_titles(&feed);
     assert_eq!(
         titles,
         [
@@ -311,7 +316,7 @@ fn undeclared_latin1_rss_without_a_version_is_read() {
 #[test]
 fn empty_media_text_elements_are_read_past() {
     let feed = parse_feed(&fixture("rss2-empty-media-text.xml"), &source_url()).unwrap();
-    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    let titles = entry_titles(&feed);
     assert_eq!(
         titles,
         [
@@ -333,7 +338,7 @@ fn empty_media_text_elements_are_read_past() {
 fn atom_0_3_entries_are_read() {
     let feed = parse_feed(&fixture("atom03.xml"), &source_url()).unwrap();
     assert_eq!(feed.title.as_deref(), Some("Quayside Journal"));
-    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    let titles = entry_titles(&feed);
     assert_eq!(
         titles,
         [

@@ -30,7 +30,7 @@ mod tests;
 
 use std::collections::{HashMap, VecDeque};
 
-use super::fingerprint::{Fingerprint, MIN_SHINGLES, signature_similarity};
+use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
 use super::title::{TITLE_BANDS, title_alike};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
 use record::{CHAINS, CONTENT_CHAIN, FIRST_TITLE_CHAIN, Link, Record, query_key};
@@ -250,18 +250,15 @@ impl StoryIndex {
             let threshold = self.settings.threshold;
             for (band, &first) in firsts[..BANDS].iter().enumerate() {
                 self.walk(band, first, fp, MAX_CHAIN_WALK, |seq, record| {
-                    let numbers = record.numbers();
-                    let figures_differ =
-                        fp.numbers != 0 && numbers != 0 && fp.numbers & numbers == 0;
                     if !eligible(record, window)
-                        || figures_differ
+                        || figures_differ(fp.numbers, record.numbers())
                         || record.shingles() < MIN_SHINGLES
                     {
                         return true;
                     }
                     let jaccard = signature_similarity(&fp.signature, &record.signature());
                     let score = similarity_score(jaccard, fp.shingles, record.shingles());
-                    if score >= threshold && jaccard >= threshold * JACCARD_FLOOR {
+                    if texts_alike(score, jaccard, threshold) {
                         best.offer(score, seq, record, Layer::NearDuplicate);
                     }
                     true
@@ -452,7 +449,13 @@ fn far_key(seq: u32, chain: usize) -> u64 {
 
 /// Least estimated Jaccard similarity, as a share of the threshold, for a match by
 /// containment: a short copy must still share a good part of a long one.
-pub(crate) const JACCARD_FLOOR: f32 = 0.5;
+const JACCARD_FLOOR: f32 = 0.5;
+
+/// Whether two texts with this [`similarity_score`] and estimated Jaccard similarity
+/// are one story under `threshold`.
+pub(crate) fn texts_alike(score: f32, jaccard: f32, threshold: f32) -> bool {
+    score >= threshold && jaccard >= threshold * JACCARD_FLOOR
+}
 
 /// The score of a near-duplicate pair: its estimated Jaccard similarity, or, when one
 /// copy is much shorter (a truncated summary), the Jaccard similarity the pair would
