@@ -141,8 +141,9 @@ fn bench_identity(c: &mut Criterion) {
                     link: e.link.as_deref(),
                     summary_html: e.summary_html.as_deref(),
                     content_html: e.content_html.as_deref(),
-                    author: e.author.as_deref(),
+                    authors: &e.authors,
                     categories: &e.categories,
+                    links: &e.links,
                 }));
             }
         })
@@ -165,8 +166,8 @@ fn haystacks() -> Vec<Haystack> {
                     .or(e.summary_html.as_deref())
                     .unwrap_or(""),
             ),
-            categories: e.categories.clone(),
-            author: e.author.clone().unwrap_or_default(),
+            categories: e.categories.iter().map(|c| c.name.clone()).collect(),
+            author: e.authors.join(", "),
             source: "outlet3".into(),
             tags: vec!["world".into(), "asia".into()],
             domain: "outlet3.example".into(),
@@ -275,8 +276,9 @@ fn stored_items() -> Vec<StoredItem> {
                 title: e.title.clone(),
                 summary_html: e.summary_html.clone(),
                 content_html: e.content_html.clone(),
-                author: e.author.clone(),
+                authors: e.authors.clone(),
                 categories: e.categories.clone(),
+                links: e.links.clone(),
                 text: e.text.clone(),
                 date: seen,
                 updated: seen,

@@ -164,8 +164,9 @@ pub struct VisibleFields<'a> {
     pub link: Option<&'a str>,
     pub summary_html: Option<&'a str>,
     pub content_html: Option<&'a str>,
-    pub author: Option<&'a str>,
-    pub categories: &'a [String],
+    pub authors: &'a [String],
+    pub categories: &'a [crate::model::Category],
+    pub links: &'a crate::model::ItemLinks,
 }
 
 /// Hex sha256 of what a reader sees; a different hash means the item was edited.
@@ -187,9 +188,23 @@ pub fn content_hash(fields: &VisibleFields<'_>) -> String {
     field("link", fields.link);
     field("summary", fields.summary_html);
     field("content", fields.content_html);
-    field("author", fields.author);
+    // Authors as one text and categories by name hash as they did when they were kept
+    // that way, and a scheme or an item's links only when there is one: an item
+    // stored before they were kept does not look edited.
+    let authors = fields.authors.join(", ");
+    field("author", Some(authors.as_str()).filter(|a| !a.is_empty()));
     for category in fields.categories {
-        field("category", Some(category));
+        field("category", Some(&category.name));
+    }
+    for category in fields.categories {
+        if let Some(scheme) = &category.scheme {
+            field("scheme", Some(scheme));
+        }
+    }
+    if !fields.links.is_empty() {
+        // Plain structs of strings and numbers always serialize.
+        let links = serde_json::to_string(fields.links).unwrap_or_default();
+        field("links", Some(&links));
     }
     hex(&hasher.finalize())
 }

@@ -4,6 +4,7 @@
 //! beyond small accessors.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 /// A fetched document after parsing and normalization, before storage.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,8 +34,11 @@ pub struct Entry {
     pub summary_html: Option<String>,
     /// Sanitized HTML.
     pub content_html: Option<String>,
-    pub author: Option<String>,
-    pub categories: Vec<String>,
+    /// Author names, in the document's order, without repeats.
+    pub authors: Vec<String>,
+    pub categories: Vec<Category>,
+    /// Media files, image and comments page.
+    pub links: ItemLinks,
     /// The item's published date, as given (may be absent or in the future).
     pub published: Option<DateTime<Utc>>,
     /// The item's updated date, as given.
@@ -50,6 +54,67 @@ pub struct Entry {
     /// thread) when some feed has one. `None` when no feed needs them, or for entries
     /// built by hand: the store then prepares them itself if it must.
     pub topic_words: Option<TopicWords>,
+}
+
+/// A category an item is filed under, and the scheme (taxonomy) it belongs to when
+/// the document names one: Atom's `scheme`, RSS's `domain`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Category {
+    /// The label a reader sees (Atom's `label`, else its `term`).
+    pub name: String,
+    /// The scheme's URL, absolute and http(s); other schemes are not kept.
+    pub scheme: Option<String>,
+}
+
+impl Category {
+    /// A category without a scheme.
+    pub fn named(name: impl Into<String>) -> Category {
+        Category {
+            name: name.into(),
+            scheme: None,
+        }
+    }
+}
+
+impl From<&str> for Category {
+    fn from(name: &str) -> Category {
+        Category::named(name)
+    }
+}
+
+/// The links an item carries beside its page, which readers and podcast apps use:
+/// its media files, its image and its comments page. Every URL is absolute and
+/// http(s). Stored as one JSON value, none at all when every part is empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemLinks {
+    /// Audio, video and other files (RSS `enclosure`, Atom `link rel="enclosure"`,
+    /// JSON Feed `attachments`, Media RSS `media:content`), without repeated URLs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enclosures: Vec<Enclosure>,
+    /// The item's picture (`media:thumbnail`, `itunes:image`, JSON Feed `image`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The page of the item's comments (RSS `comments`, Atom `link rel="replies"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+}
+
+impl ItemLinks {
+    pub fn is_empty(&self) -> bool {
+        self.enclosures.is_empty() && self.image.is_none() && self.comments.is_none()
+    }
+}
+
+/// A media file attached to an item: a podcast episode, a video, a photo.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enclosure {
+    pub url: String,
+    /// The MIME type, as given (`audio/mpeg`).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Size in bytes, when given and not zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
 }
 
 /// What parsing did about an entry's words for topic filters.
@@ -127,8 +192,9 @@ pub struct StoredItem {
     pub title: String,
     pub summary_html: Option<String>,
     pub content_html: Option<String>,
-    pub author: Option<String>,
-    pub categories: Vec<String>,
+    pub authors: Vec<String>,
+    pub categories: Vec<Category>,
+    pub links: ItemLinks,
     /// Summary and content as plain text, as stored at ingest (topic matching).
     pub text: String,
     /// The date the item is sorted and published by (never in the future).
@@ -159,8 +225,9 @@ pub struct OutputItem {
     pub link: Option<String>,
     pub summary_html: Option<String>,
     pub content_html: Option<String>,
-    pub author: Option<String>,
-    pub categories: Vec<String>,
+    pub authors: Vec<String>,
+    pub categories: Vec<Category>,
+    pub links: ItemLinks,
     pub date: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     pub source: SourceRef,

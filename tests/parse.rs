@@ -2,7 +2,7 @@
 //! links, public ids, and the HTML sanitizing policy. See tests/fixtures/feeds/README.md.
 
 pub use feedbraid::identity::{canonical_link, entry_key, public_id};
-pub use feedbraid::model::{Entry, ParsedFeed};
+pub use feedbraid::model::{Category, Entry, ParsedFeed};
 pub use feedbraid::parse::{
     MAX_CONTENT_BYTES, MAX_ITEMS, ParseError, parse_feed, parse_feed_with_notes,
 };
@@ -16,6 +16,11 @@ mod identity;
 mod limits;
 #[path = "parse/sanitizing.rs"]
 mod sanitizing;
+
+/// The names of categories, for comparing with a list of strings.
+pub fn names(categories: &[Category]) -> Vec<&str> {
+    categories.iter().map(|c| c.name.as_str()).collect()
+}
 
 pub const FEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/feeds");
 

@@ -8,7 +8,7 @@ mod opml;
 mod status_page;
 
 use chrono::{DateTime, TimeZone, Utc};
-use feedbraid::model::{AlsoRef, OutputFeed, OutputItem, SourceRef};
+use feedbraid::model::{AlsoRef, ItemLinks, OutputFeed, OutputItem, SourceRef};
 use feedbraid::render::{Format, render};
 use feedbraid::sanitize::clean_text;
 
@@ -38,8 +38,9 @@ fn sample_feed() -> OutputFeed {
              <p dir=\"rtl\">اتفاق وقف إطلاق النار</p>"
                 .to_string(),
         ),
-        author: Some("Staff & Wire <AFP>".to_string()),
-        categories: vec!["World & Politics".to_string(), "الشرق الأوسط".to_string()],
+        authors: vec!["Staff & Wire <AFP>".to_string()],
+        categories: vec!["World & Politics".into(), "الشرق الأوسط".into()],
+        links: ItemLinks::default(),
         date: at(14, 9),
         updated: at(14, 11),
         source: source("gulf-daily", "Gulf Daily <World>"),
@@ -64,8 +65,9 @@ fn sample_feed() -> OutputFeed {
         link: Some("https://harbor.example.net/markets/close".to_string()),
         summary_html: Some("<p>Stocks rose <em>1.2%</em>.</p>".to_string()),
         content_html: None,
-        author: None,
-        categories: vec!["Business".to_string()],
+        authors: Vec::new(),
+        categories: vec!["Business".into()],
+        links: ItemLinks::default(),
         date: at(13, 18),
         updated: at(13, 18),
         source: source("harbor-times", "Harbor Times & Post"),
@@ -77,8 +79,9 @@ fn sample_feed() -> OutputFeed {
         link: None,
         summary_html: None,
         content_html: None,
-        author: None,
+        authors: Vec::new(),
         categories: Vec::new(),
+        links: ItemLinks::default(),
         date: at(12, 6),
         updated: at(12, 7),
         source: source("plain-wire", ""),

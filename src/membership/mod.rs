@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, FeedConfig};
-use crate::model::TopicWords;
+use crate::model::{Category, TopicWords};
 use crate::topic::words::normalize;
 use crate::topic::{Filter, Haystack, PreparedItem, Screen};
 
@@ -28,8 +28,8 @@ pub struct ItemText<'a> {
     pub title: &'a str,
     /// Summary and content as plain text.
     pub text: &'a str,
-    pub categories: &'a [String],
-    pub author: Option<&'a str>,
+    pub categories: &'a [Category],
+    pub authors: &'a [String],
     pub link: Option<&'a str>,
 }
 
@@ -94,10 +94,14 @@ impl FilterScreen {
             ),
             TextParts::Other => (Cow::Owned(normalize(item.text)), None),
         };
-        let short = [item.title, item.author.unwrap_or_default()].into_iter();
+        let short = std::iter::once(item.title).chain(item.authors.iter().map(String::as_str));
         let fields = std::iter::once(text).chain(visible).chain(
             short
-                .chain(item.categories.iter().map(String::as_str))
+                .chain(
+                    item.categories
+                        .iter()
+                        .map(|category| category.name.as_str()),
+                )
                 .map(|field| normalize(field).into()),
         );
         self.screen.rules_out(fields)
@@ -309,7 +313,7 @@ impl<'a> ItemText<'a> {
             title: &entry.title,
             text: &entry.text,
             categories: &entry.categories,
-            author: entry.author.as_deref(),
+            authors: &entry.authors,
             link: entry.link.as_deref(),
         }
     }
@@ -321,8 +325,12 @@ impl ItemText<'_> {
         Haystack {
             title: self.title.to_string(),
             text: self.text.to_string(),
-            categories: self.categories.to_vec(),
-            author: self.author.unwrap_or_default().to_string(),
+            categories: self
+                .categories
+                .iter()
+                .map(|category| category.name.clone())
+                .collect(),
+            author: self.authors.join(", "),
             source: self.source.to_string(),
             tags: tags.to_vec(),
             domain: self

@@ -2,19 +2,22 @@
 //! and http(s) only, summary and content sanitized against the right base and capped,
 //! and the content hash. The key is assigned by the caller, which sees all entries.
 
-use feed_rs::model::{Link, Person, Text};
+use feed_rs::model::{Link, LinkTarget, MediaObject, Person, Text};
 
 use super::MAX_CONTENT_BYTES;
 use crate::cluster::{self, Fingerprint};
 use crate::identity::{self, VisibleFields};
 use crate::membership::{self, ItemText, WordsFor};
-use crate::model::{Entry, TopicWords};
+use crate::model::{Category, Enclosure, Entry, ItemLinks, TopicWords};
 use crate::sanitize::{
     clean_text, html_to_text, sanitize_html, sanitized_html_to_text, text_to_html,
 };
 
 /// Bytes left under the cap when content is cut, for the end tags sanitizing adds.
 const CLOSING_TAGS_ROOM: usize = 4096;
+/// Media files kept per item: podcast and news items carry one to a few; a Media RSS
+/// group of every rendition of a video can carry dozens.
+const MAX_ENCLOSURES: usize = 16;
 
 /// What is the same for every entry of one document.
 pub(super) struct Context<'a> {
@@ -29,6 +32,8 @@ pub(super) struct Context<'a> {
     pub updated_mirrors_published: bool,
     /// Atom: an entry without authors has the feed's.
     pub inherits_feed_authors: bool,
+    /// JSON Feed: links with a media type and no relation are `attachments`.
+    pub is_json: bool,
     pub feed_authors: &'a [Person],
     /// Prepare each entry's words for topic filters, for this source.
     pub words_for: Option<&'a WordsFor>,
@@ -40,8 +45,11 @@ pub(super) struct Normalized {
     pub visible_text: String,
 }
 
+/// `image` is the item's picture when the document gives it where feed-rs does not
+/// look (JSON Feed's `image`).
 pub(super) fn normalize_entry(
     raw: &feed_rs::model::Entry,
+    image: Option<&str>,
     context: &Context<'_>,
     capped_fields: &mut usize,
 ) -> Normalized {
@@ -80,8 +88,15 @@ pub(super) fn normalize_entry(
     } else {
         &raw.authors
     };
-    let author = join_names(authors);
+    let authors = names_of(authors);
     let categories = categories_of(raw);
+    let mut links = item_links(raw, context);
+    if links.image.is_none() {
+        let base = context.document_base.unwrap_or(context.feed_url);
+        links.image = image
+            .and_then(|image| absolute_http(base, image))
+            .map(String::from);
+    }
     let link = link.map(String::from);
 
     let content_hash = identity::content_hash(&VisibleFields {
@@ -89,8 +104,9 @@ pub(super) fn normalize_entry(
         link: link.as_deref(),
         summary_html: summary_html.as_deref(),
         content_html: content_html.as_deref(),
-        author: author.as_deref(),
+        authors: &authors,
         categories: &categories,
+        links: &links,
     });
     let visible_text = sanitized_html_to_text(
         content_html
@@ -113,7 +129,7 @@ pub(super) fn normalize_entry(
             title: &title,
             text: &text,
             categories: &categories,
-            author: author.as_deref(),
+            authors: &authors,
             link: link.as_deref(),
         };
         match &origin.screen {
@@ -137,8 +153,9 @@ pub(super) fn normalize_entry(
             title,
             summary_html,
             content_html,
-            author,
+            authors,
             categories,
+            links,
             published: raw.published,
             updated: raw.updated.filter(|updated| {
                 !(context.updated_mirrors_published && raw.published == Some(*updated))
@@ -164,11 +181,13 @@ fn is_plain_text(media_type: &str) -> bool {
     media_type == "text/plain"
 }
 
-/// The first link to a web page (not `self`, `enclosure`, an attachment…), absolute.
+/// The first link to a web page (not `self`, `enclosure`, an attachment, comments…),
+/// absolute.
 pub(super) fn page_link(links: &[Link], feed_url: &url::Url) -> Option<url::Url> {
     links
         .iter()
         .filter(|link| matches!(link.rel.as_deref(), None | Some("alternate")))
+        .filter(|link| link.target.is_none())
         .filter(|link| {
             link.media_type
                 .as_deref()
@@ -249,26 +268,107 @@ fn floor_char_boundary(text: &str, max: usize) -> usize {
         .unwrap_or(0)
 }
 
-/// Author names as one text, joined with ", "; `None` when there are none.
-fn join_names(people: &[Person]) -> Option<String> {
-    let names: Vec<String> = people
-        .iter()
-        .filter_map(|person| person.name.as_deref())
-        .map(html_to_text)
+/// Author names in order, without empties or repeats.
+fn names_of(people: &[Person]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for person in people {
+        let Some(name) = person.name.as_deref().map(html_to_text) else {
+            continue;
+        };
         // What feed-rs leaves of `«jw@example.de»` once the address is taken out.
-        .filter(|name| name.chars().any(char::is_alphanumeric))
-        .collect();
-    Some(names.join(", ")).filter(|joined| !joined.is_empty())
-}
-
-/// Category labels (else terms) as text, without empties or repeats.
-fn categories_of(raw: &feed_rs::model::Entry) -> Vec<String> {
-    let mut categories: Vec<String> = Vec::new();
-    for category in &raw.categories {
-        let name = html_to_text(category.label.as_deref().unwrap_or(&category.term));
-        if !name.is_empty() && !categories.contains(&name) {
-            categories.push(name);
+        if name.chars().any(char::is_alphanumeric) && !names.contains(&name) {
+            names.push(name);
         }
     }
+    names
+}
+
+/// Categories by label (else term) with their scheme, without empties or repeats.
+fn categories_of(raw: &feed_rs::model::Entry) -> Vec<Category> {
+    let mut categories: Vec<Category> = Vec::new();
+    for category in &raw.categories {
+        let name = html_to_text(category.label.as_deref().unwrap_or(&category.term));
+        if name.is_empty() || categories.iter().any(|known| known.name == name) {
+            continue;
+        }
+        // Only an http(s) URL: a scheme is republished as an attribute readers may
+        // follow, and a bare word (`Syndic8`) names nothing a reader can use.
+        let scheme = category
+            .scheme
+            .as_deref()
+            .and_then(|scheme| url::Url::parse(scheme.trim()).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .map(String::from);
+        categories.push(Category { name, scheme });
+    }
     categories
+}
+
+/// The item's media files, image and comments page, each URL absolute and http(s).
+fn item_links(raw: &feed_rs::model::Entry, context: &Context<'_>) -> ItemLinks {
+    let base = context.document_base.unwrap_or(context.feed_url);
+    let mut links = ItemLinks::default();
+    let mut add = |url: Option<url::Url>, media_type: Option<&str>, length: Option<u64>| {
+        let Some(url) = url.map(String::from) else {
+            return;
+        };
+        if links.enclosures.len() < MAX_ENCLOSURES
+            && !links.enclosures.iter().any(|known| known.url == url)
+        {
+            links.enclosures.push(Enclosure {
+                url,
+                media_type: media_type.map(clean_text).filter(|t| !t.trim().is_empty()),
+                length: length.filter(|&length| length > 0),
+            });
+        }
+    };
+    for link in &raw.links {
+        let rel = link.rel.as_deref();
+        let is_attachment =
+            context.is_json && rel.is_none() && link.target.is_none() && link.media_type.is_some();
+        if rel == Some("enclosure") || is_attachment {
+            add(
+                absolute_http(base, &link.href),
+                link.media_type.as_deref(),
+                link.length,
+            );
+        }
+    }
+    for object in &raw.media {
+        for content in &object.content {
+            let media_type = content.content_type.as_ref().map(|t| t.to_string());
+            add(
+                content
+                    .url
+                    .as_ref()
+                    .and_then(|url| absolute_http(base, url.as_str())),
+                media_type.as_deref(),
+                content.size,
+            );
+        }
+    }
+    links.image = raw.media.iter().find_map(|object| thumbnail(object, base));
+    links.comments = raw
+        .links
+        .iter()
+        .filter(|link| {
+            link.target == Some(LinkTarget::Comments)
+                || (link.rel.as_deref() == Some("replies")
+                    && link
+                        .media_type
+                        .as_deref()
+                        .is_none_or(|t| t.starts_with("text/html")))
+        })
+        .find_map(|link| absolute_http(base, &link.href))
+        .map(String::from);
+    links
+}
+
+/// The first thumbnail of a media object (`media:thumbnail`, `itunes:image`).
+fn thumbnail(object: &MediaObject, base: &url::Url) -> Option<String> {
+    object
+        .thumbnails
+        .iter()
+        .find_map(|thumbnail| absolute_http(base, &thumbnail.image.uri))
+        .map(String::from)
 }

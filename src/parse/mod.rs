@@ -102,6 +102,8 @@ fn parse_document(
         document::repair_rss_root(bytes).or_else(|| document::atom_03_as_1_0(bytes));
     let bytes = repaired_root.as_deref().unwrap_or(bytes);
     let mut notes = ParseNotes::default();
+    // The JSON a feed was read from, when repaired, for what feed-rs does not keep.
+    let mut repaired_json = None;
     let feed = match read_feed(bytes, feed_url) {
         Ok(feed) => feed,
         Err(error) => {
@@ -129,20 +131,28 @@ fn parse_document(
                     let feed = read_feed(&repaired, feed_url).map_err(|_| invalid())?;
                     tracing::warn!(feed = %feed_url, %error, "JSON Feed read after repairing its version or fields of the wrong type");
                     notes.repaired_json = true;
+                    repaired_json = Some(repaired);
                     feed
                 }
                 None => return Err(invalid()),
             }
         }
     };
-    let document_base = match feed.feed_type {
-        FeedType::JSON => None,
-        _ => document::root_xml_base(bytes).and_then(|base| feed_url.join(&base).ok()),
+    let (document_base, images) = match feed.feed_type {
+        FeedType::JSON => (
+            None,
+            json::item_images(repaired_json.as_deref().unwrap_or(bytes)),
+        ),
+        _ => (
+            document::root_xml_base(bytes).and_then(|base| feed_url.join(&base).ok()),
+            Vec::new(),
+        ),
     };
     let parsed = normalize(
         feed,
         feed_url,
         document_base.as_ref(),
+        &images,
         words_for,
         &mut notes,
     );
@@ -174,6 +184,7 @@ fn normalize(
     mut feed: Feed,
     feed_url: &url::Url,
     document_base: Option<&url::Url>,
+    images: &[Option<String>],
     words_for: Option<&WordsFor>,
     notes: &mut ParseNotes,
 ) -> ParsedFeed {
@@ -191,13 +202,15 @@ fn normalize(
         ),
         updated_mirrors_published: feed.feed_type == FeedType::RSS2,
         inherits_feed_authors: feed.feed_type == FeedType::Atom,
+        is_json: feed.feed_type == FeedType::JSON,
         feed_authors: &feed.authors,
         words_for,
     };
     let mut entries = Vec::with_capacity(feed.entries.len());
     let mut candidates = Vec::with_capacity(feed.entries.len());
-    for raw in &feed.entries {
-        let normalized = entry::normalize_entry(raw, &context, &mut notes.capped_fields);
+    for (index, raw) in feed.entries.iter().enumerate() {
+        let image = images.get(index).and_then(Option::as_deref);
+        let normalized = entry::normalize_entry(raw, image, &context, &mut notes.capped_fields);
         candidates.push(KeyCandidate {
             key: identity::entry_key(
                 normalized.entry.guid.as_deref(),

@@ -21,7 +21,7 @@ pub fn haystack(item: &StoredItem, config: &Config) -> Haystack {
         title: &item.title,
         text: &text,
         categories: &item.categories,
-        author: item.author.as_deref(),
+        authors: &item.authors,
         link: item.link.as_deref(),
     };
     view.haystack(
@@ -110,7 +110,8 @@ fn output_item(config: &Config, copies: Vec<StoredItem>) -> Option<OutputItem> {
         link: first.link,
         summary_html: first.summary_html,
         content_html: first.content_html,
-        author: first.author,
+        authors: first.authors,
+        links: first.links,
         categories: first.categories,
         date: first.date,
         updated: first.updated,

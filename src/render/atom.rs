@@ -1,13 +1,18 @@
 //! The Atom 1.0 writer (with `atom_syndication`): feed with self and alternate links;
 //! entries with html summary and content (the content carrying the "Also reported
-//! by" block), an author on every entry (the source's title when the item names
-//! none, as Atom requires), `<source>` attribution and `link rel="related"` for each
-//! other copy of the story. Text is escaped, never put in CDATA.
+//! by" block), the item's authors (the source's title when the item names none, as
+//! Atom requires), categories with their scheme, `link rel="enclosure"` for each
+//! media file, `link rel="replies"` for the comments page, the image as Media RSS
+//! `media:thumbnail`, `<source>` attribution and `link rel="related"` for each other
+//! copy of the story. Text is escaped, never put in CDATA.
 
+use std::collections::BTreeMap;
+
+use atom_syndication::extension::{Extension, ExtensionMap};
 use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person, Source, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::{Format, body_html, display_name, feed_url, home_url};
+use super::{Format, MEDIA_NAMESPACE, body_html, display_name, enclosure_type, feed_url, home_url};
 use crate::model::{OutputFeed, OutputItem};
 use crate::sanitize::clean_text;
 
@@ -33,6 +38,11 @@ pub(super) fn write_atom(feed: &OutputFeed) -> Vec<u8> {
             ..Generator::default()
         }),
         entries: feed.items.iter().map(atom_entry).collect(),
+        namespaces: if feed.items.iter().any(|item| item.links.image.is_some()) {
+            BTreeMap::from([("media".to_string(), MEDIA_NAMESPACE.to_string())])
+        } else {
+            BTreeMap::new()
+        },
         ..Feed::default()
     };
     // Writing into a Vec performs no I/O that could fail, and every element name is a
@@ -43,15 +53,38 @@ pub(super) fn write_atom(feed: &OutputFeed) -> Vec<u8> {
 
 fn atom_entry(item: &OutputItem) -> Entry {
     let source_title = clean_text(display_name(&item.source.title, &item.source.name));
-    let author = item
-        .author
-        .as_deref()
-        .map(clean_text)
+    let mut authors: Vec<Person> = item
+        .authors
+        .iter()
+        .map(|name| clean_text(name))
         .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| source_title.clone());
+        .map(|name| Person {
+            name,
+            ..Person::default()
+        })
+        .collect();
+    if authors.is_empty() {
+        authors.push(Person {
+            name: source_title.clone(),
+            ..Person::default()
+        });
+    }
     let mut links = Vec::new();
     if let Some(url) = item.link.as_deref().map(clean_text) {
         links.push(link(url, "alternate", Some("text/html")));
+    }
+    for enclosure in &item.links.enclosures {
+        links.push(Link {
+            length: enclosure.length.map(|length| length.to_string()),
+            ..link(
+                clean_text(&enclosure.url),
+                "enclosure",
+                Some(&enclosure_type(enclosure)),
+            )
+        });
+    }
+    if let Some(url) = item.links.comments.as_deref().map(clean_text) {
+        links.push(link(url, "replies", Some("text/html")));
     }
     for copy in &item.also {
         if let Some(url) = copy.url.as_deref().map(clean_text) {
@@ -64,18 +97,17 @@ fn atom_entry(item: &OutputItem) -> Entry {
         id: clean_text(&item.id),
         updated: fixed(item.updated),
         published: Some(fixed(item.date)),
-        authors: vec![Person {
-            name: author,
-            ..Person::default()
-        }],
+        authors,
         categories: item
             .categories
             .iter()
-            .map(|term| Category {
-                term: clean_text(term),
+            .map(|category| Category {
+                term: clean_text(&category.name),
+                scheme: category.scheme.as_deref().map(clean_text),
                 ..Category::default()
             })
             .collect(),
+        extensions: thumbnail_extension(item),
         links,
         summary: item
             .summary_html
@@ -101,6 +133,23 @@ fn atom_entry(item: &OutputItem) -> Entry {
         }),
         ..Entry::default()
     }
+}
+
+/// The item's image as Media RSS `media:thumbnail` (its namespace is declared on the
+/// feed when any entry has one).
+fn thumbnail_extension(item: &OutputItem) -> ExtensionMap {
+    let Some(image) = &item.links.image else {
+        return ExtensionMap::new();
+    };
+    let thumbnail = Extension {
+        name: "media:thumbnail".to_string(),
+        attrs: BTreeMap::from([("url".to_string(), clean_text(image))]),
+        ..Extension::default()
+    };
+    ExtensionMap::from([(
+        "media".to_string(),
+        BTreeMap::from([("thumbnail".to_string(), vec![thumbnail])]),
+    )])
 }
 
 fn link(href: String, rel: &str, mime_type: Option<&str>) -> Link {

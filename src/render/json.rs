@@ -1,6 +1,8 @@
 //! The JSON Feed 1.1 writer (serde): items with `content_html` (content, or the
 //! summary when there is none, plus the "Also reported by" block), RFC 3339 dates,
-//! authors and tags, and the `_feedbraid` extension naming the item's source and the
+//! authors, tags (JSON Feed has no place for a category's scheme), the image, media
+//! files as `attachments` (JSON Feed has no place for a comments page either), and the
+//! `_feedbraid` extension naming the item's source and the
 //! other copies of its story. Field order is fixed by the structs, so output is
 //! deterministic.
 //! JSON Feed's `summary` is plain text: the summary HTML with its tags removed, and
@@ -9,7 +11,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{Format, body_html, display_name, feed_url, home_url};
+use super::{Format, body_html, display_name, enclosure_type, feed_url, home_url};
 use crate::model::{AlsoRef, OutputFeed, OutputItem};
 use crate::sanitize::{clean_text, html_to_text};
 
@@ -41,6 +43,10 @@ struct JsonItem {
     authors: Vec<JsonAuthor>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<JsonAttachment>,
     #[serde(rename = "_feedbraid")]
     feedbraid: FeedbraidExtension,
 }
@@ -48,6 +54,14 @@ struct JsonItem {
 #[derive(Serialize)]
 struct JsonAuthor {
     name: String,
+}
+
+#[derive(Serialize)]
+struct JsonAttachment {
+    url: String,
+    mime_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_in_bytes: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -101,14 +115,28 @@ fn json_item(item: &OutputItem) -> JsonItem {
         date_published: rfc3339(item.date),
         date_modified: rfc3339(item.updated),
         authors: item
-            .author
-            .as_deref()
-            .map(clean_text)
+            .authors
+            .iter()
+            .map(|name| clean_text(name))
             .filter(|name| !name.is_empty())
             .map(|name| JsonAuthor { name })
-            .into_iter()
             .collect(),
-        tags: item.categories.iter().map(|tag| clean_text(tag)).collect(),
+        tags: item
+            .categories
+            .iter()
+            .map(|category| clean_text(&category.name))
+            .collect(),
+        image: item.links.image.as_deref().map(clean_text),
+        attachments: item
+            .links
+            .enclosures
+            .iter()
+            .map(|enclosure| JsonAttachment {
+                url: clean_text(&enclosure.url),
+                mime_type: enclosure_type(enclosure),
+                size_in_bytes: enclosure.length,
+            })
+            .collect(),
         feedbraid: FeedbraidExtension {
             source: JsonSource {
                 name: clean_text(&item.source.name),

@@ -10,7 +10,7 @@ mod json;
 pub mod opml;
 mod rss;
 
-use crate::model::{AlsoRef, OutputFeed, OutputItem};
+use crate::model::{AlsoRef, Enclosure, OutputFeed, OutputItem};
 use crate::sanitize::clean_text;
 
 /// An output format, chosen by the extension in `/feeds/NAME.EXT`.
@@ -118,6 +118,37 @@ pub(crate) fn is_web_url(url: &str) -> bool {
 }
 
 /// A source's title, or its name when the title is blank.
+/// Media RSS, for `media:content` and `media:thumbnail` in RSS and Atom.
+const MEDIA_NAMESPACE: &str = "http://search.yahoo.com/mrss/";
+
+/// An enclosure's MIME type: as given, else told by its file name's extension (RSS
+/// requires one, and podcast apps choose what to play by it).
+fn enclosure_type(enclosure: &Enclosure) -> String {
+    if let Some(media_type) = &enclosure.media_type {
+        return clean_text(media_type);
+    }
+    let path = url::Url::parse(&enclosure.url)
+        .map(|url| url.path().to_ascii_lowercase())
+        .unwrap_or_default();
+    let extension = path.rsplit_once('.').map_or("", |(_, extension)| extension);
+    match extension {
+        "mp3" => "audio/mpeg",
+        "m4a" | "aac" => "audio/mp4",
+        "ogg" | "oga" | "opus" => "audio/ogg",
+        "wav" => "audio/wav",
+        "mp4" | "m4v" => "video/mp4",
+        "webm" => "video/webm",
+        "mov" => "video/quicktime",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+    .to_string()
+}
+
 fn display_name<'a>(title: &'a str, name: &'a str) -> &'a str {
     if title.trim().is_empty() { name } else { title }
 }

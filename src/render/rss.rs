@@ -1,15 +1,18 @@
 //! The RSS 2.0 writer (with the `rss` crate): channel with an `atom:link rel="self"`,
 //! items with a non-permalink guid, `content:encoded` carrying the content and the
-//! "Also reported by" block, `dc:creator` for the author and `<source>` attribution.
+//! "Also reported by" block, `dc:creator` for each author, categories with their
+//! `domain`, `<comments>`, the first media file as `<enclosure>` and every one as
+//! Media RSS `media:content`, the image as `media:thumbnail`, and `<source>`
+//! attribution.
 //! HTML goes into CDATA sections, which the crate splits around any `]]>`.
 
 use std::collections::BTreeMap;
 
 use ::rss::extension::Extension;
 use ::rss::extension::dublincore::DublinCoreExtension;
-use ::rss::{Category, Channel, Guid, Item, Source};
+use ::rss::{Category, Channel, Enclosure, Guid, Item, Source};
 
-use super::{Format, body_html, feed_url, home_url};
+use super::{Format, MEDIA_NAMESPACE, body_html, enclosure_type, feed_url, home_url};
 use crate::model::{OutputFeed, OutputItem};
 use crate::sanitize::clean_text;
 
@@ -29,6 +32,11 @@ pub(super) fn write_rss(feed: &OutputFeed) -> Vec<u8> {
     channel
         .namespaces
         .insert("atom".to_string(), ATOM_NAMESPACE.to_string());
+    if feed.items.iter().any(has_media) {
+        channel
+            .namespaces
+            .insert("media".to_string(), MEDIA_NAMESPACE.to_string());
+    }
     let self_link = Extension {
         name: "atom:link".to_string(),
         attrs: BTreeMap::from([
@@ -73,11 +81,19 @@ fn rss_item(item: &OutputItem) -> Item {
         categories: item
             .categories
             .iter()
-            .map(|name| Category {
-                name: clean_text(name),
-                domain: None,
+            .map(|category| Category {
+                name: clean_text(&category.name),
+                domain: category.scheme.as_deref().map(clean_text),
             })
             .collect(),
+        // One `<enclosure>`, as RSS readers expect; every file as `media:content`.
+        enclosure: item.links.enclosures.first().map(|enclosure| Enclosure {
+            url: clean_text(&enclosure.url),
+            length: enclosure.length.unwrap_or(0).to_string(),
+            mime_type: enclosure_type(enclosure),
+        }),
+        comments: item.links.comments.as_deref().map(clean_text),
+        extensions: media_extensions(item),
         source: Some(Source {
             url: clean_text(&item.source.url),
             title: Some(clean_text(super::display_name(
@@ -85,10 +101,51 @@ fn rss_item(item: &OutputItem) -> Item {
                 &item.source.name,
             ))),
         }),
-        dublin_core_ext: item.author.as_deref().map(|author| DublinCoreExtension {
-            creators: vec![clean_text(author)],
+        dublin_core_ext: (!item.authors.is_empty()).then(|| DublinCoreExtension {
+            creators: item.authors.iter().map(|name| clean_text(name)).collect(),
             ..DublinCoreExtension::default()
         }),
         ..Item::default()
+    }
+}
+
+fn has_media(item: &OutputItem) -> bool {
+    !item.links.enclosures.is_empty() || item.links.image.is_some()
+}
+
+/// `media:content` for each enclosure and `media:thumbnail` for the image.
+fn media_extensions(item: &OutputItem) -> ::rss::extension::ExtensionMap {
+    let mut media: BTreeMap<String, Vec<Extension>> = BTreeMap::new();
+    for enclosure in &item.links.enclosures {
+        let mut attrs = BTreeMap::from([
+            ("url".to_string(), clean_text(&enclosure.url)),
+            ("type".to_string(), enclosure_type(enclosure)),
+        ]);
+        if let Some(length) = enclosure.length {
+            attrs.insert("fileSize".to_string(), length.to_string());
+        }
+        media
+            .entry("content".to_string())
+            .or_default()
+            .push(media_element("media:content", attrs));
+    }
+    if let Some(image) = &item.links.image {
+        let attrs = BTreeMap::from([("url".to_string(), clean_text(image))]);
+        media.insert(
+            "thumbnail".to_string(),
+            vec![media_element("media:thumbnail", attrs)],
+        );
+    }
+    if media.is_empty() {
+        return BTreeMap::new();
+    }
+    BTreeMap::from([("media".to_string(), media)])
+}
+
+fn media_element(name: &str, attrs: BTreeMap<String, String>) -> Extension {
+    Extension {
+        name: name.to_string(),
+        attrs,
+        ..Extension::default()
     }
 }

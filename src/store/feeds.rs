@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use rusqlite::{Connection, params};
 
+use super::columns::{authors_from, categories_from};
 use super::items::{ITEM_COLUMNS, ItemPage, item_from_row, placeholders, query_items};
 use super::{Db, Store, StoreError};
 use crate::membership::{FeedSet, ItemText, stored_plain_text};
@@ -201,16 +202,15 @@ fn recompute_chunk(
                 let content: Option<String> = r.get(10)?;
                 text = stored_plain_text(summary.as_deref(), content.as_deref());
             }
-            let categories: Vec<String> =
-                serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default();
-            let author: Option<String> = r.get(7)?;
+            let categories = categories_from(&r.get::<_, String>(6)?);
+            let authors = authors_from(r.get(7)?);
             let link: Option<String> = r.get(8)?;
             let item = ItemText {
                 source: &source,
                 title: &title,
                 text: &text,
                 categories: &categories,
-                author: author.as_deref(),
+                authors: &authors,
                 link: link.as_deref(),
             };
             admit(

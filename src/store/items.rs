@@ -4,6 +4,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params, params_from_iter};
 
+use super::columns::{
+    authors_from, authors_value, categories_from, categories_value, links_from, links_value,
+};
 use super::sources::to_time;
 use super::stories;
 use super::{Store, StoreError};
@@ -158,9 +161,9 @@ impl<'a> PollWrite<'a> {
                 "INSERT OR IGNORE INTO items (id, source_id, item_key, public_id, story_id, story_layer,
                     story_score, guid, link, canonical_link, title, summary_html, content_html,
                     author, categories, published, source_updated, sort_date, first_seen, updated,
-                    content_hash, fingerprint)
+                    content_hash, fingerprint, links)
                  VALUES (?21, ?1, ?2, ?3, ?4, ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                    ?14, ?15, ?16, ?16, ?17, ?20)",
+                    ?14, ?15, ?16, ?16, ?17, ?20, ?22)",
             )?,
             next_row: None,
         })
@@ -308,8 +311,8 @@ impl<'a> PollWrite<'a> {
             entry.title,
             entry.summary_html,
             entry.content_html,
-            entry.author,
-            categories_json(&entry.categories),
+            authors_value(&entry.authors),
+            categories_value(&entry.categories),
             entry.published.map(|d| d.timestamp()),
             entry.updated.map(|d| d.timestamp()),
             sort_date.timestamp(),
@@ -319,6 +322,7 @@ impl<'a> PollWrite<'a> {
             score,
             &fingerprint.to_bytes()[..],
             row,
+            links_value(&entry.links),
         ])?;
         Ok(inserted == 1)
     }
@@ -336,7 +340,7 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
             author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
-            content_hash = ?12, plain_text = ''
+            content_hash = ?12, plain_text = '', links = ?13
          WHERE id = ?1",
     )?
     .execute(params![
@@ -346,23 +350,21 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
         entry.title,
         entry.summary_html,
         entry.content_html,
-        entry.author,
-        categories_json(&entry.categories),
+        authors_value(&entry.authors),
+        categories_value(&entry.categories),
         entry.published.map(|d| d.timestamp()),
         entry.updated.map(|d| d.timestamp()),
         now.timestamp(),
         entry.content_hash,
+        links_value(&entry.links),
     ])?;
     Ok(())
 }
 
-fn categories_json(categories: &[String]) -> String {
-    serde_json::to_string(categories).unwrap_or_else(|_| "[]".into())
-}
-
 pub(super) const ITEM_COLUMNS: &str =
     "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
-    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.plain_text";
+    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.plain_text,
+    i.links";
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let categories: String = r.get(9)?;
@@ -385,8 +387,9 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
         title: r.get(5)?,
         summary_html,
         content_html,
-        author: r.get(8)?,
-        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        authors: authors_from(r.get(8)?),
+        categories: categories_from(&categories),
+        links: links_from(r.get(14)?),
         date: time(10)?,
         updated: time(11)?,
         first_seen: time(12)?,

@@ -99,6 +99,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE items ADD COLUMN fingerprint BLOB;
     CREATE INDEX items_by_first_seen ON items (first_seen);
     ",
+    // 5: what readers use beside an item's text: its media files, image and comments
+    // page, as JSON (`store::columns`), NULL for the many items with none.
+    "
+    ALTER TABLE items ADD COLUMN links TEXT;
+    ",
 ];
 
 /// Opens the database, sets the connection up and brings the schema up to date.

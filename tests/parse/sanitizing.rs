@@ -57,8 +57,8 @@ fn xss_fixture_is_neutralized_in_every_field() {
     );
     let first = &feed.entries[0];
     assert_eq!(first.title, "Minister resigns over leak");
-    assert_eq!(first.author.as_deref(), Some("Jane Roe"));
-    assert_eq!(first.categories, ["Politics"]);
+    assert_eq!(first.authors, ["Jane Roe"]);
+    assert_eq!(names(&first.categories), ["Politics"]);
     for entry in &feed.entries {
         for html in html_fields(entry) {
             assert_inert(html);
@@ -107,8 +107,8 @@ fn xss_in_atom_and_json_fields_is_neutralized() {
             }
             let texts = [&entry.title]
                 .into_iter()
-                .chain(&entry.author)
-                .chain(&entry.categories);
+                .chain(&entry.authors)
+                .chain(entry.categories.iter().map(|c| &c.name));
             for text in texts {
                 assert!(!text.to_lowercase().contains("<script"), "{name}: {text}");
             }
@@ -120,8 +120,8 @@ fn xss_in_atom_and_json_fields_is_neutralized() {
     let atom = parse("xss-atom.xml");
     assert_eq!(atom.entries[0].title, "Port strike ends");
     assert_eq!(atom.entries[0].link, None, "JavaScript: entry link dropped");
-    assert_eq!(atom.entries[0].author.as_deref(), Some("Ravi Menon"));
-    assert_eq!(atom.entries[0].categories, ["Labour"]);
+    assert_eq!(atom.entries[0].authors, ["Ravi Menon"]);
+    assert_eq!(names(&atom.entries[0].categories), ["Labour"]);
     let content = atom.entries[0].content_html.as_deref().unwrap();
     assert!(content.contains("Unions accepted the offer."));
     assert!(
@@ -142,8 +142,8 @@ fn xss_in_atom_and_json_fields_is_neutralized() {
         first.link.as_deref(),
         Some("https://poisoned-post.example/world/ceasefire")
     );
-    assert_eq!(first.author.as_deref(), Some("Omar Haddad"));
-    assert_eq!(first.categories, ["World"]);
+    assert_eq!(first.authors, ["Omar Haddad"]);
+    assert_eq!(names(&first.categories), ["World"]);
     let content = first.content_html.as_deref().unwrap();
     assert!(
         content.contains(
@@ -274,7 +274,7 @@ fn text_fields_hold_only_xml_characters() {
     let all: Vec<&str> = [
         feed.title.as_deref().unwrap(),
         &entry.title,
-        &entry.categories[0],
+        &entry.categories[0].name,
     ]
     .into_iter()
     .chain(html_fields(entry))
