@@ -8,6 +8,8 @@ pub use feedbraid::parse::{
 };
 pub use feedbraid::sanitize::{html_to_text, is_xml_char, sanitize_html};
 
+#[path = "parse/feedparser_corpus.rs"]
+mod feedparser_corpus;
 #[path = "parse/formats.rs"]
 mod formats;
 #[path = "parse/identity.rs"]

@@ -87,72 +87,6 @@ pub(super) fn embedded_feed(bytes: &[u8]) -> Option<&[u8]> {
     })
 }
 
-/// The Atom 0.3 namespace, and Atom 1.0's, which feed-rs reads.
-const ATOM_03_NAMESPACE: &[u8] = b"http://purl.org/atom/ns#";
-const ATOM_10_NAMESPACE: &[u8] = b"http://www.w3.org/2005/Atom";
-
-/// An Atom 0.3 document (TypePad and FeedBurner wrote them for years) as Atom 1.0,
-/// which feed-rs reads and 0.3 mostly is: the namespace swapped, `modified` and
-/// `issued` named `updated` and `published`, text constructs' media types named. `None` when the root is not Atom 0.3.
-/// feed-rs finds no entries in an Atom 0.3 document as it is.
-pub(super) fn atom_03_as_1_0(bytes: &[u8]) -> Option<Vec<u8>> {
-    let head = &bytes[..bytes.len().min(4096)];
-    find(head, ATOM_03_NAMESPACE)?;
-    let renames: [(&[u8], &[u8]); 5] = [
-        (ATOM_03_NAMESPACE, ATOM_10_NAMESPACE),
-        (b"<modified>", b"<updated>"),
-        (b"</modified>", b"</updated>"),
-        (b"<issued>", b"<published>"),
-        (b"</issued>", b"</published>"),
-    ];
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes;
-    'scan: while let Some(at) = memchr::memchr2(b'<', b'h', rest) {
-        for (old, new) in renames {
-            if rest[at..].starts_with(old) {
-                out.extend_from_slice(&rest[..at]);
-                out.extend_from_slice(new);
-                rest = &rest[at + old.len()..];
-                continue 'scan;
-            }
-        }
-        let text_construct = [&b"<content "[..], b"<summary ", b"<title ", b"<tagline "]
-            .iter()
-            .any(|tag| rest[at..].starts_with(tag));
-        if let Some(end) = memchr::memchr(b'>', &rest[at..]).filter(|_| text_construct) {
-            out.extend_from_slice(&rest[..at]);
-            out.extend_from_slice(&atom_03_text_type(&rest[at..at + end]));
-            rest = &rest[at + end..];
-            continue;
-        }
-        out.extend_from_slice(&rest[..=at]);
-        rest = &rest[at + 1..];
-    }
-    out.extend_from_slice(rest);
-    Some(out)
-}
-
-/// A text construct's start tag with Atom 0.3's media type named as Atom 1.0 does
-/// (`application/xhtml+xml` → `xhtml`, `text/html` → `html`, `text/plain` → `text`),
-/// which feed-rs needs to read inline content.
-fn atom_03_text_type(tag: &[u8]) -> Vec<u8> {
-    let types: [(&[u8], &[u8]); 3] = [
-        (b"application/xhtml+xml", b"xhtml"),
-        (b"text/html", b"html"),
-        (b"text/plain", b"text"),
-    ];
-    for quote in [b'"', b'\''] {
-        for (old, new) in types {
-            let attribute = [&b"type="[..], &[quote], old, &[quote]].concat();
-            if let Some(at) = find(tag, &attribute) {
-                let replaced = [&b"type="[..], &[quote], new, &[quote]].concat();
-                return [&tag[..at], &replaced[..], &tag[at + attribute.len()..]].concat();
-            }
-        }
-    }
-    tag.to_vec()
-}
-
 /// RSS versions feed-rs reads as they are; any other (none, `0.9`, `2.01`) is read
 /// as 2.0, which the 0.9x versions are a subset of.
 const READABLE_RSS_VERSIONS: &[&[u8]] = &[b"0.91", b"0.92", b"2.0"];
@@ -201,7 +135,7 @@ pub(super) fn repair_rss_root(bytes: &[u8]) -> Option<Vec<u8>> {
 /// The `name="value"` (or `'value'`) attributes of a start tag's inside, in order;
 /// values never hold their own quote character, so `"` is safe to write them back in
 /// unless a single-quoted value holds one (then that attribute is left out).
-fn attributes(mut rest: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(super) fn attributes(mut rest: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
     loop {
         rest = rest.trim_ascii_start();
@@ -283,7 +217,7 @@ pub(super) fn without_empty_media_text(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `bytes` starts with `tag` (ASCII case-insensitive) followed by the end of the name.
-fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
+pub(super) fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
     bytes.len() >= tag.len()
         && bytes[..tag.len()].eq_ignore_ascii_case(tag)
         && bytes
@@ -291,7 +225,7 @@ fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
             .is_none_or(|&next| next.is_ascii_whitespace() || next == b'>' || next == b'/')
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
         .windows(needle.len())
         .position(|window| window == needle)

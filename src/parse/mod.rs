@@ -3,8 +3,14 @@
 //! HTML and clean text here, so everything downstream handles one shape. Pure.
 //!
 //! - [`document`]: what is looked at before feed-rs, and repaired when it refuses a
-//!   document: gzip, HTML pages (and a feed one wraps), the `<rss>` root, Atom 0.3, invalid or
+//!   document: gzip, HTML pages (and a feed one wraps), the `<rss>` root, invalid or
 //!   undeclared encodings, empty Media RSS text elements.
+//! - [`recover`]: a lenient pass that makes an ill-formed XML document well-formed
+//!   (stray `&` and `<` escaped, unclosed elements closed, a document cut short ended).
+//! - [`structure`]: RSS items outside a `<channel>`, RSS 1.0 items whose link is only
+//!   their `rdf:about`.
+//! - [`atom`]: Atom 0.3 read as 1.0, and text constructs whose type feed-rs refuses
+//!   (base64 among them).
 //! - [`entry`]: one feed-rs entry → one [`crate::model::Entry`].
 //! - [`json`]: JSON Feed documents feed-rs refuses whole (a 1.0 version URL, a field
 //!   of the wrong type), repaired field by field.
@@ -13,9 +19,12 @@
 //! reads external ones (an undefined `&name;` stays literal text), and it walks
 //! nesting iteratively, so entity bombs, XXE and deep nesting end quickly.
 
+mod atom;
 mod document;
 mod entry;
 mod json;
+mod recover;
+mod structure;
 
 use std::borrow::Cow;
 
@@ -51,6 +60,11 @@ pub struct ParseNotes {
     /// A JSON Feed was read only after naming its version 1.1 or dropping fields (or
     /// items) of the wrong type.
     pub repaired_json: bool,
+    /// The document was ill-formed XML (a stray `&`, an unclosed element, cut short),
+    /// held items outside a channel, or Atom text of a type feed-rs refuses; it was
+    /// read after the lenient pass of [`recover`] and the repairs of [`structure`]
+    /// and [`atom`].
+    pub repaired_markup: bool,
     /// Items beyond [`MAX_ITEMS`] that were dropped.
     pub dropped_items: usize,
     /// Summaries or contents cut to [`MAX_CONTENT_BYTES`] (or dropped when sanitizing
@@ -98,8 +112,7 @@ fn parse_document(
             .filter(|feed| read_feed(feed, feed_url).is_ok_and(|f| !f.entries.is_empty()));
         bytes = wrapped.ok_or(ParseError::HtmlPage)?;
     }
-    let repaired_root =
-        document::repair_rss_root(bytes).or_else(|| document::atom_03_as_1_0(bytes));
+    let repaired_root = document::repair_rss_root(bytes).or_else(|| atom::as_1_0(bytes));
     let bytes = repaired_root.as_deref().unwrap_or(bytes);
     let mut notes = ParseNotes::default();
     // The JSON a feed was read from, when repaired, for what feed-rs does not keep.
@@ -119,8 +132,17 @@ fn parse_document(
                 tracing::warn!(feed = %feed_url, %error, "feed holds empty Media RSS text elements; read without them");
                 readable = Cow::Owned(cleaned);
             }
+            if let Some(repaired) = repair_markup(&readable) {
+                tracing::warn!(feed = %feed_url, %error, "feed is ill-formed XML or misplaces elements; read after a lenient pass");
+                notes.repaired_markup = true;
+                readable = Cow::Owned(repaired);
+            }
             let read_again = match &readable {
-                Cow::Owned(repaired) => read_feed(repaired, feed_url).ok(),
+                // A guess at an ill-formed document's markup has to pay off in items;
+                // one that yields none leaves the document's own error standing.
+                Cow::Owned(repaired) => read_feed(repaired, feed_url)
+                    .ok()
+                    .filter(|feed| !notes.repaired_markup || !feed.entries.is_empty()),
                 Cow::Borrowed(_) => None,
             };
             match read_again {
@@ -159,14 +181,35 @@ fn parse_document(
     Ok((parsed, notes))
 }
 
+/// An XML document through the lenient pass of [`recover`], then with items outside a
+/// channel given one and Atom text constructs typed as feed-rs reads them; `None`
+/// when it is not XML or none of these changes it.
+fn repair_markup(bytes: &[u8]) -> Option<Vec<u8>> {
+    let start = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .trim_ascii_start();
+    if !start.starts_with(b"<") {
+        return None;
+    }
+    let recovered = recover::recover(bytes);
+    let bytes = recovered.as_deref().unwrap_or(bytes);
+    let channeled = structure::rss_channel(bytes);
+    let bytes = channeled.as_deref().unwrap_or(bytes);
+    let typed = atom::text_types(bytes);
+    typed.or(channeled).or(recovered)
+}
+
 /// feed-rs over the raw bytes (it honours the declared encoding), with no generated
-/// ids (an id-less entry keeps an empty id) and no sanitizing of its own.
+/// ids (an id-less entry keeps an empty id) and no sanitizing of its own. RSS 1.0
+/// items without a link are given theirs from `rdf:about` first: feed-rs drops them.
 ///
 /// A parser panic on hostile input (quick-xml 0.42 panics on a second XML declaration
 /// that names an encoding) is caught and reported as an invalid document: nothing a
 /// source sends may take down the caller.
 fn read_feed(bytes: &[u8], feed_url: &url::Url) -> Result<Feed, feed_rs::parser::ParseFeedError> {
-    let bytes = document::space_out_emails(bytes);
+    let linked = structure::rdf_item_links(bytes);
+    let bytes = document::space_out_emails(linked.as_deref().unwrap_or(bytes));
     let parse = || {
         feed_rs::parser::Builder::new()
             .base_uri(Some(feed_url.as_str()))

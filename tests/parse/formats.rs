@@ -377,6 +377,43 @@ fn html_page_is_not_a_feed() {
 }
 
 #[test]
+fn ill_formed_documents_keep_their_whole_items() {
+    // A stray `&`, an unclosed `<category>`, items outside a channel, and a document
+    // cut short inside its second item: the first item is read, the cut one is not.
+    let body =
+        b"<rss><item><title>Ports &amp; harbors</title><link>https://news.example/a?x=1&y=2</link>\
+        <description>&lt;p&gt;Flooding closes four ports</description><category>Weather</item>\
+        <item><title>Cut off</title><description><![CDATA[half";
+    let (feed, notes) = parse_feed_with_notes(body, &source_url()).unwrap();
+    assert!(notes.repaired_markup);
+    assert_eq!(feed.entries.len(), 1);
+    let entry = &feed.entries[0];
+    assert_eq!(entry.title, "Ports & harbors");
+    assert_eq!(
+        entry.link.as_deref(),
+        Some("https://news.example/a?x=1&y=2")
+    );
+    assert_eq!(entry.categories, ["Weather"]);
+    assert_eq!(
+        entry.summary_html.as_deref(),
+        Some("<p>Flooding closes four ports</p>")
+    );
+}
+
+#[test]
+fn rss1_items_without_a_link_take_their_rdf_about() {
+    let body = br#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+        <channel rdf:about="https://news.example/"><title>News</title></channel>
+        <item rdf:about="https://news.example/1"><title>One</title></item></rdf:RDF>"#;
+    let feed = parse_feed(body, &source_url()).unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(
+        feed.entries[0].link.as_deref(),
+        Some("https://news.example/1")
+    );
+}
+
+#[test]
 fn garbage_is_invalid() {
     for body in [
         &b""[..],
