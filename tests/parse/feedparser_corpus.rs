@@ -101,15 +101,22 @@ fn active_content(feed: &ParsedFeed) -> Vec<String> {
     plain("feed title", feed.title.as_deref().unwrap_or(""));
     for entry in &feed.entries {
         plain("title", &entry.title);
-        plain("author", entry.author.as_deref().unwrap_or(""));
+        for author in &entry.authors {
+            plain("author", author);
+        }
         for category in &entry.categories {
-            plain("category", category);
+            plain("category", &category.name);
         }
     }
-    let links = feed
-        .site_link
-        .iter()
-        .chain(feed.entries.iter().flat_map(|e| e.link.iter()));
+    let item_links = feed.entries.iter().flat_map(|e| {
+        e.link
+            .iter()
+            .chain(e.links.enclosures.iter().map(|enclosure| &enclosure.url))
+            .chain(&e.links.image)
+            .chain(&e.links.comments)
+            .chain(e.categories.iter().flat_map(|c| &c.scheme))
+    });
+    let links = feed.site_link.iter().chain(item_links);
     for link in links {
         if !(link.starts_with("http://") || link.starts_with("https://")) {
             found.push(format!("link {link:?}"));

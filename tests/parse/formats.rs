@@ -393,7 +393,7 @@ fn ill_formed_documents_keep_their_whole_items() {
         entry.link.as_deref(),
         Some("https://news.example/a?x=1&y=2")
     );
-    assert_eq!(entry.categories, ["Weather"]);
+    assert_eq!(names(&entry.categories), ["Weather"]);
     assert_eq!(
         entry.summary_html.as_deref(),
         Some("<p>Flooding closes four ports</p>")
