@@ -1,10 +1,13 @@
 //! Real consumers of feedbraid's outputs: Python feedparser parses every
-//! served format without complaint and sees exactly the items we published, and
-//! newsboat subscribes to the served RSS and Atom feeds, counts the articles, and
-//! counts the same after a re-poll. A missing consumer skips the test with a reason,
+//! served format without complaint and sees exactly the items we published, and as a
+//! podcast app reads a merged feed's episodes (`media` module); newsboat subscribes
+//! to the served RSS and Atom feeds, counts the articles, and counts the same after a
+//! re-poll, and stores each episode's file for its podcast downloader. A missing consumer skips the test with a reason,
 //! except under CI (`CI=true`), where it fails.
 
 mod common;
+#[path = "consumers/media.rs"]
+mod media;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -38,7 +41,7 @@ async fn started() -> (tempfile::TempDir, FeedServer, Harness) {
 
 /// Runs a blocking process off the async workers, so the in-process servers it talks
 /// to keep answering.
-async fn run(mut command: Command, stdin: Option<String>) -> std::process::Output {
+pub(crate) async fn run(mut command: Command, stdin: Option<String>) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
         command
             .stdin(Stdio::piped())
@@ -56,7 +59,7 @@ async fn run(mut command: Command, stdin: Option<String>) -> std::process::Outpu
     .unwrap()
 }
 
-fn feedparser_available() -> bool {
+pub(crate) fn feedparser_available() -> bool {
     tool_available(
         "python3 with feedparser",
         Command::new("python3").args(["-c", "import feedparser"]),
@@ -64,7 +67,7 @@ fn feedparser_available() -> bool {
     )
 }
 
-fn newsboat_available() -> bool {
+pub(crate) fn newsboat_available() -> bool {
     tool_available(
         "newsboat",
         Command::new("newsboat").arg("--version"),
@@ -124,13 +127,13 @@ async fn feedparser_reads_every_format_without_bozo_and_sees_our_items() {
 /// temporary folder (also its `HOME`, so nothing outside is touched). One profile per
 /// format, because newsboat knows an article by its guid across all its feeds, and
 /// our RSS and Atom outputs rightly give an item the same id.
-struct Newsboat {
+pub(crate) struct Newsboat {
     dir: tempfile::TempDir,
     feed_url: String,
 }
 
 impl Newsboat {
-    fn subscribe(feed_url: String) -> Newsboat {
+    pub(crate) fn subscribe(feed_url: String) -> Newsboat {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("urls"), format!("{feed_url}\n")).unwrap();
         std::fs::write(dir.path().join("config"), "").unwrap();
@@ -139,7 +142,7 @@ impl Newsboat {
 
     /// `newsboat -u urls -c cache.db -C config -x reload print-unread`: reloads the
     /// feed without a terminal, then prints "N unread articles".
-    async fn reload(&self) -> usize {
+    pub(crate) async fn reload(&self) -> usize {
         let mut command = Command::new("newsboat");
         command
             .current_dir(self.dir.path())

@@ -16,6 +16,8 @@ mod formats;
 mod identity;
 #[path = "parse/limits.rs"]
 mod limits;
+#[path = "parse/media.rs"]
+mod media;
 #[path = "parse/sanitizing.rs"]
 mod sanitizing;
 

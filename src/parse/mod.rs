@@ -22,6 +22,7 @@
 mod atom;
 mod document;
 mod entry;
+mod images;
 mod json;
 mod recover;
 mod structure;
@@ -167,7 +168,9 @@ fn parse_document(
         ),
         _ => (
             document::root_xml_base(bytes).and_then(|base| feed_url.join(&base).ok()),
-            Vec::new(),
+            Some(images::item_images(bytes))
+                .filter(|images| images.len() == feed.entries.len())
+                .unwrap_or_default(),
         ),
     };
     let parsed = normalize(
