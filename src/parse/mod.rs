@@ -257,14 +257,20 @@ fn normalize(
     for (index, raw) in feed.entries.iter().enumerate() {
         let image = images.get(index).and_then(Option::as_deref);
         let normalized = entry::normalize_entry(raw, image, &context, &mut notes.capped_fields);
+        // An item with no page link (a podcast episode that is only its file) is
+        // known by its first media file: its title and text may be empty or edited.
+        let key_link = normalized.entry.canonical_link.clone().or_else(|| {
+            let file = normalized.entry.links.enclosures.first()?;
+            identity::canonical_link(&file.url)
+        });
         candidates.push(KeyCandidate {
             key: identity::entry_key(
                 normalized.entry.guid.as_deref(),
-                normalized.entry.canonical_link.as_deref(),
+                key_link.as_deref(),
                 &normalized.entry.title,
                 &normalized.visible_text,
             ),
-            canonical_link: normalized.entry.canonical_link.clone(),
+            canonical_link: key_link,
             title: normalized.entry.title.clone(),
             content: normalized.visible_text,
         });

@@ -166,3 +166,26 @@ fn a_new_media_file_is_an_edit() {
         after.entries[1].content_hash
     );
 }
+#[test]
+fn items_with_only_a_description_a_title_or_a_file_are_kept_and_a_file_keys_its_item() {
+    let doc = r#"<rss version="2.0"><channel><title>Shorts</title>
+        <item><description>Only a description, as RSS 2.0 allows.</description></item>
+        <item><title>Only a title</title></item>
+        <item><enclosure url="https://e.example/a.mp3" type="audio/mpeg" length="5"/></item>
+        <item><enclosure url="https://e.example/b.mp3" type="audio/mpeg" length="5"/></item>
+        </channel></rss>"#;
+    let feed = parse_feed(
+        doc.as_bytes(),
+        &url::Url::parse("https://e.example/f").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(feed.entries.len(), 4);
+    assert_eq!(
+        feed.entries[0].summary_html.as_deref(),
+        Some("Only a description, as RSS 2.0 allows.")
+    );
+    assert_eq!(feed.entries[1].title, "Only a title");
+    // Keyed by their files: stable whatever comes before them in later polls.
+    assert_eq!(feed.entries[2].key, "l:https://e.example/a.mp3");
+    assert_eq!(feed.entries[3].key, "l:https://e.example/b.mp3");
+}
