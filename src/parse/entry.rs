@@ -54,10 +54,13 @@ pub(super) fn normalize_entry(
     capped_fields: &mut usize,
 ) -> Normalized {
     let guid = Some(clean_text(&raw.id)).filter(|id| !id.is_empty());
+    // Only an absolute guid: a bare `1` or `post-42` names no page, and resolved
+    // against the feed it would give unrelated items of one host the same link.
     let link = page_link(&raw.links, context.feed_url).or_else(|| {
         guid.as_deref()
             .filter(|_| context.is_rss)
-            .and_then(|guid| absolute_http(context.feed_url, guid))
+            .and_then(|guid| url::Url::parse(guid).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
     });
     let canonical_link = link
         .as_ref()
