@@ -71,13 +71,15 @@ impl ParsePool {
         &self,
         body: Vec<u8>,
         url: url::Url,
+        http_charset: Option<String>,
         words_for: Option<WordsFor>,
     ) -> Result<ParsedFeed, ParseError> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move || {
             // A panic is the parser's bug, not the source's: report it as this
             // document's failure and keep the thread.
-            let parse = || parse::parse_feed_for(&body, &url, words_for.as_ref());
+            let parse =
+                || parse::parse_feed_for(&body, &url, http_charset.as_deref(), words_for.as_ref());
             let parsed = std::panic::catch_unwind(parse)
                 .unwrap_or_else(|_| Err(ParseError::Invalid("the parser panicked".into())));
             let _ = reply.send(parsed);
@@ -119,7 +121,7 @@ mod tests {
         let rss = "<rss version=\"2.0\"><channel><title>T</title><item><title>Iran talks</title>\
                    <link>https://news.example.com/a</link></item></channel></rss>";
         let parsed = pool
-            .parse(rss.as_bytes().to_vec(), url.clone(), None)
+            .parse(rss.as_bytes().to_vec(), url.clone(), None, None)
             .await
             .unwrap();
         assert_eq!(parsed.entries[0].title, "Iran talks");
@@ -130,7 +132,12 @@ mod tests {
             screen: None,
         };
         let with_words = pool
-            .parse(rss.as_bytes().to_vec(), url.clone(), Some(origin.clone()))
+            .parse(
+                rss.as_bytes().to_vec(),
+                url.clone(),
+                None,
+                Some(origin.clone()),
+            )
             .await
             .unwrap();
         let entry = &with_words.entries[0];
@@ -139,11 +146,15 @@ mod tests {
             &origin.tags,
         ));
         assert_eq!(entry.topic_words.as_ref(), Some(&expected));
-        let many = (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None));
+        let many = (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None, None));
         for parsed in futures_util::future::join_all(many).await {
             assert_eq!(parsed.unwrap().entries.len(), 1);
         }
-        assert!(pool.parse(b"not a feed".to_vec(), url, None).await.is_err());
+        assert!(
+            pool.parse(b"not a feed".to_vec(), url, None, None)
+                .await
+                .is_err()
+        );
     }
 
     #[cfg(target_os = "linux")]

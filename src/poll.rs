@@ -371,7 +371,11 @@ async fn fetch_and_parse(
         return Ok((fetched, None));
     };
     let final_url = fetched.final_url.clone();
-    let parsed = ctx.parsers.parse(body, final_url, words_for()).await?;
+    let charset = fetched.charset.take();
+    let parsed = ctx
+        .parsers
+        .parse(body, final_url, charset, words_for())
+        .await?;
     Ok((fetched, Some(parsed)))
 }
 

@@ -2,6 +2,8 @@
 //! and republished; the tests read the served outputs.
 
 mod common;
+#[path = "end_to_end/encodings.rs"]
+mod encodings;
 #[path = "end_to_end/round_trip.rs"]
 mod round_trip;
 

@@ -130,7 +130,8 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
             tags: vec!["world".into()],
             screen: None,
         };
-        let with_words = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)).unwrap();
+        let with_words =
+            feedbraid::parse::parse_feed_for(&bytes, &url, None, Some(&origin)).unwrap();
         for entry in &with_words.entries {
             let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
             let expected =
@@ -224,7 +225,7 @@ fn entries_ruled_out_while_parsing_are_admitted_by_no_topic_filter() {
     let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
     let (mut ruled_out, mut prepared, mut admitted) = (0, 0, 0);
     for (path, bytes) in fixture_documents() {
-        let Ok(feed) = feedbraid::parse::parse_feed_for(&bytes, &url, Some(&origin)) else {
+        let Ok(feed) = feedbraid::parse::parse_feed_for(&bytes, &url, None, Some(&origin)) else {
             continue;
         };
         for entry in &feed.entries {
@@ -263,7 +264,7 @@ fn a_screen_from_other_filters_is_not_trusted() {
     let rss = b"<rss version=\"2.0\"><channel><title>T</title><item><title>Weather in Oslo</title>\
                 <link>https://news.example.com/w</link></item></channel></rss>";
     let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
-    let parsed = feedbraid::parse::parse_feed_for(rss, &url, Some(&origin)).unwrap();
+    let parsed = feedbraid::parse::parse_feed_for(rss, &url, None, Some(&origin)).unwrap();
     let entry = &parsed.entries[0];
     assert!(matches!(
         entry.topic_words,

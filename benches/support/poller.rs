@@ -205,7 +205,7 @@ pub async fn store_only(shape: FarmShape) {
         .map(|(f, source)| {
             let words_for = feedbraid::membership::WordsFor::of(&config, source);
             let doc = corpus::rss_document(shape, f);
-            feedbraid::parse::parse_feed_for(&doc, &url, words_for.as_ref()).expect("parses")
+            feedbraid::parse::parse_feed_for(&doc, &url, None, words_for.as_ref()).expect("parses")
         })
         .collect();
     let store_cpu = thread_cpu_seconds("feedbraid-store");

@@ -50,7 +50,7 @@ fuzz_target!(|bytes: &[u8]| {
         tags: vec!["world".to_string()],
         screen: None,
     };
-    let Ok(parsed) = feedbraid::parse::parse_feed_for(bytes, &feed_url, Some(&origin)) else {
+    let Ok(parsed) = feedbraid::parse::parse_feed_for(bytes, &feed_url, None, Some(&origin)) else {
         return;
     };
     for entry in &parsed.entries {
@@ -95,7 +95,7 @@ fuzz_target!(|bytes: &[u8]| {
     let (config, feeds) = &*SCREENED;
     let screened = feedbraid::membership::WordsFor::of(config, &config.sources[0]);
     assert!(screened.as_ref().is_some_and(|w| w.screen.is_some()));
-    if let Ok(with_screen) = feedbraid::parse::parse_feed_for(bytes, &feed_url, screened.as_ref()) {
+    if let Ok(with_screen) = feedbraid::parse::parse_feed_for(bytes, &feed_url, None, screened.as_ref()) {
         for entry in &with_screen.entries {
             let item = feedbraid::membership::ItemText::of_entry("fuzz", entry);
             assert_eq!(

@@ -1,5 +1,6 @@
 //! What response headers say about polling: validators to send back, how long the
-//! answer stays fresh (`Cache-Control: max-age`, `Expires`), and `Retry-After`.
+//! answer stays fresh (`Cache-Control: max-age`, `Expires`), `Retry-After`, and the
+//! `charset` of the `Content-Type`.
 //! Pure functions of the headers and the current time.
 
 use std::time::{Duration, SystemTime};
@@ -22,6 +23,16 @@ pub fn validators_of(headers: &HeaderMap) -> Validators {
         etag: header_text(headers, header::ETAG),
         last_modified: header_text(headers, header::LAST_MODIFIED),
     }
+}
+
+/// The `charset` parameter of the `Content-Type`, unquoted, if there is one.
+pub fn charset(headers: &HeaderMap) -> Option<String> {
+    let content_type = header_text(headers, header::CONTENT_TYPE)?;
+    content_type.split(';').skip(1).find_map(|parameter| {
+        let (key, value) = parameter.split_once('=')?;
+        let value = value.trim().trim_matches('"').trim();
+        (key.trim().eq_ignore_ascii_case("charset") && !value.is_empty()).then(|| value.to_string())
+    })
 }
 
 /// `Retry-After` as a delay from `now`: delta-seconds or an HTTP date (a date in the
@@ -61,6 +72,25 @@ pub fn fresh_for(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_charset_is_read_from_the_content_type() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
+            charset(&headers)
+        };
+        assert_eq!(
+            with("text/xml; charset=windows-1251").as_deref(),
+            Some("windows-1251")
+        );
+        assert_eq!(
+            with("application/rss+xml;Charset=\"KOI8-R\"").as_deref(),
+            Some("KOI8-R")
+        );
+        assert_eq!(with("application/xml"), None);
+        assert_eq!(with("text/xml; charset="), None);
+    }
     use reqwest::header::HeaderValue;
 
     fn headers(pairs: &[(HeaderName, &str)]) -> HeaderMap {

@@ -73,6 +73,8 @@ pub struct Fetched {
     pub permanent_redirect: Option<url::Url>,
     /// How long the answer says it stays fresh (`Cache-Control: max-age`, `Expires`).
     pub fresh_for: Option<Duration>,
+    /// The `charset` the `Content-Type` names, for parsing to weigh.
+    pub charset: Option<String>,
 }
 
 /// Why a fetch failed.
@@ -241,6 +243,7 @@ impl Fetcher {
         let answered = headers::validators_of(response.headers());
         let permanent_redirect = chain.permanent_target().cloned();
         let fresh_for = headers::fresh_for(response.headers(), now);
+        let charset = headers::charset(response.headers());
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Fetched {
                 status: 304,
@@ -254,6 +257,7 @@ impl Fetcher {
                 final_url: url,
                 permanent_redirect,
                 fresh_for,
+                charset: None,
             });
         }
         if !status.is_success() {
@@ -284,6 +288,7 @@ impl Fetcher {
             final_url: url,
             permanent_redirect,
             fresh_for,
+            charset,
         })
     }
 

@@ -10,7 +10,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 
 /// UTF-8 byte order mark.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The gzip magic number.
 const GZIP_MAGIC: &[u8] = b"\x1F\x8B";
 
@@ -231,59 +231,6 @@ pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|window| window == needle)
 }
 
-/// The document with invalid UTF-8 sequences replaced by U+FFFD, when it is meant to
-/// be UTF-8 (no other encoding declared, no UTF-16 byte order mark) and is not valid;
-/// when it is XML that declares no encoding and holds no valid UTF-8 beyond ASCII,
-/// decoded as windows-1252 instead. `None` when there is nothing to repair this way.
-pub(super) fn replace_invalid_utf8(bytes: &[u8]) -> Option<String> {
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return None;
-    }
-    if std::str::from_utf8(bytes).is_ok() {
-        return None;
-    }
-    let declared = declared_encoding(bytes);
-    if declared
-        .as_deref()
-        .is_some_and(|label| !matches!(label.to_ascii_lowercase().as_str(), "utf-8" | "utf8"))
-    {
-        return None;
-    }
-    let lossy = String::from_utf8_lossy(bytes);
-    // Undeclared, and not one valid multi-byte character: a legacy single-byte
-    // encoding (a Brazilian portal in ISO-8859-1), read as windows-1252 the way
-    // browsers and readers guess it, rather than with every accent replaced.
-    // JSON is UTF-8 by definition: only XML is guessed at.
-    let is_xml = bytes.trim_ascii_start().starts_with(b"<");
-    let no_utf8_at_all = lossy.chars().all(|c| c.is_ascii() || c == '\u{FFFD}');
-    if is_xml && declared.is_none() && no_utf8_at_all {
-        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-        return Some(text.into_owned());
-    }
-    Some(lossy.into_owned())
-}
-
-/// The `encoding` of the XML declaration, if the document starts with one.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    let rest = bytes.strip_prefix(BOM).unwrap_or(bytes).trim_ascii_start();
-    if !rest.starts_with(b"<?xml") {
-        return None;
-    }
-    let declaration = &rest[..find(rest, b"?>")?];
-    let after = &declaration[find(declaration, b"encoding")? + b"encoding".len()..];
-    let after = after
-        .trim_ascii_start()
-        .strip_prefix(b"=")?
-        .trim_ascii_start();
-    let quote = *after.first()?;
-    if quote != b'"' && quote != b'\'' {
-        return None;
-    }
-    let value = &after[1..];
-    let end = value.iter().position(|&b| b == quote)?;
-    Some(String::from_utf8_lossy(&value[..end]).into_owned())
-}
-
 /// The `xml:base` attribute of the root element of an XML document, if any.
 pub(super) fn root_xml_base(bytes: &[u8]) -> Option<String> {
     // Read from the bytes: only the prolog and the root's start tag are looked at, so
@@ -414,16 +361,5 @@ mod tests {
         assert_eq!(root_xml_base(doc).as_deref(), Some("https://a.example/x/"));
         assert_eq!(root_xml_base(b"<rss version='2.0'/>"), None);
         assert_eq!(root_xml_base(b"{\"version\": 1}"), None);
-    }
-
-    #[test]
-    fn other_declared_encodings_are_not_repaired() {
-        let latin1 = b"<?xml version='1.0' encoding='ISO-8859-1'?><rss>caf\xE9</rss>";
-        assert_eq!(replace_invalid_utf8(latin1), None);
-        let utf8 = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>caf\xE9</rss>";
-        assert_eq!(
-            replace_invalid_utf8(utf8).as_deref(),
-            Some("<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>caf\u{FFFD}</rss>")
-        );
     }
 }

@@ -3,8 +3,10 @@
 //! HTML and clean text here, so everything downstream handles one shape. Pure.
 //!
 //! - [`document`]: what is looked at before feed-rs, and repaired when it refuses a
-//!   document: gzip, HTML pages (and a feed one wraps), the `<rss>` root, invalid or
-//!   undeclared encodings, empty Media RSS text elements.
+//!   document: gzip, HTML pages (and a feed one wraps), the `<rss>` root, empty Media
+//!   RSS text elements.
+//! - [`charset`]: the encoding a document is read in: the HTTP charset before the
+//!   XML declaration, invalid UTF-8, undeclared legacy text.
 //! - [`recover`]: a lenient pass that makes an ill-formed XML document well-formed
 //!   (stray `&` and `<` escaped, unclosed elements closed, a document cut short ended).
 //! - [`structure`]: RSS items outside a `<channel>`, RSS 1.0 items whose link is only
@@ -20,6 +22,7 @@
 //! nesting iteratively, so entity bombs, XXE and deep nesting end quickly.
 
 mod atom;
+mod charset;
 mod document;
 mod entry;
 mod images;
@@ -80,12 +83,16 @@ pub fn parse_feed(bytes: &[u8], feed_url: &url::Url) -> Result<ParsedFeed, Parse
 
 /// [`parse_feed`], also preparing every entry's words for topic filters
 /// ([`crate::model::Entry::topic_words`]) when `words_for` says whose they are.
+///
+/// `http_charset` is the `charset` the document was served with, which comes before
+/// the XML declaration (see [`charset`]).
 pub fn parse_feed_for(
     bytes: &[u8],
     feed_url: &url::Url,
+    http_charset: Option<&str>,
     words_for: Option<&WordsFor>,
 ) -> Result<ParsedFeed, ParseError> {
-    parse_document(bytes, feed_url, words_for).map(|(feed, _notes)| feed)
+    parse_document(bytes, feed_url, http_charset, words_for).map(|(feed, _notes)| feed)
 }
 
 /// [`parse_feed`], also saying what had to be repaired or cut.
@@ -93,12 +100,13 @@ pub fn parse_feed_with_notes(
     bytes: &[u8],
     feed_url: &url::Url,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
-    parse_document(bytes, feed_url, None)
+    parse_document(bytes, feed_url, None, None)
 }
 
 fn parse_document(
     bytes: &[u8],
     feed_url: &url::Url,
+    http_charset: Option<&str>,
     words_for: Option<&WordsFor>,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
     let gunzipped = match document::gunzip(bytes, MAX_GUNZIPPED_BYTES) {
@@ -113,6 +121,8 @@ fn parse_document(
             .filter(|feed| read_feed(feed, feed_url).is_ok_and(|f| !f.entries.is_empty()));
         bytes = wrapped.ok_or(ParseError::HtmlPage)?;
     }
+    let decoded = http_charset.and_then(|label| charset::by_http_charset(bytes, label));
+    let bytes = decoded.as_deref().unwrap_or(bytes);
     let repaired_root = document::repair_rss_root(bytes).or_else(|| atom::as_1_0(bytes));
     let bytes = repaired_root.as_deref().unwrap_or(bytes);
     let mut notes = ParseNotes::default();
@@ -124,7 +134,7 @@ fn parse_document(
             // Repairs, each applied on top of the one before, then one more read.
             let invalid = || ParseError::Invalid(error.to_string());
             let mut readable = Cow::Borrowed(bytes);
-            if let Some(text) = document::replace_invalid_utf8(&readable) {
+            if let Some(text) = charset::replace_invalid_utf8(&readable) {
                 tracing::warn!(feed = %feed_url, %error, "feed holds invalid UTF-8; read with replacement characters");
                 notes.repaired_encoding = true;
                 readable = Cow::Owned(text.into_bytes());

@@ -31,6 +31,8 @@ struct Served {
     requests: HashMap<String, usize>,
     conditional: HashMap<String, usize>,
     not_modified: HashMap<String, usize>,
+    /// `Content-Type` for paths that are not served with the default one.
+    content_types: HashMap<String, String>,
 }
 
 /// A feed publisher for tests.
@@ -96,6 +98,15 @@ impl FeedServer {
             .unwrap()
             .docs
             .insert(path.to_string(), (body, etag));
+    }
+
+    /// Serves `/path` with this `Content-Type` instead of the default one.
+    pub fn set_content_type(&self, path: &str, content_type: &str) {
+        self.served
+            .lock()
+            .unwrap()
+            .content_types
+            .insert(path.to_string(), content_type.to_string());
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -167,10 +178,10 @@ async fn serve_doc(
         *served.not_modified.entry(path).or_default() += 1;
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    let kind = if path.ends_with(".json") {
-        "application/feed+json"
-    } else {
-        "application/xml"
+    let kind = match served.content_types.get(&path) {
+        Some(kind) => kind.as_str(),
+        None if path.ends_with(".json") => "application/feed+json",
+        None => "application/xml",
     };
     (
         StatusCode::OK,
