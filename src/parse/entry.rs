@@ -10,7 +10,7 @@ use crate::identity::{self, VisibleFields};
 use crate::membership::{self, ItemText, WordsFor};
 use crate::model::{Category, Enclosure, Entry, ItemLinks, TopicWords};
 use crate::sanitize::{
-    clean_text, html_to_text, sanitize_html, sanitized_html_to_text, text_to_html,
+    clean_text, html_to_text, inert_text, sanitize_html, sanitized_html_to_text, text_to_html,
 };
 
 /// Bytes left under the cap when content is cut, for the end tags sanitizing adds.
@@ -177,7 +177,7 @@ pub(super) fn normalize_entry(
 /// `type="text"`, JSON Feed): republished titles must hold nothing tag-like, and a
 /// literal `<` that does not start a tag (`3 < 5`) is kept.
 pub(super) fn text_of(text: &Text) -> String {
-    html_to_text(&text.content)
+    inert_text(&text.content)
 }
 
 fn is_plain_text(media_type: &str) -> bool {

@@ -194,8 +194,8 @@ fn parse_document(
     Ok((parsed, notes))
 }
 
-/// An XML document through the lenient pass of [`recover`], then with items outside a
-/// channel given one and Atom text constructs typed as feed-rs reads them; `None`
+/// An XML document through the lenient pass of [`recover`], then with items under an
+/// unknown root or outside a channel given an RSS root and channel, and Atom text constructs typed as feed-rs reads them; `None`
 /// when it is not XML or none of these changes it.
 fn repair_markup(bytes: &[u8]) -> Option<Vec<u8>> {
     let start = bytes
@@ -207,10 +207,12 @@ fn repair_markup(bytes: &[u8]) -> Option<Vec<u8>> {
     }
     let recovered = recover::recover(bytes);
     let bytes = recovered.as_deref().unwrap_or(bytes);
+    let rooted = structure::items_under_unknown_root(bytes);
+    let bytes = rooted.as_deref().unwrap_or(bytes);
     let channeled = structure::rss_channel(bytes);
     let bytes = channeled.as_deref().unwrap_or(bytes);
     let typed = atom::text_types(bytes);
-    typed.or(channeled).or(recovered)
+    typed.or(channeled).or(rooted).or(recovered)
 }
 
 /// feed-rs over the raw bytes (it honours the declared encoding), with no generated

@@ -1,6 +1,6 @@
 //! Feed structure that feed-rs does not read but a lenient reader does: RSS items
-//! placed directly in `<rss>` with no `<channel>` around them (feed-rs refuses the
-//! document), and RSS 1.0 items with no `<link>` (feed-rs drops them silently) whose
+//! placed directly in `<rss>` with no `<channel>` around them, or under a root of
+//! another name (feed-rs refuses the document), and RSS 1.0 items with no `<link>` (feed-rs drops them silently) whose
 //! `rdf:about` names the item's URI, which the RSS 1.0 specification says is the
 //! link's value.
 
@@ -28,6 +28,76 @@ pub(super) fn rss_channel(bytes: &[u8]) -> Option<Vec<u8>> {
     out.extend_from_slice(b"</channel>");
     out.extend_from_slice(&bytes[end..]);
     Some(out)
+}
+
+/// The document with an unknown root element that holds RSS items (`<rdf>` with no
+/// namespace, as a hand-written feed has it) renamed `<rss version="2.0">`, its other
+/// attributes kept, so that [`rss_channel`] can give the items their channel; `None`
+/// when the root is one feed-rs reads (`rss`, `feed`, `rdf:RDF`) or holds no item.
+pub(super) fn items_under_unknown_root(bytes: &[u8]) -> Option<Vec<u8>> {
+    let start = root_start(bytes)?;
+    let name_end = start
+        + 1
+        + bytes[start + 1..]
+            .iter()
+            .position(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/')?;
+    let name = &bytes[start + 1..name_end];
+    let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+    let known = [&b"rss"[..], b"feed"]
+        .iter()
+        .any(|known| name.eq_ignore_ascii_case(known))
+        || (local == b"RDF" && name != local);
+    if known || name.is_empty() || !has_tag(&bytes[name_end..], b"<item") {
+        return None;
+    }
+    let tag_end = name_end + memchr::memchr(b'>', &bytes[name_end..])?;
+    if bytes[..tag_end].ends_with(b"/") {
+        return None;
+    }
+    let closing = [&b"</"[..], name, b">"].concat();
+    let end = memchr::memmem::rfind(&bytes[tag_end..], &closing)? + tag_end;
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    out.extend_from_slice(&bytes[..start]);
+    out.extend_from_slice(b"<rss version=\"2.0\"");
+    for (attribute, value) in attributes(&bytes[name_end..tag_end]) {
+        if attribute != b"version" {
+            out.push(b' ');
+            out.extend_from_slice(&attribute);
+            out.extend_from_slice(b"=\"");
+            out.extend_from_slice(&value);
+            out.push(b'"');
+        }
+    }
+    out.extend_from_slice(&bytes[tag_end..end]);
+    out.extend_from_slice(b"</rss>");
+    out.extend_from_slice(&bytes[end + closing.len()..]);
+    Some(out)
+}
+
+/// Where the root element's start tag begins: past a byte order mark, the XML
+/// declaration, processing instructions, comments and a doctype.
+fn root_start(bytes: &[u8]) -> Option<usize> {
+    let mut at = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    loop {
+        at += bytes[at..].iter().position(|b| !b.is_ascii_whitespace())?;
+        let rest = &bytes[at..];
+        let skip_to = if rest.starts_with(b"<?") {
+            b"?>".as_slice()
+        } else if rest.starts_with(b"<!--") {
+            b"-->".as_slice()
+        } else if rest.starts_with(b"<!") {
+            b">".as_slice()
+        } else if rest.starts_with(b"<") {
+            return Some(at);
+        } else {
+            return None;
+        };
+        at += memchr::memmem::find(rest, skip_to)? + skip_to.len();
+    }
 }
 
 /// The document with `<link>about</link>` added to each RSS 0.90 or 1.0 `<item>`
@@ -113,6 +183,27 @@ mod tests {
         assert_eq!(rss_channel(b"<rss><channel><item/></channel></rss>"), None);
         assert_eq!(rss_channel(b"<rss><items/></rss>"), None);
         assert_eq!(rss_channel(b"<feed><item/></feed>"), None);
+    }
+
+    #[test]
+    fn an_unknown_root_holding_items_is_read_as_rss() {
+        let document = b"<?xml version='1.0'?>\n<!-- c --><rdf lang=\"de\">\n<item><title>A</title></item>\n</rdf>\n";
+        assert_eq!(
+            text(items_under_unknown_root(document)).as_deref(),
+            Some(
+                "<?xml version='1.0'?>\n<!-- c --><rss version=\"2.0\" lang=\"de\">\n<item><title>A</title></item>\n</rss>\n"
+            )
+        );
+        assert_eq!(items_under_unknown_root(b"<rss><item/></rss>"), None);
+        assert_eq!(items_under_unknown_root(b"<feed><item/></feed>"), None);
+        assert_eq!(
+            items_under_unknown_root(b"<rdf:RDF xmlns:rdf='x'><item/></rdf:RDF>"),
+            None
+        );
+        assert_eq!(
+            items_under_unknown_root(b"<html><p>no items</p></html>"),
+            None
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{Format, body_html, display_name, enclosure_type, feed_url, home_url};
 use crate::model::{AlsoRef, OutputFeed, OutputItem};
-use crate::sanitize::{clean_text, html_to_text};
+use crate::sanitize::{clean_text, inert_text};
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
 
@@ -110,7 +110,7 @@ fn json_item(item: &OutputItem) -> JsonItem {
             .as_deref()
             // Text, and tag-free like titles: markup that was escaped in the source
             // (a plain-text summary quoting `<script>`) is dropped, not revealed.
-            .map(|html| clean_text(&html_to_text(&html_to_text(html))))
+            .map(|html| clean_text(&inert_text(html)))
             .filter(|text| !text.is_empty()),
         date_published: rfc3339(item.date),
         date_modified: rfc3339(item.updated),

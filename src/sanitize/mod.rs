@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use text::scan_html;
-pub use text::{html_to_text, sanitized_html_to_text};
+pub use text::{html_to_text, inert_text, sanitized_html_to_text};
 
 /// Elements removed together with everything inside them. `marquee` too: the HTML
 /// parser lets a link nest inside another through it, and once it was stripped the
@@ -48,7 +48,16 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .rm_tag_attributes("ins", &["cite"])
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true)
-        .url_relative(ammonia::UrlRelative::Custom(Box::new(resolve_relative)));
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(resolve_relative)))
+        // A URL's surrounding spaces are no part of it (the URL standard strips them),
+        // but kept they make `href=" http://…"` look relative to a strict reader.
+        .attribute_filter(|_element, attribute, value| {
+            if matches!(attribute, "href" | "src") && value.trim() != value {
+                Some(Cow::Owned(value.trim().to_string()))
+            } else {
+                Some(Cow::Borrowed(value))
+            }
+        });
     builder
 });
 

@@ -1,6 +1,7 @@
 //! Plain text of HTML, for topic matching and clustering: [`html_to_text`] for any
 //! fragment (one html5ever tokenizer pass, no tree), and [`sanitized_html_to_text`],
-//! the same text from [`super::sanitize_html`]'s output in one byte scan. Pure.
+//! the same text from [`super::sanitize_html`]'s output in one byte scan; and
+//! [`inert_text`] for fields that must hold nothing tag-like. Pure.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -30,6 +31,50 @@ pub fn html_to_text(html: &str) -> String {
         };
     }
     scan_html(html).text
+}
+
+/// Rounds of [`inert_text`] before what still looks like a tag loses its `<`.
+const MAX_UNESCAPE_ROUNDS: usize = 4;
+
+/// Text for a field that is plain text by definition (a title, JSON Feed's `summary`)
+/// and holds nothing tag-like: [`html_to_text`], again while the result still looks
+/// like markup (`&amp;lt;script&amp;gt;` escaped once more than its source meant),
+/// and past a few rounds every `<` that would open a tag dropped. A careless reader
+/// that renders such a field as HTML then runs nothing. A literal `<` that opens no
+/// tag (`3 < 5`) stays.
+pub fn inert_text(html: &str) -> String {
+    let mut text = html_to_text(html);
+    for _ in 0..MAX_UNESCAPE_ROUNDS {
+        if !has_tag_like(&text) {
+            return text;
+        }
+        text = html_to_text(&text);
+    }
+    let mut inert = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('<') {
+        inert.push_str(&rest[..at]);
+        if !opens_tag(&rest[at + 1..]) {
+            inert.push('<');
+        }
+        rest = &rest[at + 1..];
+    }
+    inert.push_str(rest);
+    inert
+}
+
+/// Whether `text` holds a `<` that an HTML parser would take for markup.
+fn has_tag_like(text: &str) -> bool {
+    text.match_indices('<')
+        .any(|(at, _)| opens_tag(&text[at + 1..]))
+}
+
+/// Whether what follows a `<` makes it markup: a letter (a start tag), `/`, `!` or `?`.
+fn opens_tag(after: &str) -> bool {
+    after
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
 }
 
 /// [`html_to_text`] of HTML that [`super::sanitize_html`] produced, in one byte scan
@@ -337,6 +382,18 @@ fn is_inline(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inert_text_unescapes_while_it_looks_like_markup_and_keeps_a_lone_less_than() {
+        assert_eq!(
+            inert_text("returns &lt;script&gt;alert(1)&lt;/script&gt; now"),
+            "returns now"
+        );
+        assert_eq!(inert_text("3 &lt; 5 &amp; AT&amp;T"), "3 < 5 & AT&T");
+        assert_eq!(inert_text("<b>bold</b> text"), "bold text");
+        let deep = "&amp;amp;amp;amp;amp;lt;b&amp;amp;amp;amp;amp;gt;x";
+        assert!(!has_tag_like(&inert_text(deep)), "{}", inert_text(deep));
+    }
     use crate::sanitize::sanitize_html;
 
     #[test]

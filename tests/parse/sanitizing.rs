@@ -283,3 +283,18 @@ fn text_fields_hold_only_xml_characters() {
         assert!(text.chars().all(is_xml_char), "{text:?}");
     }
 }
+
+#[test]
+fn spaces_around_a_url_are_not_part_of_it() {
+    let base = url::Url::parse("https://e.example/news/").unwrap();
+    let html = sanitize_html(
+        "<a href=\" http://x.example/y \">y</a> <img src=\"\n photo.jpg\">",
+        Some(&base),
+    );
+    assert_eq!(
+        html,
+        "<a href=\"http://x.example/y\" rel=\"noopener noreferrer\">y</a> \
+         <img src=\"https://e.example/news/photo.jpg\">"
+    );
+    assert_inert(&html);
+}
