@@ -141,9 +141,14 @@ fn thumbnail_extension(item: &OutputItem) -> ExtensionMap {
     let Some(image) = &item.links.image else {
         return ExtensionMap::new();
     };
+    // atom_syndication writes extension attributes as given, unescaped.
+    let url = clean_text(image)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;");
     let thumbnail = Extension {
         name: "media:thumbnail".to_string(),
-        attrs: BTreeMap::from([("url".to_string(), clean_text(image))]),
+        attrs: BTreeMap::from([("url".to_string(), url)]),
         ..Extension::default()
     };
     ExtensionMap::from([(

@@ -26,6 +26,8 @@ pub fn fixture(name: &str) -> Vec<u8> {
 #[derive(Default)]
 struct Served {
     docs: HashMap<String, (Vec<u8>, String)>,
+    /// `Content-Encoding` of the paths whose bodies are served compressed.
+    encodings: HashMap<String, String>,
     /// Paths whose requests wait until released.
     held: std::collections::HashSet<String>,
     requests: HashMap<String, usize>,
@@ -109,6 +111,17 @@ impl FeedServer {
             .insert(path.to_string(), content_type.to_string());
     }
 
+    /// Serves `body`, already compressed with `encoding` (e.g. `gzip`), at `/path`
+    /// with that `Content-Encoding`.
+    pub fn set_encoded(&self, path: &str, body: Vec<u8>, encoding: &str) {
+        self.set(path, body);
+        self.served
+            .lock()
+            .unwrap()
+            .encodings
+            .insert(path.to_string(), encoding.to_string());
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}/{path}", self.addr)
     }
@@ -183,7 +196,7 @@ async fn serve_doc(
         None if path.ends_with(".json") => "application/feed+json",
         None => "application/xml",
     };
-    (
+    let mut response = (
         StatusCode::OK,
         [
             (header::ETAG, etag),
@@ -191,7 +204,15 @@ async fn serve_doc(
         ],
         body,
     )
-        .into_response()
+        .into_response();
+    if let Some(encoding) = served.encodings.get(&path)
+        && let Ok(value) = encoding.parse()
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, value);
+    }
+    response
 }
 
 /// Writes `feedbraid.toml` into `dir` with a test-friendly preamble and `body`

@@ -74,7 +74,7 @@ async fn feedparser_reads_the_episodes_files_images_authors_tags_and_comments() 
     );
     assert_eq!(
         rss[EPISODE]["thumbnail"],
-        json!(["https://harbor-hour.example/art/41.jpg"])
+        json!(["https://harbor-hour.example/art/41.jpg?v=2&s=600"])
     );
     assert_eq!(
         rss[EPISODE]["authors"],
@@ -118,7 +118,7 @@ async fn feedparser_reads_the_episodes_files_images_authors_tags_and_comments() 
     );
     assert_eq!(
         atom[LOCK]["thumbnail"],
-        json!(["https://riverlog.example/img/lock-7.jpg"])
+        json!(["https://riverlog.example/img/lock-7.jpg?w=640&h=360"])
     );
     assert_eq!(
         atom[LOCK]["authors"],

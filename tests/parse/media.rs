@@ -41,7 +41,7 @@ fn a_podcast_keeps_its_episodes_files_images_authors_and_comments() {
                 Some(48_213_950)
             )],
             // The item's own `itunes:image`, not the show's.
-            image: Some("https://harbor-hour.example/art/41.jpg".into()),
+            image: Some("https://harbor-hour.example/art/41.jpg?v=2&s=600".into()),
             comments: Some("https://harbor-hour.example/episodes/41#comments".into()),
         }
     );
@@ -104,7 +104,7 @@ fn atom_enclosure_and_replies_links_resolve_against_xml_base() {
                     None
                 ),
             ],
-            image: Some("https://riverlog.example/img/lock-7.jpg".into()),
+            image: Some("https://riverlog.example/img/lock-7.jpg?w=640&h=360".into()),
             // The HTML page of the replies, not their feed.
             comments: Some("https://riverlog.example/news/lock-7#comments".into()),
         }
