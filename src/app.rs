@@ -46,6 +46,14 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Opens the store for `config` to look at, changing nothing (see
+/// [`Store::open_read_only`]): what the inspection commands use, which run beside a
+/// daemon that may hold another version of the config.
+pub async fn open_store_read_only(config: &Config) -> anyhow::Result<Store> {
+    let path = config.storage.path.clone();
+    Ok(tokio::task::spawn_blocking(move || Store::open_read_only(&path)).await??)
+}
+
 /// [`open_store`], leaving the recomputation of changed feeds to the caller.
 async fn open_store_pending(config: &Config) -> anyhow::Result<(Store, FeedSync)> {
     if let Some(dir) = config.storage.path.parent()

@@ -223,3 +223,28 @@ fn opml_import_prints_or_appends_and_export_lists_sources() {
     let outlines = feedbraid::render::opml::parse_opml(&text(&exported.stdout)).unwrap();
     assert_eq!(outlines.len(), 2);
 }
+
+#[test]
+fn inspecting_before_the_first_run_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "[[source]]\nname = \"harbor\"\nurl = \"https://harbor.example/rss\"\n\n[[feed]]\nname = \"all\"\n",
+    );
+    let sources = run(&["sources", "--format", "json"], &config);
+    assert_eq!(sources.status.code(), Some(0), "{}", text(&sources.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&sources.stdout).unwrap();
+    assert_eq!(rows[0]["name"], "harbor");
+    assert_eq!(rows[0]["state"], "new");
+    let query = run(&["query", "Iran"], &config);
+    assert_ne!(query.status.code(), Some(0));
+    assert!(
+        text(&query.stderr).contains("no database at"),
+        "{}",
+        text(&query.stderr)
+    );
+    assert!(
+        !dir.path().join("feedbraid.db").exists(),
+        "looking created nothing"
+    );
+}

@@ -284,3 +284,104 @@ async fn tells_systemd_ready_watchdog_and_stopping() {
     }
     assert!(child.wait().unwrap().success());
 }
+
+/// Every row of the tables the daemon keeps its state in, as text, read without
+/// changing anything.
+fn database_rows(path: &Path) -> Vec<String> {
+    let db =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut rows = Vec::new();
+    for table in ["sources", "items", "feed_items", "feed_defs", "tombstones"] {
+        let mut statement = db
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+            .unwrap();
+        let columns = statement.column_count();
+        let mut found = statement.query([]).unwrap();
+        while let Some(row) = found.next().unwrap() {
+            let values: Vec<String> = (0..columns)
+                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+                .collect();
+            rows.push(format!("{table}: {}", values.join(" | ")));
+        }
+    }
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inspection_commands_on_an_edited_config_leave_a_live_daemons_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("harbor.xml", fixture("rss2.xml"));
+    let config = write_config(
+        dir.path(),
+        &harbor_config(
+            &server,
+            "\n[[feed]]\nname = \"iran\"\ninclude = [\"Iran\"]\n",
+        ),
+    );
+    let mut daemon = Daemon::start(&config);
+    daemon.wait_for("harbor: 5 new");
+    let served = || async {
+        let mut bodies = Vec::new();
+        for path in ["/feeds/iran.json", "/feeds/world.rss", "/"] {
+            let (status, _, body) = get(&daemon.url(path), &[]).await;
+            assert_eq!(status, 200, "{path}");
+            bodies.push(body);
+        }
+        bodies
+    };
+    let before = (
+        database_rows(&dir.path().join("feedbraid.db")),
+        served().await,
+    );
+    let world: serde_json::Value =
+        serde_json::from_str(&get(&daemon.url("/feeds/world.json"), &[]).await.2).unwrap();
+    let item_id = world["items"][0]["id"].as_str().unwrap().to_string();
+
+    // The operator edits the config (a feed's query, a source's URL, a new source)
+    // and inspects it before reloading the daemon.
+    let edited = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("include = [\"Iran\"]", "query = 'cricket'")
+        .replace("harbor.xml", "moved.xml")
+        + &format!(
+            "\n[[source]]\nname = \"wire\"\nurl = \"{}\"\n",
+            server.url("wire.xml")
+        );
+    let edited_path = dir.path().join("edited.toml");
+    std::fs::write(&edited_path, edited).unwrap();
+    let inspections: [&[&str]; 5] = [
+        &["sources"],
+        &["sources", "--format", "json"],
+        &["query", "Tehran OR Iran"],
+        &["explain", &item_id],
+        &["export-opml"],
+    ];
+    for args in inspections {
+        let output = Command::new(BIN)
+            .args(args)
+            .arg("-c")
+            .arg(&edited_path)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let after = (
+        database_rows(&dir.path().join("feedbraid.db")),
+        served().await,
+    );
+    assert!(
+        before.0.len() > 5,
+        "the daemon stored its state: {:?}",
+        before.0
+    );
+    assert_eq!(after.0, before.0, "the database is as the daemon left it");
+    assert_eq!(after.1, before.1, "the daemon serves the same bytes");
+    daemon.signal("TERM");
+    assert!(daemon.wait_exit(Duration::from_secs(10)).success());
+}

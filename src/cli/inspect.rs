@@ -21,7 +21,7 @@ pub(super) async fn query(config: &Config, expr: &str, limit: usize) -> anyhow::
             return Ok(ExitCode::from(2));
         }
     };
-    let store = app::open_store(config).await?;
+    let store = app::open_store_read_only(config).await?;
     let mut shown = 0;
     let mut before = None;
     while shown < limit {
@@ -59,7 +59,7 @@ pub(super) async fn query(config: &Config, expr: &str, limit: usize) -> anyhow::
 }
 
 pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<ExitCode> {
-    let store = app::open_store(config).await?;
+    let store = app::open_store_read_only(config).await?;
     let Some(item) = store.find_item(needle).await? else {
         eprintln!("error: no stored item has the id or link {needle:?}");
         return Ok(ExitCode::from(2));

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::app;
 use crate::config::{Config, ConfigError};
 use crate::fetch::Fetcher;
+use crate::model::SourceState;
 use crate::poll::{self, PollContext, PollMode};
 
 #[derive(Debug, Parser)]
@@ -257,10 +258,37 @@ async fn poll_once(config: Config, only: Option<&str>, mode: PollMode) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
+/// Lists every source of the config with its stored state; one the database does
+/// not know yet (a new entry, or no database before the first run) is `new`.
 async fn list_sources(config: &Config, format: ListFormat) -> anyhow::Result<ExitCode> {
-    let store = app::open_store(config).await?;
-    let names = config.sources.iter().map(|s| s.name.clone()).collect();
-    let states = store.source_states(names).await?;
+    let names: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+    let stored = match app::open_store_read_only(config).await {
+        Ok(store) => store.source_states(names).await?,
+        Err(error)
+            if matches!(
+                error.downcast_ref::<crate::store::StoreError>(),
+                Some(crate::store::StoreError::Missing { .. })
+            ) =>
+        {
+            Vec::new()
+        }
+        Err(error) => return Err(error),
+    };
+    let states: Vec<SourceState> = config
+        .sources
+        .iter()
+        .map(|source| {
+            stored
+                .iter()
+                .find(|state| state.name == source.name)
+                .cloned()
+                .unwrap_or_else(|| SourceState {
+                    name: source.name.clone(),
+                    url: source.url.to_string(),
+                    ..SourceState::default()
+                })
+        })
+        .collect();
     let text = match format {
         ListFormat::Json => crate::report::sources_json(&states)?,
         ListFormat::Table => crate::report::sources_table(&states),

@@ -49,6 +49,14 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("database {}: written by an older feedbraid (schema version {found}, this one needs {known}); start the daemon (`feedbraid run`) once to bring it up to date", path.display())]
+    TooOld {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("no database at {}: the daemon (`feedbraid run`) or `feedbraid poll` creates it", path.display())]
+    Missing { path: PathBuf },
     #[error("the storage thread has stopped")]
     Closed,
     /// The transaction holding this write (and the others of its group) did not commit.
@@ -121,6 +129,18 @@ impl Store {
     pub fn open_with(path: &Path, clustering: Settings) -> Result<Store, StoreError> {
         let conn = schema::open(path)?;
         let stories = stories::rebuild(&conn, clustering, chrono::Utc::now().timestamp())?;
+        Store::start(path, conn, stories)
+    }
+
+    /// Opens an existing database to look at, beside a daemon that may be writing
+    /// it: read-only, no migration (a schema of another version is an error that
+    /// says which), no story index (nothing is ingested). Every write fails.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let conn = schema::open_read_only(path)?;
+        Store::start(path, conn, StoryIndex::new(Settings::default()))
+    }
+
+    fn start(path: &Path, conn: Connection, stories: StoryIndex) -> Result<Store, StoreError> {
         let db = Db {
             conn,
             feeds: Arc::new(FeedSet::default()),

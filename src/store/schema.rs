@@ -133,6 +133,33 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Opens an existing database read-only, as it is: its schema must be the one this
+/// binary knows, since nothing is migrated.
+pub(super) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    if !path.exists() {
+        return Err(StoreError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let flags =
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(open_err)?;
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let path = path.to_path_buf();
+    match found.cmp(&known) {
+        std::cmp::Ordering::Greater => Err(StoreError::TooNew { path, found, known }),
+        std::cmp::Ordering::Less => Err(StoreError::TooOld { path, found, known }),
+        std::cmp::Ordering::Equal => Ok(conn),
+    }
+}
+
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -166,6 +193,33 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn read_only_opening_changes_nothing_and_names_a_schema_it_does_not_know() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        assert!(matches!(
+            open_read_only(&path),
+            Err(StoreError::Missing { .. })
+        ));
+        assert!(!path.exists(), "looking does not create the database");
+        drop(open(&path).unwrap());
+        let conn = open_read_only(&path).unwrap();
+        assert!(conn.execute("DELETE FROM items", []).is_err(), "read-only");
+        drop(conn);
+        let conn = open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        drop(conn);
+        assert!(matches!(
+            open_read_only(&path),
+            Err(StoreError::TooOld { found: 2, .. })
+        ));
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2, "an older schema is not migrated by looking");
     }
 
     #[test]
