@@ -209,6 +209,22 @@ pub fn content_hash(fields: &VisibleFields<'_>) -> String {
     hex(&hasher.finalize())
 }
 
+/// A short hex digest of a definition, for storing and comparing at the next start:
+/// `kind`, then each field's name and JSON text, one per line in the order given —
+/// a stable, versioned text (never `Debug` output, and no JSON object, whose key
+/// order a serde_json feature could change), so the digest changes only when a field
+/// does, or when `kind` names a new version of the form.
+pub fn definition_digest(kind: &str, fields: &[(&str, serde_json::Value)]) -> String {
+    let mut text = format!("{kind}\n");
+    for (name, value) in fields {
+        text.push_str(name);
+        text.push(' ');
+        text.push_str(&value.to_string());
+        text.push('\n');
+    }
+    hex(&Sha256::digest(text.as_bytes())[..16])
+}
+
 fn hex(bytes: &[u8]) -> String {
     // Not `format!` per byte: that was a tenth of the cost of fingerprinting an item.
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

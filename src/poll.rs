@@ -8,9 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
-use sha2::{Digest, Sha256};
-
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, SourceConfig, SourceTiming};
 use crate::fetch::redirect::{self, RedirectMemory};
 use crate::fetch::{Access, FetchError, Fetched, Fetcher, Validators};
 use crate::membership;
@@ -167,10 +165,29 @@ enum PollError {
 }
 
 /// A fingerprint of a source's config entry: when it changes, a gone source is
-/// polled again.
+/// polled again. A hash of a stable, versioned text of every key of the entry (not of
+/// `Debug` output, which a compiler or dependency upgrade may change).
 pub fn entry_fingerprint(source: &SourceConfig) -> String {
-    let digest = Sha256::digest(format!("{source:?}").as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    let timing = match &source.timing {
+        SourceTiming::Interval(every) => format!("every {}ms", every.as_millis()),
+        SourceTiming::Schedule(cron) => format!("cron {cron}"),
+    };
+    crate::identity::definition_digest(
+        "source entry v1",
+        &[
+            ("name", serde_json::json!(source.name)),
+            ("url", serde_json::json!(source.url.as_str())),
+            ("title", serde_json::json!(source.title)),
+            ("tags", serde_json::json!(source.tags)),
+            ("timing", serde_json::json!(timing)),
+            (
+                "allow_private_networks",
+                serde_json::json!(source.allow_private_networks),
+            ),
+            ("priority", serde_json::json!(source.priority)),
+            ("max_items", serde_json::json!(source.max_items)),
+        ],
+    )
 }
 
 /// Why `state` says not to poll now, if it does.
@@ -421,4 +438,39 @@ pub async fn poll_sources_with(
             .await;
     reports.sort_by_key(|(index, _)| *index);
     reports.into_iter().map(|(_, report)| report).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_entry_has_a_pinned_fingerprint_that_changes_with_any_key() {
+        let source = SourceConfig {
+            name: "harbor".into(),
+            url: url::Url::parse("https://harbor.example/rss").unwrap(),
+            title: Some("Harbor".into()),
+            tags: vec!["world".into()],
+            timing: SourceTiming::Interval(std::time::Duration::from_secs(900)),
+            allow_private_networks: false,
+            priority: 0,
+            max_items: None,
+        };
+        // A changed value here polls every gone source of every installation again:
+        // only a deliberate change of the entry's form may change it.
+        assert_eq!(
+            entry_fingerprint(&source),
+            "735915ff874a03c2516a1d174ccc6e1a"
+        );
+        let moved = SourceConfig {
+            url: url::Url::parse("https://harbor.example/feed").unwrap(),
+            ..source.clone()
+        };
+        let retimed = SourceConfig {
+            timing: SourceTiming::Schedule("0 */5 * * * *".into()),
+            ..source.clone()
+        };
+        assert_ne!(entry_fingerprint(&moved), entry_fingerprint(&source));
+        assert_ne!(entry_fingerprint(&retimed), entry_fingerprint(&source));
+    }
 }

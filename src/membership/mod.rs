@@ -8,8 +8,6 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
-use sha2::{Digest, Sha256};
-
 use crate::config::{Config, FeedConfig};
 use crate::model::{Category, TopicWords};
 use crate::topic::words::normalize;
@@ -195,6 +193,20 @@ pub struct FeedSet {
     filters: u64,
 }
 
+/// The signature of a feed's definition: a hash of a stable, versioned text of the
+/// sources it reads (`None`: every source) and its filter's normalized form. Stored,
+/// it tells at the next start whether the feed must be refilled, so it must not
+/// change with anything but the definition (not with a compiler's `Debug` output).
+fn definition_signature(sources: Option<&[&String]>, filter: &Filter) -> String {
+    crate::identity::definition_digest(
+        "feed definition v1",
+        &[
+            ("sources", serde_json::json!(sources)),
+            ("filter", serde_json::json!(filter.canonical_text())),
+        ],
+    )
+}
+
 impl FeedSet {
     pub fn from_config(config: &Config) -> FeedSet {
         let rules = config
@@ -209,11 +221,8 @@ impl FeedSet {
                 });
                 let mut selected: Vec<&String> = sources.iter().flatten().collect();
                 selected.sort();
-                let digest = Sha256::new()
-                    .chain_update(format!("{selected:?}"))
-                    .chain_update(format!("{:?}", feed.filter))
-                    .finalize();
-                let signature = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+                let signature =
+                    definition_signature(sources.is_some().then_some(&selected[..]), &feed.filter);
                 Rule {
                     name: feed.name.clone(),
                     sources,
@@ -419,6 +428,24 @@ mod tests {
         assert!(
             set.feeds_for(&item("a", "Iran talks"), None, Some(&only))
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_known_definition_has_a_pinned_signature() {
+        // A changed value here refills every feed of every installation at its next
+        // start: only a deliberate change of the definition's form may change it.
+        let set = FeedSet::from_config(&config(
+            "[[feed]]\nname = \"f\"\nsources = [\"b\", \"a\"]\nquery = 'Iran AND NOT title:sport*'\n\n\
+             [[feed]]\nname = \"all\"\n",
+        ));
+        let signatures: Vec<(&str, &str)> = set.signatures().collect();
+        assert_eq!(
+            signatures,
+            [
+                ("f", "c722e2a4f55837ec7a00bf66ab071607"),
+                ("all", "f52060befb0a84f3eff2cadce912cfee")
+            ]
         );
     }
 

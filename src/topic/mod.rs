@@ -118,6 +118,16 @@ fn any_phrase(entries: &[String], list: &str) -> Result<Option<Query>, TopicErro
 }
 
 impl Filter {
+    /// The filter in the query language's normalized, fully parenthesized form (empty
+    /// when it accepts every item): a stable text to store a signature of, since two
+    /// filters with the same form admit the same items.
+    pub fn canonical_text(&self) -> String {
+        self.condition
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
     /// Compiles a feed's filter. `topics` are the named queries of `[topics]`.
     ///
     /// `include` holds when any of its entries (each a word or phrase) occurs,
