@@ -287,8 +287,13 @@ fn watchdog_interval() -> Option<Duration> {
     sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2))
 }
 
-/// The daemon is alive when its polling loop turns and its store answers.
+/// The daemon is alive when its polling loop turns and its store answers within
+/// [`crate::store::PING_LIMIT`] (maintenance runs in chunks that leave it free).
 async fn alive(app: &App) -> bool {
-    let looping = app.heartbeat().age_secs().is_some_and(|age| age < 60);
-    looping && app.store.ping().await.is_ok()
+    app.heartbeat().state() == "ok"
+        && app
+            .store
+            .ping_within(crate::store::PING_LIMIT)
+            .await
+            .is_ok()
 }

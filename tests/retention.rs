@@ -131,3 +131,34 @@ async fn a_long_run_levels_off_in_size() {
         "the test should see growth first: {sizes:?}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_long_prune_runs_in_chunks_that_let_other_store_calls_through() {
+    let (_dir, store) = store().await;
+    ingest(&store, t0(), doc(0, 45)).await;
+    let later = t0() + chrono::Duration::days(8);
+    let pruning = tokio::spawn({
+        let store = store.clone();
+        async move { store.prune_in_chunks(policy(later, Some(5)), 10).await }
+    });
+    // The prune sends its first chunk; a ping sent now waits behind that chunk only.
+    tokio::task::yield_now().await;
+    store.ping().await.unwrap();
+    let activity = store.activity().expect("the prune says what it is doing");
+    let so_far: usize = activity
+        .strip_prefix("pruning: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{activity}"));
+    assert!(so_far < 45, "the ping was answered mid-prune: {activity}");
+
+    let summary = pruning.await.unwrap().unwrap();
+    assert_eq!(summary.items, 45, "every chunk, and the last partial one");
+    assert_eq!(store.activity(), None, "nothing long going on any more");
+    let again = ingest(&store, later, doc(0, 45)).await;
+    assert_eq!(
+        (again.new, again.tombstoned),
+        (0, 45),
+        "each chunk left its tombstones"
+    );
+}

@@ -34,7 +34,22 @@ impl Heartbeat {
             at => Some(Utc::now().timestamp() - at),
         }
     }
+
+    /// The loop's state for the health page and the watchdog, one rule for both:
+    /// `ok` while it turned within [`STALE_AFTER_SECS`], else `stalled`; `starting`
+    /// before its first turn.
+    pub fn state(&self) -> &'static str {
+        match self.age_secs() {
+            Some(age) if age <= STALE_AFTER_SECS => "ok",
+            Some(_) => "stalled",
+            None => "starting",
+        }
+    }
 }
+
+/// Longest the polling loop may go without a turn and still count as alive (it turns
+/// every [`BEAT`] when nothing is due).
+pub const STALE_AFTER_SECS: i64 = 60;
 
 /// How long a source waits after the store failed to record its poll.
 const STORE_RETRY: chrono::Duration = chrono::Duration::seconds(60);

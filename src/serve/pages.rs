@@ -109,23 +109,22 @@ pub(super) async fn opml(State(state): State<ServeState>) -> Response {
         .into_response()
 }
 
-/// Longest the polling loop may go without a turn and still count as alive.
-const SCHEDULER_STALE_SECS: i64 = 60;
-
 pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
-    let store_ok = state.store.ping().await.is_ok();
-    let scheduler = match &state.heartbeat {
-        None => "not running",
-        Some(beat) => match beat.age_secs() {
-            Some(age) if age <= SCHEDULER_STALE_SECS => "ok",
-            Some(_) => "stalled",
-            None => "starting",
-        },
-    };
-    let healthy = store_ok && scheduler == "ok";
+    let store = state.store.ping_within(crate::store::PING_LIMIT).await;
+    let scheduler = state
+        .heartbeat
+        .as_ref()
+        .map_or("not running", |beat| beat.state());
+    let healthy = store.is_ok() && scheduler == "ok";
     let body = serde_json::json!({
         "status": if healthy { "ok" } else { "unhealthy" },
-        "store": if store_ok { "ok" } else { "unreachable" },
+        "store": match &store {
+            Ok(()) => "ok",
+            Err(crate::store::StoreError::Unresponsive { .. }) => "busy",
+            Err(_) => "unreachable",
+        },
+        // What long maintenance the store is doing (a prune after downtime), if any.
+        "store_activity": state.store.activity(),
         "scheduler": scheduler,
     });
     let status = if healthy {

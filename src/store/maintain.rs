@@ -1,5 +1,6 @@
 //! Upkeep of the database: pruning old items (remembering them as tombstones so they
-//! never come back as new), forgetting very old tombstones, checkpointing the WAL.
+//! never come back as new) in chunks that leave the store thread free between them,
+//! forgetting very old tombstones, checkpointing the WAL.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -31,48 +32,102 @@ fn before(now: DateTime<Utc>, age: std::time::Duration) -> i64 {
         .saturating_sub(i64::try_from(age.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// Items (or tombstones) removed per store call while pruning: each chunk is one
+/// transaction and one job of the store thread, so a poll's write or a health ping
+/// waits behind one chunk at most, never behind the whole prune of a database that
+/// has been offline for weeks.
+pub const PRUNE_CHUNK: usize = 1_000;
+
 impl Store {
-    /// Prunes in one transaction; every removed item leaves a tombstone.
+    /// Prunes in chunks of [`PRUNE_CHUNK`]; every removed item leaves a tombstone.
+    /// [`Store::activity`] says how far it has got meanwhile.
     pub async fn prune(&self, policy: PrunePolicy) -> Result<PruneSummary, StoreError> {
-        let summary = self
-            .call(move |conn| {
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let now = policy.now.timestamp();
-                let cutoff = before(policy.now, policy.retention);
-                tx.execute(
-                    "INSERT OR REPLACE INTO tombstones (source_id, item_key, pruned)
-                     SELECT source_id, item_key, ?2 FROM items WHERE first_seen < ?1",
-                    params![cutoff, now],
-                )?;
-                let mut items = tx.execute("DELETE FROM items WHERE first_seen < ?1", [cutoff])?;
-                for (source, keep) in &policy.max_items {
-                    let over = "SELECT i.id FROM items i JOIN sources s ON s.id = i.source_id
-                        WHERE s.name = ?1 ORDER BY i.sort_date DESC, i.id DESC LIMIT -1 OFFSET ?2";
-                    tx.execute(
-                        &format!(
-                            "INSERT OR REPLACE INTO tombstones (source_id, item_key, pruned)
-                             SELECT source_id, item_key, ?3 FROM items WHERE id IN ({over})"
-                        ),
-                        params![source, *keep as i64, now],
-                    )?;
-                    items += tx.execute(
-                        &format!("DELETE FROM items WHERE id IN ({over})"),
-                        params![source, *keep as i64],
-                    )?;
-                }
-                let tombstones = tx.execute(
-                    "DELETE FROM tombstones WHERE pruned < ?1",
-                    [before(policy.now, policy.tombstone_ttl)],
-                )?;
-                tx.commit()?;
-                Ok(PruneSummary { items, tombstones })
-            })
-            .await?;
+        self.prune_in_chunks(policy, PRUNE_CHUNK).await
+    }
+
+    /// [`Store::prune`] with chunks of `chunk` (tests use small ones).
+    pub async fn prune_in_chunks(
+        &self,
+        policy: PrunePolicy,
+        chunk: usize,
+    ) -> Result<PruneSummary, StoreError> {
+        let result = self.prune_chunks(&policy, chunk.max(1)).await;
+        self.set_activity(None);
+        let summary = result?;
         if summary.items > 0 {
             self.bump_generation();
         }
         Ok(summary)
+    }
+
+    async fn prune_chunks(
+        &self,
+        policy: &PrunePolicy,
+        chunk: usize,
+    ) -> Result<PruneSummary, StoreError> {
+        let now = policy.now.timestamp();
+        let limit = chunk as i64;
+        let mut summary = PruneSummary::default();
+        self.note_pruning(summary);
+        let cutoff = before(policy.now, policy.retention);
+        loop {
+            let removed = self
+                .call(move |conn| {
+                    let old = "SELECT id FROM items WHERE first_seen < ?1
+                               ORDER BY first_seen, id LIMIT ?3";
+                    remove_items(conn, old, params![cutoff, now, limit])
+                })
+                .await?;
+            summary.items += removed;
+            self.note_pruning(summary);
+            if removed < chunk {
+                break;
+            }
+        }
+        for (source, keep) in &policy.max_items {
+            let (source, keep) = (source.clone(), *keep as i64);
+            loop {
+                let source = source.clone();
+                let removed = self
+                    .call(move |conn| {
+                        let over = "SELECT i.id FROM items i JOIN sources s ON s.id = i.source_id
+                            WHERE s.name = ?1 ORDER BY i.sort_date DESC, i.id DESC
+                            LIMIT ?3 OFFSET ?4";
+                        remove_items(conn, over, params![source, now, limit, keep])
+                    })
+                    .await?;
+                summary.items += removed;
+                self.note_pruning(summary);
+                if removed < chunk {
+                    break;
+                }
+            }
+        }
+        let forget_before = before(policy.now, policy.tombstone_ttl);
+        loop {
+            let forgotten = self
+                .call(move |conn| {
+                    Ok(conn.execute(
+                        "DELETE FROM tombstones WHERE (source_id, item_key) IN
+                            (SELECT source_id, item_key FROM tombstones WHERE pruned < ?1 LIMIT ?2)",
+                        params![forget_before, limit],
+                    )?)
+                })
+                .await?;
+            summary.tombstones += forgotten;
+            self.note_pruning(summary);
+            if forgotten < chunk {
+                break;
+            }
+        }
+        Ok(summary)
+    }
+
+    fn note_pruning(&self, so_far: PruneSummary) {
+        self.set_activity(Some(format!(
+            "pruning: {} items and {} tombstones removed so far",
+            so_far.items, so_far.tombstones
+        )));
     }
 
     /// Folds the WAL back into the database and lets SQLite refresh its statistics.
@@ -93,4 +148,24 @@ impl Store {
         })
         .await
     }
+}
+
+/// Tombstones then deletes the items `ids` selects (a query whose `?2` is the
+/// tombstones' time), in one transaction; how many went.
+fn remove_items(
+    conn: &mut rusqlite::Connection,
+    ids: &str,
+    values: impl rusqlite::Params + Copy,
+) -> Result<usize, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        &format!(
+            "INSERT OR REPLACE INTO tombstones (source_id, item_key, pruned)
+             SELECT source_id, item_key, ?2 FROM items WHERE id IN ({ids})"
+        ),
+        values,
+    )?;
+    let removed = tx.execute(&format!("DELETE FROM items WHERE id IN ({ids})"), values)?;
+    tx.commit()?;
+    Ok(removed)
 }

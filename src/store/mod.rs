@@ -57,6 +57,11 @@ pub enum StoreError {
     },
     #[error("no database at {}: the daemon (`feedbraid run`) or `feedbraid poll` creates it", path.display())]
     Missing { path: PathBuf },
+    #[error("the database did not answer within {waited:?}{}", activity.as_deref().map(|a| format!(" ({a})")).unwrap_or_default())]
+    Unresponsive {
+        waited: std::time::Duration,
+        activity: Option<String>,
+    },
     #[error("the storage thread has stopped")]
     Closed,
     /// The transaction holding this write (and the others of its group) did not commit.
@@ -106,6 +111,10 @@ where
     }
 }
 
+/// How long the watchdog and the health page wait for the store to answer a ping:
+/// well within systemd's `WatchdogSec=60`, and far beyond one chunk of maintenance.
+pub const PING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A handle to the database thread. Clone freely; the thread ends when the last
 /// handle is dropped (after finishing the jobs already sent).
 #[derive(Clone)]
@@ -115,6 +124,8 @@ pub struct Store {
     /// re-render, and anyone may wait for the next change.
     generation: Arc<watch::Sender<u64>>,
     path: Arc<PathBuf>,
+    /// What long maintenance is doing, for the health page (`None`: nothing long).
+    activity: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Store {
@@ -159,6 +170,7 @@ impl Store {
             jobs,
             generation: Arc::new(watch::Sender::new(1)),
             path: Arc::new(path.to_path_buf()),
+            activity: Arc::default(),
         })
     }
 
@@ -231,6 +243,31 @@ impl Store {
             Ok(())
         })
         .await
+    }
+
+    /// [`Store::ping`], given up after `limit`: the watchdog and the health page must
+    /// answer whatever the store thread is busy with.
+    pub async fn ping_within(&self, limit: std::time::Duration) -> Result<(), StoreError> {
+        match tokio::time::timeout(limit, self.ping()).await {
+            Ok(answer) => answer,
+            Err(_) => Err(StoreError::Unresponsive {
+                waited: limit,
+                activity: self.activity(),
+            }),
+        }
+    }
+
+    /// What long maintenance is doing now (`pruning: …`), if any.
+    pub fn activity(&self) -> Option<String> {
+        self.activity
+            .lock()
+            .map_or(None, |activity| activity.clone())
+    }
+
+    fn set_activity(&self, now: Option<String>) {
+        if let Ok(mut activity) = self.activity.lock() {
+            *activity = now;
+        }
     }
 
     /// Runs SQLite's integrity check; `Ok(true)` when it reports "ok".

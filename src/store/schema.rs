@@ -104,6 +104,11 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE items ADD COLUMN links TEXT;
     ",
+    // 6: tombstones found by age, so that forgetting old ones a chunk at a time does
+    // not scan them all for every chunk.
+    "
+    CREATE INDEX tombstones_by_pruned ON tombstones (pruned);
+    ",
 ];
 
 /// Opens the database, sets the connection up and brings the schema up to date.
