@@ -15,13 +15,15 @@
 mod edited;
 #[path = "support/replay.rs"]
 mod replay;
+#[path = "support/shared_corpus.rs"]
+mod shared_corpus;
 
 fn main() {
     let show_misses = std::env::args().any(|a| a == "--misses");
     let Some(corpus) = replay::corpus_archive() else {
         println!(
             "replay: skipped, no real-news corpus at {} (set FEEDBRAID_CORPUS to the folder holding it)",
-            replay::CORPUS_HINT
+            replay::corpus_hint()
         );
         return;
     };

@@ -5,13 +5,15 @@
 
 #[path = "../benches/support/replay.rs"]
 mod replay;
+#[path = "../benches/support/shared_corpus.rs"]
+mod shared_corpus;
 
 #[test]
 fn real_news_copies_join_and_different_news_stays_apart() {
     let Some(corpus) = replay::corpus_archive() else {
         println!(
             "skipped: no real-news corpus at {} (set FEEDBRAID_CORPUS)",
-            replay::CORPUS_HINT
+            replay::corpus_hint()
         );
         return;
     };

@@ -18,9 +18,11 @@ mod active_content;
 mod common;
 #[path = "hostile/outputs.rs"]
 mod outputs;
+#[path = "../benches/support/shared_corpus.rs"]
+mod shared_corpus;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{FeedServer, Harness, write_config_with_fetch};
@@ -28,8 +30,8 @@ use feedbraid::model::SourceState;
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 
-/// Where the corpus is looked for, relative to the repository.
-const CORPUS_HINT: &str = "../shared/corpus/feeds-robustness.tar.xz";
+/// The robustness corpus's archive in `../shared/corpus/`.
+const ARCHIVE: &str = "feeds-robustness.tar.xz";
 
 /// The folder of the archive that holds the documents.
 const FOLDER: &str = "robustness";
@@ -46,31 +48,6 @@ const TARGET_RATIO: f64 = 0.995;
 
 /// The longest the poll of the whole corpus may take before it counts as a hang.
 const POLL_DEADLINE: Duration = Duration::from_secs(60);
-
-/// The archive: `$FEEDBRAID_CORPUS/feeds-robustness.tar.xz`, else [`CORPUS_HINT`]
-/// beside the repository; `None` when neither exists.
-fn corpus_archive() -> Option<PathBuf> {
-    let name = "feeds-robustness.tar.xz";
-    let candidates = [
-        std::env::var_os("FEEDBRAID_CORPUS").map(|dir| PathBuf::from(dir).join(name)),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS_HINT)),
-    ];
-    candidates.into_iter().flatten().find(|path| path.is_file())
-}
-
-/// The archive unpacked into a temporary folder (removed when dropped).
-fn unpack(archive: &Path) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let status = std::process::Command::new("tar")
-        .arg("-xJf")
-        .arg(archive)
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .expect("tar runs");
-    assert!(status.success(), "tar -xJf {}: {status}", archive.display());
-    dir
-}
 
 /// What feedparser found in one document.
 #[derive(Debug, Clone, Copy)]
@@ -324,12 +301,15 @@ fn describe(file: &str, expected: Expected, state: &SourceState) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_robustness_corpus_is_ingested_and_republished_safely() {
-    let Some(archive) = corpus_archive() else {
-        println!("skipped: no robustness corpus at {CORPUS_HINT} (set FEEDBRAID_CORPUS)");
+    let Some(archive) = shared_corpus::archive(ARCHIVE) else {
+        println!(
+            "skipped: no robustness corpus at {} (set FEEDBRAID_CORPUS)",
+            shared_corpus::hint(ARCHIVE)
+        );
         return;
     };
     let started = Instant::now();
-    let unpacked = unpack(&archive);
+    let unpacked = shared_corpus::unpack(&archive).expect("unpack the corpus");
     let files = documents(unpacked.path());
     let expected = expected_counts();
     let names: Vec<&String> = files.iter().map(|(name, _)| name).collect();

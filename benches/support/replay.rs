@@ -1,6 +1,7 @@
 //! Replaying the real-news corpus through parsing and the store, and scoring the
 //! stories it forms against labelled pairs. Shared by the replay bench and the test
-//! that holds the floor on the same corpus.
+//! that holds the floor on the same corpus (each declares `shared_corpus.rs` as the
+//! sibling module `shared_corpus`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -10,21 +11,22 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use feedbraid::cluster::Settings;
 use feedbraid::store::{PollRecord, Store};
 
+use super::shared_corpus;
+
+/// The real-news corpus's archive in `../shared/corpus/`.
+const ARCHIVE: &str = "realnews-syndicated.tar.xz";
+
 /// Where the corpus is looked for, relative to the repository.
-pub const CORPUS_HINT: &str = "../shared/corpus/realnews-syndicated.tar.xz";
+pub fn corpus_hint() -> String {
+    shared_corpus::hint(ARCHIVE)
+}
 
 /// The labelled pairs, kept as ids and labels only (no corpus text).
 const LABELS: &str = include_str!("../../tests/fixtures/stories/realnews-pairs.tsv");
 
-/// The corpus archive: `$FEEDBRAID_CORPUS/realnews-syndicated.tar.xz`, else
-/// [`CORPUS_HINT`] beside the repository; `None` when neither exists.
+/// The corpus archive (see [`shared_corpus::archive`]); `None` when it is absent.
 pub fn corpus_archive() -> Option<PathBuf> {
-    let name = "realnews-syndicated.tar.xz";
-    let candidates = [
-        std::env::var_os("FEEDBRAID_CORPUS").map(|dir| PathBuf::from(dir).join(name)),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS_HINT)),
-    ];
-    candidates.into_iter().flatten().find(|path| path.is_file())
+    shared_corpus::archive(ARCHIVE)
 }
 
 /// How two labelled items relate, as read by a person.
@@ -182,18 +184,7 @@ impl Outcome {
 
 /// The corpus `archive` unpacked into a temporary folder (removed when dropped).
 pub fn unpack(archive: &Path) -> Result<tempfile::TempDir, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let status = std::process::Command::new("tar")
-        .arg("-xJf")
-        .arg(archive)
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .map_err(|e| format!("tar: {e}"))?;
-    if !status.success() {
-        return Err(format!("tar -xJf {} failed: {status}", archive.display()));
-    }
-    Ok(dir)
+    shared_corpus::unpack(archive)
 }
 
 /// Polls every outlet's snapshots of the corpus unpacked at `unpacked` in time
