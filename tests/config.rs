@@ -104,6 +104,7 @@ fn absent_keys_take_their_defaults() {
     assert_eq!(fetch.max_interval, Duration::from_secs(24 * 3600));
     assert_eq!(fetch.concurrency, 32);
     assert_eq!(fetch.per_host, 2);
+    assert_eq!(fetch.per_host_interval, Duration::from_millis(250));
     assert_eq!(fetch.timeout, Duration::from_secs(20));
     assert_eq!(fetch.max_body, 15 * 1024 * 1024);
     assert!(!fetch.allow_private_networks);
@@ -151,6 +152,7 @@ min_interval = "1m"
 max_interval = "12h"
 concurrency = 8
 per_host = 1
+per_host_interval = "0s"
 timeout = "500ms"
 max_body = 1048576
 allow_private_networks = true
@@ -186,6 +188,7 @@ token = "s3cret"
         Path::new("/var/lib/feedbraid/items.db")
     );
     assert_eq!(config.storage.retention, Duration::from_secs(14 * 86_400));
+    assert_eq!(config.fetch.per_host_interval, Duration::ZERO);
     assert_eq!(config.fetch.timeout, Duration::from_millis(500));
     assert_eq!(config.fetch.max_body, 1_048_576);
     assert!(config.fetch.allow_private_networks);

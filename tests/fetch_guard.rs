@@ -14,7 +14,7 @@ use feedbraid::fetch::{Access, FetchError, Fetcher, FetcherOptions, Validators};
 
 fn fetcher(fetch: &str, spacing_ms: u64, pinned: &[(&str, SocketAddr)]) -> Fetcher {
     let options = FetcherOptions {
-        host_spacing: Duration::from_millis(spacing_ms),
+        host_spacing: Some(Duration::from_millis(spacing_ms)),
         pinned_hosts: pinned.iter().map(|(h, a)| (h.to_string(), *a)).collect(),
     };
     Fetcher::with_options(&fetch_config(fetch), options).unwrap()

@@ -79,6 +79,9 @@ pub struct FetchConfig {
     pub max_interval: Duration,
     pub concurrency: usize,
     pub per_host: usize,
+    /// Minimum gap between the starts of two requests to one host (default 250ms;
+    /// zero for none, for people polling their own servers).
+    pub per_host_interval: Duration,
     pub timeout: Duration,
     pub max_body: u64,
     pub allow_private_networks: bool,

@@ -77,6 +77,7 @@ pub(super) struct RawFetch {
     pub max_interval: Option<Spanned<String>>,
     pub concurrency: Option<Spanned<i64>>,
     pub per_host: Option<Spanned<i64>>,
+    pub per_host_interval: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
     pub max_body: Option<Spanned<SizeText>>,
     pub allow_private_networks: Option<Spanned<bool>>,

@@ -26,6 +26,7 @@ const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(5 * 60);
 const DEFAULT_MAX_INTERVAL: Duration = Duration::from_secs(24 * 3_600);
 const DEFAULT_CONCURRENCY: usize = 32;
 const DEFAULT_PER_HOST: usize = 2;
+const DEFAULT_PER_HOST_INTERVAL: Duration = Duration::from_millis(250);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 const DEFAULT_MAX_BODY: u64 = 15 * 1024 * 1024;
 const DEFAULT_DEDUP_WINDOW: Duration = Duration::from_secs(72 * 3_600);
@@ -326,6 +327,16 @@ fn check_fetch(checker: &mut Checker, raw: RawFetch) -> FetchConfig {
         DEFAULT_CONCURRENCY,
     );
     let per_host = checker.at_least_one("fetch.per_host", raw.per_host.as_ref(), DEFAULT_PER_HOST);
+    let per_host_interval = match &raw.per_host_interval {
+        None => DEFAULT_PER_HOST_INTERVAL,
+        Some(field) => match parse_duration(field.get_ref()) {
+            Ok(interval) => interval,
+            Err(message) => {
+                checker.bad("fetch.per_host_interval", field, message);
+                DEFAULT_PER_HOST_INTERVAL
+            }
+        },
+    };
     let timeout = checker.positive_duration("fetch.timeout", raw.timeout.as_ref(), DEFAULT_TIMEOUT);
     let max_body = match &raw.max_body {
         None => DEFAULT_MAX_BODY,
@@ -361,6 +372,7 @@ fn check_fetch(checker: &mut Checker, raw: RawFetch) -> FetchConfig {
         max_interval,
         concurrency,
         per_host,
+        per_host_interval,
         timeout,
         max_body,
         allow_private_networks: raw

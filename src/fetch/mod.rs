@@ -25,9 +25,6 @@ use guard::{PublicOnlyResolver, Refusal};
 use limits::HostLimits;
 use redirect::{Chain, RedirectError};
 
-/// The default minimum gap between the starts of two requests to the same host.
-pub const DEFAULT_HOST_SPACING: Duration = Duration::from_millis(250);
-
 /// The longest the TCP (and TLS) connection may take, within the total timeout.
 pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most bytes reserved up front for a body, whatever its Content-Length says.
@@ -111,22 +108,14 @@ impl FetchError {
 }
 
 /// Knobs of the fetcher that are not in the config file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FetcherOptions {
-    /// Minimum gap between the starts of two requests to the same host.
-    pub host_spacing: Duration,
+    /// Minimum gap between the starts of two requests to the same host, instead of
+    /// `[fetch] per_host_interval` (tests on loopback use a few milliseconds).
+    pub host_spacing: Option<Duration>,
     /// Host names pinned to addresses, like `curl --resolve` (the URL's port is used).
     /// Pinned names skip DNS and the resolved-address check: the operator chose them.
     pub pinned_hosts: Vec<(String, std::net::SocketAddr)>,
-}
-
-impl Default for FetcherOptions {
-    fn default() -> Self {
-        FetcherOptions {
-            host_spacing: DEFAULT_HOST_SPACING,
-            pinned_hosts: Vec::new(),
-        }
-    }
 }
 
 /// The HTTP clients with their limits. Clone is cheap (shared clients and limits).
@@ -178,7 +167,10 @@ impl Fetcher {
             timeout: config.timeout,
             max_body: config.max_body,
             in_flight: Arc::new(Semaphore::new(config.concurrency.max(1))),
-            hosts: Arc::new(HostLimits::new(config.per_host, options.host_spacing)),
+            hosts: Arc::new(HostLimits::new(
+                config.per_host,
+                options.host_spacing.unwrap_or(config.per_host_interval),
+            )),
         })
     }
 

@@ -295,7 +295,7 @@ impl Harness {
         // Requests to one host are spaced by much less than the daemon's default, to
         // keep the suite fast (every test server is on 127.0.0.1).
         let options = FetcherOptions {
-            host_spacing: std::time::Duration::from_millis(5),
+            host_spacing: Some(std::time::Duration::from_millis(5)),
             ..FetcherOptions::default()
         };
         let ctx = PollContext::new(

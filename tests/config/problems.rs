@@ -310,6 +310,12 @@ fn storage_and_fetch_problems_are_located() {
         "at least 1",
     );
     assert_problem(
+        "[fetch]\nper_host_interval = \"fast\"\n",
+        2,
+        "fetch.per_host_interval",
+        "expected a number and a unit",
+    );
+    assert_problem(
         "[fetch]\nmax_body = \"15 MB\"\n",
         2,
         "fetch.max_body",
