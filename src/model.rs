@@ -195,7 +195,7 @@ pub struct StoredItem {
     pub authors: Vec<String>,
     pub categories: Vec<Category>,
     pub links: ItemLinks,
-    /// Summary and content as plain text, as stored at ingest (topic matching).
+    /// Summary and content as plain text, derived from the stored HTML (topic matching).
     pub text: String,
     /// The date the item is sorted and published by (never in the future).
     pub date: DateTime<Utc>,

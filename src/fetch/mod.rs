@@ -259,8 +259,8 @@ impl Fetcher {
             });
         }
         // Sized from Content-Length when the server sent one (and the body is not
-        // decompressed): grown chunk by chunk, a feed's body was copied at every
-        // doubling. A length that lies only costs a reservation, at most the cap.
+        // decompressed), so the body is not copied at every doubling as it grows. A
+        // length that lies only costs a reservation, at most the cap.
         let expected = response.content_length().unwrap_or(0).min(self.max_body);
         let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).min(MAX_RESERVED));
         // Chunks arrive decompressed, so the cap counts what we would have to hold;

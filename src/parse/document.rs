@@ -234,7 +234,7 @@ pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// The `xml:base` attribute of the root element of an XML document, if any.
 pub(super) fn root_xml_base(bytes: &[u8]) -> Option<String> {
     // Read from the bytes: only the prolog and the root's start tag are looked at, so
-    // the rest of the document is never decoded (it was copied whole before).
+    // the rest of the document is never decoded or copied.
     let mut reader = quick_xml::Reader::from_reader(bytes);
     loop {
         match reader.read_event().ok()? {

@@ -5,8 +5,8 @@
 use super::is_xml_char;
 
 /// Runs of whitespace (including no-break spaces) become one space; ends trimmed;
-/// characters XML 1.0 forbids removed. One pass that copies runs of kept text (every
-/// scan of HTML ends here, so it was worth not pushing char by char).
+/// characters XML 1.0 forbids removed. One pass that copies runs of kept text, not
+/// char by char: every scan of HTML ends here.
 ///
 /// Inside a word, prose that folding leaves as it is (printable ASCII, single spaces)
 /// is skipped [`PLAIN_CHUNK`] bytes at a time: it stays pending and is copied with the

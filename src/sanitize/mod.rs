@@ -112,7 +112,7 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
 }
 
 /// One pass of the sanitizer, serialized into a buffer the size of its input (the
-/// output is rarely larger; grown from empty, it was copied several times).
+/// output is rarely larger), so it is not copied as it grows.
 fn clean_once(html: &str) -> String {
     let document = SANITIZER.clean(html);
     let mut bytes = Vec::with_capacity(html.len() + html.len() / 8);
@@ -182,7 +182,7 @@ fn without_forbidden_chars(text: &str) -> Cow<'_, str> {
 /// controls (one byte each) and U+FFFE / U+FFFF (`EF BF BE`, `EF BF BF`). The bytes
 /// are screened 32 at a time without branches (the compiler compares 16 per
 /// instruction), and only a chunk holding a control or an `EF` byte is looked at
-/// byte by byte: a byte at a time, this scan was a twentieth of parsing.
+/// byte by byte: every field of every item is screened.
 fn has_forbidden_chars(text: &str) -> bool {
     const CHUNK: usize = 32;
     let bytes = text.as_bytes();

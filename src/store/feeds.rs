@@ -183,8 +183,8 @@ fn recompute_chunk(
     let mut read = 0usize;
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT i.id, i.story_id, i.sort_date, s.name, i.title, i.plain_text, i.categories,
-                    i.author, i.link, i.summary_html, i.content_html
+            "SELECT i.id, i.story_id, i.sort_date, s.name, i.title, i.summary_html,
+                    i.content_html, i.categories, i.author, i.link
              FROM items i JOIN sources s ON s.id = i.source_id
              WHERE i.id < ?1 ORDER BY i.id DESC LIMIT ?2",
         )?;
@@ -195,16 +195,12 @@ fn recompute_chunk(
             read += 1;
             let source: String = r.get(3)?;
             let title: String = r.get(4)?;
-            // Rows stored before the text was derived on reading still hold it.
-            let mut text: String = r.get(5)?;
-            if text.is_empty() {
-                let summary: Option<String> = r.get(9)?;
-                let content: Option<String> = r.get(10)?;
-                text = stored_plain_text(summary.as_deref(), content.as_deref());
-            }
-            let categories = categories_from(&r.get::<_, String>(6)?);
-            let authors = authors_from(r.get(7)?);
-            let link: Option<String> = r.get(8)?;
+            let summary: Option<String> = r.get(5)?;
+            let content: Option<String> = r.get(6)?;
+            let text = stored_plain_text(summary.as_deref(), content.as_deref());
+            let categories = categories_from(&r.get::<_, String>(7)?);
+            let authors = authors_from(r.get(8)?);
+            let link: Option<String> = r.get(9)?;
             let item = ItemText {
                 source: &source,
                 title: &title,

@@ -113,9 +113,9 @@ struct Found {
 }
 
 /// One poll's entries being written: what each entry's write needs, with the
-/// statements every entry runs prepared once for the poll. Taken from rusqlite's
-/// statement cache for each entry, each one's SQL was hashed twice an entry (to find
-/// it, and to put it back): about 4 % of the store thread.
+/// statements every entry runs prepared once for the poll, not taken from rusqlite's
+/// statement cache for each entry (which hashes the SQL to find it and again to put
+/// it back): the store thread is the one every poll waits on.
 struct PollWrite<'a> {
     tx: &'a Connection,
     index: &'a mut StoryIndex,
@@ -186,8 +186,8 @@ impl<'a> PollWrite<'a> {
         let Some(link) = &entry.canonical_link else {
             return Ok(Found::default());
         };
-        // One read of the items with this link answers both questions (two queries
-        // cost about a tenth of the store thread's instructions): the source's own
+        // One read of the items with this link answers both questions, on the store
+        // thread every poll waits on: the source's own
         // item with the same content (its key differs: the lookup above found none),
         // and the story of the copy another source carried first.
         let mut ours: Option<Existing> = None;
@@ -340,7 +340,7 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
             author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
-            content_hash = ?12, plain_text = '', links = ?13
+            content_hash = ?12, links = ?13
          WHERE id = ?1",
     )?
     .execute(params![
@@ -363,19 +363,13 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
 
 pub(super) const ITEM_COLUMNS: &str =
     "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
-    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.plain_text,
-    i.links";
+    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.links";
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let categories: String = r.get(9)?;
     let summary_html: Option<String> = r.get(6)?;
     let content_html: Option<String> = r.get(7)?;
-    let stored_text: String = r.get(13)?;
-    let text = if stored_text.is_empty() {
-        stored_plain_text(summary_html.as_deref(), content_html.as_deref())
-    } else {
-        stored_text
-    };
+    let text = stored_plain_text(summary_html.as_deref(), content_html.as_deref());
     let time =
         |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };
     Ok(StoredItem {
@@ -389,7 +383,7 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
         content_html,
         authors: authors_from(r.get(8)?),
         categories: categories_from(&categories),
-        links: links_from(r.get(14)?),
+        links: links_from(r.get(13)?),
         date: time(10)?,
         updated: time(11)?,
         first_seen: time(12)?,

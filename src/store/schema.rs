@@ -109,6 +109,12 @@ const MIGRATIONS: &[&str] = &[
     "
     CREATE INDEX tombstones_by_pruned ON tombstones (pruned);
     ",
+    // 7: an item's plain text is derived from its stored HTML when the row is read
+    // (one byte scan of sanitized HTML), so the column that held older rows' copies
+    // goes.
+    "
+    ALTER TABLE items DROP COLUMN plain_text;
+    ",
 ];
 
 /// Opens the database, sets the connection up and brings the schema up to date.

@@ -12,8 +12,8 @@
 //! A write that fails rolls the whole group back; then each member runs again in a
 //! transaction of its own, so the failing one fails alone and the others are kept.
 //! Writes take no savepoint of their own: a savepoint copies every page it touches to
-//! a sub-journal first, which cost the store thread an eighth of its time for a
-//! rollback that almost never happens.
+//! a sub-journal first, a cost on every write of the thread every poll waits on, for
+//! a rollback that almost never happens.
 
 use std::sync::mpsc;
 

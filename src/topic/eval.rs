@@ -126,8 +126,8 @@ impl PreparedItem {
             domain: words::normalize_host(&item.domain),
             ..PreparedItem::default()
         };
-        // Room for the text's words and a few dozen more (title, categories, author):
-        // grown word by word, the buffers were copied over and over.
+        // Room for the text's words and a few dozen more (title, categories, author),
+        // so the buffers are not copied over and over as they grow word by word.
         let text_bytes: usize = text_words.iter().map(|word| word.len()).sum();
         prepared.buffer.reserve(text_bytes + item.title.len() + 256);
         prepared.spans.reserve(text_words.len() + 64);
@@ -174,8 +174,8 @@ impl PreparedItem {
 
     fn build_vocabulary(&self) -> Vec<(u32, u8)> {
         // Sorted by a key of each word's first eight bytes, then by the whole word
-        // only on a tie: comparing strings through their spans for every step of the
-        // sort was most of the cost of preparing an item. Which occurrence of a word
+        // only on a tie, not by strings through their spans at every step of the sort,
+        // which would dominate preparing an item. Which occurrence of a word
         // the vocabulary keeps does not matter (they are equal), so the sort need not
         // be stable.
         let mut entries: Vec<(u64, u32, u8)> = Vec::with_capacity(self.spans.len());

@@ -2,7 +2,7 @@
 //! `unicode_words` does, with a fast path for ASCII.
 //!
 //! Every item's whole text is split (for topic matching and for the content hash of
-//! clustering), and the general state machine was a tenth of ingest's parsing CPU.
+//! clustering), so the general state machine is kept for what ASCII rules cannot say.
 //! Whitespace always ends a word under UAX #29, so the text is cut at ASCII
 //! whitespace first; a piece that is all ASCII is split here by the rules that can
 //! apply to ASCII (WB5–WB13b: letters, digits and `_` join; `:`, `.` and `'` join two
