@@ -96,12 +96,18 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
         ))
     };
     let by_row: BTreeMap<i64, &Neighbour> = neighbours.iter().map(|n| (n.row, n)).collect();
+    // Stored in this order: a copy joined one stored before it. The representative
+    // (listed first) need not be the copy that started the story.
+    let mut stored: Vec<&crate::model::StoredItem> = copies.iter().collect();
+    stored.sort_by_key(|copy| (copy.first_seen, copy.row));
     for (i, copy) in copies.iter().enumerate() {
-        let joined = match how.get(&copy.row) {
-            _ if i == 0 => "first seen: represents the story".to_string(),
+        let mut joined = match how.get(&copy.row) {
             Some((layer, score)) => format!("joined by {layer} (score {score:.2})"),
-            None => "joined".to_string(),
+            None => "started the story".to_string(),
         };
+        if i == 0 {
+            joined.push_str("; represents it");
+        }
         println!(
             "  {} {}  {}\n      {}\n      {}  first seen {}",
             if copy.row == item.row { "*" } else { "-" },
@@ -115,8 +121,9 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
         let Some(me) = by_row.get(&copy.row) else {
             continue;
         };
-        let mut earlier = copies[..i]
+        let mut earlier = stored
             .iter()
+            .take_while(|c| c.row != copy.row)
             .filter_map(|c| by_row.get(&c.row))
             .filter(|c| c.source != me.source);
         if how.get(&copy.row).is_some_and(|(layer, _)| layer == "link") {
