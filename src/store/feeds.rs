@@ -11,7 +11,8 @@ use std::time::Instant;
 use rusqlite::{Connection, params};
 
 use super::columns::{authors_from, categories_from};
-use super::items::{ITEM_COLUMNS, ItemPage, item_from_row, placeholders, query_items};
+use super::items::FeedRow;
+use super::reads::{ITEM_COLUMNS, ItemPage, PageCursor, item_from_row, placeholders, query_items};
 use super::{Db, Store, StoreError};
 use crate::membership::{FeedSet, ItemText, stored_plain_text};
 use crate::model::{StoredItem, TopicWords};
@@ -44,16 +45,15 @@ pub(super) fn admit(
     tx: &Connection,
     feeds: &FeedSet,
     only: Option<&HashSet<String>>,
-    item: (i64, i64, i64),
+    item: FeedRow,
     text: &ItemText<'_>,
     words: Option<&TopicWords>,
 ) -> Result<(), StoreError> {
-    let (item_id, story_id, sort_date) = item;
     let mut insert = tx.prepare_cached(
         "INSERT OR REPLACE INTO feed_items (feed, item_id, story_id, sort_date) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for feed in feeds.feeds_for(text, words, only) {
-        insert.execute(params![feed, item_id, story_id, sort_date])?;
+        insert.execute(params![feed, item.item, item.story, item.sort_date])?;
     }
     Ok(())
 }
@@ -213,7 +213,11 @@ fn recompute_chunk(
                 &tx,
                 &db.feeds,
                 Some(&only),
-                (id, r.get(1)?, r.get(2)?),
+                FeedRow {
+                    item: id,
+                    story: r.get(1)?,
+                    sort_date: r.get(2)?,
+                },
                 &item,
                 None,
             )?;
@@ -334,16 +338,17 @@ impl Store {
         Ok(dropped)
     }
 
-    /// A feed's items, newest first, starting below `before` (a `(sort_date, row)`).
+    /// A feed's items, newest first, starting below `before` (where a previous page
+    /// ended).
     pub async fn feed_page(
         &self,
         feed: &str,
-        before: Option<(i64, i64)>,
+        before: Option<PageCursor>,
         n: usize,
     ) -> Result<ItemPage, StoreError> {
         let feed = feed.to_string();
         self.call(move |conn| {
-            let (date, row) = before.unwrap_or((i64::MAX, i64::MAX));
+            let (date, row) = PageCursor::bounds(before);
             let sql = format!(
                 "SELECT {ITEM_COLUMNS} FROM feed_items f
                  JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
@@ -354,7 +359,7 @@ impl Store {
             let rows = stmt.query_map(params![feed, date, row, n as i64], item_from_row)?;
             let items: Vec<StoredItem> = rows.collect::<Result<_, _>>()?;
             let next = (items.len() == n)
-                .then(|| items.last().map(|i| (i.date.timestamp(), i.row)))
+                .then(|| items.last().map(PageCursor::below))
                 .flatten();
             Ok(ItemPage { items, next })
         })

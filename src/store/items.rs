@@ -1,20 +1,17 @@
-//! Item rows: writing a source's parsed entries (as `ingest` decides) and reading
-//! items back, newest first, for publishing.
+//! Item rows: writing a source's parsed entries (as `ingest` decides), and sorting
+//! each new or edited item into its feeds. Reading them back is `reads`.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
-use super::columns::{
-    authors_from, authors_value, categories_from, categories_value, links_from, links_value,
-};
-use super::sources::to_time;
+use super::StoreError;
+use super::columns::{authors_value, categories_value, links_value};
 use super::stories;
-use super::{Store, StoreError};
 use crate::cluster::{Fingerprint, StoryIndex};
 use crate::identity;
 use crate::ingest::{self, Decision, Existing};
-use crate::membership::{FeedSet, ItemText, stored_plain_text};
-use crate::model::{Entry, StoredItem};
+use crate::membership::{FeedSet, ItemText};
+use crate::model::Entry;
 
 /// What one poll changed in a source's items.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,21 +25,12 @@ pub struct IngestSummary {
     pub merged: usize,
 }
 
-/// How one copy joined its story (`explain`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoryMember {
+/// An item as the feeds that admit it list it: its row, its story, its date.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FeedRow {
     pub item: i64,
-    /// Which layer joined it: `link`, `content`, `similar`.
-    pub layer: String,
-    pub score: f64,
-}
-
-/// A page of items, newest first, and where the next page starts.
-#[derive(Debug, Clone, Default)]
-pub struct ItemPage {
-    pub items: Vec<StoredItem>,
-    /// Pass back as `before` for the next page; `None` when this was the last.
-    pub next: Option<(i64, i64)>,
+    pub story: i64,
+    pub sort_date: i64,
 }
 
 /// Writes `entries` of one source inside the caller's transaction.
@@ -62,20 +50,26 @@ pub(super) fn ingest_entries(
         let tombstoned = found.existing.is_none() && poll.is_tombstoned(&entry.key)?;
         match ingest::decide(found.existing.as_ref(), tombstoned, entry) {
             Decision::Insert => {
-                let (row, story, sort_date, merged) = poll.insert(entry, found.stories_by_link)?;
-                admit_entry(tx, feeds, (row, story, sort_date), source_name, entry)?;
+                let (at, merged) = poll.insert(entry, found.stories_by_link)?;
+                admit_entry(tx, feeds, at, source_name, entry)?;
                 summary.merged += usize::from(merged);
                 summary.new += 1;
             }
             Decision::Update { row } => {
                 update(tx, row, entry, now)?;
-                let (story, sort_date): (i64, i64) = tx.query_row(
+                let at = tx.query_row(
                     "SELECT story_id, sort_date FROM items WHERE id = ?1",
                     [row],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| {
+                        Ok(FeedRow {
+                            item: row,
+                            story: r.get(0)?,
+                            sort_date: r.get(1)?,
+                        })
+                    },
                 )?;
                 super::feeds::forget(tx, row)?;
-                admit_entry(tx, feeds, (row, story, sort_date), source_name, entry)?;
+                admit_entry(tx, feeds, at, source_name, entry)?;
                 summary.updated += 1;
             }
             Decision::Unchanged => summary.unchanged += 1,
@@ -85,11 +79,11 @@ pub(super) fn ingest_entries(
     Ok(summary)
 }
 
-/// Sorts a stored or edited entry (`item`: row, story, sort date) into its feeds.
+/// Sorts a stored or edited entry into its feeds.
 fn admit_entry(
     tx: &Connection,
     feeds: &FeedSet,
-    item: (i64, i64, i64),
+    item: FeedRow,
     source_name: &str,
     entry: &Entry,
 ) -> Result<(), StoreError> {
@@ -234,7 +228,7 @@ impl<'a> PollWrite<'a> {
         &mut self,
         entry: &Entry,
         stories_by_link: stories::ByLink,
-    ) -> Result<(i64, i64, i64, bool), StoreError> {
+    ) -> Result<(FeedRow, bool), StoreError> {
         let (tx, source_id, now) = (self.tx, self.source_id, self.now);
         let sort_date = ingest::effective_date(entry.published, entry.updated, now);
         let fingerprint = stories::fingerprint_of(entry);
@@ -283,7 +277,12 @@ impl<'a> PollWrite<'a> {
         self.next_row = Some(row + 1);
         self.index
             .insert(row, story, source_id, now.timestamp(), &fingerprint);
-        Ok((row, story, sort_date.timestamp(), joined.is_some()))
+        let at = FeedRow {
+            item: row,
+            story,
+            sort_date: sort_date.timestamp(),
+        };
+        Ok((at, joined.is_some()))
     }
 
     /// Writes a new item's row; `false` when a unique constraint ignored it.
@@ -359,136 +358,4 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
         links_value(&entry.links),
     ])?;
     Ok(())
-}
-
-pub(super) const ITEM_COLUMNS: &str =
-    "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
-    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.links";
-
-pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
-    let categories: String = r.get(9)?;
-    let summary_html: Option<String> = r.get(6)?;
-    let content_html: Option<String> = r.get(7)?;
-    let text = stored_plain_text(summary_html.as_deref(), content_html.as_deref());
-    let time =
-        |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };
-    Ok(StoredItem {
-        row: r.get(0)?,
-        public_id: r.get(1)?,
-        story: r.get(2)?,
-        source: r.get(3)?,
-        link: r.get(4)?,
-        title: r.get(5)?,
-        summary_html,
-        content_html,
-        authors: authors_from(r.get(8)?),
-        categories: categories_from(&categories),
-        links: links_from(r.get(13)?),
-        date: time(10)?,
-        updated: time(11)?,
-        first_seen: time(12)?,
-        text,
-    })
-}
-
-/// `?, ?, ?` for `n` parameters.
-pub(super) fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-pub(super) fn query_items(
-    conn: &Connection,
-    sql: &str,
-    values: Vec<rusqlite::types::Value>,
-) -> Result<Vec<StoredItem>, StoreError> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map(params_from_iter(values), item_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-impl Store {
-    /// Items of the named sources (all sources when `None`), newest first, starting
-    /// below `before` (a `(sort_date, row)` position from a previous page).
-    pub async fn recent_items(
-        &self,
-        sources: Option<Vec<String>>,
-        before: Option<(i64, i64)>,
-        n: usize,
-    ) -> Result<ItemPage, StoreError> {
-        use rusqlite::types::Value;
-        self.call(move |conn| {
-            let (date, row) = before.unwrap_or((i64::MAX, i64::MAX));
-            let mut values = vec![Value::Integer(date), Value::Integer(row)];
-            let mut sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                 WHERE (i.sort_date, i.id) < (?, ?)"
-            );
-            if let Some(names) = &sources {
-                sql.push_str(&format!(" AND s.name IN ({})", placeholders(names.len())));
-                values.extend(names.iter().cloned().map(Value::Text));
-            }
-            sql.push_str(" ORDER BY i.sort_date DESC, i.id DESC LIMIT ?");
-            values.push(Value::Integer(n as i64));
-            let items = query_items(conn, &sql, values)?;
-            let next = (items.len() == n)
-                .then(|| items.last().map(|i| (i.date.timestamp(), i.row)))
-                .flatten();
-            Ok(ItemPage { items, next })
-        })
-        .await
-    }
-
-    /// Every stored copy of the given stories, earliest first.
-    pub async fn story_copies(&self, stories: Vec<i64>) -> Result<Vec<StoredItem>, StoreError> {
-        use rusqlite::types::Value;
-        if stories.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.call(move |conn| {
-            let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                 WHERE i.story_id IN ({}) ORDER BY i.first_seen, i.sort_date, i.id",
-                placeholders(stories.len())
-            );
-            query_items(
-                conn,
-                &sql,
-                stories.into_iter().map(Value::Integer).collect(),
-            )
-        })
-        .await
-    }
-
-    /// How each copy that joined `story` was joined (the first copy is not listed).
-    pub async fn story_members(&self, story: i64) -> Result<Vec<StoryMember>, StoreError> {
-        self.call(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, story_layer, story_score FROM items
-                 WHERE story_id = ?1 AND story_layer IS NOT NULL ORDER BY first_seen, id",
-            )?;
-            let rows = stmt.query_map([story], |r| {
-                Ok(StoryMember {
-                    item: r.get(0)?,
-                    layer: r.get(1)?,
-                    score: r.get(2)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await
-    }
-
-    /// The item with this public id or link, if stored.
-    pub async fn find_item(&self, id_or_link: &str) -> Result<Option<StoredItem>, StoreError> {
-        let needle = id_or_link.to_string();
-        self.call(move |conn| {
-            let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                 WHERE i.public_id = ?1 OR i.link = ?1 OR i.canonical_link = ?1
-                 ORDER BY i.first_seen, i.id LIMIT 1"
-            );
-            Ok(conn.query_row(&sql, [&needle], item_from_row).optional()?)
-        })
-        .await
-    }
 }

@@ -11,6 +11,7 @@ mod columns;
 mod feeds;
 mod items;
 mod maintain;
+mod reads;
 mod schema;
 mod sources;
 mod stories;
@@ -27,8 +28,9 @@ use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
 
 pub use feeds::FeedSync;
-pub use items::{IngestSummary, ItemPage, StoryMember};
+pub use items::IngestSummary;
 pub use maintain::{PrunePolicy, PruneSummary};
+pub use reads::{ItemPage, PageCursor, StoryMember};
 pub use sources::{FailureRecord, PollRecord, SourcePollState};
 pub use stories::Neighbour;
 
