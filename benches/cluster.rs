@@ -5,9 +5,9 @@
 //! `CARGO_TARGET_DIR=… cargo bench --bench cluster -- --measurement-time 5 --warm-up-time 1`
 //! (filling the window takes a while: 1M items are generated and fingerprinted once).
 
-#[path = "../tests/support/corpus.rs"]
-mod corpus;
-#[path = "../tests/support/vocabulary.rs"]
+#[path = "../tests/it/support/syndicated.rs"]
+mod syndicated;
+#[path = "../tests/it/support/vocabulary.rs"]
 mod vocabulary;
 
 use std::hint::black_box;
@@ -36,12 +36,12 @@ fn stored_items(count: usize, first_item: i64, first_seed: u64) -> Vec<Stored> {
     let mut out = Vec::with_capacity(count);
     let mut seed = first_seed;
     while out.len() < count {
-        let config = corpus::CorpusConfig {
+        let config = syndicated::CorpusConfig {
             seed,
             first_story: seed * 10_000,
             ..Default::default()
         };
-        for item in corpus::generate(&config) {
+        for item in syndicated::generate(&config) {
             if out.len() == count {
                 break;
             }
@@ -71,17 +71,17 @@ fn rebuild(stored: &[Stored]) -> StoryIndex {
 }
 
 fn print_quality() {
-    let hard = corpus::CorpusConfig {
+    let hard = syndicated::CorpusConfig {
         verbatim_share: 0.0,
         truncated_share: 0.35,
         own_title_share: 0.3,
         ..Default::default()
     };
-    for (name, config) in [("default", corpus::CorpusConfig::default()), ("hard", hard)] {
-        let items = corpus::generate(&config);
-        let clustering = corpus::cluster(&items, Settings::default());
+    for (name, config) in [("default", syndicated::CorpusConfig::default()), ("hard", hard)] {
+        let items = syndicated::generate(&config);
+        let clustering = syndicated::cluster(&items, Settings::default());
         let truth: Vec<u64> = items.iter().map(|i| i.story).collect();
-        let s = corpus::pairwise(&truth, &clustering.stories);
+        let s = syndicated::pairwise(&truth, &clustering.stories);
         println!(
             "quality {name}: {} items, precision {:.4}, recall {:.4} ({} true pairs, {} predicted); by layer {:?}",
             items.len(),
@@ -154,7 +154,7 @@ fn benches(c: &mut Criterion) {
     });
     print_memory("index after ingest:", &index);
 
-    let sample = corpus::generate(&corpus::CorpusConfig::default());
+    let sample = syndicated::generate(&syndicated::CorpusConfig::default());
     let mut n = 0usize;
     c.bench_function("Fingerprint::of (title + 40-150 word text)", |b| {
         b.iter(|| {

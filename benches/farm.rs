@@ -10,8 +10,8 @@
 //!
 //! Without a scenario (plain `cargo bench`) it prints this usage and exits.
 
-#[path = "support/corpus.rs"]
-mod corpus;
+#[path = "support/news_feeds.rs"]
+mod news_feeds;
 #[path = "support/daemon.rs"]
 mod daemon;
 #[path = "support/poller.rs"]
@@ -24,7 +24,7 @@ mod servers;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use corpus::FarmShape;
+use news_feeds::FarmShape;
 
 const USAGE: &str = "usage: farm ingest|store|notmod|serving|idle [--feeds N] [--items M] [--syndicated PCT] \
                      [--no-floor] [--seconds S] [--connections C] [--cache DIR]";

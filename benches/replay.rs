@@ -13,9 +13,9 @@
 
 #[path = "support/edited.rs"]
 mod edited;
-#[path = "support/replay.rs"]
+#[path = "../tests/it/support/replay.rs"]
 mod replay;
-#[path = "support/shared_corpus.rs"]
+#[path = "../tests/it/support/shared_corpus.rs"]
 mod shared_corpus;
 
 fn main() {

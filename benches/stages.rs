@@ -5,8 +5,8 @@
 //!
 //! Run: `cargo bench --bench stages`.
 
-#[path = "support/corpus.rs"]
-mod corpus;
+#[path = "support/news_feeds.rs"]
+mod news_feeds;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ use feedbraid::model::StoredItem;
 use feedbraid::render::{self, Format};
 use feedbraid::topic::{Filter, Haystack};
 
-use corpus::FarmShape;
+use news_feeds::FarmShape;
 
 const SHAPE: FarmShape = FarmShape {
     feeds: 10,
@@ -35,7 +35,7 @@ fn feed_url() -> url::Url {
 }
 
 fn bench_parse(c: &mut Criterion) {
-    let doc = corpus::rss_document(SHAPE, 3);
+    let doc = news_feeds::rss_document(SHAPE, 3);
     let url = feed_url();
     let mut group = c.benchmark_group("parse");
     group.throughput(Throughput::Bytes(doc.len() as u64));
@@ -68,7 +68,7 @@ pub fn floor_parse_sanitize(doc: &[u8]) -> usize {
 }
 
 fn bench_sanitize(c: &mut Criterion) {
-    let item = corpus::news_item(SHAPE, 3, 7);
+    let item = news_feeds::news_item(SHAPE, 3, 7);
     let base = url::Url::parse("https://outlet3.example/news/7").expect("static URL");
     let mut group = c.benchmark_group("sanitize");
     group.throughput(Throughput::Bytes(item.content.len() as u64));
@@ -95,9 +95,9 @@ fn bench_sanitize(c: &mut Criterion) {
 fn bench_identity(c: &mut Criterion) {
     let url = feed_url();
     let parsed =
-        feedbraid::parse::parse_feed(&corpus::rss_document(SHAPE, 3), &url).expect("parses");
+        feedbraid::parse::parse_feed(&news_feeds::rss_document(SHAPE, 3), &url).expect("parses");
     let links: Vec<String> = (0..50)
-        .map(|i| corpus::news_item(SHAPE, 3, i).link)
+        .map(|i| news_feeds::news_item(SHAPE, 3, i).link)
         .collect();
     let mut group = c.benchmark_group("identity");
     group.throughput(Throughput::Elements(links.len() as u64));
@@ -154,7 +154,7 @@ fn bench_identity(c: &mut Criterion) {
 fn haystacks() -> Vec<Haystack> {
     let url = feed_url();
     let parsed =
-        feedbraid::parse::parse_feed(&corpus::rss_document(SHAPE, 3), &url).expect("parses");
+        feedbraid::parse::parse_feed(&news_feeds::rss_document(SHAPE, 3), &url).expect("parses");
     parsed
         .entries
         .iter()
@@ -244,7 +244,7 @@ fn config(sources: usize) -> Config {
     for i in 0..sources {
         text.push_str(&format!(
             "\n[[source]]\nname = \"outlet{i}\"\nurl = \"https://{}/feed.xml\"\ntitle = \"Outlet {i}\"\n",
-            corpus::feed_host(i)
+            news_feeds::feed_host(i)
         ));
     }
     Config::from_toml(Path::new("/nonexistent/feedbraid.toml"), &text).expect("valid config")
@@ -254,7 +254,7 @@ fn config(sources: usize) -> Config {
 fn stored_items() -> Vec<StoredItem> {
     let url = feed_url();
     let parsed =
-        feedbraid::parse::parse_feed(&corpus::rss_document(SHAPE, 3), &url).expect("parses");
+        feedbraid::parse::parse_feed(&news_feeds::rss_document(SHAPE, 3), &url).expect("parses");
     let t0 = Utc
         .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
         .single()

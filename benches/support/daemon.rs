@@ -10,7 +10,7 @@ use chrono::{TimeZone, Utc};
 use feedbraid::model::{Entry, ParsedFeed};
 use feedbraid::store::{PollRecord, Store};
 
-use super::corpus::{self, FarmShape};
+use super::news_feeds::{self, FarmShape};
 use super::procfs::{mib, status_kb};
 use super::servers;
 
@@ -53,7 +53,7 @@ fn write_daemon_config(dir: &Path, db: &Path, sources: usize, port: u16) -> Path
     for i in 0..sources {
         text.push_str(&format!(
             "[[source]]\nname = \"outlet{i}\"\nurl = \"https://{}/feed.xml\"\n",
-            corpus::feed_host(i)
+            news_feeds::feed_host(i)
         ));
     }
     let path = dir.join("feedbraid.toml");
@@ -131,7 +131,7 @@ async fn open(db: &Path, sources: usize) -> Store {
         .map(|i| {
             (
                 format!("outlet{i}"),
-                format!("https://{}/feed.xml", corpus::feed_host(i)),
+                format!("https://{}/feed.xml", news_feeds::feed_host(i)),
             )
         })
         .collect();
@@ -152,9 +152,9 @@ pub async fn serving(seconds: u64, connections: usize) {
     let store = open(&db, shape.feeds).await;
     for f in 0..shape.feeds {
         let url =
-            url::Url::parse(&format!("https://{}/feed.xml", corpus::feed_host(f))).expect("URL");
+            url::Url::parse(&format!("https://{}/feed.xml", news_feeds::feed_host(f))).expect("URL");
         let feed =
-            feedbraid::parse::parse_feed(&corpus::rss_document(shape, f), &url).expect("parses");
+            feedbraid::parse::parse_feed(&news_feeds::rss_document(shape, f), &url).expect("parses");
         store_feed(&store, &format!("outlet{f}"), feed, Utc::now()).await;
     }
     drop(store);
@@ -469,7 +469,7 @@ fn synthetic_feed(source: usize, items: usize) -> ParsedFeed {
         .expect("valid date");
     let entries = (0..items)
         .map(|i| {
-            let news = corpus::news_item(shape, source, i % 50);
+            let news = news_feeds::news_item(shape, source, i % 50);
             let wire = i % 5 == 0;
             let link = if wire {
                 format!(

@@ -12,7 +12,7 @@ use feedbraid::fetch::{Fetcher, FetcherOptions};
 use feedbraid::poll::{PollContext, PollOutcome, PollReport, poll_sources};
 use feedbraid::store::PollRecord;
 
-use super::corpus::{self, FarmShape};
+use super::news_feeds::{self, FarmShape};
 use super::procfs::{cpu_seconds, mib, reset_peak, status_kb, thread_cpu_seconds};
 use super::servers::{self, ChildServer};
 
@@ -31,7 +31,7 @@ pub fn write_farm_config(dir: &Path, feeds: usize, port: u16, fetch: &str) -> st
     for i in 0..feeds {
         text.push_str(&format!(
             "[[source]]\nname = \"outlet{i}\"\nurl = \"http://{}:{port}/feed.xml\"\n",
-            corpus::feed_host(i)
+            news_feeds::feed_host(i)
         ));
     }
     let path = dir.join("feedbraid.toml");
@@ -43,7 +43,7 @@ pub fn write_farm_config(dir: &Path, feeds: usize, port: u16, fetch: &str) -> st
 pub fn farm_fetcher(config: &Config, feeds: usize, farm: &ChildServer) -> Fetcher {
     let options = FetcherOptions {
         pinned_hosts: (0..feeds)
-            .map(|i| (corpus::feed_host(i), farm.addr()))
+            .map(|i| (news_feeds::feed_host(i), farm.addr()))
             .collect(),
         ..FetcherOptions::default()
     };
@@ -139,7 +139,7 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
     }
 
     let docs: Vec<Vec<u8>> = (0..shape.feeds)
-        .map(|f| corpus::rss_document(shape, f))
+        .map(|f| news_feeds::rss_document(shape, f))
         .collect();
     let bytes: usize = docs.iter().map(Vec::len).sum();
     let items = (shape.feeds * shape.items) as f64;
@@ -204,7 +204,7 @@ pub async fn store_only(shape: FarmShape) {
         .enumerate()
         .map(|(f, source)| {
             let words_for = feedbraid::membership::WordsFor::of(&config, source);
-            let doc = corpus::rss_document(shape, f);
+            let doc = news_feeds::rss_document(shape, f);
             feedbraid::parse::parse_feed_for(&doc, &url, None, words_for.as_ref()).expect("parses")
         })
         .collect();

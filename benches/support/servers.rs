@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use super::corpus::{self, FarmShape};
+use super::news_feeds::{self, FarmShape};
 
 /// The farm's Last-Modified: fixed, so every feed is "unchanged since".
 pub const FARM_LAST_MODIFIED: &str = "Tue, 03 Mar 2026 10:00:00 GMT";
@@ -82,7 +82,7 @@ pub async fn serve_farm(shape: FarmShape, lazy: bool) {
         Vec::new()
     } else {
         (0..shape.feeds)
-            .map(|f| Bytes::from(corpus::rss_document(shape, f)))
+            .map(|f| Bytes::from(news_feeds::rss_document(shape, f)))
             .collect()
     };
     let app = Router::new()
@@ -124,7 +124,7 @@ async fn farm_doc(State(farm): State<Arc<Farm>>, headers: HeaderMap) -> Response
     }
     let body = match farm.docs.get(feed) {
         Some(doc) => doc.clone(),
-        None => Bytes::from(corpus::rss_document(farm.shape, feed)),
+        None => Bytes::from(news_feeds::rss_document(farm.shape, feed)),
     };
     (
         StatusCode::OK,

@@ -4,7 +4,7 @@
 //! fingerprints stored in SQLite stay comparable across restarts and versions
 //! (a change of seeds or scheme bumps [`FINGERPRINT_VERSION`]).
 //!
-//! Design choices, measured on the corpus generator of `tests/support/corpus.rs`:
+//! Design choices, measured on the corpus generator of `tests/it/support/syndicated.rs`:
 //! - Shingles are pairs of consecutive *content* words ([`super::normalize`]): the
 //!   title, then the first [`LEDE_WORDS`] content words of the text. Copies of a wire
 //!   story share their lede; outlets cut, extend and truncate the tail, so a copy

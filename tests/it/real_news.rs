@@ -1,0 +1,33 @@
+//! Story clustering on real news: the replay of the real-news corpus keeps the
+//! floor BENCHMARKS.md reports (recall of same-report pairs, precision of merges),
+//! measured against the labelled pairs. Skips with a message where the corpus is
+//! absent (a fresh clone without `../shared`).
+
+use crate::support::replay;
+
+#[test]
+fn real_news_copies_join_and_different_news_stays_apart() {
+    let Some(corpus) = replay::corpus_archive() else {
+        println!(
+            "skipped: no real-news corpus at {} (set FEEDBRAID_CORPUS)",
+            replay::corpus_hint()
+        );
+        return;
+    };
+    let labels = replay::labelled_pairs().expect("labels");
+    let unpacked = replay::unpack(&corpus).expect("unpack");
+    let outcome = replay::replay(unpacked.path()).expect("replay");
+    let all = replay::score(&outcome, &labels, None);
+    let held = replay::score(&outcome, &labels, Some(replay::Split::Held));
+    let misses = replay::misses(&outcome, &labels).join("\n");
+    println!("{}\n{all}\n{held}", outcome.summary());
+    assert_eq!(
+        outcome.unreadable_fingerprints(),
+        0,
+        "every item is fingerprinted"
+    );
+    assert_eq!(all.merged_different, 0, "different news merged:\n{misses}");
+    assert!(all.precision() >= 0.99, "{all}\n{misses}");
+    assert!(all.recall() >= 0.95, "{all}\n{misses}");
+    assert!(held.recall() >= 0.95, "{held}\n{misses}");
+}

@@ -1,0 +1,142 @@
+//! Writes of polls that reach the store together are committed together (group
+//! commit); each still succeeds or fails on its own, and what was answered as stored
+//! is on disk.
+
+
+use chrono::Utc;
+use crate::common::fixture;
+use feedbraid::store::{FailureRecord, PollRecord, Store};
+
+fn poll_record(feed: feedbraid::model::ParsedFeed) -> PollRecord {
+    let now = Utc::now();
+    PollRecord {
+        at: now,
+        http_status: 200,
+        etag: Some("\"v1\"".into()),
+        last_modified: None,
+        feed: Some(feed),
+        next_poll: now,
+        redirect_target: None,
+        redirect_seen: 0,
+        adopt_url: None,
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feedbraid.db");
+    let url = url::Url::parse("https://harbor.example/feed.xml").unwrap();
+    let feed = feedbraid::parse::parse_feed(&fixture("rss2.xml"), &url).unwrap();
+    let per_source = feed.entries.len();
+    assert!(per_source > 0);
+
+    let store = Store::open(&path).unwrap();
+    store
+        .sync_sources(
+            (0..40)
+                .map(|i| {
+                    (
+                        format!("outlet{i}"),
+                        format!("https://o{i}.example/feed.xml"),
+                    )
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let polls = (0..40).map(|i| {
+        let store = store.clone();
+        let record = poll_record(feed.clone());
+        async move { store.record_poll(&format!("outlet{i}"), record).await }
+    });
+    // A failure record for a source that was never stored: its UPDATE finds no row.
+    // It joins the group of the polls queued before it, which is rolled back and
+    // whose other members are written again, each alone.
+    let failing = store.record_failure(
+        "never-stored",
+        FailureRecord {
+            at: Utc::now(),
+            http_status: Some(500),
+            error: "boom".into(),
+            next_poll: None,
+            gone_entry: None,
+            retry_after_until: None,
+        },
+    );
+    let (stored, failed) = tokio::join!(futures_util::future::join_all(polls), failing);
+    assert!(
+        failed.is_err(),
+        "a failure for an unknown source is an error"
+    );
+    for (i, summary) in stored.into_iter().enumerate() {
+        let summary = summary.unwrap_or_else(|e| panic!("outlet{i}: {e}"));
+        assert_eq!(summary.new, per_source, "outlet{i}");
+    }
+    drop(store);
+
+    // What was answered as stored is in the file, read by a new store.
+    let reopened = Store::open(&path).unwrap();
+    let page = reopened.recent_items(None, None, 10_000).await.unwrap();
+    assert_eq!(page.items.len(), 40 * per_source);
+    // The group the failing write was in was rolled back and its other members
+    // written again: every outlet's copy of an item still joined one story.
+    let stories: std::collections::HashSet<i64> = page.items.iter().map(|i| i.story).collect();
+    assert_eq!(stories.len(), per_source, "one story per item of the feed");
+    let states = reopened
+        .source_states((0..40).map(|i| format!("outlet{i}")).collect())
+        .await
+        .unwrap();
+    assert_eq!(states.len(), 40);
+    assert!(states.iter().all(|s| s.etag.as_deref() == Some("\"v1\"")));
+}
+
+/// One poll's entries are looked up together; what an earlier entry of the poll does
+/// must still be seen by a later one. Here the first entry is a stored item whose
+/// guid changed (same link and content: it is re-keyed), and the second reuses the
+/// old guid for another story: it must be a new item, not an edit of the first.
+#[tokio::test]
+async fn an_entry_reusing_a_guid_another_entry_gave_up_is_a_new_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("feedbraid.db")).unwrap();
+    store
+        .sync_sources(vec![(
+            "harbor".into(),
+            "https://harbor.example/feed.xml".into(),
+        )])
+        .await
+        .unwrap();
+    let url = url::Url::parse("https://harbor.example/feed.xml").unwrap();
+    let item = |guid: &str, link: &str, title: &str| {
+        format!(
+            "<item><guid isPermaLink=\"false\">{guid}</guid><link>{link}</link>\
+             <title>{title}</title><description>{title}, in full.</description></item>"
+        )
+    };
+    let document = |items: &[String]| {
+        let rss = format!(
+            "<rss version=\"2.0\"><channel><title>Harbor</title>{}</channel></rss>",
+            items.concat()
+        );
+        feedbraid::parse::parse_feed(rss.as_bytes(), &url).unwrap()
+    };
+    let first = document(&[item("a-1", "https://harbor.example/port", "Port reopens")]);
+    let stored = store
+        .record_poll("harbor", poll_record(first))
+        .await
+        .unwrap();
+    assert_eq!(stored.new, 1);
+    let second = document(&[
+        item("b-2", "https://harbor.example/port", "Port reopens"),
+        item("a-1", "https://harbor.example/ferry", "Ferry strike ends"),
+    ]);
+    let stored = store
+        .record_poll("harbor", poll_record(second))
+        .await
+        .unwrap();
+    assert_eq!((stored.new, stored.updated, stored.unchanged), (1, 0, 1));
+    let page = store.recent_items(None, None, 10).await.unwrap();
+    let mut titles: Vec<&str> = page.items.iter().map(|i| i.title.as_str()).collect();
+    titles.sort();
+    assert_eq!(titles, ["Ferry strike ends", "Port reopens"]);
+}
