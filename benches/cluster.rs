@@ -77,7 +77,10 @@ fn print_quality() {
         own_title_share: 0.3,
         ..Default::default()
     };
-    for (name, config) in [("default", syndicated::CorpusConfig::default()), ("hard", hard)] {
+    for (name, config) in [
+        ("default", syndicated::CorpusConfig::default()),
+        ("hard", hard),
+    ] {
         let items = syndicated::generate(&config);
         let clustering = syndicated::cluster(&items, Settings::default());
         let truth: Vec<u64> = items.iter().map(|i| i.story).collect();

@@ -10,10 +10,10 @@
 //!
 //! Without a scenario (plain `cargo bench`) it prints this usage and exits.
 
-#[path = "support/news_feeds.rs"]
-mod news_feeds;
 #[path = "support/daemon.rs"]
 mod daemon;
+#[path = "support/news_feeds.rs"]
+mod news_feeds;
 #[path = "support/poller.rs"]
 mod poller;
 #[path = "support/procfs.rs"]

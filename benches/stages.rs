@@ -314,7 +314,7 @@ fn bench_render_and_assemble(c: &mut Criterion) {
     group.bench_function("haystack_x70_with_1000_sources", |b| {
         b.iter(|| {
             for item in &items {
-                black_box(feedbraid::publish::haystack(item, &big));
+                black_box(feedbraid::membership::stored_item_haystack(item, &big));
             }
         })
     });

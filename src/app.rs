@@ -42,7 +42,7 @@ pub struct App {
 /// stored items into feeds whose definition changed before returning.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let (store, sync) = open_store_pending(config).await?;
-    store.recompute_feeds(&sync).await?;
+    store.refill_feeds(&sync).await?;
     Ok(store)
 }
 
@@ -54,7 +54,7 @@ pub async fn open_store_read_only(config: &Config) -> anyhow::Result<Store> {
     Ok(tokio::task::spawn_blocking(move || Store::open_read_only(&path)).await??)
 }
 
-/// [`open_store`], leaving the recomputation of changed feeds to the caller.
+/// [`open_store`], leaving the refill of changed feeds to the caller.
 async fn open_store_pending(config: &Config) -> anyhow::Result<(Store, FeedSync)> {
     if let Some(dir) = config.storage.path.parent()
         && !dir.as_os_str().is_empty()
@@ -77,23 +77,23 @@ async fn open_store_pending(config: &Config) -> anyhow::Result<(Store, FeedSync)
 /// leftover, in the background: the daemon is ready and serving meanwhile (those
 /// feeds fill newest first). Ends early on shutdown; a restart redoes what was not
 /// finished.
-fn spawn_recompute(
+fn spawn_refill(
     store: Store,
     sync: FeedSync,
     metrics: Arc<crate::metrics::Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if sync.recomputed.is_empty() && sync.leftover.is_empty() {
+    if sync.refilled.is_empty() && sync.leftover.is_empty() {
         return;
     }
     // Counted until both steps end, so "0 refilling" means the database is settled.
-    let feeds = i64::try_from(sync.recomputed.len() + sync.leftover.len()).unwrap_or(i64::MAX);
+    let feeds = i64::try_from(sync.refilled.len() + sync.leftover.len()).unwrap_or(i64::MAX);
     metrics.refilling(feeds);
     tokio::spawn(async move {
         tokio::select! {
-            done = store.recompute_feeds(&sync) => {
+            done = store.refill_feeds(&sync) => {
                 if let Err(error) = done {
-                    tracing::error!(%error, feeds = ?sync.recomputed, "feed membership not recomputed; it will be at the next start");
+                    tracing::error!(%error, feeds = ?sync.refilled, "feed membership not refilled; it will be at the next start");
                 }
             }
             _ = shutdown.wait_for(|stop| *stop) => {}
@@ -155,7 +155,7 @@ impl App {
             heartbeat: Some(heartbeat.clone()),
             metrics: Arc::clone(&metrics),
         };
-        spawn_recompute(
+        spawn_refill(
             store.clone(),
             feed_sync,
             Arc::clone(&metrics),
@@ -203,7 +203,7 @@ impl App {
             .begin_feeds(Arc::new(FeedSet::from_config(&config)))
             .await
         {
-            Ok(sync) => spawn_recompute(
+            Ok(sync) => spawn_refill(
                 self.store.clone(),
                 sync,
                 Arc::clone(&self.metrics),

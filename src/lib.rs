@@ -11,6 +11,7 @@
 //! - [`topic`]: include/exclude words and topic queries (pure).
 //! - [`membership`]: which feeds an item belongs in, decided at ingest (pure).
 //! - [`cluster`]: which earlier item of another source a new item copies (pure).
+//! - [`timing`]: when a source is polled next: interval, cron, backoff, jitter (pure).
 //! - [`render`]: RSS, Atom, JSON Feed, HTML index and OPML writers (pure).
 //! - [`metrics`]: Prometheus metrics.
 //! - [`publish`]: builds an output feed from stored items and caches the rendered bytes.
@@ -18,7 +19,7 @@
 //! - [`fetch`]: HTTP GET with validators, timeouts and a body cap.
 //! - [`parse_pool`]: the low-priority threads that parse fetched documents.
 //! - [`poll`]: one source's refresh, start to end: fetch → parse → store.
-//! - [`schedule`]: when each source is polled next, and the loop that does it.
+//! - [`schedule`]: the loop that polls each source when it is due.
 //! - [`serve`]: the HTTP interface (axum).
 //! - [`upkeep`]: retention and WAL upkeep on cron schedules.
 //! - [`app`]: wiring for `feedbraid run`: the only place that spawns long-lived tasks.
@@ -45,5 +46,6 @@ pub mod sanitize;
 pub mod schedule;
 pub mod serve;
 pub mod store;
+pub mod timing;
 pub mod topic;
 pub mod upkeep;

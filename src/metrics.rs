@@ -16,7 +16,21 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::model::SourceState;
-use crate::poll::{PollOutcome, PollReport};
+
+/// What one poll adds to the counters: its outcome and, when it stored a document,
+/// how many items were new, updated and merged into stories. Polling reports in these
+/// terms, so metrics knows nothing of polling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolledCounts {
+    Stored {
+        new: usize,
+        updated: usize,
+        merged: usize,
+    },
+    NotModified,
+    Failed,
+    Skipped,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
@@ -139,17 +153,21 @@ impl Metrics {
     }
 
     /// Records one finished poll.
-    pub fn observe_poll(&self, report: &PollReport, took: Duration) {
-        let outcome = match &report.outcome {
-            PollOutcome::Stored(summary) => {
-                self.items_new.inc_by(summary.new as u64);
-                self.items_updated.inc_by(summary.updated as u64);
-                self.copies_merged.inc_by(summary.merged as u64);
+    pub fn observe_poll(&self, poll: PolledCounts, took: Duration) {
+        let outcome = match poll {
+            PolledCounts::Stored {
+                new,
+                updated,
+                merged,
+            } => {
+                self.items_new.inc_by(new as u64);
+                self.items_updated.inc_by(updated as u64);
+                self.copies_merged.inc_by(merged as u64);
                 "stored"
             }
-            PollOutcome::NotModified => "not_modified",
-            PollOutcome::Failed { .. } => "failed",
-            PollOutcome::Skipped(_) => "skipped",
+            PolledCounts::NotModified => "not_modified",
+            PolledCounts::Failed => "failed",
+            PolledCounts::Skipped => "skipped",
         };
         self.polls.get_or_create(&OutcomeLabels { outcome }).inc();
         if outcome != "skipped" {

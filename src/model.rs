@@ -123,8 +123,8 @@ pub enum TopicWords {
     /// Prepared, for any filter to be evaluated against.
     Prepared(crate::topic::PreparedItem),
     /// Not prepared: none of the words the topic filters of the config keyed
-    /// `filters` require occurs in the item, so none of them admits it (see
-    /// [`crate::membership::FilterScreen`]).
+    /// `filters` require occurs in the item, so none of them admits it (the
+    /// membership module's screen decides this).
     RuledOut { filters: u64 },
 }
 

@@ -12,12 +12,12 @@ use crate::config::{Config, SourceConfig, SourceTiming};
 use crate::fetch::redirect::{self, RedirectMemory};
 use crate::fetch::{Access, FetchError, Fetched, Fetcher, Validators};
 use crate::membership;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, PolledCounts};
 use crate::model::ParsedFeed;
 use crate::parse::ParseError;
 use crate::parse_pool::ParsePool;
-use crate::schedule::timing::{self, Bounds, Hints};
 use crate::store::{FailureRecord, IngestSummary, PollRecord, SourcePollState, Store, StoreError};
+use crate::timing::{self, Bounds, Hints};
 
 /// What polling needs: the HTTP client and the store.
 #[derive(Clone)]
@@ -95,6 +95,22 @@ pub enum PollOutcome {
     },
     /// Not polled (only without [`PollMode::Force`]).
     Skipped(SkipReason),
+}
+
+impl PollOutcome {
+    /// What this outcome adds to the poll counters.
+    pub fn counts(&self) -> PolledCounts {
+        match self {
+            PollOutcome::Stored(summary) => PolledCounts::Stored {
+                new: summary.new,
+                updated: summary.updated,
+                merged: summary.merged,
+            },
+            PollOutcome::NotModified => PolledCounts::NotModified,
+            PollOutcome::Failed { .. } => PolledCounts::Failed,
+            PollOutcome::Skipped(_) => PolledCounts::Skipped,
+        }
+    }
 }
 
 /// Why a source was not polled.
@@ -316,7 +332,7 @@ pub async fn poll_source_with(
     };
     log_report(&report, started);
     let took = (Utc::now() - started).to_std().unwrap_or_default();
-    ctx.metrics.observe_poll(&report, took);
+    ctx.metrics.observe_poll(report.outcome.counts(), took);
     Ok(report)
 }
 

@@ -151,10 +151,10 @@ pub async fn serving(seconds: u64, connections: usize) {
     };
     let store = open(&db, shape.feeds).await;
     for f in 0..shape.feeds {
-        let url =
-            url::Url::parse(&format!("https://{}/feed.xml", news_feeds::feed_host(f))).expect("URL");
-        let feed =
-            feedbraid::parse::parse_feed(&news_feeds::rss_document(shape, f), &url).expect("parses");
+        let url = url::Url::parse(&format!("https://{}/feed.xml", news_feeds::feed_host(f)))
+            .expect("URL");
+        let feed = feedbraid::parse::parse_feed(&news_feeds::rss_document(shape, f), &url)
+            .expect("parses");
         store_feed(&store, &format!("outlet{f}"), feed, Utc::now()).await;
     }
     drop(store);

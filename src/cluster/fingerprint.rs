@@ -20,8 +20,10 @@
 
 use thiserror::Error;
 
-use super::normalize::{content_words, credit_line_start, fold, split_words, strip_title};
+use super::hash::{SEED, hash_word, hash_words, mix};
+use super::normalize::{content_words, credit_line_start, fold, strip_title};
 use super::title::{TITLE_TOKENS, TitleTokens};
+use crate::topic::words::split_words;
 
 /// Number of MinHash values in a signature.
 pub const SIGNATURE_LEN: usize = 96;
@@ -39,9 +41,6 @@ pub const FINGERPRINT_VERSION: u8 = 2;
 pub const FINGERPRINT_BYTES: usize = 1 + 8 + 2 + 8 + SIGNATURE_LEN + TITLE_BYTES;
 /// Length of the headline's part of [`Fingerprint::to_bytes`].
 const TITLE_BYTES: usize = 4 * TITLE_TOKENS + 1 + 8;
-
-/// Seed of every hash in this module; changing it changes every fingerprint.
-const SEED: u64 = 0x6665_6564_6272_6169; // "feedbrai"
 
 /// What fingerprints an item for clustering; see the module comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,30 +264,6 @@ const PERMUTATIONS: [(u64, u64); SIGNATURE_LEN] = {
     }
     table
 };
-
-/// Hash of one word: FNV-1a over its UTF-8 bytes, then mixed.
-pub(crate) fn hash_word(word: &str) -> u64 {
-    const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-    let fnv = word.bytes().fold(0xcbf2_9ce4_8422_2325 ^ SEED, |h, byte| {
-        (h ^ u64::from(byte)).wrapping_mul(FNV_PRIME)
-    });
-    mix(fnv)
-}
-
-/// Hash of a word sequence, order-sensitive.
-fn hash_words<'a>(words: impl Iterator<Item = &'a str>) -> u64 {
-    words.fold(mix(SEED), |acc, word| {
-        mix(acc.rotate_left(5) ^ hash_word(word))
-    })
-}
-
-/// The SplitMix64 finalizer: a fast bijective mix of 64 bits.
-pub(crate) const fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 #[cfg(test)]
 mod tests {

@@ -35,6 +35,7 @@
 
 pub mod evidence;
 pub mod fingerprint;
+mod hash;
 pub mod index;
 pub mod normalize;
 pub mod title;

@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use rustc_hash::FxHashSet;
 
 use crate::topic::segment::each_word;
+use crate::topic::words::split_words;
 
 /// The normalized words of `text`, exactly as [`crate::topic::words::words`] gives
 /// them (folding takes a fast path over ASCII runs, which is most of wire copy).
@@ -336,13 +337,6 @@ pub fn normalized_words(title: &str, text: &str) -> Normalized {
         words: words.into_iter().map(str::to_owned).collect(),
         title_len,
     }
-}
-
-/// The words of folded text (UAX #29 words with a letter or digit), borrowed from it.
-pub fn split_words(folded: &str) -> Vec<&str> {
-    let mut words = Vec::with_capacity(folded.len() / 6);
-    each_word(folded, |word| words.push(word));
-    words
 }
 
 /// Where a `Reporting by` / `Editing by` / `Writing by` credit starts, if anywhere.

@@ -17,12 +17,13 @@
 //!   64-bit set: "Pictures of the Day | August 18" and "… | August 21" are alike in
 //!   every other token.
 
-use super::fingerprint::{hash_word, mix};
-use super::normalize::{fold, is_noise, split_words, strip_title};
+use super::hash::{hash_word, mix};
+use super::normalize::{fold, is_noise, strip_title};
 use super::{
     TEXT_BESIDE_TITLE, TITLE_ALONE_THRESHOLD, TITLE_CLOSE_SECS, TITLE_CLOSE_THRESHOLD,
     TITLE_THRESHOLD, TITLE_WITH_TEXT_THRESHOLD,
 };
+use crate::topic::words::split_words;
 
 /// Most tokens kept of one headline.
 pub const TITLE_TOKENS: usize = 12;

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use crate::config::{Config, FeedConfig};
-use crate::model::{Category, TopicWords};
+use crate::model::{Category, StoredItem, TopicWords};
 use crate::topic::words::normalize;
 use crate::topic::{Filter, Haystack, PreparedItem, Screen};
 
@@ -147,7 +147,7 @@ pub fn prepare_words_sharing(
         TextParts::Visible => PreparedItem::with_text_words(&haystack, visible_words),
         TextParts::SummaryThenVisible(summary) => {
             let folded = crate::topic::words::normalize(summary);
-            let mut words = crate::cluster::normalize::split_words(&folded);
+            let mut words = crate::topic::words::split_words(&folded);
             words.extend_from_slice(visible_words);
             PreparedItem::with_text_words(&haystack, &words)
         }
@@ -161,6 +161,29 @@ pub fn prepare_words_sharing(
 /// Whether `feed` reads every source of `config` (and there is at least one).
 fn reads_every_source(config: &Config, feed: &FeedConfig) -> bool {
     !config.sources.is_empty() && config.sources_of_feed(feed).len() == config.sources.len()
+}
+
+/// The text of a stored item that topic filters look at.
+pub fn stored_item_haystack(item: &StoredItem, config: &Config) -> Haystack {
+    // The store fills `text` when it reads a row; an item built elsewhere may not.
+    let text = if item.text.is_empty() {
+        text::stored_plain_text(item.summary_html.as_deref(), item.content_html.as_deref())
+    } else {
+        item.text.clone()
+    };
+    let view = ItemText {
+        source: &item.source,
+        title: &item.title,
+        text: &text,
+        categories: &item.categories,
+        authors: &item.authors,
+        link: item.link.as_deref(),
+    };
+    view.haystack(
+        config
+            .source(&item.source)
+            .map_or(&[], |s| s.tags.as_slice()),
+    )
 }
 
 /// Whether `feed` takes every item of every source: it has no topic filter and reads

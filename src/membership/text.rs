@@ -7,7 +7,7 @@ use crate::sanitize::sanitized_html_to_text;
 /// The plain text an item's topics are matched against, from its sanitized summary
 /// and content: the content's text (`visible_text`, already extracted), preceded by
 /// the summary's when the content does not hold it (the summary is usually the
-/// content's first lines). The same at ingest and when recomputed from a stored row.
+/// content's first lines). The same at ingest and when derived again from a stored row.
 pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &str) -> String {
     let summary_text = summary_html.map(sanitized_html_to_text).unwrap_or_default();
     if !has_content {

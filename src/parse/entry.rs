@@ -119,7 +119,7 @@ pub(super) fn normalize_entry(
     );
     // Folded and split once, for the fingerprint and the topic words both.
     let folded_visible = cluster::normalize::fold(&visible_text);
-    let visible_words = cluster::normalize::split_words(&folded_visible);
+    let visible_words = crate::topic::words::split_words(&folded_visible);
     let fingerprint = Some(Fingerprint::of_words(&title, &visible_words));
     let text = membership::plain_text(
         summary_html.as_deref(),

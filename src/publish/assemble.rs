@@ -4,32 +4,7 @@
 use std::collections::HashMap;
 
 use crate::config::{Config, DedupMode, FeedConfig};
-use crate::membership::{ItemText, stored_plain_text};
 use crate::model::{AlsoRef, OutputFeed, OutputItem, SourceRef, StoredItem};
-use crate::topic::Haystack;
-
-/// The text of a stored item that topic filters look at.
-pub fn haystack(item: &StoredItem, config: &Config) -> Haystack {
-    // The store fills `text` when it reads a row; an item built elsewhere may not.
-    let text = if item.text.is_empty() {
-        stored_plain_text(item.summary_html.as_deref(), item.content_html.as_deref())
-    } else {
-        item.text.clone()
-    };
-    let view = ItemText {
-        source: &item.source,
-        title: &item.title,
-        text: &text,
-        categories: &item.categories,
-        authors: &item.authors,
-        link: item.link.as_deref(),
-    };
-    view.haystack(
-        config
-            .source(&item.source)
-            .map_or(&[], |s| s.tags.as_slice()),
-    )
-}
 
 /// Builds the feed from `items`: every item (or story copy) that belongs to it, in
 /// any order. With `dedup = "collapse"` the copies of one story become one item: the

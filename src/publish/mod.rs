@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-pub use assemble::{assemble, haystack};
+pub use assemble::assemble;
 
 use crate::config::{Config, DedupMode, FeedConfig};
 use crate::membership::takes_every_item;
 use crate::model::{OutputFeed, StoredItem};
 use crate::render::{self, Format};
-use crate::store::{Store, StoreError};
+use crate::store::{FeedScope, Store, StoreError};
 
 /// One format of a feed, rendered, with its validators.
 #[derive(Debug, Clone)]
@@ -121,18 +121,18 @@ impl Publisher {
         config: &Config,
         feed: &FeedConfig,
     ) -> Result<Vec<StoredItem>, StoreError> {
-        let every_item = takes_every_item(config, feed);
+        let scope = if takes_every_item(config, feed) {
+            FeedScope::EveryItem
+        } else {
+            FeedScope::Rows(feed.name.clone())
+        };
         let mut found: Vec<StoredItem> = Vec::new();
         let mut stories: Vec<i64> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         let mut before = None;
         while stories.len() < feed.limit {
             let want = (feed.limit - stories.len()).clamp(16, PAGE);
-            let page = if every_item {
-                self.store.recent_items(None, before, want).await?
-            } else {
-                self.store.feed_page(&feed.name, before, want).await?
-            };
+            let page = self.store.scoped_page(&scope, before, want).await?;
             for item in page.items {
                 if stories.len() >= feed.limit {
                     break;
@@ -154,11 +154,7 @@ impl Publisher {
         if feed.dedup == DedupMode::Keep {
             return Ok(found);
         }
-        if every_item {
-            self.store.story_copies(stories).await
-        } else {
-            self.store.feed_story_copies(&feed.name, stories).await
-        }
+        self.store.scoped_story_copies(&scope, stories).await
     }
 }
 

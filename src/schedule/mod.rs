@@ -3,7 +3,6 @@
 //! its own short task, so a slow or failing source delays nobody else.
 
 pub mod cron;
-pub mod timing;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};

@@ -81,6 +81,11 @@ pub(super) fn links_from(value: Option<String>) -> ItemLinks {
         .unwrap_or_default()
 }
 
+/// A stored Unix time in seconds as a UTC time (none when absent or out of range).
+pub(super) fn to_time(secs: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {
+    secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

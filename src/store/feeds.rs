@@ -1,5 +1,5 @@
 //! Feed membership rows: which items each output feed holds, written when an item is
-//! stored or edited, recomputed for a feed whose definition changed, and read back
+//! stored or edited, refilled for a feed whose definition changed, and read back
 //! newest first for publishing. What belongs where is decided by `membership`. A feed
 //! that takes every item keeps no rows (it is read from the items themselves); rows
 //! left for it by an older version are dropped in the background, a chunk at a time.
@@ -11,18 +11,33 @@ use std::time::Instant;
 use rusqlite::{Connection, params};
 
 use super::columns::{authors_from, categories_from};
-use super::items::FeedRow;
 use super::reads::{ITEM_COLUMNS, ItemPage, PageCursor, item_from_row, placeholders, query_items};
 use super::{Db, Store, StoreError};
 use crate::membership::{FeedSet, ItemText, stored_plain_text};
 use crate::model::{StoredItem, TopicWords};
 
+/// Which items a feed is read from: every stored item (a feed that takes every item
+/// keeps no membership rows), or the feed's own membership rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedScope {
+    EveryItem,
+    Rows(String),
+}
+
+/// An item as the feeds that admit it list it: its row, its story, its date.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FeedRow {
+    pub item: i64,
+    pub story: i64,
+    pub sort_date: i64,
+}
+
 /// What `set_feeds` had to do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedSync {
-    /// Feeds whose rows were (re)computed: new or changed definitions (but not those
+    /// Feeds whose rows were refilled: new or changed definitions (but not those
     /// that take every item, which keep no rows).
-    pub recomputed: Vec<String>,
+    pub refilled: Vec<String>,
     /// Feeds no longer configured, whose rows were dropped.
     pub removed: usize,
     /// Feeds that take every item and still hold rows (written by an older version,
@@ -31,14 +46,14 @@ pub struct FeedSync {
     pub leftover: Vec<String>,
     /// How many feeds were new or changed (those that take every item included).
     changed: usize,
-    /// Which `begin_feeds` this was: a later one supersedes its recomputation.
+    /// Which `begin_feeds` this was: a later one supersedes its refill.
     epoch: u64,
 }
 
-/// Items sorted into recomputed feeds per store call: the thread turns to other
-/// work (polls, pages) between chunks.
-/// (2,000 take ≈ 50 ms, so no other call waits longer than that.)
-const RECOMPUTE_CHUNK: i64 = 2_000;
+/// Items sorted into refilled feeds per store call: the thread turns to other
+/// work (polls, pages) between chunks, so no other call waits behind a refill for
+/// longer than one chunk takes (tens of milliseconds; BENCHMARKS.md).
+const REFILL_CHUNK: i64 = 2_000;
 
 /// Writes the membership rows of one item for the feeds that admit it (among `only`).
 pub(super) fn admit(
@@ -66,10 +81,10 @@ pub(super) fn forget(tx: &Connection, item_id: i64) -> Result<(), StoreError> {
 }
 
 /// Takes `feeds` as the definitions ingest sorts items by, and drops the rows of feeds
-/// that changed (they are recomputed next, newest items first) and of feeds no longer
-/// configured. A changed feed's signature is written only when its recomputation ends,
-/// so a restart in the middle recomputes it again. A feed that takes every item has
-/// nothing to recompute: its signature is written at once, and its rows, if it has any,
+/// that changed (they are refilled next, newest items first) and of feeds no longer
+/// configured. A changed feed's signature is written only when its refill ends,
+/// so a restart in the middle refills it again. A feed that takes every item has
+/// nothing to refill: its signature is written at once, and its rows, if it has any,
 /// are left to [`drop_leftover_chunk`] (deleting many rows here would delay start).
 fn begin(db: &mut Db, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
     let tx = db
@@ -87,12 +102,12 @@ fn begin(db: &mut Db, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
         .filter(|(name, sig)| !stored.iter().any(|(n, s)| n == name && s == sig))
         .copied()
         .collect();
-    let mut recomputed: Vec<String> = changed
+    let mut refilled: Vec<String> = changed
         .iter()
         .filter(|(name, _)| !every_item.contains(name))
         .map(|(name, _)| name.to_string())
         .collect();
-    recomputed.sort();
+    refilled.sort();
     for (name, sig) in changed.iter().filter(|(n, _)| every_item.contains(n)) {
         tx.execute(
             "INSERT OR REPLACE INTO feed_defs (feed, signature) VALUES (?1, ?2)",
@@ -114,7 +129,7 @@ fn begin(db: &mut Db, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
         .map(|(n, _)| n)
         .filter(|n| !wanted.iter().any(|(w, _)| w == n))
         .collect();
-    for feed in recomputed.iter().chain(gone.iter().copied()) {
+    for feed in refilled.iter().chain(gone.iter().copied()) {
         tx.execute("DELETE FROM feed_items WHERE feed = ?1", [feed])?;
         tx.execute("DELETE FROM feed_defs WHERE feed = ?1", [feed])?;
     }
@@ -124,7 +139,7 @@ fn begin(db: &mut Db, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
     db.feeds = feeds;
     db.feeds_epoch += 1;
     Ok(FeedSync {
-        recomputed,
+        refilled,
         removed,
         leftover,
         changed,
@@ -164,9 +179,9 @@ fn drop_leftover_chunk(
 }
 
 /// Sorts the items below `below` (newest first, `chunk` of them) into the
-/// feeds `sync` recomputes; the row id to continue below and how many were read,
+/// feeds `sync` refills; the row id to continue below and how many were read,
 /// `None` when none are left or a later `begin_feeds` superseded `sync`.
-fn recompute_chunk(
+fn refill_chunk(
     db: &mut Db,
     sync: &FeedSync,
     below: i64,
@@ -175,7 +190,7 @@ fn recompute_chunk(
     if db.feeds_epoch != sync.epoch {
         return Ok(None);
     }
-    let only: HashSet<String> = sync.recomputed.iter().cloned().collect();
+    let only: HashSet<String> = sync.refilled.iter().cloned().collect();
     let tx = db
         .conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -236,22 +251,22 @@ fn recompute_chunk(
 }
 
 impl Store {
-    /// Sets the feeds that ingest sorts items into, and recomputes the rows of feeds
+    /// Sets the feeds that ingest sorts items into, and refills the rows of feeds
     /// whose definition changed before returning ([`Store::begin_feeds`], then
-    /// [`Store::recompute_feeds`]).
+    /// [`Store::refill_feeds`]).
     pub async fn set_feeds(&self, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
         let sync = self.begin_feeds(feeds).await?;
-        self.recompute_feeds(&sync).await?;
+        self.refill_feeds(&sync).await?;
         Ok(sync)
     }
 
     /// Sets the feeds that ingest sorts items into from now on, and empties the feeds
-    /// whose definition changed, for [`Store::recompute_feeds`] to fill. Quick: call
+    /// whose definition changed, for [`Store::refill_feeds`] to fill. Quick: call
     /// at start before polling, and after every reload.
     pub async fn begin_feeds(&self, feeds: Arc<FeedSet>) -> Result<FeedSync, StoreError> {
         let sync = self.call_db(move |db: &mut Db| begin(db, feeds)).await?;
         if sync.changed > 0 || sync.removed > 0 {
-            tracing::info!(recomputed = ?sync.recomputed, removed = sync.removed, "feed definitions changed");
+            tracing::info!(refilled = ?sync.refilled, removed = sync.removed, "feed definitions changed");
             self.bump_generation();
         }
         Ok(sync)
@@ -259,19 +274,15 @@ impl Store {
 
     /// Sorts every stored item, newest first, into the feeds `sync` emptied, a chunk
     /// per call so polls and pages are served in between; returns how many items were
-    /// read. Stops early when a later `begin_feeds` superseded `sync` (it recomputes
+    /// read. Stops early when a later `begin_feeds` superseded `sync` (it refills
     /// its own). Until it ends, those feeds show their newest items only.
-    pub async fn recompute_feeds(&self, sync: &FeedSync) -> Result<usize, StoreError> {
-        self.recompute_feeds_by(sync, RECOMPUTE_CHUNK).await
+    pub async fn refill_feeds(&self, sync: &FeedSync) -> Result<usize, StoreError> {
+        self.refill_feeds_by(sync, REFILL_CHUNK).await
     }
 
-    /// [`Store::recompute_feeds`], `chunk` items per call on the database thread.
-    pub async fn recompute_feeds_by(
-        &self,
-        sync: &FeedSync,
-        chunk: i64,
-    ) -> Result<usize, StoreError> {
-        if sync.recomputed.is_empty() {
+    /// [`Store::refill_feeds`], `chunk` items per call on the database thread.
+    pub async fn refill_feeds_by(&self, sync: &FeedSync, chunk: i64) -> Result<usize, StoreError> {
+        if sync.refilled.is_empty() {
             return Ok(0);
         }
         let started = Instant::now();
@@ -280,7 +291,7 @@ impl Store {
         loop {
             let this_sync = sync.clone();
             let next = self
-                .call_db(move |db: &mut Db| recompute_chunk(db, &this_sync, below, chunk))
+                .call_db(move |db: &mut Db| refill_chunk(db, &this_sync, below, chunk))
                 .await?;
             self.bump_generation();
             match next {
@@ -292,10 +303,10 @@ impl Store {
             }
         }
         tracing::info!(
-            feeds = ?sync.recomputed,
+            feeds = ?sync.refilled,
             items = read,
             ms = started.elapsed().as_millis() as u64,
-            "feed membership recomputed"
+            "feed membership refilled"
         );
         Ok(read)
     }
@@ -305,7 +316,7 @@ impl Store {
     /// dropped. Stops early when a later `begin_feeds` superseded `sync`. Nothing reads
     /// those rows, so the daemon runs this in the background after start or reload.
     pub async fn drop_leftover_rows(&self, sync: &FeedSync) -> Result<usize, StoreError> {
-        self.drop_leftover_rows_by(sync, RECOMPUTE_CHUNK).await
+        self.drop_leftover_rows_by(sync, REFILL_CHUNK).await
     }
 
     /// [`Store::drop_leftover_rows`], `chunk` rows per call on the database thread.
@@ -336,6 +347,32 @@ impl Store {
             "rows of feeds that take every item dropped"
         );
         Ok(dropped)
+    }
+
+    /// The items `scope` selects, newest first, starting below `before` (where a
+    /// previous page ended).
+    pub async fn scoped_page(
+        &self,
+        scope: &FeedScope,
+        before: Option<PageCursor>,
+        n: usize,
+    ) -> Result<ItemPage, StoreError> {
+        match scope {
+            FeedScope::EveryItem => self.recent_items(None, before, n).await,
+            FeedScope::Rows(feed) => self.feed_page(feed, before, n).await,
+        }
+    }
+
+    /// The copies of `stories` that `scope` selects, earliest first.
+    pub async fn scoped_story_copies(
+        &self,
+        scope: &FeedScope,
+        stories: Vec<i64>,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        match scope {
+            FeedScope::EveryItem => self.story_copies(stories).await,
+            FeedScope::Rows(feed) => self.feed_story_copies(feed, stories).await,
+        }
     }
 
     /// A feed's items, newest first, starting below `before` (where a previous page

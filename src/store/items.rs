@@ -6,6 +6,7 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
 use super::StoreError;
 use super::columns::{authors_value, categories_value, links_value};
+use super::feeds::FeedRow;
 use super::stories;
 use crate::cluster::{Fingerprint, StoryIndex};
 use crate::identity;
@@ -23,14 +24,6 @@ pub struct IngestSummary {
     pub tombstoned: usize,
     /// New items that joined a story another source already carried.
     pub merged: usize,
-}
-
-/// An item as the feeds that admit it list it: its row, its story, its date.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct FeedRow {
-    pub item: i64,
-    pub story: i64,
-    pub sort_date: i64,
 }
 
 /// Writes `entries` of one source inside the caller's transaction.

@@ -27,7 +27,7 @@ use tokio::sync::{oneshot, watch};
 use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
 
-pub use feeds::FeedSync;
+pub use feeds::{FeedScope, FeedSync};
 pub use items::IngestSummary;
 pub use maintain::{PrunePolicy, PruneSummary};
 pub use reads::{ItemPage, PageCursor, StoryMember};
@@ -78,7 +78,7 @@ pub(crate) struct Db {
     pub(crate) feeds: Arc<FeedSet>,
     /// Recent items' fingerprints, for joining copies into stories.
     pub(crate) stories: StoryIndex,
-    /// Bumped by every `begin_feeds`, so an older recomputation knows to stop.
+    /// Bumped by every `begin_feeds`, so an older refill knows to stop.
     pub(crate) feeds_epoch: u64,
 }
 

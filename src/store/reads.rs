@@ -5,8 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
 
-use super::columns::{authors_from, categories_from, links_from};
-use super::sources::to_time;
+use super::columns::{authors_from, categories_from, links_from, to_time};
 use super::{Store, StoreError};
 use crate::membership::stored_plain_text;
 use crate::model::StoredItem;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::columns::to_time;
 use super::items::{IngestSummary, ingest_entries};
 use super::{Db, Store, StoreError};
 use crate::model::{ParsedFeed, SourceState};
@@ -80,10 +81,6 @@ fn poll_state_of(conn: &Connection, name: &str) -> Result<Option<SourcePollState
             })
         })
         .optional()?)
-}
-
-pub(super) fn to_time(secs: Option<i64>) -> Option<DateTime<Utc>> {
-    secs.and_then(|s| DateTime::from_timestamp(s, 0))
 }
 
 fn source_id(conn: &Connection, name: &str) -> Result<i64, StoreError> {

@@ -100,6 +100,13 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
+/// The words of text folded by [`normalize`] (UAX #29 words with a letter or digit), borrowed from it.
+pub fn split_words(folded: &str) -> Vec<&str> {
+    let mut words = Vec::with_capacity(folded.len() / 6);
+    each_word(folded, |word| words.push(word));
+    words
+}
+
 /// Normalized form of a whole value compared exactly (source names, tags):
 /// folded like words, surrounding whitespace removed.
 pub fn normalize_value(text: &str) -> String {

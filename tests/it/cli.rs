@@ -2,7 +2,6 @@
 //! config or usage), `check`'s messages, `sources --format json`, `query`, `explain`,
 //! and OPML import (printing, or appending while keeping the file's comments) and export.
 
-
 use std::path::Path;
 use std::process::{Command, Output};
 

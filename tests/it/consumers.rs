@@ -101,7 +101,8 @@ async fn feedparser_reads_every_format_without_bozo_and_sees_our_items() {
                 })
             })
             .collect();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/consumers/feedparser_check.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/consumers/feedparser_check.py");
     let mut python = Command::new("python3");
     python
         .arg(&script)

@@ -3,7 +3,6 @@
 //! even mid-poll, and `kill -9` at any moment leaves a sound database that the next
 //! poll completes.
 
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -4,11 +4,12 @@
 //! fills its rows, one that takes the filter away leaves rows nobody reads, and those
 //! are dropped in chunks.
 
-
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::common::{FeedServer, Harness, five_outlets, generated_rss, outlet_sources, write_config};
+use crate::common::{
+    FeedServer, Harness, five_outlets, generated_rss, outlet_sources, write_config,
+};
 use feedbraid::config::Config;
 use feedbraid::membership::FeedSet;
 use feedbraid::publish::Publisher;
@@ -130,7 +131,7 @@ async fn a_reload_to_and_from_every_item_fills_and_drops_rows() {
         .set_feeds(Arc::new(FeedSet::from_config(&filtered)))
         .await
         .unwrap();
-    assert_eq!(sync.recomputed, ["all"]);
+    assert_eq!(sync.refilled, ["all"]);
     assert!(sync.leftover.is_empty());
     assert_eq!(rows(&db, "all"), rows(&db, "topic"));
     assert!(rows(&db, "all") > 0);
@@ -143,7 +144,7 @@ async fn a_reload_to_and_from_every_item_fills_and_drops_rows() {
         .set_feeds(Arc::new(FeedSet::from_config(&everything)))
         .await
         .unwrap();
-    assert!(back.recomputed.is_empty());
+    assert!(back.refilled.is_empty());
     assert_eq!(back.leftover, ["all"]);
     assert_eq!(
         titles_of(&everything).await,
@@ -158,7 +159,7 @@ async fn a_reload_to_and_from_every_item_fills_and_drops_rows() {
         .await
         .unwrap();
     assert!(
-        again.recomputed.is_empty(),
+        again.refilled.is_empty(),
         "its signature was written at once"
     );
     assert_eq!(again.leftover, ["all"]);
@@ -170,7 +171,7 @@ async fn a_reload_to_and_from_every_item_fills_and_drops_rows() {
         .begin_feeds(Arc::new(FeedSet::from_config(&everything)))
         .await
         .unwrap();
-    assert!(done.recomputed.is_empty() && done.leftover.is_empty());
+    assert!(done.refilled.is_empty() && done.leftover.is_empty());
     assert_eq!(titles_of(&everything).await, before);
 }
 
@@ -196,7 +197,7 @@ async fn rows_an_older_version_kept_are_found_at_start_and_dropped() {
         .begin_feeds(Arc::new(FeedSet::from_config(&h.config)))
         .await
         .unwrap();
-    assert!(sync.recomputed.is_empty());
+    assert!(sync.refilled.is_empty());
     assert_eq!(sync.leftover, ["all"]);
     assert_eq!(rows(&db, "all"), i64::try_from(written).unwrap());
     assert_eq!(

@@ -2,7 +2,6 @@
 //! (IP literals, names, redirect hops), requests in flight per host and in all,
 //! spacing per host, a gzip bomb, a tarpit.
 
-
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -9,8 +9,8 @@ pub mod outputs;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use crate::common::{FeedServer, Harness, fixture, fixture_at, write_config};
+use chrono::{DateTime, Utc};
 use feedbraid::poll::PollOutcome;
 use feedbraid::sanitize::{is_xml_char, sanitize_html};
 

@@ -1,6 +1,5 @@
-//! Feed membership is decided at ingest and recomputed, from the stored items, for a
+//! Feed membership is decided at ingest and refilled, from the stored items, for a
 //! feed whose definition changes (a reload); unchanged feeds are left alone.
-
 
 use std::sync::Arc;
 
@@ -31,7 +30,7 @@ async fn harbor_polled_with(feeds: &str) -> (tempfile::TempDir, FeedServer, Stri
 }
 
 #[tokio::test]
-async fn a_changed_feed_is_recomputed_from_stored_items() {
+async fn a_changed_feed_is_refilled_from_stored_items() {
     let (dir, _server, sources, h) = harbor_polled_with(
         "[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n\n[[feed]]\nname = \"all\"\n",
     )
@@ -54,9 +53,9 @@ async fn a_changed_feed_is_recomputed_from_stored_items() {
         .await
         .unwrap();
     assert_eq!(
-        sync.recomputed,
+        sync.refilled,
         ["topic"],
-        "only the changed feed is recomputed"
+        "only the changed feed is refilled"
     );
     assert_eq!(
         titles(&store.feed_page("topic", None, 50).await.unwrap()),
@@ -80,7 +79,7 @@ async fn a_changed_feed_is_recomputed_from_stored_items() {
         .set_feeds(Arc::new(FeedSet::from_config(&config)))
         .await
         .unwrap();
-    assert!(again.recomputed.is_empty() && again.removed == 0);
+    assert!(again.refilled.is_empty() && again.removed == 0);
 }
 
 /// Every fixture document (feeds, hostile, stories), with its path.
@@ -172,7 +171,7 @@ async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it()
         .begin_feeds(Arc::new(FeedSet::from_config(&after)))
         .await
         .unwrap();
-    assert_eq!(first.recomputed, ["topic"]);
+    assert_eq!(first.refilled, ["topic"]);
     assert!(
         store
             .feed_page("topic", None, 50)
@@ -187,9 +186,9 @@ async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it()
         .begin_feeds(Arc::new(FeedSet::from_config(&after)))
         .await
         .unwrap();
-    assert_eq!(second.recomputed, ["topic"], "unfinished, so changed again");
-    assert_eq!(store.recompute_feeds_by(&first, 2).await.unwrap(), 0);
-    assert_eq!(store.recompute_feeds_by(&second, 2).await.unwrap(), stored);
+    assert_eq!(second.refilled, ["topic"], "unfinished, so changed again");
+    assert_eq!(store.refill_feeds_by(&first, 2).await.unwrap(), 0);
+    assert_eq!(store.refill_feeds_by(&second, 2).await.unwrap(), stored);
     assert_eq!(
         titles(&store.feed_page("topic", None, 50).await.unwrap()),
         [
@@ -202,7 +201,7 @@ async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it()
         .begin_feeds(Arc::new(FeedSet::from_config(&after)))
         .await
         .unwrap();
-    assert!(again.recomputed.is_empty());
+    assert!(again.refilled.is_empty());
 }
 
 /// Parsing rules an entry out (no words prepared) only when no topic filter admits

@@ -1,7 +1,6 @@
 //! `/metrics`: OpenMetrics text that the reference parser (Python's prometheus_client)
 //! reads, with the numbers the polls and requests produced.
 
-
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 

@@ -2,12 +2,11 @@
 //! Retry-After, 410 Gone, permanent and temporary redirects, HTML pages, invalid
 //! bytes, and the private-network guard per source.
 
-
 use std::sync::Arc;
 
-use chrono::Utc;
 use crate::common::script::{Reply, ScriptServer, rss};
 use crate::common::{Harness, write_config_with_fetch};
+use chrono::Utc;
 use feedbraid::config::Config;
 use feedbraid::model::SourceState;
 use feedbraid::poll::{PollMode, PollOutcome, SkipReason, poll_sources_with};

@@ -1,7 +1,6 @@
 //! Retention: pruned items leave tombstones and never come back as new, `max_items`
 //! bounds a source, and over a long simulated run the database stops growing.
 
-
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};

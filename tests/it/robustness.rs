@@ -13,14 +13,13 @@
 //! (made by `tests/it/support/robustness_counts.py`), so the test needs no Python. Skips
 //! with a message where the corpus is absent (a fresh clone without `../shared`).
 
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::common::{FeedServer, Harness, write_config_with_fetch};
 use crate::hostile::outputs;
 use crate::support::shared_corpus;
-use crate::common::{FeedServer, Harness, write_config_with_fetch};
 use feedbraid::model::SourceState;
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;

@@ -1,7 +1,6 @@
 //! The polling loop and cron jobs: a restart keeps each source's schedule and
 //! validators; a one-second cron job keeps firing while the runtime is loaded.
 
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,6 @@
 //! chromium; CI installs it), at a phone's width. Skips with the reason when Chromium
 //! is missing, except under CI.
 
-
 use std::path::Path;
 use std::process::Command;
 

@@ -2,9 +2,8 @@
 //! commit); each still succeeds or fails on its own, and what was answered as stored
 //! is on disk.
 
-
-use chrono::Utc;
 use crate::common::fixture;
+use chrono::Utc;
 use feedbraid::store::{FailureRecord, PollRecord, Store};
 
 fn poll_record(feed: feedbraid::model::ParsedFeed) -> PollRecord {

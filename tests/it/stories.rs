@@ -2,7 +2,6 @@
 //! link, own guid, "UPDATE 1-…- report" headline) is one item in a collapsed feed,
 //! naming the other outlet; stories that only share topic words stay apart.
 
-
 use crate::common::{FeedServer, Harness, titles, write_config};
 
 fn story(name: &str) -> Vec<u8> {

@@ -14,7 +14,8 @@
 //!   link ([`Lane`]): a chain walk reads 7 adjacent bytes per step (one cache line)
 //!   instead of the band in the signature and the link ~100 bytes away.
 
-use super::super::fingerprint::{Fingerprint, SIGNATURE_LEN, mix};
+use super::super::fingerprint::{Fingerprint, SIGNATURE_LEN};
+use super::super::hash::mix;
 use super::super::title::{TITLE_BANDS, TITLE_TOKENS, TitleTokens};
 use super::{BANDS, ROWS};
 

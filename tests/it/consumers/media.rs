@@ -11,8 +11,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::common::{FeedServer, Harness, fixture, write_config};
 use super::{Newsboat, feedparser_available, newsboat_available, run};
+use crate::common::{FeedServer, Harness, fixture, write_config};
 
 const EPISODE: &str = "Episode 41: Dredging the main channel";
 const LOCK: &str = "Lock 7 reopens after repairs";
@@ -40,7 +40,8 @@ async fn merged() -> (tempfile::TempDir, FeedServer, Harness) {
 }
 
 async fn feedparser_sees(url: String) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/consumers/feedparser_media.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/consumers/feedparser_media.py");
     let mut python = Command::new("python3");
     python
         .arg(&script)

@@ -57,7 +57,8 @@ fn suite_folder() -> Option<PathBuf> {
 
 /// feedparser's entry count for every document under `folder`, by relative path.
 fn feedparser_counts(folder: &Path) -> Option<BTreeMap<String, usize>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/feedparser_counts.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/feedparser_counts.py");
     let output = match Command::new("python3").arg(&script).arg(folder).output() {
         Ok(output) => output,
         Err(error) => return skip(&format!("python3 is not installed ({error})")),
