@@ -33,12 +33,16 @@ def referenced_paths(text, me):
         prefix = tuple(p for p in m.group(1).split("::") if p)
         for name in re.findall(r"(?:^|,)\s*(\w+)", m.group(2)):
             refs.add(prefix + (name,))
-    parent = tuple(me[:-1])
-    for m in re.finditer(r"super::((?:\w+::)*\w+)", text):
-        refs.add(parent + tuple(m.group(1).split("::")))
-    for m in re.finditer(r"super::\{([^}]*)\}", text):
-        for name in re.findall(r"(?:^|,)\s*(\w+)", m.group(1)):
-            refs.add(parent + (name,))
+    # `super::super::x` climbs once per `super`; a path starting with `super` must not
+    # be matched again from its second `super`.
+    for m in re.finditer(r"(?<!::)((?:super::)+)((?:\w+::)*\w+|\{[^}]*\})", text):
+        base = tuple(me[: len(me) - m.group(1).count("super::")])
+        tail = m.group(2)
+        if tail.startswith("{"):
+            for name in re.findall(r"(?:^|,)\s*(\w+)", tail[1:-1]):
+                refs.add(base + (name,))
+        else:
+            refs.add(base + tuple(tail.split("::")))
     return refs
 
 

@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 
 use crate::config::{Config, FeedConfig};
 use crate::model::{Category, StoredItem, TopicWords};
-use crate::topic::words::normalize;
+use crate::topic::words::{normalize, split_words};
 use crate::topic::{Filter, Haystack, PreparedItem, Screen};
 
 mod text;
@@ -146,8 +146,8 @@ pub fn prepare_words_sharing(
     match TextParts::of(item.text, visible_text) {
         TextParts::Visible => PreparedItem::with_text_words(&haystack, visible_words),
         TextParts::SummaryThenVisible(summary) => {
-            let folded = crate::topic::words::normalize(summary);
-            let mut words = crate::topic::words::split_words(&folded);
+            let folded = normalize(summary);
+            let mut words = split_words(&folded);
             words.extend_from_slice(visible_words);
             PreparedItem::with_text_words(&haystack, &words)
         }

@@ -100,7 +100,7 @@ pub fn words(text: &str) -> Vec<String> {
     words
 }
 
-/// The words of text folded by [`normalize`] (UAX #29 words with a letter or digit), borrowed from it.
+/// The words of folded text (UAX #29 words with a letter or digit), borrowed from it.
 pub fn split_words(folded: &str) -> Vec<&str> {
     let mut words = Vec::with_capacity(folded.len() / 6);
     each_word(folded, |word| words.push(word));
