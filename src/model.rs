@@ -53,7 +53,7 @@ pub struct Entry {
     /// The item's words for topic filters, seen to while parsing (off the store
     /// thread) when some feed has one. `None` when no feed needs them, or for entries
     /// built by hand: the store then prepares them itself if it must.
-    pub topic_words: Option<TopicWords>,
+    pub prepared_words: Option<PreparedWords>,
 }
 
 /// A category an item is filed under, and the scheme (taxonomy) it belongs to when
@@ -119,9 +119,9 @@ pub struct Enclosure {
 
 /// What parsing did about an entry's words for topic filters.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TopicWords {
+pub enum PreparedWords {
     /// Prepared, for any filter to be evaluated against.
-    Prepared(crate::topic::PreparedItem),
+    Prepared(crate::topic::ItemWords),
     /// Not prepared: none of the words the topic filters of the config keyed
     /// `filters` require occurs in the item, so none of them admits it (the
     /// membership module's screen decides this).

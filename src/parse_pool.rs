@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::oneshot;
 
-use crate::membership::WordsFor;
+use crate::membership::WordsRecipe;
 use crate::model::ParsedFeed;
 use crate::parse::{self, ParseError};
 
@@ -65,21 +65,21 @@ impl ParsePool {
     }
 
     /// Parses `body`, fetched from `url`, on one of the pool's threads; with
-    /// `words_for`, also prepares every entry's words for topic filters
-    /// ([`Entry::topic_words`](crate::model::Entry::topic_words)).
+    /// `recipe`, also prepares every entry's words for topic filters
+    /// ([`Entry::prepared_words`](crate::model::Entry::prepared_words)).
     pub async fn parse(
         &self,
         body: Vec<u8>,
         url: url::Url,
         http_charset: Option<String>,
-        words_for: Option<WordsFor>,
+        recipe: Option<WordsRecipe>,
     ) -> Result<ParsedFeed, ParseError> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move || {
             // A panic is the parser's bug, not the source's: report it as this
             // document's failure and keep the thread.
             let parse =
-                || parse::parse_feed_for(&body, &url, http_charset.as_deref(), words_for.as_ref());
+                || parse::parse_feed_for(&body, &url, http_charset.as_deref(), recipe.as_ref());
             let parsed = std::panic::catch_unwind(parse)
                 .unwrap_or_else(|_| Err(ParseError::Invalid("the parser panicked".into())));
             let _ = reply.send(parsed);
@@ -111,8 +111,8 @@ fn lower_own_priority() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::membership::{self, ItemText};
-    use crate::model::TopicWords;
+    use crate::membership::{self, Candidate};
+    use crate::model::PreparedWords;
 
     #[tokio::test]
     async fn parses_on_the_pool_and_reports_bad_documents() {
@@ -125,27 +125,28 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(parsed.entries[0].title, "Iran talks");
-        assert!(parsed.entries[0].topic_words.is_none());
-        let origin = WordsFor {
+        assert!(parsed.entries[0].prepared_words.is_none());
+        let recipe = WordsRecipe {
             source: "harbor".into(),
             tags: vec!["middle-east".into()],
             screen: None,
+            filters: 0,
         };
         let with_words = pool
             .parse(
                 rss.as_bytes().to_vec(),
                 url.clone(),
                 None,
-                Some(origin.clone()),
+                Some(recipe.clone()),
             )
             .await
             .unwrap();
         let entry = &with_words.entries[0];
-        let expected = TopicWords::Prepared(membership::prepare_words(
-            &ItemText::of_entry("harbor", entry),
-            &origin.tags,
+        let expected = PreparedWords::Prepared(membership::prepare_words(
+            &Candidate::of_entry("harbor", entry),
+            &recipe.tags,
         ));
-        assert_eq!(entry.topic_words.as_ref(), Some(&expected));
+        assert_eq!(entry.prepared_words.as_ref(), Some(&expected));
         let many = (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None, None));
         for parsed in futures_util::future::join_all(many).await {
             assert_eq!(parsed.unwrap().entries.len(), 1);

@@ -278,8 +278,8 @@ pub async fn poll_source_with(
     };
     let access = Access::from_allow_private(source.allow_private_networks);
     // Topic filters need each item's words; they are seen to with the parsing.
-    let words_for = || membership::WordsFor::of(config, source);
-    let report = match fetch_and_parse(ctx, &url, &validators, access, words_for).await {
+    let recipe = || membership::WordsRecipe::of(config, source);
+    let report = match fetch_and_parse(ctx, &url, &validators, access, recipe).await {
         Ok((fetched, feed)) => {
             let hints = Hints {
                 ttl: feed
@@ -396,7 +396,7 @@ async fn fetch_and_parse(
     url: &str,
     validators: &Validators,
     access: Access,
-    words_for: impl FnOnce() -> Option<membership::WordsFor>,
+    recipe: impl FnOnce() -> Option<membership::WordsRecipe>,
 ) -> Result<(Fetched, Option<ParsedFeed>), PollError> {
     let url = url::Url::parse(url).map_err(|e| PollError::Url(format!("{url}: {e}")))?;
     let mut fetched = ctx.fetcher.get(&url, validators, access).await?;
@@ -407,7 +407,7 @@ async fn fetch_and_parse(
     let charset = fetched.charset.take();
     let parsed = ctx
         .parsers
-        .parse(body, final_url, charset, words_for())
+        .parse(body, final_url, charset, recipe())
         .await?;
     Ok((fetched, Some(parsed)))
 }

@@ -203,9 +203,9 @@ pub async fn store_only(shape: FarmShape) {
         .iter()
         .enumerate()
         .map(|(f, source)| {
-            let words_for = feedbraid::membership::WordsFor::of(&config, source);
+            let recipe = feedbraid::membership::WordsRecipe::of(&config, source);
             let doc = news_feeds::rss_document(shape, f);
-            feedbraid::parse::parse_feed_for(&doc, &url, None, words_for.as_ref()).expect("parses")
+            feedbraid::parse::parse_feed_for(&doc, &url, None, recipe.as_ref()).expect("parses")
         })
         .collect();
     let store_cpu = thread_cpu_seconds("feedbraid-store");

@@ -45,20 +45,21 @@ fuzz_target!(|bytes: &[u8]| {
     let feed_url = url::Url::parse(FEED_URL).unwrap();
     // Parsed as the daemon does when a feed has a topic filter: with each entry's
     // topic words prepared while parsing (sharing the fingerprint's words).
-    let origin = feedbraid::membership::WordsFor {
+    let recipe = feedbraid::membership::WordsRecipe {
         source: "fuzz".to_string(),
         tags: vec!["world".to_string()],
         screen: None,
+        filters: 0,
     };
-    let Ok(parsed) = feedbraid::parse::parse_feed_for(bytes, &feed_url, None, Some(&origin)) else {
+    let Ok(parsed) = feedbraid::parse::parse_feed_for(bytes, &feed_url, None, Some(&recipe)) else {
         return;
     };
     for entry in &parsed.entries {
-        let item = feedbraid::membership::ItemText::of_entry("fuzz", entry);
+        let item = feedbraid::membership::Candidate::of_entry("fuzz", entry);
         assert_eq!(
-            entry.topic_words.as_ref(),
-            Some(&feedbraid::model::TopicWords::Prepared(
-                feedbraid::membership::prepare_words(&item, &origin.tags)
+            entry.prepared_words.as_ref(),
+            Some(&feedbraid::model::PreparedWords::Prepared(
+                feedbraid::membership::prepare_words(&item, &recipe.tags)
             )),
             "topic words prepared while parsing differ from the store's"
         );
@@ -93,13 +94,15 @@ fuzz_target!(|bytes: &[u8]| {
     }
     // With the topic screen, as the daemon parses for feeds whose filters allow it.
     let (config, feeds) = &*SCREENED;
-    let screened = feedbraid::membership::WordsFor::of(config, &config.sources[0]);
+    let screened = feedbraid::membership::WordsRecipe::of(config, &config.sources[0]);
     assert!(screened.as_ref().is_some_and(|w| w.screen.is_some()));
-    if let Ok(with_screen) = feedbraid::parse::parse_feed_for(bytes, &feed_url, None, screened.as_ref()) {
+    if let Ok(with_screen) =
+        feedbraid::parse::parse_feed_for(bytes, &feed_url, None, screened.as_ref())
+    {
         for entry in &with_screen.entries {
-            let item = feedbraid::membership::ItemText::of_entry("fuzz", entry);
+            let item = feedbraid::membership::Candidate::of_entry("fuzz", entry);
             assert_eq!(
-                feeds.feeds_for(&item, entry.topic_words.as_ref(), None),
+                feeds.feeds_for(&item, entry.prepared_words.as_ref(), None),
                 feeds.feeds_for(&item, None, None),
                 "the topic screen changed which feeds admit an entry"
             );
@@ -164,7 +167,8 @@ fn output_item(index: usize, entry: &Entry, all: &[Entry], now: DateTime<Utc>) -
         link: entry.link.clone(),
         summary_html: entry.summary_html.clone(),
         content_html: entry.content_html.clone(),
-        author: entry.author.clone(),
+        authors: entry.authors.clone(),
+        links: entry.links.clone(),
         categories: entry.categories.clone(),
         date,
         updated: entry.updated.filter(|u| *u <= now).unwrap_or(date),

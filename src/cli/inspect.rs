@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::app;
 use crate::cluster::{self, Fingerprint};
 use crate::config::Config;
-use crate::membership::stored_item_haystack;
+use crate::membership::stored_item_fields;
 use crate::store::Neighbour;
 use crate::topic::Filter;
 
@@ -27,7 +27,7 @@ pub(super) async fn query(config: &Config, expr: &str, limit: usize) -> anyhow::
     while shown < limit {
         let page = store.recent_items(None, before, PAGE).await?;
         for item in &page.items {
-            let text = stored_item_haystack(item, config);
+            let text = stored_item_fields(item, config);
             if !filter.matches(&text) {
                 continue;
             }

@@ -4,24 +4,31 @@
 //! items from an index instead of filtering a million items per request. A feed that
 //! takes every item ([`takes_every_item`]) needs no index of its own: it is served
 //! from the items themselves, so no item is sorted into it. Pure.
+//!
+//! An item's text goes through these forms, each with one name:
+//! - [`Candidate`]: an item being sorted into feeds, borrowed from a new entry or a
+//!   stored row (its plain text from [`plain_text`]);
+//! - [`ItemFields`]: what a topic query reads of it, with its source's tags and its
+//!   link's domain ([`Candidate::fields`]);
+//! - [`ItemWords`]: those fields folded and split once, for any number of queries;
+//! - [`PreparedWords`]: what parsing did about an entry's words by a
+//!   [`WordsRecipe`]: prepared them, or found that no filter can admit the entry.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 use crate::config::{Config, FeedConfig};
-use crate::model::{Category, StoredItem, TopicWords};
-use crate::topic::words::{normalize, split_words};
-use crate::topic::{Filter, Haystack, PreparedItem, Screen};
+use crate::model::{Category, PreparedWords, StoredItem};
+use crate::topic::{Filter, ItemFields, ItemWords};
 
 mod text;
+mod words;
 
-use text::TextParts;
 pub use text::{plain_text, stored_plain_text};
+pub use words::{WordsRecipe, prepare_words};
 
-/// The text of an item that membership looks at; built by the store from a new entry
-/// or a stored row.
+/// An item being sorted into feeds, borrowed from a new entry or a stored row.
 #[derive(Debug, Clone, Default)]
-pub struct ItemText<'a> {
+pub struct Candidate<'a> {
     pub source: &'a str,
     pub title: &'a str,
     /// Summary and content as plain text.
@@ -31,147 +38,20 @@ pub struct ItemText<'a> {
     pub link: Option<&'a str>,
 }
 
-/// Whose items are being parsed, when their words are to be seen to for topic
-/// filters along with the parsing.
-#[derive(Debug, Clone)]
-pub struct WordsFor {
-    pub source: String,
-    /// The source's tags (topic queries can ask for them).
-    pub tags: Vec<String>,
-    /// Rules items out before their words are prepared, when every filter allows it.
-    pub screen: Option<FilterScreen>,
-}
-
-impl WordsFor {
-    /// What parsing `source`'s items needs to see to their words for the topic
-    /// filters of `config`; `None` when no feed has one.
-    pub fn of(config: &Config, source: &crate::config::SourceConfig) -> Option<WordsFor> {
-        let mut queries = config
-            .feeds
-            .iter()
-            .filter_map(|f| f.filter.condition())
-            .peekable();
-        queries.peek()?;
-        let screen = Screen::new(queries).map(|screen| FilterScreen {
-            screen,
-            filters: filters_key(config),
-        });
-        Some(WordsFor {
-            source: source.name.clone(),
-            tags: source.tags.clone(),
-            screen,
-        })
-    }
-}
-
-/// The topic filters of one config, screened together ([`Screen`]), and which
-/// filters those are: the store trusts a [`TopicWords::RuledOut`] only from the
-/// filters it sorts by.
-#[derive(Debug, Clone)]
-pub struct FilterScreen {
-    screen: Screen,
-    filters: u64,
-}
-
-impl FilterScreen {
-    /// Whether no topic filter can admit an item: none of their required words occurs
-    /// in its title, text, categories or author. `folded_visible` is `visible_text`
-    /// folded, which the item's text is or ends with. The text is searched first (it
-    /// is folded already, and where words occur most); the short fields are folded
-    /// only if it holds none.
-    pub fn rules_out(&self, item: &ItemText<'_>, visible_text: &str, folded_visible: &str) -> bool {
-        use std::borrow::Cow;
-        // The text is usually the visible text, folded already, or a summary put
-        // before it: only the summary is folded then. The screen looks for single
-        // words, which never span the space between the two.
-        let (text, visible) = match TextParts::of(item.text, visible_text) {
-            TextParts::Visible => (Cow::Borrowed(folded_visible), None),
-            TextParts::SummaryThenVisible(summary) => (
-                Cow::Owned(normalize(summary)),
-                Some(Cow::Borrowed(folded_visible)),
-            ),
-            TextParts::Other => (Cow::Owned(normalize(item.text)), None),
-        };
-        let short = std::iter::once(item.title).chain(item.authors.iter().map(String::as_str));
-        let fields = std::iter::once(text).chain(visible).chain(
-            short
-                .chain(
-                    item.categories
-                        .iter()
-                        .map(|category| category.name.as_str()),
-                )
-                .map(|field| normalize(field).into()),
-        );
-        self.screen.rules_out(fields)
-    }
-
-    /// What an entry ruled out by this screen records.
-    pub fn ruled_out(&self) -> TopicWords {
-        TopicWords::RuledOut {
-            filters: self.filters,
-        }
-    }
-}
-
-/// Names the topic filters of `config`: equal for two configs whose feeds filter
-/// alike (within one run of the daemon).
-fn filters_key(config: &Config) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    for feed in &config.feeds {
-        if let Some(query) = feed.filter.condition() {
-            (feed.name.as_str(), query.to_string()).hash(&mut hasher);
-        }
-    }
-    hasher.finish()
-}
-
-/// An item's words prepared for topic filters, as [`FeedSet::feeds_for`] would prepare
-/// them (with `tags`, those of the item's source): the reference that parsing's
-/// [`prepare_words_sharing`] is checked against.
-pub fn prepare_words(item: &ItemText<'_>, tags: &[String]) -> PreparedItem {
-    item.haystack(tags).prepare()
-}
-
-/// [`prepare_words`] for an item whose text is [`plain_text`] of `visible_text`,
-/// whose folded words (`visible_words`) the caller has already: only a summary put
-/// before it is folded and split here. The words are the same, since folding and
-/// splitting never cross the space that joins the two.
-pub fn prepare_words_sharing(
-    item: &ItemText<'_>,
-    tags: &[String],
-    visible_text: &str,
-    visible_words: &[&str],
-) -> PreparedItem {
-    let mut haystack = ItemText { text: "", ..*item }.haystack(tags);
-    match TextParts::of(item.text, visible_text) {
-        TextParts::Visible => PreparedItem::with_text_words(&haystack, visible_words),
-        TextParts::SummaryThenVisible(summary) => {
-            let folded = normalize(summary);
-            let mut words = split_words(&folded);
-            words.extend_from_slice(visible_words);
-            PreparedItem::with_text_words(&haystack, &words)
-        }
-        TextParts::Other => {
-            haystack.text = item.text.to_string();
-            haystack.prepare()
-        }
-    }
-}
-
 /// Whether `feed` reads every source of `config` (and there is at least one).
 fn reads_every_source(config: &Config, feed: &FeedConfig) -> bool {
     !config.sources.is_empty() && config.sources_of_feed(feed).len() == config.sources.len()
 }
 
 /// The text of a stored item that topic filters look at.
-pub fn stored_item_haystack(item: &StoredItem, config: &Config) -> Haystack {
+pub fn stored_item_fields(item: &StoredItem, config: &Config) -> ItemFields {
     // The store fills `text` when it reads a row; an item built elsewhere may not.
     let text = if item.text.is_empty() {
         text::stored_plain_text(item.summary_html.as_deref(), item.content_html.as_deref())
     } else {
         item.text.clone()
     };
-    let view = ItemText {
+    let view = Candidate {
         source: &item.source,
         title: &item.title,
         text: &text,
@@ -179,7 +59,7 @@ pub fn stored_item_haystack(item: &StoredItem, config: &Config) -> Haystack {
         authors: &item.authors,
         link: item.link.as_deref(),
     };
-    view.haystack(
+    view.fields(
         config
             .source(&item.source)
             .map_or(&[], |s| s.tags.as_slice()),
@@ -263,7 +143,7 @@ impl FeedSet {
         FeedSet {
             rules,
             tags,
-            filters: filters_key(config),
+            filters: words::filters_key(config),
         }
     }
 
@@ -290,16 +170,16 @@ impl FeedSet {
     /// them.
     pub fn feeds_for(
         &self,
-        item: &ItemText<'_>,
-        words: Option<&TopicWords>,
+        item: &Candidate<'_>,
+        words: Option<&PreparedWords>,
         only: Option<&HashSet<String>>,
     ) -> Vec<String> {
         let (words, ruled_out) = match words {
-            Some(TopicWords::Prepared(words)) => (Some(words), false),
-            Some(TopicWords::RuledOut { filters }) => (None, *filters == self.filters),
+            Some(PreparedWords::Prepared(words)) => (Some(words), false),
+            Some(PreparedWords::RuledOut { filters }) => (None, *filters == self.filters),
             None => (None, false),
         };
-        let mut prepared: Option<PreparedItem> = None;
+        let mut prepared: Option<ItemWords> = None;
         let mut out = Vec::new();
         for rule in &self.rules {
             if rule.every_item || only.is_some_and(|o| !o.contains(&rule.name)) {
@@ -323,24 +203,24 @@ impl FeedSet {
             }
             let prepared = match words {
                 Some(words) => words,
-                None => &*prepared.get_or_insert_with(|| self.haystack(item).prepare()),
+                None => &*prepared.get_or_insert_with(|| self.fields(item).prepare()),
             };
-            if rule.filter.matches_prepared(prepared) {
+            if rule.filter.matches_words(prepared) {
                 out.push(rule.name.clone());
             }
         }
         out
     }
 
-    fn haystack(&self, item: &ItemText<'_>) -> Haystack {
-        item.haystack(self.tags.get(item.source).map_or(&[], Vec::as_slice))
+    fn fields(&self, item: &Candidate<'_>) -> ItemFields {
+        item.fields(self.tags.get(item.source).map_or(&[], Vec::as_slice))
     }
 }
 
-impl<'a> ItemText<'a> {
+impl<'a> Candidate<'a> {
     /// The text of a parsed entry of `source`.
-    pub fn of_entry(source: &'a str, entry: &'a crate::model::Entry) -> ItemText<'a> {
-        ItemText {
+    pub fn of_entry(source: &'a str, entry: &'a crate::model::Entry) -> Candidate<'a> {
+        Candidate {
             source,
             title: &entry.title,
             text: &entry.text,
@@ -351,10 +231,10 @@ impl<'a> ItemText<'a> {
     }
 }
 
-impl ItemText<'_> {
-    /// The text topics look at, with the tags of the item's source.
-    pub fn haystack(&self, tags: &[String]) -> Haystack {
-        Haystack {
+impl Candidate<'_> {
+    /// What topic queries read of the item, with `tags`, those of its source.
+    pub fn fields(&self, tags: &[String]) -> ItemFields {
+        ItemFields {
             title: self.title.to_string(),
             text: self.text.to_string(),
             categories: self
@@ -387,13 +267,13 @@ mod tests {
         Config::from_toml(Path::new("/tmp/t.toml"), &text).unwrap()
     }
 
-    fn item<'a>(source: &'a str, title: &'a str) -> ItemText<'a> {
-        ItemText {
+    fn item<'a>(source: &'a str, title: &'a str) -> Candidate<'a> {
+        Candidate {
             source,
             title,
             text: "Talks resumed in Geneva.",
             link: Some("https://news.example/x"),
-            ..ItemText::default()
+            ..Candidate::default()
         }
     }
 
@@ -498,7 +378,7 @@ mod tests {
             } else {
                 vec![]
             };
-            let words = TopicWords::Prepared(prepare_words(&text, &tags));
+            let words = PreparedWords::Prepared(prepare_words(&text, &tags));
             assert_eq!(
                 set.feeds_for(&text, Some(&words), None),
                 set.feeds_for(&text, None, None),

@@ -58,7 +58,7 @@ pub fn stored_plain_text(summary_html: Option<&str>, content_html: Option<&str>)
 
 /// How an item's text is made of its visible text (see [`plain_text`]), so that work
 /// done on the visible text already (folding, splitting) is not done again.
-pub(super) enum TextParts<'a> {
+pub(super) enum TextLayout<'a> {
     /// The text is the visible text.
     Visible,
     /// The text is this summary, a space, then the visible text.
@@ -67,14 +67,14 @@ pub(super) enum TextParts<'a> {
     Other,
 }
 
-impl<'a> TextParts<'a> {
-    pub(super) fn of(text: &'a str, visible_text: &str) -> TextParts<'a> {
+impl<'a> TextLayout<'a> {
+    pub(super) fn of(text: &'a str, visible_text: &str) -> TextLayout<'a> {
         if text == visible_text {
-            return TextParts::Visible;
+            return TextLayout::Visible;
         }
         match text.strip_suffix(visible_text) {
-            Some(summary) if summary.ends_with(' ') => TextParts::SummaryThenVisible(summary),
-            _ => TextParts::Other,
+            Some(summary) if summary.ends_with(' ') => TextLayout::SummaryThenVisible(summary),
+            _ => TextLayout::Other,
         }
     }
 }

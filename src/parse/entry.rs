@@ -7,8 +7,8 @@ use feed_rs::model::{Link, LinkTarget, MediaObject, Person, Text};
 use super::MAX_CONTENT_BYTES;
 use crate::cluster::{self, Fingerprint};
 use crate::identity::{self, VisibleFields};
-use crate::membership::{self, ItemText, WordsFor};
-use crate::model::{Category, Enclosure, Entry, ItemLinks, TopicWords};
+use crate::membership::{self, Candidate, WordsRecipe};
+use crate::model::{Category, Enclosure, Entry, ItemLinks};
 use crate::sanitize::{
     clean_text, html_to_text, inert_text, sanitize_html, sanitized_html_to_text, text_to_html,
 };
@@ -36,7 +36,7 @@ pub(super) struct Context<'a> {
     pub is_json: bool,
     pub feed_authors: &'a [Person],
     /// Prepare each entry's words for topic filters, for this source.
-    pub words_for: Option<&'a WordsFor>,
+    pub recipe: Option<&'a WordsRecipe>,
 }
 
 /// An entry and the text a reader sees of its body (for its key).
@@ -126,26 +126,16 @@ pub(super) fn normalize_entry(
         content_html.is_some(),
         &visible_text,
     );
-    let topic_words = context.words_for.map(|origin| {
-        let item = ItemText {
-            source: &origin.source,
+    let prepared_words = context.recipe.map(|recipe| {
+        let item = Candidate {
+            source: &recipe.source,
             title: &title,
             text: &text,
             categories: &categories,
             authors: &authors,
             link: link.as_deref(),
         };
-        match &origin.screen {
-            Some(screen) if screen.rules_out(&item, &visible_text, &folded_visible) => {
-                screen.ruled_out()
-            }
-            _ => TopicWords::Prepared(membership::prepare_words_sharing(
-                &item,
-                &origin.tags,
-                &visible_text,
-                &visible_words,
-            )),
-        }
+        recipe.prepare(&item, &visible_text, &folded_visible, &visible_words)
     });
     Normalized {
         entry: Entry {
@@ -166,7 +156,7 @@ pub(super) fn normalize_entry(
             content_hash,
             fingerprint,
             text,
-            topic_words,
+            prepared_words,
         },
         visible_text,
     }

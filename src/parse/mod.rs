@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use feed_rs::model::{Feed, FeedType};
 
 use crate::identity::{self, KeyCandidate};
-use crate::membership::WordsFor;
+use crate::membership::WordsRecipe;
 use crate::model::ParsedFeed;
 
 /// Bytes a gzip-compressed body (sent without saying so) may expand to.
@@ -82,7 +82,7 @@ pub fn parse_feed(bytes: &[u8], feed_url: &url::Url) -> Result<ParsedFeed, Parse
 }
 
 /// [`parse_feed`], also preparing every entry's words for topic filters
-/// ([`crate::model::Entry::topic_words`]) when `words_for` says whose they are.
+/// ([`crate::model::Entry::prepared_words`]) when `recipe` says whose they are.
 ///
 /// `http_charset` is the `charset` the document was served with, which comes before
 /// the XML declaration (see [`charset`]).
@@ -90,9 +90,9 @@ pub fn parse_feed_for(
     bytes: &[u8],
     feed_url: &url::Url,
     http_charset: Option<&str>,
-    words_for: Option<&WordsFor>,
+    recipe: Option<&WordsRecipe>,
 ) -> Result<ParsedFeed, ParseError> {
-    parse_document(bytes, feed_url, http_charset, words_for).map(|(feed, _notes)| feed)
+    parse_document(bytes, feed_url, http_charset, recipe).map(|(feed, _notes)| feed)
 }
 
 /// [`parse_feed`], also saying what had to be repaired or cut.
@@ -107,7 +107,7 @@ fn parse_document(
     bytes: &[u8],
     feed_url: &url::Url,
     http_charset: Option<&str>,
-    words_for: Option<&WordsFor>,
+    recipe: Option<&WordsRecipe>,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
     let gunzipped = match document::gunzip(bytes, MAX_GUNZIPPED_BYTES) {
         Some(Ok(body)) => Some(body),
@@ -188,7 +188,7 @@ fn parse_document(
         feed_url,
         document_base.as_ref(),
         &images,
-        words_for,
+        recipe,
         &mut notes,
     );
     Ok((parsed, notes))
@@ -243,7 +243,7 @@ fn normalize(
     feed_url: &url::Url,
     document_base: Option<&url::Url>,
     images: &[Option<String>],
-    words_for: Option<&WordsFor>,
+    recipe: Option<&WordsRecipe>,
     notes: &mut ParseNotes,
 ) -> ParsedFeed {
     if feed.entries.len() > MAX_ITEMS {
@@ -262,7 +262,7 @@ fn normalize(
         inherits_feed_authors: feed.feed_type == FeedType::Atom,
         is_json: feed.feed_type == FeedType::JSON,
         feed_authors: &feed.authors,
-        words_for,
+        recipe,
     };
     let mut entries = Vec::with_capacity(feed.entries.len());
     let mut candidates = Vec::with_capacity(feed.entries.len());

@@ -13,8 +13,8 @@ use rusqlite::{Connection, params};
 use super::columns::{authors_from, categories_from};
 use super::reads::{ITEM_COLUMNS, ItemPage, PageCursor, item_from_row, placeholders, query_items};
 use super::{Db, Store, StoreError};
-use crate::membership::{FeedSet, ItemText, stored_plain_text};
-use crate::model::{StoredItem, TopicWords};
+use crate::membership::{Candidate, FeedSet, stored_plain_text};
+use crate::model::{PreparedWords, StoredItem};
 
 /// Which items a feed is read from: every stored item (a feed that takes every item
 /// keeps no membership rows), or the feed's own membership rows.
@@ -61,8 +61,8 @@ pub(super) fn admit(
     feeds: &FeedSet,
     only: Option<&HashSet<String>>,
     item: FeedRow,
-    text: &ItemText<'_>,
-    words: Option<&TopicWords>,
+    text: &Candidate<'_>,
+    words: Option<&PreparedWords>,
 ) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT OR REPLACE INTO feed_items (feed, item_id, story_id, sort_date) VALUES (?1, ?2, ?3, ?4)",
@@ -216,7 +216,7 @@ fn refill_chunk(
             let categories = categories_from(&r.get::<_, String>(7)?);
             let authors = authors_from(r.get(8)?);
             let link: Option<String> = r.get(9)?;
-            let item = ItemText {
+            let item = Candidate {
                 source: &source,
                 title: &title,
                 text: &text,

@@ -11,7 +11,7 @@ use super::stories;
 use crate::cluster::{Fingerprint, StoryIndex};
 use crate::identity;
 use crate::ingest::{self, Decision, Existing};
-use crate::membership::{FeedSet, ItemText};
+use crate::membership::{Candidate, FeedSet};
 use crate::model::Entry;
 
 /// What one poll changed in a source's items.
@@ -85,8 +85,8 @@ fn admit_entry(
         feeds,
         None,
         item,
-        &ItemText::of_entry(source_name, entry),
-        entry.topic_words.as_ref(),
+        &Candidate::of_entry(source_name, entry),
+        entry.prepared_words.as_ref(),
     )
 }
 
@@ -184,7 +184,12 @@ impl<'a> PollWrite<'a> {
             let (row, source): (i64, i64) = (r.get(0)?, r.get(1)?);
             let (story, first_seen) = (r.get(3)?, r.get(4)?);
             if source != self.source_id {
-                by_link.elsewhere((first_seen, r.get(5)?, row), story);
+                let order = stories::SeenOrder {
+                    first_seen,
+                    date: r.get(5)?,
+                    row,
+                };
+                by_link.elsewhere(order, story);
                 continue;
             }
             let content_hash: String = r.get(2)?;
@@ -195,7 +200,12 @@ impl<'a> PollWrite<'a> {
             } else {
                 let stored: Option<Vec<u8>> = r.get(6)?;
                 let now = self.now.timestamp();
-                by_link.own((first_seen, row), story, entry, stored.as_deref(), now);
+                let order = stories::SeenOrder {
+                    first_seen,
+                    date: 0,
+                    row,
+                };
+                by_link.own(order, story, entry, stored.as_deref(), now);
             }
         }
         drop(rows);

@@ -32,31 +32,41 @@ pub(super) struct ByLink {
     pub earlier_version: Option<i64>,
 }
 
+/// Which of two rows counts as seen first: the earlier first-seen time, then the
+/// earlier date, then the lower row id (the fields compare in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct SeenOrder {
+    pub first_seen: i64,
+    pub date: i64,
+    pub row: i64,
+}
+
 /// What the rows sharing a new entry's canonical link say of its story, gathered
 /// row by row.
 #[derive(Default)]
 pub(super) struct LinkScan {
-    /// Another source's item first seen first: (first seen, date, row), story.
-    elsewhere: Option<((i64, i64, i64), i64)>,
-    /// The source's own earliest earlier version: (first seen, row), story.
-    earlier_version: Option<((i64, i64), i64)>,
+    /// Another source's item seen first, and its story.
+    elsewhere: Option<(SeenOrder, i64)>,
+    /// The source's own earliest earlier version, and its story.
+    earlier_version: Option<(SeenOrder, i64)>,
     /// The entry's fingerprint, once a row of its own source needed it.
     fingerprint: Option<Fingerprint>,
 }
 
 impl LinkScan {
-    /// A row of another source, ordered by `order` (first seen, date, row).
-    pub(super) fn elsewhere(&mut self, order: (i64, i64, i64), story: i64) {
+    /// A row of another source.
+    pub(super) fn elsewhere(&mut self, order: SeenOrder, story: i64) {
         if self.elsewhere.is_none_or(|(first, _)| order < first) {
             self.elsewhere = Some((order, story));
         }
     }
 
-    /// A row of the entry's own source with other content (`order`: first seen,
-    /// row; `stored`: its fingerprint bytes), seen at `now`.
+    /// A row of the entry's own source with other content (`stored`: its fingerprint
+    /// bytes), seen at `now`. A source's own versions are ordered by first seen and
+    /// row alone (`order.date` is 0).
     pub(super) fn own(
         &mut self,
-        order: (i64, i64),
+        order: SeenOrder,
         story: i64,
         entry: &Entry,
         stored: Option<&[u8]>,
@@ -65,8 +75,9 @@ impl LinkScan {
         let fingerprint = self
             .fingerprint
             .get_or_insert_with(|| fingerprint_of(entry));
-        let is_version = stored
-            .is_some_and(|bytes| cluster::is_earlier_version(fingerprint, bytes, order.0, now));
+        let is_version = stored.is_some_and(|bytes| {
+            cluster::is_earlier_version(fingerprint, bytes, order.first_seen, now)
+        });
         if is_version && self.earlier_version.is_none_or(|(first, _)| order < first) {
             self.earlier_version = Some((order, story));
         }

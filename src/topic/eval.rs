@@ -1,4 +1,4 @@
-//! Fast evaluation: an item is normalized once into a [`PreparedItem`], then any
+//! Fast evaluation: an item is normalized once into a [`ItemWords`], then any
 //! number of compiled queries are evaluated against it without allocating.
 //!
 //! The prepared form keeps every normalized word in one string buffer and the word
@@ -13,7 +13,7 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::Haystack;
+use super::ItemFields;
 use super::query::{Query, Scope};
 use super::segment::each_word;
 use super::words;
@@ -56,11 +56,11 @@ struct Segment {
     end: u32,
 }
 
-/// An item normalized once for matching (see the module comment). Two prepared items
-/// are equal when their words, sources, tags and domains are (whether either has built
+/// An item's [`ItemFields`] folded and split once for matching (see the module
+/// comment). Two are equal when their words, sources, tags and domains are (whether either has built
 /// its vocabulary yet does not matter).
 #[derive(Debug, Default)]
-pub struct PreparedItem {
+pub struct ItemWords {
     /// All normalized words, concatenated.
     buffer: String,
     /// Byte range of each word in `buffer`.
@@ -76,9 +76,9 @@ pub struct PreparedItem {
     domain: String,
 }
 
-impl Clone for PreparedItem {
-    fn clone(&self) -> PreparedItem {
-        PreparedItem {
+impl Clone for ItemWords {
+    fn clone(&self) -> ItemWords {
+        ItemWords {
             buffer: self.buffer.clone(),
             spans: self.spans.clone(),
             segments: self.segments.clone(),
@@ -91,8 +91,8 @@ impl Clone for PreparedItem {
     }
 }
 
-impl PartialEq for PreparedItem {
-    fn eq(&self, other: &PreparedItem) -> bool {
+impl PartialEq for ItemWords {
+    fn eq(&self, other: &ItemWords) -> bool {
         self.buffer == other.buffer
             && self.spans == other.spans
             && self.segments == other.segments
@@ -102,21 +102,21 @@ impl PartialEq for PreparedItem {
     }
 }
 
-impl Eq for PreparedItem {}
+impl Eq for ItemWords {}
 
-impl PreparedItem {
+impl ItemWords {
     /// Normalizes `item` (the one costly step; do it once per item).
-    pub fn new(item: &Haystack) -> PreparedItem {
+    pub fn new(item: &ItemFields) -> ItemWords {
         let folded_text = words::normalize(&item.text);
         let mut text_words = Vec::with_capacity(folded_text.len() / 6);
         each_word(&folded_text, |word| text_words.push(word));
-        PreparedItem::with_text_words(item, &text_words)
+        ItemWords::with_text_words(item, &text_words)
     }
 
-    /// [`PreparedItem::new`] with the words of the item's folded text given
+    /// [`ItemWords::new`] with the words of the item's folded text given
     /// (`item.text` is not read): parsing has them already from fingerprinting.
-    pub fn with_text_words(item: &Haystack, text_words: &[&str]) -> PreparedItem {
-        let mut prepared = PreparedItem {
+    pub fn with_text_words(item: &ItemFields, text_words: &[&str]) -> ItemWords {
+        let mut prepared = ItemWords {
             source: words::normalize_value(&item.source),
             tags: item
                 .tags
@@ -124,7 +124,7 @@ impl PreparedItem {
                 .map(|tag| words::normalize_value(tag))
                 .collect(),
             domain: words::normalize_host(&item.domain),
-            ..PreparedItem::default()
+            ..ItemWords::default()
         };
         // Room for the text's words and a few dozen more (title, categories, author),
         // so the buffers are not copied over and over as they grow word by word.
@@ -142,7 +142,7 @@ impl PreparedItem {
 
     /// Builds the vocabulary now instead of at the lookup after
     /// [`SCANS_BEFORE_INDEX`]: for an item many filters will be evaluated against.
-    pub fn indexed(self) -> PreparedItem {
+    pub fn indexed(self) -> ItemWords {
         self.vocabulary();
         self
     }

@@ -26,8 +26,8 @@
 //! A term that splits into several words (`al-Qaeda`, `U.S.-China`, `中国`) is a phrase
 //! of those words. CJK text has no spaces: each ideograph is a word (see [`words`]).
 //!
-//! Items are normalized once ([`Haystack::prepare`]) and queries evaluated against the
-//! prepared form ([`Filter::matches_prepared`]) without allocating.
+//! Items are normalized once ([`ItemFields::prepare`]) and queries evaluated against the
+//! prepared form ([`Filter::matches_words`]) without allocating.
 
 mod eval;
 mod lex;
@@ -39,14 +39,15 @@ pub mod words;
 
 use std::collections::BTreeMap;
 
-pub use eval::PreparedItem;
+pub use eval::ItemWords;
 pub use parse::parse_query;
 pub use query::{Query, Scope};
 pub use screen::{Screen, required_words};
 
-/// The text of an item that topics look at, prepared once per item.
+/// What topic queries read of an item: its text fields, its source's name and tags,
+/// and its link's domain. Prepared once per item into [`ItemWords`].
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Haystack {
+pub struct ItemFields {
     pub title: String,
     /// Summary and content as plain text.
     pub text: String,
@@ -60,10 +61,10 @@ pub struct Haystack {
     pub domain: String,
 }
 
-impl Haystack {
-    /// Normalizes this item once for fast matching against any number of filters.
-    pub fn prepare(&self) -> PreparedItem {
-        PreparedItem::new(self)
+impl ItemFields {
+    /// Folds and splits these fields once, for any number of filters to match.
+    pub fn prepare(&self) -> ItemWords {
+        ItemWords::new(self)
     }
 }
 
@@ -162,16 +163,16 @@ impl Filter {
 
     /// Whether an item with this text belongs in the feed. Normalizes the item first;
     /// to test many filters against one item, prepare it once and use
-    /// [`Filter::matches_prepared`].
-    pub fn matches(&self, item: &Haystack) -> bool {
+    /// [`Filter::matches_words`].
+    pub fn matches(&self, item: &ItemFields) -> bool {
         match &self.condition {
             None => true,
-            Some(_) => self.matches_prepared(&item.prepare()),
+            Some(_) => self.matches_words(&item.prepare()),
         }
     }
 
-    /// Whether an already prepared item belongs in the feed. Does not allocate.
-    pub fn matches_prepared(&self, item: &PreparedItem) -> bool {
+    /// Whether an item whose words are prepared belongs in the feed. Does not allocate.
+    pub fn matches_words(&self, item: &ItemWords) -> bool {
         self.condition
             .as_ref()
             .is_none_or(|condition| item.satisfies(condition))
@@ -180,15 +181,15 @@ impl Filter {
     /// The terms and phrases of this filter found in the item that speak for it (not
     /// those under NOT or from `exclude`), written as in a query (`title:iran`,
     /// `"oil deal"`). Empty when nothing matched or the filter accepts everything.
-    pub fn explain(&self, item: &Haystack) -> Vec<String> {
+    pub fn explain(&self, item: &ItemFields) -> Vec<String> {
         match &self.condition {
             None => Vec::new(),
-            Some(_) => self.explain_prepared(&item.prepare()),
+            Some(_) => self.explain_words(&item.prepare()),
         }
     }
 
-    /// [`Filter::explain`] for an already prepared item.
-    pub fn explain_prepared(&self, item: &PreparedItem) -> Vec<String> {
+    /// [`Filter::explain`] for an item whose words are prepared.
+    pub fn explain_words(&self, item: &ItemWords) -> Vec<String> {
         self.condition
             .as_ref()
             .map_or_else(Vec::new, |condition| item.matched_terms(condition))

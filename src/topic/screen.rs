@@ -82,7 +82,7 @@ impl Screen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topic::{Haystack, parse_query};
+    use crate::topic::{ItemFields, parse_query};
     use std::collections::BTreeMap;
 
     fn query(text: &str) -> Query {
@@ -141,17 +141,17 @@ mod tests {
             let parsed = query(text);
             let screen = Screen::new([&parsed]).unwrap();
             for (title, body, category, author) in items {
-                let haystack = Haystack {
+                let item = ItemFields {
                     title: title.into(),
                     text: body.into(),
                     categories: vec![category.into()],
                     author: author.into(),
-                    ..Haystack::default()
+                    ..ItemFields::default()
                 };
                 let fields = [title, body, category, author].map(super::super::words::normalize);
                 if screen.rules_out(&fields) {
                     assert!(
-                        !haystack.prepare().satisfies(&parsed),
+                        !item.prepare().satisfies(&parsed),
                         "{text} ruled out {title}"
                     );
                 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::common::{FeedServer, Harness, fixture, write_config};
 use feedbraid::config::Config;
 use feedbraid::membership::FeedSet;
-use feedbraid::model::TopicWords;
+use feedbraid::model::PreparedWords;
 
 fn titles(page: &feedbraid::store::ItemPage) -> Vec<&str> {
     page.items.iter().map(|i| i.title.as_str()).collect()
@@ -123,19 +123,20 @@ fn text_derived_from_stored_html_is_the_text_matched_at_ingest() {
         }
         // Words prepared while parsing (sharing the fingerprint's) are the words
         // the store would prepare from the entry's text.
-        let origin = feedbraid::membership::WordsFor {
+        let recipe = feedbraid::membership::WordsRecipe {
             source: "harbor".into(),
             tags: vec!["world".into()],
             screen: None,
+            filters: 0,
         };
         let with_words =
-            feedbraid::parse::parse_feed_for(&bytes, &url, None, Some(&origin)).unwrap();
+            feedbraid::parse::parse_feed_for(&bytes, &url, None, Some(&recipe)).unwrap();
         for entry in &with_words.entries {
-            let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
+            let item = feedbraid::membership::Candidate::of_entry("harbor", entry);
             let expected =
-                TopicWords::Prepared(feedbraid::membership::prepare_words(&item, &origin.tags));
+                PreparedWords::Prepared(feedbraid::membership::prepare_words(&item, &recipe.tags));
             assert_eq!(
-                entry.topic_words.as_ref(),
+                entry.prepared_words.as_ref(),
                 Some(&expected),
                 "{}: {}",
                 path.display(),
@@ -218,22 +219,22 @@ fn entries_ruled_out_while_parsing_are_admitted_by_no_topic_filter() {
                 [[feed]]\nname = \"people\"\nquery = 'author:smith OR category:politics OR econom*'\n";
     let config = Config::from_toml(std::path::Path::new("/tmp/screen.toml"), text).unwrap();
     let feeds = FeedSet::from_config(&config);
-    let origin = feedbraid::membership::WordsFor::of(&config, &config.sources[0]).unwrap();
-    assert!(origin.screen.is_some(), "every filter here can be screened");
+    let recipe = feedbraid::membership::WordsRecipe::of(&config, &config.sources[0]).unwrap();
+    assert!(recipe.screen.is_some(), "every filter here can be screened");
     let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
     let (mut ruled_out, mut prepared, mut admitted) = (0, 0, 0);
     for (path, bytes) in fixture_documents() {
-        let Ok(feed) = feedbraid::parse::parse_feed_for(&bytes, &url, None, Some(&origin)) else {
+        let Ok(feed) = feedbraid::parse::parse_feed_for(&bytes, &url, None, Some(&recipe)) else {
             continue;
         };
         for entry in &feed.entries {
-            let item = feedbraid::membership::ItemText::of_entry("harbor", entry);
-            let sorted = feeds.feeds_for(&item, entry.topic_words.as_ref(), None);
+            let item = feedbraid::membership::Candidate::of_entry("harbor", entry);
+            let sorted = feeds.feeds_for(&item, entry.prepared_words.as_ref(), None);
             let reference = feeds.feeds_for(&item, None, None);
             assert_eq!(sorted, reference, "{}: {}", path.display(), entry.title);
-            match entry.topic_words {
-                Some(TopicWords::RuledOut { .. }) => ruled_out += 1,
-                Some(TopicWords::Prepared(_)) => prepared += 1,
+            match entry.prepared_words {
+                Some(PreparedWords::RuledOut { .. }) => ruled_out += 1,
+                Some(PreparedWords::Prepared(_)) => prepared += 1,
                 None => panic!("{}: no words seen to", path.display()),
             }
             // "all" takes every item and keeps no rows: only topics are named.
@@ -258,23 +259,23 @@ fn a_screen_from_other_filters_is_not_trusted() {
         Config::from_toml(std::path::Path::new("/tmp/screen.toml"), &text).unwrap()
     };
     let (before, after) = (config("iran"), config("weather"));
-    let origin = feedbraid::membership::WordsFor::of(&before, &before.sources[0]).unwrap();
+    let recipe = feedbraid::membership::WordsRecipe::of(&before, &before.sources[0]).unwrap();
     let rss = b"<rss version=\"2.0\"><channel><title>T</title><item><title>Weather in Oslo</title>\
                 <link>https://news.example.com/w</link></item></channel></rss>";
     let url = url::Url::parse("https://news.example.com/feed.xml").unwrap();
-    let parsed = feedbraid::parse::parse_feed_for(rss, &url, None, Some(&origin)).unwrap();
+    let parsed = feedbraid::parse::parse_feed_for(rss, &url, None, Some(&recipe)).unwrap();
     let entry = &parsed.entries[0];
     assert!(matches!(
-        entry.topic_words,
-        Some(TopicWords::RuledOut { .. })
+        entry.prepared_words,
+        Some(PreparedWords::RuledOut { .. })
     ));
-    let item = feedbraid::membership::ItemText {
+    let item = feedbraid::membership::Candidate {
         source: "harbor",
         title: &entry.title,
         text: &entry.text,
         ..Default::default()
     };
-    let words = entry.topic_words.as_ref();
+    let words = entry.prepared_words.as_ref();
     assert!(
         FeedSet::from_config(&before)
             .feeds_for(&item, words, None)

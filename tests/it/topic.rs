@@ -9,7 +9,7 @@ mod reference;
 
 use std::collections::BTreeMap;
 
-use feedbraid::topic::{Filter, Haystack, parse_query};
+use feedbraid::topic::{Filter, ItemFields, parse_query};
 use fixtures::{items, topics};
 
 /// The names of the items that `filter` accepts.
@@ -29,7 +29,7 @@ fn query_matches(query: &str) -> Vec<&'static str> {
     let parsed = parse_query(query, &topics()).unwrap();
     for (name, item) in items() {
         let prepared = item.prepare();
-        assert_eq!(filter.matches_prepared(&prepared), names.contains(&name));
+        assert_eq!(filter.matches_words(&prepared), names.contains(&name));
         assert_eq!(
             reference::reference_matches(&parsed, &item),
             names.contains(&name),
@@ -360,7 +360,7 @@ fn explain_lists_the_terms_that_speak_for_the_item() {
     );
     assert_eq!(filter.explain(football), ["iran", "tehran"]);
     assert_eq!(
-        filter.explain_prepared(&talks.prepare()),
+        filter.explain_words(&talks.prepare()),
         filter.explain(talks)
     );
     assert!(Filter::default().explain(talks).is_empty());
@@ -368,9 +368,9 @@ fn explain_lists_the_terms_that_speak_for_the_item() {
 
 #[test]
 fn words_inside_longer_words_do_not_match() {
-    let item = Haystack {
+    let item = ItemFields {
         title: "Iran's envoy meets Iranians in Irano-Armenian talks".into(),
-        ..Haystack::default()
+        ..ItemFields::default()
     };
     let matches = |query: &str| {
         Filter::compile(&[], &[], Some(query), &BTreeMap::new())

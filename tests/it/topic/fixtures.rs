@@ -3,22 +3,22 @@
 
 use std::collections::BTreeMap;
 
-use feedbraid::topic::Haystack;
+use feedbraid::topic::ItemFields;
 
 /// News items, shaped like entries of real feeds, each with a short name.
-pub fn items() -> Vec<(&'static str, Haystack)> {
-    let item = |title: &str, text: &str, categories: &[&str], author: &str| Haystack {
+pub fn items() -> Vec<(&'static str, ItemFields)> {
+    let item = |title: &str, text: &str, categories: &[&str], author: &str| ItemFields {
         title: title.into(),
         text: text.into(),
         categories: categories.iter().map(|c| c.to_string()).collect(),
         author: author.into(),
-        ..Haystack::default()
+        ..ItemFields::default()
     };
-    let from = |mut haystack: Haystack, source: &str, tags: &[&str], domain: &str| {
-        haystack.source = source.into();
-        haystack.tags = tags.iter().map(|t| t.to_string()).collect();
-        haystack.domain = domain.into();
-        haystack
+    let from = |mut fields: ItemFields, source: &str, tags: &[&str], domain: &str| {
+        fields.source = source.into();
+        fields.tags = tags.iter().map(|t| t.to_string()).collect();
+        fields.domain = domain.into();
+        fields
     };
     vec![
         (

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use feedbraid::topic::{Filter, Haystack, Query, Scope, parse_query, words::words};
+use feedbraid::topic::{Filter, ItemFields, Query, Scope, parse_query, words::words};
 use proptest::prelude::*;
 
 use super::reference::reference_matches;
@@ -105,7 +105,7 @@ fn text() -> impl Strategy<Value = String> {
     })
 }
 
-fn haystack() -> impl Strategy<Value = Haystack> {
+fn fields() -> impl Strategy<Value = ItemFields> {
     (
         text(),
         text(),
@@ -125,7 +125,7 @@ fn haystack() -> impl Strategy<Value = Haystack> {
         ),
     )
         .prop_map(
-            |(title, text, categories, author, source, tags, domain)| Haystack {
+            |(title, text, categories, author, source, tags, domain)| ItemFields {
                 title,
                 text,
                 categories,
@@ -161,7 +161,7 @@ fn phrase_list() -> impl Strategy<Value = Vec<String>> {
     )
 }
 
-fn any_phrase_in(entries: &[String], item: &Haystack) -> bool {
+fn any_phrase_in(entries: &[String], item: &ItemFields) -> bool {
     entries.iter().any(|entry| {
         let phrase = Query::Words {
             scope: Scope::Any,
@@ -176,15 +176,15 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn fast_evaluator_agrees_with_reference(query in query_text(), items in prop::collection::vec(haystack(), 1..4)) {
+    fn fast_evaluator_agrees_with_reference(query in query_text(), items in prop::collection::vec(fields(), 1..4)) {
         let parsed = parse_query(&query, &topics()).unwrap();
         let filter = Filter::compile(&[], &[], Some(&query), &topics()).unwrap();
         for item in &items {
             let expected = reference_matches(&parsed, item);
             // Words looked up by scanning (the first lookups of an item), and from
             // the vocabulary (built at once here).
-            prop_assert_eq!(filter.matches_prepared(&item.prepare()), expected);
-            prop_assert_eq!(filter.matches_prepared(&item.prepare().indexed()), expected);
+            prop_assert_eq!(filter.matches_words(&item.prepare()), expected);
+            prop_assert_eq!(filter.matches_words(&item.prepare().indexed()), expected);
             prop_assert_eq!(filter.matches(item), expected);
         }
     }
@@ -201,7 +201,7 @@ proptest! {
         include in phrase_list(),
         exclude in phrase_list(),
         query in prop::option::of(query_text()),
-        item in haystack(),
+        item in fields(),
     ) {
         let filter = Filter::compile(&include, &exclude, query.as_deref(), &topics()).unwrap();
         let query_holds = query

@@ -1,12 +1,12 @@
 //! The reference evaluator: the plainest possible reading of a [`Query`] against a
-//! [`Haystack`], re-normalizing the item's text at every leaf with no index, no
+//! [`ItemFields`], re-normalizing the item's text at every leaf with no index, no
 //! masks and no shortcuts. The fast evaluator must agree with it.
 
 use feedbraid::topic::words::{normalize_host, normalize_value, words};
-use feedbraid::topic::{Haystack, Query, Scope};
+use feedbraid::topic::{ItemFields, Query, Scope};
 
 /// The texts a word match in `scope` looks at; each is searched on its own.
-fn texts_in_scope(item: &Haystack, scope: Scope) -> Vec<&str> {
+fn texts_in_scope(item: &ItemFields, scope: Scope) -> Vec<&str> {
     let mut texts = Vec::new();
     if matches!(scope, Scope::Any | Scope::Title) {
         texts.push(item.title.as_str());
@@ -58,7 +58,7 @@ fn domain_matches(host: &str, domain: &str, prefix: bool) -> bool {
 }
 
 /// Whether `query` holds for `item`, evaluated the slow, obvious way.
-pub fn reference_matches(query: &Query, item: &Haystack) -> bool {
+pub fn reference_matches(query: &Query, item: &ItemFields) -> bool {
     match query {
         Query::Words {
             scope,

@@ -1,0 +1,151 @@
+//! How an item's words are prepared for topic filters: while parsing, by a source's
+//! [`WordsRecipe`] (which may screen the item out first), or by the store from a
+//! [`Candidate`]; both prepare the same words.
+
+use std::hash::{Hash, Hasher};
+
+use super::Candidate;
+use super::text::TextLayout;
+use crate::config::Config;
+use crate::model::PreparedWords;
+use crate::topic::words::{normalize, split_words};
+use crate::topic::{ItemWords, Screen};
+
+/// How parsing prepares a source's items' words for the topic filters of a config,
+/// so that the store does not have to: whose items they are, and a screen that rules
+/// items out before their words are prepared.
+#[derive(Debug, Clone)]
+pub struct WordsRecipe {
+    pub source: String,
+    /// The source's tags (topic queries can ask for them).
+    pub tags: Vec<String>,
+    /// Rules out items no filter can admit, when every filter allows screening.
+    pub screen: Option<Screen>,
+    /// Which filters `screen` was built from: the store trusts a
+    /// [`PreparedWords::RuledOut`] only from the filters it sorts by.
+    pub filters: u64,
+}
+
+impl WordsRecipe {
+    /// How to prepare `source`'s items' words for the topic filters of `config`;
+    /// `None` when no feed has one.
+    pub fn of(config: &Config, source: &crate::config::SourceConfig) -> Option<WordsRecipe> {
+        let mut queries = config
+            .feeds
+            .iter()
+            .filter_map(|f| f.filter.condition())
+            .peekable();
+        queries.peek()?;
+        Some(WordsRecipe {
+            source: source.name.clone(),
+            tags: source.tags.clone(),
+            screen: Screen::new(queries),
+            filters: filters_key(config),
+        })
+    }
+
+    /// The words of `item`, whose text is built from `visible_text` (folded:
+    /// `folded_visible`, split: `visible_words`), or that no filter admits it.
+    pub fn prepare(
+        &self,
+        item: &Candidate<'_>,
+        visible_text: &str,
+        folded_visible: &str,
+        visible_words: &[&str],
+    ) -> PreparedWords {
+        match &self.screen {
+            Some(screen) if rules_out(screen, item, visible_text, folded_visible) => {
+                PreparedWords::RuledOut {
+                    filters: self.filters,
+                }
+            }
+            _ => PreparedWords::Prepared(prepare_words_sharing(
+                item,
+                &self.tags,
+                visible_text,
+                visible_words,
+            )),
+        }
+    }
+}
+
+/// Whether no topic filter of `screen` can admit `item`: none of their required words
+/// occurs in its title, text, categories or author. `folded_visible` is `visible_text`
+/// folded, which the item's text is or ends with. The text is searched first (it is
+/// folded already, and where words occur most); the short fields are folded only if
+/// it holds none.
+fn rules_out(
+    screen: &Screen,
+    item: &Candidate<'_>,
+    visible_text: &str,
+    folded_visible: &str,
+) -> bool {
+    use std::borrow::Cow;
+    // The text is usually the visible text, folded already, or a summary put before
+    // it: only the summary is folded then. The screen looks for single words, which
+    // never span the space between the two.
+    let (text, visible) = match TextLayout::of(item.text, visible_text) {
+        TextLayout::Visible => (Cow::Borrowed(folded_visible), None),
+        TextLayout::SummaryThenVisible(summary) => (
+            Cow::Owned(normalize(summary)),
+            Some(Cow::Borrowed(folded_visible)),
+        ),
+        TextLayout::Other => (Cow::Owned(normalize(item.text)), None),
+    };
+    let short = std::iter::once(item.title).chain(item.authors.iter().map(String::as_str));
+    let fields = std::iter::once(text).chain(visible).chain(
+        short
+            .chain(
+                item.categories
+                    .iter()
+                    .map(|category| category.name.as_str()),
+            )
+            .map(|field| normalize(field).into()),
+    );
+    screen.rules_out(fields)
+}
+
+/// Names the topic filters of `config`: equal for two configs whose feeds filter
+/// alike (within one run of the daemon).
+pub(super) fn filters_key(config: &Config) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    for feed in &config.feeds {
+        if let Some(query) = feed.filter.condition() {
+            (feed.name.as_str(), query.to_string()).hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
+/// An item's words prepared for topic filters, as [`FeedSet::feeds_for`] would prepare
+/// them (with `tags`, those of the item's source): the reference that parsing's
+/// [`prepare_words_sharing`] is checked against.
+pub fn prepare_words(item: &Candidate<'_>, tags: &[String]) -> ItemWords {
+    item.fields(tags).prepare()
+}
+
+/// [`prepare_words`] for an item whose text is [`super::plain_text`] of `visible_text`,
+/// whose folded words (`visible_words`) the caller has already: only a summary put
+/// before it is folded and split here. The words are the same, since folding and
+/// splitting never cross the space that joins the two.
+fn prepare_words_sharing(
+    item: &Candidate<'_>,
+    tags: &[String],
+    visible_text: &str,
+    visible_words: &[&str],
+) -> ItemWords {
+    let mut fields = Candidate { text: "", ..*item }.fields(tags);
+    match TextLayout::of(item.text, visible_text) {
+        TextLayout::Visible => ItemWords::with_text_words(&fields, visible_words),
+        TextLayout::SummaryThenVisible(summary) => {
+            let folded = normalize(summary);
+            let mut words = split_words(&folded);
+            words.extend_from_slice(visible_words);
+            ItemWords::with_text_words(&fields, &words)
+        }
+        TextLayout::Other => {
+            fields.text = item.text.to_string();
+            fields.prepare()
+        }
+    }
+}
