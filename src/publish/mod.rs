@@ -1,7 +1,9 @@
 //! Publishing: selects a feed's items from the store (its membership rows, or every
 //! item for a feed that takes every item; its limit), assembles them and renders every
-//! format once per change. Requests are answered from the rendered bytes; nothing is
-//! rendered per request.
+//! format once per change to that feed ([`Store::feed_version`]): a new item renders
+//! again only the feeds it belongs in. Requests are answered from the rendered bytes;
+//! nothing is rendered per request, and rendering (three formats, their gzip and
+//! hashes) runs on a blocking thread, never on an async worker.
 
 mod assemble;
 
@@ -31,10 +33,10 @@ pub struct Rendered {
     pub content_type: &'static str,
 }
 
-/// Every format of one feed, as of one store generation.
+/// Every format of one feed, as of one version of its contents.
 #[derive(Debug)]
 pub struct RenderedFeed {
-    generation: u64,
+    version: u64,
     pub items: usize,
     formats: HashMap<Format, Rendered>,
 }
@@ -45,12 +47,14 @@ impl RenderedFeed {
     }
 }
 
-/// Renders feeds on demand and keeps the bytes until the store changes.
+/// Renders feeds on demand and keeps each feed's bytes until it changes.
 pub struct Publisher {
     store: Store,
     cache: Mutex<HashMap<String, Arc<RenderedFeed>>>,
-    /// Serializes rebuilds so a burst of requests renders a changed feed once.
-    rebuilding: tokio::sync::Mutex<()>,
+    /// One lock per feed, so a burst of requests renders a changed feed once while
+    /// other feeds are served (or rendered) meanwhile.
+    rebuilding: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    renders: std::sync::atomic::AtomicU64,
 }
 
 /// How many stored items are read per page while selecting a feed's items.
@@ -61,7 +65,8 @@ impl Publisher {
         Publisher {
             store,
             cache: Mutex::new(HashMap::new()),
-            rebuilding: tokio::sync::Mutex::new(()),
+            rebuilding: Mutex::new(HashMap::new()),
+            renders: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -72,12 +77,32 @@ impl Publisher {
         }
     }
 
-    fn cached(&self, name: &str, generation: u64) -> Option<Arc<RenderedFeed>> {
+    fn cached(&self, name: &str, version: Option<u64>) -> Option<Arc<RenderedFeed>> {
         let cache = self.cache.lock().ok()?;
         cache
             .get(name)
-            .filter(|r| r.generation == generation)
+            .filter(|r| version.is_none_or(|v| r.version == v))
             .cloned()
+    }
+
+    /// How many items the feed showed when last rendered, if it has been: for pages
+    /// that list feeds without rendering them again.
+    pub fn last_item_count(&self, name: &str) -> Option<usize> {
+        self.cached(name, None).map(|rendered| rendered.items)
+    }
+
+    /// How many times a feed has been rendered (every format of it, once).
+    pub fn renders(&self) -> u64 {
+        self.renders.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn turn(&self, name: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.rebuilding.lock() {
+            Ok(mut turns) => Arc::clone(turns.entry(name.to_string()).or_default()),
+            // Without the map, this render only loses its guard against renders of
+            // the same feed at the same moment.
+            Err(_) => Arc::default(),
+        }
     }
 
     /// The feed named `name`, rendered for the store's current contents.
@@ -86,16 +111,29 @@ impl Publisher {
         config: &Config,
         feed: &FeedConfig,
     ) -> Result<Arc<RenderedFeed>, StoreError> {
-        let generation = self.store.generation();
-        if let Some(hit) = self.cached(&feed.name, generation) {
+        let scope = scope_of(config, feed);
+        let version = self.store.feed_version(&scope);
+        if let Some(hit) = self.cached(&feed.name, Some(version)) {
             return Ok(hit);
         }
-        let _turn = self.rebuilding.lock().await;
-        if let Some(hit) = self.cached(&feed.name, generation) {
+        let turn = self.turn(&feed.name);
+        let _turn = turn.lock().await;
+        if let Some(hit) = self.cached(&feed.name, Some(version)) {
             return Ok(hit);
         }
-        let output = self.build(config, feed).await?;
-        let rendered = Arc::new(render_all(&output, generation));
+        let items = self.select(feed, &scope).await?;
+        let output = assemble(config, feed, items);
+        let rendered = match tokio::task::spawn_blocking(move || render_all(&output, version)).await
+        {
+            Ok(rendered) => Arc::new(rendered),
+            Err(failed) => match failed.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // Cancelled: only when the runtime shuts down, with the store.
+                Err(_) => return Err(StoreError::Closed),
+            },
+        };
+        self.renders
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(feed.name.clone(), Arc::clone(&rendered));
         }
@@ -108,7 +146,7 @@ impl Publisher {
         config: &Config,
         feed: &FeedConfig,
     ) -> Result<OutputFeed, StoreError> {
-        let items = self.select(config, feed).await?;
+        let items = self.select(feed, &scope_of(config, feed)).await?;
         Ok(assemble(config, feed, items))
     }
 
@@ -118,21 +156,16 @@ impl Publisher {
     /// every copy of those stories that belongs in the feed.
     async fn select(
         &self,
-        config: &Config,
         feed: &FeedConfig,
+        scope: &FeedScope,
     ) -> Result<Vec<StoredItem>, StoreError> {
-        let scope = if takes_every_item(config, feed) {
-            FeedScope::EveryItem
-        } else {
-            FeedScope::Rows(feed.name.clone())
-        };
         let mut found: Vec<StoredItem> = Vec::new();
         let mut stories: Vec<i64> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         let mut before = None;
         while stories.len() < feed.limit {
             let want = (feed.limit - stories.len()).clamp(16, PAGE);
-            let page = self.store.scoped_page(&scope, before, want).await?;
+            let page = self.store.scoped_page(scope, before, want).await?;
             for item in page.items {
                 if stories.len() >= feed.limit {
                     break;
@@ -154,11 +187,20 @@ impl Publisher {
         if feed.dedup == DedupMode::Keep {
             return Ok(found);
         }
-        self.store.scoped_story_copies(&scope, stories).await
+        self.store.scoped_story_copies(scope, stories).await
     }
 }
 
-fn render_all(output: &OutputFeed, generation: u64) -> RenderedFeed {
+/// Where `feed`'s items are read from: every stored item, or its membership rows.
+fn scope_of(config: &Config, feed: &FeedConfig) -> FeedScope {
+    if takes_every_item(config, feed) {
+        FeedScope::EveryItem
+    } else {
+        FeedScope::Rows(feed.name.clone())
+    }
+}
+
+fn render_all(output: &OutputFeed, version: u64) -> RenderedFeed {
     let formats = Format::ALL
         .into_iter()
         .map(|format| {
@@ -176,7 +218,7 @@ fn render_all(output: &OutputFeed, generation: u64) -> RenderedFeed {
         })
         .collect();
     RenderedFeed {
-        generation,
+        version,
         items: output.items.len(),
         formats,
     }

@@ -18,9 +18,14 @@ pub(super) async fn index(State(state): State<ServeState>) -> Response {
     let config = state.config();
     let mut feeds = Vec::new();
     for feed in &config.feeds {
-        let items = match state.publisher.feed(&config, feed).await {
-            Ok(r) => r.items,
-            Err(e) => return unavailable(e),
+        // The count as last rendered: listing the feeds renders only those never
+        // rendered yet, not every feed that changed since.
+        let items = match state.publisher.last_item_count(&feed.name) {
+            Some(items) => items,
+            None => match state.publisher.feed(&config, feed).await {
+                Ok(r) => r.items,
+                Err(e) => return unavailable(e),
+            },
         };
         feeds.push(IndexFeed {
             name: feed.name.clone(),

@@ -10,9 +10,12 @@ use std::time::Instant;
 
 use rusqlite::{Connection, params};
 
+use super::changes::Changed;
 use super::columns::{authors_from, categories_from};
+use super::error::StoreError;
+use super::handle::Store;
 use super::reads::{ITEM_COLUMNS, ItemPage, PageCursor, item_from_row, placeholders, query_items};
-use super::{Db, Store, StoreError};
+use super::worker::Db;
 use crate::membership::{Candidate, FeedSet, stored_plain_text};
 use crate::model::{PreparedWords, StoredItem};
 
@@ -63,21 +66,23 @@ pub(super) fn admit(
     item: FeedRow,
     text: &Candidate<'_>,
     words: Option<&PreparedWords>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT OR REPLACE INTO feed_items (feed, item_id, story_id, sort_date) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for feed in feeds.feeds_for(text, words, only) {
+    let admitted = feeds.feeds_for(text, words, only);
+    for feed in &admitted {
         insert.execute(params![feed, item.item, item.story, item.sort_date])?;
     }
-    Ok(())
+    Ok(admitted)
 }
 
-/// Drops an item's membership rows (before re-admitting it after an edit).
-pub(super) fn forget(tx: &Connection, item_id: i64) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM feed_items WHERE item_id = ?1")?
-        .execute([item_id])?;
-    Ok(())
+/// Drops an item's membership rows (before re-admitting it after an edit); returns
+/// the feeds it was in.
+pub(super) fn forget(tx: &Connection, item_id: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt = tx.prepare_cached("DELETE FROM feed_items WHERE item_id = ?1 RETURNING feed")?;
+    let feeds = stmt.query_map([item_id], |r| r.get(0))?;
+    Ok(feeds.collect::<Result<_, _>>()?)
 }
 
 /// Takes `feeds` as the definitions ingest sorts items by, and drops the rows of feeds
@@ -267,7 +272,7 @@ impl Store {
         let sync = self.call_db(move |db: &mut Db| begin(db, feeds)).await?;
         if sync.changed > 0 || sync.removed > 0 {
             tracing::info!(refilled = ?sync.refilled, removed = sync.removed, "feed definitions changed");
-            self.bump_generation();
+            self.note_change(Changed::EveryFeed);
         }
         Ok(sync)
     }
@@ -293,7 +298,7 @@ impl Store {
             let next = self
                 .call_db(move |db: &mut Db| refill_chunk(db, &this_sync, below, chunk))
                 .await?;
-            self.bump_generation();
+            self.note_change(Changed::Feeds(&sync.refilled));
             match next {
                 Some((lowest, chunk_read)) => {
                     read += chunk_read;

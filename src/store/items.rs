@@ -1,11 +1,13 @@
 //! Item rows: writing a source's parsed entries (as `ingest` decides), and sorting
 //! each new or edited item into its feeds. Reading them back is `reads`.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
-use super::StoreError;
 use super::columns::{authors_value, categories_value, links_value};
+use super::error::StoreError;
 use super::feeds::FeedRow;
 use super::stories;
 use crate::cluster::{Fingerprint, StoryIndex};
@@ -26,6 +28,14 @@ pub struct IngestSummary {
     pub merged: usize,
 }
 
+/// What writing one poll's entries did.
+#[derive(Default)]
+pub(super) struct Ingested {
+    pub summary: IngestSummary,
+    /// The feeds that gained or lost an item.
+    pub changed_feeds: BTreeSet<String>,
+}
+
 /// Writes `entries` of one source inside the caller's transaction.
 pub(super) fn ingest_entries(
     tx: &Connection,
@@ -35,8 +45,9 @@ pub(super) fn ingest_entries(
     source_name: &str,
     entries: &[Entry],
     now: DateTime<Utc>,
-) -> Result<IngestSummary, StoreError> {
+) -> Result<Ingested, StoreError> {
     let mut summary = IngestSummary::default();
+    let mut changed_feeds = BTreeSet::new();
     let mut poll = PollWrite::prepare(tx, index, source_id, source_name, now)?;
     for entry in entries {
         let found = poll.find_existing(entry)?;
@@ -44,7 +55,7 @@ pub(super) fn ingest_entries(
         match ingest::decide(found.existing.as_ref(), tombstoned, entry) {
             Decision::Insert => {
                 let (at, merged) = poll.insert(entry, found.stories_by_link)?;
-                admit_entry(tx, feeds, at, source_name, entry)?;
+                changed_feeds.extend(admit_entry(tx, feeds, at, source_name, entry)?);
                 summary.merged += usize::from(merged);
                 summary.new += 1;
             }
@@ -61,25 +72,28 @@ pub(super) fn ingest_entries(
                         })
                     },
                 )?;
-                super::feeds::forget(tx, row)?;
-                admit_entry(tx, feeds, at, source_name, entry)?;
+                changed_feeds.extend(super::feeds::forget(tx, row)?);
+                changed_feeds.extend(admit_entry(tx, feeds, at, source_name, entry)?);
                 summary.updated += 1;
             }
             Decision::Unchanged => summary.unchanged += 1,
             Decision::Tombstoned => summary.tombstoned += 1,
         }
     }
-    Ok(summary)
+    Ok(Ingested {
+        summary,
+        changed_feeds,
+    })
 }
 
-/// Sorts a stored or edited entry into its feeds.
+/// Sorts a stored or edited entry into its feeds; returns them.
 fn admit_entry(
     tx: &Connection,
     feeds: &FeedSet,
     item: FeedRow,
     source_name: &str,
     entry: &Entry,
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
     super::feeds::admit(
         tx,
         feeds,

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Store, StoreError};
+use super::changes::Changed;
+use super::error::StoreError;
+use super::handle::Store;
 
 /// What to prune, decided by the caller from the config.
 #[derive(Debug, Clone)]
@@ -55,7 +57,7 @@ impl Store {
         self.set_activity(None);
         let summary = result?;
         if summary.items > 0 {
-            self.bump_generation();
+            self.note_change(Changed::EveryFeed);
         }
         Ok(summary)
     }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
 
 use super::columns::{authors_from, categories_from, links_from, to_time};
-use super::{Store, StoreError};
+use super::error::StoreError;
+use super::handle::Store;
+use super::stories::Neighbour;
 use crate::membership::stored_plain_text;
 use crate::model::StoredItem;
 
@@ -177,6 +179,40 @@ impl Store {
                  ORDER BY i.first_seen, i.id LIMIT 1"
             );
             Ok(conn.query_row(&sql, [&needle], item_from_row).optional()?)
+        })
+        .await
+    }
+}
+
+impl Store {
+    /// Every item (of any source, `row` itself included) first seen within
+    /// `window_secs` of the item `row`, earliest first: what it may have been
+    /// compared with when it arrived.
+    pub async fn neighbours(
+        &self,
+        row: i64,
+        window_secs: u64,
+    ) -> Result<Vec<Neighbour>, StoreError> {
+        let window = i64::try_from(window_secs).unwrap_or(i64::MAX);
+        self.call(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT i.id, i.story_id, s.name, i.title, i.first_seen, i.fingerprint
+                 FROM items i JOIN sources s ON s.id = i.source_id,
+                      (SELECT first_seen AS t FROM items WHERE id = ?1) AS me
+                 WHERE i.first_seen BETWEEN me.t - ?2 AND me.t + ?2
+                 ORDER BY i.first_seen, i.id",
+            )?;
+            let rows = stmt.query_map(rusqlite::params![row, window], |r| {
+                Ok(Neighbour {
+                    row: r.get(0)?,
+                    story: r.get(1)?,
+                    source: r.get(2)?,
+                    title: r.get(3)?,
+                    first_seen: r.get(4)?,
+                    fingerprint: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }

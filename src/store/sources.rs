@@ -5,9 +5,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::changes::Changed;
 use super::columns::to_time;
-use super::items::{IngestSummary, ingest_entries};
-use super::{Db, Store, StoreError};
+use super::error::StoreError;
+use super::handle::Store;
+use super::items::{IngestSummary, Ingested, ingest_entries};
+use super::worker::Db;
 use crate::model::{ParsedFeed, SourceState};
 
 /// What a poll needs to know about its source before fetching.
@@ -149,7 +152,7 @@ impl Store {
         record: PollRecord,
     ) -> Result<IngestSummary, StoreError> {
         let name = name.to_string();
-        let summary = self
+        let ingested = self
             .call_write(move |db| {
                 let Db {
                     conn,
@@ -158,11 +161,11 @@ impl Store {
                     ..
                 } = db;
                 let id = source_id(conn, &name)?;
-                let summary = match &record.feed {
+                let ingested = match &record.feed {
                     Some(feed) => {
                         ingest_entries(conn, feeds, stories, id, &name, &feed.entries, record.at)?
                     }
-                    None => IngestSummary::default(),
+                    None => Ingested::default(),
                 };
                 let (title, site_link) = match &record.feed {
                     Some(feed) => (feed.title.clone(), feed.site_link.clone()),
@@ -191,11 +194,13 @@ impl Store {
                         record.adopt_url
                     ],
                 )?;
-                Ok(summary)
+                Ok(ingested)
             })
             .await?;
+        let summary = ingested.summary;
         if summary.new + summary.updated > 0 {
-            self.bump_generation();
+            let feeds: Vec<String> = ingested.changed_feeds.into_iter().collect();
+            self.note_change(Changed::Feeds(&feeds));
         }
         Ok(summary)
     }

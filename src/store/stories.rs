@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::StoreError;
+use super::error::StoreError;
 use crate::cluster::{self, Fingerprint, Layer, Settings, StoryIndex};
 use crate::model::Entry;
 use crate::sanitize::sanitized_html_to_text;
@@ -219,38 +219,4 @@ pub struct Neighbour {
     pub first_seen: i64,
     /// The stored fingerprint's bytes, if any.
     pub fingerprint: Option<Vec<u8>>,
-}
-
-impl super::Store {
-    /// Every item (of any source, `row` itself included) first seen within
-    /// `window_secs` of the item `row`, earliest first: what it may have been
-    /// compared with when it arrived.
-    pub async fn neighbours(
-        &self,
-        row: i64,
-        window_secs: u64,
-    ) -> Result<Vec<Neighbour>, StoreError> {
-        let window = i64::try_from(window_secs).unwrap_or(i64::MAX);
-        self.call(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT i.id, i.story_id, s.name, i.title, i.first_seen, i.fingerprint
-                 FROM items i JOIN sources s ON s.id = i.source_id,
-                      (SELECT first_seen AS t FROM items WHERE id = ?1) AS me
-                 WHERE i.first_seen BETWEEN me.t - ?2 AND me.t + ?2
-                 ORDER BY i.first_seen, i.id",
-            )?;
-            let rows = stmt.query_map(rusqlite::params![row, window], |r| {
-                Ok(Neighbour {
-                    row: r.get(0)?,
-                    story: r.get(1)?,
-                    source: r.get(2)?,
-                    title: r.get(3)?,
-                    first_seen: r.get(4)?,
-                    fingerprint: r.get(5)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await
-    }
 }

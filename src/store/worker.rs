@@ -17,7 +17,24 @@
 
 use std::sync::mpsc;
 
-use super::{Db, StoreError};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use super::error::StoreError;
+use crate::cluster::StoryIndex;
+use crate::membership::FeedSet;
+
+/// What the database thread owns: the connection, and the in-memory state that
+/// decisions during ingest consult (which feeds an item belongs in).
+pub(crate) struct Db {
+    pub(crate) conn: Connection,
+    pub(crate) feeds: Arc<FeedSet>,
+    /// Recent items' fingerprints, for joining copies into stories.
+    pub(crate) stories: StoryIndex,
+    /// Bumped by every `begin_feeds`, so an older refill knows to stop.
+    pub(crate) feeds_epoch: u64,
+}
 
 /// A write that may be grouped with others.
 pub(super) trait GroupedWrite: Send {

@@ -10,7 +10,7 @@
 //!
 //! Subjects, from the inside out: `config`, `parse`, `topic`, `cluster`, `render`,
 //! `hostile`, `robustness`, `fetch_guard`, `polite`, `schedule`, `store_writes`,
-//! `retention`, `membership`, `everything_feed`, `stories`, `real_news`,
+//! `retention`, `membership`, `everything_feed`, `feed_changes`, `stories`, `real_news`,
 //! `end_to_end`, `metrics`, `consumers`, `status_page_chromium`, `cli`, `daemon`,
 //! `systemd_unit`.
 
@@ -24,6 +24,7 @@ mod consumers;
 mod daemon;
 mod end_to_end;
 mod everything_feed;
+mod feed_changes;
 mod fetch_guard;
 mod hostile;
 mod membership;

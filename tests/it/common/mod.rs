@@ -282,6 +282,8 @@ pub struct Harness {
     pub config: Arc<Config>,
     pub ctx: PollContext,
     pub addr: SocketAddr,
+    /// The publisher the HTTP service answers from.
+    pub publisher: Arc<Publisher>,
     _config: watch::Sender<Arc<Config>>,
     _stop: watch::Sender<bool>,
 }
@@ -303,10 +305,11 @@ impl Harness {
         );
         let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
         let (stop, stopped) = watch::channel(false);
+        let publisher = Arc::new(Publisher::new(store.clone()));
         let state = ServeState {
             config: config_rx,
-            store: store.clone(),
-            publisher: Arc::new(Publisher::new(store)),
+            store,
+            publisher: Arc::clone(&publisher),
             heartbeat: None,
             metrics: Arc::clone(&ctx.metrics),
         };
@@ -317,6 +320,7 @@ impl Harness {
             config,
             ctx,
             addr,
+            publisher,
             _config: config_tx,
             _stop: stop,
         }
