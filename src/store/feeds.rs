@@ -389,7 +389,7 @@ impl Store {
         n: usize,
     ) -> Result<ItemPage, StoreError> {
         let feed = feed.to_string();
-        self.call(move |conn| {
+        self.call_read(move |conn| {
             let (date, row) = PageCursor::bounds(before);
             let sql = format!(
                 "SELECT {ITEM_COLUMNS} FROM feed_items f
@@ -419,7 +419,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let feed = feed.to_string();
-        self.call(move |conn| {
+        self.call_read(move |conn| {
             let sql = format!(
                 "SELECT {ITEM_COLUMNS} FROM feed_items f
                  JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use super::changes::ChangeLog;
 use super::error::StoreError;
-use super::worker::{self, Db, GroupedWrite, Job};
+use super::worker::{self, Db, GroupedWrite, Job, ReadJob};
 use super::{schema, stories};
 use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
@@ -54,6 +54,9 @@ pub const PING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 #[derive(Clone)]
 pub struct Store {
     jobs: mpsc::Sender<Job>,
+    /// Reads that serving waits on, answered beside the writes (see
+    /// [`Store::call_read`]).
+    reads: mpsc::Sender<ReadJob>,
     /// What changed, and in which feeds: publishers compare it to know when to
     /// render a feed again, and anyone may wait for the next change.
     pub(super) changes: Arc<ChangeLog>,
@@ -92,16 +95,25 @@ impl Store {
             feeds_epoch: 0,
             stories,
         };
+        // Opened after the writer's connection has brought the schema up to date.
+        let reader = schema::open_read_only(path)?;
+        let thread_failed = |e: std::io::Error| StoreError::Open {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        };
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("feedbraid-store".into())
             .spawn(move || worker::run(db, queue))
-            .map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
+            .map_err(thread_failed)?;
+        let (reads, read_queue) = mpsc::channel::<ReadJob>();
+        std::thread::Builder::new()
+            .name("feedbraid-store-read".into())
+            .spawn(move || worker::run_reads(reader, read_queue))
+            .map_err(thread_failed)?;
         Ok(Store {
             jobs,
+            reads,
             changes: Arc::new(ChangeLog::new()),
             path: Arc::new(path.to_path_buf()),
             activity: Arc::default(),
@@ -120,6 +132,23 @@ impl Store {
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     {
         self.call_db(move |db| f(&mut db.conn)).await
+    }
+
+    /// Runs `f`, a read, on the reading thread: it is answered while the database
+    /// thread writes, from the last commit. For what serving and inspection read; a
+    /// read that needs the in-memory state or must follow a write queued before it
+    /// uses [`Store::call`].
+    pub(super) async fn call_read<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: ReadJob = Box::new(move |conn| {
+            let _ = reply.send(f(conn));
+        });
+        self.reads.send(job).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Runs `f` on the database thread with its whole state.

@@ -107,7 +107,7 @@ impl Store {
         n: usize,
     ) -> Result<ItemPage, StoreError> {
         use rusqlite::types::Value;
-        self.call(move |conn| {
+        self.call_read(move |conn| {
             let (date, row) = PageCursor::bounds(before);
             let mut values = vec![Value::Integer(date), Value::Integer(row)];
             let mut sql = format!(
@@ -135,7 +135,7 @@ impl Store {
         if stories.is_empty() {
             return Ok(Vec::new());
         }
-        self.call(move |conn| {
+        self.call_read(move |conn| {
             let sql = format!(
                 "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
                  WHERE i.story_id IN ({}) ORDER BY i.first_seen, i.sort_date, i.id",
@@ -152,7 +152,7 @@ impl Store {
 
     /// How each copy that joined `story` was joined (the first copy is not listed).
     pub async fn story_members(&self, story: i64) -> Result<Vec<StoryMember>, StoreError> {
-        self.call(move |conn| {
+        self.call_read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, story_layer, story_score FROM items
                  WHERE story_id = ?1 AND story_layer IS NOT NULL ORDER BY first_seen, id",
@@ -172,7 +172,7 @@ impl Store {
     /// The item with this public id or link, if stored.
     pub async fn find_item(&self, id_or_link: &str) -> Result<Option<StoredItem>, StoreError> {
         let needle = id_or_link.to_string();
-        self.call(move |conn| {
+        self.call_read(move |conn| {
             let sql = format!(
                 "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
                  WHERE i.public_id = ?1 OR i.link = ?1 OR i.canonical_link = ?1
@@ -194,7 +194,7 @@ impl Store {
         window_secs: u64,
     ) -> Result<Vec<Neighbour>, StoreError> {
         let window = i64::try_from(window_secs).unwrap_or(i64::MAX);
-        self.call(move |conn| {
+        self.call_read(move |conn| {
             let mut stmt = conn.prepare(
                 "SELECT i.id, i.story_id, s.name, i.title, i.first_seen, i.fingerprint
                  FROM items i JOIN sources s ON s.id = i.source_id,

@@ -238,7 +238,7 @@ impl Store {
 
     /// The state of the named sources, in the order given (unknown names are skipped).
     pub async fn source_states(&self, names: Vec<String>) -> Result<Vec<SourceState>, StoreError> {
-        self.call(move |conn| {
+        self.call_read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT name, url, title, site_link, etag, last_modified,
                         last_attempt, last_success, http_status, error, error_streak, next_poll,

@@ -54,6 +54,19 @@ pub(super) enum Job {
     Write(Box<dyn GroupedWrite>),
 }
 
+/// Work for the reading thread.
+pub(super) type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// The reading thread's loop: runs reads on a read-only connection of its own, one at
+/// a time, until every handle is gone. Under WAL a reader never waits for the writer
+/// (each read sees the last commit), so pages are read while the database thread
+/// writes polls.
+pub(super) fn run_reads(conn: Connection, queue: mpsc::Receiver<ReadJob>) {
+    while let Ok(job) = queue.recv() {
+        job(&conn);
+    }
+}
+
 /// Most writes committed together: bounds how long the first of a group waits for
 /// its answer, and the size of one transaction.
 pub(super) const MAX_GROUP: usize = 32;
