@@ -5,11 +5,14 @@
 //! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20]
 //! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20]
 //! cargo bench --bench farm -- serving [--seconds 5] [--connections 16]
+//! cargo bench --bench farm -- busy-serving [--feeds 500] [--items 50] [--connections 4]
 //! cargo bench --bench farm -- idle    [--feeds 1000] [--items 1000] [--cache DIR]
 //! ```
 //!
 //! Without a scenario (plain `cargo bench`) it prints this usage and exits.
 
+#[path = "support/busy_serving.rs"]
+mod busy_serving;
 #[path = "support/daemon.rs"]
 mod daemon;
 #[path = "support/news_feeds.rs"]
@@ -26,7 +29,7 @@ use std::path::PathBuf;
 
 use news_feeds::FarmShape;
 
-const USAGE: &str = "usage: farm ingest|store|notmod|serving|idle [--feeds N] [--items M] [--syndicated PCT] \
+const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|idle [--feeds N] [--items M] [--syndicated PCT] \
                      [--no-floor] [--seconds S] [--connections C] [--cache DIR]";
 
 fn main() {
@@ -79,6 +82,10 @@ fn main() {
         "serving" => runtime.block_on(daemon::serving(
             number("seconds", 5) as u64,
             number("connections", 16),
+        )),
+        "busy-serving" => runtime.block_on(busy_serving::busy_serving(
+            shape(500, 50),
+            number("connections", 4),
         )),
         "idle" => {
             let cache = options

@@ -15,9 +15,9 @@ use super::procfs::{mib, status_kb};
 use super::servers;
 
 /// A `feedbraid run` child, stopped with SIGTERM when dropped.
-struct Daemon {
-    child: Child,
-    base: String,
+pub struct Daemon {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Drop for Daemon {
@@ -33,7 +33,7 @@ fn signal(pid: u32, name: &str) {
         .status();
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -61,7 +61,7 @@ fn write_daemon_config(dir: &Path, db: &Path, sources: usize, port: u16) -> Path
     path
 }
 
-async fn start_daemon(config: &Path, port: u16) -> Daemon {
+pub async fn start_daemon(config: &Path, port: u16) -> Daemon {
     start_daemon_within(config, port, Duration::from_secs(30)).await
 }
 

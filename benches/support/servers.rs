@@ -76,7 +76,9 @@ struct Farm {
     docs: Vec<Bytes>,
 }
 
-/// `serve-farm`: serves outlet N's RSS at `http://fN.farm.test:PORT/…` (by Host).
+/// `serve-farm`: serves outlet N's RSS at `http://fN.farm.test:PORT/…` (by Host), and
+/// at `http://127.0.0.1:PORT/fN/…` for a `feedbraid run` child, which cannot pin host
+/// names to the farm.
 pub async fn serve_farm(shape: FarmShape, lazy: bool) {
     let docs = if lazy {
         Vec::new()
@@ -100,13 +102,29 @@ async fn listen_and_serve(app: Router) {
     axum::serve(listener, app).await.expect("serve");
 }
 
-async fn farm_doc(State(farm): State<Arc<Farm>>, headers: HeaderMap) -> Response {
-    let feed = headers
+async fn farm_doc(
+    State(farm): State<Arc<Farm>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let outlet = |name: &str| {
+        name.strip_prefix('f')
+            .and_then(|n| n.split('.').next())
+            .and_then(|n| n.parse::<usize>().ok())
+    };
+    let by_host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix('f'))
-        .and_then(|h| h.split('.').next())
-        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|h| !h.starts_with("127.0.0.1"))
+        .and_then(outlet);
+    let feed = by_host
+        .or_else(|| {
+            uri.path()
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .and_then(outlet)
+        })
         .filter(|&n| n < farm.shape.feeds);
     let Some(feed) = feed else {
         return (StatusCode::NOT_FOUND, "no such outlet").into_response();
