@@ -132,7 +132,10 @@ impl App {
         let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let heartbeat = Heartbeat::default();
-        let publisher = Arc::new(Publisher::new(store.clone()));
+        let publisher = Arc::new(Publisher::with_max_lag(
+            store.clone(),
+            crate::publish::MAX_LAG,
+        ));
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let parsers =
             crate::parse_pool::ParsePool::per_core().context("cannot start the parsing threads")?;

@@ -4,6 +4,12 @@
 //! again only the feeds it belongs in. Requests are answered from the rendered bytes;
 //! nothing is rendered per request, and rendering (three formats, their gzip and
 //! hashes) runs on a blocking thread, never on an async worker.
+//!
+//! A publisher may serve a feed up to `max_lag` behind the store: bytes rendered less
+//! than `max_lag` ago are served even when the feed changed since. While ingest
+//! changes a feed many times a second, it is then rendered about once per `max_lag`
+//! instead of by nearly every request, and readers do not wait for renders; a change
+//! to a feed that has been quiet for longer is served at once.
 
 mod assemble;
 
@@ -37,6 +43,7 @@ pub struct Rendered {
 #[derive(Debug)]
 pub struct RenderedFeed {
     version: u64,
+    rendered_at: std::time::Instant,
     pub items: usize,
     formats: HashMap<Format, Rendered>,
 }
@@ -55,14 +62,26 @@ pub struct Publisher {
     /// other feeds are served (or rendered) meanwhile.
     rebuilding: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     renders: std::sync::atomic::AtomicU64,
+    /// How long rendered bytes are served after the feed changed (see the module doc).
+    max_lag: std::time::Duration,
 }
+
+/// How far behind the store the daemon lets a feed be served.
+pub const MAX_LAG: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How many stored items are read per page while selecting a feed's items.
 const PAGE: usize = 500;
 
 impl Publisher {
+    /// A publisher that always serves the store's current contents.
     pub fn new(store: Store) -> Publisher {
+        Publisher::with_max_lag(store, std::time::Duration::ZERO)
+    }
+
+    /// A publisher that serves a feed up to `max_lag` behind the store.
+    pub fn with_max_lag(store: Store, max_lag: std::time::Duration) -> Publisher {
         Publisher {
+            max_lag,
             store,
             cache: Mutex::new(HashMap::new()),
             rebuilding: Mutex::new(HashMap::new()),
@@ -77,11 +96,15 @@ impl Publisher {
         }
     }
 
+    /// The rendered feed, if it may be served at `version`: rendered for it, or
+    /// recently enough (`None`: any rendering).
     fn cached(&self, name: &str, version: Option<u64>) -> Option<Arc<RenderedFeed>> {
         let cache = self.cache.lock().ok()?;
         cache
             .get(name)
-            .filter(|r| version.is_none_or(|v| r.version == v))
+            .filter(|r| {
+                version.is_none_or(|v| r.version == v || r.rendered_at.elapsed() < self.max_lag)
+            })
             .cloned()
     }
 
@@ -219,6 +242,7 @@ fn render_all(output: &OutputFeed, version: u64) -> RenderedFeed {
         .collect();
     RenderedFeed {
         version,
+        rendered_at: std::time::Instant::now(),
         items: output.items.len(),
         formats,
     }

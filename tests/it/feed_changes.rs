@@ -1,10 +1,15 @@
 //! A change renders again only the feeds it touches: a new item in one topic feed
 //! leaves every other feed's bytes and ETag alone and is not rendered for them; an
 //! edit that takes an item out of a feed renders that feed; the status page lists
-//! feeds without rendering the ones that changed.
+//! feeds without rendering the ones that changed; the daemon's publisher serves bytes
+//! rendered within its lag after a change.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::common::{FeedServer, Harness, get, write_config};
 use feedbraid::poll::PollOutcome;
+use feedbraid::publish::Publisher;
 
 fn rss(items: &[(&str, &str)]) -> Vec<u8> {
     let items: String = items
@@ -111,4 +116,57 @@ async fn a_new_item_renders_again_only_the_feeds_it_belongs_in() {
     );
     let titles = crate::common::titles(&h.json_feed("iran").await);
     assert_eq!(titles, ["Iran names a new negotiator"]);
+}
+
+/// The daemon's publisher may serve a feed a little behind the store, so ingest does
+/// not make every request render: bytes rendered within `max_lag` are served after
+/// a change; a feed quiet for longer is rendered again at once.
+#[tokio::test]
+async fn a_publisher_with_a_lag_serves_recent_bytes_after_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("world.xml", rss(&[("w1", "Iran talks resume in Geneva")]));
+    server.set("sport.xml", rss(&[("s1", "Cup final goes to extra time")]));
+    let sources = format!(
+        "[[source]]\nname = \"world\"\nurl = \"{}\"\n\n[[source]]\nname = \"sport\"\nurl = \"{}\"\n\n",
+        server.url("world.xml"),
+        server.url("sport.xml")
+    );
+    let h = Harness::start(&write_config(dir.path(), &format!("{sources}{FEEDS}"))).await;
+    h.poll().await;
+    let config = &h.config;
+    let all = config.feed("all").unwrap();
+    let lagging = Publisher::with_max_lag(h.ctx.store.clone(), Duration::from_secs(3600));
+    let current = Publisher::new(h.ctx.store.clone());
+    let first = lagging.feed(config, all).await.unwrap();
+    assert_eq!(first.items, 2);
+    server.set(
+        "world.xml",
+        rss(&[
+            ("w2", "Iran names a new negotiator"),
+            ("w1", "Iran talks resume in Geneva"),
+        ]),
+    );
+    h.poll_source("world").await;
+    let again = lagging.feed(config, all).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "served within its lag, not rendered"
+    );
+    assert_eq!(current.feed(config, all).await.unwrap().items, 3);
+
+    let quiet = Publisher::with_max_lag(h.ctx.store.clone(), Duration::from_millis(1));
+    let before = quiet.feed(config, all).await.unwrap();
+    server.set(
+        "world.xml",
+        rss(&[
+            ("w3", "Iran and the agency agree on inspections"),
+            ("w2", "Iran names a new negotiator"),
+            ("w1", "Iran talks resume in Geneva"),
+        ]),
+    );
+    h.poll_source("world").await;
+    // Rendered more than its lag ago (the poll alone takes longer than 1 ms).
+    let after = quiet.feed(config, all).await.unwrap();
+    assert_eq!((before.items, after.items), (3, 4));
 }
