@@ -18,6 +18,8 @@
 //! - [`store`]: SQLite, on a thread of its own; the only module that touches rusqlite.
 //! - [`fetch`]: HTTP GET with validators, timeouts and a body cap.
 //! - [`parse_pool`]: the low-priority threads that parse fetched documents.
+//! - [`dispatch`]: which due source's poll starts next (per-host queues, a bounded
+//!   number of polls at once).
 //! - [`poll`]: one source's refresh, start to end: fetch → parse → store.
 //! - [`schedule`]: the loop that polls each source when it is due.
 //! - [`serve`]: the HTTP interface (axum).
@@ -30,6 +32,7 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod dispatch;
 pub mod fetch;
 pub mod identity;
 pub mod ingest;

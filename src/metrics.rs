@@ -61,6 +61,8 @@ pub struct Metrics {
     error_streak: Family<SourceLabels, Gauge>,
     source_items: Family<SourceLabels, Gauge>,
     feeds_refilling: Gauge,
+    polls_running: Gauge,
+    polls_queued: Gauge,
     /// Serializes scrapes: gauges are reset and refilled per scrape.
     scrape: Mutex<()>,
 }
@@ -131,8 +133,22 @@ impl Metrics {
             "Feeds whose definition changed and whose items are being sorted in again (or whose rows, no longer read, are being dropped)",
             feeds_refilling.clone(),
         );
+        let polls_running = Gauge::default();
+        registry.register(
+            "polls_running",
+            "Polls under way (fetching, parsing or storing); at most twice fetch.concurrency",
+            polls_running.clone(),
+        );
+        let polls_queued = Gauge::default();
+        registry.register(
+            "polls_queued",
+            "Due sources waiting for a place or for their host's turn",
+            polls_queued.clone(),
+        );
         Metrics {
             registry,
+            polls_running,
+            polls_queued,
             polls,
             poll_seconds,
             items_new,
@@ -150,6 +166,14 @@ impl Metrics {
     /// Adds `feeds` to (or, negative, removes them from) the feeds being refilled.
     pub fn refilling(&self, feeds: i64) {
         self.feeds_refilling.inc_by(feeds);
+    }
+
+    /// Polls under way and due sources waiting, as the polling loop's dispatch says.
+    pub fn polls_waiting(&self, running: usize, queued: usize) {
+        self.polls_running
+            .set(i64::try_from(running).unwrap_or(i64::MAX));
+        self.polls_queued
+            .set(i64::try_from(queued).unwrap_or(i64::MAX));
     }
 
     /// Records one finished poll.

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
 use crate::config::{Config, SourceConfig, SourceTiming};
+use crate::dispatch::Dispatch;
 use crate::fetch::redirect::{self, RedirectMemory};
-use crate::fetch::{Access, FetchError, Fetched, Fetcher, Validators};
+use crate::fetch::{Access, FetchError, Fetched, Fetcher, HostTurn, Validators};
 use crate::membership;
 use crate::metrics::{Metrics, PolledCounts};
 use crate::model::ParsedFeed;
@@ -238,6 +239,18 @@ pub async fn poll_source_with(
     source: &SourceConfig,
     mode: PollMode,
 ) -> Result<PollReport, StoreError> {
+    poll_source_in_turn(ctx, config, source, mode, None).await
+}
+
+/// [`poll_source_with`] in a turn of the source's host taken beforehand (see
+/// [`crate::dispatch`]).
+pub async fn poll_source_in_turn(
+    ctx: &PollContext,
+    config: &Config,
+    source: &SourceConfig,
+    mode: PollMode,
+    turn: Option<HostTurn>,
+) -> Result<PollReport, StoreError> {
     let state = ctx
         .store
         .poll_state(&source.name)
@@ -279,7 +292,7 @@ pub async fn poll_source_with(
     let access = Access::from_allow_private(source.allow_private_networks);
     // Topic filters need each item's words; they are seen to with the parsing.
     let recipe = || membership::WordsRecipe::of(config, source);
-    let report = match fetch_and_parse(ctx, &url, &validators, access, recipe).await {
+    let report = match fetch_and_parse(ctx, &url, &validators, access, turn, recipe).await {
         Ok((fetched, feed)) => {
             let hints = Hints {
                 ttl: feed
@@ -396,10 +409,14 @@ async fn fetch_and_parse(
     url: &str,
     validators: &Validators,
     access: Access,
+    turn: Option<HostTurn>,
     recipe: impl FnOnce() -> Option<membership::WordsRecipe>,
 ) -> Result<(Fetched, Option<ParsedFeed>), PollError> {
     let url = url::Url::parse(url).map_err(|e| PollError::Url(format!("{url}: {e}")))?;
-    let mut fetched = ctx.fetcher.get(&url, validators, access).await?;
+    let mut fetched = ctx
+        .fetcher
+        .get_in_turn(&url, validators, access, turn)
+        .await?;
     let Some(body) = fetched.body.take() else {
         return Ok((fetched, None));
     };
@@ -422,8 +439,10 @@ fn log_report(report: &PollReport, started: DateTime<Utc>) {
     }
 }
 
-/// Polls the given sources concurrently (the fetcher bounds requests in flight),
-/// honouring `Retry-After` and 410 Gone, and returns their reports in the order given.
+/// Polls the given sources concurrently, honouring `Retry-After` and 410 Gone, and
+/// returns their reports in the order given. At most twice `concurrency` polls run
+/// at once, each started when its host has a turn ([`Dispatch`]), so sources sharing
+/// a host wait in their host's queue without holding back other hosts.
 pub async fn poll_sources(
     ctx: &PollContext,
     config: &Arc<Config>,
@@ -439,21 +458,47 @@ pub async fn poll_sources_with(
     sources: &[SourceConfig],
     mode: PollMode,
 ) -> Result<Vec<PollReport>, StoreError> {
+    let mut dispatch = Dispatch::new(poll_width(config));
+    for (index, source) in sources.iter().enumerate() {
+        dispatch.push(index, source.url.clone());
+    }
+    let mut reports: Vec<Option<Result<PollReport, StoreError>>> =
+        sources.iter().map(|_| None).collect();
     // Unordered, so a slow source (a tarpit) never keeps the next ones from starting.
-    let jobs = sources
-        .iter()
-        .enumerate()
-        .map(|(index, source)| async move {
-            (index, poll_source_with(ctx, config, source, mode).await)
-        });
-    let width = config.fetch.concurrency.max(1) * 2;
-    let mut reports: Vec<(usize, Result<PollReport, StoreError>)> =
-        futures_util::stream::iter(jobs)
-            .buffer_unordered(width)
-            .collect()
-            .await;
-    reports.sort_by_key(|(index, _)| *index);
-    reports.into_iter().map(|(_, report)| report).collect()
+    let mut running = futures_util::stream::FuturesUnordered::new();
+    loop {
+        while let Some((index, _, turn)) = dispatch.next(&ctx.fetcher) {
+            let source = &sources[index];
+            running.push(async move {
+                let report = poll_source_in_turn(ctx, config, source, mode, Some(turn)).await;
+                (index, report)
+            });
+        }
+        if running.is_empty() && dispatch.queued() == 0 {
+            break;
+        }
+        let wake = dispatch.wake_at();
+        tokio::select! {
+            Some((index, report)) = running.next() => {
+                dispatch.done(&sources[index].url);
+                reports[index] = Some(report);
+            }
+            _ = sleep_until(wake), if wake.is_some() => {}
+        }
+    }
+    reports.into_iter().flatten().collect()
+}
+
+/// How many polls run at once: twice the requests allowed in flight, so a poll's
+/// parsing and storing overlap the next requests.
+pub fn poll_width(config: &Config) -> usize {
+    config.fetch.concurrency.max(1) * 2
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,26 @@ pub fn next_poll(
     now + chrono::Duration::from_std(jitter(name, now, delay)).unwrap_or(chrono::Duration::MAX)
 }
 
+/// When to poll a source that was due at `due` and is still unpolled at `now` (the
+/// daemon was down): within `min(now - due, every)` from now, at a point fixed by its
+/// name. A backlog of sources overdue by more than their interval is spread over one
+/// interval instead of all coming due at once (and again together an interval
+/// later); a source only a little overdue is polled soon.
+pub fn catch_up(
+    name: &str,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+    every: Duration,
+) -> DateTime<Utc> {
+    let overdue = (now - due).to_std().unwrap_or_default();
+    let window = overdue.min(every);
+    let digest = Sha256::digest(name.as_bytes());
+    let unit = f64::from(u32::from_le_bytes([
+        digest[0], digest[1], digest[2], digest[3],
+    ])) / f64::from(u32::MAX);
+    now + chrono::Duration::from_std(window.mul_f64(unit)).unwrap_or_default()
+}
+
 /// `delay` moved by up to ±10%, deterministically from the name and time.
 fn jitter(name: &str, now: DateTime<Utc>, delay: Duration) -> Duration {
     let digest = Sha256::new()
@@ -116,6 +136,27 @@ mod tests {
     }
 
     const HALF_HOUR: SourceTiming = SourceTiming::Interval(Duration::from_secs(1800));
+
+    #[test]
+    fn overdue_sources_are_spread_over_one_interval_at_most() {
+        let every = Duration::from_secs(900);
+        let day_ago = now() - chrono::Duration::days(1);
+        let mut offsets: Vec<i64> = (0..1000)
+            .map(|i| delay(catch_up(&format!("s{i}"), day_ago, now(), every)))
+            .collect();
+        offsets.sort_unstable();
+        assert!(offsets[0] >= 0 && offsets[999] <= 900, "{offsets:?}");
+        // Spread, not bunched: each tenth of the interval holds about a tenth.
+        for tenth in 0..10 {
+            let inside = offsets.iter().filter(|&&o| o / 90 == tenth).count();
+            assert!((60..=140).contains(&inside), "tenth {tenth}: {inside}");
+        }
+        // Ten seconds overdue: polled within ten seconds.
+        let ten_ago = now() - chrono::Duration::seconds(10);
+        assert!(delay(catch_up("s1", ten_ago, now(), every)) <= 10);
+        // Not due yet: untouched by catching up (no time overdue).
+        assert_eq!(catch_up("s1", now(), now(), every), now());
+    }
 
     #[test]
     fn success_waits_the_interval_with_jitter() {

@@ -50,6 +50,42 @@ impl HostLimits {
     /// Waits for a slot for `host`, then for its turn after the previous request to
     /// that host started. The permit is the slot; drop it when the request is done.
     pub(super) async fn acquire(&self, host: &str) -> Result<OwnedSemaphorePermit, FetchError> {
+        let slots = self.slots_of(host)?;
+        let permit = Arc::clone(&slots.in_flight)
+            .acquire_owned()
+            .await
+            .map_err(|_| FetchError::Other("fetcher closed".into()))?;
+        let start = {
+            let mut next = slots
+                .next_start
+                .lock()
+                .map_err(|_| FetchError::Other("host clock poisoned".into()))?;
+            let start = (*next).max(Instant::now());
+            *next = start + self.spacing;
+            start
+        };
+        tokio::time::sleep_until(start).await;
+        Ok(permit)
+    }
+
+    /// A slot for `host` and its turn now, if both are free; else what to wait for.
+    /// Never waits: a dispatcher asks for hosts whose sources it could start, and
+    /// keeps the others queued rather than holding a place in line for them.
+    pub(super) fn try_acquire(&self, host: &str) -> Result<OwnedSemaphorePermit, HostWait> {
+        let slots = self.slots_of(host).map_err(|_| HostWait::Slot)?;
+        let Ok(permit) = Arc::clone(&slots.in_flight).try_acquire_owned() else {
+            return Err(HostWait::Slot);
+        };
+        let mut next = slots.next_start.lock().map_err(|_| HostWait::Slot)?;
+        let now = Instant::now();
+        if *next > now {
+            return Err(HostWait::Until(*next));
+        }
+        *next = now + self.spacing;
+        Ok(permit)
+    }
+
+    fn slots_of(&self, host: &str) -> Result<Arc<HostSlots>, FetchError> {
         let slots = {
             let mut hosts = self
                 .hosts
@@ -77,22 +113,17 @@ impl HostLimits {
                     }),
             )
         };
-        let permit = Arc::clone(&slots.in_flight)
-            .acquire_owned()
-            .await
-            .map_err(|_| FetchError::Other("fetcher closed".into()))?;
-        let start = {
-            let mut next = slots
-                .next_start
-                .lock()
-                .map_err(|_| FetchError::Other("host clock poisoned".into()))?;
-            let start = (*next).max(Instant::now());
-            *next = start + self.spacing;
-            start
-        };
-        tokio::time::sleep_until(start).await;
-        Ok(permit)
+        Ok(slots)
     }
+}
+
+/// Why a host has no turn now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostWait {
+    /// Its slots are all taken: it has a turn when one of its requests ends.
+    Slot,
+    /// Its spacing: its next turn is at this time.
+    Until(Instant),
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 use crate::config::FetchConfig;
 use guard::{PublicOnlyResolver, Refusal};
 use limits::HostLimits;
+pub use limits::HostWait;
 use redirect::{Chain, RedirectError};
 
 /// The longest the TCP (and TLS) connection may take, within the total timeout.
@@ -54,6 +55,18 @@ impl Access {
             Access::PublicOnly
         }
     }
+}
+
+/// A host's turn, taken without waiting ([`Fetcher::try_turn`]): a request to that
+/// host may start now. Holds one of the host's slots until dropped.
+pub struct HostTurn {
+    host: String,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// The host a URL's requests are limited under.
+pub fn host_of(url: &url::Url) -> String {
+    url.host_str().unwrap_or_default().to_ascii_lowercase()
 }
 
 /// A successful exchange: a document (200) or "not modified" (304).
@@ -184,11 +197,35 @@ impl Fetcher {
         validators: &Validators,
         access: Access,
     ) -> Result<Fetched, FetchError> {
+        self.get_in_turn(url, validators, access, None).await
+    }
+
+    /// The turn of `url`'s host, if it has one now ([`HostWait`] says what to wait
+    /// for otherwise). Never waits.
+    pub fn try_turn(&self, url: &url::Url) -> Result<HostTurn, HostWait> {
+        let host = host_of(url);
+        let slot = self.hosts.try_acquire(&host)?;
+        Ok(HostTurn { host, _slot: slot })
+    }
+
+    /// [`Fetcher::get`] in a turn of its host taken beforehand; a turn of another
+    /// host (the source moved) is given back and the URL's host waited for.
+    pub async fn get_in_turn(
+        &self,
+        url: &url::Url,
+        validators: &Validators,
+        access: Access,
+        turn: Option<HostTurn>,
+    ) -> Result<Fetched, FetchError> {
         guard::check_url(url, access == Access::AllowPrivate)?;
-        let _host_permit = self
-            .hosts
-            .acquire(url.host_str().unwrap_or_default())
-            .await?;
+        let _host_permit = match turn {
+            Some(turn) if turn.host == host_of(url) => turn,
+            _ => {
+                let host = host_of(url);
+                let slot = self.hosts.acquire(&host).await?;
+                HostTurn { host, _slot: slot }
+            }
+        };
         let _permit = Arc::clone(&self.in_flight)
             .acquire_owned()
             .await

@@ -1,6 +1,9 @@
 //! The polling loop of the daemon: a timer queue of sources ordered by their next poll
-//! time, plus cron-scheduled sources whose jobs only enqueue work. Each poll runs as
-//! its own short task, so a slow or failing source delays nobody else.
+//! time, plus cron-scheduled sources whose jobs only enqueue work. Due sources go to
+//! the [`Dispatch`], which starts a bounded number of polls, each when its host has a
+//! turn; each poll runs as its own short task, so a slow or failing source delays
+//! nobody else. After downtime, overdue sources are spread over their interval
+//! ([`timing::catch_up`]).
 
 pub mod cron;
 
@@ -15,7 +18,10 @@ use tokio::task::JoinSet;
 use tokio_cron_scheduler::JobScheduler;
 
 use crate::config::{Config, SourceTiming};
-use crate::poll::{self, PollContext, PollReport, SkipReason};
+use crate::dispatch::Dispatch;
+use crate::fetch::HostTurn;
+use crate::poll::{self, PollContext, PollMode, PollReport, SkipReason};
+use crate::timing;
 
 /// Proof of life of the loop: the unix time of its last turn (read by the watchdog and `/healthz`).
 #[derive(Clone, Default)]
@@ -72,12 +78,29 @@ pub async fn run(
     let mut queue = Queue::default();
     let mut cron = start_cron(&current, &due_tx).await?;
     queue.load(&ctx, &current).await?;
-    let mut running: JoinSet<(String, Option<PollReport>)> = JoinSet::new();
+    let mut running: JoinSet<Finished> = JoinSet::new();
+    // Sources queued in `dispatch` or being polled: never twice at once.
     let mut busy: HashSet<String> = HashSet::new();
+    let mut dispatch: Dispatch<String> = Dispatch::new(poll::poll_width(&current));
     loop {
         heartbeat.beat();
+        while let Some((name, url, turn)) = dispatch.next(&ctx.fetcher) {
+            if current.source(&name).is_some() {
+                start(&ctx, &current, name, url, turn, &mut running);
+            } else {
+                // Gone from the config since it was queued (a reload).
+                drop(turn);
+                dispatch.done(&url);
+                busy.remove(&name);
+            }
+        }
+        ctx.metrics
+            .polls_waiting(dispatch.running(), dispatch.queued());
         let wake = queue.next_due().unwrap_or_else(|| Utc::now() + BEAT);
-        let sleep = (wake - Utc::now()).to_std().unwrap_or_default().min(BEAT);
+        let mut sleep = (wake - Utc::now()).to_std().unwrap_or_default().min(BEAT);
+        if let Some(turn) = dispatch.wake_at() {
+            sleep = sleep.min(turn.saturating_duration_since(tokio::time::Instant::now()));
+        }
         tokio::select! {
             _ = shutdown.changed() => break,
             changed = config.changed() => {
@@ -90,24 +113,28 @@ pub async fn run(
                     tracing::error!("cannot reload the poll queue: {e}");
                 }
             }
-            Some(name) = due_rx.recv() => start(&ctx, &current, &name, &mut busy, &mut running),
+            Some(name) = due_rx.recv() => enqueue(&current, name, &mut dispatch, &mut busy),
             Some(done) = running.join_next() => match done {
-                Ok((_, Some(report))) => {
+                Ok(Finished { url, report: Some(report), .. }) => {
+                    dispatch.done(&url);
                     busy.remove(&report.source);
                     if !report.stops_polling() && matches!(current.source(&report.source).map(|s| &s.timing), Some(SourceTiming::Interval(_))) {
                         queue.push(report.next_poll, report.source);
                     }
                 }
-                Ok((name, None)) => {
+                Ok(Finished { name, url, report: None }) => {
                     // The store could not record the poll (logged there): try that
                     // source again later rather than at once, so trouble cannot spin.
+                    dispatch.done(&url);
                     busy.remove(&name);
                     queue.push(Utc::now() + STORE_RETRY, name);
                 }
                 Err(e) => {
-                    // A poll task panicked: a bug. Rebuild the queue from the store.
+                    // A poll task panicked: a bug. Start over from the store: forget
+                    // what was queued or running (the dispatch's count with it).
                     tracing::error!("poll task failed: {e}");
                     busy.clear();
+                    dispatch = Dispatch::new(poll::poll_width(&current));
                     if let Err(e) = queue.load(&ctx, &current).await {
                         tracing::error!("cannot reload the poll queue: {e}");
                     }
@@ -115,7 +142,7 @@ pub async fn run(
             },
             _ = tokio::time::sleep(sleep) => {
                 for name in queue.pop_due(Utc::now()) {
-                    start(&ctx, &current, &name, &mut busy, &mut running);
+                    enqueue(&current, name, &mut dispatch, &mut busy);
                 }
             }
         }
@@ -138,27 +165,66 @@ pub async fn run(
     Ok(())
 }
 
-/// Starts one poll as its own task, unless that source is already being polled.
+/// A poll task's end: the source, the URL it was dispatched under, and its report
+/// (`None` when the store could not record it).
+struct Finished {
+    name: String,
+    url: url::Url,
+    report: Option<PollReport>,
+}
+
+/// Queues a due source for its host's turn, unless it is queued or being polled.
+fn enqueue(
+    config: &Config,
+    name: String,
+    dispatch: &mut Dispatch<String>,
+    busy: &mut HashSet<String>,
+) {
+    let Some(source) = config.source(&name) else {
+        return;
+    };
+    if busy.insert(name.clone()) {
+        dispatch.push(name, source.url.clone());
+    }
+}
+
+/// Starts one poll as its own task, in its host's turn.
 fn start(
     ctx: &PollContext,
     config: &Arc<Config>,
-    name: &str,
-    busy: &mut HashSet<String>,
-    running: &mut JoinSet<(String, Option<PollReport>)>,
+    name: String,
+    url: url::Url,
+    turn: HostTurn,
+    running: &mut JoinSet<Finished>,
 ) {
-    if config.source(name).is_none() || !busy.insert(name.to_string()) {
-        return;
-    }
-    let (ctx, config, name) = (ctx.clone(), Arc::clone(config), name.to_string());
+    let (ctx, config) = (ctx.clone(), Arc::clone(config));
     running.spawn(async move {
-        let Some(source) = config.source(&name) else {
-            return (name, None);
+        let report = match config.source(&name) {
+            Some(source) => {
+                poll::poll_source_in_turn(&ctx, &config, source, PollMode::Respect, Some(turn))
+                    .await
+            }
+            None => {
+                return Finished {
+                    name,
+                    url,
+                    report: None,
+                };
+            }
         };
-        match poll::poll_source(&ctx, &config, source).await {
-            Ok(report) => (name, Some(report)),
+        match report {
+            Ok(report) => Finished {
+                name,
+                url,
+                report: Some(report),
+            },
             Err(e) => {
                 tracing::error!(source = %name, "cannot record poll: {e}");
-                (name, None)
+                Finished {
+                    name,
+                    url,
+                    report: None,
+                }
             }
         }
     });
@@ -186,14 +252,18 @@ impl Queue {
             .poll_states(config.sources.iter().map(|s| s.name.clone()).collect())
             .await?;
         for source in &config.sources {
-            if let SourceTiming::Interval(_) = source.timing {
+            if let SourceTiming::Interval(every) = source.timing {
                 let stored = states.remove(&source.name);
                 if let Some(state) = &stored
                     && poll::skip_reason(state, source, now) == Some(SkipReason::Gone)
                 {
                     continue;
                 }
-                let at = stored.and_then(|s| s.next_poll).unwrap_or(now);
+                let at = match stored.and_then(|s| s.next_poll) {
+                    Some(due) if due < now => timing::catch_up(&source.name, due, now, every),
+                    Some(due) => due,
+                    None => now,
+                };
                 self.push(at, source.name.clone());
             }
         }

@@ -9,7 +9,7 @@
 //! - `support`: corpus generators and loaders shared with the benchmarks.
 //!
 //! Subjects, from the inside out: `config`, `parse`, `topic`, `cluster`, `render`,
-//! `hostile`, `robustness`, `fetch_guard`, `polite`, `schedule`, `store_writes`,
+//! `hostile`, `robustness`, `fetch_guard`, `polite`, `dispatch`, `schedule`, `store_writes`,
 //! `retention`, `membership`, `everything_feed`, `feed_changes`, `stories`, `real_news`,
 //! `end_to_end`, `metrics`, `consumers`, `status_page_chromium`, `cli`, `daemon`,
 //! `systemd_unit`.
@@ -22,6 +22,7 @@ mod cluster;
 mod config;
 mod consumers;
 mod daemon;
+mod dispatch;
 mod end_to_end;
 mod everything_feed;
 mod feed_changes;

@@ -1,0 +1,182 @@
+//! Which due source's poll starts next. Due sources wait in a queue per host; a poll
+//! starts only when fewer than `width` polls run and its host has a turn (a free slot
+//! and its spacing passed: [`Fetcher::try_turn`]). So a source waiting for its host
+//! never holds a place another host could use, and the work in flight — bodies being
+//! fetched, parsed and stored — is at most `width` polls whatever the backlog: after a
+//! day offline, ten thousand due sources are ten thousand names in these queues.
+//!
+//! Used by `feedbraid poll` and by the daemon's polling loop alike; it starts nothing
+//! itself: the caller asks for the next source to start, and says when a poll ends.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+
+use tokio::time::{Duration, Instant};
+
+use crate::fetch::{Fetcher, HostTurn, HostWait, host_of};
+
+/// When a host whose slots are all taken is asked again, if none of its slots is
+/// ours to see end (another poller holds them).
+const SLOT_RECHECK: Duration = Duration::from_secs(1);
+
+/// Due sources by host, and how many polls run.
+pub struct Dispatch<T> {
+    width: usize,
+    running: usize,
+    queued: usize,
+    by_host: HashMap<String, VecDeque<(T, url::Url)>>,
+    /// Hosts with queued sources, by when to ask for their next turn. A host may be
+    /// in it more than once; an entry for a host with nothing queued is dropped.
+    next_try: BinaryHeap<Reverse<(Instant, String)>>,
+}
+
+impl<T> Dispatch<T> {
+    /// At most `width` polls at once (at least one).
+    pub fn new(width: usize) -> Dispatch<T> {
+        Dispatch {
+            width: width.max(1),
+            running: 0,
+            queued: 0,
+            by_host: HashMap::new(),
+            next_try: BinaryHeap::new(),
+        }
+    }
+
+    /// Queues `item`, whose poll fetches `url`, behind its host's other sources.
+    pub fn push(&mut self, item: T, url: url::Url) {
+        let host = host_of(&url);
+        let queue = self.by_host.entry(host.clone()).or_default();
+        if queue.is_empty() {
+            self.next_try.push(Reverse((Instant::now(), host)));
+        }
+        queue.push_back((item, url));
+        self.queued += 1;
+    }
+
+    /// The next source to poll now, with the URL it was queued under and its host's
+    /// turn, if one may start: counted as running until [`Dispatch::done`].
+    pub fn next(&mut self, fetcher: &Fetcher) -> Option<(T, url::Url, HostTurn)> {
+        if self.running >= self.width {
+            return None;
+        }
+        let now = Instant::now();
+        while let Some(Reverse((at, _))) = self.next_try.peek() {
+            if *at > now {
+                return None;
+            }
+            let Reverse((_, host)) = self.next_try.pop()?;
+            let Some(queue) = self.by_host.get_mut(&host) else {
+                continue;
+            };
+            let Some((_, url)) = queue.front() else {
+                continue;
+            };
+            match fetcher.try_turn(url) {
+                Ok(turn) => {
+                    let (item, url) = queue.pop_front()?;
+                    if queue.is_empty() {
+                        self.by_host.remove(&host);
+                    } else {
+                        self.next_try.push(Reverse((now, host)));
+                    }
+                    self.queued -= 1;
+                    self.running += 1;
+                    return Some((item, url, turn));
+                }
+                Err(HostWait::Until(at)) => self.next_try.push(Reverse((at, host))),
+                Err(HostWait::Slot) => self.next_try.push(Reverse((now + SLOT_RECHECK, host))),
+            }
+        }
+        None
+    }
+
+    /// A poll started by [`Dispatch::next`] for a source of `url`'s host ended.
+    pub fn done(&mut self, url: &url::Url) {
+        self.running = self.running.saturating_sub(1);
+        let host = host_of(url);
+        if self.by_host.contains_key(&host) {
+            self.next_try.push(Reverse((Instant::now(), host)));
+        }
+    }
+
+    /// When to ask [`Dispatch::next`] again, when it said no: `None` while every
+    /// place is taken (ask after the next [`Dispatch::done`]) or nothing is queued.
+    pub fn wake_at(&self) -> Option<Instant> {
+        if self.running >= self.width {
+            return None;
+        }
+        self.next_try.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// Polls running.
+    pub fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Sources waiting for their turn.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fetcher(fetch: &str) -> Fetcher {
+        let text = format!(
+            "[fetch]\n{fetch}\n\n[[source]]\nname = \"a\"\nurl = \"https://a.example/rss\"\n"
+        );
+        let config = crate::config::Config::from_toml(std::path::Path::new("t.toml"), &text)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Fetcher::new(&config.fetch).unwrap()
+    }
+
+    fn url(text: &str) -> url::Url {
+        url::Url::parse(text).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_host_waiting_for_its_spacing_lets_other_hosts_go_first() {
+        let fetcher = fetcher("per_host = 2\nper_host_interval = \"1s\"");
+        let mut dispatch = Dispatch::new(8);
+        for item in ["a1", "a2", "a3"] {
+            dispatch.push(item, url(&format!("https://a.example/{item}")));
+        }
+        dispatch.push("b1", url("https://b.example/b1"));
+        let (mut started, mut turns) = (Vec::new(), Vec::new());
+        while let Some((item, _, turn)) = dispatch.next(&fetcher) {
+            started.push(item);
+            turns.push(turn);
+        }
+        assert_eq!(started, ["a1", "b1"], "a2 waits for a.example's spacing");
+        let wake = dispatch.wake_at().unwrap();
+        assert_eq!(wake - Instant::now(), Duration::from_secs(1));
+        assert_eq!((dispatch.running(), dispatch.queued()), (2, 2));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let (item, _, _turn) = dispatch.next(&fetcher).unwrap();
+        assert_eq!(item, "a2");
+        // a.example's two slots are taken now (a1's and a2's turns are held).
+        assert!(dispatch.next(&fetcher).is_none());
+    }
+
+    #[test]
+    fn at_most_width_polls_run() {
+        let fetcher = fetcher("per_host_interval = \"0s\"");
+        let mut dispatch = Dispatch::new(2);
+        for i in 0..5 {
+            dispatch.push(i, url(&format!("https://h{i}.example/")));
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let first: Vec<_> = std::iter::from_fn(|| dispatch.next(&fetcher)).collect();
+        assert_eq!(first.len(), 2);
+        assert_eq!(dispatch.wake_at(), None, "full: wait for a poll to end");
+        dispatch.done(&first[0].1);
+        assert!(dispatch.next(&fetcher).is_some());
+        assert_eq!((dispatch.running(), dispatch.queued()), (2, 2));
+    }
+}

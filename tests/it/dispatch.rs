@@ -1,0 +1,178 @@
+//! Sources that share a host wait in their host's queue, not in a place another host
+//! could use: with four places for polls and one slot per host, five sources of a
+//! host whose first source hangs still let a source of another host start at once —
+//! in `poll` and in the daemon's loop alike.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::common::{FeedServer, generated_rss, write_config_with_fetch};
+use feedbraid::config::Config;
+use feedbraid::fetch::{Fetcher, FetcherOptions};
+use feedbraid::poll::{PollContext, PollOutcome, poll_sources};
+use tokio::sync::watch;
+
+/// Five sources on `a.test` (the first of which hangs until released) listed before
+/// one on `b.test`; `concurrency = 2` makes four places for polls.
+async fn setup(dir: &tempfile::TempDir) -> (FeedServer, Arc<Config>, PollContext) {
+    let server = FeedServer::start().await;
+    for name in ["a1", "a2", "a3", "a4", "a5", "b1"] {
+        server.set(&format!("{name}.xml"), generated_rss(name, 2).into_bytes());
+    }
+    server.hold("a1.xml");
+    let port = server.addr.port();
+    let sources: String = ["a1", "a2", "a3", "a4", "a5", "b1"]
+        .iter()
+        .map(|name| {
+            let host = &name[..1];
+            format!(
+                "[[source]]\nname = \"{name}\"\nurl = \"http://{host}.test:{port}/{name}.xml\"\n\n"
+            )
+        })
+        .collect();
+    let fetch = "concurrency = 2\nper_host = 1\nper_host_interval = \"0s\"";
+    let path = write_config_with_fetch(dir.path(), fetch, &sources);
+    let config = Arc::new(Config::load(&path).unwrap());
+    let options = FetcherOptions {
+        pinned_hosts: vec![
+            ("a.test".to_string(), server.addr),
+            ("b.test".to_string(), server.addr),
+        ],
+        ..FetcherOptions::default()
+    };
+    let fetcher = Fetcher::with_options(&config.fetch, options).unwrap();
+    let store = feedbraid::app::open_store(&config).await.unwrap();
+    (server, config, PollContext::new(fetcher, store))
+}
+
+/// Hang guard only: the waits below return at once unless a source of `b.test`
+/// waits behind the hanging `a.test`.
+const HANG: Duration = Duration::from_secs(20);
+
+#[tokio::test]
+async fn poll_starts_another_hosts_source_while_one_host_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, config, ctx) = setup(&dir).await;
+    let checks = async {
+        tokio::time::timeout(HANG, server.wait_for_request("b1.xml"))
+            .await
+            .expect("b1 was polled while a1 hung");
+        assert_eq!(
+            server.requests("a2.xml"),
+            0,
+            "a.test has one slot, a1 holds it"
+        );
+        server.release("a1.xml");
+    };
+    let (reports, ()) = tokio::join!(poll_sources(&ctx, &config, &config.sources), checks);
+    let reports = reports.unwrap();
+    assert_eq!(reports.len(), 6);
+    for report in &reports {
+        assert!(
+            matches!(report.outcome, PollOutcome::Stored(s) if s.new == 2),
+            "{report:?}"
+        );
+        let path = format!("{}.xml", report.source);
+        assert_eq!(server.requests(&path), 1, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_daemons_loop_starts_another_hosts_source_while_one_host_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, config, ctx) = setup(&dir).await;
+    let (_config_tx, config_rx) = watch::channel(Arc::clone(&config));
+    let (stop, stopped) = watch::channel(false);
+    let store = ctx.store.clone();
+    let mut changes = store.changes();
+    let looping = tokio::spawn(feedbraid::schedule::run(
+        ctx,
+        config_rx,
+        stopped,
+        feedbraid::schedule::Heartbeat::default(),
+    ));
+    tokio::time::timeout(HANG, server.wait_for_request("b1.xml"))
+        .await
+        .expect("b1 was polled while a1 hung");
+    assert_eq!(
+        server.requests("a2.xml"),
+        0,
+        "a.test has one slot, a1 holds it"
+    );
+    server.release("a1.xml");
+    let all_stored = async {
+        loop {
+            let page = store.recent_items(None, None, 100).await.unwrap();
+            if page.items.len() == 12 {
+                return;
+            }
+            changes.changed().await.unwrap();
+        }
+    };
+    tokio::time::timeout(HANG, all_stored)
+        .await
+        .expect("every source polled once");
+    stop.send(true).unwrap();
+    looping.await.unwrap().unwrap();
+    for name in ["a1", "a2", "a3", "a4", "a5", "b1"] {
+        assert_eq!(server.requests(&format!("{name}.xml")), 1, "{name}");
+    }
+}
+
+/// After downtime every source is due at once; the loop runs at most twice
+/// `concurrency` polls and keeps the rest as names in its queues, whatever the
+/// backlog (here every host hangs, so nothing finishes meanwhile).
+#[tokio::test]
+async fn the_daemons_loop_bounds_the_polls_under_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    let port = server.addr.port();
+    let names: Vec<String> = (0..12).map(|i| format!("h{i}")).collect();
+    let mut sources = String::new();
+    for name in &names {
+        server.set(&format!("{name}.xml"), generated_rss(name, 1).into_bytes());
+        server.hold(&format!("{name}.xml"));
+        sources.push_str(&format!(
+            "[[source]]\nname = \"{name}\"\nurl = \"http://{name}.test:{port}/{name}.xml\"\n\n"
+        ));
+    }
+    let path = write_config_with_fetch(dir.path(), "concurrency = 2", &sources);
+    let config = Arc::new(Config::load(&path).unwrap());
+    let options = FetcherOptions {
+        pinned_hosts: names
+            .iter()
+            .map(|name| (format!("{name}.test"), server.addr))
+            .collect(),
+        ..FetcherOptions::default()
+    };
+    let fetcher = Fetcher::with_options(&config.fetch, options).unwrap();
+    let store = feedbraid::app::open_store(&config).await.unwrap();
+    let ctx = PollContext::new(fetcher, store);
+    let metrics = Arc::clone(&ctx.metrics);
+    let (_config_tx, config_rx) = watch::channel(Arc::clone(&config));
+    let (stop, stopped) = watch::channel(false);
+    let looping = tokio::spawn(feedbraid::schedule::run(
+        ctx,
+        config_rx,
+        stopped,
+        feedbraid::schedule::Heartbeat::default(),
+    ));
+    // On this one-thread runtime the loop sets its gauges in the turn that starts the
+    // polls, before any of them runs: once a request arrives, they are set.
+    tokio::time::timeout(HANG, server.wait_for_request("h0.xml"))
+        .await
+        .expect("the first source was polled");
+    let text = metrics.render(&[]);
+    let gauge = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("feedbraid_{name} ")))
+            .and_then(|v| v.parse::<i64>().ok())
+    };
+    assert_eq!(gauge("polls_running"), Some(4), "{text}");
+    assert_eq!(gauge("polls_queued"), Some(8), "{text}");
+    stop.send(true).unwrap();
+    for name in &names {
+        server.release(&format!("{name}.xml"));
+    }
+    looping.await.unwrap().unwrap();
+}
