@@ -111,6 +111,21 @@ fn spawn_refill(
     });
 }
 
+/// Caps the C allocator's arenas at two, before any thread starts. glibc gives
+/// threads up to eight arenas per core, and memory freed into one arena stays mapped
+/// there: polls move between tokio's workers, the parse pool and the store thread, so
+/// peak memory would grow with the arenas they touched rather than with the work in
+/// flight (see BENCHMARKS.md, `notmod --loop`). Two keep the threads from all waiting
+/// on one lock. Elsewhere than glibc, nothing to do.
+pub fn limit_allocator_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is called before any other
+    // thread exists, so nothing allocates concurrently.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn source_rows(config: &Config) -> Vec<(String, String)> {
     config
         .sources

@@ -136,7 +136,7 @@ impl Metrics {
         let polls_running = Gauge::default();
         registry.register(
             "polls_running",
-            "Polls under way (fetching, parsing or storing); at most twice fetch.concurrency",
+            "Polls under way (fetching, parsing or storing); at most fetch.concurrency + 2 per core",
             polls_running.clone(),
         );
         let polls_queued = Gauge::default();

@@ -440,9 +440,9 @@ fn log_report(report: &PollReport, started: DateTime<Utc>) {
 }
 
 /// Polls the given sources concurrently, honouring `Retry-After` and 410 Gone, and
-/// returns their reports in the order given. At most twice `concurrency` polls run
-/// at once, each started when its host has a turn ([`Dispatch`]), so sources sharing
-/// a host wait in their host's queue without holding back other hosts.
+/// returns their reports in the order given. At most [`poll_width`] polls run at
+/// once, each started when its host has a turn ([`Dispatch`]), so sources sharing a
+/// host wait in their host's queue without holding back other hosts.
 pub async fn poll_sources(
     ctx: &PollContext,
     config: &Arc<Config>,
@@ -489,10 +489,12 @@ pub async fn poll_sources_with(
     reports.into_iter().flatten().collect()
 }
 
-/// How many polls run at once: twice the requests allowed in flight, so a poll's
-/// parsing and storing overlap the next requests.
+/// How many polls run at once: the requests allowed in flight, plus two for each
+/// parsing thread (one parsing, one fetched and next in line) so parsing never waits
+/// for a fetch. More would only hold fetched bodies in memory, waiting for a parser.
 pub fn poll_width(config: &Config) -> usize {
-    config.fetch.concurrency.max(1) * 2
+    let parsers = std::thread::available_parallelism().map_or(2, usize::from);
+    config.fetch.concurrency.max(1) + 2 * parsers
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {

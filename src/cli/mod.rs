@@ -100,6 +100,7 @@ enum Command {
 /// Runs the command line; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::app::limit_allocator_arenas();
     let quiet = !matches!(cli.command, Command::Run(_));
     init_logging(quiet);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -109,7 +110,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    match runtime.block_on(run_command(cli.command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("feedbraid: {e:#}");
@@ -168,7 +169,7 @@ fn report_config_error(e: &ConfigError) {
     }
 }
 
-async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(arg) => {
             let (path, config) = match load(&arg) {

@@ -40,6 +40,9 @@ pub struct Config {
     /// Things that are allowed but probably not meant (a feed tag no source carries).
     /// `feedbraid check` prints them; they never make a config invalid.
     pub warnings: Vec<Problem>,
+    /// Where each source is in `sources`: the polling loop looks sources up by name
+    /// for every poll, and ten thousand of them must not be scanned each time.
+    source_index: std::collections::HashMap<String, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +183,12 @@ impl Config {
 
     /// The source with this name, if configured.
     pub fn source(&self, name: &str) -> Option<&SourceConfig> {
-        self.sources.iter().find(|s| s.name == name)
+        self.source_index
+            .get(name)
+            .and_then(|&at| self.sources.get(at))
+            .filter(|source| source.name == name)
+            // `sources` is public: a caller that edited it is answered by a scan.
+            .or_else(|| self.sources.iter().find(|s| s.name == name))
     }
 
     /// The output feed with this name, if configured.

@@ -65,11 +65,18 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigError> {
     if !checker.problems.is_empty() {
         return Err(checker.into_error());
     }
+    let source_index = sources
+        .configs
+        .iter()
+        .enumerate()
+        .map(|(at, source)| (source.name.clone(), at))
+        .collect();
     Ok(Config {
         path: path.to_path_buf(),
         server,
         storage,
         fetch,
+        source_index,
         sources: sources.configs,
         feeds,
         topics,

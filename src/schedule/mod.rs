@@ -114,32 +114,24 @@ pub async fn run(
                 }
             }
             Some(name) = due_rx.recv() => enqueue(&current, name, &mut dispatch, &mut busy),
-            Some(done) = running.join_next() => match done {
-                Ok(Finished { url, report: Some(report), .. }) => {
-                    dispatch.done(&url);
-                    busy.remove(&report.source);
-                    if !report.stops_polling() && matches!(current.source(&report.source).map(|s| &s.timing), Some(SourceTiming::Interval(_))) {
-                        queue.push(report.next_poll, report.source);
-                    }
+            Some(done) = running.join_next() => {
+                // Every poll that has ended, in this one turn of the loop.
+                let mut panicked = false;
+                let mut next = Some(done);
+                while let Some(done) = next {
+                    panicked |= finished(done, &current, &mut dispatch, &mut busy, &mut queue);
+                    next = running.try_join_next();
                 }
-                Ok(Finished { name, url, report: None }) => {
-                    // The store could not record the poll (logged there): try that
-                    // source again later rather than at once, so trouble cannot spin.
-                    dispatch.done(&url);
-                    busy.remove(&name);
-                    queue.push(Utc::now() + STORE_RETRY, name);
-                }
-                Err(e) => {
+                if panicked {
                     // A poll task panicked: a bug. Start over from the store: forget
-                    // what was queued or running (the dispatch's count with it).
-                    tracing::error!("poll task failed: {e}");
+                    // what was queued (the polls still running end on their own).
                     busy.clear();
                     dispatch = Dispatch::new(poll::poll_width(&current));
                     if let Err(e) = queue.load(&ctx, &current).await {
                         tracing::error!("cannot reload the poll queue: {e}");
                     }
                 }
-            },
+            }
             _ = tokio::time::sleep(sleep) => {
                 for name in queue.pop_due(Utc::now()) {
                     enqueue(&current, name, &mut dispatch, &mut busy);
@@ -163,6 +155,51 @@ pub async fn run(
         running.shutdown().await;
     }
     Ok(())
+}
+
+/// Takes in a poll task's end: its source is free again and, polled by interval, back
+/// in the timer queue. Returns whether the task panicked.
+fn finished(
+    done: Result<Finished, tokio::task::JoinError>,
+    config: &Config,
+    dispatch: &mut Dispatch<String>,
+    busy: &mut HashSet<String>,
+    queue: &mut Queue,
+) -> bool {
+    match done {
+        Ok(Finished {
+            url,
+            report: Some(report),
+            ..
+        }) => {
+            dispatch.done(&url);
+            busy.remove(&report.source);
+            let by_interval = matches!(
+                config.source(&report.source).map(|s| &s.timing),
+                Some(SourceTiming::Interval(_))
+            );
+            if by_interval && !report.stops_polling() {
+                queue.push(report.next_poll, report.source);
+            }
+            false
+        }
+        Ok(Finished {
+            name,
+            url,
+            report: None,
+        }) => {
+            // The store could not record the poll (logged there): try that source
+            // again later rather than at once, so trouble cannot spin.
+            dispatch.done(&url);
+            busy.remove(&name);
+            queue.push(Utc::now() + STORE_RETRY, name);
+            false
+        }
+        Err(e) => {
+            tracing::error!("poll task failed: {e}");
+            true
+        }
+    }
 }
 
 /// A poll task's end: the source, the URL it was dispatched under, and its report

@@ -1,7 +1,7 @@
 //! Sources that share a host wait in their host's queue, not in a place another host
-//! could use: with four places for polls and one slot per host, five sources of a
-//! host whose first source hangs still let a source of another host start at once —
-//! in `poll` and in the daemon's loop alike.
+//! could use: with one slot per host, more sources of a host whose first source
+//! hangs than there are places for polls still let a source of another host start at
+//! once — in `poll` and in the daemon's loop alike.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,16 +12,29 @@ use feedbraid::fetch::{Fetcher, FetcherOptions};
 use feedbraid::poll::{PollContext, PollOutcome, poll_sources};
 use tokio::sync::watch;
 
-/// Five sources on `a.test` (the first of which hangs until released) listed before
-/// one on `b.test`; `concurrency = 2` makes four places for polls.
+/// How many polls run at once under `[fetch]` `fetch` (it depends on the cores).
+fn width_for(dir: &tempfile::TempDir, fetch: &str) -> usize {
+    let path = write_config_with_fetch(dir.path(), fetch, "");
+    feedbraid::poll::poll_width(&Config::load(&path).unwrap())
+}
+
+const FETCH: &str = "concurrency = 2\nper_host = 1\nper_host_interval = \"0s\"";
+
+/// More sources on `a.test` than there are places for polls (the first of them hangs
+/// until released), listed before one on `b.test`; `a.test` takes one request at a
+/// time.
 async fn setup(dir: &tempfile::TempDir) -> (FeedServer, Arc<Config>, PollContext) {
     let server = FeedServer::start().await;
-    for name in ["a1", "a2", "a3", "a4", "a5", "b1"] {
+    let mut names: Vec<String> = (1..=width_for(dir, FETCH) + 1)
+        .map(|i| format!("a{i}"))
+        .collect();
+    names.push("b1".into());
+    for name in &names {
         server.set(&format!("{name}.xml"), generated_rss(name, 2).into_bytes());
     }
     server.hold("a1.xml");
     let port = server.addr.port();
-    let sources: String = ["a1", "a2", "a3", "a4", "a5", "b1"]
+    let sources: String = names
         .iter()
         .map(|name| {
             let host = &name[..1];
@@ -30,8 +43,7 @@ async fn setup(dir: &tempfile::TempDir) -> (FeedServer, Arc<Config>, PollContext
             )
         })
         .collect();
-    let fetch = "concurrency = 2\nper_host = 1\nper_host_interval = \"0s\"";
-    let path = write_config_with_fetch(dir.path(), fetch, &sources);
+    let path = write_config_with_fetch(dir.path(), FETCH, &sources);
     let config = Arc::new(Config::load(&path).unwrap());
     let options = FetcherOptions {
         pinned_hosts: vec![
@@ -66,7 +78,7 @@ async fn poll_starts_another_hosts_source_while_one_host_is_busy() {
     };
     let (reports, ()) = tokio::join!(poll_sources(&ctx, &config, &config.sources), checks);
     let reports = reports.unwrap();
-    assert_eq!(reports.len(), 6);
+    assert_eq!(reports.len(), config.sources.len());
     for report in &reports {
         assert!(
             matches!(report.outcome, PollOutcome::Stored(s) if s.new == 2),
@@ -84,6 +96,7 @@ async fn the_daemons_loop_starts_another_hosts_source_while_one_host_is_busy() {
     let (_config_tx, config_rx) = watch::channel(Arc::clone(&config));
     let (stop, stopped) = watch::channel(false);
     let store = ctx.store.clone();
+    let sources = config.sources.len();
     let mut changes = store.changes();
     let looping = tokio::spawn(feedbraid::schedule::run(
         ctx,
@@ -103,7 +116,7 @@ async fn the_daemons_loop_starts_another_hosts_source_while_one_host_is_busy() {
     let all_stored = async {
         loop {
             let page = store.recent_items(None, None, 100).await.unwrap();
-            if page.items.len() == 12 {
+            if page.items.len() == 2 * sources {
                 return;
             }
             changes.changed().await.unwrap();
@@ -114,20 +127,29 @@ async fn the_daemons_loop_starts_another_hosts_source_while_one_host_is_busy() {
         .expect("every source polled once");
     stop.send(true).unwrap();
     looping.await.unwrap().unwrap();
-    for name in ["a1", "a2", "a3", "a4", "a5", "b1"] {
-        assert_eq!(server.requests(&format!("{name}.xml")), 1, "{name}");
+    for source in &config.sources {
+        assert_eq!(
+            server.requests(&format!("{}.xml", source.name)),
+            1,
+            "{}",
+            source.name
+        );
     }
 }
 
-/// After downtime every source is due at once; the loop runs at most twice
-/// `concurrency` polls and keeps the rest as names in its queues, whatever the
-/// backlog (here every host hangs, so nothing finishes meanwhile).
+/// After downtime every source is due at once; the loop runs at most
+/// `poll_width` polls (`concurrency` + 2 per core) and keeps the rest as names in its
+/// queues, whatever the backlog (here every host hangs, so nothing finishes
+/// meanwhile).
 #[tokio::test]
 async fn the_daemons_loop_bounds_the_polls_under_way() {
     let dir = tempfile::tempdir().unwrap();
     let server = FeedServer::start().await;
     let port = server.addr.port();
-    let names: Vec<String> = (0..12).map(|i| format!("h{i}")).collect();
+    let width = feedbraid::poll::poll_width(
+        &Config::load(&write_config_with_fetch(dir.path(), "concurrency = 2", "")).unwrap(),
+    );
+    let names: Vec<String> = (0..width + 8).map(|i| format!("h{i}")).collect();
     let mut sources = String::new();
     for name in &names {
         server.set(&format!("{name}.xml"), generated_rss(name, 1).into_bytes());
@@ -168,7 +190,7 @@ async fn the_daemons_loop_bounds_the_polls_under_way() {
             .find_map(|l| l.strip_prefix(&format!("feedbraid_{name} ")))
             .and_then(|v| v.parse::<i64>().ok())
     };
-    assert_eq!(gauge("polls_running"), Some(4), "{text}");
+    assert_eq!(gauge("polls_running"), Some(width as i64), "{text}");
     assert_eq!(gauge("polls_queued"), Some(8), "{text}");
     stop.send(true).unwrap();
     for name in &names {
