@@ -3,14 +3,17 @@
 //!
 //! ```text
 //! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20]
-//! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20]
+//! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20] [--per-host 2] [--loop]
 //! cargo bench --bench farm -- serving [--seconds 5] [--connections 16]
+//! cargo bench --bench farm -- backlog [--feeds 10000] [--items 5] [--pad-to 1048576] [--spread]
 //! cargo bench --bench farm -- busy-serving [--feeds 500] [--items 50] [--connections 4]
 //! cargo bench --bench farm -- idle    [--feeds 1000] [--items 1000] [--cache DIR]
 //! ```
 //!
 //! Without a scenario (plain `cargo bench`) it prints this usage and exits.
 
+#[path = "support/backlog.rs"]
+mod backlog;
 #[path = "support/busy_serving.rs"]
 mod busy_serving;
 #[path = "support/daemon.rs"]
@@ -29,10 +32,12 @@ use std::path::PathBuf;
 
 use news_feeds::FarmShape;
 
-const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|idle [--feeds N] [--items M] [--syndicated PCT] \
-                     [--no-floor] [--seconds S] [--connections C] [--cache DIR]";
+const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle [--feeds N] [--items M] [--syndicated PCT] \
+                     [--no-floor] [--per-host K] [--loop] [--seconds S] [--connections C] [--cache DIR]";
 
 fn main() {
+    // As the daemon does: peak memory is measured under the same allocator settings.
+    feedbraid::app::limit_allocator_arenas();
     let mut scenario = None;
     let mut options: HashMap<String, String> = HashMap::new();
     let mut args = std::env::args().skip(1);
@@ -40,7 +45,7 @@ fn main() {
         match arg.strip_prefix("--") {
             // What `cargo bench` passes to every bench binary.
             Some("bench") => {}
-            Some(flag @ ("lazy" | "no-floor")) => {
+            Some(flag @ ("lazy" | "no-floor" | "loop" | "spread")) => {
                 options.insert(flag.to_string(), "1".into());
             }
             Some(key) => {
@@ -78,10 +83,19 @@ fn main() {
             !options.contains_key("no-floor"),
         )),
         "store" => runtime.block_on(poller::store_only(shape(500, 50))),
-        "notmod" => runtime.block_on(poller::not_modified(shape(10_000, 20))),
+        "notmod" => runtime.block_on(poller::not_modified(
+            shape(10_000, 20),
+            number("per-host", 1),
+            options.contains_key("loop"),
+        )),
         "serving" => runtime.block_on(daemon::serving(
             number("seconds", 5) as u64,
             number("connections", 16),
+        )),
+        "backlog" => runtime.block_on(backlog::backlog(
+            shape(10_000, 5),
+            number("pad-to", 1 << 20),
+            options.contains_key("spread"),
         )),
         "busy-serving" => runtime.block_on(busy_serving::busy_serving(
             shape(500, 50),
@@ -102,6 +116,7 @@ fn main() {
         "serve-farm" => runtime.block_on(servers::serve_farm(
             shape(500, 50),
             options.contains_key("lazy"),
+            number("pad-to", 0),
         )),
         "static-server" => {
             let file = PathBuf::from(options.get("file").cloned().unwrap_or_default());

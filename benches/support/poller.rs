@@ -18,8 +18,15 @@ use super::servers::{self, ChildServer};
 
 /// Writes a config with one source per farm outlet, one feed over all of them and
 /// one topic feed (so ingest also sorts every item by topic, as in production); it
-/// admits about a tenth of the farm's items, as a topic feed would.
-pub fn write_farm_config(dir: &Path, feeds: usize, port: u16, fetch: &str) -> std::path::PathBuf {
+/// admits about a tenth of the farm's items, as a topic feed would. Sources share
+/// host names `per_host` at a time (source i on outlet i / per_host's host).
+pub fn write_farm_config(
+    dir: &Path,
+    feeds: usize,
+    per_host: usize,
+    port: u16,
+    fetch: &str,
+) -> std::path::PathBuf {
     let mut text = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://feeds.test\"\n\n\
          [storage]\npath = \"feedbraid.db\"\n\n\
@@ -30,8 +37,8 @@ pub fn write_farm_config(dir: &Path, feeds: usize, port: u16, fetch: &str) -> st
     );
     for i in 0..feeds {
         text.push_str(&format!(
-            "[[source]]\nname = \"outlet{i}\"\nurl = \"http://{}:{port}/feed.xml\"\n",
-            news_feeds::feed_host(i)
+            "[[source]]\nname = \"outlet{i}\"\nurl = \"http://{}:{port}/feed{i}.xml\"\n",
+            news_feeds::feed_host(i / per_host.max(1))
         ));
     }
     let path = dir.join("feedbraid.toml");
@@ -87,8 +94,14 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
     let farm = servers::spawn_self(&farm_args(shape, false));
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Arc::new(
-        Config::load(&write_farm_config(dir.path(), shape.feeds, farm.port, ""))
-            .expect("valid config"),
+        Config::load(&write_farm_config(
+            dir.path(),
+            shape.feeds,
+            1,
+            farm.port,
+            "",
+        ))
+        .expect("valid config"),
     );
     let store = feedbraid::app::open_store(&config).await.expect("store");
     let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store.clone());
@@ -194,7 +207,7 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
 pub async fn store_only(shape: FarmShape) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Arc::new(
-        Config::load(&write_farm_config(dir.path(), shape.feeds, 1, "")).expect("valid config"),
+        Config::load(&write_farm_config(dir.path(), shape.feeds, 1, 1, "")).expect("valid config"),
     );
     let store = feedbraid::app::open_store(&config).await.expect("store");
     let url = url::Url::parse("http://f0.farm.test/feed.xml").expect("static URL");
@@ -298,14 +311,22 @@ pub fn farm_args(shape: FarmShape, lazy: bool) -> Vec<String> {
 }
 
 /// `notmod`: every source already holds the farm's validators; one cycle where all
-/// answer 304. Peak RSS is reset after setup, so it covers the cycle.
-pub async fn not_modified(shape: FarmShape) {
+/// answer 304, `per_host` sources to a host name, by `feedbraid poll`'s
+/// `poll_sources` or (`daemon_loop`) by the daemon's polling loop. Peak RSS is reset
+/// after setup, so it covers the cycle.
+pub async fn not_modified(shape: FarmShape, per_host: usize, daemon_loop: bool) {
     let farm = servers::spawn_self(&farm_args(shape, true));
     let dir = tempfile::tempdir().expect("temp dir");
     let setup = Instant::now();
     let config = Arc::new(
-        Config::load(&write_farm_config(dir.path(), shape.feeds, farm.port, ""))
-            .expect("valid config"),
+        Config::load(&write_farm_config(
+            dir.path(),
+            shape.feeds,
+            per_host,
+            farm.port,
+            "",
+        ))
+        .expect("valid config"),
     );
     let store = feedbraid::app::open_store(&config).await.expect("store");
     let now = chrono::Utc::now();
@@ -313,7 +334,7 @@ pub async fn not_modified(shape: FarmShape) {
         let record = PollRecord {
             at: now,
             http_status: 200,
-            etag: Some(servers::farm_etag(i, shape.items)),
+            etag: Some(servers::farm_etag(i / per_host.max(1), shape.items)),
             last_modified: Some(servers::FARM_LAST_MODIFIED.to_string()),
             feed: None,
             next_poll: now,
@@ -332,9 +353,14 @@ pub async fn not_modified(shape: FarmShape) {
     reset_peak();
     let (cpu, farm_cpu) = (cpu_seconds(None), cpu_seconds(Some(farm.pid())));
     let started = Instant::now();
-    let reports = poll_sources(&ctx, &config, &config.sources)
-        .await
-        .expect("store ok");
+    let outcomes = if daemon_loop {
+        format!("{:?}", run_loop_until_polled(ctx, &config).await)
+    } else {
+        let reports = poll_sources(&ctx, &config, &config.sources)
+            .await
+            .expect("store ok");
+        format!("{:?}", tally(&reports))
+    };
     let took = started.elapsed().as_secs_f64();
     let used = cpu_seconds(None) - cpu;
     let farm_used = cpu_seconds(Some(farm.pid())) - farm_cpu;
@@ -342,18 +368,55 @@ pub async fn not_modified(shape: FarmShape) {
     let after = status_kb(None, "VmRSS");
     let open_fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
     println!(
-        "scenario notmod: {} sources, each on its own host name, all answering 304 (setup {setup:.1} s)",
-        shape.feeds
+        "scenario notmod: {} sources, {per_host} to a host name, all answering 304, polled by {} (setup {setup:.1} s)",
+        shape.feeds,
+        if daemon_loop {
+            "the daemon's loop"
+        } else {
+            "poll_sources (feedbraid poll)"
+        }
     );
     println!(
         "  cycle: {took:.2} s (target < 2 s) = {:.0} polls/s; CPU {used:.2} s in feedbraid, {farm_used:.2} s in the farm server",
         shape.feeds as f64 / took
     );
-    println!("  outcomes: {:?}", tally(&reports));
+    println!("  outcomes: {outcomes}");
     println!(
         "  RSS before the cycle {:.1} MiB, peak during it {:.1} MiB (target < 40 MB), after {:.1} MiB; {open_fds} open fds after the cycle (idle pooled connections)",
         mib(before),
         mib(peak),
         mib(after)
     );
+}
+
+/// Runs the daemon's polling loop on `config` (every source due now) until its
+/// metrics count a poll of every source; the polls counted by outcome.
+pub async fn run_loop_until_polled(ctx: PollContext, config: &Arc<Config>) -> String {
+    let metrics = Arc::clone(&ctx.metrics);
+    let (_config_tx, config_rx) = tokio::sync::watch::channel(Arc::clone(config));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let looping = tokio::spawn(feedbraid::schedule::run(
+        ctx,
+        config_rx,
+        stopped,
+        feedbraid::schedule::Heartbeat::default(),
+    ));
+    let sources = config.sources.len() as f64;
+    let polls = |text: &str| -> Vec<(String, f64)> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("feedbraid_polls_total{outcome=\""))
+            .filter_map(|l| l.split_once("\"} "))
+            .filter_map(|(outcome, n)| Some((outcome.to_string(), n.parse().ok()?)))
+            .collect()
+    };
+    let counted = loop {
+        let counted = polls(&metrics.render(&[]));
+        if counted.iter().map(|(_, n)| n).sum::<f64>() >= sources {
+            break counted;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    let _ = stop.send(true);
+    let _ = looping.await;
+    format!("{counted:?}")
 }
