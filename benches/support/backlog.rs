@@ -12,10 +12,9 @@ use std::time::Instant;
 
 use feedbraid::config::Config;
 use feedbraid::poll::PollContext;
-use feedbraid::store::PollRecord;
 
 use super::news_feeds::FarmShape;
-use super::poller::{farm_args, farm_fetcher, write_farm_config};
+use super::poller::{farm_args, farm_fetcher, primed_store, write_farm_config};
 use super::procfs::{cpu_seconds, mib, reset_peak, status_kb};
 use super::servers;
 
@@ -35,31 +34,14 @@ pub async fn backlog(shape: FarmShape, pad_to: usize, spread: bool) {
         ))
         .expect("valid config"),
     );
-    let store = feedbraid::app::open_store(&config).await.expect("store");
     let now = chrono::Utc::now();
     let due = if spread {
         now - chrono::Duration::days(1)
     } else {
         now
     };
-    for source in &config.sources {
-        // A 304 once, long ago: the source exists, holds no validators, and is due.
-        let record = PollRecord {
-            at: due,
-            http_status: 304,
-            etag: None,
-            last_modified: None,
-            feed: None,
-            next_poll: due,
-            redirect_target: None,
-            redirect_seen: 0,
-            adopt_url: None,
-        };
-        store
-            .record_poll(&source.name, record)
-            .await
-            .expect("prime");
-    }
+    // Polled once when due: each source exists, holds no validators, and is due.
+    let store = primed_store(&config, due, |_| (None, None)).await;
     let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store);
     let before = status_kb(None, "VmRSS");
     reset_peak();

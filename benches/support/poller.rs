@@ -310,6 +310,35 @@ pub fn farm_args(shape: FarmShape, lazy: bool) -> Vec<String> {
     args
 }
 
+/// A new store for `config` in which every source was polled at `at` (its validators
+/// from `validators`, by source index) and is due again then.
+pub async fn primed_store(
+    config: &Config,
+    at: chrono::DateTime<chrono::Utc>,
+    validators: impl Fn(usize) -> (Option<String>, Option<String>),
+) -> feedbraid::store::Store {
+    let store = feedbraid::app::open_store(config).await.expect("store");
+    for (i, source) in config.sources.iter().enumerate() {
+        let (etag, last_modified) = validators(i);
+        let record = PollRecord {
+            at,
+            http_status: if etag.is_some() { 200 } else { 304 },
+            etag,
+            last_modified,
+            feed: None,
+            next_poll: at,
+            redirect_target: None,
+            redirect_seen: 0,
+            adopt_url: None,
+        };
+        store
+            .record_poll(&source.name, record)
+            .await
+            .expect("prime");
+    }
+    store
+}
+
 /// `notmod`: every source already holds the farm's validators; one cycle where all
 /// answer 304, `per_host` sources to a host name, by `feedbraid poll`'s
 /// `poll_sources` or (`daemon_loop`) by the daemon's polling loop. Peak RSS is reset
@@ -328,25 +357,14 @@ pub async fn not_modified(shape: FarmShape, per_host: usize, daemon_loop: bool) 
         ))
         .expect("valid config"),
     );
-    let store = feedbraid::app::open_store(&config).await.expect("store");
     let now = chrono::Utc::now();
-    for (i, source) in config.sources.iter().enumerate() {
-        let record = PollRecord {
-            at: now,
-            http_status: 200,
-            etag: Some(servers::farm_etag(i / per_host.max(1), shape.items)),
-            last_modified: Some(servers::FARM_LAST_MODIFIED.to_string()),
-            feed: None,
-            next_poll: now,
-            redirect_target: None,
-            redirect_seen: 0,
-            adopt_url: None,
-        };
-        store
-            .record_poll(&source.name, record)
-            .await
-            .expect("prime");
-    }
+    let store = primed_store(&config, now, |i| {
+        (
+            Some(servers::farm_etag(i / per_host.max(1), shape.items)),
+            Some(servers::FARM_LAST_MODIFIED.to_string()),
+        )
+    })
+    .await;
     let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store.clone());
     let setup = setup.elapsed().as_secs_f64();
     let before = status_kb(None, "VmRSS");

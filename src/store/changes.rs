@@ -13,8 +13,14 @@ use std::sync::Mutex;
 
 use tokio::sync::watch;
 
-use super::feeds::FeedScope;
-use super::handle::Store;
+/// Which items a feed is read from: every stored item (a feed that takes every item
+/// keeps no membership rows), or the feed's own membership rows. A feed sees the
+/// changes to what it is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedScope {
+    EveryItem,
+    Rows(String),
+}
 
 /// The change counter and, per feed, the count at its last change.
 pub(super) struct ChangeLog {
@@ -47,7 +53,7 @@ impl ChangeLog {
         }
     }
 
-    fn note(&self, changed: Changed<'_>) {
+    pub(super) fn note(&self, changed: Changed<'_>) {
         let mut now = 0;
         self.generation.send_modify(|g| {
             *g += 1;
@@ -66,7 +72,7 @@ impl ChangeLog {
         }
     }
 
-    fn version(&self, scope: &FeedScope) -> u64 {
+    pub(super) fn version(&self, scope: &FeedScope) -> u64 {
         let generation = *self.generation.borrow();
         let FeedScope::Rows(name) = scope else {
             return generation;
@@ -81,25 +87,12 @@ impl ChangeLog {
     }
 }
 
-impl Store {
-    /// A number that changes whenever stored items change.
-    pub fn generation(&self) -> u64 {
-        *self.changes.generation.borrow()
+impl ChangeLog {
+    pub(super) fn generation(&self) -> u64 {
+        *self.generation.borrow()
     }
 
-    /// A receiver that wakes whenever stored items change.
-    pub fn changes(&self) -> watch::Receiver<u64> {
-        self.changes.generation.subscribe()
-    }
-
-    /// A number that changes whenever what the feed read through `scope` shows may
-    /// have changed, and only then: its rows (or, for a feed of every item, any
-    /// item), or every feed at once.
-    pub fn feed_version(&self, scope: &FeedScope) -> u64 {
-        self.changes.version(scope)
-    }
-
-    pub(super) fn note_change(&self, changed: Changed<'_>) {
-        self.changes.note(changed);
+    pub(super) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use rusqlite::{Connection, params};
 
-use super::changes::Changed;
+use super::changes::{Changed, FeedScope};
 use super::columns::{authors_from, categories_from};
 use super::error::StoreError;
 use super::handle::Store;
@@ -18,14 +18,6 @@ use super::reads::{ITEM_COLUMNS, ItemPage, PageCursor, item_from_row, placeholde
 use super::worker::Db;
 use crate::membership::{Candidate, FeedSet, stored_plain_text};
 use crate::model::{PreparedWords, StoredItem};
-
-/// Which items a feed is read from: every stored item (a feed that takes every item
-/// keeps no membership rows), or the feed's own membership rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeedScope {
-    EveryItem,
-    Rows(String),
-}
 
 /// An item as the feeds that admit it list it: its row, its story, its date.
 #[derive(Debug, Clone, Copy)]

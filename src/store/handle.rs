@@ -9,7 +9,9 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::changes::ChangeLog;
+use tokio::sync::watch;
+
+use super::changes::{ChangeLog, Changed, FeedScope};
 use super::error::StoreError;
 use super::worker::{self, Db, GroupedWrite, Job, ReadJob};
 use super::{schema, stories};
@@ -123,6 +125,27 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A number that changes whenever stored items change.
+    pub fn generation(&self) -> u64 {
+        self.changes.generation()
+    }
+
+    /// A receiver that wakes whenever stored items change.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// A number that changes whenever what the feed read through `scope` shows may
+    /// have changed, and only then: its rows (or, for a feed of every item, any
+    /// item), or every feed at once.
+    pub fn feed_version(&self, scope: &FeedScope) -> u64 {
+        self.changes.version(scope)
+    }
+
+    pub(super) fn note_change(&self, changed: Changed<'_>) {
+        self.changes.note(changed);
     }
 
     /// Runs `f` on the database thread and returns its answer.

@@ -20,8 +20,9 @@ mod sources;
 mod stories;
 mod worker;
 
+pub use changes::FeedScope;
 pub use error::StoreError;
-pub use feeds::{FeedScope, FeedSync};
+pub use feeds::FeedSync;
 pub use handle::{PING_LIMIT, Store};
 pub use items::IngestSummary;
 pub use maintain::{PrunePolicy, PruneSummary};

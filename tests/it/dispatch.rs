@@ -61,20 +61,26 @@ async fn setup(dir: &tempfile::TempDir) -> (FeedServer, Arc<Config>, PollContext
 /// waits behind the hanging `a.test`.
 const HANG: Duration = Duration::from_secs(20);
 
+/// Waits for `b1` to be requested while `a1` hangs (and holds `a.test`'s one slot),
+/// then lets `a1` answer.
+async fn b1_goes_while_a1_hangs(server: &FeedServer) {
+    tokio::time::timeout(HANG, server.wait_for_request("b1.xml"))
+        .await
+        .expect("b1 was polled while a1 hung");
+    assert_eq!(
+        server.requests("a2.xml"),
+        0,
+        "a.test has one slot, a1 holds it"
+    );
+    server.release("a1.xml");
+}
+
 #[tokio::test]
 async fn poll_starts_another_hosts_source_while_one_host_is_busy() {
     let dir = tempfile::tempdir().unwrap();
     let (server, config, ctx) = setup(&dir).await;
     let checks = async {
-        tokio::time::timeout(HANG, server.wait_for_request("b1.xml"))
-            .await
-            .expect("b1 was polled while a1 hung");
-        assert_eq!(
-            server.requests("a2.xml"),
-            0,
-            "a.test has one slot, a1 holds it"
-        );
-        server.release("a1.xml");
+        b1_goes_while_a1_hangs(&server).await;
     };
     let (reports, ()) = tokio::join!(poll_sources(&ctx, &config, &config.sources), checks);
     let reports = reports.unwrap();
@@ -104,15 +110,7 @@ async fn the_daemons_loop_starts_another_hosts_source_while_one_host_is_busy() {
         stopped,
         feedbraid::schedule::Heartbeat::default(),
     ));
-    tokio::time::timeout(HANG, server.wait_for_request("b1.xml"))
-        .await
-        .expect("b1 was polled while a1 hung");
-    assert_eq!(
-        server.requests("a2.xml"),
-        0,
-        "a.test has one slot, a1 holds it"
-    );
-    server.release("a1.xml");
+    b1_goes_while_a1_hangs(&server).await;
     let all_stored = async {
         loop {
             let page = store.recent_items(None, None, 100).await.unwrap();

@@ -31,14 +31,9 @@ const FEEDS: &str = "\
 [[feed]]\nname = \"sport\"\nsources = [\"sport\"]\n\n\
 [[feed]]\nname = \"all\"\n";
 
-async fn etag(h: &Harness, feed: &str) -> String {
-    let (status, headers, body) = get(&h.url(&format!("/feeds/{feed}.json")), &[]).await;
-    assert_eq!(status, 200, "{body}");
-    headers["etag"].to_str().unwrap().to_string()
-}
-
-#[tokio::test]
-async fn a_new_item_renders_again_only_the_feeds_it_belongs_in() {
+/// A world source (one item about Iran) and a sport source, polled once, under the
+/// feeds `iran` (a topic), `sport` (its source) and `all`.
+async fn world_and_sport() -> (tempfile::TempDir, FeedServer, Harness) {
     let dir = tempfile::tempdir().unwrap();
     let server = FeedServer::start().await;
     server.set("world.xml", rss(&[("w1", "Iran talks resume in Geneva")]));
@@ -50,6 +45,18 @@ async fn a_new_item_renders_again_only_the_feeds_it_belongs_in() {
     );
     let h = Harness::start(&write_config(dir.path(), &format!("{sources}{FEEDS}"))).await;
     h.poll().await;
+    (dir, server, h)
+}
+
+async fn etag(h: &Harness, feed: &str) -> String {
+    let (status, headers, body) = get(&h.url(&format!("/feeds/{feed}.json")), &[]).await;
+    assert_eq!(status, 200, "{body}");
+    headers["etag"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_new_item_renders_again_only_the_feeds_it_belongs_in() {
+    let (_dir, server, h) = world_and_sport().await;
     let before = [
         etag(&h, "iran").await,
         etag(&h, "sport").await,
@@ -123,17 +130,7 @@ async fn a_new_item_renders_again_only_the_feeds_it_belongs_in() {
 /// a change; a feed quiet for longer is rendered again at once.
 #[tokio::test]
 async fn a_publisher_with_a_lag_serves_recent_bytes_after_a_change() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = FeedServer::start().await;
-    server.set("world.xml", rss(&[("w1", "Iran talks resume in Geneva")]));
-    server.set("sport.xml", rss(&[("s1", "Cup final goes to extra time")]));
-    let sources = format!(
-        "[[source]]\nname = \"world\"\nurl = \"{}\"\n\n[[source]]\nname = \"sport\"\nurl = \"{}\"\n\n",
-        server.url("world.xml"),
-        server.url("sport.xml")
-    );
-    let h = Harness::start(&write_config(dir.path(), &format!("{sources}{FEEDS}"))).await;
-    h.poll().await;
+    let (_dir, server, h) = world_and_sport().await;
     let config = &h.config;
     let all = config.feed("all").unwrap();
     let lagging = Publisher::with_max_lag(h.ctx.store.clone(), Duration::from_secs(3600));
