@@ -1,8 +1,8 @@
 //! The polling loop of the daemon: a timer queue of sources ordered by their next poll
 //! time, plus cron-scheduled sources whose jobs only enqueue work. Due sources go to
 //! the [`Dispatch`], which starts a bounded number of polls, each when its host has a
-//! turn; each poll runs as its own short task, so a slow or failing source delays
-//! nobody else. After downtime, overdue sources are spread over their interval
+//! turn; the loop drives the polls under way side by side (a panicking poll is caught
+//! as its own ending), so a slow or failing source delays nobody else. After downtime, overdue sources are spread over their interval
 //! ([`timing::catch_up`]).
 
 pub mod cron;
@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Utc};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
 use tokio_cron_scheduler::JobScheduler;
 
 use crate::config::{Config, SourceTiming};
@@ -78,7 +79,11 @@ pub async fn run(
     let mut queue = Queue::default();
     let mut cron = start_cron(&current, &due_tx).await?;
     queue.load(&ctx, &current).await?;
-    let mut running: JoinSet<Finished> = JoinSet::new();
+    // The polls under way, driven by this task (as `poll` drives its own): each poll
+    // waits on the fetcher, the parse pool and the store, which work elsewhere, and a
+    // task per poll would only add wake-ups between workers. A poll that panics is
+    // caught as its own ending.
+    let mut running: FuturesUnordered<PollTask> = FuturesUnordered::new();
     // Sources queued in `dispatch` or being polled: never twice at once.
     let mut busy: HashSet<String> = HashSet::new();
     let mut dispatch: Dispatch<String> = Dispatch::new(poll::poll_width(&current));
@@ -114,13 +119,13 @@ pub async fn run(
                 }
             }
             Some(name) = due_rx.recv() => enqueue(&current, name, &mut dispatch, &mut busy),
-            Some(done) = running.join_next() => {
+            Some(done) = running.next() => {
                 // Every poll that has ended, in this one turn of the loop.
                 let mut panicked = false;
                 let mut next = Some(done);
                 while let Some(done) = next {
                     panicked |= finished(done, &current, &mut dispatch, &mut busy, &mut queue);
-                    next = running.try_join_next();
+                    next = running.next().now_or_never().flatten();
                 }
                 if panicked {
                     // A poll task panicked: a bug. Start over from the store: forget
@@ -144,7 +149,7 @@ pub async fn run(
         in_flight = running.len(),
         "scheduler stopping; waiting for polls in flight"
     );
-    let drain = async { while running.join_next().await.is_some() {} };
+    let drain = async { while running.next().await.is_some() {} };
     if tokio::time::timeout(POLL_GRACE, drain).await.is_err() {
         // Abandoned polls write nothing: a source's transaction is whole or absent,
         // and its next poll stays due, so the next start picks it up.
@@ -152,7 +157,7 @@ pub async fn run(
             abandoned = running.len(),
             "abandoning polls still in flight"
         );
-        running.shutdown().await;
+        drop(running);
     }
     Ok(())
 }
@@ -160,7 +165,7 @@ pub async fn run(
 /// Takes in a poll task's end: its source is free again and, polled by interval, back
 /// in the timer queue. Returns whether the task panicked.
 fn finished(
-    done: Result<Finished, tokio::task::JoinError>,
+    done: std::thread::Result<Finished>,
     config: &Config,
     dispatch: &mut Dispatch<String>,
     busy: &mut HashSet<String>,
@@ -195,12 +200,20 @@ fn finished(
             queue.push(Utc::now() + STORE_RETRY, name);
             false
         }
-        Err(e) => {
-            tracing::error!("poll task failed: {e}");
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!("a poll panicked: {why}");
             true
         }
     }
 }
+
+/// A poll under way: its end, or the panic that ended it.
+type PollTask = std::pin::Pin<Box<dyn Future<Output = std::thread::Result<Finished>> + Send>>;
 
 /// A poll task's end: the source, the URL it was dispatched under, and its report
 /// (`None` when the store could not record it).
@@ -232,10 +245,10 @@ fn start(
     name: String,
     url: url::Url,
     turn: HostTurn,
-    running: &mut JoinSet<Finished>,
+    running: &mut FuturesUnordered<PollTask>,
 ) {
     let (ctx, config) = (ctx.clone(), Arc::clone(config));
-    running.spawn(async move {
+    let poll = async move {
         let report = match config.source(&name) {
             Some(source) => {
                 poll::poll_source_in_turn(&ctx, &config, source, PollMode::Respect, Some(turn))
@@ -264,7 +277,8 @@ fn start(
                 }
             }
         }
-    });
+    };
+    running.push(Box::pin(std::panic::AssertUnwindSafe(poll).catch_unwind()));
 }
 
 /// Interval sources by next poll time.
