@@ -160,18 +160,13 @@ mod tests {
         assert!(dispatch.next(&fetcher).is_none());
     }
 
-    #[test]
-    fn at_most_width_polls_run() {
+    #[tokio::test]
+    async fn at_most_width_polls_run() {
         let fetcher = fetcher("per_host_interval = \"0s\"");
         let mut dispatch = Dispatch::new(2);
         for i in 0..5 {
             dispatch.push(i, url(&format!("https://h{i}.example/")));
         }
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        let _guard = rt.enter();
         let first: Vec<_> = std::iter::from_fn(|| dispatch.next(&fetcher)).collect();
         assert_eq!(first.len(), 2);
         assert_eq!(dispatch.wake_at(), None, "full: wait for a poll to end");

@@ -121,20 +121,10 @@ pub async fn run(
             Some(name) = due_rx.recv() => enqueue(&current, name, &mut dispatch, &mut busy),
             Some(done) = running.next() => {
                 // Every poll that has ended, in this one turn of the loop.
-                let mut panicked = false;
                 let mut next = Some(done);
                 while let Some(done) = next {
-                    panicked |= finished(done, &current, &mut dispatch, &mut busy, &mut queue);
+                    finished(done, &current, &mut dispatch, &mut busy, &mut queue);
                     next = running.next().now_or_never().flatten();
-                }
-                if panicked {
-                    // A poll task panicked: a bug. Start over from the store: forget
-                    // what was queued (the polls still running end on their own).
-                    busy.clear();
-                    dispatch = Dispatch::new(poll::poll_width(&current));
-                    if let Err(e) = queue.load(&ctx, &current).await {
-                        tracing::error!("cannot reload the poll queue: {e}");
-                    }
                 }
             }
             _ = tokio::time::sleep(sleep) => {
@@ -162,61 +152,40 @@ pub async fn run(
     Ok(())
 }
 
-/// Takes in a poll task's end: its source is free again and, polled by interval, back
-/// in the timer queue. Returns whether the task panicked.
+/// Takes in a poll's end: its source is free again and, polled by interval, back in
+/// the timer queue.
 fn finished(
-    done: std::thread::Result<Finished>,
+    done: Finished,
     config: &Config,
     dispatch: &mut Dispatch<String>,
     busy: &mut HashSet<String>,
     queue: &mut Queue,
-) -> bool {
-    match done {
-        Ok(Finished {
-            url,
-            report: Some(report),
-            ..
-        }) => {
-            dispatch.done(&url);
-            busy.remove(&report.source);
+) {
+    let Finished { name, url, report } = done;
+    dispatch.done(&url);
+    busy.remove(&name);
+    match report {
+        Some(report) => {
             let by_interval = matches!(
-                config.source(&report.source).map(|s| &s.timing),
+                config.source(&name).map(|s| &s.timing),
                 Some(SourceTiming::Interval(_))
             );
             if by_interval && !report.stops_polling() {
-                queue.push(report.next_poll, report.source);
+                queue.push(report.next_poll, name);
             }
-            false
         }
-        Ok(Finished {
-            name,
-            url,
-            report: None,
-        }) => {
-            // The store could not record the poll (logged there): try that source
-            // again later rather than at once, so trouble cannot spin.
-            dispatch.done(&url);
-            busy.remove(&name);
-            queue.push(Utc::now() + STORE_RETRY, name);
-            false
-        }
-        Err(panic) => {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!("a poll panicked: {why}");
-            true
-        }
+        // The store could not record the poll, or the poll panicked (logged where it
+        // happened): try that source again later rather than at once, so trouble
+        // cannot spin.
+        None => queue.push(Utc::now() + STORE_RETRY, name),
     }
 }
 
-/// A poll under way: its end, or the panic that ended it.
-type PollTask = std::pin::Pin<Box<dyn Future<Output = std::thread::Result<Finished>> + Send>>;
+/// A poll under way.
+type PollTask = std::pin::Pin<Box<dyn Future<Output = Finished> + Send>>;
 
-/// A poll task's end: the source, the URL it was dispatched under, and its report
-/// (`None` when the store could not record it).
+/// A poll's end: the source, the URL it was dispatched under, and its report (`None`
+/// when the store could not record it or the poll panicked).
 struct Finished {
     name: String,
     url: url::Url,
@@ -238,7 +207,7 @@ fn enqueue(
     }
 }
 
-/// Starts one poll as its own task, in its host's turn.
+/// Starts one poll, in its host's turn, among those the loop drives.
 fn start(
     ctx: &PollContext,
     config: &Arc<Config>,
@@ -248,37 +217,37 @@ fn start(
     running: &mut FuturesUnordered<PollTask>,
 ) {
     let (ctx, config) = (ctx.clone(), Arc::clone(config));
-    let poll = async move {
-        let report = match config.source(&name) {
-            Some(source) => {
-                poll::poll_source_in_turn(&ctx, &config, source, PollMode::Respect, Some(turn))
-                    .await
-            }
-            None => {
-                return Finished {
-                    name,
-                    url,
-                    report: None,
-                };
+    running.push(Box::pin(async move {
+        let poll = async {
+            match config.source(&name) {
+                Some(source) => {
+                    let mode = PollMode::Respect;
+                    poll::poll_source_in_turn(&ctx, &config, source, mode, Some(turn))
+                        .await
+                        .map(Some)
+                }
+                None => Ok(None),
             }
         };
-        match report {
-            Ok(report) => Finished {
-                name,
-                url,
-                report: Some(report),
-            },
-            Err(e) => {
+        // A panic (a bug) ends this poll alone, like a store failure.
+        let report = match std::panic::AssertUnwindSafe(poll).catch_unwind().await {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => {
                 tracing::error!(source = %name, "cannot record poll: {e}");
-                Finished {
-                    name,
-                    url,
-                    report: None,
-                }
+                None
             }
-        }
-    };
-    running.push(Box::pin(std::panic::AssertUnwindSafe(poll).catch_unwind()));
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(source = %name, "a poll panicked: {why}");
+                None
+            }
+        };
+        Finished { name, url, report }
+    }));
 }
 
 /// Interval sources by next poll time.

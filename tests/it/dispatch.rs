@@ -45,16 +45,23 @@ async fn setup(dir: &tempfile::TempDir) -> (FeedServer, Arc<Config>, PollContext
         .collect();
     let path = write_config_with_fetch(dir.path(), FETCH, &sources);
     let config = Arc::new(Config::load(&path).unwrap());
+    let ctx = context(&config, &["a", "b"], &server).await;
+    (server, config, ctx)
+}
+
+/// A poller for `config` (its store beside it) that reaches `server` under the host
+/// names `NAME.test` of `names`.
+async fn context(config: &Config, names: &[&str], server: &FeedServer) -> PollContext {
     let options = FetcherOptions {
-        pinned_hosts: vec![
-            ("a.test".to_string(), server.addr),
-            ("b.test".to_string(), server.addr),
-        ],
+        pinned_hosts: names
+            .iter()
+            .map(|name| (format!("{name}.test"), server.addr))
+            .collect(),
         ..FetcherOptions::default()
     };
     let fetcher = Fetcher::with_options(&config.fetch, options).unwrap();
-    let store = feedbraid::app::open_store(&config).await.unwrap();
-    (server, config, PollContext::new(fetcher, store))
+    let store = feedbraid::app::open_store(config).await.unwrap();
+    PollContext::new(fetcher, store)
 }
 
 /// Hang guard only: the waits below return at once unless a source of `b.test`
@@ -144,9 +151,7 @@ async fn the_daemons_loop_bounds_the_polls_under_way() {
     let dir = tempfile::tempdir().unwrap();
     let server = FeedServer::start().await;
     let port = server.addr.port();
-    let width = feedbraid::poll::poll_width(
-        &Config::load(&write_config_with_fetch(dir.path(), "concurrency = 2", "")).unwrap(),
-    );
+    let width = width_for(&dir, "concurrency = 2");
     let names: Vec<String> = (0..width + 8).map(|i| format!("h{i}")).collect();
     let mut sources = String::new();
     for name in &names {
@@ -158,16 +163,8 @@ async fn the_daemons_loop_bounds_the_polls_under_way() {
     }
     let path = write_config_with_fetch(dir.path(), "concurrency = 2", &sources);
     let config = Arc::new(Config::load(&path).unwrap());
-    let options = FetcherOptions {
-        pinned_hosts: names
-            .iter()
-            .map(|name| (format!("{name}.test"), server.addr))
-            .collect(),
-        ..FetcherOptions::default()
-    };
-    let fetcher = Fetcher::with_options(&config.fetch, options).unwrap();
-    let store = feedbraid::app::open_store(&config).await.unwrap();
-    let ctx = PollContext::new(fetcher, store);
+    let hosts: Vec<&str> = names.iter().map(String::as_str).collect();
+    let ctx = context(&config, &hosts, &server).await;
     let metrics = Arc::clone(&ctx.metrics);
     let (_config_tx, config_rx) = watch::channel(Arc::clone(&config));
     let (stop, stopped) = watch::channel(false);
