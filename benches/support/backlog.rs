@@ -5,7 +5,8 @@
 //! is polled; peak RSS covers the whole backlog (target < 150 MB for 10,000 sources),
 //! with the polls under way bounded by the dispatch (`--spread` also lets the loop
 //! spread the overdue sources over their one-minute interval, as it does on a real
-//! restart; without it they are all due at once, the worst case for memory).
+//! restart; without it they all come due at one instant after the loop has started,
+//! the worst case for memory).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,28 +35,29 @@ pub async fn backlog(shape: FarmShape, pad_to: usize, spread: bool) {
         ))
         .expect("valid config"),
     );
-    let now = chrono::Utc::now();
     let due = if spread {
-        now - chrono::Duration::days(1)
+        chrono::Utc::now() - chrono::Duration::days(1)
     } else {
-        now
+        super::poller::due_together(std::time::Duration::from_secs(3))
     };
     // Polled once when due: each source exists, holds no validators, and is due.
     let store = primed_store(&config, due, |_| (None, None)).await;
     let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store);
+    let looping = super::poller::LoopRun::start(ctx, &config);
+    super::poller::sleep_until(due).await;
     let before = status_kb(None, "VmRSS");
     reset_peak();
     let cpu = cpu_seconds(None);
     let started = Instant::now();
-    let counted = super::poller::run_loop_until_polled(ctx, &config).await;
+    let counted = looping.until_polled().await;
     let took = started.elapsed().as_secs_f64();
     println!(
-        "scenario backlog: {} sources overdue{}, each a new {:.2} MiB document of {} items, polled by the daemon's loop",
+        "scenario backlog: {} sources{}, each a new {:.2} MiB document of {} items, polled by the daemon's loop",
         shape.feeds,
         if spread {
-            " by a day (spread over their 1-minute interval)"
+            " overdue by a day (spread over their 1-minute interval)"
         } else {
-            " (all due at once)"
+            " all due at once"
         },
         pad_to as f64 / (1 << 20) as f64,
         shape.items

@@ -341,8 +341,9 @@ pub async fn primed_store(
 
 /// `notmod`: every source already holds the farm's validators; one cycle where all
 /// answer 304, `per_host` sources to a host name, by `feedbraid poll`'s
-/// `poll_sources` or (`daemon_loop`) by the daemon's polling loop. Peak RSS is reset
-/// after setup, so it covers the cycle.
+/// `poll_sources` or (`daemon_loop`) by the daemon's polling loop, started before the
+/// sources all come due at one instant. Peak RSS is reset after setup, so it covers
+/// the cycle.
 pub async fn not_modified(shape: FarmShape, per_host: usize, daemon_loop: bool) {
     let farm = servers::spawn_self(&farm_args(shape, true));
     let dir = tempfile::tempdir().expect("temp dir");
@@ -357,8 +358,13 @@ pub async fn not_modified(shape: FarmShape, per_host: usize, daemon_loop: bool) 
         ))
         .expect("valid config"),
     );
-    let now = chrono::Utc::now();
-    let store = primed_store(&config, now, |i| {
+    // The loop is started before the sources come due, so that all come due together.
+    let due = if daemon_loop {
+        due_together(std::time::Duration::from_secs(3))
+    } else {
+        chrono::Utc::now()
+    };
+    let store = primed_store(&config, due, |i| {
         (
             Some(servers::farm_etag(i / per_host.max(1), shape.items)),
             Some(servers::FARM_LAST_MODIFIED.to_string()),
@@ -367,12 +373,14 @@ pub async fn not_modified(shape: FarmShape, per_host: usize, daemon_loop: bool) 
     .await;
     let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store.clone());
     let setup = setup.elapsed().as_secs_f64();
+    let looping = daemon_loop.then(|| LoopRun::start(ctx.clone(), &config));
+    sleep_until(due).await;
     let before = status_kb(None, "VmRSS");
     reset_peak();
     let (cpu, farm_cpu) = (cpu_seconds(None), cpu_seconds(Some(farm.pid())));
     let started = Instant::now();
-    let outcomes = if daemon_loop {
-        format!("{:?}", run_loop_until_polled(ctx, &config).await)
+    let outcomes = if let Some(looping) = looping {
+        looping.until_polled().await
     } else {
         let reports = poll_sources(&ctx, &config, &config.sources)
             .await
@@ -407,34 +415,70 @@ pub async fn not_modified(shape: FarmShape, per_host: usize, daemon_loop: bool) 
     );
 }
 
-/// Runs the daemon's polling loop on `config` (every source due now) until its
-/// metrics count a poll of every source; the polls counted by outcome.
-pub async fn run_loop_until_polled(ctx: PollContext, config: &Arc<Config>) -> String {
-    let metrics = Arc::clone(&ctx.metrics);
-    let (_config_tx, config_rx) = tokio::sync::watch::channel(Arc::clone(config));
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let looping = tokio::spawn(feedbraid::schedule::run(
-        ctx,
-        config_rx,
-        stopped,
-        feedbraid::schedule::Heartbeat::default(),
-    ));
-    let sources = config.sources.len() as f64;
-    let polls = |text: &str| -> Vec<(String, f64)> {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("feedbraid_polls_total{outcome=\""))
-            .filter_map(|l| l.split_once("\"} "))
-            .filter_map(|(outcome, n)| Some((outcome.to_string(), n.parse().ok()?)))
-            .collect()
-    };
-    let counted = loop {
-        let counted = polls(&metrics.render(&[]));
-        if counted.iter().map(|(_, n)| n).sum::<f64>() >= sources {
-            break counted;
+/// A whole second at least `lead` from now. The store keeps poll times in whole
+/// seconds, and the loop spreads sources that are overdue when it loads them
+/// ([`feedbraid::timing::catch_up`]); sources primed due at this instant, with the loop
+/// started before it, all come due together.
+pub fn due_together(lead: std::time::Duration) -> chrono::DateTime<chrono::Utc> {
+    let at = chrono::Utc::now() + chrono::Duration::from_std(lead).expect("short lead");
+    chrono::DateTime::from_timestamp(at.timestamp() + 1, 0).expect("a valid time")
+}
+
+/// Sleeps until `at` (at once when it has passed).
+pub async fn sleep_until(at: chrono::DateTime<chrono::Utc>) {
+    let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait).await;
+}
+
+/// The daemon's polling loop, running on a config whose sources are all due.
+pub struct LoopRun {
+    metrics: Arc<feedbraid::metrics::Metrics>,
+    sources: f64,
+    stop: tokio::sync::watch::Sender<bool>,
+    looping: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _config: tokio::sync::watch::Sender<Arc<Config>>,
+}
+
+impl LoopRun {
+    /// Starts the loop (it loads the queue from the store at once).
+    pub fn start(ctx: PollContext, config: &Arc<Config>) -> LoopRun {
+        let metrics = Arc::clone(&ctx.metrics);
+        let (config_tx, config_rx) = tokio::sync::watch::channel(Arc::clone(config));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let looping = tokio::spawn(feedbraid::schedule::run(
+            ctx,
+            config_rx,
+            stopped,
+            feedbraid::schedule::Heartbeat::default(),
+        ));
+        LoopRun {
+            metrics,
+            sources: config.sources.len() as f64,
+            stop,
+            looping,
+            _config: config_tx,
         }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    };
-    let _ = stop.send(true);
-    let _ = looping.await;
-    format!("{counted:?}")
+    }
+
+    /// Waits until the metrics count a poll of every source, stops the loop, and
+    /// returns the polls counted by outcome.
+    pub async fn until_polled(self) -> String {
+        let polls = |text: &str| -> Vec<(String, f64)> {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("feedbraid_polls_total{outcome=\""))
+                .filter_map(|l| l.split_once("\"} "))
+                .filter_map(|(outcome, n)| Some((outcome.to_string(), n.parse().ok()?)))
+                .collect()
+        };
+        let counted = loop {
+            let counted = polls(&self.metrics.render(&[]));
+            if counted.iter().map(|(_, n)| n).sum::<f64>() >= self.sources {
+                break counted;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        };
+        let _ = self.stop.send(true);
+        let _ = self.looping.await;
+        format!("{counted:?}")
+    }
 }

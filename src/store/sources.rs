@@ -87,11 +87,9 @@ fn poll_state_of(conn: &Connection, name: &str) -> Result<Option<SourcePollState
 }
 
 fn source_id(conn: &Connection, name: &str) -> Result<i64, StoreError> {
-    Ok(
-        conn.query_row("SELECT id FROM sources WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })?,
-    )
+    Ok(conn
+        .prepare_cached("SELECT id FROM sources WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))?)
 }
 
 impl Store {
@@ -171,7 +169,7 @@ impl Store {
                     Some(feed) => (feed.title.clone(), feed.site_link.clone()),
                     None => (None, None),
                 };
-                conn.execute(
+                conn.prepare_cached(
                     "UPDATE sources SET
                         etag = ?2, last_modified = ?3, last_attempt = ?4, last_success = ?4,
                         http_status = ?5, error = NULL, error_streak = 0, next_poll = ?6,
@@ -180,20 +178,20 @@ impl Store {
                         redirect_target = ?9, redirect_seen = ?10,
                         current_url = COALESCE(?11, current_url)
                      WHERE id = ?1",
-                    params![
-                        id,
-                        record.etag,
-                        record.last_modified,
-                        record.at.timestamp(),
-                        record.http_status,
-                        record.next_poll.timestamp(),
-                        title,
-                        site_link,
-                        record.redirect_target,
-                        record.redirect_seen,
-                        record.adopt_url
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    id,
+                    record.etag,
+                    record.last_modified,
+                    record.at.timestamp(),
+                    record.http_status,
+                    record.next_poll.timestamp(),
+                    title,
+                    site_link,
+                    record.redirect_target,
+                    record.redirect_seen,
+                    record.adopt_url
+                ])?;
                 Ok(ingested)
             })
             .await?;
@@ -213,24 +211,28 @@ impl Store {
     ) -> Result<u32, StoreError> {
         let name = name.to_string();
         self.call_write(move |db| {
-            let streak = db.conn.query_row(
-                "UPDATE sources SET
-                    last_attempt = ?2, http_status = ?3, error = ?4,
-                    error_streak = error_streak + 1, next_poll = ?5,
-                    gone_entry = ?6, retry_after_until = ?7
-                 WHERE name = ?1
-                 RETURNING error_streak",
-                params![
-                    name,
-                    record.at.timestamp(),
-                    record.http_status,
-                    record.error,
-                    record.next_poll.map(|t| t.timestamp()),
-                    record.gone_entry,
-                    record.retry_after_until.map(|t| t.timestamp())
-                ],
-                |r| r.get(0),
-            )?;
+            let streak = db
+                .conn
+                .prepare_cached(
+                    "UPDATE sources SET
+                        last_attempt = ?2, http_status = ?3, error = ?4,
+                        error_streak = error_streak + 1, next_poll = ?5,
+                        gone_entry = ?6, retry_after_until = ?7
+                     WHERE name = ?1
+                     RETURNING error_streak",
+                )?
+                .query_row(
+                    params![
+                        name,
+                        record.at.timestamp(),
+                        record.http_status,
+                        record.error,
+                        record.next_poll.map(|t| t.timestamp()),
+                        record.gone_entry,
+                        record.retry_after_until.map(|t| t.timestamp())
+                    ],
+                    |r| r.get(0),
+                )?;
             Ok(streak)
         })
         .await
