@@ -2,7 +2,7 @@
 //! process, so peak RSS is per scenario; `scripts/bench.sh` runs them all.
 //!
 //! ```text
-//! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20]
+//! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20] [--light]
 //! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20] [--per-host 2] [--loop]
 //! cargo bench --bench farm -- serving [--seconds 5] [--connections 16]
 //! cargo bench --bench farm -- backlog [--feeds 10000] [--items 5] [--pad-to 1048576] [--spread]
@@ -18,6 +18,8 @@ mod backlog;
 mod busy_serving;
 #[path = "support/daemon.rs"]
 mod daemon;
+#[path = "support/disk.rs"]
+mod disk;
 #[path = "support/news_feeds.rs"]
 mod news_feeds;
 #[path = "support/poller.rs"]
@@ -33,7 +35,7 @@ use std::path::PathBuf;
 use news_feeds::FarmShape;
 
 const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle [--feeds N] [--items M] [--syndicated PCT] \
-                     [--no-floor] [--per-host K] [--loop] [--seconds S] [--connections C] [--cache DIR]";
+                     [--no-floor] [--light] [--per-host K] [--loop] [--seconds S] [--connections C] [--cache DIR]";
 
 fn main() {
     // As the daemon does: peak memory is measured under the same allocator settings.
@@ -45,7 +47,7 @@ fn main() {
         match arg.strip_prefix("--") {
             // What `cargo bench` passes to every bench binary.
             Some("bench") => {}
-            Some(flag @ ("lazy" | "no-floor" | "loop" | "spread")) => {
+            Some(flag @ ("lazy" | "no-floor" | "loop" | "spread" | "light")) => {
                 options.insert(flag.to_string(), "1".into());
             }
             Some(key) => {
@@ -65,6 +67,11 @@ fn main() {
         feeds: number("feeds", feeds),
         items: number("items", items),
         syndicated_percent: number("syndicated", 20),
+        weight: if options.contains_key("light") {
+            news_feeds::ItemWeight::Light
+        } else {
+            news_feeds::ItemWeight::Heavy
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,6 +11,8 @@
 //! `cargo bench --bench replay` (add `-- --misses` to list the labelled pairs it gets
 //! wrong). Skips with a message when the corpus is absent.
 
+#[path = "support/disk.rs"]
+mod disk;
 #[path = "support/edited.rs"]
 mod edited;
 #[path = "../tests/it/support/replay.rs"]
@@ -44,6 +46,7 @@ fn main() {
         let score = replay::score(&outcome, &labels, split);
         println!("{score}");
     }
+    print_disk_cost(&outcome);
     for outlet in [
         "reuters_official_msn",
         "bloomberg_markets",
@@ -93,6 +96,35 @@ fn main() {
             println!("{line}");
         }
     }
+}
+
+/// The database the replay wrote against the text its items serve: real news, where
+/// the farm's figures are on generated text.
+fn print_disk_cost(outcome: &replay::Outcome) {
+    let path = outcome.database.path().join("replay.db");
+    let config = feedbraid::config::Config::from_toml(
+        std::path::Path::new("replay.toml"),
+        "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://feeds.test\"\n\
+         [storage]\npath = \"replay.db\"\n\
+         [[feed]]\nname = \"all\"\ntitle = \"All\"\n\
+         [[source]]\nname = \"any\"\nurl = \"http://any.test/feed\"\n",
+    )
+    .expect("a valid config");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cost = runtime.block_on(async {
+        let store = feedbraid::store::Store::open_with(&path, Default::default()).expect("store");
+        disk::disk_cost(&store, &config, &path).await
+    });
+    println!(
+        "disk on real news: {:.0} bytes of database per stored item ({} items) for {:.0} bytes of text served = {:.2}x (target <= 1.0)",
+        cost.database_per_item,
+        cost.items,
+        cost.served_per_item,
+        cost.ratio()
+    );
 }
 
 /// One line per labelled pair with what the clustering layers see of it: label,

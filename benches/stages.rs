@@ -28,6 +28,7 @@ const SHAPE: FarmShape = FarmShape {
     feeds: 10,
     items: 50,
     syndicated_percent: 20,
+    weight: news_feeds::ItemWeight::Heavy,
 };
 
 fn feed_url() -> url::Url {

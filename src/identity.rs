@@ -169,7 +169,8 @@ pub struct VisibleFields<'a> {
     pub links: &'a crate::model::ItemLinks,
 }
 
-/// Hex sha256 of what a reader sees; a different hash means the item was edited.
+/// What a reader sees, hashed (hex of the first 128 bits of SHA-256: enough to tell
+/// an edit, and stored with every item); a different hash means the item was edited.
 /// Each field is tagged and terminated so that moving text between fields changes it.
 pub fn content_hash(fields: &VisibleFields<'_>) -> String {
     let mut hasher = Sha256::new();
@@ -206,7 +207,14 @@ pub fn content_hash(fields: &VisibleFields<'_>) -> String {
         let links = serde_json::to_string(fields.links).unwrap_or_default();
         field("links", Some(&links));
     }
-    hex(&hasher.finalize())
+    hex(&hasher.finalize()[..16])
+}
+
+/// Whether a stored content hash is that of an entry's `current` one. Hashes stored
+/// as the whole SHA-256 (64 hex digits) begin with the shorter one of the same
+/// content, so items stored then do not look edited.
+pub fn same_content(stored: &str, current: &str) -> bool {
+    stored.starts_with(current) && !current.is_empty()
 }
 
 /// A short hex digest of a definition, for storing and comparing at the next start:

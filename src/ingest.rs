@@ -29,7 +29,9 @@ pub enum Decision {
 /// Decides what to do with `entry` given what is stored under its key.
 pub fn decide(existing: Option<&Existing>, tombstoned: bool, entry: &Entry) -> Decision {
     match existing {
-        Some(e) if e.content_hash == entry.content_hash => Decision::Unchanged,
+        Some(e) if crate::identity::same_content(&e.content_hash, &entry.content_hash) => {
+            Decision::Unchanged
+        }
         Some(e) => Decision::Update { row: e.row },
         None if tombstoned => Decision::Tombstoned,
         None => Decision::Insert,
@@ -78,6 +80,20 @@ mod tests {
         assert_eq!(
             decide(Some(&stored), false, &entry("b")),
             Decision::Update { row: 7 }
+        );
+        // A hash stored whole (64 hex digits) matches the shorter one of its content.
+        let whole = Existing {
+            row: 8,
+            content_hash: format!("{}{}", "0f".repeat(16), "ab".repeat(16)),
+        };
+        let short = "0f".repeat(16);
+        assert_eq!(
+            decide(Some(&whole), false, &entry(&short)),
+            Decision::Unchanged
+        );
+        assert_eq!(
+            decide(Some(&whole), false, &entry(&"ab".repeat(16))),
+            Decision::Update { row: 8 }
         );
     }
 

@@ -148,6 +148,7 @@ pub async fn serving(seconds: u64, connections: usize) {
         feeds: 10,
         items: 50,
         syndicated_percent: 20,
+        weight: news_feeds::ItemWeight::Heavy,
     };
     let store = open(&db, shape.feeds).await;
     for f in 0..shape.feeds {
@@ -462,6 +463,7 @@ fn synthetic_feed(source: usize, items: usize) -> ParsedFeed {
         feeds: 1000,
         items: 50,
         syndicated_percent: 20,
+        weight: news_feeds::ItemWeight::Heavy,
     };
     let t0 = Utc
         .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)

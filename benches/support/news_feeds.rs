@@ -154,13 +154,26 @@ pub struct NewsItem {
     pub content: String,
 }
 
-/// The shape of a farm: `feeds` outlets, `items` per feed, and the share (percent) of
-/// each feed's items that are wire stories shared with other outlets.
+/// The shape of a farm: `feeds` outlets, `items` per feed, the share (percent) of
+/// each feed's items that are wire stories shared with other outlets, and how much
+/// each item carries.
 #[derive(Clone, Copy, Debug)]
 pub struct FarmShape {
     pub feeds: usize,
     pub items: usize,
     pub syndicated_percent: usize,
+    pub weight: ItemWeight,
+}
+
+/// How much an item carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemWeight {
+    /// ≈2 KB of HTML: author, two categories, a one-paragraph description and a 3–7
+    /// paragraph `content:encoded` with a figure, a tracked link and an inline script.
+    Heavy,
+    /// What most real feeds send: a title, a link, a guid, a date and a 400–1,500-byte
+    /// HTML summary; one item in five also has a 2–4 paragraph `content:encoded`.
+    Light,
 }
 
 /// Item `index` of outlet `feed`. Wire items (a share of every feed) carry a link
@@ -191,6 +204,20 @@ pub fn news_item(shape: FarmShape, feed: usize, index: usize) -> NewsItem {
     let title = sentence(&mut title_rng, title_words)
         .trim_end_matches('.')
         .to_string();
+    let guid = if wire {
+        format!("{outlet}-wire-{story}")
+    } else {
+        format!("{outlet}-{index}")
+    };
+    let pub_date = format!(
+        "{:02} Mar 2026 {:02}:{:02}:00 GMT",
+        1 + (index / 1440) % 28,
+        (index / 60) % 24,
+        index % 60
+    );
+    if shape.weight == ItemWeight::Light {
+        return light_item(&mut rng, index, title, link, guid, pub_date);
+    }
     let paragraphs = 3 + rng.below(5);
     let mut content = String::new();
     for p in 0..paragraphs {
@@ -216,23 +243,68 @@ pub fn news_item(shape: FarmShape, feed: usize, index: usize) -> NewsItem {
     content.push_str("<script>window.ads && ads.push({slot: 'inline'});</script>\n");
     let words = 25 + rng.below(15);
     let description = format!("<p>{}</p>", sentence(&mut rng, words));
-    let minute = index % 60;
-    let hour = (index / 60) % 24;
-    let day = 1 + (index / 1440) % 28;
     NewsItem {
         title,
-        guid: if wire {
-            format!("{outlet}-wire-{story}")
-        } else {
-            format!("{outlet}-{index}")
-        },
+        guid,
         link,
-        pub_date: format!("{:02} Mar 2026 {hour:02}:{minute:02}:00 GMT", day),
+        pub_date,
         author: format!("{} Desk", CATEGORIES[feed % CATEGORIES.len()]),
         categories: vec![
             CATEGORIES[rng.below(CATEGORIES.len())].to_string(),
             CATEGORIES[rng.below(CATEGORIES.len())].to_string(),
         ],
+        description,
+        content,
+    }
+}
+
+/// A light item: a summary of one to three paragraphs (400–1,500 bytes of HTML), one
+/// with a link and emphasis; one item in five also has a longer `content:encoded`.
+fn light_item(
+    rng: &mut Rng,
+    index: usize,
+    title: String,
+    link: String,
+    guid: String,
+    pub_date: String,
+) -> NewsItem {
+    let target = 400 + rng.below(1_100);
+    let mut description = String::new();
+    let mut paragraph = 0;
+    while description.len() < target.saturating_sub(120) {
+        description.push_str("<p>");
+        let words = 12 + rng.below(14);
+        description.push_str(&sentence(rng, words));
+        if paragraph == 0 {
+            description.push_str(&format!(
+                " <a href=\"https://example.org/topics/{index}\">More on <em>{}</em></a>.",
+                WORDS[rng.below(WORDS.len())]
+            ));
+        } else {
+            let words = 10 + rng.below(12);
+            description.push(' ');
+            description.push_str(&sentence(rng, words));
+        }
+        description.push_str("</p>");
+        paragraph += 1;
+    }
+    let content = if rng.below(5) == 0 {
+        let mut content = String::new();
+        for _ in 0..2 + rng.below(3) {
+            let words = 30 + rng.below(30);
+            content.push_str(&format!("<p>{}</p>\n", sentence(rng, words)));
+        }
+        content
+    } else {
+        String::new()
+    };
+    NewsItem {
+        title,
+        link,
+        guid,
+        pub_date,
+        author: String::new(),
+        categories: Vec::new(),
         description,
         content,
     }
@@ -265,9 +337,12 @@ pub fn rss_document(shape: FarmShape, feed: usize) -> Vec<u8> {
         doc.push_str(&item.guid);
         doc.push_str("</guid>\n<pubDate>");
         doc.push_str(&item.pub_date);
-        doc.push_str("</pubDate>\n<dc:creator>");
-        doc.push_str(&escape(&item.author));
-        doc.push_str("</dc:creator>\n");
+        doc.push_str("</pubDate>\n");
+        if !item.author.is_empty() {
+            doc.push_str("<dc:creator>");
+            doc.push_str(&escape(&item.author));
+            doc.push_str("</dc:creator>\n");
+        }
         for category in &item.categories {
             doc.push_str("<category>");
             doc.push_str(category);
@@ -275,9 +350,13 @@ pub fn rss_document(shape: FarmShape, feed: usize) -> Vec<u8> {
         }
         doc.push_str("<description>");
         doc.push_str(&escape(&item.description));
-        doc.push_str("</description>\n<content:encoded><![CDATA[");
-        doc.push_str(&item.content);
-        doc.push_str("]]></content:encoded>\n</item>\n");
+        doc.push_str("</description>\n");
+        if !item.content.is_empty() {
+            doc.push_str("<content:encoded><![CDATA[");
+            doc.push_str(&item.content);
+            doc.push_str("]]></content:encoded>\n");
+        }
+        doc.push_str("</item>\n");
     }
     doc.push_str("</channel></rss>\n");
     doc.into_bytes()

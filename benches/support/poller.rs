@@ -133,6 +133,14 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
     );
     let warm = started.elapsed().as_secs_f64();
     let db_bytes = store.size_bytes().await.unwrap_or(0);
+    let disk = super::disk::disk_cost(&store, &config, &dir.path().join("feedbraid.db")).await;
+    println!(
+        "  disk: {:.0} bytes of database per stored item ({} items) for {:.0} bytes of text served = {:.2}x (target <= 1.0)",
+        disk.database_per_item,
+        disk.items,
+        disk.served_per_item,
+        disk.ratio()
+    );
     let topical = store
         .feed_page("gulf", None, shape.feeds * shape.items)
         .await
@@ -306,6 +314,9 @@ pub fn farm_args(shape: FarmShape, lazy: bool) -> Vec<String> {
     ];
     if lazy {
         args.push("--lazy".into());
+    }
+    if shape.weight == news_feeds::ItemWeight::Light {
+        args.push("--light".into());
     }
     args
 }

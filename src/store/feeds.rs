@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use rusqlite::{Connection, params};
 
+use super::body::html_at;
 use super::changes::{Changed, FeedScope};
 use super::columns::{authors_from, categories_from};
 use super::error::StoreError;
@@ -207,8 +208,8 @@ fn refill_chunk(
             read += 1;
             let source: String = r.get(3)?;
             let title: String = r.get(4)?;
-            let summary: Option<String> = r.get(5)?;
-            let content: Option<String> = r.get(6)?;
+            let summary = html_at(r, 5)?;
+            let content = html_at(r, 6)?;
             let text = stored_plain_text(summary.as_deref(), content.as_deref());
             let categories = categories_from(&r.get::<_, String>(7)?);
             let authors = authors_from(r.get(8)?);

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
+use super::body::pack;
 use super::columns::{authors_value, categories_value, links_value};
 use super::error::StoreError;
 use super::feeds::FeedRow;
@@ -207,7 +208,7 @@ impl<'a> PollWrite<'a> {
                 continue;
             }
             let content_hash: String = r.get(2)?;
-            if content_hash == entry.content_hash {
+            if crate::identity::same_content(&content_hash, &entry.content_hash) {
                 if ours.as_ref().is_none_or(|found| row < found.row) {
                     ours = Some(Existing { row, content_hash });
                 }
@@ -325,8 +326,8 @@ impl<'a> PollWrite<'a> {
             entry.link,
             entry.canonical_link,
             entry.title,
-            entry.summary_html,
-            entry.content_html,
+            pack(entry.summary_html.as_deref()),
+            pack(entry.content_html.as_deref()),
             authors_value(&entry.authors),
             categories_value(&entry.categories),
             entry.published.map(|d| d.timestamp()),
@@ -364,8 +365,8 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
         entry.guid,
         entry.link,
         entry.title,
-        entry.summary_html,
-        entry.content_html,
+        pack(entry.summary_html.as_deref()),
+        pack(entry.content_html.as_deref()),
         authors_value(&entry.authors),
         categories_value(&entry.categories),
         entry.published.map(|d| d.timestamp()),

@@ -7,6 +7,7 @@
 //! source either fully updated or untouched.
 //! What to write is decided by the pure `ingest` module; this module only carries it out.
 
+mod body;
 mod changes;
 mod columns;
 mod error;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
 
+use super::body::html_at;
 use super::columns::{authors_from, categories_from, links_from, to_time};
 use super::error::StoreError;
 use super::handle::Store;
@@ -58,8 +59,8 @@ pub(super) const ITEM_COLUMNS: &str =
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let categories: String = r.get(9)?;
-    let summary_html: Option<String> = r.get(6)?;
-    let content_html: Option<String> = r.get(7)?;
+    let summary_html = html_at(r, 6)?;
+    let content_html = html_at(r, 7)?;
     let text = stored_plain_text(summary_html.as_deref(), content_html.as_deref());
     let time =
         |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::body::html_at;
 use super::error::StoreError;
 use crate::cluster::{self, Fingerprint, Layer, Settings, StoryIndex};
 use crate::model::Entry;
@@ -203,7 +204,7 @@ pub(super) fn rebuild(
 fn recompute(conn: &Connection, row: i64) -> Result<Fingerprint, StoreError> {
     let (title, summary, content): (String, Option<String>, Option<String>) = conn
         .prepare_cached("SELECT title, summary_html, content_html FROM items WHERE id = ?1")?
-        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        .query_row([row], |r| Ok((r.get(0)?, html_at(r, 1)?, html_at(r, 2)?)))?;
     let html = content.or(summary).unwrap_or_default();
     Ok(Fingerprint::of(&title, &sanitized_html_to_text(&html)))
 }

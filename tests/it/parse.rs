@@ -72,6 +72,6 @@ pub fn html_fields(entry: &Entry) -> impl Iterator<Item = &str> {
         .map(String::as_str)
 }
 
-pub fn is_sha256_hex(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+pub fn is_content_hash_hex(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -45,7 +45,7 @@ fn rss2_news_channel() {
     assert!(content.contains(
         r#"<a href="https://www.harbordaily.example/world/iran" rel="noopener noreferrer">More on Iran</a>"#
     ));
-    assert!(is_sha256_hex(&talks.content_hash));
+    assert!(is_content_hash_hex(&talks.content_hash));
 
     let floods = &feed.entries[1];
     assert_eq!(floods.key, "g:harbordaily-article-88213");

@@ -112,6 +112,10 @@ pub struct Outcome {
     pub items: HashMap<String, StoredCopy>,
     /// Items stored.
     pub stored: usize,
+    /// The folder of the database the replay wrote (`replay.db`), removed when dropped
+    /// (measured by `benches/replay.rs`; the tests read the items above).
+    #[allow(dead_code)]
+    pub database: tempfile::TempDir,
 }
 
 impl Outcome {
@@ -291,10 +295,13 @@ pub fn replay(unpacked: &Path) -> Result<Outcome, String> {
             items.insert(format!("{}/{id}", copy.outlet), copy.clone());
         }
     }
+    drop(stmt);
+    drop(conn);
     Ok(Outcome {
         snapshots: snapshots.len(),
         items,
         stored,
+        database: dir,
     })
 }
 
