@@ -153,7 +153,7 @@ impl<'a> PollWrite<'a> {
             )?,
             by_link: tx.prepare_cached(
                 "SELECT id, source_id, content_hash, story_id, first_seen, sort_date, fingerprint
-                 FROM items WHERE canonical_link = ?1",
+                 FROM items WHERE link_key = ?1 AND COALESCE(canonical_link, link) = ?2",
             )?,
             tombstone: tx.prepare_cached(
                 "SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2",
@@ -163,9 +163,9 @@ impl<'a> PollWrite<'a> {
                 "INSERT OR IGNORE INTO items (id, source_id, item_key, public_id, story_id, story_layer,
                     story_score, guid, link, canonical_link, title, summary_html, content_html,
                     author, categories, published, source_updated, sort_date, first_seen, updated,
-                    content_hash, fingerprint, links)
+                    content_hash, fingerprint, links, link_key)
                  VALUES (?21, ?1, ?2, ?3, ?4, ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                    ?14, ?15, ?16, ?16, ?17, ?20, ?22)",
+                    ?14, ?15, ?16, ?16, ?17, ?20, ?22, ?23)",
             )?,
             next_row: None,
         })
@@ -194,7 +194,9 @@ impl<'a> PollWrite<'a> {
         // and the story of the copy another source carried first.
         let mut ours: Option<Existing> = None;
         let mut by_link = stories::LinkScan::default();
-        let mut rows = self.by_link.query([link])?;
+        let mut rows = self
+            .by_link
+            .query(params![crate::identity::link_key(link), link])?;
         while let Some(r) = rows.next()? {
             let (row, source): (i64, i64) = (r.get(0)?, r.get(1)?);
             let (story, first_seen) = (r.get(3)?, r.get(4)?);
@@ -324,7 +326,11 @@ impl<'a> PollWrite<'a> {
             story,
             entry.guid,
             entry.link,
-            entry.canonical_link,
+            // Kept only where it differs: read back as `COALESCE(canonical_link, link)`.
+            entry
+                .canonical_link
+                .as_ref()
+                .filter(|c| entry.link.as_ref() != Some(*c)),
             entry.title,
             pack(entry.summary_html.as_deref()),
             pack(entry.content_html.as_deref()),
@@ -340,6 +346,10 @@ impl<'a> PollWrite<'a> {
             &fingerprint.to_bytes()[..],
             row,
             links_value(&entry.links),
+            entry
+                .canonical_link
+                .as_deref()
+                .map(crate::identity::link_key),
         ])?;
         Ok(inserted == 1)
     }
@@ -357,7 +367,11 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
             author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
-            content_hash = ?12, links = ?13
+            content_hash = ?12, links = ?13,
+            -- The canonical link stays as first stored: kept apart once the link moves.
+            canonical_link = CASE
+                WHEN canonical_link IS NULL AND link_key IS NOT NULL AND link IS NOT ?3
+                THEN link ELSE canonical_link END
          WHERE id = ?1",
     )?
     .execute(params![

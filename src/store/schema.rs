@@ -122,6 +122,15 @@ const MIGRATIONS: &[&str] = &[
     "
     SELECT 1;
     ",
+    // 9: items are found by canonical link through a 64-bit key of it
+    // (`identity::link_key`, the SQL function `link_key`), not an index of the links;
+    // and new rows keep `canonical_link` only where it differs from `link`.
+    "
+    ALTER TABLE items ADD COLUMN link_key INTEGER;
+    UPDATE items SET link_key = link_key(canonical_link) WHERE canonical_link IS NOT NULL;
+    DROP INDEX items_by_canonical_link;
+    CREATE INDEX items_by_link_key ON items (link_key) WHERE link_key IS NOT NULL;
+    ",
 ];
 
 /// Statements each connection keeps compiled: more than the store has (every
@@ -153,6 +162,15 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
+    )
+    .map_err(open_err)?;
+    // Migrations compute link keys in SQL, with the same function as ingest.
+    conn.create_scalar_function(
+        "link_key",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(crate::identity::link_key(&ctx.get::<String>(0)?)),
     )
     .map_err(open_err)?;
     migrate(&mut conn, path)?;
@@ -220,6 +238,42 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn link_keys_are_filled_in_for_items_stored_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (version, step) in MIGRATIONS.iter().enumerate().take(8) {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(step).unwrap();
+                tx.pragma_update(None, "user_version", version as i64 + 1)
+                    .unwrap();
+                tx.commit().unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO sources (id, name, url) VALUES (1, 'a', 'https://a.example/feed');
+                 INSERT INTO items (id, source_id, item_key, public_id, story_id, link,
+                    canonical_link, title, sort_date, first_seen, updated, content_hash)
+                 VALUES
+                    (1, 1, 'k1', 'p1', 1, 'https://x.example/1?utm_source=a',
+                     'https://x.example/1', 't', 0, 0, 0, 'h'),
+                    (2, 1, 'k2', 'p2', 2, NULL, NULL, 't', 0, 0, 0, 'h');",
+            )
+            .unwrap();
+        }
+        let conn = open(&path).unwrap();
+        let keys: Vec<Option<i64>> = conn
+            .prepare("SELECT link_key FROM items ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected = crate::identity::link_key("https://x.example/1");
+        assert_eq!(keys, vec![Some(expected), None]);
     }
 
     #[test]
