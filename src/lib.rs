@@ -39,6 +39,7 @@ pub mod ingest;
 pub mod membership;
 pub mod metrics;
 pub mod model;
+pub mod packing;
 pub mod parse;
 pub mod parse_pool;
 pub mod poll;

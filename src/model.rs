@@ -54,6 +54,9 @@ pub struct Entry {
     /// thread) when some feed has one. `None` when no feed needs them, or for entries
     /// built by hand: the store then prepares them itself if it must.
     pub prepared_words: Option<PreparedWords>,
+    /// The summary and content as the store keeps them, packed while parsing so the
+    /// store thread only writes them (`None`: the store packs them itself).
+    pub packed_html: Option<crate::packing::PackedHtml>,
 }
 
 /// A category an item is filed under, and the scheme (taxonomy) it belongs to when

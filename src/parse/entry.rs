@@ -9,6 +9,7 @@ use crate::cluster::{self, Fingerprint};
 use crate::identity::{self, VisibleFields};
 use crate::membership::{self, Candidate, WordsRecipe};
 use crate::model::{Category, Enclosure, Entry, ItemLinks};
+use crate::packing::PackedHtml;
 use crate::sanitize::{
     clean_text, html_to_text, inert_text, sanitize_html, sanitized_html_to_text, text_to_html,
 };
@@ -126,6 +127,8 @@ pub(super) fn normalize_entry(
         content_html.is_some(),
         &visible_text,
     );
+    // Packed here, on the parse pool, so the store thread only writes the bytes.
+    let packed_html = PackedHtml::of(summary_html.as_deref(), content_html.as_deref());
     let prepared_words = context.recipe.map(|recipe| {
         let item = Candidate {
             source: &recipe.source,
@@ -157,6 +160,7 @@ pub(super) fn normalize_entry(
             fingerprint,
             text,
             prepared_words,
+            packed_html: Some(packed_html),
         },
         visible_text,
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
-use super::body::pack;
+use super::body::packed_bodies;
 use super::columns::{authors_value, categories_value, links_value};
 use super::error::StoreError;
 use super::feeds::FeedRow;
@@ -319,6 +319,7 @@ impl<'a> PollWrite<'a> {
             Some(j) => (Some(j.layer.as_str()), Some(f64::from(j.score))),
             None => (None, None),
         };
+        let (summary, content) = packed_bodies(entry);
         let inserted = self.insert.execute(params![
             self.source_id,
             entry.key,
@@ -332,8 +333,8 @@ impl<'a> PollWrite<'a> {
                 .as_ref()
                 .filter(|c| entry.link.as_ref() != Some(*c)),
             entry.title,
-            pack(entry.summary_html.as_deref()),
-            pack(entry.content_html.as_deref()),
+            summary,
+            content,
             authors_value(&entry.authors),
             categories_value(&entry.categories),
             entry.published.map(|d| d.timestamp()),
@@ -364,6 +365,7 @@ fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {
 
 fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Result<(), StoreError> {
     // sort_date, first_seen, public_id and story stay: an edit never moves or renames an item.
+    let (summary, content) = packed_bodies(entry);
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
             author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
@@ -379,8 +381,8 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
         entry.guid,
         entry.link,
         entry.title,
-        pack(entry.summary_html.as_deref()),
-        pack(entry.content_html.as_deref()),
+        summary,
+        content,
         authors_value(&entry.authors),
         categories_value(&entry.categories),
         entry.published.map(|d| d.timestamp()),
