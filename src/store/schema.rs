@@ -123,11 +123,11 @@ const MIGRATIONS: &[&str] = &[
     SELECT 1;
     ",
     // 9: items are found by canonical link through a 64-bit key of it
-    // (`identity::link_key`, the SQL function `link_key`), not an index of the links;
-    // and new rows keep `canonical_link` only where it differs from `link`.
+    // (`identity::link_key`), not an index of the links; `fill_link_keys` computes the
+    // keys of stored rows (the SQL function `link_key`). New rows keep
+    // `canonical_link` only where it differs from `link`.
     "
     ALTER TABLE items ADD COLUMN link_key INTEGER;
-    UPDATE items SET link_key = link_key(canonical_link) WHERE canonical_link IS NOT NULL;
     DROP INDEX items_by_canonical_link;
     CREATE INDEX items_by_link_key ON items (link_key) WHERE link_key IS NOT NULL;
     ",
@@ -218,8 +218,34 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     for (version, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(step)?;
+        if version + 1 == LINK_KEYS {
+            fill_link_keys(&tx)?;
+        }
         tx.pragma_update(None, "user_version", version as i64 + 1)?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The schema version that introduced link keys.
+const LINK_KEYS: usize = 9;
+
+/// Rows a statement of a data migration changes at most: one statement over a million
+/// rows would keep the original of every page it changes in memory until it ends (its
+/// statement journal, with `temp_store = MEMORY`), as much memory as the database.
+const MIGRATION_CHUNK: i64 = 5_000;
+
+/// Gives every stored item with a canonical link its link key, by ranges of row ids.
+fn fill_link_keys(tx: &Connection) -> Result<(), StoreError> {
+    let last: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM items", [], |r| r.get(0))?;
+    let mut from = 0;
+    while from <= last {
+        tx.execute(
+            "UPDATE items SET link_key = link_key(canonical_link)
+             WHERE id >= ?1 AND id < ?2 AND canonical_link IS NOT NULL",
+            [from, from + MIGRATION_CHUNK],
+        )?;
+        from += MIGRATION_CHUNK;
     }
     Ok(())
 }
@@ -260,7 +286,9 @@ mod tests {
                  VALUES
                     (1, 1, 'k1', 'p1', 1, 'https://x.example/1?utm_source=a',
                      'https://x.example/1', 't', 0, 0, 0, 'h'),
-                    (2, 1, 'k2', 'p2', 2, NULL, NULL, 't', 0, 0, 0, 'h');",
+                    (2, 1, 'k2', 'p2', 2, NULL, NULL, 't', 0, 0, 0, 'h'),
+                    (12345, 1, 'k3', 'p3', 3, 'https://x.example/3', 'https://x.example/3',
+                     't', 0, 0, 0, 'h');",
             )
             .unwrap();
         }
@@ -272,8 +300,16 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        let expected = crate::identity::link_key("https://x.example/1");
-        assert_eq!(keys, vec![Some(expected), None]);
+        let key = crate::identity::link_key;
+        // Row 12345 is chunks away from the others: every range is filled.
+        assert_eq!(
+            keys,
+            vec![
+                Some(key("https://x.example/1")),
+                None,
+                Some(key("https://x.example/3"))
+            ]
+        );
     }
 
     #[test]
