@@ -2,8 +2,8 @@
 //! time, plus cron-scheduled sources whose jobs only enqueue work. Due sources go to
 //! the [`Dispatch`], which starts a bounded number of polls, each when its host has a
 //! turn; the loop drives the polls under way side by side (a panicking poll is caught
-//! as its own ending), so a slow or failing source delays nobody else. After downtime, overdue sources are spread over their interval
-//! ([`timing::catch_up`]).
+//! as its own ending), so a slow or failing source delays nobody else. After
+//! downtime, overdue sources are spread over their interval ([`timing::catch_up`]).
 
 pub mod cron;
 

@@ -21,27 +21,20 @@ pub(super) fn packed_bodies(entry: &Entry) -> (Option<Packed<'_>>, Option<Packed
     let (summary, content) = (entry.summary_html.as_deref(), entry.content_html.as_deref());
     match &entry.packed_html {
         Some(packed) => (
-            as_packed(summary, packed.summary.as_deref()),
-            as_packed(content, packed.content.as_deref()),
+            for_row(summary, packed.summary.as_deref().map(Cow::Borrowed)),
+            for_row(content, packed.content.as_deref().map(Cow::Borrowed)),
         ),
-        None => (packed_here(summary), packed_here(content)),
+        None => (
+            for_row(summary, summary.and_then(packing::pack).map(Cow::Owned)),
+            for_row(content, content.and_then(packing::pack).map(Cow::Owned)),
+        ),
     }
 }
 
-fn as_packed<'a>(html: Option<&'a str>, packed: Option<&'a [u8]>) -> Option<Packed<'a>> {
+/// `html` as it goes into its column: `packed` where there is such a form.
+fn for_row<'a>(html: Option<&'a str>, packed: Option<Cow<'a, [u8]>>) -> Option<Packed<'a>> {
     let html = html?;
-    Some(match packed {
-        Some(bytes) => Packed::Deflated(Cow::Borrowed(bytes)),
-        None => Packed::Text(html),
-    })
-}
-
-fn packed_here(html: Option<&str>) -> Option<Packed<'_>> {
-    let html = html?;
-    Some(match packing::pack(html) {
-        Some(bytes) => Packed::Deflated(Cow::Owned(bytes)),
-        None => Packed::Text(html),
-    })
+    Some(packed.map_or(Packed::Text(html), Packed::Deflated))
 }
 
 impl ToSql for Packed<'_> {
@@ -59,9 +52,7 @@ struct StoredHtml(String);
 impl FromSql for StoredHtml {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
-            ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec())
-                .map(StoredHtml)
-                .map_err(|e| FromSqlError::Other(Box::new(e))),
+            ValueRef::Text(_) => value.as_str().map(|text| StoredHtml(text.to_owned())),
             ValueRef::Blob(packed) => packing::unpack(packed)
                 .map(StoredHtml)
                 .map_err(|e| FromSqlError::Other(Box::new(e))),

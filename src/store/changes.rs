@@ -85,9 +85,7 @@ impl ChangeLog {
             Err(_) => generation,
         }
     }
-}
 
-impl ChangeLog {
     pub(super) fn generation(&self) -> u64 {
         *self.generation.borrow()
     }

@@ -115,7 +115,7 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE items DROP COLUMN plain_text;
     ",
-    // 8: `summary_html` and `content_html` may hold a compressed BLOB (`store::body`)
+    // 8: `summary_html` and `content_html` may hold a compressed BLOB (`packing`)
     // instead of text; rows written before keep their text. No table changes, but a
     // binary that knows only version 7 cannot read the new rows, so it must refuse
     // the database rather than fail on them.
