@@ -167,6 +167,7 @@ fn store(rt: &tokio::runtime::Runtime, config: &Config) -> Store {
                     redirect_target: None,
                     redirect_seen: 0,
                     adopt_url: None,
+                    full_text: false,
                 };
                 store.record_poll(&format!("s{s}"), record).await.unwrap();
             }

@@ -34,6 +34,7 @@ pub struct App {
     shutdown: watch::Sender<bool>,
     metrics: Arc<crate::metrics::Metrics>,
     scheduler: JoinHandle<anyhow::Result<()>>,
+    articles: JoinHandle<anyhow::Result<()>>,
     upkeep: JoinHandle<anyhow::Result<()>>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -155,6 +156,11 @@ impl App {
         let parsers =
             crate::parse_pool::ParsePool::per_core().context("cannot start the parsing threads")?;
         let ctx = PollContext::with_parsers(fetcher, store.clone(), Arc::clone(&metrics), parsers);
+        let articles = tokio::spawn(crate::articles::run(
+            ctx.clone(),
+            config_rx.clone(),
+            shutdown_rx.clone(),
+        ));
         let scheduler = tokio::spawn(schedule::run(
             ctx,
             config_rx.clone(),
@@ -191,6 +197,7 @@ impl App {
             shutdown: shutdown_tx,
             metrics,
             scheduler,
+            articles,
             upkeep,
             server,
         })
@@ -247,13 +254,15 @@ impl App {
         self.shutdown.send_replace(true);
         let all = async {
             let polled = self.scheduler.await;
+            let fetched = self.articles.await;
             let kept = self.upkeep.await;
             let served = self.server.await;
-            (polled, kept, served)
+            (polled, fetched, kept, served)
         };
         match tokio::time::timeout(SHUTDOWN_GRACE, all).await {
-            Ok((polled, kept, served)) => {
+            Ok((polled, fetched, kept, served)) => {
                 polled.context("polling task")??;
+                fetched.context("article task")??;
                 kept.context("upkeep task")??;
                 served.context("server task")??;
             }

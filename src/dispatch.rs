@@ -11,6 +11,8 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use tokio::time::{Duration, Instant};
 
 use crate::fetch::{Fetcher, HostTurn, HostWait, host_of};
@@ -116,6 +118,41 @@ impl<T> Dispatch<T> {
     /// Sources waiting for their turn.
     pub fn queued(&self) -> usize {
         self.queued
+    }
+
+    /// Starts `start(item, turn)` for every queued item as [`Dispatch::next`] allows,
+    /// drives them side by side, and returns their outputs in the order they ended.
+    /// Unordered, so a slow host (a tarpit) never keeps the next ones from starting.
+    pub async fn run_all<R, F, Fut>(mut self, fetcher: &Fetcher, mut start: F) -> Vec<R>
+    where
+        F: FnMut(T, HostTurn) -> Fut,
+        Fut: Future<Output = R>,
+    {
+        let mut running = FuturesUnordered::new();
+        let mut ended = Vec::new();
+        loop {
+            while let Some((item, url, turn)) = self.next(fetcher) {
+                let work = start(item, turn);
+                running.push(async move { (url, work.await) });
+            }
+            if running.is_empty() && self.queued == 0 {
+                return ended;
+            }
+            let wake = self.wake_at();
+            tokio::select! {
+                Some((url, output)) = running.next() => {
+                    self.done(&url);
+                    ended.push(output);
+                }
+                _ = sleep_until(wake), if wake.is_some() => {}
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
     }
 }
 

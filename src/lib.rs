@@ -9,6 +9,10 @@
 //! - [`model`]: the plain data passed between stages.
 //! - [`parse`], [`identity`], [`sanitize`]: bytes → normalized entries (pure).
 //! - [`topic`]: include/exclude words and topic queries (pure).
+//! - [`extract`]: an article page's main content, and elements removed by CSS
+//!   selector (pure).
+//! - [`content_rules`]: a source's full text, removals, rewrites and keep/drop
+//!   queries (pure).
 //! - [`membership`]: which feeds an item belongs in, decided at ingest (pure).
 //! - [`cluster`]: which earlier item of another source a new item copies (pure).
 //! - [`timing`]: when a source is polled next: interval, cron, backoff, jitter (pure).
@@ -21,6 +25,8 @@
 //! - [`dispatch`]: which due source's poll starts next (per-host queues, a bounded
 //!   number of polls at once).
 //! - [`poll`]: one source's refresh, start to end: fetch → parse → store.
+//! - [`articles`]: full text: the article pages of new items, fetched after they
+//!   are stored.
 //! - [`schedule`]: the loop that polls each source when it is due.
 //! - [`serve`]: the HTTP interface (axum).
 //! - [`upkeep`]: retention and WAL upkeep on cron schedules.
@@ -29,10 +35,13 @@
 //! - [`cli`]: the command line.
 
 pub mod app;
+pub mod articles;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod content_rules;
 pub mod dispatch;
+pub mod extract;
 pub mod fetch;
 pub mod identity;
 pub mod ingest;

@@ -63,6 +63,7 @@ pub struct Metrics {
     feeds_refilling: Gauge,
     polls_running: Gauge,
     polls_queued: Gauge,
+    articles: Family<OutcomeLabels, Counter>,
     /// Serializes scrapes: gauges are reset and refilled per scrape.
     scrape: Mutex<()>,
 }
@@ -145,8 +146,15 @@ impl Metrics {
             "Due sources waiting for a place or for their host's turn",
             polls_queued.clone(),
         );
+        let articles = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "article_fetches",
+            "Article pages fetched for full text, by outcome (stored, no_article, failed, given_up)",
+            articles.clone(),
+        );
         Metrics {
             registry,
+            articles,
             polls_running,
             polls_queued,
             polls,
@@ -174,6 +182,14 @@ impl Metrics {
             .set(i64::try_from(running).unwrap_or(i64::MAX));
         self.polls_queued
             .set(i64::try_from(queued).unwrap_or(i64::MAX));
+    }
+
+    /// Records one article page's fetch: `stored`, `no_article` (the item keeps the
+    /// feed's content), `failed` (retried later) or `given_up`.
+    pub fn observe_article(&self, outcome: &'static str) {
+        self.articles
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// Records one finished poll.

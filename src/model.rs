@@ -59,6 +59,42 @@ pub struct Entry {
     pub packed_html: Option<crate::packing::PackedHtml>,
 }
 
+/// What an item becomes when its article page is fetched: the page's main content
+/// as its content, and everything derived from it, prepared on the parse pool (off
+/// the store thread). The feed's own summary, title and content hash stay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleText {
+    /// Sanitized HTML, the source's rules applied.
+    pub content_html: String,
+    /// `content_html` packed for its row, where packing pays.
+    pub packed: Option<Vec<u8>>,
+    /// Summary and content as plain text (topic matching).
+    pub text: String,
+    /// What story clustering compares, now of the whole article.
+    pub fingerprint: crate::cluster::Fingerprint,
+    /// The item's words for topic filters (as [`Entry::prepared_words`]).
+    pub prepared_words: Option<PreparedWords>,
+}
+
+/// A stored item whose article page is due to be fetched, with the fields its
+/// article text is prepared against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleJob {
+    /// The item's row.
+    pub item: i64,
+    pub source: String,
+    /// The page to fetch: the item's link.
+    pub link: String,
+    /// Failed fetches so far.
+    pub attempts: u32,
+    pub title: String,
+    pub summary_html: Option<String>,
+    /// The content the feed gave, kept when the page holds no longer article.
+    pub content_html: Option<String>,
+    pub authors: Vec<String>,
+    pub categories: Vec<Category>,
+}
+
 /// A category an item is filed under, and the scheme (taxonomy) it belongs to when
 /// the document names one: Atom's `scheme`, RSS's `domain`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -156,6 +192,10 @@ pub struct SourceState {
     pub gone: bool,
     /// A `Retry-After` from the last answer: the source is not polled before this.
     pub retry_after_until: Option<DateTime<Utc>>,
+    /// Article pages (full text) whose fetch failed, in all.
+    pub article_failures: u64,
+    /// The last article page's failure.
+    pub article_error: Option<String>,
 }
 
 impl SourceState {

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::oneshot;
 
+use crate::content_rules::SourceRules;
 use crate::membership::WordsRecipe;
 use crate::model::ParsedFeed;
 use crate::parse::{self, ParseError};
@@ -66,28 +67,55 @@ impl ParsePool {
 
     /// Parses `body`, fetched from `url`, on one of the pool's threads; with
     /// `recipe`, also prepares every entry's words for topic filters
-    /// ([`Entry::prepared_words`](crate::model::Entry::prepared_words)).
+    /// ([`Entry::prepared_words`](crate::model::Entry::prepared_words)); with
+    /// `rules`, applies the source's content rules.
     pub async fn parse(
         &self,
         body: Vec<u8>,
         url: url::Url,
         http_charset: Option<String>,
         recipe: Option<WordsRecipe>,
+        rules: Option<SourceRules>,
     ) -> Result<ParsedFeed, ParseError> {
+        let parse = move || {
+            let charset = http_charset.as_deref();
+            parse::parse_feed_with_rules(&body, &url, charset, recipe.as_ref(), rules.as_ref())
+                .map(|(feed, _notes)| feed)
+        };
+        match self.run(parse).await {
+            Ok(parsed) => parsed,
+            // A panic is the parser's bug, not the source's: this document's failure.
+            Err(PoolError::Panicked) => Err(ParseError::Invalid("the parser panicked".into())),
+            Err(PoolError::Stopped) => Err(ParseError::Invalid(
+                "the parsing threads have stopped".into(),
+            )),
+        }
+    }
+
+    /// Runs `work` on one of the pool's threads and waits for its result. A panic
+    /// in `work` is reported, and the thread goes on with the next job.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PoolError> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move || {
-            // A panic is the parser's bug, not the source's: report it as this
-            // document's failure and keep the thread.
-            let parse =
-                || parse::parse_feed_for(&body, &url, http_charset.as_deref(), recipe.as_ref());
-            let parsed = std::panic::catch_unwind(parse)
-                .unwrap_or_else(|_| Err(ParseError::Invalid("the parser panicked".into())));
-            let _ = reply.send(parsed);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                .map_err(|_| PoolError::Panicked);
+            let _ = reply.send(result);
         });
-        let stopped = || ParseError::Invalid("the parsing threads have stopped".into());
-        self.jobs.send(job).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        self.jobs.send(job).map_err(|_| PoolError::Stopped)?;
+        answer.await.map_err(|_| PoolError::Stopped)?
     }
+}
+
+/// Why work sent to the pool gave no result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("the work panicked")]
+    Panicked,
+    #[error("the parsing threads have stopped")]
+    Stopped,
 }
 
 /// Lowers the calling thread's CPU priority by [`PARSE_NICE`]; on Linux the nice
@@ -121,7 +149,7 @@ mod tests {
         let rss = "<rss version=\"2.0\"><channel><title>T</title><item><title>Iran talks</title>\
                    <link>https://news.example.com/a</link></item></channel></rss>";
         let parsed = pool
-            .parse(rss.as_bytes().to_vec(), url.clone(), None, None)
+            .parse(rss.as_bytes().to_vec(), url.clone(), None, None, None)
             .await
             .unwrap();
         assert_eq!(parsed.entries[0].title, "Iran talks");
@@ -138,6 +166,7 @@ mod tests {
                 url.clone(),
                 None,
                 Some(recipe.clone()),
+                None,
             )
             .await
             .unwrap();
@@ -147,12 +176,13 @@ mod tests {
             &recipe.tags,
         ));
         assert_eq!(entry.prepared_words.as_ref(), Some(&expected));
-        let many = (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None, None));
+        let many =
+            (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None, None, None));
         for parsed in futures_util::future::join_all(many).await {
             assert_eq!(parsed.unwrap().entries.len(), 1);
         }
         assert!(
-            pool.parse(b"not a feed".to_vec(), url, None, None)
+            pool.parse(b"not a feed".to_vec(), url, None, None, None)
                 .await
                 .is_err()
         );

@@ -6,9 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 
 use crate::config::{Config, SourceConfig, SourceTiming};
+use crate::content_rules::SourceRules;
 use crate::dispatch::Dispatch;
 use crate::fetch::redirect::{self, RedirectMemory};
 use crate::fetch::{Access, FetchError, Fetched, Fetcher, HostTurn, Validators};
@@ -291,8 +291,13 @@ pub async fn poll_source_in_turn(
     };
     let access = Access::from_allow_private(source.allow_private_networks);
     // Topic filters need each item's words; they are seen to with the parsing.
-    let recipe = || membership::WordsRecipe::of(config, source);
-    let report = match fetch_and_parse(ctx, &url, &validators, access, turn, recipe).await {
+    let prepare = || {
+        (
+            membership::WordsRecipe::of(config, source),
+            source.content_rules(),
+        )
+    };
+    let report = match fetch_and_parse(ctx, &url, &validators, access, turn, prepare).await {
         Ok((fetched, feed)) => {
             let hints = Hints {
                 ttl: feed
@@ -333,6 +338,7 @@ pub async fn poll_source_in_turn(
                 redirect_target: memory.target,
                 redirect_seen: memory.seen,
                 adopt_url: adopt.map(|u| u.to_string()),
+                full_text: source.wants_full_text(),
             };
             let summary = ctx.store.record_poll(&source.name, record).await?;
             PollReport {
@@ -410,7 +416,7 @@ async fn fetch_and_parse(
     validators: &Validators,
     access: Access,
     turn: Option<HostTurn>,
-    recipe: impl FnOnce() -> Option<membership::WordsRecipe>,
+    prepare: impl FnOnce() -> (Option<membership::WordsRecipe>, Option<SourceRules>),
 ) -> Result<(Fetched, Option<ParsedFeed>), PollError> {
     let url = url::Url::parse(url).map_err(|e| PollError::Url(format!("{url}: {e}")))?;
     let mut fetched = ctx
@@ -422,9 +428,10 @@ async fn fetch_and_parse(
     };
     let final_url = fetched.final_url.clone();
     let charset = fetched.charset.take();
+    let (recipe, rules) = prepare();
     let parsed = ctx
         .parsers
-        .parse(body, final_url, charset, recipe())
+        .parse(body, final_url, charset, recipe, rules)
         .await?;
     Ok((fetched, Some(parsed)))
 }
@@ -464,27 +471,17 @@ pub async fn poll_sources_with(
     }
     let mut reports: Vec<Option<Result<PollReport, StoreError>>> =
         sources.iter().map(|_| None).collect();
-    // Unordered, so a slow source (a tarpit) never keeps the next ones from starting.
-    let mut running = futures_util::stream::FuturesUnordered::new();
-    loop {
-        while let Some((index, _, turn)) = dispatch.next(&ctx.fetcher) {
+    let ended = dispatch
+        .run_all(&ctx.fetcher, |index, turn| {
             let source = &sources[index];
-            running.push(async move {
+            async move {
                 let report = poll_source_in_turn(ctx, config, source, mode, Some(turn)).await;
                 (index, report)
-            });
-        }
-        if running.is_empty() && dispatch.queued() == 0 {
-            break;
-        }
-        let wake = dispatch.wake_at();
-        tokio::select! {
-            Some((index, report)) = running.next() => {
-                dispatch.done(&sources[index].url);
-                reports[index] = Some(report);
             }
-            _ = sleep_until(wake), if wake.is_some() => {}
-        }
+        })
+        .await;
+    for (index, report) in ended {
+        reports[index] = Some(report);
     }
     reports.into_iter().flatten().collect()
 }
@@ -495,12 +492,6 @@ pub async fn poll_sources_with(
 pub fn poll_width(config: &Config) -> usize {
     let parsers = std::thread::available_parallelism().map_or(2, usize::from);
     config.fetch.concurrency.max(1) + 2 * parsers
-}
-
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    if let Some(at) = at {
-        tokio::time::sleep_until(at).await;
-    }
 }
 
 #[cfg(test)]
@@ -518,6 +509,7 @@ mod tests {
             allow_private_networks: false,
             priority: 0,
             max_items: None,
+            rules: Default::default(),
         };
         // A changed value here polls every gone source of every installation again:
         // only a deliberate change of the entry's form may change it.

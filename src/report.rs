@@ -23,11 +23,15 @@ struct SourceRow<'a> {
     next_poll: Option<String>,
     retry_after_until: Option<String>,
     items: u64,
+    article_failures: u64,
+    article_error: Option<&'a str>,
 }
 
 /// `feedbraid sources --format json`: an array of objects, times in RFC 3339 UTC
 /// (`null` when unknown; `next_poll` is `null` for a gone source). `state` is one of
 /// `new`, `ok`, `error`, `backoff`, `gone` (see `SourceState::state`).
+/// `article_failures` counts the source's article pages (full text) that failed to
+/// fetch, and `article_error` says why the last one did.
 pub fn sources_json(states: &[SourceState]) -> serde_json::Result<String> {
     let rows: Vec<SourceRow<'_>> = states
         .iter()
@@ -48,6 +52,8 @@ pub fn sources_json(states: &[SourceState]) -> serde_json::Result<String> {
             next_poll: rfc3339(s.next_poll),
             retry_after_until: rfc3339(s.retry_after_until),
             items: s.items,
+            article_failures: s.article_failures,
+            article_error: s.article_error.as_deref(),
         })
         .collect();
     serde_json::to_string_pretty(&rows)

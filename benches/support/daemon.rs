@@ -121,6 +121,7 @@ async fn store_feed(store: &Store, source: &str, feed: ParsedFeed, at: chrono::D
         redirect_target: None,
         redirect_seen: 0,
         adopt_url: None,
+        full_text: false,
     };
     store.record_poll(source, record).await.expect("store");
 }

@@ -243,6 +243,7 @@ pub async fn store_only(shape: FarmShape) {
             redirect_target: None,
             redirect_seen: 0,
             adopt_url: None,
+            full_text: false,
         };
         let store = store.clone();
         async move { store.record_poll(&source.name, record).await }
@@ -341,6 +342,7 @@ pub async fn primed_store(
             redirect_target: None,
             redirect_seen: 0,
             adopt_url: None,
+            full_text: false,
         };
         store
             .record_poll(&source.name, record)

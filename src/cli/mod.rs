@@ -1,9 +1,11 @@
 //! The command line: parses arguments, loads the config, runs one command, and maps
 //! the outcome to an exit code (0 ok, 1 runtime failure, 2 bad config or usage).
-//! The commands that inspect the store live in `inspect`, OPML in `opml`.
+//! The commands that inspect the store live in `inspect`, OPML in `opml`, and
+//! `preview` (a source's items after its content rules, stored nowhere) in `preview`.
 
 mod inspect;
 mod opml;
+mod preview;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +60,18 @@ enum Command {
         /// Poll even sources that are gone (410) or asked us to wait (Retry-After).
         #[arg(long)]
         force: bool,
+    },
+    /// Show what a source's items become after full text and content rules, without
+    /// storing anything.
+    Preview {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The source to preview.
+        #[arg(long, value_name = "NAME")]
+        source: String,
+        /// Show only this item (1 = the first in the feed), with its whole content.
+        #[arg(long, value_name = "N")]
+        item: Option<usize>,
     },
     /// List the sources with their polling state.
     Sources {
@@ -205,6 +219,14 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             };
             poll_once(config, source.as_deref(), mode).await
         }
+        Command::Preview {
+            config,
+            source,
+            item,
+        } => match load(&config) {
+            Ok((_, config)) => preview::preview(&config, &source, item).await,
+            Err(code) => Ok(code),
+        },
         Command::Sources { config, format } => {
             let (_, config) = match load(&config) {
                 Ok(loaded) => loaded,
@@ -255,6 +277,13 @@ async fn poll_once(config: Config, only: Option<&str>, mode: PollMode) -> anyhow
     let config = Arc::new(config);
     for report in poll::poll_sources_with(&ctx, &config, &sources, mode).await? {
         println!("{report}");
+    }
+    if sources.iter().any(|source| source.wants_full_text()) {
+        let articles = crate::articles::fetch_due(&ctx, &config).await?;
+        println!(
+            "full text: {} stored, {} pages without a longer article, {} failed (tried again later), {} given up",
+            articles.stored, articles.no_article, articles.failed, articles.given_up
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -105,6 +105,30 @@ pub struct SourceConfig {
     pub priority: i32,
     /// Keep at most this many items of this source (retention), when set.
     pub max_items: Option<usize>,
+    /// Full text, removals, rewrites, keep/drop queries (shared with the parsing
+    /// threads, hence the `Arc`).
+    pub rules: std::sync::Arc<crate::content_rules::ContentRules>,
+}
+
+impl SourceConfig {
+    /// The source's content rules as parsing applies them; `None` when it has none.
+    pub fn content_rules(&self) -> Option<crate::content_rules::SourceRules> {
+        (!self.rules.is_empty()).then(|| self.source_rules())
+    }
+
+    /// The source's content rules, none as they may be.
+    pub fn source_rules(&self) -> crate::content_rules::SourceRules {
+        crate::content_rules::SourceRules {
+            source: self.name.clone(),
+            tags: self.tags.clone(),
+            rules: std::sync::Arc::clone(&self.rules),
+        }
+    }
+
+    /// Whether each new item's article page is fetched for its full text.
+    pub fn wants_full_text(&self) -> bool {
+        self.rules.full_text.is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -103,6 +103,46 @@ pub(super) struct RawSource {
     pub allow_private_networks: Option<Spanned<bool>>,
     pub priority: Option<Spanned<i64>>,
     pub max_items: Option<Spanned<i64>>,
+    pub full_text: Option<Spanned<FullTextValue>>,
+    pub remove: Option<Vec<Spanned<String>>>,
+    pub rewrite: Option<Vec<Spanned<RawRewrite>>>,
+    pub keep_if: Option<Spanned<String>>,
+    pub drop_if: Option<Spanned<String>>,
+}
+
+/// One `[[source.rewrite]]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRewrite {
+    pub field: Option<Spanned<String>>,
+    pub pattern: Option<Spanned<String>>,
+    pub replace: Option<Spanned<String>>,
+}
+
+/// A source's `full_text` as written: `true`/`false`, or a CSS selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum FullTextValue {
+    Switch(bool),
+    Selector(String),
+}
+
+impl<'de> Deserialize<'de> for FullTextValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FullTextVisitor;
+        impl serde::de::Visitor<'_> for FullTextVisitor {
+            type Value = FullTextValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false or a CSS selector string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, on: bool) -> Result<FullTextValue, E> {
+                Ok(FullTextValue::Switch(on))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<FullTextValue, E> {
+                Ok(FullTextValue::Selector(text.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(FullTextVisitor)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,6 +6,7 @@
 //! carries on with a default so later checks still run.
 
 mod entries;
+mod rules;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Range;
@@ -59,7 +60,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigError> {
     let fetch = check_fetch(&mut checker, document.fetch.unwrap_or_default());
     let dedup = check_dedup(&mut checker, document.dedup.unwrap_or_default());
     let topics = entries::check_topics(&mut checker, document.topics);
-    let sources = entries::check_sources(&mut checker, document.sources, &fetch);
+    let sources = entries::check_sources(&mut checker, document.sources, &fetch, &topics);
     let feeds = entries::check_feeds(&mut checker, document.feeds, &sources, &topics);
 
     if !checker.problems.is_empty() {

@@ -85,6 +85,16 @@ impl HostLimits {
         Ok(permit)
     }
 
+    /// Keeps requests to `host` from starting before `until`: the host asked us to
+    /// wait (a 429 or 503), and every request to it, feed or article page, waits.
+    pub(super) fn hold(&self, host: &str, until: Instant) {
+        if let Ok(slots) = self.slots_of(host)
+            && let Ok(mut next) = slots.next_start.lock()
+        {
+            *next = (*next).max(until);
+        }
+    }
+
     fn slots_of(&self, host: &str) -> Result<Arc<HostSlots>, FetchError> {
         let slots = {
             let mut hosts = self
@@ -149,6 +159,21 @@ mod tests {
         );
         let _other = limits.acquire("other.example").await.unwrap();
         assert_eq!(begin.elapsed(), Duration::from_millis(1000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_host_waits_and_others_do_not() {
+        let limits = HostLimits::new(2, Duration::ZERO);
+        let begin = Instant::now();
+        limits.hold("busy.example", begin + Duration::from_secs(60));
+        assert_eq!(
+            limits.try_acquire("busy.example").err(),
+            Some(HostWait::Until(begin + Duration::from_secs(60)))
+        );
+        drop(limits.acquire("calm.example").await.unwrap());
+        assert_eq!(begin.elapsed(), Duration::ZERO);
+        drop(limits.acquire("busy.example").await.unwrap());
+        assert_eq!(begin.elapsed(), Duration::from_secs(60));
     }
 
     #[tokio::test(start_paused = true)]

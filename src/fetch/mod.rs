@@ -208,6 +208,14 @@ impl Fetcher {
         Ok(HostTurn { host, _slot: slot })
     }
 
+    /// Keeps every request to `url`'s host — feeds and article pages alike — from
+    /// starting for `wait` (the host answered 429 or 503). Requests to other hosts
+    /// go on.
+    pub fn hold_host(&self, url: &url::Url, wait: Duration) {
+        self.hosts
+            .hold(&host_of(url), tokio::time::Instant::now() + wait);
+    }
+
     /// [`Fetcher::get`] in a turn of its host taken beforehand; a turn of another
     /// host (the source moved) is given back and the URL's host waited for.
     pub async fn get_in_turn(

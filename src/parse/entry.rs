@@ -6,6 +6,7 @@ use feed_rs::model::{Link, LinkTarget, MediaObject, Person, Text};
 
 use super::MAX_CONTENT_BYTES;
 use crate::cluster::{self, Fingerprint};
+use crate::content_rules::SourceRules;
 use crate::identity::{self, VisibleFields};
 use crate::membership::{self, Candidate, WordsRecipe};
 use crate::model::{Category, Enclosure, Entry, ItemLinks};
@@ -38,12 +39,16 @@ pub(super) struct Context<'a> {
     pub feed_authors: &'a [Person],
     /// Prepare each entry's words for topic filters, for this source.
     pub recipe: Option<&'a WordsRecipe>,
+    /// The source's content rules, when it has any.
+    pub rules: Option<&'a SourceRules>,
 }
 
 /// An entry and the text a reader sees of its body (for its key).
 pub(super) struct Normalized {
     pub entry: Entry,
     pub visible_text: String,
+    /// Whether the source's `keep_if`/`drop_if` let it be stored.
+    pub admitted: bool,
 }
 
 /// `image` is the item's picture when the document gives it where feed-rs does not
@@ -63,10 +68,19 @@ pub(super) fn normalize_entry(
             .and_then(|guid| url::Url::parse(guid).ok())
             .filter(|url| matches!(url.scheme(), "http" | "https"))
     });
+    let rules = context.rules.map(|source| &*source.rules);
+    let link = match rules {
+        Some(rules) => link.map(|link| rules.rewrite_link(link)),
+        None => link,
+    };
     let canonical_link = link
         .as_ref()
         .and_then(|l| identity::canonical_link(l.as_str()));
     let title = raw.title.as_ref().map(text_of).unwrap_or_default();
+    let title = match rules {
+        Some(rules) => rules.rewrite_title(title),
+        None => title,
+    };
 
     let base = content_base(raw, link.as_ref(), context);
     let mut body = BodySanitizer {
@@ -140,6 +154,18 @@ pub(super) fn normalize_entry(
         };
         recipe.prepare(&item, &visible_text, &folded_visible, &visible_words)
     });
+    let filtering = context.rules.filter(|source| source.rules.filters());
+    let admitted = filtering.is_none_or(|source| {
+        let item = Candidate {
+            source: &source.source,
+            title: &title,
+            text: &text,
+            categories: &categories,
+            authors: &authors,
+            link: link.as_deref(),
+        };
+        source.rules.admits(&item.fields(&source.tags))
+    });
     Normalized {
         entry: Entry {
             key: String::new(),
@@ -163,6 +189,7 @@ pub(super) fn normalize_entry(
             packed_html: Some(packed_html),
         },
         visible_text,
+        admitted,
     }
 }
 
@@ -242,11 +269,16 @@ impl BodySanitizer<'_> {
             // Room for the end tags the sanitizer adds to close what the cut left open.
             body = &body[..floor_char_boundary(body, MAX_CONTENT_BYTES - CLOSING_TAGS_ROOM)];
         }
-        let html = if declared_plain && !self.context.is_rss {
+        let mut html = if declared_plain && !self.context.is_rss {
             std::borrow::Cow::Owned(text_to_html(body))
         } else {
             std::borrow::Cow::Borrowed(body)
         };
+        if let Some(source) = self.context.rules
+            && let std::borrow::Cow::Owned(prepared) = source.rules.prepare_html(&html)
+        {
+            html = std::borrow::Cow::Owned(prepared);
+        }
         let clean = sanitize_html(&html, Some(self.base));
         if clean.len() > MAX_CONTENT_BYTES {
             tracing::warn!(%feed, bytes = clean.len(), cap = MAX_CONTENT_BYTES, "sanitized item content too long; dropped");

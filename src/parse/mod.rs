@@ -14,6 +14,7 @@
 //! - [`atom`]: Atom 0.3 read as 1.0, and text constructs whose type feed-rs refuses
 //!   (base64 among them).
 //! - [`entry`]: one feed-rs entry → one [`crate::model::Entry`].
+//! - [`article`]: an item's article page → its new content, prepared as an entry's.
 //! - [`json`]: JSON Feed documents feed-rs refuses whole (a 1.0 version URL, a field
 //!   of the wrong type), repaired field by field.
 //!
@@ -21,6 +22,7 @@
 //! reads external ones (an undefined `&name;` stays literal text), and it walks
 //! nesting iteratively, so entity bombs, XXE and deep nesting end quickly.
 
+pub mod article;
 mod atom;
 mod charset;
 mod document;
@@ -34,6 +36,7 @@ use std::borrow::Cow;
 
 use feed_rs::model::{Feed, FeedType};
 
+use crate::content_rules::SourceRules;
 use crate::identity::{self, KeyCandidate};
 use crate::membership::WordsRecipe;
 use crate::model::ParsedFeed;
@@ -71,6 +74,8 @@ pub struct ParseNotes {
     pub repaired_markup: bool,
     /// Items beyond [`MAX_ITEMS`] that were dropped.
     pub dropped_items: usize,
+    /// Items left out by the source's `keep_if`/`drop_if`.
+    pub dropped_by_rules: usize,
     /// Summaries or contents cut to [`MAX_CONTENT_BYTES`] (or dropped when sanitizing
     /// made them longer again).
     pub capped_fields: usize,
@@ -92,7 +97,19 @@ pub fn parse_feed_for(
     http_charset: Option<&str>,
     recipe: Option<&WordsRecipe>,
 ) -> Result<ParsedFeed, ParseError> {
-    parse_document(bytes, feed_url, http_charset, recipe).map(|(feed, _notes)| feed)
+    parse_document(bytes, feed_url, http_charset, recipe, None).map(|(feed, _notes)| feed)
+}
+
+/// [`parse_feed_for`] with a source's content rules applied to every entry: entries
+/// that `keep_if`/`drop_if` turn away are left out.
+pub fn parse_feed_with_rules(
+    bytes: &[u8],
+    feed_url: &url::Url,
+    http_charset: Option<&str>,
+    recipe: Option<&WordsRecipe>,
+    rules: Option<&SourceRules>,
+) -> Result<(ParsedFeed, ParseNotes), ParseError> {
+    parse_document(bytes, feed_url, http_charset, recipe, rules)
 }
 
 /// [`parse_feed`], also saying what had to be repaired or cut.
@@ -100,7 +117,7 @@ pub fn parse_feed_with_notes(
     bytes: &[u8],
     feed_url: &url::Url,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
-    parse_document(bytes, feed_url, None, None)
+    parse_document(bytes, feed_url, None, None, None)
 }
 
 fn parse_document(
@@ -108,6 +125,7 @@ fn parse_document(
     feed_url: &url::Url,
     http_charset: Option<&str>,
     recipe: Option<&WordsRecipe>,
+    rules: Option<&SourceRules>,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
     let gunzipped = match document::gunzip(bytes, MAX_GUNZIPPED_BYTES) {
         Some(Ok(body)) => Some(body),
@@ -188,7 +206,7 @@ fn parse_document(
         feed_url,
         document_base.as_ref(),
         &images,
-        recipe,
+        (recipe, rules),
         &mut notes,
     );
     Ok((parsed, notes))
@@ -243,7 +261,7 @@ fn normalize(
     feed_url: &url::Url,
     document_base: Option<&url::Url>,
     images: &[Option<String>],
-    recipe: Option<&WordsRecipe>,
+    (recipe, rules): (Option<&WordsRecipe>, Option<&SourceRules>),
     notes: &mut ParseNotes,
 ) -> ParsedFeed {
     if feed.entries.len() > MAX_ITEMS {
@@ -263,8 +281,10 @@ fn normalize(
         is_json: feed.feed_type == FeedType::JSON,
         feed_authors: &feed.authors,
         recipe,
+        rules: rules.filter(|rules| !rules.rules.is_empty()),
     };
     let mut entries = Vec::with_capacity(feed.entries.len());
+    let mut admitted = Vec::with_capacity(feed.entries.len());
     let mut candidates = Vec::with_capacity(feed.entries.len());
     for (index, raw) in feed.entries.iter().enumerate() {
         let image = images.get(index).and_then(Option::as_deref);
@@ -287,12 +307,21 @@ fn normalize(
             content: normalized.visible_text,
         });
         entries.push(normalized.entry);
+        admitted.push(normalized.admitted);
     }
     for (entry, key) in entries
         .iter_mut()
         .zip(identity::disambiguate_keys(&candidates))
     {
         entry.key = key;
+    }
+    // Left out after the keys are given, so a kept entry's key does not depend on
+    // what the rules turned away.
+    if admitted.contains(&false) {
+        let mut admitted = admitted.into_iter();
+        entries.retain(|_| admitted.next().unwrap_or(true));
+        notes.dropped_by_rules = candidates.len() - entries.len();
+        tracing::debug!(feed = %feed_url, dropped = notes.dropped_by_rules, "items left out by keep_if/drop_if");
     }
     ParsedFeed {
         title: feed

@@ -27,6 +27,17 @@ pub struct IngestSummary {
     pub tombstoned: usize,
     /// New items that joined a story another source already carried.
     pub merged: usize,
+    /// New or edited items whose article page was queued for fetching.
+    pub articles_queued: usize,
+}
+
+/// The source a poll's entries come from.
+#[derive(Clone, Copy)]
+pub(super) struct SourceRef<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    /// Queue each new or edited item's article page for fetching.
+    pub full_text: bool,
 }
 
 /// What writing one poll's entries did.
@@ -42,14 +53,15 @@ pub(super) fn ingest_entries(
     tx: &Connection,
     feeds: &FeedSet,
     index: &mut StoryIndex,
-    source_id: i64,
-    source_name: &str,
+    source: SourceRef<'_>,
     entries: &[Entry],
     now: DateTime<Utc>,
 ) -> Result<Ingested, StoreError> {
+    let (source_id, source_name) = (source.id, source.name);
     let mut summary = IngestSummary::default();
     let mut changed_feeds = BTreeSet::new();
     let mut poll = PollWrite::prepare(tx, index, source_id, source_name, now)?;
+
     for entry in entries {
         let found = poll.find_existing(entry)?;
         let tombstoned = found.existing.is_none() && poll.is_tombstoned(&entry.key)?;
@@ -59,6 +71,10 @@ pub(super) fn ingest_entries(
                 changed_feeds.extend(admit_entry(tx, feeds, at, source_name, entry)?);
                 summary.merged += usize::from(merged);
                 summary.new += 1;
+                if source.full_text && entry.link.is_some() {
+                    super::articles::queue(tx, at.item, now)?;
+                    summary.articles_queued += 1;
+                }
             }
             Decision::Update { row } => {
                 update(tx, row, entry, now)?;
@@ -76,6 +92,11 @@ pub(super) fn ingest_entries(
                 changed_feeds.extend(super::feeds::forget(tx, row)?);
                 changed_feeds.extend(admit_entry(tx, feeds, at, source_name, entry)?);
                 summary.updated += 1;
+                // An edit puts the feed's own content back: its article is fetched again.
+                if source.full_text && entry.link.is_some() {
+                    super::articles::queue(tx, row, now)?;
+                    summary.articles_queued += 1;
+                }
             }
             Decision::Unchanged => summary.unchanged += 1,
             Decision::Tombstoned => summary.tombstoned += 1,

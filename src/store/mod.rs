@@ -7,6 +7,7 @@
 //! source either fully updated or untouched.
 //! What to write is decided by the pure `ingest` module; this module only carries it out.
 
+mod articles;
 mod body;
 mod changes;
 mod columns;
@@ -21,6 +22,7 @@ mod sources;
 mod stories;
 mod worker;
 
+pub use articles::ArticleApplied;
 pub use changes::FeedScope;
 pub use error::StoreError;
 pub use feeds::FeedSync;

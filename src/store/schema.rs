@@ -131,6 +131,19 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX items_by_canonical_link;
     CREATE INDEX items_by_link_key ON items (link_key) WHERE link_key IS NOT NULL;
     ",
+    // 10: full text. The article pages still to fetch, one per item (gone with the
+    // item when it is pruned), and each source's count of article fetches that
+    // failed, with the last error.
+    "
+    CREATE TABLE article_fetches (
+        item_id  INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try INTEGER NOT NULL
+    );
+    CREATE INDEX article_fetches_by_time ON article_fetches (next_try);
+    ALTER TABLE sources ADD COLUMN article_failures INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sources ADD COLUMN article_error TEXT;
+    ",
 ];
 
 /// Statements each connection keeps compiled: more than the store has (every

@@ -47,6 +47,9 @@ pub struct PollRecord {
     pub redirect_seen: u32,
     /// A URL to poll from now on (a permanent redirect seen often enough).
     pub adopt_url: Option<String>,
+    /// The source wants its items' full text: each new or edited item's article
+    /// page is queued for fetching.
+    pub full_text: bool,
 }
 
 /// A poll that failed.
@@ -161,7 +164,12 @@ impl Store {
                 let id = source_id(conn, &name)?;
                 let ingested = match &record.feed {
                     Some(feed) => {
-                        ingest_entries(conn, feeds, stories, id, &name, &feed.entries, record.at)?
+                        let source = super::items::SourceRef {
+                            id,
+                            name: &name,
+                            full_text: record.full_text,
+                        };
+                        ingest_entries(conn, feeds, stories, source, &feed.entries, record.at)?
                     }
                     None => Ingested::default(),
                 };
@@ -245,7 +253,8 @@ impl Store {
                 "SELECT name, url, title, site_link, etag, last_modified,
                         last_attempt, last_success, http_status, error, error_streak, next_poll,
                         (SELECT COUNT(*) FROM items WHERE items.source_id = sources.id),
-                        COALESCE(current_url, url), gone_entry IS NOT NULL, retry_after_until
+                        COALESCE(current_url, url), gone_entry IS NOT NULL, retry_after_until,
+                        article_failures, article_error
                  FROM sources WHERE name = ?1",
             )?;
             let mut out = Vec::with_capacity(names.len());
@@ -269,6 +278,8 @@ impl Store {
                             current_url: r.get(13)?,
                             gone: r.get(14)?,
                             retry_after_until: to_time(r.get(15)?),
+                            article_failures: r.get::<_, i64>(16)?.max(0) as u64,
+                            article_error: r.get(17)?,
                         })
                     })
                     .optional()?;

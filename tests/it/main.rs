@@ -10,7 +10,7 @@
 //!
 //! Subjects, from the inside out: `config`, `parse`, `topic`, `cluster`, `render`,
 //! `hostile`, `robustness`, `fetch_guard`, `polite`, `dispatch`, `schedule`, `store_writes`,
-//! `retention`, `membership`, `everything_feed`, `feed_changes`, `stories`, `real_news`,
+//! `retention`, `membership`, `full_text`, `content_rules`, `everything_feed`, `feed_changes`, `stories`, `real_news`,
 //! `end_to_end`, `metrics`, `consumers`, `status_page_chromium`, `cli`, `daemon`,
 //! `systemd_unit`.
 
@@ -21,12 +21,14 @@ mod cli;
 mod cluster;
 mod config;
 mod consumers;
+mod content_rules;
 mod daemon;
 mod dispatch;
 mod end_to_end;
 mod everything_feed;
 mod feed_changes;
 mod fetch_guard;
+mod full_text;
 mod hostile;
 mod membership;
 mod metrics;

@@ -58,6 +58,7 @@ async fn ingest(
         redirect_target: None,
         redirect_seen: 0,
         adopt_url: None,
+        full_text: false,
     };
     store.record_poll("harbor", record).await.unwrap()
 }

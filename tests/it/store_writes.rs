@@ -18,6 +18,7 @@ fn poll_record(feed: feedbraid::model::ParsedFeed) -> PollRecord {
         redirect_target: None,
         redirect_seen: 0,
         adopt_url: None,
+        full_text: false,
     }
 }
 

@@ -215,6 +215,7 @@ async fn fingerprints_of_an_older_version_are_recomputed_at_start() {
         redirect_target: None,
         redirect_seen: 0,
         adopt_url: None,
+        full_text: false,
     };
     let headline = "Harbour workers strike at three northern ports over pay";
     {

@@ -122,6 +122,7 @@ pub(super) fn check_sources(
     checker: &mut Checker,
     raw: Vec<RawEntry<RawSource>>,
     fetch: &FetchConfig,
+    topics: &BTreeMap<String, String>,
 ) -> CheckedSources {
     let mut seen = HashMap::new();
     let mut checked = CheckedSources {
@@ -191,6 +192,7 @@ pub(super) fn check_sources(
             .allow_private_networks
             .as_ref()
             .map_or(fetch.allow_private_networks, |flag| *flag.get_ref());
+        let rules = super::rules::check_rules(checker, &entry, &fields, topics);
         if let (Some(name), Some(url), Some(timing)) = (name, url, timing) {
             checked.configs.push(SourceConfig {
                 name,
@@ -201,6 +203,7 @@ pub(super) fn check_sources(
                 allow_private_networks,
                 priority,
                 max_items,
+                rules: std::sync::Arc::new(rules),
             });
         }
     }

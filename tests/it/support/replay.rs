@@ -250,6 +250,7 @@ pub fn replay(unpacked: &Path) -> Result<Outcome, String> {
                 redirect_target: None,
                 redirect_seen: 0,
                 adopt_url: None,
+                full_text: false,
             };
             store
                 .record_poll(outlet, record)

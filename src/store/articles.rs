@@ -1,0 +1,290 @@
+//! The queue of article pages to fetch (`article_fetches`: one row per item of a
+//! full-text source, queued when the item is stored or edited), and what a fetched
+//! article changes: the item's content, its words in the feeds, its fingerprint and,
+//! for an item still alone in its story, the story it joins. Deciding when to retry
+//! is the caller's (`articles`); this module writes what it is told.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::body::{Packed, html_at};
+use super::changes::Changed;
+use super::columns::{authors_from, categories_from};
+use super::error::StoreError;
+use super::feeds::FeedRow;
+use super::handle::Store;
+use crate::membership::Candidate;
+use crate::model::{ArticleJob, ArticleText};
+
+/// Queues (again) the article page of item `row`, due now; inside the caller's
+/// transaction. A queued fetch's failures are forgotten: an edited item starts over.
+pub(super) fn queue(tx: &Connection, row: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO article_fetches (item_id, attempts, next_try) VALUES (?1, 0, ?2)",
+    )?
+    .execute(params![row, now.timestamp()])?;
+    Ok(())
+}
+
+/// What a fetched article changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArticleApplied {
+    /// The item was still stored (it may have been pruned meanwhile).
+    pub stored: bool,
+    /// The item left its own story for another source's copy of the report.
+    pub joined_story: bool,
+}
+
+impl Store {
+    /// Up to `limit` queued article fetches due at `now`, the longest due first.
+    pub async fn due_articles(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ArticleJob>, StoreError> {
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT a.item_id, s.name, i.link, a.attempts, i.title, i.summary_html,
+                        i.content_html, i.author, i.categories
+                 FROM article_fetches a
+                 JOIN items i ON i.id = a.item_id
+                 JOIN sources s ON s.id = i.source_id
+                 WHERE a.next_try <= ?1 AND i.link IS NOT NULL
+                 ORDER BY a.next_try, a.item_id
+                 LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![now.timestamp(), limit as i64], |r| {
+                let categories: String = r.get(8)?;
+                Ok(ArticleJob {
+                    item: r.get(0)?,
+                    source: r.get(1)?,
+                    link: r.get(2)?,
+                    attempts: r.get(3)?,
+                    title: r.get(4)?,
+                    summary_html: html_at(r, 5)?,
+                    content_html: html_at(r, 6)?,
+                    authors: authors_from(r.get(7)?),
+                    categories: categories_from(&categories),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// When the next queued article fetch is due, if any is queued.
+    pub async fn next_article_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.call(|conn| {
+            let at: Option<i64> =
+                conn.query_row("SELECT MIN(next_try) FROM article_fetches", [], |r| {
+                    r.get(0)
+                })?;
+            Ok(at.and_then(|secs| DateTime::from_timestamp(secs, 0)))
+        })
+        .await
+    }
+
+    /// Article fetches queued (for `/metrics` and the status page).
+    pub async fn articles_queued(&self) -> Result<u64, StoreError> {
+        self.call_read(|conn| {
+            let n: i64 =
+                conn.query_row("SELECT COUNT(*) FROM article_fetches", [], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
+    /// Keeps `article` as item `item`'s content and takes it off the queue: the item
+    /// is sorted into its feeds again by its new words, its fingerprint becomes the
+    /// article's, and an item still alone in its story joins the story the article
+    /// matches (a teaser-only copy of a wire story joins the full copy's story).
+    pub async fn record_article(
+        &self,
+        item: i64,
+        article: ArticleText,
+        now: DateTime<Utc>,
+    ) -> Result<ArticleApplied, StoreError> {
+        let (applied, changed) = self
+            .call_write(move |db| apply_article(db, item, &article, now))
+            .await?;
+        if applied.joined_story {
+            // Collapsed feeds show the story's other copies: any feed may change.
+            self.note_change(Changed::EveryFeed);
+        } else if applied.stored {
+            self.note_change(Changed::Feeds(&changed));
+        }
+        Ok(applied)
+    }
+
+    /// Records that item `item`'s article gave nothing to keep: taken off the
+    /// queue; with `failure`, counted on the item's source, which keeps the error.
+    /// `retry_at` keeps it queued (with one more attempt) until then instead.
+    pub async fn record_article_failure(
+        &self,
+        item: i64,
+        failure: Option<String>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        self.call_write(move |db| {
+            let conn = &db.conn;
+            match retry_at {
+                Some(at) => conn
+                    .prepare_cached(
+                        "UPDATE article_fetches SET attempts = attempts + 1, next_try = ?2
+                         WHERE item_id = ?1",
+                    )?
+                    .execute(params![item, at.timestamp()])?,
+                None => conn
+                    .prepare_cached("DELETE FROM article_fetches WHERE item_id = ?1")?
+                    .execute([item])?,
+            };
+            if let Some(error) = &failure {
+                conn.prepare_cached(
+                    "UPDATE sources SET article_failures = article_failures + 1, article_error = ?2
+                     WHERE id = (SELECT source_id FROM items WHERE id = ?1)",
+                )?
+                .execute(params![item, error])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The stored fields an article is sorted into feeds with.
+struct Stored {
+    source_id: i64,
+    source: String,
+    story: i64,
+    sort_date: i64,
+    title: String,
+    link: Option<String>,
+    authors: Vec<String>,
+    categories: Vec<crate::model::Category>,
+}
+
+fn apply_article(
+    db: &mut super::worker::Db,
+    item: i64,
+    article: &ArticleText,
+    now: DateTime<Utc>,
+) -> Result<(ArticleApplied, Vec<String>), StoreError> {
+    let conn = &db.conn;
+    conn.prepare_cached("DELETE FROM article_fetches WHERE item_id = ?1")?
+        .execute([item])?;
+    let stored = conn
+        .prepare_cached(
+            "SELECT i.source_id, s.name, i.story_id, i.sort_date, i.title, i.link, i.author,
+                    i.categories
+             FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
+        )?
+        .query_row([item], |r| {
+            let categories: String = r.get(7)?;
+            Ok(Stored {
+                source_id: r.get(0)?,
+                source: r.get(1)?,
+                story: r.get(2)?,
+                sort_date: r.get(3)?,
+                title: r.get(4)?,
+                link: r.get(5)?,
+                authors: authors_from(r.get(6)?),
+                categories: categories_from(&categories),
+            })
+        })
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok((ArticleApplied::default(), Vec::new()));
+    };
+    let content = match &article.packed {
+        Some(bytes) => Packed::Deflated(bytes.as_slice().into()),
+        None => Packed::Text(&article.content_html),
+    };
+    conn.prepare_cached(
+        "UPDATE items SET content_html = ?2, fingerprint = ?3, updated = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        item,
+        content,
+        &article.fingerprint.to_bytes()[..],
+        now.timestamp()
+    ])?;
+    let story = join_story(db, item, &stored, article, now)?;
+    let conn = &db.conn;
+    let mut changed = super::feeds::forget(conn, item)?;
+    let text = Candidate {
+        source: &stored.source,
+        title: &stored.title,
+        text: &article.text,
+        categories: &stored.categories,
+        authors: &stored.authors,
+        link: stored.link.as_deref(),
+    };
+    let row = FeedRow {
+        item,
+        story,
+        sort_date: stored.sort_date,
+    };
+    changed.extend(super::feeds::admit(
+        conn,
+        &db.feeds,
+        None,
+        row,
+        &text,
+        article.prepared_words.as_ref(),
+    )?);
+    changed.sort();
+    changed.dedup();
+    let applied = ArticleApplied {
+        stored: true,
+        joined_story: story != stored.story,
+    };
+    Ok((applied, changed))
+}
+
+/// The story the item is in once its article is known. An item alone in its own
+/// story may join the story its article matches; an item other copies have joined
+/// stays where it is (stories are never re-assigned). Either way the article's
+/// fingerprint is indexed, so later copies find the whole text.
+fn join_story(
+    db: &mut super::worker::Db,
+    item: i64,
+    stored: &Stored,
+    article: &ArticleText,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let conn = &db.conn;
+    let mut story = stored.story;
+    let alone = story == item && {
+        let copies: i64 = conn
+            .prepare_cached("SELECT COUNT(*) FROM items WHERE story_id = ?1")?
+            .query_row([story], |r| r.get(0))?;
+        copies == 1
+    };
+    let at = now.timestamp();
+    if alone
+        && let Some(found) = db
+            .stories
+            .find_story(&article.fingerprint, stored.source_id, at)
+    {
+        let joined: Option<i64> = conn
+            .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
+            .query_row([found.item], |r| r.get(0))
+            .optional()?;
+        let joined = joined.unwrap_or(found.story);
+        if joined != item {
+            conn.prepare_cached(
+                "UPDATE items SET story_id = ?2, story_layer = ?3, story_score = ?4 WHERE id = ?1",
+            )?
+            .execute(params![
+                item,
+                joined,
+                found.layer.as_str(),
+                f64::from(found.score)
+            ])?;
+            story = joined;
+        }
+    }
+    db.stories
+        .insert(item, story, stored.source_id, at, &article.fingerprint);
+    Ok(story)
+}

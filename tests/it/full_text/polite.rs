@@ -1,0 +1,108 @@
+//! Article pages are fetched as politely as feeds: at the host's spacing, never more
+//! than `per_host` at once, and a 429 on a page holds back every request to that
+//! host — article pages and feed polls alike.
+
+use std::time::Duration;
+
+use super::{Item, fetch_articles, harness, rss};
+use crate::common::script::{Reply, ScriptServer};
+use feedbraid::fetch::HostWait;
+
+#[tokio::test]
+async fn five_hundred_new_items_fetch_their_pages_at_the_hosts_pace() {
+    let server = ScriptServer::start().await;
+    let links: Vec<String> = (0..500).map(|i| server.url(&format!("a/{i}"))).collect();
+    let titles: Vec<String> = (0..500).map(|i| format!("Story {i}")).collect();
+    let items: Vec<Item<'_>> = links
+        .iter()
+        .zip(&titles)
+        .map(|(link, title)| (title.as_str(), link.as_str(), "A teaser.", None))
+        .collect();
+    server.feed("feed.xml", &rss(&items), "\"1\"");
+    for i in 0..500 {
+        // Slow enough that requests overlap unless the limit holds them apart.
+        server.set(
+            &format!("a/{i}"),
+            Reply::Slow(Duration::from_millis(15), Vec::new()),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!(
+        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
+        server.url("feed.xml")
+    );
+    let h = harness(&dir, "per_host = 2\nconcurrency = 32", &source).await;
+    h.poll().await;
+    let polled_at = server.starts().len();
+    let begin = std::time::Instant::now();
+    let counts = fetch_articles(&h).await;
+    assert_eq!(
+        counts.no_article + counts.failed + counts.given_up,
+        500,
+        "{counts:?}"
+    );
+    assert!(
+        server.max_in_flight() <= 2,
+        "{} at once",
+        server.max_in_flight()
+    );
+    let mut pages = server.starts().split_off(polled_at);
+    pages.sort();
+    assert_eq!(pages.len(), 500, "each page once");
+    // The harness spaces requests to one host by 5 ms: the k-th page may start k × 5
+    // ms after the first could, and reaches the server no earlier (a slow connection
+    // only delays it, so gaps between arrivals say nothing; arrivals against the
+    // start do).
+    for (k, arrived) in pages.iter().enumerate() {
+        let after = *arrived - begin;
+        assert!(
+            after >= Duration::from_millis(5) * k as u32,
+            "page {k} at {after:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_429_on_a_page_holds_back_that_hosts_pages_and_feeds() {
+    let server = ScriptServer::start().await;
+    let link = server.url("limited");
+    server.feed(
+        "feed.xml",
+        &rss(&[("Story", &link, "A teaser.", None)]),
+        "\"1\"",
+    );
+    server.set(
+        "limited",
+        Reply::Status(429, vec![("retry-after", "120".into())]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let source = format!(
+        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
+        server.url("feed.xml")
+    );
+    let h = harness(&dir, "", &source).await;
+    h.poll().await;
+    assert_eq!(fetch_articles(&h).await.failed, 1);
+    let feed_url = url::Url::parse(&server.url("feed.xml")).unwrap();
+    match h.ctx.fetcher.try_turn(&feed_url) {
+        Err(HostWait::Until(at)) => {
+            let wait = at - tokio::time::Instant::now();
+            assert!(wait > Duration::from_secs(110), "held for {wait:?}");
+        }
+        Err(other) => panic!("expected a hold, got {other:?}"),
+        Ok(_) => panic!("the host has a turn right after its 429"),
+    }
+    let feed_requests = server.requests("feed.xml");
+    let polled = tokio::time::timeout(Duration::from_millis(500), h.poll()).await;
+    assert!(
+        polled.is_err(),
+        "a feed poll of that host waits for the hold"
+    );
+    assert_eq!(server.requests("feed.xml"), feed_requests);
+    let due = h.ctx.store.next_article_due().await.unwrap().unwrap();
+    assert!(
+        (due - chrono::Utc::now()).num_seconds() >= 110,
+        "the page is retried after its Retry-After, not before: {due}"
+    );
+    assert_eq!(server.requests("limited"), 1);
+}
