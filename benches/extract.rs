@@ -1,9 +1,11 @@
 //! Full-text extraction benchmarks: `main_content` (Readability) on the news
-//! fixture and on a generated ~200 KB page, the selector path on both,
+//! fixture and on a generated ~200 KB page, the selector path on both, the whole
+//! preparation of an item's article on the parse pool (`parse::article`: decode,
+//! extract, sanitize, text, fingerprint, pack) on the news fixture,
 //! `remove_elements` on a 5 KB item body, and the peak heap one call allocates
 //! (printed once, before the timings, by a counting global allocator).
 //!
-//! `CARGO_TARGET_DIR=… cargo bench --bench extract -- --measurement-time 5 --warm-up-time 1`
+//! `cargo bench --bench extract -- --measurement-time 5 --warm-up-time 1`
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -265,6 +267,33 @@ fn bench(c: &mut Criterion) {
     group.bench_function("selector/generated 200 KB", |b| {
         b.iter(|| main_content(black_box(&large), &url, Some(&body_selector), &[]))
     });
+    let rules = feedbraid::content_rules::SourceRules {
+        source: "ledger".into(),
+        tags: Vec::new(),
+        rules: std::sync::Arc::new(feedbraid::content_rules::ContentRules {
+            full_text: Some(feedbraid::content_rules::FullText::Readability),
+            ..Default::default()
+        }),
+    };
+    let job = feedbraid::model::ArticleJob {
+        item: 1,
+        source: "ledger".into(),
+        link: url.to_string(),
+        attempts: 0,
+        title: "Harbourside tram depot opens two years late".into(),
+        summary_html: Some("<p>The depot opened on Thursday.</p>".into()),
+        content_html: None,
+        authors: Vec::new(),
+        categories: Vec::new(),
+    };
+    let prepare =
+        || feedbraid::parse::article::article_text(NEWS.as_bytes(), &url, None, &job, &rules, None);
+    assert!(prepare().is_ok());
+    println!(
+        "article_text peak heap: news.html {:.0} KiB",
+        kib(peak_heap(prepare))
+    );
+    group.bench_function("article_text/news.html", |b| b.iter(prepare));
     group.bench_function("remove_elements/5 KB item", |b| {
         b.iter(|| remove_elements(black_box(&item), &remove))
     });

@@ -102,7 +102,7 @@ pub fn main_content(
     remove: &[CssSelector],
 ) -> Result<String, NoArticle> {
     let page = guard::cut(page);
-    if guard::nesting_depth(page, MAX_PAGE_DEPTH) > MAX_PAGE_DEPTH {
+    if crate::sanitize::nesting_depth(page) > MAX_PAGE_DEPTH {
         return Err(NoArticle::TooDeep {
             limit: MAX_PAGE_DEPTH,
         });
@@ -129,7 +129,7 @@ pub fn remove_elements(html: &str, selectors: &[CssSelector]) -> Option<String> 
     if selectors.is_empty()
         || !html.contains('<')
         || html.len() > MAX_PAGE_BYTES
-        || guard::nesting_depth(html, MAX_PAGE_DEPTH) > MAX_PAGE_DEPTH
+        || crate::sanitize::nesting_depth(html) > MAX_PAGE_DEPTH
     {
         return None;
     }

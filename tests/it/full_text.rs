@@ -55,6 +55,14 @@ pub fn rss(items: &[Item<'_>]) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A full-text source `courier` reading `feed.xml` of `server`.
+pub fn courier(server: &ScriptServer) -> String {
+    format!(
+        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
+        server.url("feed.xml")
+    )
+}
+
 pub async fn harness(dir: &tempfile::TempDir, fetch: &str, body: &str) -> Harness {
     let fetch = format!("timeout = \"3s\"\n{fetch}");
     Harness::start(&write_config_with_fetch(dir.path(), &fetch, body)).await
@@ -77,9 +85,8 @@ mod polite;
 
 const TEASER: &str = "Dockers stopped work at dawn. More soon.";
 
-#[tokio::test]
-async fn a_teaser_gains_the_pages_article_and_keeps_its_summary() {
-    let server = ScriptServer::start().await;
+/// Serves `feed.xml` with one teaser whose page is the wire story; returns its link.
+fn one_teaser(server: &ScriptServer) -> String {
     let link = server.url("world/strike");
     server.feed(
         "feed.xml",
@@ -87,11 +94,15 @@ async fn a_teaser_gains_the_pages_article_and_keeps_its_summary() {
         "\"1\"",
     );
     server.set("world/strike", Reply::Html(page("wire.html")));
+    link
+}
+
+#[tokio::test]
+async fn a_teaser_gains_the_pages_article_and_keeps_its_summary() {
+    let server = ScriptServer::start().await;
+    let link = one_teaser(&server);
     let dir = tempfile::tempdir().unwrap();
-    let source = format!(
-        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
-        server.url("feed.xml")
-    );
+    let source = courier(&server);
     let h = harness(&dir, "", &source).await;
     h.poll().await;
     let before = stored(&h, &link).await;
@@ -153,10 +164,7 @@ async fn the_news_page_yields_its_paragraphs_and_figure_and_none_of_the_rest() {
     );
     server.set("news/article", Reply::Html(page("news.html")));
     let dir = tempfile::tempdir().unwrap();
-    let source = format!(
-        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
-        server.url("feed.xml")
-    );
+    let source = courier(&server);
     let h = harness(&dir, "", &source).await;
     h.poll().await;
     assert_eq!(fetch_articles(&h).await.stored, 1);
@@ -214,10 +222,7 @@ async fn pages_that_are_not_articles_leave_the_feeds_content() {
     server.set("video", Reply::Html(page("video.html")));
     server.set("paywall", Reply::Html(page("paywall.html")));
     let dir = tempfile::tempdir().unwrap();
-    let source = format!(
-        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
-        server.url("feed.xml")
-    );
+    let source = courier(&server);
     let h = harness(&dir, "", &source).await;
     h.poll().await;
     let counts = fetch_articles(&h).await;
@@ -299,10 +304,7 @@ async fn a_failing_page_is_counted_retried_later_and_fetched_again_after_an_edit
     server.feed("feed.xml", &rss(&[("Story", &link, TEASER, None)]), "\"1\"");
     server.set("broken", Reply::Status(500, vec![]));
     let dir = tempfile::tempdir().unwrap();
-    let source = format!(
-        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
-        server.url("feed.xml")
-    );
+    let source = courier(&server);
     let h = harness(&dir, "", &source).await;
     h.poll().await;
     let counts = fetch_articles(&h).await;
@@ -354,10 +356,7 @@ async fn a_page_that_is_gone_is_given_up_at_once() {
     server.feed("feed.xml", &rss(&[("Story", &link, TEASER, None)]), "\"1\"");
     server.set("gone", Reply::Status(404, vec![]));
     let dir = tempfile::tempdir().unwrap();
-    let source = format!(
-        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
-        server.url("feed.xml")
-    );
+    let source = courier(&server);
     let h = harness(&dir, "", &source).await;
     h.poll().await;
     assert_eq!(fetch_articles(&h).await.given_up, 1);
@@ -371,18 +370,9 @@ async fn a_page_that_is_gone_is_given_up_at_once() {
 #[tokio::test]
 async fn the_daemons_article_loop_fetches_new_items_by_itself() {
     let server = ScriptServer::start().await;
-    let link = server.url("world/strike");
-    server.feed(
-        "feed.xml",
-        &rss(&[("Port shut", &link, TEASER, None)]),
-        "\"1\"",
-    );
-    server.set("world/strike", Reply::Html(page("wire.html")));
+    let link = one_teaser(&server);
     let dir = tempfile::tempdir().unwrap();
-    let source = format!(
-        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
-        server.url("feed.xml")
-    );
+    let source = courier(&server);
     let h = harness(&dir, "", &source).await;
     let (_config, config_rx) = tokio::sync::watch::channel(Arc::clone(&h.config));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -399,4 +389,38 @@ async fn the_daemons_article_loop_fetches_new_items_by_itself() {
     assert!(content.unwrap().contains("old rope"));
     stop.send_replace(true);
     running.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn an_article_page_on_a_private_address_is_refused_like_a_feed() {
+    let server = ScriptServer::start().await;
+    server.set("inside", Reply::Html(page("wire.html")));
+    let dir = tempfile::tempdir().unwrap();
+    let source = "[[source]]\nname = \"courier\"\nurl = \"https://courier.example/rss\"\n\
+                  full_text = true\nallow_private_networks = false\n";
+    let h = harness(&dir, "", source).await;
+    let job = feedbraid::model::ArticleJob {
+        item: 1,
+        source: "courier".into(),
+        link: server.url("inside"),
+        attempts: 0,
+        title: "Inside".into(),
+        summary_html: None,
+        content_html: None,
+        authors: Vec::new(),
+        categories: Vec::new(),
+    };
+    let source = h.config.source("courier").unwrap();
+    let answer =
+        articles::fetch_article(&h.ctx.fetcher, &h.ctx.parsers, source, None, job, None).await;
+    assert!(
+        matches!(
+            answer,
+            Err(articles::ArticleError::Fetch(
+                feedbraid::fetch::FetchError::Refused(_)
+            ))
+        ),
+        "{answer:?}"
+    );
+    assert_eq!(server.requests("inside"), 0, "never reached");
 }

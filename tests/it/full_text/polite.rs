@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Item, fetch_articles, harness, rss};
+use super::{Item, courier, fetch_articles, harness, rss};
 use crate::common::script::{Reply, ScriptServer};
 use feedbraid::fetch::HostWait;
 
@@ -27,10 +27,7 @@ async fn five_hundred_new_items_fetch_their_pages_at_the_hosts_pace() {
         );
     }
     let dir = tempfile::tempdir().unwrap();
-    let source = format!(
-        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
-        server.url("feed.xml")
-    );
+    let source = courier(&server);
     let h = harness(&dir, "per_host = 2\nconcurrency = 32", &source).await;
     h.poll().await;
     let polled_at = server.starts().len();
@@ -76,10 +73,7 @@ async fn a_429_on_a_page_holds_back_that_hosts_pages_and_feeds() {
         Reply::Status(429, vec![("retry-after", "120".into())]),
     );
     let dir = tempfile::tempdir().unwrap();
-    let source = format!(
-        "[[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n",
-        server.url("feed.xml")
-    );
+    let source = courier(&server);
     let h = harness(&dir, "", &source).await;
     h.poll().await;
     assert_eq!(fetch_articles(&h).await.failed, 1);
