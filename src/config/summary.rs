@@ -37,7 +37,7 @@ fn plural(count: usize, word: &str) -> String {
 impl Config {
     /// The short summary `feedbraid check` prints on success: one line for the whole
     /// config, one per output feed (how many sources it reads and where it is
-    /// served), then one per warning.
+    /// served), one per source with content rules (which), then one per warning.
     pub fn summary(&self) -> String {
         let mut text = format!(
             "config OK: {} ({}, {}, database {}, serving on {})",
@@ -63,9 +63,44 @@ impl Config {
                 self.server.public_url(&format!("/feeds/{}.rss", feed.name)),
             );
         }
+        for source in self.sources.iter().filter(|s| !s.rules.is_empty()) {
+            let _ = write!(
+                text,
+                "\n  source {}: {}",
+                source.name,
+                rules_summary(&source.rules)
+            );
+        }
         for warning in &self.warnings {
             let _ = write!(text, "\nwarning: {warning}");
         }
         text
     }
+}
+
+/// A source's content rules in a few words: `full text by selector div.body, 1
+/// removal, 2 rewrites, drop_if`.
+fn rules_summary(rules: &crate::content_rules::ContentRules) -> String {
+    use crate::content_rules::FullText;
+    let mut parts = Vec::new();
+    match &rules.full_text {
+        Some(FullText::Readability) => parts.push("full text".to_string()),
+        Some(FullText::Selector(selector)) => {
+            parts.push(format!("full text by selector {}", selector.as_str()))
+        }
+        None => {}
+    }
+    if !rules.remove.is_empty() {
+        parts.push(plural(rules.remove.len(), "removal"));
+    }
+    if !rules.rewrites.is_empty() {
+        parts.push(plural(rules.rewrites.len(), "rewrite"));
+    }
+    if rules.keep_if.is_some() {
+        parts.push("keep_if".to_string());
+    }
+    if rules.drop_if.is_some() {
+        parts.push("drop_if".to_string());
+    }
+    parts.join(", ")
 }

@@ -128,6 +128,13 @@ pattern = '\?utm_[a-z]+=[^&]*$'
         "an absent replace deletes the match"
     );
     assert!(rules.drop_if.is_some() && rules.keep_if.is_none());
+    let summary = config.summary();
+    assert!(
+        summary.contains(
+            "\n  source harbor: full text by selector div.story-body, 1 removal, 2 rewrites, drop_if"
+        ),
+        "{summary}"
+    );
 }
 
 #[tokio::test]
