@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::config::{Config, SourceConfig};
 use crate::dispatch::Dispatch;
@@ -24,8 +27,16 @@ use crate::parse_pool::{ParsePool, PoolError};
 use crate::poll::PollContext;
 use crate::store::StoreError;
 
-/// Article fetches taken from the queue at a time.
+/// Article fetches claimed from the queue at a time.
 const BATCH: usize = 128;
+/// Claimed fetches waiting for their host's turn beyond which no more are claimed.
+const MAX_WAITING: usize = 8 * BATCH;
+/// How often the queue is looked at again, while pages are fetched, once it ran dry.
+const RECLAIM: Duration = Duration::from_secs(1);
+/// How long a claimed fetch is kept from being handed out again: longer than any
+/// fetch takes, so only a fetch whose outcome was never recorded (the daemon
+/// stopped) comes due again.
+const LEASE: Duration = Duration::from_secs(15 * 60);
 /// Fetches of one page before it is given up (the item keeps the feed's content).
 pub const MAX_ATTEMPTS: u32 = 4;
 /// Waits before the second, third and fourth fetch of a page that failed.
@@ -125,39 +136,69 @@ impl Outcome {
     }
 }
 
-/// Fetches every article page due now, batch after batch, each in its host's turn
-/// and at most `[fetch] concurrency` at once. What `feedbraid poll` runs after its
-/// polls, and the daemon's loop whenever something is due.
+/// Fetches every article page due, each in its host's turn and at most
+/// `[fetch] concurrency` at once, until none is due, none is under way and none
+/// waits for its host. What `feedbraid poll` runs after its polls, and the daemon's
+/// loop whenever something is due.
+///
+/// Fetches are claimed from the store a batch at a time, and more are claimed
+/// whenever there is room (at most every [`RECLAIM`] once the queue ran dry), so a
+/// slow host holds only its own turns: the pages of other hosts, claimed meanwhile,
+/// start beside its fetches instead of after them.
 pub async fn fetch_due(ctx: &PollContext, config: &Config) -> Result<ArticleCounts, StoreError> {
+    let width = config.fetch.concurrency.max(1);
     let mut counts = ArticleCounts::default();
+    let mut dispatch = Dispatch::new(width);
+    let mut running = FuturesUnordered::new();
+    let mut claim_at = Instant::now();
     loop {
-        let jobs = ctx.store.due_articles(Utc::now(), BATCH).await?;
-        let full_batch = jobs.len() == BATCH;
-        let mut dispatch = Dispatch::new(config.fetch.concurrency);
-        for job in jobs {
-            let source = config.source(&job.source).filter(|s| s.wants_full_text());
-            let url = url::Url::parse(&job.link).ok();
-            match (source, url) {
-                (Some(_), Some(url)) => dispatch.push(job, url),
-                // The source is gone from the config or no longer wants full text.
-                _ => {
-                    ctx.store
-                        .record_article_failure(job.item, None, None)
-                        .await?
+        let room = dispatch.running() < width && dispatch.queued() < MAX_WAITING;
+        let idle = running.is_empty() && dispatch.queued() == 0;
+        if room && (idle || Instant::now() >= claim_at) {
+            let jobs = ctx.store.claim_articles(Utc::now(), BATCH, LEASE).await?;
+            if jobs.len() < BATCH {
+                claim_at = Instant::now() + RECLAIM;
+            }
+            if jobs.is_empty() && idle {
+                return Ok(counts);
+            }
+            for job in jobs {
+                let wanted = config
+                    .source(&job.source)
+                    .is_some_and(SourceConfig::wants_full_text);
+                match url::Url::parse(&job.link) {
+                    Ok(url) if wanted => dispatch.push(job, url),
+                    // The source is gone from the config or no longer wants full text.
+                    _ => {
+                        ctx.store
+                            .record_article_failure(job.item, None, None)
+                            .await?
+                    }
                 }
             }
         }
-        let ended = dispatch
-            .run_all(&ctx.fetcher, |job, turn| process(ctx, config, job, turn))
-            .await;
-        for outcome in ended {
-            let outcome = outcome?;
-            ctx.metrics.observe_article(outcome.label());
-            counts.add(outcome);
+        while let Some((job, url, turn)) = dispatch.next(&ctx.fetcher) {
+            running.push(async move { (url, process(ctx, config, job, turn).await) });
         }
-        if !full_batch {
-            return Ok(counts);
+        let wake = [dispatch.wake_at(), room.then_some(claim_at)]
+            .into_iter()
+            .flatten()
+            .min();
+        tokio::select! {
+            Some((url, outcome)) = running.next() => {
+                dispatch.done(&url);
+                let outcome = outcome?;
+                ctx.metrics.observe_article(outcome.label());
+                counts.add(outcome);
+            }
+            _ = sleep_until(wake), if wake.is_some() => {}
         }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
     }
 }
 

@@ -43,6 +43,9 @@ pub struct Config {
     /// Where each source is in `sources`: the polling loop looks sources up by name
     /// for every poll, and ten thousand of them must not be scanned each time.
     source_index: std::collections::HashMap<String, usize>,
+    /// The feeds that read every source: serving asks for every request whether a
+    /// feed takes every item, and ten thousand sources must not be counted each time.
+    every_source_feeds: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -223,17 +226,27 @@ impl Config {
     /// Names of the sources a feed reads: its `sources` and `tags` together (their
     /// union), or every source when it names neither.
     pub fn sources_of_feed(&self, feed: &FeedConfig) -> Vec<String> {
-        if feed.sources.is_empty() && feed.tags.is_empty() {
-            return self.sources.iter().map(|s| s.name.clone()).collect();
-        }
-        self.sources
-            .iter()
-            .filter(|s| {
-                feed.sources.contains(&s.name) || s.tags.iter().any(|t| feed.tags.contains(t))
-            })
+        feed_sources(&self.sources, feed)
             .map(|s| s.name.clone())
             .collect()
     }
+
+    /// Whether `feed` reads every source of the config (and there is at least one).
+    pub fn reads_every_source(&self, feed: &FeedConfig) -> bool {
+        self.every_source_feeds.contains(&feed.name)
+    }
+}
+
+/// The sources of `sources` that `feed` reads: those it names and those carrying
+/// one of its tags; every source when it names neither.
+fn feed_sources<'a>(
+    sources: &'a [SourceConfig],
+    feed: &'a FeedConfig,
+) -> impl Iterator<Item = &'a SourceConfig> {
+    let every = feed.sources.is_empty() && feed.tags.is_empty();
+    sources.iter().filter(move |s| {
+        every || feed.sources.contains(&s.name) || s.tags.iter().any(|t| feed.tags.contains(t))
+    })
 }
 
 /// The ways a config can be unusable.

@@ -72,12 +72,21 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigError> {
         .enumerate()
         .map(|(at, source)| (source.name.clone(), at))
         .collect();
+    let every_source_feeds = feeds
+        .iter()
+        .filter(|feed| {
+            !sources.configs.is_empty()
+                && super::feed_sources(&sources.configs, feed).count() == sources.configs.len()
+        })
+        .map(|feed| feed.name.clone())
+        .collect();
     Ok(Config {
         path: path.to_path_buf(),
         server,
         storage,
         fetch,
         source_index,
+        every_source_feeds,
         sources: sources.configs,
         feeds,
         topics,

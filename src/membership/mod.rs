@@ -38,11 +38,6 @@ pub struct Candidate<'a> {
     pub link: Option<&'a str>,
 }
 
-/// Whether `feed` reads every source of `config` (and there is at least one).
-fn reads_every_source(config: &Config, feed: &FeedConfig) -> bool {
-    !config.sources.is_empty() && config.sources_of_feed(feed).len() == config.sources.len()
-}
-
 /// The text of a stored item that topic filters look at.
 pub fn stored_item_fields(item: &StoredItem, config: &Config) -> ItemFields {
     // The store fills `text` when it reads a row; an item built elsewhere may not.
@@ -71,7 +66,7 @@ pub fn stored_item_fields(item: &StoredItem, config: &Config) -> ItemFields {
 /// never names it): it would hold every stored item, so publishing reads the items
 /// themselves instead. The one rule both sides follow.
 pub fn takes_every_item(config: &Config, feed: &FeedConfig) -> bool {
-    feed.filter.condition().is_none() && reads_every_source(config, feed)
+    feed.filter.condition().is_none() && config.reads_every_source(feed)
 }
 
 /// One feed's rule.
@@ -116,7 +111,7 @@ impl FeedSet {
             .feeds
             .iter()
             .map(|feed| {
-                let sources = (!reads_every_source(config, feed)).then(|| {
+                let sources = (!config.reads_every_source(feed)).then(|| {
                     config
                         .sources_of_feed(feed)
                         .into_iter()

@@ -1,5 +1,6 @@
 //! The queue of article pages to fetch (`article_fetches`: one row per item of a
-//! full-text source, queued when the item is stored or edited), and what a fetched
+//! full-text source, queued when the item is stored or edited, handed out by
+//! claims that put it off for a lease), and what a fetched
 //! article changes: the item's content, its words in the feeds, its fingerprint and,
 //! for an item still alone in its story, the story it joins. Deciding when to retry
 //! is the caller's (`articles`); this module writes what it is told.
@@ -36,38 +37,59 @@ pub struct ArticleApplied {
 }
 
 impl Store {
-    /// Up to `limit` queued article fetches due at `now`, the longest due first.
-    pub async fn due_articles(
+    /// Claims up to `limit` queued article fetches due at `now`, the longest due
+    /// first: each is put off until `now + lease` before it is handed out, so a
+    /// fetch under way is not handed out again, and one whose outcome is never
+    /// recorded (the daemon stopped) comes due again when its lease ends.
+    pub async fn claim_articles(
         &self,
         now: DateTime<Utc>,
         limit: usize,
+        lease: std::time::Duration,
     ) -> Result<Vec<ArticleJob>, StoreError> {
-        self.call(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT a.item_id, s.name, i.link, a.attempts, i.title, i.summary_html,
-                        i.content_html, i.author, i.categories
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        self.call_write(move |db| {
+            let conn = &db.conn;
+            let claimed: Vec<i64> = {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT item_id FROM article_fetches WHERE next_try <= ?1
+                     ORDER BY next_try, item_id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![now.timestamp(), limit as i64], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut lease =
+                conn.prepare_cached("UPDATE article_fetches SET next_try = ?2 WHERE item_id = ?1")?;
+            let mut job = conn.prepare_cached(
+                "SELECT s.name, i.link, a.attempts, i.title, i.summary_html, i.content_html,
+                        i.author, i.categories
                  FROM article_fetches a
                  JOIN items i ON i.id = a.item_id
                  JOIN sources s ON s.id = i.source_id
-                 WHERE a.next_try <= ?1 AND i.link IS NOT NULL
-                 ORDER BY a.next_try, a.item_id
-                 LIMIT ?2",
+                 WHERE a.item_id = ?1 AND i.link IS NOT NULL",
             )?;
-            let rows = stmt.query_map(params![now.timestamp(), limit as i64], |r| {
-                let categories: String = r.get(8)?;
-                Ok(ArticleJob {
-                    item: r.get(0)?,
-                    source: r.get(1)?,
-                    link: r.get(2)?,
-                    attempts: r.get(3)?,
-                    title: r.get(4)?,
-                    summary_html: html_at(r, 5)?,
-                    content_html: html_at(r, 6)?,
-                    authors: authors_from(r.get(7)?),
-                    categories: categories_from(&categories),
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let mut jobs = Vec::with_capacity(claimed.len());
+            for item in claimed {
+                lease.execute(params![item, until.timestamp()])?;
+                let found = job
+                    .query_row([item], |r| {
+                        let categories: String = r.get(7)?;
+                        Ok(ArticleJob {
+                            item,
+                            source: r.get(0)?,
+                            link: r.get(1)?,
+                            attempts: r.get(2)?,
+                            title: r.get(3)?,
+                            summary_html: html_at(r, 4)?,
+                            content_html: html_at(r, 5)?,
+                            authors: authors_from(r.get(6)?),
+                            categories: categories_from(&categories),
+                        })
+                    })
+                    .optional()?;
+                jobs.extend(found);
+            }
+            Ok(jobs)
         })
         .await
     }

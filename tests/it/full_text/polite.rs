@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{Item, courier, fetch_articles, harness, rss};
 use crate::common::script::{Reply, ScriptServer};
+use feedbraid::articles;
 use feedbraid::fetch::HostWait;
 
 #[tokio::test]
@@ -99,4 +100,78 @@ async fn a_429_on_a_page_holds_back_that_hosts_pages_and_feeds() {
         "the page is retried after its Retry-After, not before: {due}"
     );
     assert_eq!(server.requests("limited"), 1);
+}
+
+#[tokio::test]
+async fn a_slow_hosts_pages_never_hold_back_another_hosts() {
+    let (slow, quick) = (ScriptServer::start().await, ScriptServer::start().await);
+    let on = |server: &ScriptServer, host: &str, path: &str| {
+        format!("http://{host}:{}/{path}", server.addr.port())
+    };
+    let slow_links: Vec<String> = (0..20)
+        .map(|i| on(&slow, "slow.test", &format!("a/{i}")))
+        .collect();
+    let slow_items: Vec<Item<'_>> = slow_links
+        .iter()
+        .map(|link| ("Slow story", link.as_str(), "A teaser.", None))
+        .collect();
+    slow.feed("feed.xml", &rss(&slow_items), "\"1\"");
+    for i in 0..20 {
+        slow.set(
+            &format!("a/{i}"),
+            Reply::Slow(Duration::from_secs(2), Vec::new()),
+        );
+    }
+    let quick_link = on(&quick, "quick.test", "story");
+    quick.feed(
+        "feed.xml",
+        &rss(&[("Quick story", &quick_link, "A teaser.", None)]),
+        "\"1\"",
+    );
+    quick.set("story", Reply::Html(super::page("wire.html")));
+    let dir = tempfile::tempdir().unwrap();
+    let sources = format!(
+        "[[source]]\nname = \"slow\"\nurl = \"{}\"\nfull_text = true\n\n\
+         [[source]]\nname = \"quick\"\nurl = \"{}\"\nfull_text = true\n",
+        on(&slow, "slow.test", "feed.xml"),
+        on(&quick, "quick.test", "feed.xml"),
+    );
+    let h = harness(&dir, "per_host = 2", &sources).await;
+    let options = feedbraid::fetch::FetcherOptions {
+        host_spacing: Some(Duration::from_millis(5)),
+        pinned_hosts: vec![
+            ("slow.test".into(), slow.addr),
+            ("quick.test".into(), quick.addr),
+        ],
+    };
+    let fetcher = feedbraid::fetch::Fetcher::with_options(&h.config.fetch, options).unwrap();
+    let ctx = feedbraid::poll::PollContext::new(fetcher, h.ctx.store.clone());
+    // The slow host's pages are under way when the quick host's item comes.
+    let slow_source = &h.config.sources[..1];
+    feedbraid::poll::poll_sources(&ctx, &h.config, slow_source)
+        .await
+        .unwrap();
+    let fetching = articles::fetch_due(&ctx, &h.config);
+    let stored_quick = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let quick_source = &h.config.sources[1..];
+        feedbraid::poll::poll_sources(&ctx, &h.config, quick_source)
+            .await
+            .unwrap();
+        let queued = std::time::Instant::now();
+        loop {
+            let item = super::stored(&h, &quick_link).await;
+            if item.content_html.is_some() {
+                return queued.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        took = stored_quick => assert!(
+            took < Duration::from_secs(4),
+            "the quick host's page waited {took:?} behind the slow host's"
+        ),
+        done = fetching => panic!("every page was fetched before the quick one was seen: {done:?}"),
+    }
 }
