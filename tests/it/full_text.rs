@@ -270,7 +270,9 @@ async fn full_text_feeds_topic_filters_and_joins_a_teaser_to_the_wire_story() {
         server.url("courier.xml")
     );
     let h = harness(&dir, "", &body).await;
-    h.poll().await;
+    // The wire first: the copy seen first speaks for the story.
+    h.poll_source("wire").await;
+    h.poll_source("courier").await;
     let (wire, teaser) = (stored(&h, &wire_link).await, stored(&h, &teaser_link).await);
     assert_ne!(wire.story, teaser.story, "a teaser alone matches nothing");
     assert!(crate::common::titles(&h.json_feed("automation").await).is_empty());
