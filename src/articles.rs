@@ -309,14 +309,13 @@ pub async fn fetch_article(
 }
 
 /// The daemon's article loop: fetches what is due, then sleeps until the next fetch
-/// is due or the store changes (a poll queued new items), until shutdown. Only a
-/// config with a full-text source looks at the queue.
+/// is due or a poll queues pages, until shutdown. Only a config with a full-text
+/// source looks at the queue.
 pub async fn run(
     ctx: PollContext,
     mut config: watch::Receiver<Arc<Config>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let mut changes = ctx.store.changes();
     loop {
         let current = config.borrow_and_update().clone();
         let mut wait = IDLE_CHECK;
@@ -344,7 +343,7 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            changed = changes.changed() => if changed.is_err() { return Ok(()) },
+            _ = ctx.articles_queued.notified() => {}
             changed = config.changed() => if changed.is_err() { return Ok(()) },
             _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
         }

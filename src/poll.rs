@@ -28,6 +28,9 @@ pub struct PollContext {
     pub metrics: Arc<Metrics>,
     /// Where fetched documents are parsed (see [`ParsePool`]).
     pub parsers: ParsePool,
+    /// Told when a poll queued article pages (full text), so the article loop need
+    /// not look at the queue after every write.
+    pub articles_queued: Arc<tokio::sync::Notify>,
 }
 
 impl PollContext {
@@ -57,6 +60,7 @@ impl PollContext {
             store,
             metrics,
             parsers,
+            articles_queued: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -341,6 +345,9 @@ pub async fn poll_source_in_turn(
                 full_text: source.wants_full_text(),
             };
             let summary = ctx.store.record_poll(&source.name, record).await?;
+            if summary.articles_queued > 0 {
+                ctx.articles_queued.notify_one();
+            }
             PollReport {
                 source: source.name.clone(),
                 outcome: outcome.unwrap_or(PollOutcome::Stored(summary)),
