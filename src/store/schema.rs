@@ -144,6 +144,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sources ADD COLUMN article_failures INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sources ADD COLUMN article_error TEXT;
     ",
+    // 11: item HTML is packed as zstd (`packing`, format byte 2) instead of raw
+    // DEFLATE (1, still read). A binary that knows only version 10 cannot read the
+    // new rows, so it must refuse the database rather than fail on them.
+    "
+    SELECT 1;
+    ",
 ];
 
 /// Statements each connection keeps compiled: more than the store has (every
