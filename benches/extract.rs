@@ -277,6 +277,7 @@ fn bench(c: &mut Criterion) {
     };
     let job = feedbraid::model::ArticleJob {
         item: 1,
+        claim: 0,
         source: "ledger".into(),
         link: url.to_string(),
         attempts: 0,

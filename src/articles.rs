@@ -8,6 +8,7 @@
 //! back every request to that host, feed polls included. One item's failure is
 //! recorded on it and its source, and never stops the others.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ use crate::store::StoreError;
 /// Article fetches claimed from the queue at a time.
 const BATCH: usize = 128;
 /// Claimed fetches waiting for their host's turn beyond which no more are claimed.
-const MAX_WAITING: usize = 8 * BATCH;
+pub const MAX_WAITING: usize = 2 * BATCH;
 /// How often the queue is looked at again, while pages are fetched, once it ran dry.
 const RECLAIM: Duration = Duration::from_secs(1);
 /// How long a claimed fetch is kept from being handed out again: longer than any
@@ -76,7 +77,10 @@ impl ArticleError {
             ArticleError::Fetch(FetchError::Status { status, .. }) => {
                 matches!(status, 408 | 425 | 429) || *status >= 500
             }
-            ArticleError::Fetch(FetchError::Refused(_)) => false,
+            // The same page would be as large, or redirect the same way, next time.
+            ArticleError::Fetch(
+                FetchError::Refused(_) | FetchError::TooLarge { .. } | FetchError::Redirect(_),
+            ) => false,
             ArticleError::Fetch(_) | ArticleError::NoBody | ArticleError::Pool(_) => true,
             ArticleError::Link(_) | ArticleError::Refused(_) => false,
         }
@@ -137,25 +141,45 @@ impl Outcome {
 }
 
 /// Fetches every article page due, each in its host's turn and at most
-/// `[fetch] concurrency` at once, until none is due, none is under way and none
-/// waits for its host. What `feedbraid poll` runs after its polls, and the daemon's
-/// loop whenever something is due.
+/// [`width`] at once, until none is due, none is under way and none waits for its
+/// host. What `feedbraid poll` runs after its polls, and the daemon's loop whenever
+/// something is due. `config` gives the config in force at each claim (the daemon's
+/// may be reloaded meanwhile).
 ///
 /// Fetches are claimed from the store a batch at a time, and more are claimed
-/// whenever there is room (at most every [`RECLAIM`] once the queue ran dry), so a
-/// slow host holds only its own turns: the pages of other hosts, claimed meanwhile,
-/// start beside its fetches instead of after them.
-pub async fn fetch_due(ctx: &PollContext, config: &Config) -> Result<ArticleCounts, StoreError> {
-    let width = config.fetch.concurrency.max(1);
+/// whenever there is room (at most every [`RECLAIM`] once the queue ran dry),
+/// leaving out hosts that already have [`host_share`] claimed: a slow or held host
+/// keeps only its own pages waiting, and other hosts' pages start beside them. A
+/// fetch claimed again while it still waits here (its lease ran out) is not queued
+/// twice. One page's failure to be recorded is logged, and the others go on.
+pub async fn fetch_due(
+    ctx: &PollContext,
+    config: impl Fn() -> Arc<Config>,
+) -> Result<ArticleCounts, StoreError> {
     let mut counts = ArticleCounts::default();
+    let mut current = config();
+    let width = width(&current);
     let mut dispatch = Dispatch::new(width);
     let mut running = FuturesUnordered::new();
+    // Claimed and not yet recorded: by item, and how many per host.
+    let mut held: HashSet<i64> = HashSet::new();
+    let mut by_host: HashMap<String, usize> = HashMap::new();
     let mut claim_at = Instant::now();
     loop {
         let room = dispatch.running() < width && dispatch.queued() < MAX_WAITING;
         let idle = running.is_empty() && dispatch.queued() == 0;
         if room && (idle || Instant::now() >= claim_at) {
-            let jobs = ctx.store.claim_articles(Utc::now(), BATCH, LEASE).await?;
+            current = config();
+            let share = host_share(&current);
+            let full: Vec<String> = by_host
+                .iter()
+                .filter(|(_, n)| **n >= share)
+                .map(|(host, _)| host.clone())
+                .collect();
+            let jobs = ctx
+                .store
+                .claim_articles(Utc::now(), BATCH, LEASE, full)
+                .await?;
             if jobs.len() < BATCH {
                 claim_at = Instant::now() + RECLAIM;
             }
@@ -163,35 +187,85 @@ pub async fn fetch_due(ctx: &PollContext, config: &Config) -> Result<ArticleCoun
                 return Ok(counts);
             }
             for job in jobs {
-                let wanted = config
+                if held.contains(&job.item) {
+                    continue;
+                }
+                let wanted = current
                     .source(&job.source)
                     .is_some_and(SourceConfig::wants_full_text);
                 match url::Url::parse(&job.link) {
-                    Ok(url) if wanted => dispatch.push(job, url),
+                    Ok(url) if wanted => {
+                        held.insert(job.item);
+                        *by_host.entry(crate::fetch::host_of(&url)).or_default() += 1;
+                        let snapshot = Arc::clone(&current);
+                        dispatch.push((job, snapshot), url);
+                    }
                     // The source is gone from the config or no longer wants full text.
                     _ => {
-                        ctx.store
-                            .record_article_failure(job.item, None, None)
-                            .await?
+                        let dropped = ctx
+                            .store
+                            .record_article_failure(job.item, job.claim, None, None)
+                            .await;
+                        log_failure(dropped)?;
                     }
                 }
             }
         }
-        while let Some((job, url, turn)) = dispatch.next(&ctx.fetcher) {
-            running.push(async move { (url, process(ctx, config, job, turn).await) });
+        while let Some(((job, config), url, turn)) = dispatch.next(&ctx.fetcher) {
+            let item = job.item;
+            running.push(async move {
+                let outcome = process(ctx, &config, job, turn).await;
+                (item, url, outcome)
+            });
         }
         let wake = [dispatch.wake_at(), room.then_some(claim_at)]
             .into_iter()
             .flatten()
             .min();
         tokio::select! {
-            Some((url, outcome)) = running.next() => {
+            Some((item, url, outcome)) = running.next() => {
                 dispatch.done(&url);
-                let outcome = outcome?;
-                ctx.metrics.observe_article(outcome.label());
-                counts.add(outcome);
+                held.remove(&item);
+                let host = crate::fetch::host_of(&url);
+                if let Some(n) = by_host.get_mut(&host) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        by_host.remove(&host);
+                    }
+                }
+                if let Some(outcome) = log_failure(outcome)? {
+                    ctx.metrics.observe_article(outcome.label());
+                    counts.add(outcome);
+                }
             }
             _ = sleep_until(wake), if wake.is_some() => {}
+        }
+    }
+}
+
+/// Article pages fetched at once: a quarter of `[fetch] concurrency` (at least
+/// one), so that a backlog of slow pages never takes every request slot from feed
+/// polls, which share them.
+pub fn width(config: &Config) -> usize {
+    (config.fetch.concurrency / 4).max(1)
+}
+
+/// Pages of one host claimed and not yet recorded beyond which none of its pages
+/// is claimed: enough to keep its `per_host` slots busy for a while.
+fn host_share(config: &Config) -> usize {
+    (4 * config.fetch.per_host).max(4)
+}
+
+/// `result`, with a store error that leaves the store working logged and dropped
+/// (`Ok(None)`): one page's outcome that could not be written never stops the
+/// others. The page comes due again when its lease ends. A closed store ends all.
+fn log_failure<T>(result: Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(StoreError::Closed) => Err(StoreError::Closed),
+        Err(error) => {
+            tracing::error!(%error, "an article page's outcome was not recorded; it comes due again later");
+            Ok(None)
         }
     }
 }
@@ -213,17 +287,19 @@ async fn process(
         return Ok(Outcome::GivenUp);
     };
     let recipe = WordsRecipe::of(config, source);
-    let (item, attempts) = (job.item, job.attempts);
+    let (item, claim, attempts) = (job.item, job.claim, job.attempts);
     let answer = fetch_article(&ctx.fetcher, &ctx.parsers, source, recipe, job, Some(turn)).await;
     let now = Utc::now();
     match answer {
         Ok(article) => {
-            ctx.store.record_article(item, article, now).await?;
+            ctx.store.record_article(item, claim, article, now).await?;
             Ok(Outcome::Stored)
         }
         Err(ArticleError::Refused(reason)) => {
             tracing::debug!(source = %source.name, item, %reason, "the item keeps the feed's content");
-            ctx.store.record_article_failure(item, None, None).await?;
+            ctx.store
+                .record_article_failure(item, claim, None, None)
+                .await?;
             Ok(Outcome::NoArticle)
         }
         Err(error) => {
@@ -240,7 +316,7 @@ async fn process(
             };
             tracing::warn!(source = %source.name, item, %error, attempt = attempts + 1, retry = ?retry, "article page not fetched");
             ctx.store
-                .record_article_failure(item, Some(error.to_string()), retry)
+                .record_article_failure(item, claim, Some(error.to_string()), retry)
                 .await?;
             Ok(outcome)
         }
@@ -320,17 +396,24 @@ pub async fn run(
         let current = config.borrow_and_update().clone();
         let mut wait = IDLE_CHECK;
         if current.sources.iter().any(SourceConfig::wants_full_text) {
-            tokio::select! {
-                done = fetch_due(&ctx, &current) => match done {
-                    Ok(counts) if counts != ArticleCounts::default() => {
-                        tracing::info!(?counts, "article pages fetched");
+            let latest = || config.borrow().clone();
+            let stopped = tokio::select! {
+                done = fetch_due(&ctx, latest) => match done {
+                    Ok(counts) => {
+                        if counts != ArticleCounts::default() {
+                            tracing::info!(?counts, "article pages fetched");
+                        }
+                        false
                     }
-                    Ok(_) => {}
-                    Err(error) => tracing::error!(%error, "article fetches stopped; trying again in a minute"),
+                    Err(error) => {
+                        tracing::error!(%error, "article fetches stopped; trying again in a minute");
+                        true
+                    }
                 },
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
-            }
+            };
             wait = match ctx.store.next_article_due().await {
+                _ if stopped => DEFAULT_HOLD,
                 Ok(Some(at)) => (at - Utc::now())
                     .to_std()
                     .unwrap_or_default()

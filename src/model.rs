@@ -82,6 +82,9 @@ pub struct ArticleText {
 pub struct ArticleJob {
     /// The item's row.
     pub item: i64,
+    /// Which claim handed the fetch out: its outcome is written only while the
+    /// queue still holds this claim (`0` for a fetch not taken from the queue).
+    pub claim: i64,
     pub source: String,
     /// The page to fetch: the item's link.
     pub link: String,

@@ -279,7 +279,7 @@ async fn poll_once(config: Config, only: Option<&str>, mode: PollMode) -> anyhow
         println!("{report}");
     }
     if sources.iter().any(|source| source.wants_full_text()) {
-        let articles = crate::articles::fetch_due(&ctx, &config).await?;
+        let articles = crate::articles::fetch_due(&ctx, || Arc::clone(&config)).await?;
         println!(
             "full text: {} stored, {} pages without a longer article, {} failed (tried again later), {} given up",
             articles.stored, articles.no_article, articles.failed, articles.given_up

@@ -124,6 +124,7 @@ async fn show(
         (Some(link), true) => {
             let job = ArticleJob {
                 item: 0,
+                claim: 0,
                 source: source.name.clone(),
                 link: link.clone(),
                 attempts: 0,

@@ -75,8 +75,6 @@ fn resolve_relative(relative: &str) -> Option<Cow<'_, str>> {
 /// dozen levels at most.
 pub const MAX_HTML_DEPTH: usize = 128;
 
-/// Sanitizes an HTML fragment; relative `href`/`src` are resolved against `base`
-/// (dropped when `base` is `None`). Sanitizing the output again returns it unchanged.
 /// How deep html5ever's tree would nest `html` (counted so as never to be less),
 /// from one tokenizer pass that builds no tree: what bounds the cost of building it,
 /// which grows with the square of the depth.
@@ -84,6 +82,8 @@ pub fn nesting_depth(html: &str) -> usize {
     text::scan_html(html).max_depth
 }
 
+/// Sanitizes an HTML fragment; relative `href`/`src` are resolved against `base`
+/// (dropped when `base` is `None`). Sanitizing the output again returns it unchanged.
 /// A fragment nested deeper than [`MAX_HTML_DEPTH`] becomes its escaped plain text.
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     let input = without_forbidden_chars(html);

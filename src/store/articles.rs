@@ -17,13 +17,23 @@ use super::handle::Store;
 use crate::membership::Candidate;
 use crate::model::{ArticleJob, ArticleText};
 
-/// Queues (again) the article page of item `row`, due now; inside the caller's
-/// transaction. A queued fetch's failures are forgotten: an edited item starts over.
-pub(super) fn queue(tx: &Connection, row: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+/// Queues (again) the article page of item `row` at `link`, due now; inside the
+/// caller's transaction. A queued fetch's failures are forgotten, and a claim that
+/// holds it loses it: an edited item starts over.
+pub(super) fn queue(
+    tx: &Connection,
+    row: i64,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let host = url::Url::parse(link)
+        .map(|url| crate::fetch::host_of(&url))
+        .unwrap_or_default();
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO article_fetches (item_id, attempts, next_try) VALUES (?1, 0, ?2)",
+        "INSERT OR REPLACE INTO article_fetches (item_id, attempts, next_try, host, claim)
+         VALUES (?1, 0, ?2, ?3, 0)",
     )?
-    .execute(params![row, now.timestamp()])?;
+    .execute(params![row, now.timestamp(), host])?;
     Ok(())
 }
 
@@ -38,28 +48,41 @@ pub struct ArticleApplied {
 
 impl Store {
     /// Claims up to `limit` queued article fetches due at `now`, the longest due
-    /// first: each is put off until `now + lease` before it is handed out, so a
-    /// fetch under way is not handed out again, and one whose outcome is never
-    /// recorded (the daemon stopped) comes due again when its lease ends.
+    /// first, leaving out pages of the hosts in `skip` (they have enough waiting):
+    /// each is put off until `now + lease` and marked with a new claim before it is
+    /// handed out, so a fetch under way is not handed out again before the lease
+    /// ends, one whose outcome is never recorded (the daemon stopped) comes due
+    /// again, and only the claim that holds it records its outcome. A queued fetch
+    /// whose item has no link any more, or cannot be read, is dropped (and logged).
     pub async fn claim_articles(
         &self,
         now: DateTime<Utc>,
         limit: usize,
         lease: std::time::Duration,
+        skip: Vec<String>,
     ) -> Result<Vec<ArticleJob>, StoreError> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
         self.call_write(move |db| {
             let conn = &db.conn;
             let claimed: Vec<i64> = {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT item_id FROM article_fetches WHERE next_try <= ?1
-                     ORDER BY next_try, item_id LIMIT ?2",
-                )?;
-                let rows = stmt.query_map(params![now.timestamp(), limit as i64], |r| r.get(0))?;
+                // Built per claim (a few a second at most): the hosts left out vary.
+                let sql = format!(
+                    "SELECT item_id FROM article_fetches WHERE next_try <= ? AND host NOT IN ({})
+                     ORDER BY next_try, item_id LIMIT ?",
+                    super::reads::placeholders(skip.len())
+                );
+                let mut values = vec![rusqlite::types::Value::Integer(now.timestamp())];
+                values.extend(skip.iter().cloned().map(rusqlite::types::Value::Text));
+                values.push(rusqlite::types::Value::Integer(limit as i64));
+                let mut stmt = conn.prepare(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?;
                 rows.collect::<Result<_, _>>()?
             };
-            let mut lease =
-                conn.prepare_cached("UPDATE article_fetches SET next_try = ?2 WHERE item_id = ?1")?;
+            let mut lease = conn.prepare_cached(
+                "UPDATE article_fetches SET next_try = ?2, claim = claim + 1 WHERE item_id = ?1
+                 RETURNING claim",
+            )?;
+            let mut drop = conn.prepare_cached("DELETE FROM article_fetches WHERE item_id = ?1")?;
             let mut job = conn.prepare_cached(
                 "SELECT s.name, i.link, a.attempts, i.title, i.summary_html, i.content_html,
                         i.author, i.categories
@@ -70,12 +93,13 @@ impl Store {
             )?;
             let mut jobs = Vec::with_capacity(claimed.len());
             for item in claimed {
-                lease.execute(params![item, until.timestamp()])?;
+                let claim: i64 = lease.query_row(params![item, until.timestamp()], |r| r.get(0))?;
                 let found = job
                     .query_row([item], |r| {
                         let categories: String = r.get(7)?;
                         Ok(ArticleJob {
                             item,
+                            claim,
                             source: r.get(0)?,
                             link: r.get(1)?,
                             attempts: r.get(2)?,
@@ -86,8 +110,17 @@ impl Store {
                             categories: categories_from(&categories),
                         })
                     })
-                    .optional()?;
-                jobs.extend(found);
+                    .optional();
+                match found {
+                    Ok(Some(found)) => jobs.push(found),
+                    Ok(None) => {
+                        drop.execute([item])?;
+                    }
+                    Err(error) => {
+                        tracing::warn!(item, %error, "queued article fetch unreadable; dropped");
+                        drop.execute([item])?;
+                    }
+                }
             }
             Ok(jobs)
         })
@@ -106,28 +139,26 @@ impl Store {
         .await
     }
 
-    /// Article fetches queued (for `/metrics` and the status page).
-    pub async fn articles_queued(&self) -> Result<u64, StoreError> {
-        self.call_read(|conn| {
-            let n: i64 =
-                conn.query_row("SELECT COUNT(*) FROM article_fetches", [], |r| r.get(0))?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
-    }
-
     /// Keeps `article` as item `item`'s content and takes it off the queue: the item
     /// is sorted into its feeds again by its new words, its fingerprint becomes the
     /// article's, and an item still alone in its story joins the story the article
     /// matches (a teaser-only copy of a wire story joins the full copy's story).
+    /// Nothing is written unless the queue still holds `claim` (an item edited
+    /// meanwhile was queued again, and this article is of its older version).
     pub async fn record_article(
         &self,
         item: i64,
+        claim: i64,
         article: ArticleText,
         now: DateTime<Utc>,
     ) -> Result<ArticleApplied, StoreError> {
         let (applied, changed) = self
-            .call_write(move |db| apply_article(db, item, &article, now))
+            .call_write(move |db| {
+                if !holds(&db.conn, item, claim)? {
+                    return Ok((ArticleApplied::default(), Vec::new()));
+                }
+                apply_article(db, item, &article, now)
+            })
             .await?;
         if applied.joined_story {
             // Collapsed feeds show the story's other copies: any feed may change.
@@ -141,14 +172,19 @@ impl Store {
     /// Records that item `item`'s article gave nothing to keep: taken off the
     /// queue; with `failure`, counted on the item's source, which keeps the error.
     /// `retry_at` keeps it queued (with one more attempt) until then instead.
+    /// Nothing is written unless the queue still holds `claim`.
     pub async fn record_article_failure(
         &self,
         item: i64,
+        claim: i64,
         failure: Option<String>,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         self.call_write(move |db| {
             let conn = &db.conn;
+            if !holds(conn, item, claim)? {
+                return Ok(());
+            }
             match retry_at {
                 Some(at) => conn
                     .prepare_cached(
@@ -173,12 +209,20 @@ impl Store {
     }
 }
 
+/// Whether the queue still holds item `item`'s fetch under `claim`.
+fn holds(conn: &Connection, item: i64, claim: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM article_fetches WHERE item_id = ?1 AND claim = ?2")?
+        .exists(params![item, claim])?)
+}
+
 /// The stored fields an article is sorted into feeds with.
 struct Stored {
     source_id: i64,
     source: String,
     story: i64,
     sort_date: i64,
+    first_seen: i64,
     title: String,
     link: Option<String>,
     authors: Vec<String>,
@@ -197,7 +241,7 @@ fn apply_article(
     let stored = conn
         .prepare_cached(
             "SELECT i.source_id, s.name, i.story_id, i.sort_date, i.title, i.link, i.author,
-                    i.categories
+                    i.categories, i.first_seen
              FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
         )?
         .query_row([item], |r| {
@@ -207,6 +251,7 @@ fn apply_article(
                 source: r.get(1)?,
                 story: r.get(2)?,
                 sort_date: r.get(3)?,
+                first_seen: r.get(8)?,
                 title: r.get(4)?,
                 link: r.get(5)?,
                 authors: authors_from(r.get(6)?),
@@ -230,7 +275,7 @@ fn apply_article(
         &article.fingerprint.to_bytes()[..],
         now.timestamp()
     ])?;
-    let story = join_story(db, item, &stored, article, now)?;
+    let story = join_story(db, item, &stored, article)?;
     let conn = &db.conn;
     let mut changed = super::feeds::forget(conn, item)?;
     let text = Candidate {
@@ -272,7 +317,6 @@ fn join_story(
     item: i64,
     stored: &Stored,
     article: &ArticleText,
-    now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let conn = &db.conn;
     let mut story = stored.story;
@@ -282,7 +326,10 @@ fn join_story(
             .query_row([story], |r| r.get(0))?;
         copies == 1
     };
-    let at = now.timestamp();
+    // Compared and indexed at the item's first sight, as a rebuild of the index from
+    // stored fingerprints would: whether a later copy falls within the window must
+    // not depend on when the page came, or on a restart since.
+    let at = stored.first_seen;
     if alone
         && let Some(found) = db
             .stories

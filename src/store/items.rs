@@ -71,8 +71,10 @@ pub(super) fn ingest_entries(
                 changed_feeds.extend(admit_entry(tx, feeds, at, source_name, entry)?);
                 summary.merged += usize::from(merged);
                 summary.new += 1;
-                if source.full_text && entry.link.is_some() {
-                    super::articles::queue(tx, at.item, now)?;
+                if source.full_text
+                    && let Some(link) = &entry.link
+                {
+                    super::articles::queue(tx, at.item, link, now)?;
                     summary.articles_queued += 1;
                 }
             }
@@ -93,8 +95,10 @@ pub(super) fn ingest_entries(
                 changed_feeds.extend(admit_entry(tx, feeds, at, source_name, entry)?);
                 summary.updated += 1;
                 // An edit puts the feed's own content back: its article is fetched again.
-                if source.full_text && entry.link.is_some() {
-                    super::articles::queue(tx, row, now)?;
+                if source.full_text
+                    && let Some(link) = &entry.link
+                {
+                    super::articles::queue(tx, row, link, now)?;
                     summary.articles_queued += 1;
                 }
             }

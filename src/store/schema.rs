@@ -150,6 +150,13 @@ const MIGRATIONS: &[&str] = &[
     "
     SELECT 1;
     ",
+    // 12: each queued article fetch knows its page's host (claims skip hosts that
+    // have enough waiting already) and which claim holds it (an outcome is written
+    // only by the claim that fetched it: an item edited meanwhile was queued again).
+    "
+    ALTER TABLE article_fetches ADD COLUMN host TEXT NOT NULL DEFAULT '';
+    ALTER TABLE article_fetches ADD COLUMN claim INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// Statements each connection keeps compiled: more than the store has (every

@@ -78,7 +78,9 @@ pub async fn stored(h: &Harness, link: &str) -> StoredItem {
 }
 
 pub async fn fetch_articles(h: &Harness) -> ArticleCounts {
-    articles::fetch_due(&h.ctx, &h.config).await.unwrap()
+    articles::fetch_due(&h.ctx, || Arc::clone(&h.config))
+        .await
+        .unwrap()
 }
 
 mod polite;
@@ -403,6 +405,7 @@ async fn an_article_page_on_a_private_address_is_refused_like_a_feed() {
     let h = harness(&dir, "", source).await;
     let job = feedbraid::model::ArticleJob {
         item: 1,
+        claim: 0,
         source: "courier".into(),
         link: server.url("inside"),
         attempts: 0,
@@ -425,4 +428,76 @@ async fn an_article_page_on_a_private_address_is_refused_like_a_feed() {
         "{answer:?}"
     );
     assert_eq!(server.requests("inside"), 0, "never reached");
+}
+
+#[tokio::test]
+async fn an_article_fetched_for_an_older_version_of_an_edited_item_is_not_kept() {
+    let server = ScriptServer::start().await;
+    let link = one_teaser(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let source = courier(&server);
+    let h = harness(&dir, "", &source).await;
+    h.poll().await;
+    let lease = Duration::from_secs(900);
+    let now = chrono::Utc::now();
+    let claimed = h
+        .ctx
+        .store
+        .claim_articles(now, 10, lease, Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let stale = claimed[0].clone();
+    // Under its lease, the fetch is not handed out again.
+    let again = h
+        .ctx
+        .store
+        .claim_articles(now, 10, lease, Vec::new())
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    // The feed edits the item while its old version's page is being fetched.
+    let edited = rss(&[("Port shut", &link, "Dockers stopped work. Updated.", None)]);
+    server.feed("feed.xml", &edited, "\"2\"");
+    h.poll().await;
+    let article = feedbraid::model::ArticleText {
+        content_html: "<p>The old version's article.</p>".into(),
+        packed: None,
+        text: "The old version's article.".into(),
+        fingerprint: feedbraid::cluster::Fingerprint::of("Port shut", "The old version's article."),
+        prepared_words: None,
+    };
+    let applied = h
+        .ctx
+        .store
+        .record_article(stale.item, stale.claim, article, now)
+        .await
+        .unwrap();
+    assert!(!applied.stored, "written by a claim the edit took away");
+    assert_eq!(stored(&h, &link).await.content_html, None);
+    // A failure of that claim is not counted either; the edit's fetch stays due.
+    h.ctx
+        .store
+        .record_article_failure(stale.item, stale.claim, Some("HTTP 500".into()), None)
+        .await
+        .unwrap();
+    let state = h
+        .ctx
+        .store
+        .source_states(vec!["courier".into()])
+        .await
+        .unwrap();
+    assert_eq!(state[0].article_failures, 0);
+    assert_eq!(
+        fetch_articles(&h).await.stored,
+        1,
+        "the edited version's page"
+    );
+    assert!(
+        stored(&h, &link)
+            .await
+            .content_html
+            .unwrap()
+            .contains("old rope")
+    );
 }

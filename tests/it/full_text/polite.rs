@@ -151,7 +151,7 @@ async fn a_slow_hosts_pages_never_hold_back_another_hosts() {
     feedbraid::poll::poll_sources(&ctx, &h.config, slow_source)
         .await
         .unwrap();
-    let fetching = articles::fetch_due(&ctx, &h.config);
+    let fetching = articles::fetch_due(&ctx, || std::sync::Arc::clone(&h.config));
     let stored_quick = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let quick_source = &h.config.sources[1..];
