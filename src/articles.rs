@@ -329,6 +329,7 @@ fn host_hold(error: &ArticleError) -> Option<Duration> {
         ArticleError::Fetch(FetchError::Status {
             status: 429 | 503,
             retry_after,
+            ..
         }) => Some(retry_after.unwrap_or(DEFAULT_HOLD).min(MAX_HOLD)),
         _ => None,
     }
@@ -358,9 +359,18 @@ pub async fn fetch_article(
     {
         Ok(fetched) => fetched,
         Err(error) => {
+            // The host that asked to wait: after a redirect (a link through a
+            // redirector), the one that answered, not the link's.
+            let asked = match &error {
+                FetchError::Status {
+                    answered_by: Some(answered),
+                    ..
+                } => (**answered).clone(),
+                _ => url.clone(),
+            };
             let error = ArticleError::Fetch(error);
             if let Some(hold) = host_hold(&error) {
-                fetcher.hold_host(&url, hold);
+                fetcher.hold_host(&asked, hold);
             }
             return Err(error);
         }
@@ -451,6 +461,7 @@ mod tests {
             ArticleError::Fetch(FetchError::Status {
                 status,
                 retry_after: None,
+                answered_by: None,
             })
         };
         assert!(status(503).is_transient());
@@ -462,6 +473,7 @@ mod tests {
         let asked = ArticleError::Fetch(FetchError::Status {
             status: 503,
             retry_after: Some(Duration::from_secs(86_400)),
+            answered_by: None,
         });
         assert_eq!(host_hold(&asked), Some(MAX_HOLD));
         assert_eq!(host_hold(&status(500)), None);

@@ -377,6 +377,7 @@ async fn record_failure(
         PollError::Fetch(FetchError::Status {
             status,
             retry_after,
+            ..
         }) => (
             Some(*status),
             retry_after

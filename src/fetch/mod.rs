@@ -99,6 +99,9 @@ pub enum FetchError {
         status: u16,
         /// From a `Retry-After` header, if one came.
         retry_after: Option<Duration>,
+        /// The URL that answered, after redirects (its host is the one that asked
+        /// to wait, on a 429 or 503).
+        answered_by: Option<Box<url::Url>>,
     },
     #[error("body larger than {limit} bytes (after decompression)")]
     TooLarge { limit: u64 },
@@ -301,6 +304,7 @@ impl Fetcher {
             return Err(FetchError::Status {
                 status: status.as_u16(),
                 retry_after: headers::retry_after(response.headers(), now),
+                answered_by: Some(Box::new(url)),
             });
         }
         // Sized from Content-Length when the server sent one (and the body is not

@@ -175,3 +175,60 @@ async fn a_slow_hosts_pages_never_hold_back_another_hosts() {
         done = fetching => panic!("every page was fetched before the quick one was seen: {done:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_429_behind_a_redirect_holds_the_host_that_answered() {
+    let server = ScriptServer::start().await;
+    let port = server.addr.port();
+    let link = format!("http://redirector.test:{port}/r/1");
+    server.set(
+        "r/1",
+        Reply::Redirect(302, format!("http://site.test:{port}/page")),
+    );
+    server.set(
+        "page",
+        Reply::Status(429, vec![("retry-after", "120".into())]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness(&dir, "", &courier(&server)).await;
+    let options = feedbraid::fetch::FetcherOptions {
+        host_spacing: Some(Duration::from_millis(5)),
+        pinned_hosts: vec![
+            ("redirector.test".into(), server.addr),
+            ("site.test".into(), server.addr),
+        ],
+    };
+    let fetcher = feedbraid::fetch::Fetcher::with_options(&h.config.fetch, options).unwrap();
+    let job = feedbraid::model::ArticleJob {
+        item: 1,
+        claim: 0,
+        source: "courier".into(),
+        link,
+        attempts: 0,
+        title: "Story".into(),
+        summary_html: None,
+        content_html: None,
+        authors: Vec::new(),
+        categories: Vec::new(),
+    };
+    let source = h.config.source("courier").unwrap();
+    let answer = articles::fetch_article(&fetcher, &h.ctx.parsers, source, None, job, None).await;
+    assert!(answer.is_err(), "{answer:?}");
+    // How long each host's next request waits: a held host for its Retry-After,
+    // another at most for its spacing.
+    let wait = |host: &str| {
+        let url = url::Url::parse(&format!("http://{host}:{port}/next")).unwrap();
+        match fetcher.try_turn(&url) {
+            Err(HostWait::Until(at)) => at - tokio::time::Instant::now(),
+            _ => Duration::ZERO,
+        }
+    };
+    assert!(
+        wait("site.test") > Duration::from_secs(110),
+        "the host that answered 429"
+    );
+    assert!(
+        wait("redirector.test") < Duration::from_secs(1),
+        "the redirector, which only pointed there, is not held"
+    );
+}
