@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::config::{Config, SourceConfig};
-use crate::dispatch::Dispatch;
+use crate::dispatch::{Dispatch, sleep_until};
 use crate::fetch::{Access, FetchError, Fetcher, HostTurn, Validators};
 use crate::membership::WordsRecipe;
 use crate::model::{ArticleJob, ArticleText};
@@ -267,12 +267,6 @@ fn log_failure<T>(result: Result<T, StoreError>) -> Result<Option<T>, StoreError
             tracing::error!(%error, "an article page's outcome was not recorded; it comes due again later");
             Ok(None)
         }
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    if let Some(at) = at {
-        tokio::time::sleep_until(at).await;
     }
 }
 

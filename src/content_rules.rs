@@ -115,11 +115,6 @@ impl ContentRules {
         self == &ContentRules::default()
     }
 
-    /// Whether anything is done to an item's HTML before sanitizing.
-    pub fn changes_html(&self) -> bool {
-        !self.remove.is_empty() || self.rewrites_of(RewriteField::Content).next().is_some()
-    }
-
     fn rewrites_of(&self, field: RewriteField) -> impl Iterator<Item = &Rewrite> {
         self.rewrites.iter().filter(move |r| r.field == field)
     }

@@ -150,7 +150,9 @@ impl<T> Dispatch<T> {
     }
 }
 
-async fn sleep_until(at: Option<Instant>) {
+/// Sleeps until `at` (at once without one: callers guard the `select!` arm with
+/// `at.is_some()`): how a driver of a [`Dispatch`] waits for [`Dispatch::wake_at`].
+pub(crate) async fn sleep_until(at: Option<Instant>) {
     if let Some(at) = at {
         tokio::time::sleep_until(at).await;
     }
