@@ -168,6 +168,14 @@ pub fn public_id(source: &str, key: &str) -> String {
     format!("urn:feedbraid:{}", hex(&digest[..16]))
 }
 
+/// The public ids a new item of `source` stored under `key` may take, in order:
+/// [`public_id`] of its key, then of `key#2`, `key#3`, … for the rare item whose id
+/// another item holds (one re-keyed after its guid changed).
+pub fn public_id_choices<'a>(source: &'a str, key: &'a str) -> impl Iterator<Item = String> + 'a {
+    std::iter::once(public_id(source, key))
+        .chain((2u32..).map(move |n| public_id(source, &format!("{key}#{n}"))))
+}
+
 /// The fields of an item a reader sees, for [`content_hash`].
 #[derive(Debug, Clone, Copy)]
 pub struct VisibleFields<'a> {

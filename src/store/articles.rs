@@ -335,11 +335,7 @@ fn join_story(
             .stories
             .find_story(&article.fingerprint, stored.source_id, at)
     {
-        let joined: Option<i64> = conn
-            .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
-            .query_row([found.item], |r| r.get(0))
-            .optional()?;
-        let joined = joined.unwrap_or(found.story);
+        let joined = super::stories::story_now(conn, found.item, found.story)?;
         if joined != item {
             conn.prepare_cached(
                 "UPDATE items SET story_id = ?2, story_layer = ?3, story_score = ?4 WHERE id = ?1",

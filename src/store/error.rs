@@ -1,32 +1,39 @@
-//! Why a storage call failed: one error type for every store call.
-
-use std::path::PathBuf;
+//! Why a storage call failed: one error type for every store call, whichever
+//! database is behind it. Callers branch on its variants, never on a driver's error.
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database {}: {source}", path.display())]
+    /// `database` names it as messages do: a file's path, or a server's address
+    /// without its password.
+    #[error("database {database}: {source}")]
     Open {
-        path: PathBuf,
+        database: String,
         #[source]
-        source: rusqlite::Error,
+        source: DriverError,
     },
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("database {}: written by a newer feedbraid (schema version {found}, this one knows up to {known})", path.display())]
+    Driver(#[from] DriverError),
+    #[error(
+        "database {database}: written by a newer feedbraid (schema version {found}, this one knows up to {known})"
+    )]
     TooNew {
-        path: PathBuf,
+        database: String,
         found: i64,
         known: i64,
     },
-    #[error("database {}: written by an older feedbraid (schema version {found}, this one needs {known}); start the daemon (`feedbraid run`) once to bring it up to date", path.display())]
+    #[error(
+        "database {database}: written by an older feedbraid (schema version {found}, this one needs {known}); start the daemon (`feedbraid run`) once to bring it up to date"
+    )]
     TooOld {
-        path: PathBuf,
+        database: String,
         found: i64,
         known: i64,
     },
-    #[error("no database at {}: the daemon (`feedbraid run`) or `feedbraid poll` creates it", path.display())]
-    Missing { path: PathBuf },
+    #[error(
+        "no database at {database}: the daemon (`feedbraid run`) or `feedbraid poll` creates it"
+    )]
+    Missing { database: String },
     #[error("the database did not answer within {waited:?}{}", activity.as_deref().map(|a| format!(" ({a})")).unwrap_or_default())]
     Unresponsive {
         waited: std::time::Duration,
@@ -37,4 +44,33 @@ pub enum StoreError {
     /// The transaction holding this write (and the others of its group) did not commit.
     #[error("database commit failed: {0}")]
     CommitFailed(String),
+}
+
+/// What a database driver (or the system under it) reported: its message and source
+/// chain, without its type, which is the backend's own business.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DriverError(Box<dyn std::error::Error + Send + Sync>);
+
+impl DriverError {
+    pub(crate) fn new(error: impl std::error::Error + Send + Sync + 'static) -> DriverError {
+        DriverError(Box::new(error))
+    }
+
+    /// An error the backend detected itself, beside what its driver reports.
+    pub(crate) fn message(text: impl Into<String>) -> DriverError {
+        DriverError(text.into().into())
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        StoreError::Driver(DriverError::new(error))
+    }
+}
+
+impl From<rusqlite::Error> for DriverError {
+    fn from(error: rusqlite::Error) -> DriverError {
+        DriverError::new(error)
+    }
 }

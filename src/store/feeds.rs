@@ -60,14 +60,27 @@ pub(super) fn admit(
     text: &Candidate<'_>,
     words: Option<&PreparedWords>,
 ) -> Result<Vec<String>, StoreError> {
+    let admitted = feeds.feeds_for(text, words, only);
+    insert_rows(tx, item, &admitted)?;
+    Ok(admitted)
+}
+
+/// Writes the membership rows of one item in `feeds`.
+pub(super) fn insert_rows(
+    tx: &Connection,
+    item: FeedRow,
+    feeds: &[String],
+) -> Result<(), StoreError> {
+    if feeds.is_empty() {
+        return Ok(());
+    }
     let mut insert = tx.prepare_cached(
         "INSERT OR REPLACE INTO feed_items (feed, item_id, story_id, sort_date) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    let admitted = feeds.feeds_for(text, words, only);
-    for feed in &admitted {
+    for feed in feeds {
         insert.execute(params![feed, item.item, item.story, item.sort_date])?;
     }
-    Ok(admitted)
+    Ok(())
 }
 
 /// Drops an item's membership rows (before re-admitting it after an edit); returns

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use tokio::sync::watch;
 
 use super::changes::{ChangeLog, Changed, FeedScope};
-use super::error::StoreError;
+use super::error::{DriverError, StoreError};
 use super::worker::{self, Db, GroupedWrite, Job, ReadJob};
 use super::{schema, stories};
 use crate::cluster::{Settings, StoryIndex};
@@ -100,8 +100,8 @@ impl Store {
         // Opened after the writer's connection has brought the schema up to date.
         let reader = schema::open_read_only(path)?;
         let thread_failed = |e: std::io::Error| StoreError::Open {
-            path: path.to_path_buf(),
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            database: path.display().to_string(),
+            source: DriverError::new(e),
         };
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()

@@ -8,13 +8,13 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
 use super::body::packed_bodies;
 use super::columns::{authors_value, categories_value, links_value};
-use super::error::StoreError;
+use super::error::{DriverError, StoreError};
 use super::feeds::FeedRow;
 use super::stories;
-use crate::cluster::{Fingerprint, StoryIndex};
+use crate::cluster::StoryIndex;
 use crate::identity;
-use crate::ingest::{self, Decision, Existing};
-use crate::membership::{Candidate, FeedSet};
+use crate::ingest::{self, Change, Existing, LinkedRow, Lookup, NewItem, PollSource, StoryChoice};
+use crate::membership::FeedSet;
 use crate::model::Entry;
 
 /// What one poll changed in a source's items.
@@ -48,7 +48,8 @@ pub(super) struct Ingested {
     pub changed_feeds: BTreeSet<String>,
 }
 
-/// Writes `entries` of one source inside the caller's transaction.
+/// Writes `entries` of one source inside the caller's transaction, as `ingest`
+/// plans each from what this looks up.
 pub(super) fn ingest_entries(
     tx: &Connection,
     feeds: &FeedSet,
@@ -57,53 +58,68 @@ pub(super) fn ingest_entries(
     entries: &[Entry],
     now: DateTime<Utc>,
 ) -> Result<Ingested, StoreError> {
-    let (source_id, source_name) = (source.id, source.name);
     let mut summary = IngestSummary::default();
     let mut changed_feeds = BTreeSet::new();
-    let mut poll = PollWrite::prepare(tx, index, source_id, source_name, now)?;
-
+    let window = i64::try_from(index.settings().window_secs).unwrap_or(i64::MAX);
+    index.evict_older_than(now.timestamp().saturating_sub(window));
+    let mut poll = PollWrite::prepare(tx, source.id, source.name, now)?;
     for entry in entries {
-        let found = poll.find_existing(entry)?;
-        let tombstoned = found.existing.is_none() && poll.is_tombstoned(&entry.key)?;
-        match ingest::decide(found.existing.as_ref(), tombstoned, entry) {
-            Decision::Insert => {
-                let (at, merged) = poll.insert(entry, found.stories_by_link)?;
-                changed_feeds.extend(admit_entry(tx, feeds, at, source_name, entry)?);
-                summary.merged += usize::from(merged);
+        let polled = PollSource {
+            id: source.id,
+            name: source.name,
+            full_text: source.full_text,
+            feeds,
+            index,
+            now,
+        };
+        let plan = ingest::plan_entry(&polled, &mut poll, entry)?;
+        if let Some(row) = plan.rekey {
+            poll.rekey(row, &entry.key)?;
+        }
+        let (at, placement) = match plan.change {
+            Change::Insert(new) => {
+                let at = poll.insert(entry, &new)?;
+                index.insert(
+                    at.item,
+                    at.story,
+                    source.id,
+                    now.timestamp(),
+                    &new.fingerprint,
+                );
+                summary.merged += usize::from(at.story != at.item);
                 summary.new += 1;
-                if source.full_text
-                    && let Some(link) = &entry.link
-                {
-                    super::articles::queue(tx, at.item, link, now)?;
-                    summary.articles_queued += 1;
-                }
+                (at, new.placement)
             }
-            Decision::Update { row } => {
+            Change::Update { row, placement } => {
                 update(tx, row, entry, now)?;
-                let at = tx.query_row(
-                    "SELECT story_id, sort_date FROM items WHERE id = ?1",
-                    [row],
-                    |r| {
+                let at = tx
+                    .prepare_cached("SELECT story_id, sort_date FROM items WHERE id = ?1")?
+                    .query_row([row], |r| {
                         Ok(FeedRow {
                             item: row,
                             story: r.get(0)?,
                             sort_date: r.get(1)?,
                         })
-                    },
-                )?;
+                    })?;
                 changed_feeds.extend(super::feeds::forget(tx, row)?);
-                changed_feeds.extend(admit_entry(tx, feeds, at, source_name, entry)?);
                 summary.updated += 1;
-                // An edit puts the feed's own content back: its article is fetched again.
-                if source.full_text
-                    && let Some(link) = &entry.link
-                {
-                    super::articles::queue(tx, row, link, now)?;
-                    summary.articles_queued += 1;
-                }
+                (at, placement)
             }
-            Decision::Unchanged => summary.unchanged += 1,
-            Decision::Tombstoned => summary.tombstoned += 1,
+            Change::Unchanged => {
+                summary.unchanged += 1;
+                continue;
+            }
+            Change::Tombstoned => {
+                summary.tombstoned += 1;
+                continue;
+            }
+        };
+        super::feeds::insert_rows(tx, at, &placement.feeds)?;
+        changed_feeds.extend(placement.feeds);
+        // An edit puts the feed's own content back: its article is fetched again.
+        if let Some(link) = &placement.fetch_article {
+            super::articles::queue(tx, at.item, link, now)?;
+            summary.articles_queued += 1;
         }
     }
     Ok(Ingested {
@@ -112,40 +128,12 @@ pub(super) fn ingest_entries(
     })
 }
 
-/// Sorts a stored or edited entry into its feeds; returns them.
-fn admit_entry(
-    tx: &Connection,
-    feeds: &FeedSet,
-    item: FeedRow,
-    source_name: &str,
-    entry: &Entry,
-) -> Result<Vec<String>, StoreError> {
-    super::feeds::admit(
-        tx,
-        feeds,
-        None,
-        item,
-        &Candidate::of_entry(source_name, entry),
-        entry.prepared_words.as_ref(),
-    )
-}
-
-/// What looking an entry up found.
-#[derive(Default)]
-struct Found {
-    /// The stored item it refers to.
-    existing: Option<Existing>,
-    /// When it is new to its source: the stories its canonical link points to.
-    stories_by_link: stories::ByLink,
-}
-
-/// One poll's entries being written: what each entry's write needs, with the
-/// statements every entry runs prepared once for the poll, not taken from rusqlite's
-/// statement cache for each entry (which hashes the SQL to find it and again to put
-/// it back): the store thread is the one every poll waits on.
+/// One poll's entries being looked up and written, with the statements every entry
+/// runs prepared once for the poll, not taken from rusqlite's statement cache for
+/// each entry (which hashes the SQL to find it and again to put it back): the store
+/// thread is the one every poll waits on.
 struct PollWrite<'a> {
     tx: &'a Connection,
-    index: &'a mut StoryIndex,
     source_id: i64,
     source_name: &'a str,
     now: DateTime<Utc>,
@@ -159,17 +147,47 @@ struct PollWrite<'a> {
     next_row: Option<i64>,
 }
 
+impl Lookup for PollWrite<'_> {
+    type Error = StoreError;
+
+    fn by_key(&mut self, key: &str) -> Result<Option<Existing>, StoreError> {
+        Ok(self
+            .by_key
+            .query_row(params![self.source_id, key], existing_from_row)
+            .optional()?)
+    }
+
+    fn by_link(&mut self, link: &str) -> Result<Vec<LinkedRow>, StoreError> {
+        let rows = self
+            .by_link
+            .query_map(params![crate::identity::link_key(link), link], |r| {
+                Ok(LinkedRow {
+                    row: r.get(0)?,
+                    source: r.get(1)?,
+                    content_hash: r.get(2)?,
+                    story: r.get(3)?,
+                    first_seen: r.get(4)?,
+                    sort_date: r.get(5)?,
+                    fingerprint: r.get(6)?,
+                })
+            })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn is_tombstoned(&mut self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.tombstone.exists(params![self.source_id, key])?)
+    }
+}
+
 impl<'a> PollWrite<'a> {
     fn prepare(
         tx: &'a Connection,
-        index: &'a mut StoryIndex,
         source_id: i64,
         source_name: &'a str,
         now: DateTime<Utc>,
     ) -> Result<PollWrite<'a>, StoreError> {
         Ok(PollWrite {
             tx,
-            index,
             source_id,
             source_name,
             now,
@@ -196,96 +214,23 @@ impl<'a> PollWrite<'a> {
         })
     }
 
-    /// The stored item an entry refers to: by its key, else (the guid changed but the
-    /// link and content did not) by canonical link and content hash, which re-keys it.
-    /// For an entry new to its source, also the story its canonical link joins.
-    fn find_existing(&mut self, entry: &Entry) -> Result<Found, StoreError> {
-        let by_key = self
-            .by_key
-            .query_row(params![self.source_id, entry.key], existing_from_row)
-            .optional()?;
-        if by_key.is_some() {
-            return Ok(Found {
-                existing: by_key,
-                stories_by_link: stories::ByLink::default(),
-            });
-        }
-        let Some(link) = &entry.canonical_link else {
-            return Ok(Found::default());
+    /// Stores `key` as the key of the source's item `row` (its guid changed).
+    fn rekey(&mut self, row: i64, key: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE items SET item_key = ?2 WHERE id = ?1")?
+            .execute(params![row, key])?;
+        Ok(())
+    }
+
+    /// Stores a new item as planned: its row, in its story, under the first public
+    /// id no other item holds.
+    fn insert(&mut self, entry: &Entry, new: &NewItem) -> Result<FeedRow, StoreError> {
+        let (tx, source_id) = (self.tx, self.source_id);
+        let story = match new.story {
+            StoryChoice::Own => None,
+            StoryChoice::Linked { story } => Some(story),
+            StoryChoice::Matched { item, story, .. } => Some(stories::story_now(tx, item, story)?),
         };
-        // One read of the items with this link answers both questions, on the store
-        // thread every poll waits on: the source's own
-        // item with the same content (its key differs: the lookup above found none),
-        // and the story of the copy another source carried first.
-        let mut ours: Option<Existing> = None;
-        let mut by_link = stories::LinkScan::default();
-        let mut rows = self
-            .by_link
-            .query(params![crate::identity::link_key(link), link])?;
-        while let Some(r) = rows.next()? {
-            let (row, source): (i64, i64) = (r.get(0)?, r.get(1)?);
-            let (story, first_seen) = (r.get(3)?, r.get(4)?);
-            if source != self.source_id {
-                let order = stories::SeenOrder {
-                    first_seen,
-                    date: r.get(5)?,
-                    row,
-                };
-                by_link.elsewhere(order, story);
-                continue;
-            }
-            let content_hash: String = r.get(2)?;
-            if crate::identity::same_content(&content_hash, &entry.content_hash) {
-                if ours.as_ref().is_none_or(|found| row < found.row) {
-                    ours = Some(Existing { row, content_hash });
-                }
-            } else {
-                let stored: Option<Vec<u8>> = r.get(6)?;
-                let now = self.now.timestamp();
-                let order = stories::SeenOrder {
-                    first_seen,
-                    date: 0,
-                    row,
-                };
-                by_link.own(order, story, entry, stored.as_deref(), now);
-            }
-        }
-        drop(rows);
-        if let Some(found) = &ours {
-            self.tx.execute(
-                "UPDATE items SET item_key = ?2 WHERE id = ?1",
-                params![found.row, entry.key],
-            )?;
-        }
-        Ok(Found {
-            existing: ours,
-            stories_by_link: by_link.found(),
-        })
-    }
-
-    fn is_tombstoned(&mut self, key: &str) -> Result<bool, StoreError> {
-        Ok(self.tombstone.exists(params![self.source_id, key])?)
-    }
-
-    /// Stores a new item: its row, story and date, and whether it joined an existing
-    /// story.
-    fn insert(
-        &mut self,
-        entry: &Entry,
-        stories_by_link: stories::ByLink,
-    ) -> Result<(FeedRow, bool), StoreError> {
-        let (tx, source_id, now) = (self.tx, self.source_id, self.now);
-        let sort_date = ingest::effective_date(entry.published, entry.updated, now);
-        let fingerprint = stories::fingerprint_of(entry);
-        let joined = stories::story_of(
-            tx,
-            self.index,
-            stories_by_link,
-            source_id,
-            &fingerprint,
-            now.timestamp(),
-        )?;
-        let story = joined.map(|j| j.story);
         // The row id SQLite would assign (the table has no AUTOINCREMENT), taken up
         // front so that an item starting its own story is written with it in one
         // statement.
@@ -296,38 +241,29 @@ impl<'a> PollWrite<'a> {
                 .query_row([], |r| r.get(0))?,
         };
         let story = story.unwrap_or(row);
-        // The public id derives from source and key; in the rare case an item
-        // re-keyed after its guid changed holds it, a counter is added. The insert
-        // finds that out itself (it probes the unique index anyway): a lookup first
-        // probed it twice for every new item.
-        let mut public_id = identity::public_id(self.source_name, &entry.key);
-        let mut n = 1;
-        while !self.insert_row(
-            entry,
-            (row, story),
-            &public_id,
-            sort_date,
-            joined,
-            &fingerprint,
-        )? {
-            if !self.public_id_taken.exists([&public_id])? {
-                return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
-                    Some(format!("item {row} of source {source_id} was not inserted")),
-                )));
+        // The insert finds out itself whether the public id is taken (it probes the
+        // unique index anyway): a lookup first probed it twice for every new item.
+        let mut inserted = false;
+        for public_id in identity::public_id_choices(self.source_name, &entry.key) {
+            if self.insert_row(entry, (row, story), &public_id, new)? {
+                inserted = true;
+                break;
             }
-            n += 1;
-            public_id = identity::public_id(self.source_name, &format!("{}#{n}", entry.key));
+            if !self.public_id_taken.exists([&public_id])? {
+                break;
+            }
+        }
+        if !inserted {
+            return Err(StoreError::Driver(DriverError::message(format!(
+                "item {row} of source {source_id} was not inserted"
+            ))));
         }
         self.next_row = Some(row + 1);
-        self.index
-            .insert(row, story, source_id, now.timestamp(), &fingerprint);
-        let at = FeedRow {
+        Ok(FeedRow {
             item: row,
             story,
-            sort_date: sort_date.timestamp(),
-        };
-        Ok((at, joined.is_some()))
+            sort_date: new.sort_date.timestamp(),
+        })
     }
 
     /// Writes a new item's row; `false` when a unique constraint ignored it.
@@ -336,12 +272,10 @@ impl<'a> PollWrite<'a> {
         entry: &Entry,
         (row, story): (i64, i64),
         public_id: &str,
-        sort_date: DateTime<Utc>,
-        joined: Option<stories::Joined>,
-        fingerprint: &Fingerprint,
+        new: &NewItem,
     ) -> Result<bool, StoreError> {
-        let (layer, score) = match joined {
-            Some(j) => (Some(j.layer.as_str()), Some(f64::from(j.score))),
+        let (layer, score) = match new.story.evidence() {
+            Some((layer, score)) => (Some(layer.as_str()), Some(f64::from(score))),
             None => (None, None),
         };
         let (summary, content) = packed_bodies(entry);
@@ -364,12 +298,12 @@ impl<'a> PollWrite<'a> {
             categories_value(&entry.categories),
             entry.published.map(|d| d.timestamp()),
             entry.updated.map(|d| d.timestamp()),
-            sort_date.timestamp(),
+            new.sort_date.timestamp(),
             self.now.timestamp(),
             entry.content_hash,
             layer,
             score,
-            &fingerprint.to_bytes()[..],
+            &new.fingerprint.to_bytes()[..],
             row,
             links_value(&entry.links),
             entry

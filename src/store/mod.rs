@@ -24,7 +24,7 @@ mod worker;
 
 pub use articles::ArticleApplied;
 pub use changes::FeedScope;
-pub use error::StoreError;
+pub use error::{DriverError, StoreError};
 pub use feeds::FeedSync;
 pub use handle::{PING_LIMIT, Store};
 pub use items::IngestSummary;

@@ -165,9 +165,9 @@ const STATEMENT_CACHE: usize = 64;
 
 /// Opens the database, sets the connection up and brings the schema up to date.
 pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
-    let open_err = |source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
+    let open_err = |source: rusqlite::Error| StoreError::Open {
+        database: path.display().to_string(),
+        source: source.into(),
     };
     let mut conn = Connection::open(path).map_err(open_err)?;
     conn.busy_timeout(Duration::from_secs(5))
@@ -208,12 +208,12 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
 pub(super) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     if !path.exists() {
         return Err(StoreError::Missing {
-            path: path.to_path_buf(),
+            database: path.display().to_string(),
         });
     }
-    let open_err = |source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
+    let open_err = |source: rusqlite::Error| StoreError::Open {
+        database: path.display().to_string(),
+        source: source.into(),
     };
     let flags =
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -223,10 +223,18 @@ pub(super) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let known = MIGRATIONS.len() as i64;
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let path = path.to_path_buf();
+    let database = path.display().to_string();
     match found.cmp(&known) {
-        std::cmp::Ordering::Greater => Err(StoreError::TooNew { path, found, known }),
-        std::cmp::Ordering::Less => Err(StoreError::TooOld { path, found, known }),
+        std::cmp::Ordering::Greater => Err(StoreError::TooNew {
+            database,
+            found,
+            known,
+        }),
+        std::cmp::Ordering::Less => Err(StoreError::TooOld {
+            database,
+            found,
+            known,
+        }),
         std::cmp::Ordering::Equal => Ok(conn),
     }
 }
@@ -236,7 +244,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > known {
         return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
+            database: path.display().to_string(),
             found,
             known,
         });

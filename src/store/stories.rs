@@ -1,8 +1,6 @@
-//! Which story a new item joins, carried out against the database and the in-memory
-//! story index: the same canonical link as another source's item first (found by
-//! `items` with the entry's own rows by link), else what `cluster` decides from
-//! fingerprints within the window. The index lives on the store thread and is rebuilt
-//! from stored fingerprints at start.
+//! The in-memory story index's side in the database: it lives on the store thread
+//! and is rebuilt from stored fingerprints at start; a story it matched is read as
+//! stored now. Which story a new item joins is `ingest`'s decision.
 
 use std::time::Instant;
 
@@ -10,135 +8,19 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::body::html_at;
 use super::error::StoreError;
-use crate::cluster::{self, Fingerprint, Layer, Settings, StoryIndex};
-use crate::model::Entry;
+use crate::cluster::{Fingerprint, Settings, StoryIndex};
 use crate::sanitize::sanitized_html_to_text;
 
-/// How a new item joined an existing story.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Joined {
-    pub story: i64,
-    pub layer: Layer,
-    pub score: f32,
-}
-
-/// The stories a new item's canonical link points to (found by `items` with the
-/// entry's own rows by link).
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct ByLink {
-    /// The story of another source's item with the same link, first seen first.
-    pub elsewhere: Option<i64>,
-    /// The story of an earlier version of the report from the source itself
-    /// ([`crate::cluster::is_earlier_version`]).
-    pub earlier_version: Option<i64>,
-}
-
-/// Which of two rows counts as seen first: the earlier first-seen time, then the
-/// earlier date, then the lower row id (the fields compare in this order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct SeenOrder {
-    pub first_seen: i64,
-    pub date: i64,
-    pub row: i64,
-}
-
-/// What the rows sharing a new entry's canonical link say of its story, gathered
-/// row by row.
-#[derive(Default)]
-pub(super) struct LinkScan {
-    /// Another source's item seen first, and its story.
-    elsewhere: Option<(SeenOrder, i64)>,
-    /// The source's own earliest earlier version, and its story.
-    earlier_version: Option<(SeenOrder, i64)>,
-    /// The entry's fingerprint, once a row of its own source needed it.
-    fingerprint: Option<Fingerprint>,
-}
-
-impl LinkScan {
-    /// A row of another source.
-    pub(super) fn elsewhere(&mut self, order: SeenOrder, story: i64) {
-        if self.elsewhere.is_none_or(|(first, _)| order < first) {
-            self.elsewhere = Some((order, story));
-        }
-    }
-
-    /// A row of the entry's own source with other content (`stored`: its fingerprint
-    /// bytes), seen at `now`. A source's own versions are ordered by first seen and
-    /// row alone (`order.date` is 0).
-    pub(super) fn own(
-        &mut self,
-        order: SeenOrder,
-        story: i64,
-        entry: &Entry,
-        stored: Option<&[u8]>,
-        now: i64,
-    ) {
-        let fingerprint = self
-            .fingerprint
-            .get_or_insert_with(|| fingerprint_of(entry));
-        let is_version = stored.is_some_and(|bytes| {
-            cluster::is_earlier_version(fingerprint, bytes, order.first_seen, now)
-        });
-        if is_version && self.earlier_version.is_none_or(|(first, _)| order < first) {
-            self.earlier_version = Some((order, story));
-        }
-    }
-
-    pub(super) fn found(self) -> ByLink {
-        ByLink {
-            elsewhere: self.elsewhere.map(|(_, story)| story),
-            earlier_version: self.earlier_version.map(|(_, story)| story),
-        }
-    }
-}
-
-/// The entry's fingerprint, computed while parsing (or here, for an entry built
-/// without one).
-pub(super) fn fingerprint_of(entry: &Entry) -> Fingerprint {
-    entry
-        .fingerprint
-        .clone()
-        .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text))
-}
-
-/// The story a new item (from `source_id`, with fingerprint `fp`) belongs to, if any:
-/// another source's item with the same canonical link first, else what the index
-/// finds, else an earlier version of the item from its own source (which the index
-/// never joins: by then the version's copies elsewhere have been looked for).
-pub(super) fn story_of(
-    tx: &Connection,
-    index: &mut StoryIndex,
-    by_link: ByLink,
-    source_id: i64,
-    fp: &Fingerprint,
-    now: i64,
-) -> Result<Option<Joined>, StoreError> {
-    let linked = |story| {
-        Some(Joined {
-            story,
-            layer: Layer::CanonicalLink,
-            score: 1.0,
-        })
-    };
-    if let Some(story) = by_link.elsewhere {
-        return Ok(linked(story));
-    }
-    let window = i64::try_from(index.settings().window_secs).unwrap_or(i64::MAX);
-    index.evict_older_than(now.saturating_sub(window));
-    let Some(found) = index.find_story(fp, source_id, now) else {
-        return Ok(by_link.earlier_version.and_then(linked));
-    };
-    // The matched item's story as stored now (it is fixed at first sight, but the
-    // item may have been pruned since: then the story id the index kept stands).
+/// The story stored item `item` is in now, else `indexed` (the story the index
+/// kept for it, should the item have been pruned since): a story matched through
+/// the index is the matched item's as stored, since an item alone in its story may
+/// have joined another once its article came.
+pub(super) fn story_now(tx: &Connection, item: i64, indexed: i64) -> Result<i64, StoreError> {
     let story: Option<i64> = tx
         .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
-        .query_row([found.item], |r| r.get(0))
+        .query_row([item], |r| r.get(0))
         .optional()?;
-    Ok(Some(Joined {
-        story: story.unwrap_or(found.story),
-        layer: found.layer,
-        score: found.score,
-    }))
+    Ok(story.unwrap_or(indexed))
 }
 
 /// Rebuilds the index from the fingerprints of items first seen within the window.

@@ -1,6 +1,14 @@
-//! What ingesting an entry should change, decided without I/O: whether it is new, an
-//! edit of a stored item, unchanged, or a pruned item that must not come back; and
-//! the date an item is published under. The store asks, then carries out the answer.
+//! What ingesting a poll's entries should change, decided without I/O from what the
+//! store looked up: whether each is new, an edit of a stored item, unchanged, or a
+//! pruned item that must not come back; the date an item is published under; the
+//! story it joins (`story`); its feeds and its article page (`plan`). The backend
+//! looks up, asks, then carries out the answer.
+
+mod plan;
+mod story;
+
+pub use plan::{Change, EntryPlan, Lookup, NewItem, Placement, PollSource, plan_entry};
+pub use story::{LinkedRow, StoryChoice, fingerprint_of};
 
 use chrono::{DateTime, Utc};
 

@@ -1,0 +1,138 @@
+//! A poll's changes, decided entry by entry from what the backend looked up: which
+//! stored item an entry is (by its key, else — its guid changed — by its canonical
+//! link and content, which re-keys the item), whether it is new, edited, unchanged or
+//! pruned, which story a new item joins, the date it is published under, the feeds
+//! it belongs in, and whether its article page is to be fetched. The backend looks
+//! up through [`Lookup`] inside the poll's transaction and writes each entry's
+//! [`EntryPlan`] before the next entry is planned, so an entry sees the ones before it.
+
+use chrono::{DateTime, Utc};
+
+use super::story::{LinkScan, LinkedRow, StoryChoice, fingerprint_of};
+use super::{Decision, Existing, decide, effective_date};
+use crate::cluster::{Fingerprint, StoryIndex};
+use crate::membership::{Candidate, FeedSet};
+use crate::model::Entry;
+
+/// What the planner asks the backend about the polled source's stored items.
+pub trait Lookup {
+    type Error;
+    /// The source's item stored under `key`.
+    fn by_key(&mut self, key: &str) -> Result<Option<Existing>, Self::Error>;
+    /// Every stored item (of any source) whose canonical link is `link`.
+    fn by_link(&mut self, link: &str) -> Result<Vec<LinkedRow>, Self::Error>;
+    /// Whether an item of the source stored under `key` was pruned.
+    fn is_tombstoned(&mut self, key: &str) -> Result<bool, Self::Error>;
+}
+
+/// The polled source, and what its entries are sorted by.
+#[derive(Clone, Copy)]
+pub struct PollSource<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    /// Fetch each new or edited item's article page.
+    pub full_text: bool,
+    pub feeds: &'a FeedSet,
+    pub index: &'a StoryIndex,
+    pub now: DateTime<Utc>,
+}
+
+/// What to write for one entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryPlan {
+    /// The source's item (this row) is the entry under a new key: store the key first.
+    pub rekey: Option<i64>,
+    pub change: Change,
+}
+
+/// What one entry changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A new item.
+    Insert(Box<NewItem>),
+    /// An edit of the stored item `row`: its fields are written in place (its date,
+    /// public id and story stay), and it is sorted into its feeds again.
+    Update {
+        row: i64,
+        placement: Placement,
+    },
+    Unchanged,
+    /// A pruned item, which stays pruned.
+    Tombstoned,
+}
+
+/// A new item's story, date and fingerprint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewItem {
+    pub story: StoryChoice,
+    /// The date it is published under, for ever.
+    pub sort_date: DateTime<Utc>,
+    pub fingerprint: Fingerprint,
+    pub placement: Placement,
+}
+
+/// Where a new or edited item goes besides its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// The output feeds that admit it (none for a feed of every item, which keeps no rows).
+    pub feeds: Vec<String>,
+    /// Queue its link's page for fetching (full text): the page it links to.
+    pub fetch_article: Option<String>,
+}
+
+/// Decides what `entry`, polled from `source`, changes.
+pub fn plan_entry<L: Lookup>(
+    source: &PollSource<'_>,
+    lookup: &mut L,
+    entry: &Entry,
+) -> Result<EntryPlan, L::Error> {
+    let now = source.now.timestamp();
+    let mut rekey = None;
+    let (existing, scan) = match lookup.by_key(&entry.key)? {
+        Some(found) => (Some(found), LinkScan::default()),
+        None => match &entry.canonical_link {
+            Some(link) => {
+                let rows = lookup.by_link(link)?;
+                let mut scan = LinkScan::of(&rows, source.id, entry, now);
+                let ours = scan.ours.take();
+                rekey = ours.as_ref().map(|found| found.row);
+                (ours, scan)
+            }
+            None => (None, LinkScan::default()),
+        },
+    };
+    let tombstoned = existing.is_none() && lookup.is_tombstoned(&entry.key)?;
+    let change = match decide(existing.as_ref(), tombstoned, entry) {
+        Decision::Insert => {
+            let fingerprint = fingerprint_of(entry);
+            Change::Insert(Box::new(NewItem {
+                story: scan.choose(source.index, &fingerprint, source.id, now),
+                sort_date: effective_date(entry.published, entry.updated, source.now),
+                fingerprint,
+                placement: placement(source, entry),
+            }))
+        }
+        Decision::Update { row } => Change::Update {
+            row,
+            placement: placement(source, entry),
+        },
+        Decision::Unchanged => Change::Unchanged,
+        Decision::Tombstoned => Change::Tombstoned,
+    };
+    Ok(EntryPlan { rekey, change })
+}
+
+/// The feeds that admit `entry`, and the page to fetch for its full text.
+fn placement(source: &PollSource<'_>, entry: &Entry) -> Placement {
+    let candidate = Candidate::of_entry(source.name, entry);
+    Placement {
+        feeds: source
+            .feeds
+            .feeds_for(&candidate, entry.prepared_words.as_ref(), None),
+        fetch_article: entry.link.clone().filter(|_| source.full_text),
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

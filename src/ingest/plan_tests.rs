@@ -1,0 +1,175 @@
+use std::collections::{HashMap, HashSet};
+
+use chrono::TimeZone;
+
+use super::*;
+use crate::cluster::Settings;
+
+/// What a backend would hold: the polled source is 1.
+#[derive(Default)]
+struct Stored {
+    by_key: HashMap<String, Existing>,
+    by_link: HashMap<String, Vec<LinkedRow>>,
+    tombstoned: HashSet<String>,
+    link_lookups: usize,
+}
+
+impl Lookup for Stored {
+    type Error = std::convert::Infallible;
+    fn by_key(&mut self, key: &str) -> Result<Option<Existing>, Self::Error> {
+        Ok(self.by_key.get(key).cloned())
+    }
+    fn by_link(&mut self, link: &str) -> Result<Vec<LinkedRow>, Self::Error> {
+        self.link_lookups += 1;
+        Ok(self.by_link.get(link).cloned().unwrap_or_default())
+    }
+    fn is_tombstoned(&mut self, key: &str) -> Result<bool, Self::Error> {
+        Ok(self.tombstoned.contains(key))
+    }
+}
+
+const LINK: &str = "https://example.com/story";
+
+fn entry(key: &str, hash: &str) -> Entry {
+    Entry {
+        key: key.into(),
+        title: "Harbour cranes idle as dock strike enters second week".into(),
+        text: "Dock workers walked out over pay on Monday.".into(),
+        link: Some(LINK.into()),
+        canonical_link: Some(LINK.into()),
+        content_hash: hash.into(),
+        ..Entry::default()
+    }
+}
+
+fn linked(row: i64, source: i64, hash: &str, first_seen: i64, sort_date: i64) -> LinkedRow {
+    LinkedRow {
+        row,
+        source,
+        content_hash: hash.into(),
+        story: row * 10,
+        first_seen,
+        sort_date,
+        fingerprint: None,
+    }
+}
+
+fn plan(stored: &mut Stored, entry: &Entry, full_text: bool) -> EntryPlan {
+    let feeds = FeedSet::default();
+    let index = StoryIndex::new(Settings::default());
+    let source = PollSource {
+        id: 1,
+        name: "wire",
+        full_text,
+        feeds: &feeds,
+        index: &index,
+        now: Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap(),
+    };
+    match plan_entry(&source, stored, entry) {
+        Ok(plan) => plan,
+        Err(never) => match never {},
+    }
+}
+
+#[test]
+fn a_new_entry_starts_its_own_story_and_its_page_is_fetched_only_for_full_text() {
+    let mut stored = Stored::default();
+    let EntryPlan { rekey, change } = plan(&mut stored, &entry("a", "h1"), true);
+    assert_eq!(rekey, None);
+    let Change::Insert(new) = change else {
+        panic!("not an insert: {change:?}");
+    };
+    assert_eq!(new.story, StoryChoice::Own);
+    assert_eq!(new.story.evidence(), None);
+    assert_eq!(
+        new.sort_date,
+        Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap(),
+        "no date: the time first seen"
+    );
+    assert_eq!(new.placement.fetch_article.as_deref(), Some(LINK));
+    let Change::Insert(new) = plan(&mut stored, &entry("a", "h1"), false).change else {
+        panic!("not an insert");
+    };
+    assert_eq!(new.placement.fetch_article, None);
+}
+
+#[test]
+fn a_stored_key_is_unchanged_or_edited_without_looking_at_links() {
+    let mut stored = Stored::default();
+    stored.by_key.insert(
+        "a".into(),
+        Existing {
+            row: 7,
+            content_hash: "h1".into(),
+        },
+    );
+    assert_eq!(
+        plan(&mut stored, &entry("a", "h1"), true).change,
+        Change::Unchanged
+    );
+    let edited = plan(&mut stored, &entry("a", "h2"), true);
+    assert_eq!(edited.rekey, None);
+    let Change::Update { row, placement } = edited.change else {
+        panic!("not an update");
+    };
+    assert_eq!(row, 7);
+    assert_eq!(
+        placement.fetch_article.as_deref(),
+        Some(LINK),
+        "an edit is fetched again"
+    );
+    assert_eq!(stored.link_lookups, 0);
+}
+
+#[test]
+fn a_new_guid_on_the_same_link_and_content_rekeys_the_stored_item() {
+    let mut stored = Stored::default();
+    stored.by_link.insert(
+        LINK.into(),
+        vec![linked(9, 1, "h1", 100, 100), linked(4, 1, "h1", 100, 100)],
+    );
+    let plan = plan(&mut stored, &entry("new-guid", "h1"), false);
+    assert_eq!(
+        plan.rekey,
+        Some(4),
+        "the lowest row of the source's own copies"
+    );
+    assert_eq!(plan.change, Change::Unchanged);
+}
+
+#[test]
+fn a_pruned_key_stays_pruned() {
+    let mut stored = Stored::default();
+    stored.tombstoned.insert("a".into());
+    assert_eq!(
+        plan(&mut stored, &entry("a", "h1"), false).change,
+        Change::Tombstoned
+    );
+}
+
+#[test]
+fn a_new_item_joins_the_story_of_the_link_seen_first_elsewhere() {
+    let mut stored = Stored::default();
+    stored.by_link.insert(
+        LINK.into(),
+        vec![
+            linked(5, 2, "x", 200, 150),
+            linked(6, 3, "y", 100, 300),
+            linked(3, 4, "z", 100, 300),
+            // The source's own other version: not an earlier version without a fingerprint.
+            linked(2, 1, "w", 50, 50),
+        ],
+    );
+    let Change::Insert(new) = plan(&mut stored, &entry("a", "h1"), false).change else {
+        panic!("not an insert");
+    };
+    assert_eq!(
+        new.story,
+        StoryChoice::Linked { story: 30 },
+        "first seen first, then date, then the lower row"
+    );
+    assert_eq!(
+        new.story.evidence(),
+        Some((crate::cluster::Layer::CanonicalLink, 1.0))
+    );
+}

@@ -1,0 +1,158 @@
+//! Which story a new item joins, decided from what the store holds under the item's
+//! canonical link and from what the story index finds: another source's item with
+//! the same canonical link first, else what `cluster` decides from fingerprints
+//! within the window, else an earlier version of the item from its own source.
+
+use crate::cluster::{self, Fingerprint, Layer, StoryIndex};
+use crate::model::Entry;
+
+use super::Existing;
+
+/// A stored item sharing a new entry's canonical link, as the backend read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedRow {
+    pub row: i64,
+    pub source: i64,
+    pub content_hash: String,
+    pub story: i64,
+    /// Unix seconds.
+    pub first_seen: i64,
+    /// Unix seconds.
+    pub sort_date: i64,
+    /// Its stored fingerprint's bytes, if any.
+    pub fingerprint: Option<Vec<u8>>,
+}
+
+/// The story a new item goes into.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StoryChoice {
+    /// A story of its own, whose id is the item's row id.
+    Own,
+    /// `story`, which a stored item sharing its canonical link is in.
+    Linked { story: i64 },
+    /// The story of stored item `item`, which the index matched: that item's story as
+    /// stored when the change is written, else `story` (the index's, should the item
+    /// have been pruned meanwhile).
+    Matched {
+        item: i64,
+        story: i64,
+        layer: Layer,
+        score: f32,
+    },
+}
+
+impl StoryChoice {
+    /// How it joined another story, and how sure the match is (`None`: its own story).
+    pub fn evidence(self) -> Option<(Layer, f32)> {
+        match self {
+            StoryChoice::Own => None,
+            StoryChoice::Linked { .. } => Some((Layer::CanonicalLink, 1.0)),
+            StoryChoice::Matched { layer, score, .. } => Some((layer, score)),
+        }
+    }
+}
+
+/// What the rows sharing an entry's canonical link say.
+#[derive(Debug, Default)]
+pub(super) struct LinkScan {
+    /// The source's own item with the same content (its key differs), lowest row
+    /// first: the entry is that item under a new key.
+    pub ours: Option<Existing>,
+    /// Another source's item seen first, and its story.
+    elsewhere: Option<(SeenOrder, i64)>,
+    /// The source's own earliest earlier version, and its story.
+    earlier_version: Option<(SeenOrder, i64)>,
+}
+
+/// Which of two rows counts as seen first: the earlier first-seen time, then the
+/// earlier date, then the lower row id (the fields compare in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SeenOrder {
+    first_seen: i64,
+    date: i64,
+    row: i64,
+}
+
+impl LinkScan {
+    /// Reads the rows sharing `entry`'s canonical link, for an entry of `source` seen
+    /// at `now` whose key is not stored. A source's own versions are ordered by first
+    /// seen and row alone.
+    pub(super) fn of(rows: &[LinkedRow], source: i64, entry: &Entry, now: i64) -> LinkScan {
+        let mut scan = LinkScan::default();
+        let mut fingerprint: Option<Fingerprint> = None;
+        for linked in rows {
+            if linked.source != source {
+                let order = SeenOrder {
+                    first_seen: linked.first_seen,
+                    date: linked.sort_date,
+                    row: linked.row,
+                };
+                if scan.elsewhere.is_none_or(|(first, _)| order < first) {
+                    scan.elsewhere = Some((order, linked.story));
+                }
+            } else if crate::identity::same_content(&linked.content_hash, &entry.content_hash) {
+                if scan
+                    .ours
+                    .as_ref()
+                    .is_none_or(|found| linked.row < found.row)
+                {
+                    scan.ours = Some(Existing {
+                        row: linked.row,
+                        content_hash: linked.content_hash.clone(),
+                    });
+                }
+            } else {
+                let fingerprint = fingerprint.get_or_insert_with(|| fingerprint_of(entry));
+                let is_version = linked.fingerprint.as_deref().is_some_and(|bytes| {
+                    cluster::is_earlier_version(fingerprint, bytes, linked.first_seen, now)
+                });
+                let order = SeenOrder {
+                    first_seen: linked.first_seen,
+                    date: 0,
+                    row: linked.row,
+                };
+                if is_version && scan.earlier_version.is_none_or(|(first, _)| order < first) {
+                    scan.earlier_version = Some((order, linked.story));
+                }
+            }
+        }
+        scan
+    }
+
+    /// The story of a new item from `source` with fingerprint `fp`, seen at `now`:
+    /// another source's item with the same canonical link first, else what the index
+    /// finds, else an earlier version of the item from its own source (which the
+    /// index never joins: by then the version's copies elsewhere have been looked for).
+    pub(super) fn choose(
+        &self,
+        index: &StoryIndex,
+        fp: &Fingerprint,
+        source: i64,
+        now: i64,
+    ) -> StoryChoice {
+        if let Some((_, story)) = self.elsewhere {
+            return StoryChoice::Linked { story };
+        }
+        match index.find_story(fp, source, now) {
+            Some(found) => StoryChoice::Matched {
+                item: found.item,
+                story: found.story,
+                layer: found.layer,
+                score: found.score,
+            },
+            None => match self.earlier_version {
+                Some((_, story)) => StoryChoice::Linked { story },
+                None => StoryChoice::Own,
+            },
+        }
+    }
+}
+
+/// The entry's fingerprint, computed while parsing (or here, for an entry built
+/// without one).
+pub fn fingerprint_of(entry: &Entry) -> Fingerprint {
+    entry
+        .fingerprint
+        .clone()
+        .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text))
+}
