@@ -8,6 +8,7 @@
 //! cargo bench --bench farm -- backlog [--feeds 10000] [--items 5] [--pad-to 1048576] [--spread]
 //! cargo bench --bench farm -- busy-serving [--feeds 500] [--items 50] [--connections 4]
 //! cargo bench --bench farm -- idle    [--feeds 1000] [--items 1000] [--cache DIR]
+//! cargo bench --bench farm -- write-corpus --dir DIR --port P [--light] [--feeds 500] [--items 50]
 //! ```
 //!
 //! Without a scenario (plain `cargo bench`) it prints this usage and exits.
@@ -34,8 +35,8 @@ use std::path::PathBuf;
 
 use news_feeds::FarmShape;
 
-const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle [--feeds N] [--items M] [--syndicated PCT] \
-                     [--no-floor] [--light] [--per-host K] [--loop] [--seconds S] [--connections C] [--cache DIR]";
+const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle|write-corpus [--feeds N] [--items M] [--syndicated PCT] \
+                     [--no-floor] [--light] [--per-host K] [--loop] [--seconds S] [--connections C] [--cache DIR] [--dir DIR] [--port P]";
 
 fn main() {
     // As the daemon does: peak memory is measured under the same allocator settings.
@@ -81,7 +82,10 @@ fn main() {
         println!("{USAGE}");
         return;
     };
-    if !matches!(scenario.as_str(), "serve-farm" | "static-server") {
+    if !matches!(
+        scenario.as_str(),
+        "serve-farm" | "static-server" | "write-corpus"
+    ) {
         println!("machine: {}", procfs::machine());
     }
     match scenario.as_str() {
@@ -119,6 +123,12 @@ fn main() {
                 &cache,
             ))
         }
+        // The corpus as files, for another server and another aggregator (`scripts/vs_reader.sh`).
+        "write-corpus" => poller::write_corpus(
+            shape(500, 50),
+            &PathBuf::from(options.get("dir").cloned().unwrap_or_default()),
+            number("port", 8080) as u16,
+        ),
         // Children of the scenarios above.
         "serve-farm" => runtime.block_on(servers::serve_farm(
             shape(500, 50),

@@ -46,6 +46,39 @@ pub fn write_farm_config(
     path
 }
 
+/// Writes the farm's documents to `dir` as `feedN.xml`, for a server on 127.0.0.1:`port`
+/// that answers every loopback address, with `urls.txt` (one host per feed:
+/// 127.0.x.y, which any client reaches without pinning names) and `feedbraid.toml`
+/// polling those URLs as `farm ingest` does.
+pub fn write_corpus(shape: FarmShape, dir: &Path, port: u16) {
+    std::fs::create_dir_all(dir).expect("corpus dir");
+    let mut urls = String::new();
+    for feed in 0..shape.feeds {
+        std::fs::write(
+            dir.join(format!("feed{feed}.xml")),
+            news_feeds::rss_document(shape, feed),
+        )
+        .expect("write feed");
+        let host = format!("127.0.{}.{}", feed / 200, 1 + feed % 200);
+        urls.push_str(&format!("http://{host}:{port}/feed{feed}.xml\n"));
+    }
+    std::fs::write(dir.join("urls.txt"), &urls).expect("write urls");
+    let config = write_farm_config(dir, 0, 1, port, "");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    for (i, url) in urls.lines().enumerate() {
+        text.push_str(&format!(
+            "[[source]]\nname = \"outlet{i}\"\nurl = \"{url}\"\n"
+        ));
+    }
+    std::fs::write(&config, text).expect("write config");
+    println!(
+        "{} feeds of {} items in {}",
+        shape.feeds,
+        shape.items,
+        dir.display()
+    );
+}
+
 /// The fetcher the daemon would build, with every outlet's host pinned to the farm.
 pub fn farm_fetcher(config: &Config, feeds: usize, farm: &ChildServer) -> Fetcher {
     let options = FetcherOptions {

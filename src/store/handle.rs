@@ -47,6 +47,9 @@ where
     }
 }
 
+/// The reading connection's page cache, in KiB.
+const READER_CACHE_KIB: i64 = 512;
+
 /// How long the watchdog and the health page wait for the store to answer a ping:
 /// well within systemd's `WatchdogSec=60`, and far beyond one chunk of maintenance.
 pub const PING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -99,6 +102,10 @@ impl Store {
         };
         // Opened after the writer's connection has brought the schema up to date.
         let reader = schema::open_read_only(path)?;
+        // Serving reads a page of items per change to a feed, not per request (the
+        // bytes are kept rendered), so a page cache beyond a feed's worth only holds
+        // memory: SQLite's default (2 MB) is a tenth of an idle daemon's heap.
+        reader.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
         let thread_failed = |e: std::io::Error| StoreError::Open {
             database: path.display().to_string(),
             source: DriverError::new(e),

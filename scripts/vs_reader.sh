@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# feedbraid against lemon24/reader (Python) on the same URLs: the farm corpus (light
+# shape by default) written as files, served by nginx on loopback with one host
+# (127.0.x.y) per feed; each aggregator reads every feed once into a new database,
+# timed from process start to exit. reader runs with one worker and with 16.
+# Usage: scripts/vs_reader.sh [--heavy] [--feeds N]
+# Needs nginx (apt-get install -y nginx-light) and PyPI; reader goes into a venv in
+# a temporary directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shape=(--light)
+feeds=500
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --heavy) shape=() ;;
+    --feeds) feeds=$2; shift ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+work=$(mktemp -d)
+trap '[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+cargo build -q --release --bin feedbraid
+cargo bench -q --bench farm --no-run 2>/dev/null
+bin="$PWD/target/release/feedbraid"
+farm=$(ls -t target/release/deps/farm-* | grep -v '\.d$' | head -1)
+"$farm" write-corpus "${shape[@]}" --feeds "$feeds" --dir "$work/site" --port "$port"
+# nginx's workers run as another user.
+chmod -R a+rX "$work"
+
+cat > "$work/nginx.conf" <<CONF
+daemon on;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+worker_processes 1;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  types { application/rss+xml xml; }
+  server { listen $port; root $work/site; }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work"
+
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q 'reader==3.*' sgmllib3k
+cat > "$work/reader_run.py" <<'PY'
+import sys
+from reader import make_reader
+db, urls, workers = sys.argv[1], open(sys.argv[2]).read().split(), int(sys.argv[3])
+reader = make_reader(db)
+for url in urls:
+    reader.add_feed(url)
+reader.update_feeds(workers=workers)
+print(f"  reader stored {reader.get_entry_counts().total} entries")
+PY
+
+count() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM items').fetchone()[0])" "$1"; }
+TIMEFORMAT='  %R s wall, %U s user, %S s system'
+echo "== feedbraid poll: $feeds feeds (${shape[*]:-heavy}), a new database"
+(cd "$work/site" && time "$bin" poll -c feedbraid.toml >/dev/null)
+echo "  feedbraid stored $(count "$work/site/feedbraid.db") items"
+for workers in 1 16; do
+  echo "== reader update_feeds(workers=$workers): the same URLs, a new database"
+  rm -f "$work/reader.sqlite"
+  time "$work/venv/bin/python" "$work/reader_run.py" "$work/reader.sqlite" "$work/site/urls.txt" "$workers"
+done
