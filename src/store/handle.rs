@@ -82,6 +82,10 @@ impl Store {
     pub fn open_with(path: &Path, clustering: Settings) -> Result<Store, StoreError> {
         let conn = schema::open(path)?;
         let stories = stories::rebuild(&conn, clustering, chrono::Utc::now().timestamp())?;
+        // The rebuild read the window's rows, which ingest rarely touches again (it
+        // writes the newest pages and the indexes): the pages it left cached are
+        // handed back rather than held as an idle daemon's memory.
+        conn.execute_batch("PRAGMA shrink_memory")?;
         Store::start(path, conn, stories)
     }
 
