@@ -153,6 +153,13 @@ pub struct Settings {
     pub threshold: f32,
 }
 
+impl Settings {
+    /// The earliest first-seen time (unix seconds) still within the window of `now`.
+    pub fn window_start(&self, now: i64) -> i64 {
+        now.saturating_sub(i64::try_from(self.window_secs).unwrap_or(i64::MAX))
+    }
+}
+
 impl Default for Settings {
     fn default() -> Settings {
         Settings {

@@ -7,8 +7,8 @@
 mod plan;
 mod story;
 
-pub use plan::{Change, EntryPlan, Lookup, NewItem, Placement, PollSource, plan_entry};
-pub use story::{LinkedRow, StoryChoice, fingerprint_of};
+pub use plan::{Change, Lookup, NewItem, Placement, Poll, plan_entry};
+pub use story::{LinkedRow, StoryChoice};
 
 use chrono::{DateTime, Utc};
 

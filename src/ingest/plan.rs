@@ -4,7 +4,7 @@
 //! pruned, which story a new item joins, the date it is published under, the feeds
 //! it belongs in, and whether its article page is to be fetched. The backend looks
 //! up through [`Lookup`] inside the poll's transaction and writes each entry's
-//! [`EntryPlan`] before the next entry is planned, so an entry sees the ones before it.
+//! [`Change`] before the next entry is planned, so an entry sees the ones before it.
 
 use chrono::{DateTime, Utc};
 
@@ -25,9 +25,10 @@ pub trait Lookup {
     fn is_tombstoned(&mut self, key: &str) -> Result<bool, Self::Error>;
 }
 
-/// The polled source, and what its entries are sorted by.
+/// The poll being planned: its source, when it happens, and what its entries are
+/// sorted by and matched against.
 #[derive(Clone, Copy)]
-pub struct PollSource<'a> {
+pub struct Poll<'a> {
     pub id: i64,
     pub name: &'a str,
     /// Fetch each new or edited item's article page.
@@ -35,14 +36,6 @@ pub struct PollSource<'a> {
     pub feeds: &'a FeedSet,
     pub index: &'a StoryIndex,
     pub now: DateTime<Utc>,
-}
-
-/// What to write for one entry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EntryPlan {
-    /// The source's item (this row) is the entry under a new key: store the key first.
-    pub rekey: Option<i64>,
-    pub change: Change,
 }
 
 /// What one entry changes.
@@ -57,6 +50,11 @@ pub enum Change {
         placement: Placement,
     },
     Unchanged,
+    /// The source's item `row` is the entry under a new key (its guid changed, its
+    /// link and content did not): store the key; nothing else changed.
+    Rekey {
+        row: i64,
+    },
     /// A pruned item, which stays pruned.
     Tombstoned,
 }
@@ -80,23 +78,25 @@ pub struct Placement {
     pub fetch_article: Option<String>,
 }
 
-/// Decides what `entry`, polled from `source`, changes.
+/// Decides what `entry`, polled in `poll`, changes.
 pub fn plan_entry<L: Lookup>(
-    source: &PollSource<'_>,
+    poll: &Poll<'_>,
     lookup: &mut L,
     entry: &Entry,
-) -> Result<EntryPlan, L::Error> {
-    let now = source.now.timestamp();
-    let mut rekey = None;
+) -> Result<Change, L::Error> {
+    let now = poll.now.timestamp();
     let (existing, scan) = match lookup.by_key(&entry.key)? {
         Some(found) => (Some(found), LinkScan::default()),
         None => match &entry.canonical_link {
             Some(link) => {
                 let rows = lookup.by_link(link)?;
-                let mut scan = LinkScan::of(&rows, source.id, entry, now);
-                let ours = scan.ours.take();
-                rekey = ours.as_ref().map(|found| found.row);
-                (ours, scan)
+                let scan = LinkScan::of(&rows, poll.id, entry, now);
+                // The source's own item with the same link and content: the same
+                // item, whose guid changed.
+                if let Some(row) = scan.ours {
+                    return Ok(Change::Rekey { row });
+                }
+                (None, scan)
             }
             None => (None, LinkScan::default()),
         },
@@ -106,30 +106,30 @@ pub fn plan_entry<L: Lookup>(
         Decision::Insert => {
             let fingerprint = fingerprint_of(entry);
             Change::Insert(Box::new(NewItem {
-                story: scan.choose(source.index, &fingerprint, source.id, now),
-                sort_date: effective_date(entry.published, entry.updated, source.now),
+                story: scan.choose(poll.index, &fingerprint, poll.id, now),
+                sort_date: effective_date(entry.published, entry.updated, poll.now),
                 fingerprint,
-                placement: placement(source, entry),
+                placement: placement(poll, entry),
             }))
         }
         Decision::Update { row } => Change::Update {
             row,
-            placement: placement(source, entry),
+            placement: placement(poll, entry),
         },
         Decision::Unchanged => Change::Unchanged,
         Decision::Tombstoned => Change::Tombstoned,
     };
-    Ok(EntryPlan { rekey, change })
+    Ok(change)
 }
 
 /// The feeds that admit `entry`, and the page to fetch for its full text.
-fn placement(source: &PollSource<'_>, entry: &Entry) -> Placement {
-    let candidate = Candidate::of_entry(source.name, entry);
+fn placement(poll: &Poll<'_>, entry: &Entry) -> Placement {
+    let candidate = Candidate::of_entry(poll.name, entry);
     Placement {
-        feeds: source
+        feeds: poll
             .feeds
             .feeds_for(&candidate, entry.prepared_words.as_ref(), None),
-        fetch_article: entry.link.clone().filter(|_| source.full_text),
+        fetch_article: entry.link.clone().filter(|_| poll.full_text),
     }
 }
 

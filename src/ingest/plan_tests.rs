@@ -54,10 +54,10 @@ fn linked(row: i64, source: i64, hash: &str, first_seen: i64, sort_date: i64) ->
     }
 }
 
-fn plan(stored: &mut Stored, entry: &Entry, full_text: bool) -> EntryPlan {
+fn plan(stored: &mut Stored, entry: &Entry, full_text: bool) -> Change {
     let feeds = FeedSet::default();
     let index = StoryIndex::new(Settings::default());
-    let source = PollSource {
+    let poll = Poll {
         id: 1,
         name: "wire",
         full_text,
@@ -65,7 +65,7 @@ fn plan(stored: &mut Stored, entry: &Entry, full_text: bool) -> EntryPlan {
         index: &index,
         now: Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap(),
     };
-    match plan_entry(&source, stored, entry) {
+    match plan_entry(&poll, stored, entry) {
         Ok(plan) => plan,
         Err(never) => match never {},
     }
@@ -74,8 +74,7 @@ fn plan(stored: &mut Stored, entry: &Entry, full_text: bool) -> EntryPlan {
 #[test]
 fn a_new_entry_starts_its_own_story_and_its_page_is_fetched_only_for_full_text() {
     let mut stored = Stored::default();
-    let EntryPlan { rekey, change } = plan(&mut stored, &entry("a", "h1"), true);
-    assert_eq!(rekey, None);
+    let change = plan(&mut stored, &entry("a", "h1"), true);
     let Change::Insert(new) = change else {
         panic!("not an insert: {change:?}");
     };
@@ -87,7 +86,7 @@ fn a_new_entry_starts_its_own_story_and_its_page_is_fetched_only_for_full_text()
         "no date: the time first seen"
     );
     assert_eq!(new.placement.fetch_article.as_deref(), Some(LINK));
-    let Change::Insert(new) = plan(&mut stored, &entry("a", "h1"), false).change else {
+    let Change::Insert(new) = plan(&mut stored, &entry("a", "h1"), false) else {
         panic!("not an insert");
     };
     assert_eq!(new.placement.fetch_article, None);
@@ -104,12 +103,11 @@ fn a_stored_key_is_unchanged_or_edited_without_looking_at_links() {
         },
     );
     assert_eq!(
-        plan(&mut stored, &entry("a", "h1"), true).change,
+        plan(&mut stored, &entry("a", "h1"), true),
         Change::Unchanged
     );
     let edited = plan(&mut stored, &entry("a", "h2"), true);
-    assert_eq!(edited.rekey, None);
-    let Change::Update { row, placement } = edited.change else {
+    let Change::Update { row, placement } = edited else {
         panic!("not an update");
     };
     assert_eq!(row, 7);
@@ -128,13 +126,11 @@ fn a_new_guid_on_the_same_link_and_content_rekeys_the_stored_item() {
         LINK.into(),
         vec![linked(9, 1, "h1", 100, 100), linked(4, 1, "h1", 100, 100)],
     );
-    let plan = plan(&mut stored, &entry("new-guid", "h1"), false);
     assert_eq!(
-        plan.rekey,
-        Some(4),
+        plan(&mut stored, &entry("new-guid", "h1"), false),
+        Change::Rekey { row: 4 },
         "the lowest row of the source's own copies"
     );
-    assert_eq!(plan.change, Change::Unchanged);
 }
 
 #[test]
@@ -142,7 +138,7 @@ fn a_pruned_key_stays_pruned() {
     let mut stored = Stored::default();
     stored.tombstoned.insert("a".into());
     assert_eq!(
-        plan(&mut stored, &entry("a", "h1"), false).change,
+        plan(&mut stored, &entry("a", "h1"), false),
         Change::Tombstoned
     );
 }
@@ -160,7 +156,7 @@ fn a_new_item_joins_the_story_of_the_link_seen_first_elsewhere() {
             linked(2, 1, "w", 50, 50),
         ],
     );
-    let Change::Insert(new) = plan(&mut stored, &entry("a", "h1"), false).change else {
+    let Change::Insert(new) = plan(&mut stored, &entry("a", "h1"), false) else {
         panic!("not an insert");
     };
     assert_eq!(

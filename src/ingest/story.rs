@@ -6,8 +6,6 @@
 use crate::cluster::{self, Fingerprint, Layer, StoryIndex};
 use crate::model::Entry;
 
-use super::Existing;
-
 /// A stored item sharing a new entry's canonical link, as the backend read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkedRow {
@@ -55,9 +53,9 @@ impl StoryChoice {
 /// What the rows sharing an entry's canonical link say.
 #[derive(Debug, Default)]
 pub(super) struct LinkScan {
-    /// The source's own item with the same content (its key differs), lowest row
-    /// first: the entry is that item under a new key.
-    pub ours: Option<Existing>,
+    /// The source's own item with the same content (its key differs), the lowest
+    /// row: the entry is that item under a new key.
+    pub ours: Option<i64>,
     /// Another source's item seen first, and its story.
     elsewhere: Option<(SeenOrder, i64)>,
     /// The source's own earliest earlier version, and its story.
@@ -91,15 +89,8 @@ impl LinkScan {
                     scan.elsewhere = Some((order, linked.story));
                 }
             } else if crate::identity::same_content(&linked.content_hash, &entry.content_hash) {
-                if scan
-                    .ours
-                    .as_ref()
-                    .is_none_or(|found| linked.row < found.row)
-                {
-                    scan.ours = Some(Existing {
-                        row: linked.row,
-                        content_hash: linked.content_hash.clone(),
-                    });
+                if scan.ours.is_none_or(|row| linked.row < row) {
+                    scan.ours = Some(linked.row);
                 }
             } else {
                 let fingerprint = fingerprint.get_or_insert_with(|| fingerprint_of(entry));
@@ -150,7 +141,7 @@ impl LinkScan {
 
 /// The entry's fingerprint, computed while parsing (or here, for an entry built
 /// without one).
-pub fn fingerprint_of(entry: &Entry) -> Fingerprint {
+pub(super) fn fingerprint_of(entry: &Entry) -> Fingerprint {
     entry
         .fingerprint
         .clone()

@@ -13,7 +13,7 @@ use super::feeds::FeedRow;
 use super::stories;
 use crate::cluster::StoryIndex;
 use crate::identity;
-use crate::ingest::{self, Change, Existing, LinkedRow, Lookup, NewItem, PollSource, StoryChoice};
+use crate::ingest::{self, Change, Existing, LinkedRow, Lookup, NewItem, Poll, StoryChoice};
 use crate::membership::FeedSet;
 use crate::model::Entry;
 
@@ -60,11 +60,11 @@ pub(super) fn ingest_entries(
 ) -> Result<Ingested, StoreError> {
     let mut summary = IngestSummary::default();
     let mut changed_feeds = BTreeSet::new();
-    let window = i64::try_from(index.settings().window_secs).unwrap_or(i64::MAX);
-    index.evict_older_than(now.timestamp().saturating_sub(window));
-    let mut poll = PollWrite::prepare(tx, source.id, source.name, now)?;
+    let window_start = index.settings().window_start(now.timestamp());
+    index.evict_older_than(window_start);
+    let mut write = PollWrite::prepare(tx, source.id, source.name, now)?;
     for entry in entries {
-        let polled = PollSource {
+        let poll = Poll {
             id: source.id,
             name: source.name,
             full_text: source.full_text,
@@ -72,13 +72,9 @@ pub(super) fn ingest_entries(
             index,
             now,
         };
-        let plan = ingest::plan_entry(&polled, &mut poll, entry)?;
-        if let Some(row) = plan.rekey {
-            poll.rekey(row, &entry.key)?;
-        }
-        let (at, placement) = match plan.change {
+        let (at, placement) = match ingest::plan_entry(&poll, &mut write, entry)? {
             Change::Insert(new) => {
-                let at = poll.insert(entry, &new)?;
+                let at = write.insert(entry, &new)?;
                 index.insert(
                     at.item,
                     at.story,
@@ -86,7 +82,7 @@ pub(super) fn ingest_entries(
                     now.timestamp(),
                     &new.fingerprint,
                 );
-                summary.merged += usize::from(at.story != at.item);
+                summary.merged += usize::from(new.story != StoryChoice::Own);
                 summary.new += 1;
                 (at, new.placement)
             }
@@ -106,6 +102,11 @@ pub(super) fn ingest_entries(
                 (at, placement)
             }
             Change::Unchanged => {
+                summary.unchanged += 1;
+                continue;
+            }
+            Change::Rekey { row } => {
+                write.rekey(row, &entry.key)?;
                 summary.unchanged += 1;
                 continue;
             }

@@ -34,7 +34,7 @@ pub(super) fn rebuild(
 ) -> Result<StoryIndex, StoreError> {
     let started = Instant::now();
     let mut index = StoryIndex::new(settings);
-    let since = now.saturating_sub(i64::try_from(settings.window_secs).unwrap_or(i64::MAX));
+    let since = settings.window_start(now);
     let count: i64 = conn.query_row(
         "SELECT COUNT(*) FROM items WHERE first_seen >= ?1 AND fingerprint IS NOT NULL",
         [since],
