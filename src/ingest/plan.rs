@@ -8,8 +8,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::story::{LinkScan, LinkedRow, StoryChoice, fingerprint_of};
+use super::story::{Found, LinkScan, LinkedRow, StoryChoice, fingerprint_of};
 use super::{Decision, Existing, decide, effective_date};
+use crate::cluster::Layer;
 use crate::cluster::{Fingerprint, StoryIndex};
 use crate::membership::{Candidate, FeedSet};
 use crate::model::Entry;
@@ -23,6 +24,8 @@ pub trait Lookup {
     fn by_link(&mut self, link: &str) -> Result<Vec<LinkedRow>, Self::Error>;
     /// Whether an item of the source stored under `key` was pruned.
     fn is_tombstoned(&mut self, key: &str) -> Result<bool, Self::Error>;
+    /// The story stored item `item` is in (`None`: it was pruned).
+    fn story_of(&mut self, item: i64) -> Result<Option<i64>, Self::Error>;
 }
 
 /// The poll being planned: its source, when it happens, and what its entries are
@@ -105,8 +108,21 @@ pub fn plan_entry<L: Lookup>(
     let change = match decide(existing.as_ref(), tombstoned, entry) {
         Decision::Insert => {
             let fingerprint = fingerprint_of(entry);
+            let story = match scan.choose(poll.index, &fingerprint, poll.id, now) {
+                Found::Nowhere => StoryChoice::Own,
+                Found::Linked(story) => StoryChoice::Joined {
+                    story,
+                    layer: Layer::CanonicalLink,
+                    score: 1.0,
+                },
+                Found::Indexed(found) => StoryChoice::Joined {
+                    story: lookup.story_of(found.item)?.unwrap_or(found.story),
+                    layer: found.layer,
+                    score: found.score,
+                },
+            };
             Change::Insert(Box::new(NewItem {
-                story: scan.choose(poll.index, &fingerprint, poll.id, now),
+                story,
                 sort_date: effective_date(entry.published, entry.updated, poll.now),
                 fingerprint,
                 placement: placement(poll, entry),

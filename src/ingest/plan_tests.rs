@@ -3,7 +3,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::TimeZone;
 
 use super::*;
-use crate::cluster::Settings;
+use crate::cluster::{Layer, Settings};
+use crate::ingest::story::fingerprint_of;
 
 /// What a backend would hold: the polled source is 1.
 #[derive(Default)]
@@ -11,6 +12,7 @@ struct Stored {
     by_key: HashMap<String, Existing>,
     by_link: HashMap<String, Vec<LinkedRow>>,
     tombstoned: HashSet<String>,
+    stories: HashMap<i64, i64>,
     link_lookups: usize,
 }
 
@@ -26,9 +28,16 @@ impl Lookup for Stored {
     fn is_tombstoned(&mut self, key: &str) -> Result<bool, Self::Error> {
         Ok(self.tombstoned.contains(key))
     }
+    fn story_of(&mut self, item: i64) -> Result<Option<i64>, Self::Error> {
+        Ok(self.stories.get(&item).copied())
+    }
 }
 
 const LINK: &str = "https://example.com/story";
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap()
+}
 
 fn entry(key: &str, hash: &str) -> Entry {
     Entry {
@@ -55,15 +64,23 @@ fn linked(row: i64, source: i64, hash: &str, first_seen: i64, sort_date: i64) ->
 }
 
 fn plan(stored: &mut Stored, entry: &Entry, full_text: bool) -> Change {
+    plan_with(
+        stored,
+        &StoryIndex::new(Settings::default()),
+        entry,
+        full_text,
+    )
+}
+
+fn plan_with(stored: &mut Stored, index: &StoryIndex, entry: &Entry, full_text: bool) -> Change {
     let feeds = FeedSet::default();
-    let index = StoryIndex::new(Settings::default());
     let poll = Poll {
         id: 1,
         name: "wire",
         full_text,
         feeds: &feeds,
-        index: &index,
-        now: Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap(),
+        index,
+        now: now(),
     };
     match plan_entry(&poll, stored, entry) {
         Ok(plan) => plan,
@@ -161,11 +178,44 @@ fn a_new_item_joins_the_story_of_the_link_seen_first_elsewhere() {
     };
     assert_eq!(
         new.story,
-        StoryChoice::Linked { story: 30 },
+        StoryChoice::Joined {
+            story: 30,
+            layer: Layer::CanonicalLink,
+            score: 1.0
+        },
         "first seen first, then date, then the lower row"
     );
+}
+
+#[test]
+fn an_index_match_joins_the_matched_items_story_as_stored() {
+    let mut copy = entry("a", "h1");
+    copy.canonical_link = Some("https://elsewhere.example/wire".into());
+    copy.text = "Dock workers at the country's largest container port walked out on Monday \
+        over pay and shift patterns, leaving cranes idle and ships waiting offshore as \
+        unions and the port authority traded blame for the stoppage and exporters warned \
+        of spoiled cargo and missed sailings within days"
+        .into();
+    let mut index = StoryIndex::new(Settings::default());
+    // Another source's copy of the same text, indexed in story 50.
+    assert!(index.insert(5, 50, 2, now().timestamp(), &fingerprint_of(&copy)));
+    let mut stored = Stored::default();
+    let Change::Insert(new) = plan_with(&mut stored, &index, &copy, false) else {
+        panic!("not an insert");
+    };
     assert_eq!(
-        new.story.evidence(),
-        Some((crate::cluster::Layer::CanonicalLink, 1.0))
+        new.story,
+        StoryChoice::Joined {
+            story: 50,
+            layer: Layer::ContentHash,
+            score: 1.0
+        },
+        "pruned since: the story the index kept"
     );
+    // The matched item joined another story since (its article came).
+    stored.stories.insert(5, 70);
+    let Change::Insert(new) = plan_with(&mut stored, &index, &copy, false) else {
+        panic!("not an insert");
+    };
+    assert!(matches!(new.story, StoryChoice::Joined { story: 70, .. }));
 }

@@ -3,7 +3,7 @@
 //! the same canonical link first, else what `cluster` decides from fingerprints
 //! within the window, else an earlier version of the item from its own source.
 
-use crate::cluster::{self, Fingerprint, Layer, StoryIndex};
+use crate::cluster::{self, Fingerprint, Layer, Match, StoryIndex};
 use crate::model::Entry;
 
 /// A stored item sharing a new entry's canonical link, as the backend read it.
@@ -26,13 +26,8 @@ pub struct LinkedRow {
 pub enum StoryChoice {
     /// A story of its own, whose id is the item's row id.
     Own,
-    /// `story`, which a stored item sharing its canonical link is in.
-    Linked { story: i64 },
-    /// The story of stored item `item`, which the index matched: that item's story as
-    /// stored when the change is written, else `story` (the index's, should the item
-    /// have been pruned meanwhile).
-    Matched {
-        item: i64,
+    /// An existing story, and how it was found (how sure the match is).
+    Joined {
         story: i64,
         layer: Layer,
         score: f32,
@@ -44,10 +39,20 @@ impl StoryChoice {
     pub fn evidence(self) -> Option<(Layer, f32)> {
         match self {
             StoryChoice::Own => None,
-            StoryChoice::Linked { .. } => Some((Layer::CanonicalLink, 1.0)),
-            StoryChoice::Matched { layer, score, .. } => Some((layer, score)),
+            StoryChoice::Joined { layer, score, .. } => Some((layer, score)),
         }
     }
+}
+
+/// Where a new item's story was found, before an index match is read as stored.
+pub(super) enum Found {
+    Nowhere,
+    /// The story of a stored item sharing its canonical link.
+    Linked(i64),
+    /// The index's match: the matched item's story as stored now, else (the item
+    /// was pruned meanwhile) the story the index kept. An item alone in its story
+    /// may have joined another since, once its article came.
+    Indexed(Match),
 }
 
 /// What the rows sharing an entry's canonical link say.
@@ -120,20 +125,15 @@ impl LinkScan {
         fp: &Fingerprint,
         source: i64,
         now: i64,
-    ) -> StoryChoice {
+    ) -> Found {
         if let Some((_, story)) = self.elsewhere {
-            return StoryChoice::Linked { story };
+            return Found::Linked(story);
         }
         match index.find_story(fp, source, now) {
-            Some(found) => StoryChoice::Matched {
-                item: found.item,
-                story: found.story,
-                layer: found.layer,
-                score: found.score,
-            },
+            Some(found) => Found::Indexed(found),
             None => match self.earlier_version {
-                Some((_, story)) => StoryChoice::Linked { story },
-                None => StoryChoice::Own,
+                Some((_, story)) => Found::Linked(story),
+                None => Found::Nowhere,
             },
         }
     }

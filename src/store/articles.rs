@@ -335,7 +335,9 @@ fn join_story(
             .stories
             .find_story(&article.fingerprint, stored.source_id, at)
     {
-        let joined = super::stories::story_now(conn, found.item, found.story)?;
+        // The matched item's story as stored (it too may have joined another since),
+        // else, pruned meanwhile, the one the index kept.
+        let joined = super::stories::story_of(conn, found.item)?.unwrap_or(found.story);
         if joined != item {
             conn.prepare_cached(
                 "UPDATE items SET story_id = ?2, story_layer = ?3, story_score = ?4 WHERE id = ?1",

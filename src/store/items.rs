@@ -178,6 +178,10 @@ impl Lookup for PollWrite<'_> {
     fn is_tombstoned(&mut self, key: &str) -> Result<bool, StoreError> {
         Ok(self.tombstone.exists(params![self.source_id, key])?)
     }
+
+    fn story_of(&mut self, item: i64) -> Result<Option<i64>, StoreError> {
+        stories::story_of(self.tx, item)
+    }
 }
 
 impl<'a> PollWrite<'a> {
@@ -229,8 +233,7 @@ impl<'a> PollWrite<'a> {
         let (tx, source_id) = (self.tx, self.source_id);
         let story = match new.story {
             StoryChoice::Own => None,
-            StoryChoice::Linked { story } => Some(story),
-            StoryChoice::Matched { item, story, .. } => Some(stories::story_now(tx, item, story)?),
+            StoryChoice::Joined { story, .. } => Some(story),
         };
         // The row id SQLite would assign (the table has no AUTOINCREMENT), taken up
         // front so that an item starting its own story is written with it in one

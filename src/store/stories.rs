@@ -11,16 +11,13 @@ use super::error::StoreError;
 use crate::cluster::{Fingerprint, Settings, StoryIndex};
 use crate::sanitize::sanitized_html_to_text;
 
-/// The story stored item `item` is in now, else `indexed` (the story the index
-/// kept for it, should the item have been pruned since): a story matched through
-/// the index is the matched item's as stored, since an item alone in its story may
-/// have joined another once its article came.
-pub(super) fn story_now(tx: &Connection, item: i64, indexed: i64) -> Result<i64, StoreError> {
-    let story: Option<i64> = tx
+/// The story stored item `item` is in (`None`: it is not stored, pruned since the
+/// story index kept it).
+pub(super) fn story_of(tx: &Connection, item: i64) -> Result<Option<i64>, StoreError> {
+    Ok(tx
         .prepare_cached("SELECT story_id FROM items WHERE id = ?1")?
         .query_row([item], |r| r.get(0))
-        .optional()?;
-    Ok(story.unwrap_or(indexed))
+        .optional()?)
 }
 
 /// Rebuilds the index from the fingerprints of items first seen within the window.
