@@ -40,8 +40,11 @@ const COUNTS: &str = include_str!("../fixtures/robustness/feedparser-counts.tsv"
 /// that are stored.
 const TARGET_RATIO: f64 = 0.995;
 
-/// The longest the poll of the whole corpus may take before it counts as a hang.
-const POLL_DEADLINE: Duration = Duration::from_secs(60);
+/// The longest the poll of the whole corpus may take before it counts as a hang:
+/// it takes ~12 s in a debug build alone, and went past 60 s on a 2-core machine
+/// running the rest of the suite and a release build beside it. Only a hang should
+/// reach this; how fast parsing is is the benchmarks' business.
+const POLL_DEADLINE: Duration = Duration::from_secs(240);
 
 /// What feedparser found in one document.
 #[derive(Debug, Clone, Copy)]
