@@ -22,8 +22,8 @@ work=$(mktemp -d)
 trap '[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-cargo build -q --release --bin feedbraid
-cargo bench -q --bench farm --no-run 2>/dev/null
+# Builds the farm and, for it, the release binary of feedbraid.
+cargo bench -q --bench farm --no-run
 bin="$PWD/target/release/feedbraid"
 farm=$(ls -t target/release/deps/farm-* | grep -v '\.d$' | head -1)
 "$farm" write-corpus "${shape[@]}" --feeds "$feeds" --dir "$work/site" --port "$port"

@@ -64,6 +64,7 @@ pub(super) fn ingest_entries(
     index.evict_older_than(window_start);
     let mut write = PollWrite::prepare(tx, source.id, source.name, now)?;
     for entry in entries {
+        // Made anew for each entry: the index it lends is written between entries.
         let poll = Poll {
             id: source.id,
             name: source.name,

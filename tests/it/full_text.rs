@@ -68,6 +68,17 @@ pub async fn harness(dir: &tempfile::TempDir, fetch: &str, body: &str) -> Harnes
     Harness::start(&write_config_with_fetch(dir.path(), &fetch, body)).await
 }
 
+/// The harness of the `courier` source (with `fetch` settings), polled once.
+pub async fn polled_courier(
+    dir: &tempfile::TempDir,
+    fetch: &str,
+    server: &ScriptServer,
+) -> Harness {
+    let h = harness(dir, fetch, &courier(server)).await;
+    h.poll().await;
+    h
+}
+
 pub async fn stored(h: &Harness, link: &str) -> StoredItem {
     h.ctx
         .store
@@ -104,9 +115,7 @@ async fn a_teaser_gains_the_pages_article_and_keeps_its_summary() {
     let server = ScriptServer::start().await;
     let link = one_teaser(&server);
     let dir = tempfile::tempdir().unwrap();
-    let source = courier(&server);
-    let h = harness(&dir, "", &source).await;
-    h.poll().await;
+    let h = polled_courier(&dir, "", &server).await;
     let before = stored(&h, &link).await;
     assert_eq!(
         before.content_html, None,
@@ -166,9 +175,7 @@ async fn the_news_page_yields_its_paragraphs_and_figure_and_none_of_the_rest() {
     );
     server.set("news/article", Reply::Html(page("news.html")));
     let dir = tempfile::tempdir().unwrap();
-    let source = courier(&server);
-    let h = harness(&dir, "", &source).await;
-    h.poll().await;
+    let h = polled_courier(&dir, "", &server).await;
     assert_eq!(fetch_articles(&h).await.stored, 1);
     let content = stored(&h, &link).await.content_html.unwrap();
     for kept in [
@@ -224,9 +231,7 @@ async fn pages_that_are_not_articles_leave_the_feeds_content() {
     server.set("video", Reply::Html(page("video.html")));
     server.set("paywall", Reply::Html(page("paywall.html")));
     let dir = tempfile::tempdir().unwrap();
-    let source = courier(&server);
-    let h = harness(&dir, "", &source).await;
-    h.poll().await;
+    let h = polled_courier(&dir, "", &server).await;
     let counts = fetch_articles(&h).await;
     assert_eq!((counts.stored, counts.no_article), (0, 2), "{counts:?}");
     let item = stored(&h, &video).await;
@@ -308,9 +313,7 @@ async fn a_failing_page_is_counted_retried_later_and_fetched_again_after_an_edit
     server.feed("feed.xml", &rss(&[("Story", &link, TEASER, None)]), "\"1\"");
     server.set("broken", Reply::Status(500, vec![]));
     let dir = tempfile::tempdir().unwrap();
-    let source = courier(&server);
-    let h = harness(&dir, "", &source).await;
-    h.poll().await;
+    let h = polled_courier(&dir, "", &server).await;
     let counts = fetch_articles(&h).await;
     assert_eq!(counts.failed, 1, "{counts:?}");
     assert_eq!(
@@ -360,9 +363,7 @@ async fn a_page_that_is_gone_is_given_up_at_once() {
     server.feed("feed.xml", &rss(&[("Story", &link, TEASER, None)]), "\"1\"");
     server.set("gone", Reply::Status(404, vec![]));
     let dir = tempfile::tempdir().unwrap();
-    let source = courier(&server);
-    let h = harness(&dir, "", &source).await;
-    h.poll().await;
+    let h = polled_courier(&dir, "", &server).await;
     assert_eq!(fetch_articles(&h).await.given_up, 1);
     assert_eq!(h.ctx.store.next_article_due().await.unwrap(), None);
     assert_eq!(
@@ -435,9 +436,7 @@ async fn an_article_fetched_for_an_older_version_of_an_edited_item_is_not_kept()
     let server = ScriptServer::start().await;
     let link = one_teaser(&server);
     let dir = tempfile::tempdir().unwrap();
-    let source = courier(&server);
-    let h = harness(&dir, "", &source).await;
-    h.poll().await;
+    let h = polled_courier(&dir, "", &server).await;
     let lease = Duration::from_secs(900);
     let now = chrono::Utc::now();
     let claimed = h

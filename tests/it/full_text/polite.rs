@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Item, courier, fetch_articles, harness, rss};
+use super::{Item, courier, fetch_articles, harness, polled_courier, rss};
 use crate::common::script::{Reply, ScriptServer};
 use feedbraid::articles;
 use feedbraid::fetch::HostWait;
@@ -28,9 +28,7 @@ async fn five_hundred_new_items_fetch_their_pages_at_the_hosts_pace() {
         );
     }
     let dir = tempfile::tempdir().unwrap();
-    let source = courier(&server);
-    let h = harness(&dir, "per_host = 2\nconcurrency = 32", &source).await;
-    h.poll().await;
+    let h = polled_courier(&dir, "per_host = 2\nconcurrency = 32", &server).await;
     let polled_at = server.starts().len();
     let begin = std::time::Instant::now();
     let counts = fetch_articles(&h).await;
@@ -74,9 +72,7 @@ async fn a_429_on_a_page_holds_back_that_hosts_pages_and_feeds() {
         Reply::Status(429, vec![("retry-after", "120".into())]),
     );
     let dir = tempfile::tempdir().unwrap();
-    let source = courier(&server);
-    let h = harness(&dir, "", &source).await;
-    h.poll().await;
+    let h = polled_courier(&dir, "", &server).await;
     assert_eq!(fetch_articles(&h).await.failed, 1);
     let feed_url = url::Url::parse(&server.url("feed.xml")).unwrap();
     match h.ctx.fetcher.try_turn(&feed_url) {
@@ -137,14 +133,7 @@ async fn a_slow_hosts_pages_never_hold_back_another_hosts() {
         on(&quick, "quick.test", "feed.xml"),
     );
     let h = harness(&dir, "per_host = 2", &sources).await;
-    let options = feedbraid::fetch::FetcherOptions {
-        host_spacing: Some(Duration::from_millis(5)),
-        pinned_hosts: vec![
-            ("slow.test".into(), slow.addr),
-            ("quick.test".into(), quick.addr),
-        ],
-    };
-    let fetcher = feedbraid::fetch::Fetcher::with_options(&h.config.fetch, options).unwrap();
+    let fetcher = pinned_fetcher(&h, &[("slow.test", slow.addr), ("quick.test", quick.addr)]);
     let ctx = feedbraid::poll::PollContext::new(fetcher, h.ctx.store.clone());
     // The slow host's pages are under way when the quick host's item comes.
     let slow_source = &h.config.sources[..1];
@@ -191,14 +180,10 @@ async fn a_429_behind_a_redirect_holds_the_host_that_answered() {
     );
     let dir = tempfile::tempdir().unwrap();
     let h = harness(&dir, "", &courier(&server)).await;
-    let options = feedbraid::fetch::FetcherOptions {
-        host_spacing: Some(Duration::from_millis(5)),
-        pinned_hosts: vec![
-            ("redirector.test".into(), server.addr),
-            ("site.test".into(), server.addr),
-        ],
-    };
-    let fetcher = feedbraid::fetch::Fetcher::with_options(&h.config.fetch, options).unwrap();
+    let fetcher = pinned_fetcher(
+        &h,
+        &[("redirector.test", server.addr), ("site.test", server.addr)],
+    );
     let job = feedbraid::model::ArticleJob {
         item: 1,
         claim: 0,
@@ -231,4 +216,19 @@ async fn a_429_behind_a_redirect_holds_the_host_that_answered() {
         wait("redirector.test") < Duration::from_secs(1),
         "the redirector, which only pointed there, is not held"
     );
+}
+
+/// The harness's fetcher with `hosts` pinned to loopback addresses, spaced 5 ms a host.
+fn pinned_fetcher(
+    h: &crate::common::Harness,
+    hosts: &[(&str, std::net::SocketAddr)],
+) -> feedbraid::fetch::Fetcher {
+    let options = feedbraid::fetch::FetcherOptions {
+        host_spacing: Some(Duration::from_millis(5)),
+        pinned_hosts: hosts
+            .iter()
+            .map(|(host, addr)| (host.to_string(), *addr))
+            .collect(),
+    };
+    feedbraid::fetch::Fetcher::with_options(&h.config.fetch, options).unwrap()
 }
