@@ -62,15 +62,3 @@ impl DriverError {
         DriverError(text.into().into())
     }
 }
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(error: rusqlite::Error) -> StoreError {
-        StoreError::Driver(DriverError::new(error))
-    }
-}
-
-impl From<rusqlite::Error> for DriverError {
-    fn from(error: rusqlite::Error) -> DriverError {
-        DriverError::new(error)
-    }
-}

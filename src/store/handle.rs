@@ -1,21 +1,19 @@
-//! The [`Store`] handle: opens the database, starts its thread, and sends it jobs.
-//! What each call does lives beside the tables it touches (feeds, items, reads,
-//! sources, maintain); this is how any of them reaches the thread.
+//! The [`Store`] handle: starts the database's threads around a backend, and sends
+//! them jobs. What each call does lives in the module of its topic (sources, feeds,
+//! articles, reads, maintain); this is how any of them reaches the threads.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use tokio::sync::watch;
 
+use super::backend::{Backend, ReadBackend};
 use super::changes::{ChangeLog, Changed, FeedScope};
 use super::error::{DriverError, StoreError};
 use super::worker::{self, Db, GroupedWrite, Job, ReadJob};
-use super::{schema, stories};
-use crate::cluster::{Settings, StoryIndex};
+use crate::cluster::StoryIndex;
 use crate::membership::FeedSet;
 
 /// A write sent by [`Store::call_write`]: its last outcome, answered once committed.
@@ -47,9 +45,6 @@ where
     }
 }
 
-/// The reading connection's page cache, in KiB.
-const READER_CACHE_KIB: i64 = 512;
-
 /// How long the watchdog and the health page wait for the store to answer a ping:
 /// well within systemd's `WatchdogSec=60`, and far beyond one chunk of maintenance.
 pub const PING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -65,53 +60,29 @@ pub struct Store {
     /// What changed, and in which feeds: publishers compare it to know when to
     /// render a feed again, and anyone may wait for the next change.
     pub(super) changes: Arc<ChangeLog>,
-    path: Arc<PathBuf>,
+    /// The database, as messages name it: a file's path, or a server without password.
+    database: Arc<str>,
     /// What long maintenance is doing, for the health page (`None`: nothing long).
     activity: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, applying migrations, with
-    /// the default story clustering settings.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Store::open_with(path, Settings::default())
-    }
-
-    /// Opens the database with these clustering settings (`[dedup]`), rebuilding the
-    /// story index from the fingerprints stored within the window.
-    pub fn open_with(path: &Path, clustering: Settings) -> Result<Store, StoreError> {
-        let conn = schema::open(path)?;
-        let stories = stories::rebuild(&conn, clustering, chrono::Utc::now().timestamp())?;
-        // The rebuild read the window's rows, which ingest rarely touches again (it
-        // writes the newest pages and the indexes): the pages it left cached are
-        // handed back rather than held as an idle daemon's memory.
-        conn.execute_batch("PRAGMA shrink_memory")?;
-        Store::start(path, conn, stories)
-    }
-
-    /// Opens an existing database to look at, beside a daemon that may be writing
-    /// it: read-only, no migration (a schema of another version is an error that
-    /// says which), no story index (nothing is ingested). Every write fails.
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        let conn = schema::open_read_only(path)?;
-        Store::start(path, conn, StoryIndex::new(Settings::default()))
-    }
-
-    fn start(path: &Path, conn: Connection, stories: StoryIndex) -> Result<Store, StoreError> {
+    /// Starts the threads of a store over `writer` (the store thread's backend) and
+    /// `reads` (the reading thread's), with the story index built from `writer`.
+    pub(super) fn start(
+        database: &str,
+        writer: Box<dyn Backend>,
+        reads: Box<dyn ReadBackend>,
+        stories: StoryIndex,
+    ) -> Result<Store, StoreError> {
         let db = Db {
-            conn,
+            backend: writer,
             feeds: Arc::new(FeedSet::default()),
             feeds_epoch: 0,
             stories,
         };
-        // Opened after the writer's connection has brought the schema up to date.
-        let reader = schema::open_read_only(path)?;
-        // Serving reads a page of items per change to a feed, not per request (the
-        // bytes are kept rendered), so a page cache beyond a feed's worth only holds
-        // memory: SQLite's default (2 MB) is a tenth of an idle daemon's heap.
-        reader.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
         let thread_failed = |e: std::io::Error| StoreError::Open {
-            database: path.display().to_string(),
+            database: database.to_string(),
             source: DriverError::new(e),
         };
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -119,23 +90,23 @@ impl Store {
             .name("feedbraid-store".into())
             .spawn(move || worker::run(db, queue))
             .map_err(thread_failed)?;
-        let (reads, read_queue) = mpsc::channel::<ReadJob>();
+        let (read_jobs, read_queue) = mpsc::channel::<ReadJob>();
         std::thread::Builder::new()
             .name("feedbraid-store-read".into())
-            .spawn(move || worker::run_reads(reader, read_queue))
+            .spawn(move || worker::run_reads(reads, read_queue))
             .map_err(thread_failed)?;
         Ok(Store {
             jobs,
-            reads,
+            reads: read_jobs,
             changes: Arc::new(ChangeLog::new()),
-            path: Arc::new(path.to_path_buf()),
+            database: Arc::from(database),
             activity: Arc::default(),
         })
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The database, as messages name it.
+    pub fn database(&self) -> &str {
+        &self.database
     }
 
     /// A number that changes whenever stored items change.
@@ -163,9 +134,9 @@ impl Store {
     pub(super) async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Backend) -> Result<R, StoreError> + Send + 'static,
     {
-        self.call_db(move |db| f(&mut db.conn)).await
+        self.call_db(move |db| f(db.backend.as_mut())).await
     }
 
     /// Runs `f`, a read, on the reading thread: it is answered while the database
@@ -175,11 +146,11 @@ impl Store {
     pub(super) async fn call_read<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn ReadBackend) -> Result<R, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: ReadJob = Box::new(move |conn| {
-            let _ = reply.send(f(conn));
+        let job: ReadJob = Box::new(move |reads| {
+            let _ = reply.send(f(reads));
         });
         self.reads.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -221,11 +192,7 @@ impl Store {
 
     /// Answers when the database answers a trivial query (for `/healthz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.call(|conn| {
-            conn.query_row("SELECT 1", [], |_| Ok(()))?;
-            Ok(())
-        })
-        .await
+        self.call(|backend| backend.ping()).await
     }
 
     /// [`Store::ping`], given up after `limit`: the watchdog and the health page must
@@ -253,12 +220,8 @@ impl Store {
         }
     }
 
-    /// Runs SQLite's integrity check; `Ok(true)` when it reports "ok".
+    /// Runs the database's own consistency check; `Ok(true)` when it passes.
     pub async fn integrity_check(&self) -> Result<bool, StoreError> {
-        self.call(|conn| {
-            let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-            Ok(verdict == "ok")
-        })
-        .await
+        self.call(|backend| backend.integrity_check()).await
     }
 }

@@ -1,33 +1,13 @@
-//! Upkeep of the database: pruning old items (remembering them as tombstones so they
+//! The upkeep calls: pruning old items (remembering them as tombstones so they
 //! never come back as new) in chunks that leave the store thread free between them,
-//! forgetting very old tombstones, checkpointing the WAL.
+//! forgetting very old tombstones, the database's own maintenance.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 use super::changes::Changed;
 use super::error::StoreError;
 use super::handle::Store;
-
-/// What to prune, decided by the caller from the config.
-#[derive(Debug, Clone)]
-pub struct PrunePolicy {
-    /// The time pruning is judged at.
-    pub now: DateTime<Utc>,
-    /// Items first seen before `now - retention` go.
-    pub retention: std::time::Duration,
-    /// Tombstones older than this are forgotten: by then the item has long left its feed.
-    pub tombstone_ttl: std::time::Duration,
-    /// Per source: keep only the newest N items.
-    pub max_items: Vec<(String, usize)>,
-}
-
-/// What a prune removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PruneSummary {
-    pub items: usize,
-    pub tombstones: usize,
-}
+use super::records::{PrunePolicy, PruneSummary};
 
 fn before(now: DateTime<Utc>, age: std::time::Duration) -> i64 {
     now.timestamp()
@@ -74,11 +54,7 @@ impl Store {
         let cutoff = before(policy.now, policy.retention);
         loop {
             let removed = self
-                .call(move |conn| {
-                    let old = "SELECT id FROM items WHERE first_seen < ?1
-                               ORDER BY first_seen, id LIMIT ?3";
-                    remove_items(conn, old, params![cutoff, now, limit])
-                })
+                .call(move |backend| backend.prune_older(cutoff, now, limit))
                 .await?;
             summary.items += removed;
             self.note_pruning(summary);
@@ -91,12 +67,7 @@ impl Store {
             loop {
                 let source = source.clone();
                 let removed = self
-                    .call(move |conn| {
-                        let over = "SELECT i.id FROM items i JOIN sources s ON s.id = i.source_id
-                            WHERE s.name = ?1 ORDER BY i.sort_date DESC, i.id DESC
-                            LIMIT ?3 OFFSET ?4";
-                        remove_items(conn, over, params![source, now, limit, keep])
-                    })
+                    .call(move |backend| backend.prune_beyond(&source, keep, now, limit))
                     .await?;
                 summary.items += removed;
                 self.note_pruning(summary);
@@ -108,13 +79,7 @@ impl Store {
         let forget_before = before(policy.now, policy.tombstone_ttl);
         loop {
             let forgotten = self
-                .call(move |conn| {
-                    Ok(conn.execute(
-                        "DELETE FROM tombstones WHERE (source_id, item_key) IN
-                            (SELECT source_id, item_key FROM tombstones WHERE pruned < ?1 LIMIT ?2)",
-                        params![forget_before, limit],
-                    )?)
-                })
+                .call(move |backend| backend.forget_tombstones(forget_before, limit))
                 .await?;
             summary.tombstones += forgotten;
             self.note_pruning(summary);
@@ -132,42 +97,14 @@ impl Store {
         )));
     }
 
-    /// Folds the WAL back into the database and lets SQLite refresh its statistics.
+    /// The database's own maintenance between prunes (SQLite: folds the WAL back in
+    /// and refreshes its statistics).
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
-        self.call(|conn| {
-            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")?;
-            Ok(())
-        })
-        .await
+        self.call(|backend| backend.checkpoint()).await
     }
 
-    /// The database's size in bytes (pages in use and free), for soak tests and metrics.
+    /// The database's size in bytes, for soak tests and metrics.
     pub async fn size_bytes(&self) -> Result<u64, StoreError> {
-        self.call(|conn| {
-            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-            let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-            Ok((pages.max(0) as u64) * (size.max(0) as u64))
-        })
-        .await
+        self.call(|backend| backend.size_bytes()).await
     }
-}
-
-/// Tombstones then deletes the items `ids` selects (a query whose `?2` is the
-/// tombstones' time), in one transaction; how many went.
-fn remove_items(
-    conn: &mut rusqlite::Connection,
-    ids: &str,
-    values: impl rusqlite::Params + Copy,
-) -> Result<usize, StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    tx.execute(
-        &format!(
-            "INSERT OR REPLACE INTO tombstones (source_id, item_key, pruned)
-             SELECT source_id, item_key, ?2 FROM items WHERE id IN ({ids})"
-        ),
-        values,
-    )?;
-    let removed = tx.execute(&format!("DELETE FROM items WHERE id IN ({ids})"), values)?;
-    tx.commit()?;
-    Ok(removed)
 }

@@ -1,34 +1,33 @@
-//! Storage: the SQLite database, on a thread of its own.
+//! Storage: a database behind one handle, on threads of its own.
 //!
-//! This is the only module that touches rusqlite. A [`Store`] is a cheap handle that
-//! sends closures to one dedicated thread owning the connection, and awaits their
-//! answers; no async worker ever blocks on SQLite. Each polled source is written in
-//! a transaction that may group several polls ([`worker`]), so a crash leaves a
-//! source either fully updated or untouched.
-//! What to write is decided by the pure `ingest` module; this module only carries it out.
+//! A [`Store`] is a cheap handle that sends jobs to the store thread, which owns the
+//! writing side of a [`backend::Backend`], and to a reading thread, which owns a
+//! [`backend::ReadBackend`]; no async worker ever blocks on a database driver. Each
+//! polled source is written in a transaction that may group several polls
+//! ([`worker`]), so a crash leaves a source either fully updated or untouched.
+//! What to write is decided by the pure `ingest` module; a backend only carries it
+//! out. SQLite ([`sqlite`]) is the embedded backend; nothing outside this module
+//! knows which backend is behind a store.
 
 mod articles;
-mod body;
+mod backend;
 mod changes;
 mod columns;
 mod error;
 mod feeds;
 mod handle;
-mod items;
 mod maintain;
 mod reads;
-mod schema;
+mod records;
 mod sources;
-mod stories;
+mod sqlite;
 mod worker;
 
-pub use articles::ArticleApplied;
 pub use changes::FeedScope;
 pub use error::{DriverError, StoreError};
-pub use feeds::FeedSync;
 pub use handle::{PING_LIMIT, Store};
-pub use items::IngestSummary;
-pub use maintain::{PrunePolicy, PruneSummary};
-pub use reads::{ItemPage, PageCursor, StoryMember};
-pub use sources::{FailureRecord, PollRecord, SourcePollState};
-pub use stories::Neighbour;
+pub use maintain::PRUNE_CHUNK;
+pub use records::{
+    ArticleApplied, FailureRecord, FeedSync, IngestSummary, ItemPage, Neighbour, PageCursor,
+    PollRecord, PrunePolicy, PruneSummary, SourcePollState, StoryMember,
+};

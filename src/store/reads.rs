@@ -1,102 +1,12 @@
-//! Reading items back: pages of items newest first (of every source, of some, or of
-//! one feed, through `feeds`), a story's copies and how each joined, an item by its
-//! id or link; and how a row becomes a [`StoredItem`].
+//! The calls that read items back: pages of items newest first (of every source, of
+//! some, or of one feed, through `feeds`), a story's copies and how each joined, an
+//! item by its id or link, an item's neighbours in time. Answered on the reading
+//! thread, from the last commit.
 
-use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
-
-use super::body::html_at;
-use super::columns::{authors_from, categories_from, links_from, to_time};
 use super::error::StoreError;
 use super::handle::Store;
-use super::stories::Neighbour;
-use crate::membership::stored_plain_text;
+use super::records::{ItemPage, Neighbour, PageCursor, StoryMember};
 use crate::model::StoredItem;
-
-/// How one copy joined its story (`explain`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoryMember {
-    pub item: i64,
-    /// Which layer joined it: `link`, `content`, `similar`.
-    pub layer: String,
-    pub score: f64,
-}
-
-/// A page of items, newest first, and where the next page starts.
-#[derive(Debug, Clone, Default)]
-pub struct ItemPage {
-    pub items: Vec<StoredItem>,
-    /// Pass back as `before` for the next page; `None` when this was the last.
-    pub next: Option<PageCursor>,
-}
-
-/// Where a page of items newest first ends: the next page starts below this item
-/// (items are ordered by their date, then their row).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageCursor {
-    sort_date: i64,
-    row: i64,
-}
-
-impl PageCursor {
-    /// The position just below `item`.
-    pub(super) fn below(item: &StoredItem) -> PageCursor {
-        PageCursor {
-            sort_date: item.date.timestamp(),
-            row: item.row,
-        }
-    }
-
-    /// `(sort date, row)` to compare rows with; above every item for no cursor.
-    pub(super) fn bounds(cursor: Option<PageCursor>) -> (i64, i64) {
-        cursor.map_or((i64::MAX, i64::MAX), |c| (c.sort_date, c.row))
-    }
-}
-
-pub(super) const ITEM_COLUMNS: &str =
-    "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
-    i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.links";
-
-pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
-    let categories: String = r.get(9)?;
-    let summary_html = html_at(r, 6)?;
-    let content_html = html_at(r, 7)?;
-    let text = stored_plain_text(summary_html.as_deref(), content_html.as_deref());
-    let time =
-        |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };
-    Ok(StoredItem {
-        row: r.get(0)?,
-        public_id: r.get(1)?,
-        story: r.get(2)?,
-        source: r.get(3)?,
-        link: r.get(4)?,
-        title: r.get(5)?,
-        summary_html,
-        content_html,
-        authors: authors_from(r.get(8)?),
-        categories: categories_from(&categories),
-        links: links_from(r.get(13)?),
-        date: time(10)?,
-        updated: time(11)?,
-        first_seen: time(12)?,
-        text,
-    })
-}
-
-/// `?, ?, ?` for `n` parameters.
-pub(super) fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-pub(super) fn query_items(
-    conn: &Connection,
-    sql: &str,
-    values: Vec<rusqlite::types::Value>,
-) -> Result<Vec<StoredItem>, StoreError> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map(params_from_iter(values), item_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
 
 impl Store {
     /// Items of the named sources (all sources when `None`), newest first, starting
@@ -107,85 +17,31 @@ impl Store {
         before: Option<PageCursor>,
         n: usize,
     ) -> Result<ItemPage, StoreError> {
-        use rusqlite::types::Value;
-        self.call_read(move |conn| {
-            let (date, row) = PageCursor::bounds(before);
-            let mut values = vec![Value::Integer(date), Value::Integer(row)];
-            let mut sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                 WHERE (i.sort_date, i.id) < (?, ?)"
-            );
-            if let Some(names) = &sources {
-                sql.push_str(&format!(" AND s.name IN ({})", placeholders(names.len())));
-                values.extend(names.iter().cloned().map(Value::Text));
-            }
-            sql.push_str(" ORDER BY i.sort_date DESC, i.id DESC LIMIT ?");
-            values.push(Value::Integer(n as i64));
-            let items = query_items(conn, &sql, values)?;
-            let next = (items.len() == n)
-                .then(|| items.last().map(PageCursor::below))
-                .flatten();
-            Ok(ItemPage { items, next })
-        })
-        .await
+        self.call_read(move |reads| reads.recent_items(sources.as_deref(), before, n))
+            .await
     }
 
     /// Every stored copy of the given stories, earliest first.
     pub async fn story_copies(&self, stories: Vec<i64>) -> Result<Vec<StoredItem>, StoreError> {
-        use rusqlite::types::Value;
         if stories.is_empty() {
             return Ok(Vec::new());
         }
-        self.call_read(move |conn| {
-            let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                 WHERE i.story_id IN ({}) ORDER BY i.first_seen, i.sort_date, i.id",
-                placeholders(stories.len())
-            );
-            query_items(
-                conn,
-                &sql,
-                stories.into_iter().map(Value::Integer).collect(),
-            )
-        })
-        .await
+        self.call_read(move |reads| reads.story_copies(None, &stories))
+            .await
     }
 
     /// How each copy that joined `story` was joined (the first copy is not listed).
     pub async fn story_members(&self, story: i64) -> Result<Vec<StoryMember>, StoreError> {
-        self.call_read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, story_layer, story_score FROM items
-                 WHERE story_id = ?1 AND story_layer IS NOT NULL ORDER BY first_seen, id",
-            )?;
-            let rows = stmt.query_map([story], |r| {
-                Ok(StoryMember {
-                    item: r.get(0)?,
-                    layer: r.get(1)?,
-                    score: r.get(2)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await
+        self.call_read(move |reads| reads.story_members(story))
+            .await
     }
 
     /// The item with this public id or link, if stored.
     pub async fn find_item(&self, id_or_link: &str) -> Result<Option<StoredItem>, StoreError> {
         let needle = id_or_link.to_string();
-        self.call_read(move |conn| {
-            let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                 WHERE i.public_id = ?1 OR i.link = ?1 OR i.canonical_link = ?1
-                 ORDER BY i.first_seen, i.id LIMIT 1"
-            );
-            Ok(conn.query_row(&sql, [&needle], item_from_row).optional()?)
-        })
-        .await
+        self.call_read(move |reads| reads.find_item(&needle)).await
     }
-}
 
-impl Store {
     /// Every item (of any source, `row` itself included) first seen within
     /// `window_secs` of the item `row`, earliest first: what it may have been
     /// compared with when it arrived.
@@ -195,26 +51,7 @@ impl Store {
         window_secs: u64,
     ) -> Result<Vec<Neighbour>, StoreError> {
         let window = i64::try_from(window_secs).unwrap_or(i64::MAX);
-        self.call_read(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT i.id, i.story_id, s.name, i.title, i.first_seen, i.fingerprint
-                 FROM items i JOIN sources s ON s.id = i.source_id,
-                      (SELECT first_seen AS t FROM items WHERE id = ?1) AS me
-                 WHERE i.first_seen BETWEEN me.t - ?2 AND me.t + ?2
-                 ORDER BY i.first_seen, i.id",
-            )?;
-            let rows = stmt.query_map(rusqlite::params![row, window], |r| {
-                Ok(Neighbour {
-                    row: r.get(0)?,
-                    story: r.get(1)?,
-                    source: r.get(2)?,
-                    title: r.get(3)?,
-                    first_seen: r.get(4)?,
-                    fingerprint: r.get(5)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await
+        self.call_read(move |reads| reads.neighbours(row, window))
+            .await
     }
 }

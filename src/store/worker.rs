@@ -15,20 +15,18 @@
 //! a sub-journal first, a cost on every write of the thread every poll waits on, for
 //! a rollback that almost never happens.
 
+use std::sync::Arc;
 use std::sync::mpsc;
 
-use std::sync::Arc;
-
-use rusqlite::Connection;
-
+use super::backend::{Backend, ReadBackend};
 use super::error::StoreError;
 use crate::cluster::StoryIndex;
 use crate::membership::FeedSet;
 
-/// What the database thread owns: the connection, and the in-memory state that
+/// What the database thread owns: the backend, and the in-memory state that
 /// decisions during ingest consult (which feeds an item belongs in).
 pub(crate) struct Db {
-    pub(crate) conn: Connection,
+    pub(super) backend: Box<dyn Backend>,
     pub(crate) feeds: Arc<FeedSet>,
     /// Recent items' fingerprints, for joining copies into stories.
     pub(crate) stories: StoryIndex,
@@ -55,15 +53,14 @@ pub(super) enum Job {
 }
 
 /// Work for the reading thread.
-pub(super) type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+pub(super) type ReadJob = Box<dyn FnOnce(&mut dyn ReadBackend) + Send>;
 
-/// The reading thread's loop: runs reads on a read-only connection of its own, one at
-/// a time, until every handle is gone. Under WAL a reader never waits for the writer
-/// (each read sees the last commit), so pages are read while the database thread
-/// writes polls.
-pub(super) fn run_reads(conn: Connection, queue: mpsc::Receiver<ReadJob>) {
+/// The reading thread's loop: runs reads on a connection of its own, one at a time,
+/// until every handle is gone. A reader never waits for the writer (each read sees
+/// the last commit), so pages are read while the database thread writes polls.
+pub(super) fn run_reads(mut reads: Box<dyn ReadBackend>, queue: mpsc::Receiver<ReadJob>) {
     while let Ok(job) = queue.recv() {
-        job(&conn);
+        job(reads.as_mut());
     }
 }
 
@@ -87,10 +84,7 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
             Job::Write(first) => next = write_group(&mut db, first, &queue),
         }
     }
-    // Leave the database tidy for the next start: fold the WAL back in.
-    let _ = db
-        .conn
-        .execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
+    db.backend.close();
 }
 
 /// Runs `first` and the writes queued behind it in one transaction, commits, and
@@ -100,8 +94,8 @@ fn write_group(
     mut first: Box<dyn GroupedWrite>,
     queue: &mpsc::Receiver<Job>,
 ) -> Option<Job> {
-    if let Err(error) = db.conn.execute_batch("BEGIN IMMEDIATE") {
-        first.finish(Err(error.into()));
+    if let Err(error) = db.backend.begin() {
+        first.finish(Err(error));
         return None;
     }
     let mut all_ran = first.run(db);
@@ -123,13 +117,13 @@ fn write_group(
     if !all_ran {
         roll_back(db);
         for mut write in members {
-            let committed = match db.conn.execute_batch("BEGIN IMMEDIATE") {
+            let committed = match db.backend.begin() {
                 Ok(()) if write.run(db) => commit(db, 1).map_err(StoreError::CommitFailed),
                 Ok(()) => {
                     roll_back(db);
                     Ok(())
                 }
-                Err(error) => Err(error.into()),
+                Err(error) => Err(error),
             };
             write.finish(committed);
         }
@@ -145,16 +139,16 @@ fn write_group(
 /// Commits the open transaction of `writes` writes; on failure rolls it back and
 /// says why.
 fn commit(db: &mut Db, writes: usize) -> Result<(), String> {
-    db.conn.execute_batch("COMMIT").map_err(|error| {
+    db.backend.commit().map_err(|error| {
         tracing::error!(%error, writes, "database commit failed; the polls will be fetched again");
-        roll_back(db);
+        forget_rolled_back_stories(db);
         error.to_string()
     })
 }
 
 /// Rolls back the open transaction and forgets the stories it indexed.
 fn roll_back(db: &mut Db) {
-    let _ = db.conn.execute_batch("ROLLBACK");
+    db.backend.roll_back();
     forget_rolled_back_stories(db);
 }
 
@@ -163,7 +157,10 @@ fn roll_back(db: &mut Db) {
 /// story that is not there.
 pub(super) fn forget_rolled_back_stories(db: &mut Db) {
     let settings = *db.stories.settings();
-    match super::stories::rebuild(&db.conn, settings, chrono::Utc::now().timestamp()) {
+    match db
+        .backend
+        .story_index(settings, chrono::Utc::now().timestamp())
+    {
         Ok(index) => db.stories = index,
         Err(error) => tracing::error!(%error, "story index not rebuilt after a failed commit"),
     }

@@ -1,4 +1,4 @@
-//! Item rows: writing a source's parsed entries (as `ingest` decides), and sorting
+//! Item rows in SQLite: writing a source's parsed entries (as `ingest` decides), and sorting
 //! each new or edited item into its feeds. Reading them back is `reads`.
 
 use std::collections::BTreeSet;
@@ -6,30 +6,16 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
+use super::super::columns::{authors_value, categories_value, links_value};
+use super::super::error::{DriverError, StoreError};
+use super::super::records::{FeedRow, IngestSummary, Ingested};
 use super::body::packed_bodies;
-use super::columns::{authors_value, categories_value, links_value};
-use super::error::{DriverError, StoreError};
-use super::feeds::FeedRow;
 use super::stories;
 use crate::cluster::StoryIndex;
 use crate::identity;
 use crate::ingest::{self, Change, Existing, LinkedRow, Lookup, NewItem, Poll, StoryChoice};
 use crate::membership::FeedSet;
 use crate::model::Entry;
-
-/// What one poll changed in a source's items.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IngestSummary {
-    pub new: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// Entries of items pruned earlier, which stay pruned.
-    pub tombstoned: usize,
-    /// New items that joined a story another source already carried.
-    pub merged: usize,
-    /// New or edited items whose article page was queued for fetching.
-    pub articles_queued: usize,
-}
 
 /// The source a poll's entries come from.
 #[derive(Clone, Copy)]
@@ -38,14 +24,6 @@ pub(super) struct SourceRef<'a> {
     pub name: &'a str,
     /// Queue each new or edited item's article page for fetching.
     pub full_text: bool,
-}
-
-/// What writing one poll's entries did.
-#[derive(Default)]
-pub(super) struct Ingested {
-    pub summary: IngestSummary,
-    /// The feeds that gained or lost an item.
-    pub changed_feeds: BTreeSet<String>,
 }
 
 /// Writes `entries` of one source inside the caller's transaction, as `ingest`

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::super::error::StoreError;
 use super::body::html_at;
-use super::error::StoreError;
 use crate::cluster::{Fingerprint, Settings, StoryIndex};
 use crate::sanitize::sanitized_html_to_text;
 
@@ -86,17 +86,4 @@ fn recompute(conn: &Connection, row: i64) -> Result<Fingerprint, StoreError> {
         .query_row([row], |r| Ok((r.get(0)?, html_at(r, 1)?, html_at(r, 2)?)))?;
     let html = content.or(summary).unwrap_or_default();
     Ok(Fingerprint::of(&title, &sanitized_html_to_text(&html)))
-}
-
-/// An item first seen near another, with what `explain` compares.
-#[derive(Debug, Clone)]
-pub struct Neighbour {
-    pub row: i64,
-    pub story: i64,
-    pub source: String,
-    pub title: String,
-    /// Unix seconds.
-    pub first_seen: i64,
-    /// The stored fingerprint's bytes, if any.
-    pub fingerprint: Option<Vec<u8>>,
 }

@@ -1,0 +1,305 @@
+//! The queue of article pages to fetch (`article_fetches`: one row per item of a
+//! full-text source, queued when the item is stored or edited, handed out by
+//! claims that put it off for a lease), and what a fetched
+//! article changes: the item's content, its words in the feeds, its fingerprint and,
+//! for an item still alone in its story, the story it joins. Deciding when to retry
+//! is the caller's (`articles`); this module writes what it is told.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::super::columns::{authors_from, categories_from};
+use super::super::error::StoreError;
+use super::super::records::{ArticleApplied, FeedRow};
+use super::body::{Packed, html_at};
+use crate::cluster::StoryIndex;
+use crate::membership::{Candidate, FeedSet};
+use crate::model::{ArticleJob, ArticleText};
+
+/// Queues (again) the article page of item `row` at `link`, due now; inside the
+/// caller's transaction. A queued fetch's failures are forgotten, and a claim that
+/// holds it loses it: an edited item starts over.
+pub(super) fn queue(
+    tx: &Connection,
+    row: i64,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let host = url::Url::parse(link)
+        .map(|url| crate::fetch::host_of(&url))
+        .unwrap_or_default();
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO article_fetches (item_id, attempts, next_try, host, claim)
+         VALUES (?1, 0, ?2, ?3, 0)",
+    )?
+    .execute(params![row, now.timestamp(), host])?;
+    Ok(())
+}
+
+/// Claims due article fetches inside the caller's transaction (see
+/// `Store::claim_articles`).
+pub(super) fn claim(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: usize,
+    skip: &[String],
+) -> Result<Vec<ArticleJob>, StoreError> {
+    let claimed: Vec<i64> = {
+        // Built per claim (a few a second at most): the hosts left out vary.
+        let sql = format!(
+            "SELECT item_id FROM article_fetches WHERE next_try <= ? AND host NOT IN ({})
+             ORDER BY next_try, item_id LIMIT ?",
+            super::reads::placeholders(skip.len())
+        );
+        let mut values = vec![rusqlite::types::Value::Integer(now.timestamp())];
+        values.extend(skip.iter().cloned().map(rusqlite::types::Value::Text));
+        values.push(rusqlite::types::Value::Integer(limit as i64));
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut lease = conn.prepare_cached(
+        "UPDATE article_fetches SET next_try = ?2, claim = claim + 1 WHERE item_id = ?1
+         RETURNING claim",
+    )?;
+    let mut drop = conn.prepare_cached("DELETE FROM article_fetches WHERE item_id = ?1")?;
+    let mut job = conn.prepare_cached(
+        "SELECT s.name, i.link, a.attempts, i.title, i.summary_html, i.content_html,
+                i.author, i.categories
+         FROM article_fetches a
+         JOIN items i ON i.id = a.item_id
+         JOIN sources s ON s.id = i.source_id
+         WHERE a.item_id = ?1 AND i.link IS NOT NULL",
+    )?;
+    let mut jobs = Vec::with_capacity(claimed.len());
+    for item in claimed {
+        let claim: i64 = lease.query_row(params![item, until.timestamp()], |r| r.get(0))?;
+        let found = job
+            .query_row([item], |r| {
+                let categories: String = r.get(7)?;
+                Ok(ArticleJob {
+                    item,
+                    claim,
+                    source: r.get(0)?,
+                    link: r.get(1)?,
+                    attempts: r.get(2)?,
+                    title: r.get(3)?,
+                    summary_html: html_at(r, 4)?,
+                    content_html: html_at(r, 5)?,
+                    authors: authors_from(r.get(6)?),
+                    categories: categories_from(&categories),
+                })
+            })
+            .optional();
+        match found {
+            Ok(Some(found)) => jobs.push(found),
+            Ok(None) => {
+                drop.execute([item])?;
+            }
+            Err(error) => {
+                tracing::warn!(item, %error, "queued article fetch unreadable; dropped");
+                drop.execute([item])?;
+            }
+        }
+    }
+    Ok(jobs)
+}
+
+/// When the next queued article fetch is due, if any is queued.
+pub(super) fn next_due(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let at: Option<i64> = conn.query_row("SELECT MIN(next_try) FROM article_fetches", [], |r| {
+        r.get(0)
+    })?;
+    Ok(at.and_then(|secs| DateTime::from_timestamp(secs, 0)))
+}
+
+/// Keeps a fetched article inside the caller's transaction, while `claim` holds it
+/// (see `Store::record_article`).
+pub(super) fn record(
+    conn: &Connection,
+    (item, claim): (i64, i64),
+    article: &ArticleText,
+    now: DateTime<Utc>,
+    feeds: &FeedSet,
+    index: &mut StoryIndex,
+) -> Result<(ArticleApplied, Vec<String>), StoreError> {
+    if !holds(conn, item, claim)? {
+        return Ok((ArticleApplied::default(), Vec::new()));
+    }
+    apply_article(conn, feeds, index, item, article, now)
+}
+
+/// Records inside the caller's transaction that an article gave nothing to keep,
+/// while `claim` holds it (see `Store::record_article_failure`).
+pub(super) fn record_failure(
+    conn: &Connection,
+    (item, claim): (i64, i64),
+    failure: Option<&str>,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    if !holds(conn, item, claim)? {
+        return Ok(());
+    }
+    match retry_at {
+        Some(at) => conn
+            .prepare_cached(
+                "UPDATE article_fetches SET attempts = attempts + 1, next_try = ?2
+                 WHERE item_id = ?1",
+            )?
+            .execute(params![item, at.timestamp()])?,
+        None => conn
+            .prepare_cached("DELETE FROM article_fetches WHERE item_id = ?1")?
+            .execute([item])?,
+    };
+    if let Some(error) = failure {
+        conn.prepare_cached(
+            "UPDATE sources SET article_failures = article_failures + 1, article_error = ?2
+             WHERE id = (SELECT source_id FROM items WHERE id = ?1)",
+        )?
+        .execute(params![item, error])?;
+    }
+    Ok(())
+}
+
+/// Whether the queue still holds item `item`'s fetch under `claim`.
+fn holds(conn: &Connection, item: i64, claim: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM article_fetches WHERE item_id = ?1 AND claim = ?2")?
+        .exists(params![item, claim])?)
+}
+
+/// The stored fields an article is sorted into feeds with.
+struct Stored {
+    source_id: i64,
+    source: String,
+    story: i64,
+    sort_date: i64,
+    first_seen: i64,
+    title: String,
+    link: Option<String>,
+    authors: Vec<String>,
+    categories: Vec<crate::model::Category>,
+}
+
+fn apply_article(
+    conn: &Connection,
+    feeds: &FeedSet,
+    index: &mut StoryIndex,
+    item: i64,
+    article: &ArticleText,
+    now: DateTime<Utc>,
+) -> Result<(ArticleApplied, Vec<String>), StoreError> {
+    conn.prepare_cached("DELETE FROM article_fetches WHERE item_id = ?1")?
+        .execute([item])?;
+    let stored = conn
+        .prepare_cached(
+            "SELECT i.source_id, s.name, i.story_id, i.sort_date, i.title, i.link, i.author,
+                    i.categories, i.first_seen
+             FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
+        )?
+        .query_row([item], |r| {
+            let categories: String = r.get(7)?;
+            Ok(Stored {
+                source_id: r.get(0)?,
+                source: r.get(1)?,
+                story: r.get(2)?,
+                sort_date: r.get(3)?,
+                first_seen: r.get(8)?,
+                title: r.get(4)?,
+                link: r.get(5)?,
+                authors: authors_from(r.get(6)?),
+                categories: categories_from(&categories),
+            })
+        })
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok((ArticleApplied::default(), Vec::new()));
+    };
+    let content = match &article.packed {
+        Some(bytes) => Packed::Deflated(bytes.as_slice().into()),
+        None => Packed::Text(&article.content_html),
+    };
+    conn.prepare_cached(
+        "UPDATE items SET content_html = ?2, fingerprint = ?3, updated = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        item,
+        content,
+        &article.fingerprint.to_bytes()[..],
+        now.timestamp()
+    ])?;
+    let story = join_story(conn, index, item, &stored, article)?;
+    let mut changed = super::feeds::forget(conn, item)?;
+    let text = Candidate {
+        source: &stored.source,
+        title: &stored.title,
+        text: &article.text,
+        categories: &stored.categories,
+        authors: &stored.authors,
+        link: stored.link.as_deref(),
+    };
+    let row = FeedRow {
+        item,
+        story,
+        sort_date: stored.sort_date,
+    };
+    changed.extend(super::feeds::admit(
+        conn,
+        feeds,
+        None,
+        row,
+        &text,
+        article.prepared_words.as_ref(),
+    )?);
+    changed.sort();
+    changed.dedup();
+    let applied = ArticleApplied {
+        stored: true,
+        joined_story: story != stored.story,
+    };
+    Ok((applied, changed))
+}
+
+/// The story the item is in once its article is known. An item alone in its own
+/// story may join the story its article matches; an item other copies have joined
+/// stays where it is (stories are never re-assigned). Either way the article's
+/// fingerprint is indexed, so later copies find the whole text.
+fn join_story(
+    conn: &Connection,
+    index: &mut StoryIndex,
+    item: i64,
+    stored: &Stored,
+    article: &ArticleText,
+) -> Result<i64, StoreError> {
+    let mut story = stored.story;
+    let alone = story == item && {
+        let copies: i64 = conn
+            .prepare_cached("SELECT COUNT(*) FROM items WHERE story_id = ?1")?
+            .query_row([story], |r| r.get(0))?;
+        copies == 1
+    };
+    // Compared and indexed at the item's first sight, as a rebuild of the index from
+    // stored fingerprints would: whether a later copy falls within the window must
+    // not depend on when the page came, or on a restart since.
+    let at = stored.first_seen;
+    if alone && let Some(found) = index.find_story(&article.fingerprint, stored.source_id, at) {
+        // The matched item's story as stored (it too may have joined another since),
+        // else, pruned meanwhile, the one the index kept.
+        let joined = super::stories::story_of(conn, found.item)?.unwrap_or(found.story);
+        if joined != item {
+            conn.prepare_cached(
+                "UPDATE items SET story_id = ?2, story_layer = ?3, story_score = ?4 WHERE id = ?1",
+            )?
+            .execute(params![
+                item,
+                joined,
+                found.layer.as_str(),
+                f64::from(found.score)
+            ])?;
+            story = joined;
+        }
+    }
+    index.insert(item, story, stored.source_id, at, &article.fingerprint);
+    Ok(story)
+}

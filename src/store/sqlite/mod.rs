@@ -1,0 +1,299 @@
+//! The SQLite backend, the embedded default: one file, WAL, one writing connection
+//! on the store thread and one read-only connection on the reading thread. This is
+//! the only module that touches rusqlite.
+
+mod articles;
+mod body;
+mod feeds;
+mod items;
+mod maintain;
+mod reads;
+mod schema;
+mod sources;
+mod stories;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::backend::{Backend, ReadBackend};
+use super::error::{DriverError, StoreError};
+use super::handle::Store;
+use super::records::{
+    ArticleApplied, FailureRecord, FeedSync, Ingested, ItemPage, Neighbour, PageCursor, PollRecord,
+    SourcePollState, StoryMember,
+};
+use crate::cluster::{Settings, StoryIndex};
+use crate::membership::FeedSet;
+use crate::model::{ArticleJob, ArticleText, SourceState, StoredItem};
+
+/// The reading connection's page cache, in KiB.
+const READER_CACHE_KIB: i64 = 512;
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, applying migrations, with
+    /// the default story clustering settings.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, Settings::default())
+    }
+
+    /// Opens the database with these clustering settings (`[dedup]`), rebuilding the
+    /// story index from the fingerprints stored within the window.
+    pub fn open_with(path: &Path, clustering: Settings) -> Result<Store, StoreError> {
+        let mut writer = Sqlite {
+            conn: schema::open(path)?,
+        };
+        let stories = writer.story_index(clustering, Utc::now().timestamp())?;
+        // The rebuild read the window's rows, which ingest rarely touches again (it
+        // writes the newest pages and the indexes): the pages it left cached are
+        // handed back rather than held as an idle daemon's memory.
+        writer.conn.execute_batch("PRAGMA shrink_memory")?;
+        Store::start(
+            &path.display().to_string(),
+            Box::new(writer),
+            reader(path)?,
+            stories,
+        )
+    }
+
+    /// Opens an existing database to look at, beside a daemon that may be writing
+    /// it: read-only, no migration (a schema of another version is an error that
+    /// says which), no story index (nothing is ingested). Every write fails.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let writer = Sqlite {
+            conn: schema::open_read_only(path)?,
+        };
+        Store::start(
+            &path.display().to_string(),
+            Box::new(writer),
+            reader(path)?,
+            StoryIndex::new(Settings::default()),
+        )
+    }
+}
+
+/// The reading thread's connection, opened once the writer's has brought the schema
+/// up to date.
+fn reader(path: &Path) -> Result<Box<dyn ReadBackend>, StoreError> {
+    let conn = schema::open_read_only(path)?;
+    // Serving reads a page of items per change to a feed, not per request (the bytes
+    // are kept rendered), so a page cache beyond a feed's worth only holds memory:
+    // SQLite's default (2 MB) is a tenth of an idle daemon's heap.
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+    Ok(Box::new(SqliteReads { conn }))
+}
+
+/// The writing connection.
+struct Sqlite {
+    conn: Connection,
+}
+
+/// The reading connection (read-only; under WAL it never waits for the writer).
+struct SqliteReads {
+    conn: Connection,
+}
+
+impl Backend for Sqlite {
+    fn begin(&mut self) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(|error| {
+            self.roll_back();
+            error.into()
+        })
+    }
+
+    fn roll_back(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    fn close(&mut self) {
+        let _ = self
+            .conn
+            .execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+
+    fn ping(&mut self) -> Result<(), StoreError> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn integrity_check(&mut self) -> Result<bool, StoreError> {
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(verdict == "ok")
+    }
+
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        maintain::checkpoint(&self.conn)
+    }
+
+    fn size_bytes(&mut self) -> Result<u64, StoreError> {
+        maintain::size_bytes(&self.conn)
+    }
+
+    fn story_index(&mut self, settings: Settings, now: i64) -> Result<StoryIndex, StoreError> {
+        stories::rebuild(&self.conn, settings, now)
+    }
+
+    fn sync_sources(&mut self, sources: &[(String, String)]) -> Result<(), StoreError> {
+        sources::sync(&mut self.conn, sources)
+    }
+
+    fn poll_states(
+        &mut self,
+        names: &[String],
+    ) -> Result<HashMap<String, SourcePollState>, StoreError> {
+        sources::poll_states(&self.conn, names)
+    }
+
+    fn record_poll(
+        &mut self,
+        name: &str,
+        record: &PollRecord,
+        feeds: &FeedSet,
+        index: &mut StoryIndex,
+    ) -> Result<Ingested, StoreError> {
+        sources::record_poll(&self.conn, name, record, feeds, index)
+    }
+
+    fn record_failure(&mut self, name: &str, record: &FailureRecord) -> Result<u32, StoreError> {
+        sources::record_failure(&self.conn, name, record)
+    }
+
+    fn claim_articles(
+        &mut self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+        skip: &[String],
+    ) -> Result<Vec<ArticleJob>, StoreError> {
+        articles::claim(&self.conn, now, until, limit, skip)
+    }
+
+    fn next_article_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        articles::next_due(&self.conn)
+    }
+
+    fn record_article(
+        &mut self,
+        item: i64,
+        claim: i64,
+        article: &ArticleText,
+        now: DateTime<Utc>,
+        feeds: &FeedSet,
+        index: &mut StoryIndex,
+    ) -> Result<(ArticleApplied, Vec<String>), StoreError> {
+        articles::record(&self.conn, (item, claim), article, now, feeds, index)
+    }
+
+    fn record_article_failure(
+        &mut self,
+        item: i64,
+        claim: i64,
+        failure: Option<&str>,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        articles::record_failure(&self.conn, (item, claim), failure, retry_at)
+    }
+
+    fn begin_feeds(&mut self, feeds: &FeedSet) -> Result<FeedSync, StoreError> {
+        feeds::begin(&mut self.conn, feeds)
+    }
+
+    fn refill_feeds(
+        &mut self,
+        feeds: &FeedSet,
+        only: &HashSet<String>,
+        below: i64,
+        chunk: i64,
+    ) -> Result<Option<(i64, usize)>, StoreError> {
+        feeds::refill(&mut self.conn, feeds, only, below, chunk)
+    }
+
+    fn drop_feed_rows(&mut self, feeds: &[String], chunk: i64) -> Result<usize, StoreError> {
+        feeds::drop_rows(&mut self.conn, feeds, chunk)
+    }
+
+    fn prune_older(&mut self, before: i64, now: i64, limit: i64) -> Result<usize, StoreError> {
+        maintain::prune_older(&mut self.conn, before, now, limit)
+    }
+
+    fn prune_beyond(
+        &mut self,
+        source: &str,
+        keep: i64,
+        now: i64,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        maintain::prune_beyond(&mut self.conn, source, keep, now, limit)
+    }
+
+    fn forget_tombstones(&mut self, before: i64, limit: i64) -> Result<usize, StoreError> {
+        maintain::forget_tombstones(&self.conn, before, limit)
+    }
+}
+
+impl ReadBackend for SqliteReads {
+    fn recent_items(
+        &mut self,
+        sources: Option<&[String]>,
+        before: Option<PageCursor>,
+        n: usize,
+    ) -> Result<ItemPage, StoreError> {
+        reads::recent_items(&self.conn, sources, before, n)
+    }
+
+    fn feed_page(
+        &mut self,
+        feed: &str,
+        before: Option<PageCursor>,
+        n: usize,
+    ) -> Result<ItemPage, StoreError> {
+        feeds::page(&self.conn, feed, before, n)
+    }
+
+    fn story_copies(
+        &mut self,
+        feed: Option<&str>,
+        stories: &[i64],
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        match feed {
+            Some(feed) => feeds::story_copies(&self.conn, feed, stories),
+            None => reads::story_copies(&self.conn, stories),
+        }
+    }
+
+    fn story_members(&mut self, story: i64) -> Result<Vec<StoryMember>, StoreError> {
+        reads::story_members(&self.conn, story)
+    }
+
+    fn find_item(&mut self, id_or_link: &str) -> Result<Option<StoredItem>, StoreError> {
+        reads::find_item(&self.conn, id_or_link)
+    }
+
+    fn neighbours(&mut self, row: i64, window: i64) -> Result<Vec<Neighbour>, StoreError> {
+        reads::neighbours(&self.conn, row, window)
+    }
+
+    fn source_states(&mut self, names: &[String]) -> Result<Vec<SourceState>, StoreError> {
+        sources::source_states(&self.conn, names)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        StoreError::Driver(DriverError::new(error))
+    }
+}
+
+impl From<rusqlite::Error> for DriverError {
+    fn from(error: rusqlite::Error) -> DriverError {
+        DriverError::new(error)
+    }
+}
