@@ -51,22 +51,32 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// [`Store::open_read_only`]): what the inspection commands use, which run beside a
 /// daemon that may hold another version of the config.
 pub async fn open_store_read_only(config: &Config) -> anyhow::Result<Store> {
-    let path = config.storage.path.clone();
-    Ok(tokio::task::spawn_blocking(move || Store::open_read_only(&path)).await??)
+    let storage = config.storage.clone();
+    Ok(tokio::task::spawn_blocking(move || match &storage.url {
+        Some(url) => Store::open_postgres_read_only(url),
+        None => Store::open_read_only(&storage.path),
+    })
+    .await??)
 }
 
 /// [`open_store`], leaving the refill of changed feeds to the caller.
 async fn open_store_pending(config: &Config) -> anyhow::Result<(Store, FeedSync)> {
-    if let Some(dir) = config.storage.path.parent()
+    if config.storage.url.is_none()
+        && let Some(dir) = config.storage.path.parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
     }
     let clustering = crate::cluster::Settings::from_config(&config.dedup);
-    let path = config.storage.path.clone();
-    // Opening rebuilds the story index from disk: blocking work, off the async workers.
-    let store = tokio::task::spawn_blocking(move || Store::open_with(&path, clustering)).await??;
+    let storage = config.storage.clone();
+    // Opening rebuilds the story index from the database: blocking work, off the
+    // async workers.
+    let store = tokio::task::spawn_blocking(move || match &storage.url {
+        Some(url) => Store::open_postgres(url, clustering),
+        None => Store::open_with(&storage.path, clustering),
+    })
+    .await??;
     store.sync_sources(source_rows(config)).await?;
     let sync = store
         .begin_feeds(Arc::new(FeedSet::from_config(config)))
@@ -216,8 +226,13 @@ impl App {
             }
         };
         let old = self.config.borrow().clone();
-        if config.server.listen != old.server.listen || config.storage.path != old.storage.path {
-            tracing::warn!("server.listen and storage.path take effect at the next restart");
+        if config.server.listen != old.server.listen
+            || config.storage.path != old.storage.path
+            || config.storage.url != old.storage.url
+        {
+            tracing::warn!(
+                "server.listen, storage.path and storage.url take effect at the next restart"
+            );
         }
         if let Err(e) = self.store.sync_sources(source_rows(&config)).await {
             tracing::error!("reload refused: {e}");

@@ -72,6 +72,9 @@ impl ServerConfig {
 pub struct StorageConfig {
     /// Absolute path of the SQLite database (relative paths resolved against the config's folder).
     pub path: PathBuf,
+    /// A PostgreSQL server's database (`postgres://user@host/db`), when one holds the
+    /// items instead of the SQLite file at `path` (which is then unused).
+    pub url: Option<String>,
     /// Items first seen longer ago than this are pruned (their identity is remembered).
     pub retention: Duration,
 }
@@ -191,6 +194,30 @@ pub fn parse_cron(expr: &str) -> Result<croner::Cron, croner::errors::CronError>
         .dom_and_dow(true)
         .build()
         .parse(expr)
+}
+
+impl StorageConfig {
+    /// The database as messages name it: the PostgreSQL URL without its password,
+    /// else the SQLite file's path.
+    pub fn database(&self) -> String {
+        match &self.url {
+            Some(url) => redacted_database_url(url),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+/// A database URL as messages and pages may show it: without its password.
+pub fn redacted_database_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("…"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "a PostgreSQL database (its URL does not parse)".to_string(),
+    }
 }
 
 impl Config {

@@ -66,6 +66,7 @@ pub(super) struct RawServer {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStorage {
     pub path: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
     pub retention: Option<Spanned<String>>,
 }
 

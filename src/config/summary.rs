@@ -44,7 +44,7 @@ impl Config {
             self.path.display(),
             plural(self.sources.len(), "source"),
             plural(self.feeds.len(), "feed"),
-            self.storage.path.display(),
+            self.storage.database(),
             self.server.listen,
         );
         for feed in &self.feeds {

@@ -294,12 +294,49 @@ fn check_storage(checker: &mut Checker, raw: RawStorage) -> StorageConfig {
         None => DEFAULT_STORAGE_PATH,
     };
     let path = resolve_against_config(checker.path, Path::new(written));
+    let url = raw.url.as_ref().and_then(|field| {
+        if raw.path.is_some() {
+            checker.bad(
+                "storage.url",
+                field,
+                "give either path (a SQLite file) or url (a PostgreSQL database), not both",
+            );
+            return None;
+        }
+        match check_database_url(field.get_ref()) {
+            Ok(url) => Some(url),
+            Err(message) => {
+                checker.bad("storage.url", field, message);
+                None
+            }
+        }
+    });
     let retention = checker.positive_duration(
         "storage.retention",
         raw.retention.as_ref(),
         DEFAULT_RETENTION,
     );
-    StorageConfig { path, retention }
+    StorageConfig {
+        path,
+        url,
+        retention,
+    }
+}
+
+/// A PostgreSQL URL as the server's client library takes it.
+fn check_database_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| format!("is not a URL ({e}); expected postgres://user@host/database"))?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(format!(
+            "must be a postgres:// URL (a PostgreSQL database), not {}://",
+            url.scheme()
+        ));
+    }
+    if url.path().trim_start_matches('/').is_empty() {
+        return Err("names no database: expected postgres://user@host/database".into());
+    }
+    Ok(url.to_string())
 }
 
 /// Resolves `path` against the folder of the config file; absolute paths are kept.

@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 
 use super::error::StoreError;
 use super::records::{
-    ArticleApplied, FailureRecord, FeedSync, Ingested, ItemPage, Neighbour, PageCursor, PollRecord,
-    SourcePollState, StoryMember,
+    ArticleApplied, Claimed, FailureRecord, FeedSync, Ingested, ItemPage, Neighbour, PageCursor,
+    PollRecord, SourceClaim, SourcePollState, StoryMember,
 };
 use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
@@ -56,7 +56,13 @@ pub(super) trait Backend: Send {
         &mut self,
         names: &[String],
     ) -> Result<HashMap<String, SourcePollState>, StoreError>;
-    /// Grouped: a successful poll's items, as `ingest` plans them, and the source's state.
+    /// Claims a source for one node's poll (see [`SourceClaim`]); a backend that only
+    /// one node writes grants every claim that is due.
+    fn claim_source(&mut self, claim: &SourceClaim<'_>) -> Result<Claimed, StoreError>;
+    /// Gives up `node`'s lease on source `name` (a claimed poll that was skipped).
+    fn release_source(&mut self, name: &str, node: &str) -> Result<(), StoreError>;
+    /// Grouped: a successful poll's items, as `ingest` plans them, and the source's
+    /// state; its lease ends.
     fn record_poll(
         &mut self,
         name: &str,
@@ -64,7 +70,7 @@ pub(super) trait Backend: Send {
         feeds: &FeedSet,
         index: &mut StoryIndex,
     ) -> Result<Ingested, StoreError>;
-    /// Grouped: a failed poll; the source's new error streak.
+    /// Grouped: a failed poll; the source's new error streak. Its lease ends.
     fn record_failure(&mut self, name: &str, record: &FailureRecord) -> Result<u32, StoreError>;
 
     /// Grouped: claims up to `limit` article fetches due at `now` (not of the hosts in

@@ -49,6 +49,22 @@ where
 /// well within systemd's `WatchdogSec=60`, and far beyond one chunk of maintenance.
 pub const PING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A name no other store open at the same time has: host, process, and a count of
+/// the stores this process opened before.
+fn node_name() -> String {
+    static OPENED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "node".into());
+    let pid = std::process::id();
+    match OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+        0 => format!("{host}-{pid}"),
+        n => format!("{host}-{pid}-{n}"),
+    }
+}
+
 /// A handle to the database thread. Clone freely; the thread ends when the last
 /// handle is dropped (after finishing the jobs already sent).
 #[derive(Clone)]
@@ -62,6 +78,8 @@ pub struct Store {
     pub(super) changes: Arc<ChangeLog>,
     /// The database, as messages name it: a file's path, or a server without password.
     database: Arc<str>,
+    /// This node's name among the nodes sharing a database (see [`Store::node`]).
+    node: Arc<str>,
     /// What long maintenance is doing, for the health page (`None`: nothing long).
     activity: Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -100,6 +118,7 @@ impl Store {
             reads: read_jobs,
             changes: Arc::new(ChangeLog::new()),
             database: Arc::from(database),
+            node: Arc::from(node_name()),
             activity: Arc::default(),
         })
     }
@@ -107,6 +126,13 @@ impl Store {
     /// The database, as messages name it.
     pub fn database(&self) -> &str {
         &self.database
+    }
+
+    /// The name this store's node goes by in leases and on the health page: the host,
+    /// the process and, past the first, which store of the process it is, so no two
+    /// stores open at once share one.
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     /// A number that changes whenever stored items change.

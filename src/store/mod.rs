@@ -9,16 +9,20 @@
 //! out. SQLite ([`sqlite`]) is the embedded backend; nothing outside this module
 //! knows which backend is behind a store.
 
+mod apply;
 mod articles;
 mod backend;
+mod body;
 mod changes;
 mod columns;
 mod error;
 mod feeds;
 mod handle;
 mod maintain;
+mod postgres;
 mod reads;
 mod records;
+mod refill;
 mod sources;
 mod sqlite;
 mod worker;
@@ -28,6 +32,6 @@ pub use error::{DriverError, StoreError};
 pub use handle::{PING_LIMIT, Store};
 pub use maintain::PRUNE_CHUNK;
 pub use records::{
-    ArticleApplied, FailureRecord, FeedSync, IngestSummary, ItemPage, Neighbour, PageCursor,
-    PollRecord, PrunePolicy, PruneSummary, SourcePollState, StoryMember,
+    ArticleApplied, Claimed, FailureRecord, FeedSync, IngestSummary, ItemPage, Neighbour,
+    PageCursor, PollRecord, PrunePolicy, PruneSummary, SourcePollState, StoryMember,
 };

@@ -27,6 +27,32 @@ pub struct SourcePollState {
     pub redirect_seen: u32,
 }
 
+/// What a node asks for when it is about to poll a source.
+#[derive(Debug, Clone)]
+pub(super) struct SourceClaim<'a> {
+    pub name: &'a str,
+    /// The node asking (see [`super::Store::node`]).
+    pub node: &'a str,
+    pub now: DateTime<Utc>,
+    /// The lease ends then, unless the poll is recorded first.
+    pub until: DateTime<Utc>,
+    /// Granted only if the source is due by then (a poll its schedule started: another
+    /// node may have polled it meanwhile); `None` for a poll asked for outright.
+    pub due_by: Option<DateTime<Utc>>,
+}
+
+/// The answer to a claim on a source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claimed {
+    /// Poll it, from this state; the lease is this node's until the poll is recorded
+    /// or the lease ends.
+    Granted(SourcePollState),
+    /// Another node holds a live lease on it: it is polling the source now.
+    Leased { node: String, until: DateTime<Utc> },
+    /// Not due: another node polled it since this node's schedule was made.
+    NotDue { next_poll: DateTime<Utc> },
+}
+
 /// A poll that got an answer: 200 with a parsed feed, or 304 with none.
 #[derive(Debug, Clone)]
 pub struct PollRecord {

@@ -5,7 +5,11 @@ use std::collections::HashMap;
 use super::changes::Changed;
 use super::error::StoreError;
 use super::handle::Store;
-use super::records::{FailureRecord, IngestSummary, PollRecord, SourcePollState};
+use chrono::{DateTime, Utc};
+
+use super::records::{
+    Claimed, FailureRecord, IngestSummary, PollRecord, SourceClaim, SourcePollState,
+};
 use super::worker::Db;
 use crate::model::SourceState;
 
@@ -34,6 +38,37 @@ impl Store {
         names: Vec<String>,
     ) -> Result<HashMap<String, SourcePollState>, StoreError> {
         self.call(move |backend| backend.poll_states(&names)).await
+    }
+
+    /// Claims source `name` for a poll by this node, leased for `lease` (the poll's
+    /// outcome ends the lease sooner): see [`Claimed`]. With `due_by` (a poll its
+    /// schedule started), a source another node polled since is not granted.
+    pub async fn claim_source(
+        &self,
+        name: &str,
+        lease: std::time::Duration,
+        due_by: Option<DateTime<Utc>>,
+    ) -> Result<Claimed, StoreError> {
+        let (name, node) = (name.to_string(), self.node().to_string());
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        self.call(move |backend| {
+            backend.claim_source(&SourceClaim {
+                name: &name,
+                node: &node,
+                now,
+                until,
+                due_by,
+            })
+        })
+        .await
+    }
+
+    /// Gives up this node's lease on source `name` (its claimed poll was skipped).
+    pub async fn release_source(&self, name: &str) -> Result<(), StoreError> {
+        let (name, node) = (name.to_string(), self.node().to_string());
+        self.call(move |backend| backend.release_source(&name, &node))
+            .await
     }
 
     /// Stores a successful poll in one transaction: the items (if any) and the source's

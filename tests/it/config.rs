@@ -97,6 +97,7 @@ fn absent_keys_take_their_defaults() {
         Path::new("/srv/feedbraid/feedbraid.db")
     );
     assert_eq!(config.storage.retention, Duration::from_secs(30 * 86_400));
+    assert_eq!(config.storage.url, None, "SQLite unless a server is named");
     let fetch = &config.fetch;
     assert_eq!(fetch.interval, Duration::from_secs(30 * 60));
     assert_eq!(fetch.min_interval, Duration::from_secs(5 * 60));
@@ -329,4 +330,19 @@ fn config_path_comes_from_flag_then_env_then_default() {
         resolve_config_path_with(None, None),
         Path::new(DEFAULT_CONFIG_PATH)
     );
+}
+
+#[test]
+fn a_postgres_url_selects_the_server_and_its_password_is_never_shown() {
+    let config = valid(&format!(
+        "[storage]\nurl = \"postgres://feedbraid:hunter2@db.example:5432/news\"\n{MINIMAL}"
+    ));
+    assert_eq!(
+        config.storage.url.as_deref(),
+        Some("postgres://feedbraid:hunter2@db.example:5432/news")
+    );
+    let shown = config.storage.database();
+    assert!(shown.contains("db.example:5432/news"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(!config.summary().contains("hunter2"));
 }

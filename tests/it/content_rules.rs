@@ -164,7 +164,7 @@ async fn rules_shape_items_before_they_are_stored() {
         ),
     ]);
     server.feed("feed.xml", &feed, "\"1\"");
-    let dir = tempfile::tempdir().unwrap();
+    let db = crate::common::backends::TestDb::sqlite();
     let source = format!(
         r#"[[source]]
 name = "wire"
@@ -191,7 +191,7 @@ name = "all"
 "#,
         server.url("feed.xml")
     );
-    let h = harness(&dir, "", &source).await;
+    let h = harness(&db, "", &source).await;
     let reports = h.poll().await;
     assert_eq!(
         reports[0].to_string(),

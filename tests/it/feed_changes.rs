@@ -7,7 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::{FeedServer, Harness, get, write_config};
+use crate::common::backends::{TestDb, each_backend};
+use crate::common::{FeedServer, Harness, get};
 use feedbraid::poll::PollOutcome;
 use feedbraid::publish::Publisher;
 
@@ -33,8 +34,7 @@ const FEEDS: &str = "\
 
 /// A world source (one item about Iran) and a sport source, polled once, under the
 /// feeds `iran` (a topic), `sport` (its source) and `all`.
-async fn world_and_sport() -> (tempfile::TempDir, FeedServer, Harness) {
-    let dir = tempfile::tempdir().unwrap();
+async fn world_and_sport(db: &TestDb) -> (FeedServer, Harness) {
     let server = FeedServer::start().await;
     server.set("world.xml", rss(&[("w1", "Iran talks resume in Geneva")]));
     server.set("sport.xml", rss(&[("s1", "Cup final goes to extra time")]));
@@ -43,9 +43,9 @@ async fn world_and_sport() -> (tempfile::TempDir, FeedServer, Harness) {
         server.url("world.xml"),
         server.url("sport.xml")
     );
-    let h = Harness::start(&write_config(dir.path(), &format!("{sources}{FEEDS}"))).await;
+    let h = Harness::start(&db.write_config(&format!("{sources}{FEEDS}"))).await;
     h.poll().await;
-    (dir, server, h)
+    (server, h)
 }
 
 async fn etag(h: &Harness, feed: &str) -> String {
@@ -54,9 +54,9 @@ async fn etag(h: &Harness, feed: &str) -> String {
     headers["etag"].to_str().unwrap().to_string()
 }
 
-#[tokio::test]
-async fn a_new_item_renders_again_only_the_feeds_it_belongs_in() {
-    let (_dir, server, h) = world_and_sport().await;
+each_backend! {
+async fn a_new_item_renders_again_only_the_feeds_it_belongs_in(db: TestDb) {
+    let (server, h) = world_and_sport(&db).await;
     let before = [
         etag(&h, "iran").await,
         etag(&h, "sport").await,
@@ -124,13 +124,14 @@ async fn a_new_item_renders_again_only_the_feeds_it_belongs_in() {
     let titles = crate::common::titles(&h.json_feed("iran").await);
     assert_eq!(titles, ["Iran names a new negotiator"]);
 }
+}
 
+each_backend! {
 /// The daemon's publisher may serve a feed a little behind the store, so ingest does
 /// not make every request render: bytes rendered within `max_lag` are served after
 /// a change; a feed quiet for longer is rendered again at once.
-#[tokio::test]
-async fn a_publisher_with_a_lag_serves_recent_bytes_after_a_change() {
-    let (_dir, server, h) = world_and_sport().await;
+async fn a_publisher_with_a_lag_serves_recent_bytes_after_a_change(db: TestDb) {
+    let (server, h) = world_and_sport(&db).await;
     let config = &h.config;
     let all = config.feed("all").unwrap();
     let lagging = Publisher::with_max_lag(h.ctx.store.clone(), Duration::from_secs(3600));
@@ -166,4 +167,5 @@ async fn a_publisher_with_a_lag_serves_recent_bytes_after_a_change() {
     // Rendered more than its lag ago (the poll alone takes longer than 1 ms).
     let after = quiet.feed(config, all).await.unwrap();
     assert_eq!((before.items, after.items), (3, 4));
+}
 }

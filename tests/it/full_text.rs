@@ -6,8 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::backends::{TestDb, each_backend};
 use crate::common::script::{Reply, ScriptServer};
-use crate::common::{Harness, fixture_at, write_config_with_fetch};
+use crate::common::{Harness, fixture_at};
 use feedbraid::articles::{self, ArticleCounts};
 use feedbraid::model::StoredItem;
 
@@ -63,18 +64,14 @@ pub fn courier(server: &ScriptServer) -> String {
     )
 }
 
-pub async fn harness(dir: &tempfile::TempDir, fetch: &str, body: &str) -> Harness {
+pub async fn harness(db: &TestDb, fetch: &str, body: &str) -> Harness {
     let fetch = format!("timeout = \"3s\"\n{fetch}");
-    Harness::start(&write_config_with_fetch(dir.path(), &fetch, body)).await
+    Harness::start(&db.write_config_with_fetch(&fetch, body)).await
 }
 
 /// The harness of the `courier` source (with `fetch` settings), polled once.
-pub async fn polled_courier(
-    dir: &tempfile::TempDir,
-    fetch: &str,
-    server: &ScriptServer,
-) -> Harness {
-    let h = harness(dir, fetch, &courier(server)).await;
+pub async fn polled_courier(db: &TestDb, fetch: &str, server: &ScriptServer) -> Harness {
+    let h = harness(db, fetch, &courier(server)).await;
     h.poll().await;
     h
 }
@@ -110,12 +107,11 @@ fn one_teaser(server: &ScriptServer) -> String {
     link
 }
 
-#[tokio::test]
-async fn a_teaser_gains_the_pages_article_and_keeps_its_summary() {
+each_backend! {
+async fn a_teaser_gains_the_pages_article_and_keeps_its_summary(db: TestDb) {
     let server = ScriptServer::start().await;
     let link = one_teaser(&server);
-    let dir = tempfile::tempdir().unwrap();
-    let h = polled_courier(&dir, "", &server).await;
+    let h = polled_courier(&db, "", &server).await;
     let before = stored(&h, &link).await;
     assert_eq!(
         before.content_html, None,
@@ -163,9 +159,10 @@ async fn a_teaser_gains_the_pages_article_and_keeps_its_summary() {
         "the next poll keeps it"
     );
 }
+}
 
-#[tokio::test]
-async fn the_news_page_yields_its_paragraphs_and_figure_and_none_of_the_rest() {
+each_backend! {
+async fn the_news_page_yields_its_paragraphs_and_figure_and_none_of_the_rest(db: TestDb) {
     let server = ScriptServer::start().await;
     let link = server.url("news/article");
     server.feed(
@@ -174,8 +171,7 @@ async fn the_news_page_yields_its_paragraphs_and_figure_and_none_of_the_rest() {
         "\"1\"",
     );
     server.set("news/article", Reply::Html(page("news.html")));
-    let dir = tempfile::tempdir().unwrap();
-    let h = polled_courier(&dir, "", &server).await;
+    let h = polled_courier(&db, "", &server).await;
     assert_eq!(fetch_articles(&h).await.stored, 1);
     let content = stored(&h, &link).await.content_html.unwrap();
     for kept in [
@@ -213,9 +209,10 @@ async fn the_news_page_yields_its_paragraphs_and_figure_and_none_of_the_rest() {
         assert!(!content.contains(tag), "{tag} kept in {content}");
     }
 }
+}
 
-#[tokio::test]
-async fn pages_that_are_not_articles_leave_the_feeds_content() {
+each_backend! {
+async fn pages_that_are_not_articles_leave_the_feeds_content(db: TestDb) {
     let server = ScriptServer::start().await;
     let (video, paywall) = (server.url("video"), server.url("paywall"));
     let feed = rss(&[
@@ -230,8 +227,7 @@ async fn pages_that_are_not_articles_leave_the_feeds_content() {
     server.feed("feed.xml", &feed, "\"1\"");
     server.set("video", Reply::Html(page("video.html")));
     server.set("paywall", Reply::Html(page("paywall.html")));
-    let dir = tempfile::tempdir().unwrap();
-    let h = polled_courier(&dir, "", &server).await;
+    let h = polled_courier(&db, "", &server).await;
     let counts = fetch_articles(&h).await;
     assert_eq!((counts.stored, counts.no_article), (0, 2), "{counts:?}");
     let item = stored(&h, &video).await;
@@ -248,9 +244,10 @@ async fn pages_that_are_not_articles_leave_the_feeds_content() {
         .unwrap();
     assert_eq!(state[0].article_failures, 0, "no article is not a failure");
 }
+}
 
-#[tokio::test]
-async fn full_text_feeds_topic_filters_and_joins_a_teaser_to_the_wire_story() {
+each_backend! {
+async fn full_text_feeds_topic_filters_and_joins_a_teaser_to_the_wire_story(db: TestDb) {
     let server = ScriptServer::start().await;
     let headline = "Velmora dockworkers strike over crane automation, stranding 40 ships";
     let full = article_paragraphs("wire.html");
@@ -267,7 +264,6 @@ async fn full_text_feeds_topic_filters_and_joins_a_teaser_to_the_wire_story() {
         "\"1\"",
     );
     server.set("courier/velmora-port", Reply::Html(page("wire.html")));
-    let dir = tempfile::tempdir().unwrap();
     let body = format!(
         "[[source]]\nname = \"wire\"\nurl = \"{}\"\n\n\
          [[source]]\nname = \"courier\"\nurl = \"{}\"\nfull_text = true\n\n\
@@ -276,7 +272,7 @@ async fn full_text_feeds_topic_filters_and_joins_a_teaser_to_the_wire_story() {
         server.url("wire.xml"),
         server.url("courier.xml")
     );
-    let h = harness(&dir, "", &body).await;
+    let h = harness(&db, "", &body).await;
     // The wire first: the copy seen first speaks for the story.
     h.poll_source("wire").await;
     h.poll_source("courier").await;
@@ -305,15 +301,15 @@ async fn full_text_feeds_topic_filters_and_joins_a_teaser_to_the_wire_story() {
     let also = &all["items"][0]["_feedbraid"]["also"];
     assert_eq!(also.as_array().map(Vec::len), Some(1), "{all}");
 }
+}
 
-#[tokio::test]
-async fn a_failing_page_is_counted_retried_later_and_fetched_again_after_an_edit() {
+each_backend! {
+async fn a_failing_page_is_counted_retried_later_and_fetched_again_after_an_edit(db: TestDb) {
     let server = ScriptServer::start().await;
     let link = server.url("broken");
     server.feed("feed.xml", &rss(&[("Story", &link, TEASER, None)]), "\"1\"");
     server.set("broken", Reply::Status(500, vec![]));
-    let dir = tempfile::tempdir().unwrap();
-    let h = polled_courier(&dir, "", &server).await;
+    let h = polled_courier(&db, "", &server).await;
     let counts = fetch_articles(&h).await;
     assert_eq!(counts.failed, 1, "{counts:?}");
     assert_eq!(
@@ -355,15 +351,15 @@ async fn a_failing_page_is_counted_retried_later_and_fetched_again_after_an_edit
             .contains("old rope")
     );
 }
+}
 
-#[tokio::test]
-async fn a_page_that_is_gone_is_given_up_at_once() {
+each_backend! {
+async fn a_page_that_is_gone_is_given_up_at_once(db: TestDb) {
     let server = ScriptServer::start().await;
     let link = server.url("gone");
     server.feed("feed.xml", &rss(&[("Story", &link, TEASER, None)]), "\"1\"");
     server.set("gone", Reply::Status(404, vec![]));
-    let dir = tempfile::tempdir().unwrap();
-    let h = polled_courier(&dir, "", &server).await;
+    let h = polled_courier(&db, "", &server).await;
     assert_eq!(fetch_articles(&h).await.given_up, 1);
     assert_eq!(h.ctx.store.next_article_due().await.unwrap(), None);
     assert_eq!(
@@ -371,14 +367,14 @@ async fn a_page_that_is_gone_is_given_up_at_once() {
         Some(TEASER)
     );
 }
+}
 
-#[tokio::test]
-async fn the_daemons_article_loop_fetches_new_items_by_itself() {
+each_backend! {
+async fn the_daemons_article_loop_fetches_new_items_by_itself(db: TestDb) {
     let server = ScriptServer::start().await;
     let link = one_teaser(&server);
-    let dir = tempfile::tempdir().unwrap();
     let source = courier(&server);
-    let h = harness(&dir, "", &source).await;
+    let h = harness(&db, "", &source).await;
     let (_config, config_rx) = tokio::sync::watch::channel(Arc::clone(&h.config));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(articles::run(h.ctx.clone(), config_rx, stopped));
@@ -395,15 +391,15 @@ async fn the_daemons_article_loop_fetches_new_items_by_itself() {
     stop.send_replace(true);
     running.await.unwrap().unwrap();
 }
+}
 
-#[tokio::test]
-async fn an_article_page_on_a_private_address_is_refused_like_a_feed() {
+each_backend! {
+async fn an_article_page_on_a_private_address_is_refused_like_a_feed(db: TestDb) {
     let server = ScriptServer::start().await;
     server.set("inside", Reply::Html(page("wire.html")));
-    let dir = tempfile::tempdir().unwrap();
     let source = "[[source]]\nname = \"courier\"\nurl = \"https://courier.example/rss\"\n\
                   full_text = true\nallow_private_networks = false\n";
-    let h = harness(&dir, "", source).await;
+    let h = harness(&db, "", source).await;
     let job = feedbraid::model::ArticleJob {
         item: 1,
         claim: 0,
@@ -430,13 +426,13 @@ async fn an_article_page_on_a_private_address_is_refused_like_a_feed() {
     );
     assert_eq!(server.requests("inside"), 0, "never reached");
 }
+}
 
-#[tokio::test]
-async fn an_article_fetched_for_an_older_version_of_an_edited_item_is_not_kept() {
+each_backend! {
+async fn an_article_fetched_for_an_older_version_of_an_edited_item_is_not_kept(db: TestDb) {
     let server = ScriptServer::start().await;
     let link = one_teaser(&server);
-    let dir = tempfile::tempdir().unwrap();
-    let h = polled_courier(&dir, "", &server).await;
+    let h = polled_courier(&db, "", &server).await;
     let lease = Duration::from_secs(900);
     let now = chrono::Utc::now();
     let claimed = h
@@ -499,4 +495,5 @@ async fn an_article_fetched_for_an_older_version_of_an_edited_item_is_not_kept()
             .unwrap()
             .contains("old rope")
     );
+}
 }

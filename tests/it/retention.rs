@@ -7,6 +7,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use feedbraid::model::ParsedFeed;
 use feedbraid::store::{PollRecord, PrunePolicy, Store};
 
+use crate::common::backends::{TestDb, each_backend};
+
 const DAY: i64 = 24 * 3600;
 
 fn t0() -> DateTime<Utc> {
@@ -30,9 +32,8 @@ fn doc(first: usize, n: usize) -> ParsedFeed {
     feedbraid::parse::parse_feed(text.as_bytes(), &url).unwrap()
 }
 
-async fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("t.db")).unwrap();
+async fn store(db: &TestDb) -> Store {
+    let store = db.open();
     store
         .sync_sources(vec![(
             "harbor".into(),
@@ -40,7 +41,7 @@ async fn store() -> (tempfile::TempDir, Store) {
         )])
         .await
         .unwrap();
-    (dir, store)
+    store
 }
 
 async fn ingest(
@@ -74,9 +75,9 @@ fn policy(now: DateTime<Utc>, max_items: Option<usize>) -> PrunePolicy {
     }
 }
 
-#[tokio::test]
-async fn pruned_items_never_come_back_as_new() {
-    let (_dir, store) = store().await;
+each_backend! {
+async fn pruned_items_never_come_back_as_new(db: TestDb) {
+    let store = store(&db).await;
     assert_eq!(ingest(&store, t0(), doc(0, 20)).await.new, 20);
     let later = t0() + chrono::Duration::days(8);
     let pruned = store.prune(policy(later, None)).await.unwrap();
@@ -89,10 +90,11 @@ async fn pruned_items_never_come_back_as_new() {
         0
     );
 }
+}
 
-#[tokio::test]
-async fn max_items_keeps_the_newest() {
-    let (_dir, store) = store().await;
+each_backend! {
+async fn max_items_keeps_the_newest(db: TestDb) {
+    let store = store(&db).await;
     ingest(&store, t0(), doc(0, 50)).await;
     let pruned = store.prune(policy(t0(), Some(30))).await.unwrap();
     assert_eq!(pruned.items, 20);
@@ -105,10 +107,13 @@ async fn max_items_keeps_the_newest() {
     );
     assert_eq!(ingest(&store, t0(), doc(0, 50)).await.new, 0);
 }
+}
 
+/// SQLite's file only: a server's database size follows its own vacuuming.
 #[tokio::test]
 async fn a_long_run_levels_off_in_size() {
-    let (_dir, store) = store().await;
+    let db = TestDb::sqlite();
+    let store = store(&db).await;
     let mut sizes = Vec::new();
     // 80 simulated days, 40 new items a day, a week of retention, four weeks of tombstones.
     for day in 0..80usize {
@@ -131,9 +136,9 @@ async fn a_long_run_levels_off_in_size() {
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_long_prune_runs_in_chunks_that_let_other_store_calls_through() {
-    let (_dir, store) = store().await;
+each_backend! {
+async fn a_long_prune_runs_in_chunks_that_let_other_store_calls_through(db: TestDb) {
+    let store = store(&db).await;
     ingest(&store, t0(), doc(0, 45)).await;
     let later = t0() + chrono::Duration::days(8);
     let pruning = tokio::spawn({
@@ -160,4 +165,5 @@ async fn a_long_prune_runs_in_chunks_that_let_other_store_calls_through() {
         (0, 45),
         "each chunk left its tombstones"
     );
+}
 }

@@ -2,9 +2,10 @@
 //! commit); each still succeeds or fails on its own, and what was answered as stored
 //! is on disk.
 
+use crate::common::backends::each_backend;
 use crate::common::fixture;
 use chrono::Utc;
-use feedbraid::store::{FailureRecord, PollRecord, Store};
+use feedbraid::store::{FailureRecord, PollRecord};
 
 fn poll_record(feed: feedbraid::model::ParsedFeed) -> PollRecord {
     let now = Utc::now();
@@ -22,16 +23,14 @@ fn poll_record(feed: feedbraid::model::ParsedFeed) -> PollRecord {
     }
 }
 
-#[tokio::test]
-async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("feedbraid.db");
+each_backend! {
+async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone(db: TestDb) {
     let url = url::Url::parse("https://harbor.example/feed.xml").unwrap();
     let feed = feedbraid::parse::parse_feed(&fixture("rss2.xml"), &url).unwrap();
     let per_source = feed.entries.len();
     assert!(per_source > 0);
 
-    let store = Store::open(&path).unwrap();
+    let store = db.open();
     store
         .sync_sources(
             (0..40)
@@ -75,8 +74,8 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
     }
     drop(store);
 
-    // What was answered as stored is in the file, read by a new store.
-    let reopened = Store::open(&path).unwrap();
+    // What was answered as stored is in the database, read by a new store.
+    let reopened = db.open();
     let page = reopened.recent_items(None, None, 10_000).await.unwrap();
     assert_eq!(page.items.len(), 40 * per_source);
     // The group the failing write was in was rolled back and its other members
@@ -90,15 +89,15 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
     assert_eq!(states.len(), 40);
     assert!(states.iter().all(|s| s.etag.as_deref() == Some("\"v1\"")));
 }
+}
 
+each_backend! {
 /// One poll's entries are looked up together; what an earlier entry of the poll does
 /// must still be seen by a later one. Here the first entry is a stored item whose
 /// guid changed (same link and content: it is re-keyed), and the second reuses the
 /// old guid for another story: it must be a new item, not an edit of the first.
-#[tokio::test]
-async fn an_entry_reusing_a_guid_another_entry_gave_up_is_a_new_item() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("feedbraid.db")).unwrap();
+async fn an_entry_reusing_a_guid_another_entry_gave_up_is_a_new_item(db: TestDb) {
+    let store = db.open();
     store
         .sync_sources(vec![(
             "harbor".into(),
@@ -139,4 +138,5 @@ async fn an_entry_reusing_a_guid_another_entry_gave_up_is_a_new_item() {
     let mut titles: Vec<&str> = page.items.iter().map(|i| i.title.as_str()).collect();
     titles.sort();
     assert_eq!(titles, ["Ferry strike ends", "Port reopens"]);
+}
 }

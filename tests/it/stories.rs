@@ -2,7 +2,8 @@
 //! link, own guid, "UPDATE 1-…- report" headline) is one item in a collapsed feed,
 //! naming the other outlet; stories that only share topic words stay apart.
 
-use crate::common::{FeedServer, Harness, titles, write_config};
+use crate::common::backends::each_backend;
+use crate::common::{FeedServer, Harness, titles};
 
 fn story(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -11,9 +12,8 @@ fn story(name: &str) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-#[tokio::test]
-async fn a_reworded_wire_copy_joins_its_story_and_lookalikes_do_not() {
-    let dir = tempfile::tempdir().unwrap();
+each_backend! {
+async fn a_reworded_wire_copy_joins_its_story_and_lookalikes_do_not(db: TestDb) {
     let server = FeedServer::start().await;
     server.set("agency.xml", story("agency.xml"));
     server.set("outlet.xml", story("outlet.xml"));
@@ -23,7 +23,7 @@ async fn a_reworded_wire_copy_joins_its_story_and_lookalikes_do_not() {
         server.url("agency.xml"),
         server.url("outlet.xml"),
     );
-    let h = Harness::start(&write_config(dir.path(), &body)).await;
+    let h = Harness::start(&db.write_config(&body)).await;
     // The agency first, then the outlet: the agency's copy speaks for the story.
     h.poll_source("meridian").await;
     h.poll_source("ledger").await;
@@ -75,10 +75,10 @@ async fn a_reworded_wire_copy_joins_its_story_and_lookalikes_do_not() {
         "{members:?}"
     );
 }
+}
 
-#[tokio::test]
-async fn a_source_with_higher_priority_speaks_for_the_story() {
-    let dir = tempfile::tempdir().unwrap();
+each_backend! {
+async fn a_source_with_higher_priority_speaks_for_the_story(db: TestDb) {
     let server = FeedServer::start().await;
     server.set("agency.xml", story("agency.xml"));
     server.set("outlet.xml", story("outlet.xml"));
@@ -88,7 +88,7 @@ async fn a_source_with_higher_priority_speaks_for_the_story() {
         server.url("agency.xml"),
         server.url("outlet.xml"),
     );
-    let h = Harness::start(&write_config(dir.path(), &body)).await;
+    let h = Harness::start(&db.write_config(&body)).await;
     h.poll_source("meridian").await;
     h.poll_source("ledger").await;
     let world = h.json_feed("world").await;
@@ -100,6 +100,7 @@ async fn a_source_with_higher_priority_speaks_for_the_story() {
         .unwrap();
     assert_eq!(doha["_feedbraid"]["source"]["name"], "ledger");
     assert_eq!(doha["_feedbraid"]["also"][0]["source"], "meridian");
+}
 }
 
 fn rss(items: &[(&str, &str, &str, &str)]) -> Vec<u8> {
@@ -117,12 +118,11 @@ fn rss(items: &[(&str, &str, &str, &str)]) -> Vec<u8> {
     xml.into_bytes()
 }
 
+each_backend! {
 /// The wire re-issues a report under its link with a new guid and a rewritten
 /// headline; an aggregator lists the new headline. One story; and a feed that gives
 /// every item its home page as link keeps its items apart.
-#[tokio::test]
-async fn a_wire_update_under_the_same_link_stays_in_its_story() {
-    let dir = tempfile::tempdir().unwrap();
+async fn a_wire_update_under_the_same_link_stays_in_its_story(db: TestDb) {
     let server = FeedServer::start().await;
     let link = "https://wire.example/world/harbour-strike-2026-08-20/";
     let first = (
@@ -158,7 +158,7 @@ async fn a_wire_update_under_the_same_link_stays_in_its_story() {
         server.url("listing.xml"),
         server.url("homepage.xml"),
     );
-    let h = Harness::start(&write_config(dir.path(), &body)).await;
+    let h = Harness::start(&db.write_config(&body)).await;
     h.poll_source("wire").await;
     h.poll_source("daily").await;
     let update = (
@@ -193,6 +193,7 @@ async fn a_wire_update_under_the_same_link_stays_in_its_story() {
         "the update and its listing collapse into the first version's story; the home \
          page's items stay apart"
     );
+}
 }
 
 /// After an upgrade, fingerprints an older version stored are computed again at

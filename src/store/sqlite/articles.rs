@@ -8,17 +8,19 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::super::apply::{ArticleItem, ArticleWriter, write_article};
 use super::super::columns::{authors_from, categories_from};
 use super::super::error::StoreError;
 use super::super::records::{ArticleApplied, FeedRow};
 use super::body::{Packed, html_at};
 use crate::cluster::StoryIndex;
-use crate::membership::{Candidate, FeedSet};
+use crate::membership::FeedSet;
 use crate::model::{ArticleJob, ArticleText};
 
 /// Queues (again) the article page of item `row` at `link`, due now; inside the
 /// caller's transaction. A queued fetch's failures are forgotten, and a claim that
-/// holds it loses it: an edited item starts over.
+/// holds it loses it: an edited item starts over. Claims only count up, so no later
+/// claim can take the number of one still out.
 pub(super) fn queue(
     tx: &Connection,
     row: i64,
@@ -29,8 +31,10 @@ pub(super) fn queue(
         .map(|url| crate::fetch::host_of(&url))
         .unwrap_or_default();
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO article_fetches (item_id, attempts, next_try, host, claim)
-         VALUES (?1, 0, ?2, ?3, 0)",
+        "INSERT INTO article_fetches (item_id, attempts, next_try, host, claim)
+         VALUES (?1, 0, ?2, ?3, 0)
+         ON CONFLICT (item_id) DO UPDATE SET attempts = 0, next_try = excluded.next_try,
+            host = excluded.host, claim = article_fetches.claim + 1",
     )?
     .execute(params![row, now.timestamp(), host])?;
     Ok(())
@@ -124,10 +128,14 @@ pub(super) fn record(
     feeds: &FeedSet,
     index: &mut StoryIndex,
 ) -> Result<(ArticleApplied, Vec<String>), StoreError> {
-    if !holds(conn, item, claim)? {
-        return Ok((ArticleApplied::default(), Vec::new()));
-    }
-    apply_article(conn, feeds, index, item, article, now)
+    write_article(
+        &mut Articles(conn),
+        feeds,
+        index,
+        (item, claim),
+        article,
+        now,
+    )
 }
 
 /// Records inside the caller's transaction that an article gave nothing to keep,
@@ -138,7 +146,7 @@ pub(super) fn record_failure(
     failure: Option<&str>,
     retry_at: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
-    if !holds(conn, item, claim)? {
+    if !Articles(conn).holds(item, claim)? {
         return Ok(());
     }
     match retry_at {
@@ -162,144 +170,92 @@ pub(super) fn record_failure(
     Ok(())
 }
 
-/// Whether the queue still holds item `item`'s fetch under `claim`.
-fn holds(conn: &Connection, item: i64, claim: i64) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM article_fetches WHERE item_id = ?1 AND claim = ?2")?
-        .exists(params![item, claim])?)
-}
+/// The article writes of the connection, inside the caller's transaction.
+struct Articles<'a>(&'a Connection);
 
-/// The stored fields an article is sorted into feeds with.
-struct Stored {
-    source_id: i64,
-    source: String,
-    story: i64,
-    sort_date: i64,
-    first_seen: i64,
-    title: String,
-    link: Option<String>,
-    authors: Vec<String>,
-    categories: Vec<crate::model::Category>,
-}
+impl ArticleWriter for Articles<'_> {
+    fn holds(&mut self, item: i64, claim: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT 1 FROM article_fetches WHERE item_id = ?1 AND claim = ?2")?
+            .exists(params![item, claim])?)
+    }
 
-fn apply_article(
-    conn: &Connection,
-    feeds: &FeedSet,
-    index: &mut StoryIndex,
-    item: i64,
-    article: &ArticleText,
-    now: DateTime<Utc>,
-) -> Result<(ArticleApplied, Vec<String>), StoreError> {
-    conn.prepare_cached("DELETE FROM article_fetches WHERE item_id = ?1")?
-        .execute([item])?;
-    let stored = conn
-        .prepare_cached(
-            "SELECT i.source_id, s.name, i.story_id, i.sort_date, i.title, i.link, i.author,
-                    i.categories, i.first_seen
-             FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
-        )?
-        .query_row([item], |r| {
-            let categories: String = r.get(7)?;
-            Ok(Stored {
-                source_id: r.get(0)?,
-                source: r.get(1)?,
-                story: r.get(2)?,
-                sort_date: r.get(3)?,
-                first_seen: r.get(8)?,
-                title: r.get(4)?,
-                link: r.get(5)?,
-                authors: authors_from(r.get(6)?),
-                categories: categories_from(&categories),
+    fn take(&mut self, item: i64) -> Result<Option<ArticleItem>, StoreError> {
+        let conn = self.0;
+        conn.prepare_cached("DELETE FROM article_fetches WHERE item_id = ?1")?
+            .execute([item])?;
+        Ok(conn
+            .prepare_cached(
+                "SELECT i.source_id, s.name, i.story_id, i.sort_date, i.title, i.link, i.author,
+                        i.categories, i.first_seen
+                 FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?1",
+            )?
+            .query_row([item], |r| {
+                let categories: String = r.get(7)?;
+                Ok(ArticleItem {
+                    source_id: r.get(0)?,
+                    source: r.get(1)?,
+                    story: r.get(2)?,
+                    sort_date: r.get(3)?,
+                    first_seen: r.get(8)?,
+                    title: r.get(4)?,
+                    link: r.get(5)?,
+                    authors: authors_from(r.get(6)?),
+                    categories: categories_from(&categories),
+                })
             })
-        })
-        .optional()?;
-    let Some(stored) = stored else {
-        return Ok((ArticleApplied::default(), Vec::new()));
-    };
-    let content = match &article.packed {
-        Some(bytes) => Packed::Deflated(bytes.as_slice().into()),
-        None => Packed::Text(&article.content_html),
-    };
-    conn.prepare_cached(
-        "UPDATE items SET content_html = ?2, fingerprint = ?3, updated = ?4 WHERE id = ?1",
-    )?
-    .execute(params![
-        item,
-        content,
-        &article.fingerprint.to_bytes()[..],
-        now.timestamp()
-    ])?;
-    let story = join_story(conn, index, item, &stored, article)?;
-    let mut changed = super::feeds::forget(conn, item)?;
-    let text = Candidate {
-        source: &stored.source,
-        title: &stored.title,
-        text: &article.text,
-        categories: &stored.categories,
-        authors: &stored.authors,
-        link: stored.link.as_deref(),
-    };
-    let row = FeedRow {
-        item,
-        story,
-        sort_date: stored.sort_date,
-    };
-    changed.extend(super::feeds::admit(
-        conn,
-        feeds,
-        None,
-        row,
-        &text,
-        article.prepared_words.as_ref(),
-    )?);
-    changed.sort();
-    changed.dedup();
-    let applied = ArticleApplied {
-        stored: true,
-        joined_story: story != stored.story,
-    };
-    Ok((applied, changed))
-}
+            .optional()?)
+    }
 
-/// The story the item is in once its article is known. An item alone in its own
-/// story may join the story its article matches; an item other copies have joined
-/// stays where it is (stories are never re-assigned). Either way the article's
-/// fingerprint is indexed, so later copies find the whole text.
-fn join_story(
-    conn: &Connection,
-    index: &mut StoryIndex,
-    item: i64,
-    stored: &Stored,
-    article: &ArticleText,
-) -> Result<i64, StoreError> {
-    let mut story = stored.story;
-    let alone = story == item && {
-        let copies: i64 = conn
-            .prepare_cached("SELECT COUNT(*) FROM items WHERE story_id = ?1")?
-            .query_row([story], |r| r.get(0))?;
-        copies == 1
-    };
-    // Compared and indexed at the item's first sight, as a rebuild of the index from
-    // stored fingerprints would: whether a later copy falls within the window must
-    // not depend on when the page came, or on a restart since.
-    let at = stored.first_seen;
-    if alone && let Some(found) = index.find_story(&article.fingerprint, stored.source_id, at) {
-        // The matched item's story as stored (it too may have joined another since),
-        // else, pruned meanwhile, the one the index kept.
-        let joined = super::stories::story_of(conn, found.item)?.unwrap_or(found.story);
-        if joined != item {
-            conn.prepare_cached(
-                "UPDATE items SET story_id = ?2, story_layer = ?3, story_score = ?4 WHERE id = ?1",
+    fn store_content(
+        &mut self,
+        item: i64,
+        article: &ArticleText,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let content = match &article.packed {
+            Some(bytes) => Packed::Deflated(bytes.as_slice().into()),
+            None => Packed::Text(&article.content_html),
+        };
+        self.0
+            .prepare_cached(
+                "UPDATE items SET content_html = ?2, fingerprint = ?3, updated = ?4 WHERE id = ?1",
             )?
             .execute(params![
                 item,
-                joined,
-                found.layer.as_str(),
-                f64::from(found.score)
+                content,
+                &article.fingerprint.to_bytes()[..],
+                now.timestamp()
             ])?;
-            story = joined;
-        }
+        Ok(())
     }
-    index.insert(item, story, stored.source_id, at, &article.fingerprint);
-    Ok(story)
+
+    fn copies(&mut self, story: i64) -> Result<i64, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT COUNT(*) FROM items WHERE story_id = ?1")?
+            .query_row([story], |r| r.get(0))?)
+    }
+
+    fn story_of(&mut self, item: i64) -> Result<Option<i64>, StoreError> {
+        super::stories::story_of(self.0, item)
+    }
+
+    fn join(&mut self, item: i64, story: i64, layer: &str, score: f64) -> Result<(), StoreError> {
+        self.0
+            .prepare_cached(
+                "UPDATE items SET story_id = ?2, story_layer = ?3, story_score = ?4 WHERE id = ?1",
+            )?
+            .execute(params![item, story, layer, score])?;
+        Ok(())
+    }
+
+    fn unlist(&mut self, item: i64) -> Result<Vec<String>, StoreError> {
+        super::feeds::forget(self.0, item)
+    }
+
+    fn list_in(&mut self, at: FeedRow, feeds: &[String]) -> Result<(), StoreError> {
+        super::feeds::insert_rows(self.0, at, feeds)
+    }
 }

@@ -2,40 +2,10 @@
 //! or the text itself where packing would not pay (and in rows written before
 //! packing). Both forms read back as the same string.
 
-use std::borrow::Cow;
-
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::model::Entry;
+pub(super) use super::super::body::{Packed, packed_bodies};
 use crate::packing;
-
-/// HTML as it goes into a row.
-pub(super) enum Packed<'a> {
-    Text(&'a str),
-    Deflated(Cow<'a, [u8]>),
-}
-
-/// An entry's summary and content for its row: as packed while parsing, else packed
-/// here (entries made elsewhere, such as tests).
-pub(super) fn packed_bodies(entry: &Entry) -> (Option<Packed<'_>>, Option<Packed<'_>>) {
-    let (summary, content) = (entry.summary_html.as_deref(), entry.content_html.as_deref());
-    match &entry.packed_html {
-        Some(packed) => (
-            for_row(summary, packed.summary.as_deref().map(Cow::Borrowed)),
-            for_row(content, packed.content.as_deref().map(Cow::Borrowed)),
-        ),
-        None => (
-            for_row(summary, summary.and_then(packing::pack).map(Cow::Owned)),
-            for_row(content, content.and_then(packing::pack).map(Cow::Owned)),
-        ),
-    }
-}
-
-/// `html` as it goes into its column: `packed` where there is such a form.
-fn for_row<'a>(html: Option<&'a str>, packed: Option<Cow<'a, [u8]>>) -> Option<Packed<'a>> {
-    let html = html?;
-    Some(packed.map_or(Packed::Text(html), Packed::Deflated))
-}
 
 impl ToSql for Packed<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -69,6 +39,7 @@ pub(super) fn html_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Entry;
     use crate::packing::PackedHtml;
 
     fn round_trip(entry: &Entry) -> (Option<String>, Option<String>, String) {

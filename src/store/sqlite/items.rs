@@ -1,118 +1,24 @@
 //! Item rows in SQLite: writing a source's parsed entries (as `ingest` decides), and sorting
 //! each new or edited item into its feeds. Reading them back is `reads`.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
+use super::super::apply::PollWriter;
 use super::super::columns::{authors_value, categories_value, links_value};
 use super::super::error::{DriverError, StoreError};
-use super::super::records::{FeedRow, IngestSummary, Ingested};
+use super::super::records::FeedRow;
 use super::body::packed_bodies;
 use super::stories;
-use crate::cluster::StoryIndex;
 use crate::identity;
-use crate::ingest::{self, Change, Existing, LinkedRow, Lookup, NewItem, Poll, StoryChoice};
-use crate::membership::FeedSet;
+use crate::ingest::{Existing, LinkedRow, Lookup, NewItem, StoryChoice};
 use crate::model::Entry;
-
-/// The source a poll's entries come from.
-#[derive(Clone, Copy)]
-pub(super) struct SourceRef<'a> {
-    pub id: i64,
-    pub name: &'a str,
-    /// Queue each new or edited item's article page for fetching.
-    pub full_text: bool,
-}
-
-/// Writes `entries` of one source inside the caller's transaction, as `ingest`
-/// plans each from what this looks up.
-pub(super) fn ingest_entries(
-    tx: &Connection,
-    feeds: &FeedSet,
-    index: &mut StoryIndex,
-    source: SourceRef<'_>,
-    entries: &[Entry],
-    now: DateTime<Utc>,
-) -> Result<Ingested, StoreError> {
-    let mut summary = IngestSummary::default();
-    let mut changed_feeds = BTreeSet::new();
-    let window_start = index.settings().window_start(now.timestamp());
-    index.evict_older_than(window_start);
-    let mut write = PollWrite::prepare(tx, source.id, source.name, now)?;
-    for entry in entries {
-        // Made anew for each entry: the index it lends is written between entries.
-        let poll = Poll {
-            id: source.id,
-            name: source.name,
-            full_text: source.full_text,
-            feeds,
-            index,
-            now,
-        };
-        let (at, placement) = match ingest::plan_entry(&poll, &mut write, entry)? {
-            Change::Insert(new) => {
-                let at = write.insert(entry, &new)?;
-                index.insert(
-                    at.item,
-                    at.story,
-                    source.id,
-                    now.timestamp(),
-                    &new.fingerprint,
-                );
-                summary.merged += usize::from(new.story != StoryChoice::Own);
-                summary.new += 1;
-                (at, new.placement)
-            }
-            Change::Update { row, placement } => {
-                update(tx, row, entry, now)?;
-                let at = tx
-                    .prepare_cached("SELECT story_id, sort_date FROM items WHERE id = ?1")?
-                    .query_row([row], |r| {
-                        Ok(FeedRow {
-                            item: row,
-                            story: r.get(0)?,
-                            sort_date: r.get(1)?,
-                        })
-                    })?;
-                changed_feeds.extend(super::feeds::forget(tx, row)?);
-                summary.updated += 1;
-                (at, placement)
-            }
-            Change::Unchanged => {
-                summary.unchanged += 1;
-                continue;
-            }
-            Change::Rekey { row } => {
-                write.rekey(row, &entry.key)?;
-                summary.unchanged += 1;
-                continue;
-            }
-            Change::Tombstoned => {
-                summary.tombstoned += 1;
-                continue;
-            }
-        };
-        super::feeds::insert_rows(tx, at, &placement.feeds)?;
-        changed_feeds.extend(placement.feeds);
-        // An edit puts the feed's own content back: its article is fetched again.
-        if let Some(link) = &placement.fetch_article {
-            super::articles::queue(tx, at.item, link, now)?;
-            summary.articles_queued += 1;
-        }
-    }
-    Ok(Ingested {
-        summary,
-        changed_feeds,
-    })
-}
 
 /// One poll's entries being looked up and written, with the statements every entry
 /// runs prepared once for the poll, not taken from rusqlite's statement cache for
 /// each entry (which hashes the SQL to find it and again to put it back): the store
 /// thread is the one every poll waits on.
-struct PollWrite<'a> {
+pub(super) struct PollWrite<'a> {
     tx: &'a Connection,
     source_id: i64,
     source_name: &'a str,
@@ -164,7 +70,8 @@ impl Lookup for PollWrite<'_> {
 }
 
 impl<'a> PollWrite<'a> {
-    fn prepare(
+    /// Prepares the statements of a poll of source `source_id` at `now`.
+    pub(super) fn prepare(
         tx: &'a Connection,
         source_id: i64,
         source_name: &'a str,
@@ -198,17 +105,9 @@ impl<'a> PollWrite<'a> {
         })
     }
 
-    /// Stores `key` as the key of the source's item `row` (its guid changed).
-    fn rekey(&mut self, row: i64, key: &str) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("UPDATE items SET item_key = ?2 WHERE id = ?1")?
-            .execute(params![row, key])?;
-        Ok(())
-    }
-
     /// Stores a new item as planned: its row, in its story, under the first public
     /// id no other item holds.
-    fn insert(&mut self, entry: &Entry, new: &NewItem) -> Result<FeedRow, StoreError> {
+    fn insert_item(&mut self, entry: &Entry, new: &NewItem) -> Result<FeedRow, StoreError> {
         let (tx, source_id) = (self.tx, self.source_id);
         let story = match new.story {
             StoryChoice::Own => None,
@@ -303,6 +202,42 @@ fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {
         row: r.get(0)?,
         content_hash: r.get(1)?,
     })
+}
+
+impl PollWriter for PollWrite<'_> {
+    fn insert(&mut self, entry: &Entry, new: &NewItem) -> Result<FeedRow, StoreError> {
+        self.insert_item(entry, new)
+    }
+
+    fn update(&mut self, row: i64, entry: &Entry) -> Result<(FeedRow, Vec<String>), StoreError> {
+        let tx = self.tx;
+        update(tx, row, entry, self.now)?;
+        let at = tx
+            .prepare_cached("SELECT story_id, sort_date FROM items WHERE id = ?1")?
+            .query_row([row], |r| {
+                Ok(FeedRow {
+                    item: row,
+                    story: r.get(0)?,
+                    sort_date: r.get(1)?,
+                })
+            })?;
+        Ok((at, super::feeds::forget(tx, row)?))
+    }
+
+    fn rekey(&mut self, row: i64, key: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE items SET item_key = ?2 WHERE id = ?1")?
+            .execute(params![row, key])?;
+        Ok(())
+    }
+
+    fn list_in(&mut self, at: FeedRow, feeds: &[String]) -> Result<(), StoreError> {
+        super::feeds::insert_rows(self.tx, at, feeds)
+    }
+
+    fn queue_article(&mut self, row: i64, link: &str) -> Result<(), StoreError> {
+        super::articles::queue(self.tx, row, link, self.now)
+    }
 }
 
 fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Result<(), StoreError> {

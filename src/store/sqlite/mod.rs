@@ -22,8 +22,8 @@ use super::backend::{Backend, ReadBackend};
 use super::error::{DriverError, StoreError};
 use super::handle::Store;
 use super::records::{
-    ArticleApplied, FailureRecord, FeedSync, Ingested, ItemPage, Neighbour, PageCursor, PollRecord,
-    SourcePollState, StoryMember,
+    ArticleApplied, Claimed, FailureRecord, FeedSync, Ingested, ItemPage, Neighbour, PageCursor,
+    PollRecord, SourceClaim, SourcePollState, StoryMember,
 };
 use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
@@ -150,6 +150,14 @@ impl Backend for Sqlite {
         names: &[String],
     ) -> Result<HashMap<String, SourcePollState>, StoreError> {
         sources::poll_states(&self.conn, names)
+    }
+
+    fn claim_source(&mut self, claim: &SourceClaim<'_>) -> Result<Claimed, StoreError> {
+        sources::claim(&self.conn, claim)
+    }
+
+    fn release_source(&mut self, _name: &str, _node: &str) -> Result<(), StoreError> {
+        Ok(())
     }
 
     fn record_poll(

@@ -4,10 +4,13 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::super::apply::{PollSource, write_poll};
 use super::super::columns::to_time;
 use super::super::error::StoreError;
-use super::super::records::{FailureRecord, Ingested, PollRecord, SourcePollState};
-use super::items::{SourceRef, ingest_entries};
+use super::super::records::{
+    Claimed, FailureRecord, Ingested, PollRecord, SourceClaim, SourcePollState,
+};
+use super::items::PollWrite;
 use crate::cluster::StoryIndex;
 use crate::membership::FeedSet;
 use crate::model::SourceState;
@@ -73,6 +76,16 @@ pub(super) fn poll_states(
     Ok(states)
 }
 
+/// A claim on a source of a database only one node writes: no leases, only whether
+/// it is still due.
+pub(super) fn claim(conn: &Connection, claim: &SourceClaim<'_>) -> Result<Claimed, StoreError> {
+    let state = poll_state_of(conn, claim.name)?.unwrap_or_default();
+    Ok(match (state.next_poll, claim.due_by) {
+        (Some(next_poll), Some(due_by)) if next_poll > due_by => Claimed::NotDue { next_poll },
+        _ => Claimed::Granted(state),
+    })
+}
+
 /// Writes a successful poll inside the caller's transaction: its items, then the
 /// source's new state.
 pub(super) fn record_poll(
@@ -85,12 +98,13 @@ pub(super) fn record_poll(
     let id = source_id(conn, name)?;
     let ingested = match &record.feed {
         Some(feed) => {
-            let source = SourceRef {
+            let source = PollSource {
                 id,
                 name,
                 full_text: record.full_text,
             };
-            ingest_entries(conn, feeds, index, source, &feed.entries, record.at)?
+            let mut write = PollWrite::prepare(conn, id, name, record.at)?;
+            write_poll(&mut write, feeds, index, source, &feed.entries, record.at)?
         }
         None => Ingested::default(),
     };

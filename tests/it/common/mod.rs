@@ -1,6 +1,7 @@
 //! Test support: a feed server on 127.0.0.1:0 that serves fixture documents with
 //! validators and counts what it is asked, and helpers to run feedbraid against it.
 
+pub mod backends;
 pub mod script;
 
 use std::collections::HashMap;
@@ -217,9 +218,14 @@ async fn serve_doc(
 /// Writes `feedbraid.toml` into `dir` with a test-friendly preamble and `body`
 /// (sources and feeds), and returns its path.
 pub fn write_config(dir: &Path, body: &str) -> PathBuf {
+    write_config_on(dir, "[storage]\npath = \"feedbraid.db\"\n", body)
+}
+
+/// [`write_config`] with `storage` as its `[storage]` table.
+pub fn write_config_on(dir: &Path, storage: &str, body: &str) -> PathBuf {
     let text = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://feeds.test\"\n\n\
-         [storage]\npath = \"feedbraid.db\"\n\n\
+         {storage}\n\
          [fetch]\nallow_private_networks = true\ntimeout = \"5s\"\n\n{body}"
     );
     let path = dir.join("feedbraid.toml");
@@ -230,6 +236,11 @@ pub fn write_config(dir: &Path, body: &str) -> PathBuf {
 /// Like [`write_config`], with `fetch` as the body of the `[fetch]` table (e.g.
 /// `"timeout = \"1s\"\nper_host = 2"`); private networks are allowed unless it says.
 pub fn write_config_with_fetch(dir: &Path, fetch: &str, body: &str) -> PathBuf {
+    write_config_with_fetch_on(dir, "[storage]\npath = \"feedbraid.db\"\n", fetch, body)
+}
+
+/// [`write_config_with_fetch`] with `storage` as its `[storage]` table.
+pub fn write_config_with_fetch_on(dir: &Path, storage: &str, fetch: &str, body: &str) -> PathBuf {
     let allow = if fetch.contains("allow_private_networks") {
         String::new()
     } else {
@@ -237,7 +248,7 @@ pub fn write_config_with_fetch(dir: &Path, fetch: &str, body: &str) -> PathBuf {
     };
     let text = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://feeds.test\"\n\n\
-         [storage]\npath = \"feedbraid.db\"\n\n\
+         {storage}\n\
          [fetch]\n{allow}{fetch}\n\n{body}"
     );
     let path = dir.join("feedbraid.toml");

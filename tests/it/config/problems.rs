@@ -280,6 +280,24 @@ fn server_problems_are_located() {
 fn storage_and_fetch_problems_are_located() {
     assert_problem("[storage]\npath = \"\"\n", 2, "storage.path", "empty");
     assert_problem(
+        "[storage]\npath = \"a.db\"\nurl = \"postgres://db.example/news\"\n",
+        3,
+        "storage.url",
+        "not both",
+    );
+    assert_problem(
+        "[storage]\nurl = \"mysql://db.example/news\"\n",
+        2,
+        "storage.url",
+        "postgres://",
+    );
+    assert_problem(
+        "[storage]\nurl = \"postgres://db.example\"\n",
+        2,
+        "storage.url",
+        "names no database",
+    );
+    assert_problem(
         "[storage]\nretention = \"forever\"\n",
         2,
         "storage.retention",

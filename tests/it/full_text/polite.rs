@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use super::{Item, courier, fetch_articles, harness, polled_courier, rss};
+use crate::common::backends::each_backend;
 use crate::common::script::{Reply, ScriptServer};
 use feedbraid::articles;
 use feedbraid::fetch::HostWait;
 
-#[tokio::test]
-async fn five_hundred_new_items_fetch_their_pages_at_the_hosts_pace() {
+each_backend! {
+async fn five_hundred_new_items_fetch_their_pages_at_the_hosts_pace(db: TestDb) {
     let server = ScriptServer::start().await;
     let links: Vec<String> = (0..500).map(|i| server.url(&format!("a/{i}"))).collect();
     let titles: Vec<String> = (0..500).map(|i| format!("Story {i}")).collect();
@@ -27,8 +28,7 @@ async fn five_hundred_new_items_fetch_their_pages_at_the_hosts_pace() {
             Reply::Slow(Duration::from_millis(15), Vec::new()),
         );
     }
-    let dir = tempfile::tempdir().unwrap();
-    let h = polled_courier(&dir, "per_host = 2\nconcurrency = 32", &server).await;
+    let h = polled_courier(&db, "per_host = 2\nconcurrency = 32", &server).await;
     let polled_at = server.starts().len();
     let begin = std::time::Instant::now();
     let counts = fetch_articles(&h).await;
@@ -57,9 +57,10 @@ async fn five_hundred_new_items_fetch_their_pages_at_the_hosts_pace() {
         );
     }
 }
+}
 
-#[tokio::test]
-async fn a_429_on_a_page_holds_back_that_hosts_pages_and_feeds() {
+each_backend! {
+async fn a_429_on_a_page_holds_back_that_hosts_pages_and_feeds(db: TestDb) {
     let server = ScriptServer::start().await;
     let link = server.url("limited");
     server.feed(
@@ -71,8 +72,7 @@ async fn a_429_on_a_page_holds_back_that_hosts_pages_and_feeds() {
         "limited",
         Reply::Status(429, vec![("retry-after", "120".into())]),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let h = polled_courier(&dir, "", &server).await;
+    let h = polled_courier(&db, "", &server).await;
     assert_eq!(fetch_articles(&h).await.failed, 1);
     let feed_url = url::Url::parse(&server.url("feed.xml")).unwrap();
     match h.ctx.fetcher.try_turn(&feed_url) {
@@ -97,9 +97,10 @@ async fn a_429_on_a_page_holds_back_that_hosts_pages_and_feeds() {
     );
     assert_eq!(server.requests("limited"), 1);
 }
+}
 
-#[tokio::test]
-async fn a_slow_hosts_pages_never_hold_back_another_hosts() {
+each_backend! {
+async fn a_slow_hosts_pages_never_hold_back_another_hosts(db: TestDb) {
     let (slow, quick) = (ScriptServer::start().await, ScriptServer::start().await);
     let on = |server: &ScriptServer, host: &str, path: &str| {
         format!("http://{host}:{}/{path}", server.addr.port())
@@ -124,15 +125,14 @@ async fn a_slow_hosts_pages_never_hold_back_another_hosts() {
         &rss(&[("Quick story", &quick_link, "A teaser.", None)]),
         "\"1\"",
     );
-    quick.set("story", Reply::Html(super::page("wire.html")));
-    let dir = tempfile::tempdir().unwrap();
+    quick.set("story", Reply::Html(crate::full_text::page("wire.html")));
     let sources = format!(
         "[[source]]\nname = \"slow\"\nurl = \"{}\"\nfull_text = true\n\n\
          [[source]]\nname = \"quick\"\nurl = \"{}\"\nfull_text = true\n",
         on(&slow, "slow.test", "feed.xml"),
         on(&quick, "quick.test", "feed.xml"),
     );
-    let h = harness(&dir, "per_host = 2", &sources).await;
+    let h = harness(&db, "per_host = 2", &sources).await;
     let fetcher = pinned_fetcher(&h, &[("slow.test", slow.addr), ("quick.test", quick.addr)]);
     let ctx = feedbraid::poll::PollContext::new(fetcher, h.ctx.store.clone());
     // The slow host's pages are under way when the quick host's item comes.
@@ -149,7 +149,7 @@ async fn a_slow_hosts_pages_never_hold_back_another_hosts() {
             .unwrap();
         let queued = std::time::Instant::now();
         loop {
-            let item = super::stored(&h, &quick_link).await;
+            let item = crate::full_text::stored(&h, &quick_link).await;
             if item.content_html.is_some() {
                 return queued.elapsed();
             }
@@ -164,9 +164,10 @@ async fn a_slow_hosts_pages_never_hold_back_another_hosts() {
         done = fetching => panic!("every page was fetched before the quick one was seen: {done:?}"),
     }
 }
+}
 
-#[tokio::test]
-async fn a_429_behind_a_redirect_holds_the_host_that_answered() {
+each_backend! {
+async fn a_429_behind_a_redirect_holds_the_host_that_answered(db: TestDb) {
     let server = ScriptServer::start().await;
     let port = server.addr.port();
     let link = format!("http://redirector.test:{port}/r/1");
@@ -178,8 +179,7 @@ async fn a_429_behind_a_redirect_holds_the_host_that_answered() {
         "page",
         Reply::Status(429, vec![("retry-after", "120".into())]),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let h = harness(&dir, "", &courier(&server)).await;
+    let h = harness(&db, "", &courier(&server)).await;
     let fetcher = pinned_fetcher(
         &h,
         &[("redirector.test", server.addr), ("site.test", server.addr)],
@@ -216,6 +216,7 @@ async fn a_429_behind_a_redirect_holds_the_host_that_answered() {
         wait("redirector.test") < Duration::from_secs(1),
         "the redirector, which only pointed there, is not held"
     );
+}
 }
 
 /// The harness's fetcher with `hosts` pinned to loopback addresses, spaced 5 ms a host.

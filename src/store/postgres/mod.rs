@@ -1,0 +1,421 @@
+//! The PostgreSQL backend, for a database server several nodes share: the `postgres`
+//! crate's blocking client, one connection on the store thread and one on the
+//! reading thread (each client drives its own small runtime; neither runs on an
+//! async worker). The SQL of each subject is beside it: `sources`, `items` (a poll's
+//! rows), `articles`, `feeds`, `reads`, `maintain`. This is the only module that
+//! touches the `postgres` crate.
+
+mod articles;
+mod feeds;
+mod items;
+mod maintain;
+mod reads;
+mod schema;
+mod sources;
+
+use std::collections::HashMap;
+
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row, Statement};
+
+use super::backend::{Backend, ReadBackend};
+use super::error::{DriverError, StoreError};
+use super::handle::Store;
+use crate::cluster::{Fingerprint, Settings, StoryIndex};
+
+/// A parameter of a statement.
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+impl Store {
+    /// Connects to the PostgreSQL database at `url` (`postgres://user@host/db`),
+    /// bringing its schema up to date, with these clustering settings; the story
+    /// index is rebuilt from the fingerprints stored within the window. Blocks while
+    /// it connects: call it off the async workers.
+    pub fn open_postgres(url: &str, clustering: Settings) -> Result<Store, StoreError> {
+        open(url, Some(clustering))
+    }
+
+    /// Connects to the PostgreSQL database at `url` to look at, beside daemons that
+    /// may be writing it: no migration (a schema of another version is an error that
+    /// says which), no story index, and every transaction read-only.
+    pub fn open_postgres_read_only(url: &str) -> Result<Store, StoreError> {
+        open(url, None)
+    }
+}
+
+/// Opens a store on `url`: for writing with these clustering settings, else
+/// read-only.
+fn open(url: &str, clustering: Option<Settings>) -> Result<Store, StoreError> {
+    let database = crate::config::redacted_database_url(url);
+    // The client runs a runtime of its own: it is made on a plain thread, never
+    // inside the caller's (a test's or the daemon's) runtime.
+    let (url_owned, name) = (url.to_string(), database.clone());
+    let opened = std::thread::spawn(move || -> Result<_, StoreError> {
+        let mut writer = Conn::connect(&url_owned, &name)?;
+        let mut reader = Conn::connect(&url_owned, &name)?;
+        let stories = match clustering {
+            Some(settings) => {
+                schema::migrate(&mut writer.client, &name)?;
+                writer.story_index(settings, chrono::Utc::now().timestamp())?
+            }
+            None => {
+                schema::expect_current(&mut writer.client, &name)?;
+                for conn in [&mut writer, &mut reader] {
+                    conn.client
+                        .batch_execute("SET default_transaction_read_only = on")?;
+                }
+                StoryIndex::new(Settings::default())
+            }
+        };
+        Ok((writer, reader, stories))
+    })
+    .join()
+    .map_err(|_| StoreError::Open {
+        database: database.clone(),
+        source: DriverError::message("connecting panicked"),
+    })?;
+    let (writer, reader, stories) = opened?;
+    Store::start(
+        &database,
+        Box::new(writer),
+        Box::new(Reads(reader)),
+        stories,
+    )
+}
+
+/// One connection, with the statements it has prepared: each is prepared once per
+/// connection, not once per use (a round trip each).
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn connect(url: &str, database: &str) -> Result<Conn, StoreError> {
+        let client = Client::connect(url, NoTls).map_err(|error| StoreError::Open {
+            database: database.to_string(),
+            source: DriverError::new(error),
+        })?;
+        Ok(Conn {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn prepared(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
+        let statement = self.prepared(sql)?;
+        Ok(self.client.query(&statement, params)?)
+    }
+
+    fn query_opt(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, StoreError> {
+        let statement = self.prepared(sql)?;
+        Ok(self.client.query_opt(&statement, params)?)
+    }
+
+    fn query_one(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Row, StoreError> {
+        let statement = self.prepared(sql)?;
+        Ok(self.client.query_one(&statement, params)?)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let statement = self.prepared(sql)?;
+        Ok(self.client.execute(&statement, params)?)
+    }
+
+    /// Runs `f` in a transaction of its own, committed when it succeeds.
+    fn in_transaction<R>(
+        &mut self,
+        f: impl FnOnce(&mut Conn) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.client.batch_execute("BEGIN")?;
+        match f(self) {
+            Ok(answer) => {
+                self.commit()?;
+                Ok(answer)
+            }
+            Err(error) => {
+                self.roll_back();
+                Err(error)
+            }
+        }
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.client.batch_execute("COMMIT").map_err(|error| {
+            self.roll_back();
+            error.into()
+        })
+    }
+
+    fn roll_back(&mut self) {
+        let _ = self.client.batch_execute("ROLLBACK");
+    }
+
+    /// The story index of the items first seen within the window, from their stored
+    /// fingerprints (written by this version's schema, so none needs recomputing).
+    fn story_index(&mut self, settings: Settings, now: i64) -> Result<StoryIndex, StoreError> {
+        let started = std::time::Instant::now();
+        let since = settings.window_start(now);
+        let rows = self.query(
+            "SELECT id, story_id, source_id, first_seen, fingerprint FROM items
+             WHERE first_seen >= $1 AND fingerprint IS NOT NULL ORDER BY first_seen, id",
+            &[&since],
+        )?;
+        let mut index = StoryIndex::new(settings);
+        index.reserve(rows.len());
+        let mut unreadable = 0usize;
+        for row in &rows {
+            let bytes: Vec<u8> = row.try_get(4)?;
+            match Fingerprint::from_bytes(&bytes) {
+                Ok(fp) => {
+                    index.insert(
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                        &fp,
+                    );
+                }
+                Err(_) => unreadable += 1,
+            }
+        }
+        tracing::info!(
+            items = index.len(),
+            unreadable,
+            ms = started.elapsed().as_millis() as u64,
+            "story index rebuilt"
+        );
+        Ok(index)
+    }
+}
+
+/// The reading thread's connection.
+struct Reads(Conn);
+
+/// A count read back from the database.
+fn count(value: i64) -> usize {
+    usize::try_from(value).unwrap_or(0)
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(error: postgres::Error) -> StoreError {
+        StoreError::Driver(DriverError::new(error))
+    }
+}
+
+impl Backend for Conn {
+    fn begin(&mut self) -> Result<(), StoreError> {
+        Ok(self.client.batch_execute("BEGIN")?)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        Conn::commit(self)
+    }
+
+    fn roll_back(&mut self) {
+        Conn::roll_back(self)
+    }
+
+    fn close(&mut self) {}
+
+    fn ping(&mut self) -> Result<(), StoreError> {
+        self.query_one("SELECT 1", &[])?;
+        Ok(())
+    }
+
+    /// PostgreSQL checks its pages itself (checksums, WAL); the connection answering
+    /// is what is left to check.
+    fn integrity_check(&mut self) -> Result<bool, StoreError> {
+        self.ping().map(|()| true)
+    }
+
+    /// Autovacuum keeps the tables; nothing to do between prunes.
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn size_bytes(&mut self) -> Result<u64, StoreError> {
+        let size: i64 = self
+            .query_one("SELECT pg_database_size(current_database())", &[])?
+            .try_get(0)?;
+        Ok(u64::try_from(size).unwrap_or(0))
+    }
+
+    fn story_index(&mut self, settings: Settings, now: i64) -> Result<StoryIndex, StoreError> {
+        Conn::story_index(self, settings, now)
+    }
+
+    fn sync_sources(&mut self, sources: &[(String, String)]) -> Result<(), StoreError> {
+        sources::sync(self, sources)
+    }
+
+    fn poll_states(
+        &mut self,
+        names: &[String],
+    ) -> Result<HashMap<String, super::SourcePollState>, StoreError> {
+        sources::poll_states(self, names)
+    }
+
+    fn claim_source(
+        &mut self,
+        claim: &super::records::SourceClaim<'_>,
+    ) -> Result<super::Claimed, StoreError> {
+        sources::claim(self, claim)
+    }
+
+    fn release_source(&mut self, name: &str, node: &str) -> Result<(), StoreError> {
+        sources::release(self, name, node)
+    }
+
+    fn record_poll(
+        &mut self,
+        name: &str,
+        record: &super::PollRecord,
+        feeds: &crate::membership::FeedSet,
+        index: &mut StoryIndex,
+    ) -> Result<super::records::Ingested, StoreError> {
+        sources::record_poll(self, name, record, feeds, index)
+    }
+
+    fn record_failure(
+        &mut self,
+        name: &str,
+        record: &super::FailureRecord,
+    ) -> Result<u32, StoreError> {
+        sources::record_failure(self, name, record)
+    }
+
+    fn claim_articles(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        skip: &[String],
+    ) -> Result<Vec<crate::model::ArticleJob>, StoreError> {
+        articles::claim(self, now, until, limit, skip)
+    }
+
+    fn next_article_due(&mut self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        articles::next_due(self)
+    }
+
+    fn record_article(
+        &mut self,
+        item: i64,
+        claim: i64,
+        article: &crate::model::ArticleText,
+        now: chrono::DateTime<chrono::Utc>,
+        feeds: &crate::membership::FeedSet,
+        index: &mut StoryIndex,
+    ) -> Result<(super::ArticleApplied, Vec<String>), StoreError> {
+        articles::record(self, (item, claim), article, now, feeds, index)
+    }
+
+    fn record_article_failure(
+        &mut self,
+        item: i64,
+        claim: i64,
+        failure: Option<&str>,
+        retry_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), StoreError> {
+        articles::record_failure(self, (item, claim), failure, retry_at)
+    }
+
+    fn begin_feeds(
+        &mut self,
+        feeds: &crate::membership::FeedSet,
+    ) -> Result<super::FeedSync, StoreError> {
+        self.in_transaction(|conn| feeds::begin(conn, feeds))
+    }
+
+    fn refill_feeds(
+        &mut self,
+        feeds: &crate::membership::FeedSet,
+        only: &std::collections::HashSet<String>,
+        below: i64,
+        chunk: i64,
+    ) -> Result<Option<(i64, usize)>, StoreError> {
+        self.in_transaction(|conn| feeds::refill(conn, feeds, only, below, chunk))
+    }
+
+    fn drop_feed_rows(&mut self, feeds: &[String], chunk: i64) -> Result<usize, StoreError> {
+        feeds::drop_rows(self, feeds, chunk)
+    }
+
+    fn prune_older(&mut self, before: i64, now: i64, limit: i64) -> Result<usize, StoreError> {
+        maintain::prune_older(self, before, now, limit)
+    }
+
+    fn prune_beyond(
+        &mut self,
+        source: &str,
+        keep: i64,
+        now: i64,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        maintain::prune_beyond(self, source, keep, now, limit)
+    }
+
+    fn forget_tombstones(&mut self, before: i64, limit: i64) -> Result<usize, StoreError> {
+        maintain::forget_tombstones(self, before, limit)
+    }
+}
+
+impl ReadBackend for Reads {
+    fn recent_items(
+        &mut self,
+        sources: Option<&[String]>,
+        before: Option<super::PageCursor>,
+        n: usize,
+    ) -> Result<super::ItemPage, StoreError> {
+        reads::recent_items(&mut self.0, sources, before, n)
+    }
+
+    fn feed_page(
+        &mut self,
+        feed: &str,
+        before: Option<super::PageCursor>,
+        n: usize,
+    ) -> Result<super::ItemPage, StoreError> {
+        reads::feed_page(&mut self.0, feed, before, n)
+    }
+
+    fn story_copies(
+        &mut self,
+        feed: Option<&str>,
+        stories: &[i64],
+    ) -> Result<Vec<crate::model::StoredItem>, StoreError> {
+        reads::story_copies(&mut self.0, feed, stories)
+    }
+
+    fn story_members(&mut self, story: i64) -> Result<Vec<super::StoryMember>, StoreError> {
+        reads::story_members(&mut self.0, story)
+    }
+
+    fn find_item(
+        &mut self,
+        id_or_link: &str,
+    ) -> Result<Option<crate::model::StoredItem>, StoreError> {
+        reads::find_item(&mut self.0, id_or_link)
+    }
+
+    fn neighbours(&mut self, row: i64, window: i64) -> Result<Vec<super::Neighbour>, StoreError> {
+        reads::neighbours(&mut self.0, row, window)
+    }
+
+    fn source_states(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<crate::model::SourceState>, StoreError> {
+        sources::source_states(&mut self.0, names)
+    }
+}

@@ -1,0 +1,262 @@
+//! Source rows in PostgreSQL: which sources exist, their validators and poll outcomes.
+
+use std::collections::HashMap;
+
+use postgres::Row;
+
+use super::super::apply::{PollSource, write_poll};
+use super::super::columns::to_time;
+use super::super::error::StoreError;
+use super::super::records::{
+    Claimed, FailureRecord, Ingested, PollRecord, SourceClaim, SourcePollState,
+};
+use super::items::PollWrite;
+use super::{Conn, count};
+use crate::cluster::StoryIndex;
+use crate::membership::FeedSet;
+use crate::model::SourceState;
+
+/// Makes sure every configured source has a row; a source whose URL changed starts
+/// afresh (see `Store::sync_sources`).
+pub(super) fn sync(conn: &mut Conn, sources: &[(String, String)]) -> Result<(), StoreError> {
+    conn.in_transaction(|conn| {
+        for (name, url) in sources {
+            conn.execute(
+                "INSERT INTO sources (name, url) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET
+                    url = excluded.url, current_url = NULL, etag = NULL, last_modified = NULL,
+                    redirect_target = NULL, redirect_seen = 0, gone_entry = NULL,
+                    retry_after_until = NULL, error_streak = 0, next_poll = NULL
+                 WHERE sources.url <> excluded.url",
+                &[name, url],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+pub(super) fn poll_states(
+    conn: &mut Conn,
+    names: &[String],
+) -> Result<HashMap<String, SourcePollState>, StoreError> {
+    let rows = conn.query(
+        &format!("SELECT name, {POLL_STATE} FROM sources WHERE name = ANY($1)"),
+        &[&names],
+    )?;
+    let mut states = HashMap::with_capacity(rows.len());
+    for r in rows {
+        states.insert(r.try_get(0)?, poll_state(&r, 1)?);
+    }
+    Ok(states)
+}
+
+/// The poll state columns, in the order [`poll_state`] reads them.
+const POLL_STATE: &str = "COALESCE(current_url, url), etag, last_modified, error_streak, \
+    next_poll, gone_entry, retry_after_until, redirect_target, redirect_seen";
+
+fn poll_state(r: &Row, at: usize) -> Result<SourcePollState, StoreError> {
+    Ok(SourcePollState {
+        url: r.try_get(at)?,
+        etag: r.try_get(at + 1)?,
+        last_modified: r.try_get(at + 2)?,
+        error_streak: unsigned(r.try_get(at + 3)?),
+        next_poll: to_time(r.try_get(at + 4)?),
+        gone_entry: r.try_get(at + 5)?,
+        retry_after_until: to_time(r.try_get(at + 6)?),
+        redirect_target: r.try_get(at + 7)?,
+        redirect_seen: unsigned(r.try_get(at + 8)?),
+    })
+}
+
+/// Claims a source for a node's poll: granted unless another node's lease is live or,
+/// for a scheduled poll, the source is no longer due (another node polled it).
+pub(super) fn claim(conn: &mut Conn, claim: &SourceClaim<'_>) -> Result<Claimed, StoreError> {
+    let now = claim.now.timestamp();
+    let due_by = claim.due_by.map(|t| t.timestamp());
+    let granted = conn.query_opt(
+        &format!(
+            "UPDATE sources SET lease_node = $2, lease_until = $4
+             WHERE name = $1
+               AND (lease_node IS NULL OR lease_until <= $3 OR lease_node = $2)
+               AND ($5::BIGINT IS NULL OR next_poll IS NULL OR next_poll <= $5)
+             RETURNING {POLL_STATE}"
+        ),
+        &[
+            &claim.name,
+            &claim.node,
+            &now,
+            &claim.until.timestamp(),
+            &due_by,
+        ],
+    )?;
+    if let Some(row) = granted {
+        return Ok(Claimed::Granted(poll_state(&row, 0)?));
+    }
+    let Some(row) = conn.query_opt(
+        "SELECT lease_node, lease_until, next_poll FROM sources WHERE name = $1",
+        &[&claim.name],
+    )?
+    else {
+        // No row yet: nothing to lease; its first poll writes one.
+        return Ok(Claimed::Granted(SourcePollState::default()));
+    };
+    let (node, until, next_poll): (Option<String>, Option<i64>, Option<i64>) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    Ok(match (node, to_time(until), to_time(next_poll)) {
+        (Some(node), Some(until), _) if until > claim.now && node != claim.node => {
+            Claimed::Leased { node, until }
+        }
+        (_, _, Some(next_poll)) => Claimed::NotDue { next_poll },
+        // The row changed between the two reads: a lease just ended. Try again soon.
+        _ => Claimed::NotDue {
+            next_poll: claim.now + chrono::Duration::seconds(1),
+        },
+    })
+}
+
+/// Gives up `node`'s lease on source `name`.
+pub(super) fn release(conn: &mut Conn, name: &str, node: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sources SET lease_node = NULL, lease_until = NULL
+         WHERE name = $1 AND lease_node = $2",
+        &[&name, &node],
+    )?;
+    Ok(())
+}
+
+/// A count kept as `INTEGER`.
+fn unsigned(value: i32) -> u32 {
+    u32::try_from(value).unwrap_or(0)
+}
+
+/// Writes a successful poll inside the caller's transaction: its items, then the
+/// source's new state.
+pub(super) fn record_poll(
+    conn: &mut Conn,
+    name: &str,
+    record: &PollRecord,
+    feeds: &FeedSet,
+    index: &mut StoryIndex,
+) -> Result<Ingested, StoreError> {
+    let id: i64 = conn
+        .query_one("SELECT id FROM sources WHERE name = $1", &[&name])?
+        .try_get(0)?;
+    let ingested = match &record.feed {
+        Some(feed) => {
+            let source = PollSource {
+                id,
+                name,
+                full_text: record.full_text,
+            };
+            let mut write = PollWrite::new(conn, id, name, record.at);
+            write_poll(&mut write, feeds, index, source, &feed.entries, record.at)?
+        }
+        None => Ingested::default(),
+    };
+    let (title, site_link) = match &record.feed {
+        Some(feed) => (feed.title.as_deref(), feed.site_link.as_deref()),
+        None => (None, None),
+    };
+    conn.execute(
+        "UPDATE sources SET
+            etag = $2, last_modified = $3, last_attempt = $4, last_success = $4,
+            http_status = $5, error = NULL, error_streak = 0, next_poll = $6,
+            title = COALESCE($7, title), site_link = COALESCE($8, site_link),
+            gone_entry = NULL, retry_after_until = NULL,
+            redirect_target = $9, redirect_seen = $10,
+            current_url = COALESCE($11, current_url),
+            lease_node = NULL, lease_until = NULL
+         WHERE id = $1",
+        &[
+            &id,
+            &record.etag,
+            &record.last_modified,
+            &record.at.timestamp(),
+            &i32::from(record.http_status),
+            &record.next_poll.timestamp(),
+            &title,
+            &site_link,
+            &record.redirect_target,
+            &i32::try_from(record.redirect_seen).unwrap_or(i32::MAX),
+            &record.adopt_url,
+        ],
+    )?;
+    Ok(ingested)
+}
+
+/// Writes a failed poll inside the caller's transaction; the new error streak.
+pub(super) fn record_failure(
+    conn: &mut Conn,
+    name: &str,
+    record: &FailureRecord,
+) -> Result<u32, StoreError> {
+    let streak: i32 = conn
+        .query_one(
+            "UPDATE sources SET
+                last_attempt = $2, http_status = $3, error = $4,
+                error_streak = error_streak + 1, next_poll = $5,
+                gone_entry = $6, retry_after_until = $7,
+                lease_node = NULL, lease_until = NULL
+             WHERE name = $1
+             RETURNING error_streak",
+            &[
+                &name,
+                &record.at.timestamp(),
+                &record.http_status.map(i32::from),
+                &record.error,
+                &record.next_poll.map(|t| t.timestamp()),
+                &record.gone_entry,
+                &record.retry_after_until.map(|t| t.timestamp()),
+            ],
+        )?
+        .try_get(0)?;
+    Ok(unsigned(streak))
+}
+
+/// The state of the named sources, in the order given (unknown names are skipped).
+pub(super) fn source_states(
+    conn: &mut Conn,
+    names: &[String],
+) -> Result<Vec<SourceState>, StoreError> {
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let row = conn.query_opt(
+            "SELECT name, url, title, site_link, etag, last_modified,
+                    last_attempt, last_success, http_status, error, error_streak, next_poll,
+                    (SELECT COUNT(*) FROM items WHERE items.source_id = sources.id),
+                    COALESCE(current_url, url), gone_entry IS NOT NULL, retry_after_until,
+                    article_failures, article_error
+             FROM sources WHERE name = $1",
+            &[name],
+        )?;
+        if let Some(row) = row {
+            out.push(source_state(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+fn source_state(r: &Row) -> Result<SourceState, StoreError> {
+    Ok(SourceState {
+        name: r.try_get(0)?,
+        url: r.try_get(1)?,
+        title: r.try_get(2)?,
+        site_link: r.try_get(3)?,
+        etag: r.try_get(4)?,
+        last_modified: r.try_get(5)?,
+        last_attempt: to_time(r.try_get(6)?),
+        last_success: to_time(r.try_get(7)?),
+        http_status: r
+            .try_get::<_, Option<i32>>(8)?
+            .and_then(|s| u16::try_from(s).ok()),
+        error: r.try_get(9)?,
+        error_streak: unsigned(r.try_get(10)?),
+        next_poll: to_time(r.try_get(11)?),
+        items: count(r.try_get(12)?) as u64,
+        current_url: r.try_get(13)?,
+        gone: r.try_get(14)?,
+        retry_after_until: to_time(r.try_get(15)?),
+        article_failures: count(r.try_get(16)?) as u64,
+        article_error: r.try_get(17)?,
+    })
+}
