@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20] [--light]
-//! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20] [--per-host 2] [--loop]
+//! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20] [--per-host 2] [--loop | --nodes N]
 //! cargo bench --bench farm -- serving [--seconds 5] [--connections 16]
 //! cargo bench --bench farm -- backlog [--feeds 10000] [--items 5] [--pad-to 1048576] [--spread]
 //! cargo bench --bench farm -- busy-serving [--feeds 500] [--items 50] [--connections 4]
@@ -11,7 +11,9 @@
 //! cargo bench --bench farm -- write-corpus --dir DIR --port P [--light] [--feeds 500] [--items 50]
 //! ```
 //!
-//! Without a scenario (plain `cargo bench`) it prints this usage and exits.
+//! Without a scenario (plain `cargo bench`) it prints this usage and exits. With
+//! `FEEDBRAID_BENCH_PG=postgres://…` the farm stores into a fresh PostgreSQL database
+//! on that server instead of a SQLite file (`support/nodes.rs`).
 
 #[path = "support/backlog.rs"]
 mod backlog;
@@ -23,6 +25,8 @@ mod daemon;
 mod disk;
 #[path = "support/news_feeds.rs"]
 mod news_feeds;
+#[path = "support/nodes.rs"]
+mod nodes;
 #[path = "support/poller.rs"]
 mod poller;
 #[path = "support/procfs.rs"]
@@ -36,7 +40,7 @@ use std::path::PathBuf;
 use news_feeds::FarmShape;
 
 const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle|write-corpus [--feeds N] [--items M] [--syndicated PCT] \
-                     [--no-floor] [--light] [--per-host K] [--loop] [--seconds S] [--connections C] [--cache DIR] [--dir DIR] [--port P]";
+                     [--no-floor] [--light] [--per-host K] [--loop] [--nodes N] [--seconds S] [--connections C] [--cache DIR] [--dir DIR] [--port P]";
 
 fn main() {
     // As the daemon does: peak memory is measured under the same allocator settings.
@@ -94,6 +98,13 @@ fn main() {
             !options.contains_key("no-floor"),
         )),
         "store" => runtime.block_on(poller::store_only(shape(500, 50))),
+        "notmod" if options.contains_key("nodes") => {
+            runtime.block_on(nodes::not_modified_on_nodes(
+                shape(10_000, 20),
+                number("per-host", 1),
+                number("nodes", 1),
+            ))
+        }
         "notmod" => runtime.block_on(poller::not_modified(
             shape(10_000, 20),
             number("per-host", 1),

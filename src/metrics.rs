@@ -48,6 +48,19 @@ struct SourceLabels {
     source: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NodeLabels {
+    node: String,
+}
+
+/// This node among the nodes sharing a database, as a scrape finds it.
+pub struct NodeState {
+    /// Its name (`Store::node`).
+    pub node: String,
+    /// The sources it holds a lease on: those it is polling.
+    pub leases: u64,
+}
+
 /// Every metric feedbraid exports, and the registry that encodes them.
 pub struct Metrics {
     registry: Registry,
@@ -63,6 +76,8 @@ pub struct Metrics {
     feeds_refilling: Gauge,
     polls_running: Gauge,
     polls_queued: Gauge,
+    node: Family<NodeLabels, Gauge>,
+    leases: Gauge,
     articles: Family<OutcomeLabels, Counter>,
     /// Serializes scrapes: gauges are reset and refilled per scrape.
     scrape: Mutex<()>,
@@ -146,6 +161,18 @@ impl Metrics {
             "Due sources waiting for a place or for their host's turn",
             polls_queued.clone(),
         );
+        let node = Family::<NodeLabels, Gauge>::default();
+        registry.register(
+            "node",
+            "This node's name among the nodes sharing a database (always 1)",
+            node.clone(),
+        );
+        let leases = Gauge::default();
+        registry.register(
+            "leases_held",
+            "Sources this node holds a lease on: those it is polling (0 on SQLite, which one node writes)",
+            leases.clone(),
+        );
         let articles = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "article_fetches",
@@ -157,6 +184,8 @@ impl Metrics {
             articles,
             polls_running,
             polls_queued,
+            node,
+            leases,
             polls,
             poll_seconds,
             items_new,
@@ -225,9 +254,18 @@ impl Metrics {
             .inc();
     }
 
-    /// The text exposition, with the per-source gauges taken from `sources`.
-    pub fn render(&self, sources: &[SourceState]) -> String {
+    /// The text exposition, with the per-source gauges taken from `sources` and this
+    /// node's from `node`.
+    pub fn render(&self, sources: &[SourceState], node: &NodeState) -> String {
         let _turn = self.scrape.lock();
+        self.node.clear();
+        self.node
+            .get_or_create(&NodeLabels {
+                node: node.node.clone(),
+            })
+            .set(1);
+        self.leases
+            .set(i64::try_from(node.leases).unwrap_or(i64::MAX));
         self.last_success.clear();
         self.error_streak.clear();
         self.source_items.clear();

@@ -17,7 +17,9 @@ use crate::metrics::{Metrics, PolledCounts};
 use crate::model::ParsedFeed;
 use crate::parse::ParseError;
 use crate::parse_pool::ParsePool;
-use crate::store::{FailureRecord, IngestSummary, PollRecord, SourcePollState, Store, StoreError};
+use crate::store::{
+    Claimed, FailureRecord, IngestSummary, PollRecord, SourcePollState, Store, StoreError,
+};
 use crate::timing::{self, Bounds, Hints};
 
 /// What polling needs: the HTTP client and the store.
@@ -125,6 +127,11 @@ pub enum SkipReason {
     Gone,
     /// The server asked us to wait until then (`Retry-After`).
     RetryAfter(DateTime<Utc>),
+    /// Another node sharing the database is polling it, under a lease until then.
+    Leased { node: String, until: DateTime<Utc> },
+    /// Its schedule fired, but it is not due until then: another node sharing the
+    /// database polled it since, or (a cron source) it is backing off after errors.
+    NotDue(DateTime<Utc>),
 }
 
 /// Whether a poll honours what the server asked for (`Retry-After`, 410 Gone).
@@ -133,6 +140,9 @@ pub enum PollMode {
     /// Skip sources that are gone or asked us to wait.
     #[default]
     Respect,
+    /// [`PollMode::Respect`], for a poll the schedule started at its due time: also
+    /// skip a source another node sharing the database polled since.
+    Scheduled,
     /// Poll anyway (`feedbraid poll --force`).
     Force,
 }
@@ -169,6 +179,18 @@ impl fmt::Display for PollReport {
                 "{}: skipped: the server asked us to wait until {} (Retry-After; --force polls anyway)",
                 self.source,
                 until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            PollOutcome::Skipped(SkipReason::Leased { node, until }) => write!(
+                f,
+                "{}: skipped: node {node} is polling it (its lease ends at {})",
+                self.source,
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            PollOutcome::Skipped(SkipReason::NotDue(next)) => write!(
+                f,
+                "{}: skipped: not due until {} (another node polled it, or it backs off after errors)",
+                self.source,
+                next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
         }
     }
@@ -226,6 +248,20 @@ pub fn skip_reason(
     }
 }
 
+/// How far the clocks of nodes sharing a database may differ.
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(5);
+
+/// The report of a poll skipped for `reason`, due again at `next_poll`.
+fn skipped(source: &SourceConfig, reason: SkipReason, next_poll: DateTime<Utc>) -> PollReport {
+    let report = PollReport {
+        source: source.name.clone(),
+        outcome: PollOutcome::Skipped(reason),
+        next_poll,
+    };
+    tracing::info!(source = %report.source, "{report}");
+    report
+}
+
 /// Polls one source, honouring `Retry-After` and 410 Gone, and records the outcome.
 pub async fn poll_source(
     ctx: &PollContext,
@@ -255,30 +291,37 @@ pub async fn poll_source_in_turn(
     mode: PollMode,
     turn: Option<HostTurn>,
 ) -> Result<PollReport, StoreError> {
-    let state = ctx
-        .store
-        .poll_state(&source.name)
-        .await?
-        .unwrap_or_default();
     let started = Utc::now();
-    if mode == PollMode::Respect
+    // A scheduled poll is due now, give or take the clocks of the nodes sharing the
+    // database: one another node polled since is due an interval later.
+    let due_by = (mode == PollMode::Scheduled).then(|| started + CLOCK_SKEW);
+    let state = match ctx
+        .store
+        .claim_source(&source.name, config.storage.lease, due_by)
+        .await?
+    {
+        Claimed::Granted(state) => state,
+        Claimed::Leased { node, until } => {
+            return Ok(skipped(source, SkipReason::Leased { node, until }, until));
+        }
+        Claimed::NotDue { next_poll } => {
+            let reason = SkipReason::NotDue(next_poll);
+            return Ok(skipped(source, reason, next_poll));
+        }
+    };
+    if mode != PollMode::Force
         && let Some(reason) = skip_reason(&state, source, started)
     {
         let next_poll = match &reason {
             SkipReason::RetryAfter(until) => state.next_poll.unwrap_or(*until).max(*until),
-            SkipReason::Gone => {
+            _ => {
                 started
                     + chrono::Duration::from_std(config.fetch.max_interval)
                         .unwrap_or(chrono::Duration::MAX)
             }
         };
-        let report = PollReport {
-            source: source.name.clone(),
-            outcome: PollOutcome::Skipped(reason),
-            next_poll,
-        };
-        tracing::info!(source = %report.source, "{report}");
-        return Ok(report);
+        ctx.store.release_source(&source.name).await?;
+        return Ok(skipped(source, reason, next_poll));
     }
     let validators = Validators {
         etag: state.etag.clone(),

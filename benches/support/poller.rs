@@ -27,9 +27,10 @@ pub fn write_farm_config(
     port: u16,
     fetch: &str,
 ) -> std::path::PathBuf {
+    let storage = super::nodes::storage_table();
     let mut text = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://feeds.test\"\n\n\
-         [storage]\npath = \"feedbraid.db\"\n\n\
+         {storage}\n\
          [fetch]\nallow_private_networks = true\ntimeout = \"60s\"\n{fetch}\n\n\
          [[feed]]\nname = \"world\"\ntitle = \"World\"\ndescription = \"Every outlet\"\n\n\
          [[feed]]\nname = \"gulf\"\ntitle = \"Gulf\"\ndescription = \"Topic\"\n\
@@ -166,14 +167,16 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
     );
     let warm = started.elapsed().as_secs_f64();
     let db_bytes = store.size_bytes().await.unwrap_or(0);
-    let disk = super::disk::disk_cost(&store, &config, &dir.path().join("feedbraid.db")).await;
-    println!(
-        "  disk: {:.0} bytes of database per stored item ({} items) for {:.0} bytes of text served = {:.2}x (target <= 1.0)",
-        disk.database_per_item,
-        disk.items,
-        disk.served_per_item,
-        disk.ratio()
-    );
+    if config.storage.url.is_none() {
+        let disk = super::disk::disk_cost(&store, &config, &dir.path().join("feedbraid.db")).await;
+        println!(
+            "  disk: {:.0} bytes of database per stored item ({} items) for {:.0} bytes of text served = {:.2}x (target <= 1.0)",
+            disk.database_per_item,
+            disk.items,
+            disk.served_per_item,
+            disk.ratio()
+        );
+    }
     let topical = store
         .feed_page("gulf", None, shape.feeds * shape.items)
         .await
@@ -506,6 +509,28 @@ impl LoopRun {
         }
     }
 
+    /// The polls the loop counted with `outcome` (`not_modified`, `skipped`, …).
+    pub fn polled(&self, outcome: &str) -> f64 {
+        let text = self.metrics.render(
+            &[],
+            &feedbraid::metrics::NodeState {
+                node: "bench".into(),
+                leases: 0,
+            },
+        );
+        let prefix = format!("feedbraid_polls_total{{outcome=\"{outcome}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Stops the loop and waits for it to end.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.looping.await;
+    }
+
     /// Waits until the metrics count a poll of every source, stops the loop, and
     /// returns the polls counted by outcome.
     pub async fn until_polled(self) -> String {
@@ -517,7 +542,13 @@ impl LoopRun {
                 .collect()
         };
         let counted = loop {
-            let counted = polls(&self.metrics.render(&[]));
+            let counted = polls(&self.metrics.render(
+                &[],
+                &feedbraid::metrics::NodeState {
+                    node: "test".into(),
+                    leases: 0,
+                },
+            ));
             if counted.iter().map(|(_, n)| n).sum::<f64>() >= self.sources {
                 break counted;
             }

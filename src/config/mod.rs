@@ -77,6 +77,9 @@ pub struct StorageConfig {
     pub url: Option<String>,
     /// Items first seen longer ago than this are pruned (their identity is remembered).
     pub retention: Duration,
+    /// How long a node's claim on a source lasts while it polls it (nodes sharing a
+    /// PostgreSQL database): a node that dies mid-poll holds its sources this long.
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -68,6 +68,7 @@ pub(super) struct RawStorage {
     pub path: Option<Spanned<String>>,
     pub url: Option<Spanned<String>>,
     pub retention: Option<Spanned<String>>,
+    pub lease: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

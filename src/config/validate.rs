@@ -21,6 +21,10 @@ use super::{Config, ConfigError, DedupConfig, FetchConfig, Problem, ServerConfig
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8088);
 const DEFAULT_STORAGE_PATH: &str = "feedbraid.db";
+/// A poll outlasting this is far past `fetch.timeout`'s default (20 s) and retries.
+const DEFAULT_LEASE: Duration = Duration::from_secs(120);
+/// What a poll spends beside its fetch (parsing, storing) at most, as the lease counts.
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
 const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(5 * 60);
@@ -56,8 +60,22 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigError> {
     };
 
     let server = check_server(&mut checker, document.server.unwrap_or_default());
-    let storage = check_storage(&mut checker, document.storage.unwrap_or_default());
+    let raw_storage = document.storage.unwrap_or_default();
+    let lease_span = raw_storage.lease.as_ref().map(|field| field.span());
+    let storage = check_storage(&mut checker, raw_storage);
     let fetch = check_fetch(&mut checker, document.fetch.unwrap_or_default());
+    // A lease that ends while its poll may still be fetching lets another node poll
+    // the same source at the same time (leases are taken on a shared database only).
+    if storage.url.is_some() && storage.lease <= fetch.timeout + LEASE_MARGIN {
+        checker.problem(
+            lease_span,
+            Some("storage.lease".into()),
+            format!(
+                "must be longer than fetch.timeout ({:?}) by more than {:?}, or a slow poll outlives its lease",
+                fetch.timeout, LEASE_MARGIN
+            ),
+        );
+    }
     let dedup = check_dedup(&mut checker, document.dedup.unwrap_or_default());
     let topics = entries::check_topics(&mut checker, document.topics);
     let sources = entries::check_sources(&mut checker, document.sources, &fetch, &topics);
@@ -316,10 +334,12 @@ fn check_storage(checker: &mut Checker, raw: RawStorage) -> StorageConfig {
         raw.retention.as_ref(),
         DEFAULT_RETENTION,
     );
+    let lease = checker.positive_duration("storage.lease", raw.lease.as_ref(), DEFAULT_LEASE);
     StorageConfig {
         path,
         url,
         retention,
+        lease,
     }
 }
 

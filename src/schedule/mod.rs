@@ -221,7 +221,7 @@ fn start(
         let poll = async {
             match config.source(&name) {
                 Some(source) => {
-                    let mode = PollMode::Respect;
+                    let mode = PollMode::Scheduled;
                     poll::poll_source_in_turn(&ctx, &config, source, mode, Some(turn))
                         .await
                         .map(Some)

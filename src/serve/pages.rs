@@ -121,8 +121,16 @@ pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
         .as_ref()
         .map_or("not running", |beat| beat.state());
     let healthy = store.is_ok() && scheduler == "ok";
+    // Sources this node is polling, among nodes sharing a database (an answer that
+    // does not come in time is left out rather than holding the health check).
+    let leases = tokio::time::timeout(crate::store::PING_LIMIT, state.store.leases_held())
+        .await
+        .ok()
+        .and_then(Result::ok);
     let body = serde_json::json!({
         "status": if healthy { "ok" } else { "unhealthy" },
+        "node": state.store.node(),
+        "database": state.store.database(),
         "store": match &store {
             Ok(()) => "ok",
             Err(crate::store::StoreError::Unresponsive { .. }) => "busy",
@@ -130,6 +138,7 @@ pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
         },
         // What long maintenance the store is doing (a prune after downtime), if any.
         "store_activity": state.store.activity(),
+        "leases": leases,
         "scheduler": scheduler,
     });
     let status = if healthy {
@@ -147,12 +156,16 @@ pub(super) async fn metrics(State(state): State<ServeState>) -> Response {
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
+    let node = crate::metrics::NodeState {
+        node: state.store.node().to_string(),
+        leases: state.store.leases_held().await.unwrap_or(0),
+    };
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(&sources),
+        state.metrics.render(&sources, &node),
     )
         .into_response()
 }

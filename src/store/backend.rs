@@ -37,6 +37,10 @@ pub(super) trait Backend: Send {
     /// The thread is ending: leave the database tidy for the next start.
     fn close(&mut self);
 
+    /// Tells the other nodes sharing the database that a write of this node changed
+    /// these feeds (`None`: every feed); a database no other node shares ignores it.
+    fn announce(&mut self, feeds: Option<&[String]>);
+
     /// Answers a trivial query.
     fn ping(&mut self) -> Result<(), StoreError>;
     /// Whether the database's own consistency check passes.
@@ -166,4 +170,6 @@ pub(super) trait ReadBackend: Send {
     fn neighbours(&mut self, row: i64, window: i64) -> Result<Vec<Neighbour>, StoreError>;
     /// The state of the named sources, in the order given.
     fn source_states(&mut self, names: &[String]) -> Result<Vec<SourceState>, StoreError>;
+    /// How many sources `node` holds a live lease on at `now` (Unix seconds).
+    fn leases_held(&mut self, node: &str, now: i64) -> Result<u64, StoreError>;
 }

@@ -152,8 +152,17 @@ impl Store {
         self.changes.version(scope)
     }
 
+    /// Notes a change this node's write made, and has the backend tell the other
+    /// nodes sharing the database (after the write, on the store thread).
     pub(super) fn note_change(&self, changed: Changed<'_>) {
+        let feeds = match &changed {
+            Changed::EveryFeed => None,
+            Changed::Feeds(feeds) => Some(feeds.to_vec()),
+        };
         self.changes.note(changed);
+        let _ = self.jobs.send(Job::Run(Box::new(move |db| {
+            db.backend.announce(feeds.as_deref())
+        })));
     }
 
     /// Runs `f` on the database thread and returns its answer.

@@ -109,6 +109,14 @@ impl Store {
             .await
     }
 
+    /// How many sources this node holds a lease on now: those it is polling.
+    pub async fn leases_held(&self) -> Result<u64, StoreError> {
+        let node = self.node().to_string();
+        let now = Utc::now().timestamp();
+        self.call_read(move |reads| reads.leases_held(&node, now))
+            .await
+    }
+
     /// The state of the named sources, in the order given (unknown names are skipped).
     pub async fn source_states(&self, names: Vec<String>) -> Result<Vec<SourceState>, StoreError> {
         self.call_read(move |reads| reads.source_states(&names))

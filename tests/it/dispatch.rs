@@ -179,7 +179,13 @@ async fn the_daemons_loop_bounds_the_polls_under_way() {
     tokio::time::timeout(HANG, server.wait_for_request("h0.xml"))
         .await
         .expect("the first source was polled");
-    let text = metrics.render(&[]);
+    let text = metrics.render(
+        &[],
+        &feedbraid::metrics::NodeState {
+            node: "test".into(),
+            leases: 0,
+        },
+    );
     let gauge = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("feedbraid_{name} ")))

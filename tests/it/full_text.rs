@@ -327,7 +327,7 @@ async fn a_failing_page_is_counted_retried_later_and_fetched_again_after_an_edit
     assert_eq!(state[0].article_failures, 1);
     assert_eq!(state[0].article_error.as_deref(), Some("HTTP 500"));
     assert_eq!(state[0].state(), "ok", "the feed itself is fine");
-    let metrics = h.ctx.metrics.render(&[]);
+    let metrics = h.ctx.metrics.render(&[], &feedbraid::metrics::NodeState { node: "test".into(), leases: 0 });
     assert!(
         metrics.contains("feedbraid_article_fetches_total{outcome=\"failed\"} 1"),
         "{metrics}"

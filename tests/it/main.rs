@@ -11,7 +11,7 @@
 //! Subjects, from the inside out: `config`, `parse`, `topic`, `cluster`, `render`,
 //! `hostile`, `robustness`, `fetch_guard`, `polite`, `dispatch`, `schedule`, `store_writes`,
 //! `retention`, `membership`, `full_text`, `content_rules`, `everything_feed`, `feed_changes`, `stories`, `real_news`,
-//! `end_to_end`, `metrics`, `consumers`, `status_page_chromium`, `cli`, `daemon`,
+//! `end_to_end`, `several_nodes`, `metrics`, `consumers`, `status_page_chromium`, `cli`, `daemon`,
 //! `systemd_unit`.
 
 mod common;
@@ -39,6 +39,7 @@ mod render;
 mod retention;
 mod robustness;
 mod schedule;
+mod several_nodes;
 mod status_page_chromium;
 mod store_writes;
 mod stories;

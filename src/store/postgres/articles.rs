@@ -129,6 +129,7 @@ pub(super) fn record(
     feeds: &FeedSet,
     index: &mut StoryIndex,
 ) -> Result<(ArticleApplied, Vec<String>), StoreError> {
+    conn.join_index(index)?;
     write_article(conn, feeds, index, claimed, article, now)
 }
 
@@ -205,15 +206,20 @@ impl ArticleWriter for Conn {
             Some(bytes) => Packed::Deflated(bytes.as_slice().into()),
             None => Packed::Text(&article.content_html),
         };
-        self.execute(
-            "UPDATE items SET content_html = $2, fingerprint = $3, updated = $4 WHERE id = $1",
-            &[
-                &item,
-                &&*content.to_bytes(),
-                &&article.fingerprint.to_bytes()[..],
-                &now.timestamp(),
-            ],
-        )?;
+        let change: i64 = self
+            .query_one(
+                "UPDATE items SET content_html = $2, fingerprint = $3, updated = $4,
+                    index_change = nextval('story_index_changes')
+                 WHERE id = $1 RETURNING index_change",
+                &[
+                    &item,
+                    &&*content.to_bytes(),
+                    &&article.fingerprint.to_bytes()[..],
+                    &now.timestamp(),
+                ],
+            )?
+            .try_get(0)?;
+        self.index_changed(change);
         Ok(())
     }
 

@@ -195,7 +195,8 @@ impl PollWriter for PollWrite<'_> {
 }
 
 impl PollWrite<'_> {
-    /// Writes a new item's row; `false` when a unique constraint kept it out.
+    /// Writes a new item's row, numbered as a change of the story index; `false`
+    /// when a unique constraint kept it out.
     fn insert_row(
         &mut self,
         entry: &Entry,
@@ -213,14 +214,15 @@ impl PollWrite<'_> {
             .canonical_link
             .as_ref()
             .filter(|c| entry.link.as_ref() != Some(*c));
-        let inserted = self.conn.execute(
+        let inserted = self.conn.query_opt(
             "INSERT INTO items (id, source_id, item_key, public_id, story_id, story_layer,
                 story_score, guid, link, canonical_link, title, summary_html, content_html,
                 author, categories, published, source_updated, sort_date, first_seen, updated,
-                content_hash, fingerprint, links, link_key)
+                content_hash, fingerprint, links, link_key, index_change)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                $17, $18, $19, $19, $20, $21, $22, $23)
-             ON CONFLICT DO NOTHING",
+                $17, $18, $19, $19, $20, $21, $22, $23, nextval('story_index_changes'))
+             ON CONFLICT DO NOTHING
+             RETURNING index_change",
             &[
                 &row,
                 &self.source_id,
@@ -247,6 +249,13 @@ impl PollWrite<'_> {
                 &entry.canonical_link.as_deref().map(identity::link_key),
             ],
         )?;
-        Ok(inserted == 1)
+        match inserted {
+            Some(row) => {
+                let change: i64 = row.try_get(0)?;
+                self.conn.index_changed(change);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }

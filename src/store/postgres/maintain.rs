@@ -1,23 +1,39 @@
 //! Upkeep of a PostgreSQL database: pruning items (each leaves a tombstone, so it
 //! never comes back as new) and forgetting old tombstones, a chunk per transaction.
+//! Nodes sharing the database prune one at a time: a chunk runs under an advisory
+//! lock, and a node that finds it taken removes nothing this round (the holder is
+//! pruning by the same rules).
 
 use super::super::error::StoreError;
-use super::{Conn, count};
+use super::{Conn, Param, count};
+
+/// The advisory lock a chunk of upkeep holds (the ASCII of `fbupkeep`).
+const UPKEEP_LOCK: i64 = 0x6662_7570_6b65_6570;
+
+/// Runs `sql` (a chunk of upkeep) in a transaction of its own under the upkeep lock;
+/// how many rows it changed, 0 when another node holds the lock.
+fn chunk(conn: &mut Conn, sql: &str, params: &[Param<'_>]) -> Result<usize, StoreError> {
+    conn.in_transaction(|conn| {
+        let mine: bool = conn
+            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&UPKEEP_LOCK])?
+            .try_get(0)?;
+        if !mine {
+            return Ok(0);
+        }
+        Ok(count(conn.execute(sql, params)? as i64))
+    })
+}
 
 /// Tombstones and deletes the items the subquery `ids` selects (its `$2` is the
 /// tombstones' time), in one statement and one transaction; how many went.
-fn remove_items(
-    conn: &mut Conn,
-    ids: &str,
-    params: &[super::Param<'_>],
-) -> Result<usize, StoreError> {
+fn remove_items(conn: &mut Conn, ids: &str, params: &[Param<'_>]) -> Result<usize, StoreError> {
     let sql = format!(
         "WITH gone AS (DELETE FROM items WHERE id IN ({ids}) RETURNING source_id, item_key)
          INSERT INTO tombstones (source_id, item_key, pruned)
          SELECT source_id, item_key, $2 FROM gone
          ON CONFLICT (source_id, item_key) DO UPDATE SET pruned = excluded.pruned"
     );
-    conn.in_transaction(|conn| Ok(count(conn.execute(&sql, params)? as i64)))
+    chunk(conn, &sql, params)
 }
 
 /// Prunes up to `limit` items first seen before `before`, oldest first.
@@ -50,10 +66,10 @@ pub(super) fn forget_tombstones(
     before: i64,
     limit: i64,
 ) -> Result<usize, StoreError> {
-    let forgotten = conn.execute(
+    chunk(
+        conn,
         "DELETE FROM tombstones WHERE (source_id, item_key) IN
             (SELECT source_id, item_key FROM tombstones WHERE pruned < $1 LIMIT $2)",
         &[&before, &limit],
-    )?;
-    Ok(count(forgotten as i64))
+    )
 }

@@ -6,12 +6,14 @@
 //! touches the `postgres` crate.
 
 mod articles;
+mod changes;
 mod feeds;
 mod items;
 mod maintain;
 mod reads;
 mod schema;
 mod sources;
+mod stories;
 
 use std::collections::HashMap;
 
@@ -21,7 +23,7 @@ use postgres::{Client, NoTls, Row, Statement};
 use super::backend::{Backend, ReadBackend};
 use super::error::{DriverError, StoreError};
 use super::handle::Store;
-use crate::cluster::{Fingerprint, Settings, StoryIndex};
+use crate::cluster::{Settings, StoryIndex};
 
 /// A parameter of a statement.
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -56,7 +58,7 @@ fn open(url: &str, clustering: Option<Settings>) -> Result<Store, StoreError> {
         let stories = match clustering {
             Some(settings) => {
                 schema::migrate(&mut writer.client, &name)?;
-                writer.story_index(settings, chrono::Utc::now().timestamp())?
+                Conn::story_index(&mut writer, settings, chrono::Utc::now().timestamp())?
             }
             None => {
                 schema::expect_current(&mut writer.client, &name)?;
@@ -67,20 +69,34 @@ fn open(url: &str, clustering: Option<Settings>) -> Result<Store, StoreError> {
                 StoryIndex::new(Settings::default())
             }
         };
-        Ok((writer, reader, stories))
+        // The server process of the writing connection, whose notifications are this
+        // node's own.
+        let own: i32 = writer
+            .query_one("SELECT pg_backend_pid()", &[])?
+            .try_get(0)?;
+        Ok((writer, reader, stories, own))
     })
     .join()
     .map_err(|_| StoreError::Open {
         database: database.clone(),
         source: DriverError::message("connecting panicked"),
     })?;
-    let (writer, reader, stories) = opened?;
-    Store::start(
+    let (writer, reader, stories, own) = opened?;
+    let store = Store::start(
         &database,
         Box::new(writer),
         Box::new(Reads(reader)),
         stories,
-    )
+    )?;
+    if clustering.is_some() {
+        changes::listen(url.to_string(), own, &store.changes).map_err(|error| {
+            StoreError::Open {
+                database,
+                source: DriverError::new(error),
+            }
+        })?;
+    }
+    Ok(store)
 }
 
 /// One connection, with the statements it has prepared: each is prepared once per
@@ -88,6 +104,8 @@ fn open(url: &str, clustering: Option<Settings>) -> Result<Store, StoreError> {
 struct Conn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// Where the story index stands against the database (the writing connection's).
+    index: stories::IndexSync,
 }
 
 impl Conn {
@@ -99,6 +117,7 @@ impl Conn {
         Ok(Conn {
             client,
             statements: HashMap::new(),
+            index: stories::IndexSync::default(),
         })
     }
 
@@ -131,12 +150,13 @@ impl Conn {
         Ok(self.client.execute(&statement, params)?)
     }
 
-    /// Runs `f` in a transaction of its own, committed when it succeeds.
+    /// Runs `f` in a transaction of its own (under the write lock, as every write
+    /// transaction: see `stories`), committed when it succeeds.
     fn in_transaction<R>(
         &mut self,
         f: impl FnOnce(&mut Conn) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        self.client.batch_execute("BEGIN")?;
+        self.begin_under_write_lock()?;
         match f(self) {
             Ok(answer) => {
                 self.commit()?;
@@ -150,51 +170,21 @@ impl Conn {
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
-        self.client.batch_execute("COMMIT").map_err(|error| {
-            self.roll_back();
-            error.into()
-        })
+        match self.client.batch_execute("COMMIT") {
+            Ok(()) => {
+                self.index_ended(true);
+                Ok(())
+            }
+            Err(error) => {
+                self.roll_back();
+                Err(error.into())
+            }
+        }
     }
 
     fn roll_back(&mut self) {
         let _ = self.client.batch_execute("ROLLBACK");
-    }
-
-    /// The story index of the items first seen within the window, from their stored
-    /// fingerprints (written by this version's schema, so none needs recomputing).
-    fn story_index(&mut self, settings: Settings, now: i64) -> Result<StoryIndex, StoreError> {
-        let started = std::time::Instant::now();
-        let since = settings.window_start(now);
-        let rows = self.query(
-            "SELECT id, story_id, source_id, first_seen, fingerprint FROM items
-             WHERE first_seen >= $1 AND fingerprint IS NOT NULL ORDER BY first_seen, id",
-            &[&since],
-        )?;
-        let mut index = StoryIndex::new(settings);
-        index.reserve(rows.len());
-        let mut unreadable = 0usize;
-        for row in &rows {
-            let bytes: Vec<u8> = row.try_get(4)?;
-            match Fingerprint::from_bytes(&bytes) {
-                Ok(fp) => {
-                    index.insert(
-                        row.try_get(0)?,
-                        row.try_get(1)?,
-                        row.try_get(2)?,
-                        row.try_get(3)?,
-                        &fp,
-                    );
-                }
-                Err(_) => unreadable += 1,
-            }
-        }
-        tracing::info!(
-            items = index.len(),
-            unreadable,
-            ms = started.elapsed().as_millis() as u64,
-            "story index rebuilt"
-        );
-        Ok(index)
+        self.index_ended(false);
     }
 }
 
@@ -214,7 +204,7 @@ impl From<postgres::Error> for StoreError {
 
 impl Backend for Conn {
     fn begin(&mut self) -> Result<(), StoreError> {
-        Ok(self.client.batch_execute("BEGIN")?)
+        self.begin_under_write_lock()
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
@@ -226,6 +216,12 @@ impl Backend for Conn {
     }
 
     fn close(&mut self) {}
+
+    fn announce(&mut self, feeds: Option<&[String]>) {
+        if let Err(error) = changes::announce(self, feeds) {
+            tracing::warn!(%error, "other nodes not told of a change; they see it at their next");
+        }
+    }
 
     fn ping(&mut self) -> Result<(), StoreError> {
         self.query_one("SELECT 1", &[])?;
@@ -417,5 +413,16 @@ impl ReadBackend for Reads {
         names: &[String],
     ) -> Result<Vec<crate::model::SourceState>, StoreError> {
         sources::source_states(&mut self.0, names)
+    }
+
+    fn leases_held(&mut self, node: &str, now: i64) -> Result<u64, StoreError> {
+        let held: i64 = self
+            .0
+            .query_one(
+                "SELECT COUNT(*) FROM sources WHERE lease_node = $1 AND lease_until > $2",
+                &[&node, &now],
+            )?
+            .try_get(0)?;
+        Ok(u64::try_from(held).unwrap_or(0))
     }
 }

@@ -18,18 +18,37 @@ use crate::model::SourceState;
 
 /// Makes sure every configured source has a row; a source whose URL changed starts
 /// afresh (see `Store::sync_sources`).
+///
+/// Only new and changed rows are written: every node syncs at start and on reload,
+/// and a row written is a row another node's poll may wait for.
 pub(super) fn sync(conn: &mut Conn, sources: &[(String, String)]) -> Result<(), StoreError> {
     conn.in_transaction(|conn| {
+        let stored: HashMap<String, String> = conn
+            .query("SELECT name, url FROM sources", &[])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, StoreError>>()?;
         for (name, url) in sources {
-            conn.execute(
-                "INSERT INTO sources (name, url) VALUES ($1, $2)
-                 ON CONFLICT (name) DO UPDATE SET
-                    url = excluded.url, current_url = NULL, etag = NULL, last_modified = NULL,
-                    redirect_target = NULL, redirect_seen = 0, gone_entry = NULL,
-                    retry_after_until = NULL, error_streak = 0, next_poll = NULL
-                 WHERE sources.url <> excluded.url",
-                &[name, url],
-            )?;
+            match stored.get(name) {
+                Some(known) if known == url => {}
+                Some(_) => {
+                    conn.execute(
+                        "UPDATE sources SET
+                            url = $2, current_url = NULL, etag = NULL, last_modified = NULL,
+                            redirect_target = NULL, redirect_seen = 0, gone_entry = NULL,
+                            retry_after_until = NULL, error_streak = 0, next_poll = NULL
+                         WHERE name = $1",
+                        &[name, url],
+                    )?;
+                }
+                None => {
+                    conn.execute(
+                        "INSERT INTO sources (name, url) VALUES ($1, $2)
+                         ON CONFLICT (name) DO NOTHING",
+                        &[name, url],
+                    )?;
+                }
+            }
         }
         Ok(())
     })
@@ -143,6 +162,7 @@ pub(super) fn record_poll(
         .try_get(0)?;
     let ingested = match &record.feed {
         Some(feed) => {
+            conn.join_index(index)?;
             let source = PollSource {
                 id,
                 name,

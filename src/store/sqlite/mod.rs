@@ -117,6 +117,8 @@ impl Backend for Sqlite {
             .execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
+    fn announce(&mut self, _feeds: Option<&[String]>) {}
+
     fn ping(&mut self) -> Result<(), StoreError> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
@@ -291,6 +293,11 @@ impl ReadBackend for SqliteReads {
 
     fn source_states(&mut self, names: &[String]) -> Result<Vec<SourceState>, StoreError> {
         sources::source_states(&self.conn, names)
+    }
+
+    /// One node writes the file: it polls without leases.
+    fn leases_held(&mut self, _node: &str, _now: i64) -> Result<u64, StoreError> {
+        Ok(0)
     }
 }
 

@@ -106,6 +106,31 @@ impl TestDb {
     }
 }
 
+impl PgDatabase {
+    /// The rows `sql` returns, each column as text (`None` for NULL).
+    pub fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let (url, sql) = (self.url.clone(), sql.to_string());
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client
+                .simple_query(&sql)
+                .unwrap()
+                .into_iter()
+                .filter_map(|message| match message {
+                    postgres::SimpleQueryMessage::Row(row) => Some(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_string))
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .collect()
+        })
+        .join()
+        .unwrap()
+    }
+}
+
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         admin(

@@ -2,6 +2,7 @@
 //! validators and counts what it is asked, and helpers to run feedbraid against it.
 
 pub mod backends;
+pub mod daemon;
 pub mod script;
 
 use std::collections::HashMap;

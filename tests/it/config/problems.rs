@@ -298,6 +298,12 @@ fn storage_and_fetch_problems_are_located() {
         "names no database",
     );
     assert_problem(
+        "[storage]\nurl = \"postgres://db.example/news\"\nlease = \"10s\"\n[fetch]\ntimeout = \"30s\"\n",
+        3,
+        "storage.lease",
+        "longer than fetch.timeout",
+    );
+    assert_problem(
         "[storage]\nretention = \"forever\"\n",
         2,
         "storage.retention",
