@@ -1,5 +1,6 @@
-//! How an item's authors, categories and links are kept in their columns, compactly
-//! and readable by any SQLite client:
+//! How an entry's values are kept in an item's columns, alike in every backend
+//! ([`EntryColumns`]); authors, categories and links compactly, and readable by any
+//! database client:
 //!
 //! - `author`: the names joined by U+001F (the unit separator, which never occurs in
 //!   text cleaned for XML 1.0); a row written when one text held every name reads
@@ -10,7 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Category, ItemLinks};
+use super::body::{Packed, packed_bodies};
+use crate::ingest::StoryChoice;
+use crate::model::{Category, Entry, ItemLinks};
 
 const AUTHOR_SEPARATOR: char = '\u{1f}';
 
@@ -78,6 +81,64 @@ pub(super) fn links_value(links: &ItemLinks) -> Option<String> {
 pub(super) fn links_from(value: Option<String>) -> ItemLinks {
     value
         .and_then(|value| serde_json::from_str(&value).ok())
+        .unwrap_or_default()
+}
+
+/// An entry's values as its row keeps them, derived alike for every backend.
+pub(super) struct EntryColumns<'a> {
+    pub summary: Option<Packed<'a>>,
+    pub content: Option<Packed<'a>>,
+    pub authors: Option<String>,
+    pub categories: String,
+    pub links: Option<String>,
+    /// Unix seconds.
+    pub published: Option<i64>,
+    /// Unix seconds: the entry's own update time.
+    pub source_updated: Option<i64>,
+    /// Kept only where it differs from the link: read back as
+    /// `COALESCE(canonical_link, link)`.
+    pub canonical: Option<&'a str>,
+    /// The key the canonical link is found by (`identity::link_key`).
+    pub link_key: Option<i64>,
+}
+
+impl EntryColumns<'_> {
+    pub(super) fn of(entry: &Entry) -> EntryColumns<'_> {
+        let (summary, content) = packed_bodies(entry);
+        EntryColumns {
+            summary,
+            content,
+            authors: authors_value(&entry.authors),
+            categories: categories_value(&entry.categories),
+            links: links_value(&entry.links),
+            published: entry.published.map(|d| d.timestamp()),
+            source_updated: entry.updated.map(|d| d.timestamp()),
+            canonical: entry
+                .canonical_link
+                .as_deref()
+                .filter(|c| entry.link.as_deref() != Some(*c)),
+            link_key: entry
+                .canonical_link
+                .as_deref()
+                .map(crate::identity::link_key),
+        }
+    }
+}
+
+/// How a new item joined its story, as its row keeps it: the layer and the score
+/// (none for an item that starts its own).
+pub(super) fn story_evidence(story: StoryChoice) -> (Option<&'static str>, Option<f64>) {
+    match story.evidence() {
+        Some((layer, score)) => (Some(layer.as_str()), Some(f64::from(score))),
+        None => (None, None),
+    }
+}
+
+/// The host of an article page, by which claims leave out hosts with enough waiting
+/// (empty when the link does not parse).
+pub(super) fn article_host(link: &str) -> String {
+    url::Url::parse(link)
+        .map(|url| crate::fetch::host_of(&url))
         .unwrap_or_default()
 }
 

@@ -140,3 +140,34 @@ async fn an_entry_reusing_a_guid_another_entry_gave_up_is_a_new_item(db: TestDb)
     assert_eq!(titles, ["Ferry strike ends", "Port reopens"]);
 }
 }
+
+each_backend! {
+/// Inspection opens the database beside a daemon: it reads what was written, never
+/// creates a database or its tables, and refuses writes.
+async fn a_read_only_store_reads_what_was_written_and_writes_nothing(db: TestDb) {
+    assert!(matches!(
+        db.open_read_only(),
+        Err(feedbraid::store::StoreError::Missing { .. })
+    ));
+    let store = db.open();
+    store
+        .sync_sources(vec![("harbor".into(), "https://harbor.example/feed.xml".into())])
+        .await
+        .unwrap();
+    let url = url::Url::parse("https://harbor.example/feed.xml").unwrap();
+    let feed = feedbraid::parse::parse_feed(&fixture("rss2.xml"), &url).unwrap();
+    let stored = store.record_poll("harbor", poll_record(feed)).await.unwrap();
+    assert!(stored.new > 0);
+
+    let looking = db.open_read_only().unwrap();
+    let page = looking.recent_items(None, None, 100).await.unwrap();
+    assert_eq!(page.items.len(), stored.new);
+    assert!(
+        looking
+            .sync_sources(vec![("ferry".into(), "https://ferry.example/feed.xml".into())])
+            .await
+            .is_err(),
+        "read-only"
+    );
+}
+}

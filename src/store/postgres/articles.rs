@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::super::apply::{ArticleItem, ArticleWriter, write_article};
 use super::super::body::Packed;
-use super::super::columns::{authors_from, categories_from};
+use super::super::columns::{article_host, authors_from, categories_from};
 use super::super::error::StoreError;
 use super::super::records::{ArticleApplied, FeedRow};
 use super::reads::html_at;
@@ -24,9 +24,7 @@ pub(super) fn queue(
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let host = url::Url::parse(link)
-        .map(|url| crate::fetch::host_of(&url))
-        .unwrap_or_default();
+    let host = article_host(link);
     conn.execute(
         "INSERT INTO article_fetches (item_id, attempts, next_try, host, claim)
          VALUES ($1, 0, $2, $3, 0)

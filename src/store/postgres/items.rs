@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::super::apply::PollWriter;
-use super::super::body::{Packed, packed_bodies};
-use super::super::columns::{authors_value, categories_value, links_value};
+use super::super::body::Packed;
+use super::super::columns::{EntryColumns, story_evidence};
 use super::super::error::{DriverError, StoreError};
 use super::super::records::FeedRow;
 use super::{Conn, articles, feeds};
@@ -141,7 +141,7 @@ impl PollWriter for PollWrite<'_> {
     fn update(&mut self, row: i64, entry: &Entry) -> Result<(FeedRow, Vec<String>), StoreError> {
         // sort_date, first_seen, public_id and story stay: an edit never moves or
         // renames an item.
-        let (summary, content) = packed_bodies(entry);
+        let columns = EntryColumns::of(entry);
         let updated = self.conn.query_one(
             "UPDATE items SET guid = $2, link = $3, title = $4, summary_html = $5,
                 content_html = $6, author = $7, categories = $8, published = $9,
@@ -158,15 +158,15 @@ impl PollWriter for PollWrite<'_> {
                 &entry.guid,
                 &entry.link,
                 &entry.title,
-                &body_bytes(&summary).as_deref(),
-                &body_bytes(&content).as_deref(),
-                &authors_value(&entry.authors),
-                &categories_value(&entry.categories),
-                &entry.published.map(|d| d.timestamp()),
-                &entry.updated.map(|d| d.timestamp()),
+                &body_bytes(&columns.summary).as_deref(),
+                &body_bytes(&columns.content).as_deref(),
+                &columns.authors,
+                &columns.categories,
+                &columns.published,
+                &columns.source_updated,
                 &self.now.timestamp(),
                 &entry.content_hash,
-                &links_value(&entry.links),
+                &columns.links,
             ],
         )?;
         let at = FeedRow {
@@ -204,16 +204,8 @@ impl PollWrite<'_> {
         public_id: &str,
         new: &NewItem,
     ) -> Result<bool, StoreError> {
-        let (layer, score) = match new.story.evidence() {
-            Some((layer, score)) => (Some(layer.as_str()), Some(f64::from(score))),
-            None => (None, None),
-        };
-        let (summary, content) = packed_bodies(entry);
-        // Kept only where it differs: read back as `COALESCE(canonical_link, link)`.
-        let canonical = entry
-            .canonical_link
-            .as_ref()
-            .filter(|c| entry.link.as_ref() != Some(*c));
+        let (layer, score) = story_evidence(new.story);
+        let columns = EntryColumns::of(entry);
         let inserted = self.conn.query_opt(
             "INSERT INTO items (id, source_id, item_key, public_id, story_id, story_layer,
                 story_score, guid, link, canonical_link, title, summary_html, content_html,
@@ -233,20 +225,20 @@ impl PollWrite<'_> {
                 &score,
                 &entry.guid,
                 &entry.link,
-                &canonical,
+                &columns.canonical,
                 &entry.title,
-                &body_bytes(&summary).as_deref(),
-                &body_bytes(&content).as_deref(),
-                &authors_value(&entry.authors),
-                &categories_value(&entry.categories),
-                &entry.published.map(|d| d.timestamp()),
-                &entry.updated.map(|d| d.timestamp()),
+                &body_bytes(&columns.summary).as_deref(),
+                &body_bytes(&columns.content).as_deref(),
+                &columns.authors,
+                &columns.categories,
+                &columns.published,
+                &columns.source_updated,
                 &new.sort_date.timestamp(),
                 &self.now.timestamp(),
                 &entry.content_hash,
                 &&new.fingerprint.to_bytes()[..],
-                &links_value(&entry.links),
-                &entry.canonical_link.as_deref().map(identity::link_key),
+                &columns.links,
+                &columns.link_key,
             ],
         )?;
         match inserted {

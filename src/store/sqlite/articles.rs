@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::super::apply::{ArticleItem, ArticleWriter, write_article};
-use super::super::columns::{authors_from, categories_from};
+use super::super::columns::{article_host, authors_from, categories_from};
 use super::super::error::StoreError;
 use super::super::records::{ArticleApplied, FeedRow};
 use super::body::{Packed, html_at};
@@ -27,9 +27,7 @@ pub(super) fn queue(
     link: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let host = url::Url::parse(link)
-        .map(|url| crate::fetch::host_of(&url))
-        .unwrap_or_default();
+    let host = article_host(link);
     tx.prepare_cached(
         "INSERT INTO article_fetches (item_id, attempts, next_try, host, claim)
          VALUES (?1, 0, ?2, ?3, 0)

@@ -4,7 +4,7 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-pub(super) use super::super::body::{Packed, packed_bodies};
+pub(super) use super::super::body::Packed;
 use crate::packing;
 
 impl ToSql for Packed<'_> {
@@ -41,6 +41,7 @@ mod tests {
     use super::*;
     use crate::model::Entry;
     use crate::packing::PackedHtml;
+    use crate::store::body::packed_bodies;
 
     fn round_trip(entry: &Entry) -> (Option<String>, Option<String>, String) {
         let conn = rusqlite::Connection::open_in_memory().unwrap();

@@ -5,10 +5,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 
 use super::super::apply::PollWriter;
-use super::super::columns::{authors_value, categories_value, links_value};
+use super::super::columns::{EntryColumns, story_evidence};
 use super::super::error::{DriverError, StoreError};
 use super::super::records::FeedRow;
-use super::body::packed_bodies;
 use super::stories;
 use crate::identity;
 use crate::ingest::{Existing, LinkedRow, Lookup, NewItem, StoryChoice};
@@ -156,11 +155,8 @@ impl<'a> PollWrite<'a> {
         public_id: &str,
         new: &NewItem,
     ) -> Result<bool, StoreError> {
-        let (layer, score) = match new.story.evidence() {
-            Some((layer, score)) => (Some(layer.as_str()), Some(f64::from(score))),
-            None => (None, None),
-        };
-        let (summary, content) = packed_bodies(entry);
+        let (layer, score) = story_evidence(new.story);
+        let columns = EntryColumns::of(entry);
         let inserted = self.insert.execute(params![
             self.source_id,
             entry.key,
@@ -168,18 +164,14 @@ impl<'a> PollWrite<'a> {
             story,
             entry.guid,
             entry.link,
-            // Kept only where it differs: read back as `COALESCE(canonical_link, link)`.
-            entry
-                .canonical_link
-                .as_ref()
-                .filter(|c| entry.link.as_ref() != Some(*c)),
+            columns.canonical,
             entry.title,
-            summary,
-            content,
-            authors_value(&entry.authors),
-            categories_value(&entry.categories),
-            entry.published.map(|d| d.timestamp()),
-            entry.updated.map(|d| d.timestamp()),
+            columns.summary,
+            columns.content,
+            columns.authors,
+            columns.categories,
+            columns.published,
+            columns.source_updated,
             new.sort_date.timestamp(),
             self.now.timestamp(),
             entry.content_hash,
@@ -187,11 +179,8 @@ impl<'a> PollWrite<'a> {
             score,
             &new.fingerprint.to_bytes()[..],
             row,
-            links_value(&entry.links),
-            entry
-                .canonical_link
-                .as_deref()
-                .map(crate::identity::link_key),
+            columns.links,
+            columns.link_key,
         ])?;
         Ok(inserted == 1)
     }
@@ -242,7 +231,7 @@ impl PollWriter for PollWrite<'_> {
 
 fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Result<(), StoreError> {
     // sort_date, first_seen, public_id and story stay: an edit never moves or renames an item.
-    let (summary, content) = packed_bodies(entry);
+    let columns = EntryColumns::of(entry);
     tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
             author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
@@ -258,15 +247,15 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
         entry.guid,
         entry.link,
         entry.title,
-        summary,
-        content,
-        authors_value(&entry.authors),
-        categories_value(&entry.categories),
-        entry.published.map(|d| d.timestamp()),
-        entry.updated.map(|d| d.timestamp()),
+        columns.summary,
+        columns.content,
+        columns.authors,
+        columns.categories,
+        columns.published,
+        columns.source_updated,
         now.timestamp(),
         entry.content_hash,
-        links_value(&entry.links),
+        columns.links,
     ])?;
     Ok(())
 }

@@ -75,6 +75,14 @@ impl TestDb {
         }
     }
 
+    /// Opens this database to look at (see `Store::open_read_only`).
+    pub fn open_read_only(&self) -> Result<Store, feedbraid::store::StoreError> {
+        match self {
+            TestDb::Sqlite(dir) => Store::open_read_only(&dir.path().join("t.db")),
+            TestDb::Postgres(db) => Store::open_postgres_read_only(&db.url),
+        }
+    }
+
     /// A folder for the test's other files (its config).
     pub fn folder(&self) -> PathBuf {
         match self {
