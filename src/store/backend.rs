@@ -60,9 +60,9 @@ pub(super) trait Backend: Send {
         &mut self,
         names: &[String],
     ) -> Result<HashMap<String, SourcePollState>, StoreError>;
-    /// Claims a source for one node's poll (see [`SourceClaim`]); a backend that only
-    /// one node writes grants every claim that is due.
-    fn claim_source(&mut self, claim: &SourceClaim<'_>) -> Result<Claimed, StoreError>;
+    /// Claims sources for one node's polls (see [`SourceClaim`]), answering in their
+    /// order; a backend that only one node writes grants every claim that is due.
+    fn claim_sources(&mut self, claims: &[SourceClaim<'_>]) -> Result<Vec<Claimed>, StoreError>;
     /// Gives up `node`'s lease on source `name` (a claimed poll that was skipped).
     fn release_source(&mut self, name: &str, node: &str) -> Result<(), StoreError>;
     /// Grouped: a successful poll's items, as `ingest` plans them, and the source's

@@ -191,6 +191,11 @@ impl Store {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Sends a job to the database thread.
+    pub(super) fn send(&self, job: Job) -> Result<(), StoreError> {
+        self.jobs.send(job).map_err(|_| StoreError::Closed)
+    }
+
     /// Runs `f` on the database thread with its whole state.
     pub(super) async fn call_db<R, F>(&self, f: F) -> Result<R, StoreError>
     where

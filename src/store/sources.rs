@@ -7,10 +7,8 @@ use super::error::StoreError;
 use super::handle::Store;
 use chrono::{DateTime, Utc};
 
-use super::records::{
-    Claimed, FailureRecord, IngestSummary, PollRecord, SourceClaim, SourcePollState,
-};
-use super::worker::Db;
+use super::records::{Claimed, FailureRecord, IngestSummary, PollRecord, SourcePollState};
+use super::worker::{Db, Job, PendingClaim};
 use crate::model::SourceState;
 
 impl Store {
@@ -49,19 +47,18 @@ impl Store {
         lease: std::time::Duration,
         due_by: Option<DateTime<Utc>>,
     ) -> Result<Claimed, StoreError> {
-        let (name, node) = (name.to_string(), self.node().to_string());
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-        self.call(move |backend| {
-            backend.claim_source(&SourceClaim {
-                name: &name,
-                node: &node,
-                now,
-                until,
-                due_by,
-            })
-        })
-        .await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.send(Job::Claim(PendingClaim {
+            name: name.to_string(),
+            node: self.node().to_string(),
+            now,
+            until,
+            due_by,
+            reply,
+        }))?;
+        answer.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Gives up this node's lease on source `name` (its claimed poll was skipped).

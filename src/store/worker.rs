@@ -19,7 +19,8 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use super::backend::{Backend, ReadBackend};
-use super::error::StoreError;
+use super::error::{DriverError, StoreError};
+use super::records::{Claimed, SourceClaim};
 use crate::cluster::StoryIndex;
 use crate::membership::FeedSet;
 
@@ -50,7 +51,23 @@ pub(super) enum Job {
     Run(Box<dyn FnOnce(&mut Db) + Send>),
     /// A write to group with the writes queued behind it.
     Write(Box<dyn GroupedWrite>),
+    /// A claim on a source, answered with the claims queued behind it in one call
+    /// (the polls that come due at one instant claim their sources together).
+    Claim(PendingClaim),
 }
+
+/// A claim sent by `Store::claim_source`, and where its answer goes.
+pub(super) struct PendingClaim {
+    pub name: String,
+    pub node: String,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub until: chrono::DateTime<chrono::Utc>,
+    pub due_by: Option<chrono::DateTime<chrono::Utc>>,
+    pub reply: tokio::sync::oneshot::Sender<Result<Claimed, StoreError>>,
+}
+
+/// Most claims answered in one call.
+const MAX_CLAIMS: usize = 512;
 
 /// Work for the reading thread.
 pub(super) type ReadJob = Box<dyn FnOnce(&mut dyn ReadBackend) + Send>;
@@ -82,6 +99,7 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
         match job {
             Job::Run(job) => job(&mut db),
             Job::Write(first) => next = write_group(&mut db, first, &queue),
+            Job::Claim(first) => next = claim_group(&mut db, first, &queue),
         }
     }
     db.backend.close();
@@ -132,6 +150,55 @@ fn write_group(
     let committed = commit(db, members.len());
     for write in members {
         write.finish(committed.clone().map_err(StoreError::CommitFailed));
+    }
+    ended_by
+}
+
+/// Answers `first` and the claims queued behind it in one call of the backend;
+/// returns the job that ended the group, if one did.
+fn claim_group(db: &mut Db, first: PendingClaim, queue: &mpsc::Receiver<Job>) -> Option<Job> {
+    let mut pending = vec![first];
+    let mut ended_by = None;
+    while pending.len() < MAX_CLAIMS {
+        match queue.try_recv() {
+            Ok(Job::Claim(claim)) => pending.push(claim),
+            Ok(other) => {
+                ended_by = Some(other);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    let claims: Vec<SourceClaim<'_>> = pending
+        .iter()
+        .map(|p| SourceClaim {
+            name: &p.name,
+            node: &p.node,
+            now: p.now,
+            until: p.until,
+            due_by: p.due_by,
+        })
+        .collect();
+    let answers = db.backend.claim_sources(&claims);
+    match answers {
+        Ok(answers) if answers.len() == pending.len() => {
+            for (claim, answer) in pending.into_iter().zip(answers) {
+                let _ = claim.reply.send(Ok(answer));
+            }
+        }
+        Ok(_) => {
+            for claim in pending {
+                let error = DriverError::message("a claim went unanswered");
+                let _ = claim.reply.send(Err(StoreError::Driver(error)));
+            }
+        }
+        Err(error) => {
+            let message = error.to_string();
+            for claim in pending {
+                let error = DriverError::message(message.clone());
+                let _ = claim.reply.send(Err(StoreError::Driver(error)));
+            }
+        }
     }
     ended_by
 }

@@ -1,6 +1,8 @@
 //! Item rows in PostgreSQL: what `ingest` looks up for a poll's entries, and the rows
 //! its plan writes (`store::apply` carries the plan out).
 
+use std::collections::{HashMap, HashSet, VecDeque};
+
 use chrono::{DateTime, Utc};
 
 use super::super::apply::PollWriter;
@@ -14,27 +16,112 @@ use crate::ingest::{Existing, LinkedRow, Lookup, NewItem, StoryChoice};
 use crate::model::Entry;
 
 /// One poll's entries being looked up and written, inside the store thread's
-/// transaction.
+/// transaction. What the planner looks up for the poll's entries (their keys, their
+/// tombstones, the items under their canonical links) is read in three queries up
+/// front, not three per entry: each is a round trip to the server, which the store
+/// thread would spend waiting. The poll's own writes keep those answers current, and
+/// no other writer can change them meanwhile (the transaction holds the write lock).
 pub(super) struct PollWrite<'a> {
     conn: &'a mut Conn,
     source_id: i64,
     source_name: &'a str,
     now: DateTime<Utc>,
+    /// The source's items under the poll's keys.
+    by_key: HashMap<String, Existing>,
+    /// Which of the poll's keys were pruned.
+    tombstoned: HashSet<String>,
+    /// The items (of any source) under each of the poll's canonical links.
+    by_link: HashMap<String, Vec<LinkedRow>>,
+    /// Row ids drawn for the poll's new items, the next first.
+    row_ids: VecDeque<i64>,
+    /// How many entries the poll has: how many row ids to draw at once.
+    entries: usize,
 }
 
 impl<'a> PollWrite<'a> {
-    pub(super) fn new(
+    /// Reads what the planner will look up for `entries` of source `source_id`.
+    pub(super) fn prepare(
         conn: &'a mut Conn,
-        source_id: i64,
-        source_name: &'a str,
+        (source_id, source_name): (i64, &'a str),
+        entries: &[Entry],
         now: DateTime<Utc>,
-    ) -> PollWrite<'a> {
-        PollWrite {
+    ) -> Result<PollWrite<'a>, StoreError> {
+        let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+        let mut by_key = HashMap::with_capacity(keys.len());
+        for r in conn.query(
+            "SELECT item_key, id, content_hash FROM items
+             WHERE source_id = $1 AND item_key = ANY($2)",
+            &[&source_id, &keys],
+        )? {
+            let existing = Existing {
+                row: r.try_get(1)?,
+                content_hash: r.try_get(2)?,
+            };
+            by_key.insert(r.try_get(0)?, existing);
+        }
+        let tombstoned = conn
+            .query(
+                "SELECT item_key FROM tombstones WHERE source_id = $1 AND item_key = ANY($2)",
+                &[&source_id, &keys],
+            )?
+            .iter()
+            .map(|r| r.try_get(0).map_err(StoreError::from))
+            .collect::<Result<_, _>>()?;
+        let links: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| e.canonical_link.as_deref())
+            .collect();
+        let link_keys: Vec<i64> = links.iter().map(|l| identity::link_key(l)).collect();
+        let mut by_link: HashMap<String, Vec<LinkedRow>> =
+            links.iter().map(|l| (l.to_string(), Vec::new())).collect();
+        for r in conn.query(
+            "SELECT id, source_id, content_hash, story_id, first_seen, sort_date, fingerprint,
+                    COALESCE(canonical_link, link)
+             FROM items WHERE link_key = ANY($1)",
+            &[&link_keys],
+        )? {
+            let link: Option<String> = r.try_get(7)?;
+            // A key shared by another link (a 64-bit collision) is no match.
+            if let Some(rows) = link.and_then(|link| by_link.get_mut(&link)) {
+                rows.push(LinkedRow {
+                    row: r.try_get(0)?,
+                    source: r.try_get(1)?,
+                    content_hash: r.try_get(2)?,
+                    story: r.try_get(3)?,
+                    first_seen: r.try_get(4)?,
+                    sort_date: r.try_get(5)?,
+                    fingerprint: r.try_get(6)?,
+                });
+            }
+        }
+        Ok(PollWrite {
             conn,
             source_id,
             source_name,
             now,
+            by_key,
+            tombstoned,
+            by_link,
+            row_ids: VecDeque::new(),
+            entries: entries.len(),
+        })
+    }
+
+    /// The row id of the next new item, drawn with the rest of the poll's.
+    fn next_row_id(&mut self) -> Result<i64, StoreError> {
+        if self.row_ids.is_empty() {
+            let wanted = i64::try_from(self.entries.max(1)).unwrap_or(1);
+            for r in self.conn.query(
+                "SELECT nextval(pg_get_serial_sequence('items', 'id'))
+                 FROM generate_series(1, $1::BIGINT)",
+                &[&wanted],
+            )? {
+                self.row_ids.push_back(r.try_get(0)?);
+            }
         }
+        self.row_ids
+            .pop_front()
+            .ok_or_else(|| StoreError::Driver(DriverError::message("no row id drawn")))
     }
 }
 
@@ -47,48 +134,15 @@ impl Lookup for PollWrite<'_> {
     type Error = StoreError;
 
     fn by_key(&mut self, key: &str) -> Result<Option<Existing>, StoreError> {
-        let row = self.conn.query_opt(
-            "SELECT id, content_hash FROM items WHERE source_id = $1 AND item_key = $2",
-            &[&self.source_id, &key],
-        )?;
-        row.map(|r| {
-            Ok(Existing {
-                row: r.try_get(0)?,
-                content_hash: r.try_get(1)?,
-            })
-        })
-        .transpose()
+        Ok(self.by_key.get(key).cloned())
     }
 
     fn by_link(&mut self, link: &str) -> Result<Vec<LinkedRow>, StoreError> {
-        let rows = self.conn.query(
-            "SELECT id, source_id, content_hash, story_id, first_seen, sort_date, fingerprint
-             FROM items WHERE link_key = $1 AND COALESCE(canonical_link, link) = $2",
-            &[&identity::link_key(link), &link],
-        )?;
-        rows.iter()
-            .map(|r| {
-                Ok(LinkedRow {
-                    row: r.try_get(0)?,
-                    source: r.try_get(1)?,
-                    content_hash: r.try_get(2)?,
-                    story: r.try_get(3)?,
-                    first_seen: r.try_get(4)?,
-                    sort_date: r.try_get(5)?,
-                    fingerprint: r.try_get(6)?,
-                })
-            })
-            .collect()
+        Ok(self.by_link.get(link).cloned().unwrap_or_default())
     }
 
     fn is_tombstoned(&mut self, key: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .query_opt(
-                "SELECT 1 FROM tombstones WHERE source_id = $1 AND item_key = $2",
-                &[&self.source_id, &key],
-            )?
-            .is_some())
+        Ok(self.tombstoned.contains(key))
     }
 
     fn story_of(&mut self, item: i64) -> Result<Option<i64>, StoreError> {
@@ -108,16 +162,14 @@ impl PollWriter for PollWrite<'_> {
     fn insert(&mut self, entry: &Entry, new: &NewItem) -> Result<FeedRow, StoreError> {
         // The row id is drawn first, so that an item starting its own story is written
         // with it in one statement.
-        let row: i64 = self
-            .conn
-            .query_one("SELECT nextval(pg_get_serial_sequence('items', 'id'))", &[])?
-            .try_get(0)?;
+        let row = self.next_row_id()?;
         let story = match new.story {
             StoryChoice::Own => row,
             StoryChoice::Joined { story, .. } => story,
         };
         for public_id in identity::public_id_choices(self.source_name, &entry.key) {
             if self.insert_row(entry, (row, story), &public_id, new)? {
+                self.inserted(entry, new, (row, story));
                 return Ok(FeedRow {
                     item: row,
                     story,
@@ -174,6 +226,14 @@ impl PollWriter for PollWrite<'_> {
             story: updated.try_get(0)?,
             sort_date: updated.try_get(1)?,
         };
+        if let Some(existing) = self.by_key.get_mut(&entry.key) {
+            existing.content_hash.clone_from(&entry.content_hash);
+        }
+        for linked in self.by_link.values_mut().flatten() {
+            if linked.row == row {
+                linked.content_hash.clone_from(&entry.content_hash);
+            }
+        }
         Ok((at, feeds::forget(self.conn, row)?))
     }
 
@@ -182,6 +242,18 @@ impl PollWriter for PollWrite<'_> {
             "UPDATE items SET item_key = $2 WHERE id = $1",
             &[&row, &key],
         )?;
+        let old = self
+            .by_key
+            .iter()
+            .find(|(_, existing)| existing.row == row)
+            .map(|(old, _)| old.clone());
+        let existing = match old {
+            Some(old) => self.by_key.remove(&old),
+            None => None,
+        };
+        if let Some(existing) = existing {
+            self.by_key.insert(key.to_string(), existing);
+        }
         Ok(())
     }
 
@@ -195,6 +267,32 @@ impl PollWriter for PollWrite<'_> {
 }
 
 impl PollWrite<'_> {
+    /// Keeps what the planner looks up current after a new item's row was written.
+    fn inserted(&mut self, entry: &Entry, new: &NewItem, (row, story): (i64, i64)) {
+        self.by_key.insert(
+            entry.key.clone(),
+            Existing {
+                row,
+                content_hash: entry.content_hash.clone(),
+            },
+        );
+        if let Some(rows) = entry
+            .canonical_link
+            .as_ref()
+            .and_then(|link| self.by_link.get_mut(link))
+        {
+            rows.push(LinkedRow {
+                row,
+                source: self.source_id,
+                content_hash: entry.content_hash.clone(),
+                story,
+                first_seen: self.now.timestamp(),
+                sort_date: new.sort_date.timestamp(),
+                fingerprint: Some(new.fingerprint.to_bytes().to_vec()),
+            });
+        }
+    }
+
     /// Writes a new item's row, numbered as a change of the story index; `false`
     /// when a unique constraint kept it out.
     fn insert_row(

@@ -261,11 +261,11 @@ impl Backend for Conn {
         sources::poll_states(self, names)
     }
 
-    fn claim_source(
+    fn claim_sources(
         &mut self,
-        claim: &super::records::SourceClaim<'_>,
-    ) -> Result<super::Claimed, StoreError> {
-        sources::claim(self, claim)
+        claims: &[super::records::SourceClaim<'_>],
+    ) -> Result<Vec<super::Claimed>, StoreError> {
+        sources::claim(self, claims)
     }
 
     fn release_source(&mut self, name: &str, node: &str) -> Result<(), StoreError> {

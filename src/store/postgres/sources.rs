@@ -6,7 +6,7 @@ use postgres::Row;
 
 use super::super::apply::{PollSource, write_poll};
 use super::super::columns::to_time;
-use super::super::error::StoreError;
+use super::super::error::{DriverError, StoreError};
 use super::super::records::{
     Claimed, FailureRecord, Ingested, PollRecord, SourceClaim, SourcePollState,
 };
@@ -87,50 +87,82 @@ fn poll_state(r: &Row, at: usize) -> Result<SourcePollState, StoreError> {
     })
 }
 
-/// Claims a source for a node's poll: granted unless another node's lease is live or,
-/// for a scheduled poll, the source is no longer due (another node polled it).
-pub(super) fn claim(conn: &mut Conn, claim: &SourceClaim<'_>) -> Result<Claimed, StoreError> {
-    let now = claim.now.timestamp();
-    let due_by = claim.due_by.map(|t| t.timestamp());
-    let granted = conn.query_opt(
-        &format!(
-            "UPDATE sources SET lease_node = $2, lease_until = $4
-             WHERE name = $1
-               AND (lease_node IS NULL OR lease_until <= $3 OR lease_node = $2)
-               AND ($5::BIGINT IS NULL OR next_poll IS NULL OR next_poll <= $5)
-             RETURNING {POLL_STATE}"
-        ),
-        &[
-            &claim.name,
-            &claim.node,
-            &now,
-            &claim.until.timestamp(),
-            &due_by,
-        ],
-    )?;
-    if let Some(row) = granted {
-        return Ok(Claimed::Granted(poll_state(&row, 0)?));
-    }
-    let Some(row) = conn.query_opt(
-        "SELECT lease_node, lease_until, next_poll FROM sources WHERE name = $1",
-        &[&claim.name],
-    )?
-    else {
-        // No row yet: nothing to lease; its first poll writes one.
-        return Ok(Claimed::Granted(SourcePollState::default()));
+/// Claims sources for polls by one node, in one statement for all of them: each is
+/// granted unless another node's lease is live or, for a scheduled poll, the source
+/// is no longer due (another node polled it). Answers in the order of `claims`.
+pub(super) fn claim(
+    conn: &mut Conn,
+    claims: &[SourceClaim<'_>],
+) -> Result<Vec<Claimed>, StoreError> {
+    let Some(node) = claims.first().map(|c| c.node) else {
+        return Ok(Vec::new());
     };
-    let (node, until, next_poll): (Option<String>, Option<i64>, Option<i64>) =
-        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-    Ok(match (node, to_time(until), to_time(next_poll)) {
+    let names: Vec<&str> = claims.iter().map(|c| c.name).collect();
+    let nows: Vec<i64> = claims.iter().map(|c| c.now.timestamp()).collect();
+    let untils: Vec<i64> = claims.iter().map(|c| c.until.timestamp()).collect();
+    let due_bys: Vec<Option<i64>> = claims
+        .iter()
+        .map(|c| c.due_by.map(|t| t.timestamp()))
+        .collect();
+    let mut granted: HashMap<String, SourcePollState> = HashMap::new();
+    for row in conn.query(
+        &format!(
+            "UPDATE sources SET lease_node = $1, lease_until = c.until
+             FROM UNNEST($2::TEXT[], $3::BIGINT[], $4::BIGINT[], $5::BIGINT[])
+                AS c (name, now, until, due_by)
+             WHERE sources.name = c.name
+               AND (lease_node IS NULL OR lease_until <= c.now OR lease_node = $1)
+               AND (c.due_by IS NULL OR next_poll IS NULL OR next_poll <= c.due_by)
+             RETURNING sources.name, {POLL_STATE}"
+        ),
+        &[&node, &names, &nows, &untils, &due_bys],
+    )? {
+        granted.insert(row.try_get(0)?, poll_state(&row, 1)?);
+    }
+    let refused: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| !granted.contains_key(*name))
+        .collect();
+    let mut why = HashMap::new();
+    if !refused.is_empty() {
+        for row in conn.query(
+            "SELECT name, lease_node, lease_until, next_poll FROM sources WHERE name = ANY($1)",
+            &[&refused],
+        )? {
+            let found: (Option<String>, Option<i64>, Option<i64>) =
+                (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+            why.insert(row.try_get::<_, String>(0)?, found);
+        }
+    }
+    Ok(claims
+        .iter()
+        .map(|claim| match granted.remove(claim.name) {
+            Some(state) => Claimed::Granted(state),
+            None => refusal(claim, why.remove(claim.name)),
+        })
+        .collect())
+}
+
+/// Why `claim` was refused, from its source's lease and next poll as read after.
+fn refusal(
+    claim: &SourceClaim<'_>,
+    found: Option<(Option<String>, Option<i64>, Option<i64>)>,
+) -> Claimed {
+    let Some((node, until, next_poll)) = found else {
+        // No row yet: nothing to lease; its first poll writes one.
+        return Claimed::Granted(SourcePollState::default());
+    };
+    match (node, to_time(until), to_time(next_poll)) {
         (Some(node), Some(until), _) if until > claim.now && node != claim.node => {
             Claimed::Leased { node, until }
         }
-        (_, _, Some(next_poll)) => Claimed::NotDue { next_poll },
-        // The row changed between the two reads: a lease just ended. Try again soon.
+        (_, _, Some(next_poll)) if next_poll > claim.now => Claimed::NotDue { next_poll },
+        // The row changed between the two reads (a lease just ended): try again soon.
         _ => Claimed::NotDue {
             next_poll: claim.now + chrono::Duration::seconds(1),
         },
-    })
+    }
 }
 
 /// Gives up `node`'s lease on source `name`.
@@ -157,18 +189,18 @@ pub(super) fn record_poll(
     feeds: &FeedSet,
     index: &mut StoryIndex,
 ) -> Result<Ingested, StoreError> {
-    let id: i64 = conn
-        .query_one("SELECT id FROM sources WHERE name = $1", &[&name])?
-        .try_get(0)?;
     let ingested = match &record.feed {
         Some(feed) => {
+            let id: i64 = conn
+                .query_one("SELECT id FROM sources WHERE name = $1", &[&name])?
+                .try_get(0)?;
             conn.join_index(index)?;
             let source = PollSource {
                 id,
                 name,
                 full_text: record.full_text,
             };
-            let mut write = PollWrite::new(conn, id, name, record.at);
+            let mut write = PollWrite::prepare(conn, (id, name), &feed.entries, record.at)?;
             write_poll(&mut write, feeds, index, source, &feed.entries, record.at)?
         }
         None => Ingested::default(),
@@ -177,7 +209,8 @@ pub(super) fn record_poll(
         Some(feed) => (feed.title.as_deref(), feed.site_link.as_deref()),
         None => (None, None),
     };
-    conn.execute(
+    // By name: a 304 (most polls) is this one statement.
+    let updated = conn.execute(
         "UPDATE sources SET
             etag = $2, last_modified = $3, last_attempt = $4, last_success = $4,
             http_status = $5, error = NULL, error_streak = 0, next_poll = $6,
@@ -186,9 +219,9 @@ pub(super) fn record_poll(
             redirect_target = $9, redirect_seen = $10,
             current_url = COALESCE($11, current_url),
             lease_node = NULL, lease_until = NULL
-         WHERE id = $1",
+         WHERE name = $1",
         &[
-            &id,
+            &name,
             &record.etag,
             &record.last_modified,
             &record.at.timestamp(),
@@ -201,6 +234,11 @@ pub(super) fn record_poll(
             &record.adopt_url,
         ],
     )?;
+    if updated == 0 {
+        return Err(StoreError::Driver(DriverError::message(format!(
+            "no source {name:?} to record a poll of"
+        ))));
+    }
     Ok(ingested)
 }
 

@@ -154,8 +154,11 @@ impl Backend for Sqlite {
         sources::poll_states(&self.conn, names)
     }
 
-    fn claim_source(&mut self, claim: &SourceClaim<'_>) -> Result<Claimed, StoreError> {
-        sources::claim(&self.conn, claim)
+    fn claim_sources(&mut self, claims: &[SourceClaim<'_>]) -> Result<Vec<Claimed>, StoreError> {
+        claims
+            .iter()
+            .map(|claim| sources::claim(&self.conn, claim))
+            .collect()
     }
 
     fn release_source(&mut self, _name: &str, _node: &str) -> Result<(), StoreError> {
