@@ -3,10 +3,27 @@
 //! measured against the labelled pairs. Skips with a message where the corpus is
 //! absent (a fresh clone without `../shared`).
 
+use crate::common::backends::TestDb;
 use crate::support::replay;
 
 #[test]
 fn real_news_copies_join_and_different_news_stays_apart() {
+    replayed_real_news_holds_its_floor(None);
+}
+
+/// The same replay stored on PostgreSQL: the same stories, whichever backend.
+#[test]
+fn real_news_copies_join_on_postgres_as_on_sqlite() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let TestDb::Postgres(pg) = &db else {
+        unreachable!()
+    };
+    replayed_real_news_holds_its_floor(Some(&pg.url));
+}
+
+fn replayed_real_news_holds_its_floor(postgres: Option<&str>) {
     let Some(corpus) = replay::corpus_archive() else {
         println!(
             "skipped: no real-news corpus at {} (set FEEDBRAID_CORPUS)",
@@ -16,7 +33,11 @@ fn real_news_copies_join_and_different_news_stays_apart() {
     };
     let labels = replay::labelled_pairs().expect("labels");
     let unpacked = replay::unpack(&corpus).expect("unpack");
-    let outcome = replay::replay(unpacked.path()).expect("replay");
+    let outcome = match postgres {
+        None => replay::replay(unpacked.path()),
+        Some(url) => replay::replay_into(unpacked.path(), Some(url)),
+    }
+    .expect("replay");
     let all = replay::score(&outcome, &labels, None);
     let held = replay::score(&outcome, &labels, Some(replay::Split::Held));
     let misses = replay::misses(&outcome, &labels).join("\n");

@@ -194,6 +194,12 @@ pub fn unpack(archive: &Path) -> Result<tempfile::TempDir, String> {
 /// Polls every outlet's snapshots of the corpus unpacked at `unpacked` in time
 /// order into a new database with the default clustering settings.
 pub fn replay(unpacked: &Path) -> Result<Outcome, String> {
+    replay_into(unpacked, None)
+}
+
+/// [`replay`] into the (empty) PostgreSQL database at `postgres` instead of a SQLite
+/// file.
+pub fn replay_into(unpacked: &Path, postgres: Option<&str>) -> Result<Outcome, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let root = unpacked.join("syndicated");
     let mut snapshots: Vec<(DateTime<Utc>, String, PathBuf)> = Vec::new();
@@ -224,7 +230,11 @@ pub fn replay(unpacked: &Path) -> Result<Outcome, String> {
         .map_err(|e| e.to_string())?;
     let db = dir.path().join("replay.db");
     runtime.block_on(async {
-        let store = Store::open_with(&db, Settings::default()).map_err(|e| e.to_string())?;
+        let store = match postgres {
+            Some(url) => Store::open_postgres(url, Settings::default()),
+            None => Store::open_with(&db, Settings::default()),
+        }
+        .map_err(|e| e.to_string())?;
         let sources = outlets
             .iter()
             .map(|name| (name.clone(), feed_url(name)))
@@ -260,21 +270,43 @@ pub fn replay(unpacked: &Path) -> Result<Outcome, String> {
         Ok::<(), String>(())
     })?;
 
-    let conn = rusqlite::Connection::open(&db).map_err(|e| e.to_string())?;
-    let mut stmt = conn
-        .prepare(
-            "SELECT s.name, i.guid, i.link, i.story_id, i.story_layer, i.story_score, i.title, i.id, i.first_seen, i.fingerprint
-             FROM items i JOIN sources s ON s.id = i.source_id",
-        )
-        .map_err(|e| e.to_string())?;
+    let rows = match postgres {
+        Some(url) => stored_on_postgres(url)?,
+        None => stored_on_sqlite(&db)?,
+    };
+    // Labels name an item by its guid as written in the feed, or by its link where
+    // the guid is a URL the parser normalized.
+    let mut items = HashMap::new();
+    let mut stored = 0;
+    for (guid, link, copy) in rows {
+        stored += 1;
+        for id in [link, guid].into_iter().flatten() {
+            items.insert(format!("{}/{id}", copy.outlet), copy.clone());
+        }
+    }
+    Ok(Outcome {
+        snapshots: snapshots.len(),
+        items,
+        stored,
+        database: dir,
+    })
+}
+
+/// Each stored item: its guid, its link, and the copy as the replay scores it.
+type StoredRow = (Option<String>, Option<String>, StoredCopy);
+
+const STORED: &str = "SELECT s.name, i.guid, i.link, i.story_id, i.story_layer, i.story_score,
+        i.title, i.id, i.first_seen, i.fingerprint
+    FROM items i JOIN sources s ON s.id = i.source_id";
+
+fn stored_on_sqlite(db: &Path) -> Result<Vec<StoredRow>, String> {
+    let conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
+    let mut stmt = conn.prepare(STORED).map_err(|e| e.to_string())?;
     let rows = stmt
         .query_map([], |r| {
-            let outlet: String = r.get(0)?;
-            let guid: Option<String> = r.get(1)?;
-            let link: Option<String> = r.get(2)?;
             let copy = StoredCopy {
                 item: r.get(7)?,
-                outlet,
+                outlet: r.get(0)?,
                 story: r.get(3)?,
                 layer: r.get(4)?,
                 score: r.get(5)?,
@@ -282,28 +314,31 @@ pub fn replay(unpacked: &Path) -> Result<Outcome, String> {
                 first_seen: r.get(8)?,
                 fingerprint: r.get(9)?,
             };
-            Ok((guid, link, copy))
+            Ok((r.get(1)?, r.get(2)?, copy))
         })
         .map_err(|e| e.to_string())?;
-    // Labels name an item by its guid as written in the feed, or by its link where
-    // the guid is a URL the parser normalized.
-    let mut items = HashMap::new();
-    let mut stored = 0;
-    for row in rows {
-        stored += 1;
-        let (guid, link, copy) = row.map_err(|e| e.to_string())?;
-        for id in [link, guid].into_iter().flatten() {
-            items.insert(format!("{}/{id}", copy.outlet), copy.clone());
-        }
-    }
-    drop(stmt);
-    drop(conn);
-    Ok(Outcome {
-        snapshots: snapshots.len(),
-        items,
-        stored,
-        database: dir,
-    })
+    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+}
+
+fn stored_on_postgres(url: &str) -> Result<Vec<StoredRow>, String> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
+    let rows = client.query(STORED, &[]).map_err(|e| e.to_string())?;
+    rows.iter()
+        .map(|r| {
+            let copy = StoredCopy {
+                item: r.try_get(7)?,
+                outlet: r.try_get(0)?,
+                story: r.try_get(3)?,
+                layer: r.try_get(4)?,
+                score: r.try_get(5)?,
+                title: r.try_get(6)?,
+                first_seen: r.try_get(8)?,
+                fingerprint: r.try_get(9)?,
+            };
+            Ok((r.try_get(1)?, r.try_get(2)?, copy))
+        })
+        .collect::<Result<_, postgres::Error>>()
+        .map_err(|e| e.to_string())
 }
 
 fn feed_url(outlet: &str) -> String {
