@@ -210,12 +210,27 @@ impl StorageConfig {
     }
 }
 
-/// A database URL as messages and pages may show it: without its password.
+/// A database URL as messages and pages may show it: without its password, whether
+/// in its user part or as a `password=` parameter.
 pub fn redacted_database_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             if parsed.password().is_some() {
                 let _ = parsed.set_password(Some("…"));
+            }
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(key, value)| {
+                    let value = if key == "password" {
+                        "…".into()
+                    } else {
+                        value
+                    };
+                    (key.into_owned(), value.into_owned())
+                })
+                .collect();
+            if !pairs.is_empty() {
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
             }
             parsed.to_string()
         }

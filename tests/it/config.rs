@@ -345,4 +345,9 @@ fn a_postgres_url_selects_the_server_and_its_password_is_never_shown() {
     assert!(shown.contains("db.example:5432/news"), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(!config.summary().contains("hunter2"));
+    let in_query = feedbraid::config::redacted_database_url(
+        "postgres://feedbraid@db.example/news?password=hunter2&sslmode=disable",
+    );
+    assert!(!in_query.contains("hunter2"), "{in_query}");
+    assert!(in_query.contains("sslmode=disable"), "{in_query}");
 }

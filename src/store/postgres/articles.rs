@@ -45,12 +45,13 @@ pub(super) fn claim(
     skip: &[String],
 ) -> Result<Vec<ArticleJob>, StoreError> {
     let claimed = conn.query(
-        "UPDATE article_fetches SET next_try = $3, claim = claim + 1
-         WHERE item_id IN (
-            SELECT item_id FROM article_fetches
+        "WITH due AS (
+            SELECT item_id, next_try FROM article_fetches
             WHERE next_try <= $1 AND NOT (host = ANY($4))
             ORDER BY next_try, item_id LIMIT $2)
-         RETURNING item_id, claim",
+         UPDATE article_fetches a SET next_try = $3, claim = a.claim + 1
+         FROM due WHERE a.item_id = due.item_id
+         RETURNING a.item_id, a.claim, due.next_try",
         &[
             &now.timestamp(),
             &i64::try_from(limit).unwrap_or(i64::MAX),
@@ -58,14 +59,14 @@ pub(super) fn claim(
             &skip,
         ],
     )?;
-    let mut claimed: Vec<(i64, i64)> = claimed
+    let mut claimed: Vec<(i64, i64, i64)> = claimed
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((r.try_get(2)?, r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, StoreError>>()?;
-    // Handed out the longest due first, as claimed.
+    // Handed out the longest due first, as chosen.
     claimed.sort_unstable();
     let mut jobs = Vec::with_capacity(claimed.len());
-    for (item, claim) in claimed {
+    for (_, item, claim) in claimed {
         let found = conn
             .query_opt(
                 "SELECT s.name, i.link, a.attempts, i.title, i.summary_html, i.content_html,

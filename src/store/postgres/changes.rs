@@ -2,8 +2,9 @@
 //! again within moments of a write anywhere: a write's node sends `NOTIFY` on the
 //! channel `feedbraid_changes` (which feeds, or every feed), and each node listens
 //! on a connection of its own, on a thread of its own, noting what others changed as
-//! if its own store had written it. A node that lost its listening connection counts
-//! every feed as changed once it is back: it may have missed something.
+//! if its own store had written it. Whenever the listening connection starts (at open,
+//! and after it was lost) every feed counts as changed: what others wrote before it
+//! listened was not heard.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -61,21 +62,20 @@ pub(super) fn listen(url: String, own: i32, changes: &Arc<ChangeLog>) -> std::io
 const TICK: Duration = Duration::from_secs(1);
 
 fn listen_until_dropped(url: &str, own: i32, changes: &Weak<ChangeLog>) {
-    let mut lost = false;
     while changes.strong_count() > 0 {
         match connect(url) {
             Ok(mut client) => {
-                if lost && let Some(changes) = changes.upgrade() {
+                // What others wrote before this connection listened (since the store
+                // opened, or while the last connection was down) was not heard.
+                if let Some(changes) = changes.upgrade() {
                     changes.note(Changed::EveryFeed);
                 }
                 let error = relay(&mut client, own, changes);
-                lost = true;
                 if let Some(error) = error {
                     tracing::warn!(%error, "lost the connection that hears other nodes' changes; connecting again");
                 }
             }
             Err(error) => {
-                lost = true;
                 tracing::warn!(%error, "cannot listen for other nodes' changes; trying again");
                 std::thread::sleep(TICK);
             }

@@ -1,27 +1,16 @@
 //! Upkeep of a PostgreSQL database: pruning items (each leaves a tombstone, so it
 //! never comes back as new) and forgetting old tombstones, a chunk per transaction.
-//! Nodes sharing the database prune one at a time: a chunk runs under an advisory
-//! lock, and a node that finds it taken removes nothing this round (the holder is
-//! pruning by the same rules).
+//! Each chunk holds the write lock (see `stories`), so no two nodes prune at the same
+//! moment; nodes that prune by the same rules take turns, and a chunk a node finds
+//! already done by another removes nothing.
 
 use super::super::error::StoreError;
 use super::{Conn, Param, count};
 
-/// The advisory lock a chunk of upkeep holds (the ASCII of `fbupkeep`).
-const UPKEEP_LOCK: i64 = 0x6662_7570_6b65_6570;
-
-/// Runs `sql` (a chunk of upkeep) in a transaction of its own under the upkeep lock;
-/// how many rows it changed, 0 when another node holds the lock.
+/// Runs `sql` (a chunk of upkeep) in a transaction of its own; how many rows it
+/// changed.
 fn chunk(conn: &mut Conn, sql: &str, params: &[Param<'_>]) -> Result<usize, StoreError> {
-    conn.in_transaction(|conn| {
-        let mine: bool = conn
-            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&UPKEEP_LOCK])?
-            .try_get(0)?;
-        if !mine {
-            return Ok(0);
-        }
-        Ok(count(conn.execute(sql, params)? as i64))
-    })
+    conn.in_transaction(|conn| Ok(count(conn.execute(sql, params)? as i64)))
 }
 
 /// Tombstones and deletes the items the subquery `ids` selects (its `$2` is the

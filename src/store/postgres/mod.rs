@@ -99,6 +99,11 @@ fn open(url: &str, clustering: Option<Settings>) -> Result<Store, StoreError> {
     Ok(store)
 }
 
+/// Each connection's session settings (see [`Conn::connect`]).
+const SESSION: &str = "SET idle_in_transaction_session_timeout = '60s';
+    SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10;
+    SET tcp_keepalives_count = 3;";
+
 /// One connection, with the statements it has prepared: each is prepared once per
 /// connection, not once per use (a round trip each).
 struct Conn {
@@ -114,11 +119,21 @@ impl Conn {
             database: database.to_string(),
             source: DriverError::new(error),
         })?;
-        Ok(Conn {
+        let mut conn = Conn {
             client,
             statements: HashMap::new(),
             index: stories::IndexSync::default(),
-        })
+        };
+        // A node that stops mid-transaction (its host lost, the process frozen) must
+        // not hold the write lock every other node waits for: the server ends such a
+        // session, and notices a vanished peer within a minute.
+        conn.client
+            .batch_execute(SESSION)
+            .map_err(|error| StoreError::Open {
+                database: database.to_string(),
+                source: DriverError::new(error),
+            })?;
+        Ok(conn)
     }
 
     fn prepared(&mut self, sql: &str) -> Result<Statement, StoreError> {

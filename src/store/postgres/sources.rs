@@ -107,10 +107,15 @@ pub(super) fn claim(
     let mut granted: HashMap<String, SourcePollState> = HashMap::new();
     for row in conn.query(
         &format!(
-            "UPDATE sources SET lease_node = $1, lease_until = c.until
+            // A row another transaction holds (another node's claim, or a poll being
+            // recorded) is skipped, not waited for: it is refused below, from its
+            // lease as committed, so claims never wait on each other in a circle.
+            "WITH free AS (
+                SELECT id FROM sources WHERE name = ANY($2) FOR UPDATE SKIP LOCKED)
+             UPDATE sources SET lease_node = $1, lease_until = c.until
              FROM UNNEST($2::TEXT[], $3::BIGINT[], $4::BIGINT[], $5::BIGINT[])
                 AS c (name, now, until, due_by)
-             WHERE sources.name = c.name
+             WHERE sources.name = c.name AND sources.id IN (SELECT id FROM free)
                AND (lease_node IS NULL OR lease_until <= c.now OR lease_node = $1)
                AND (c.due_by IS NULL OR next_poll IS NULL OR next_poll <= c.due_by)
              RETURNING sources.name, {POLL_STATE}"
