@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::Entry;
+use crate::model::{ArticleText, Entry};
 use crate::packing;
 
 /// HTML as it goes into a row.
@@ -18,7 +18,15 @@ pub(super) enum Packed<'a> {
 /// The format byte of HTML kept as bytes unpacked: packing's own formats start at 1.
 const PLAIN: u8 = 0;
 
-impl Packed<'_> {
+impl<'a> Packed<'a> {
+    /// A fetched article's HTML for the item's content column.
+    pub(super) fn article(article: &'a ArticleText) -> Packed<'a> {
+        match &article.packed {
+            Some(bytes) => Packed::Deflated(bytes.as_slice().into()),
+            None => Packed::Text(&article.content_html),
+        }
+    }
+
     /// The bytes of a typed column: the packed form as it is, or the text behind
     /// [`PLAIN`].
     pub(super) fn to_bytes(&self) -> Cow<'_, [u8]> {

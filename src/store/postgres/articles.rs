@@ -201,10 +201,7 @@ impl ArticleWriter for Conn {
         article: &ArticleText,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let content = match &article.packed {
-            Some(bytes) => Packed::Deflated(bytes.as_slice().into()),
-            None => Packed::Text(&article.content_html),
-        };
+        let content = Packed::article(article);
         let change: i64 = self
             .query_one(
                 "UPDATE items SET content_html = $2, fingerprint = $3, updated = $4,

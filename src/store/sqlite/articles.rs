@@ -212,10 +212,7 @@ impl ArticleWriter for Articles<'_> {
         article: &ArticleText,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let content = match &article.packed {
-            Some(bytes) => Packed::Deflated(bytes.as_slice().into()),
-            None => Packed::Text(&article.content_html),
-        };
+        let content = Packed::article(article);
         self.0
             .prepare_cached(
                 "UPDATE items SET content_html = ?2, fingerprint = ?3, updated = ?4 WHERE id = ?1",
