@@ -11,6 +11,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::allocator::ReleaseSoon;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::membership::FeedSet;
@@ -37,6 +38,8 @@ pub struct App {
     articles: JoinHandle<anyhow::Result<()>>,
     upkeep: JoinHandle<anyhow::Result<()>>,
     server: JoinHandle<std::io::Result<()>>,
+    /// Hands free heap pages back after heavy pages are served; stopped last.
+    releasing: JoinHandle<()>,
 }
 
 /// Opens the store for `config`, registers its sources and feeds, and sorts the
@@ -122,21 +125,6 @@ fn spawn_refill(
     });
 }
 
-/// Caps the C allocator's arenas at two, before any thread starts. glibc gives
-/// threads up to eight arenas per core, and memory freed into one arena stays mapped
-/// there: polls move between tokio's workers, the parse pool and the store thread, so
-/// peak memory would grow with the arenas they touched rather than with the work in
-/// flight (see BENCHMARKS.md, `notmod --loop`). Two keep the threads from all waiting
-/// on one lock. Elsewhere than glibc, nothing to do.
-pub fn limit_allocator_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called before any other
-    // thread exists, so nothing allocates concurrently.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
 fn source_rows(config: &Config) -> Vec<(String, String)> {
     config
         .sources
@@ -182,12 +170,15 @@ impl App {
             config_rx.clone(),
             shutdown_rx.clone(),
         ));
+        let release_soon = ReleaseSoon::default();
+        let releasing = tokio::spawn(release_soon.clone().run());
         let state = ServeState {
             config: config_rx,
             store: store.clone(),
             publisher: Arc::clone(&publisher),
             heartbeat: Some(heartbeat.clone()),
             metrics: Arc::clone(&metrics),
+            release_soon,
         };
         spawn_refill(
             store.clone(),
@@ -210,6 +201,7 @@ impl App {
             articles,
             upkeep,
             server,
+            releasing,
         })
     }
 
@@ -283,6 +275,7 @@ impl App {
             }
             Err(_) => tracing::warn!("shutdown grace period over; abandoning polls in flight"),
         }
+        self.releasing.abort();
         // Every handle but ours is gone: checkpoint so the next start finds a tidy file.
         self.store.checkpoint().await?;
         Ok(())

@@ -30,10 +30,12 @@
 //! - [`schedule`]: the loop that polls each source when it is due.
 //! - [`serve`]: the HTTP interface (axum).
 //! - [`upkeep`]: retention and WAL upkeep on cron schedules.
+//! - [`allocator`]: the C allocator's arena cap, and handing freed pages back.
 //! - [`app`]: wiring for `feedbraid run`: the only place that spawns long-lived tasks.
 //! - [`report`]: text reports for the command line.
 //! - [`cli`]: the command line.
 
+pub mod allocator;
 pub mod app;
 pub mod articles;
 pub mod cli;

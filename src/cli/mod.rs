@@ -114,7 +114,7 @@ enum Command {
 /// Runs the command line; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::app::limit_allocator_arenas();
+    crate::allocator::limit_arenas();
     let quiet = !matches!(cli.command, Command::Run(_));
     init_logging(quiet);
     let runtime = match tokio::runtime::Runtime::new() {

@@ -146,7 +146,15 @@ impl Publisher {
         }
         let items = self.select(feed, &scope).await?;
         let output = assemble(config, feed, items);
-        let rendered = match tokio::task::spawn_blocking(move || render_all(&output, version)).await
+        let rendered = match tokio::task::spawn_blocking(move || {
+            let rendered = render_all(&output, version);
+            drop(output);
+            // The items read and the buffers grown while rendering are freed now,
+            // once per change to the feed; hand their pages back.
+            crate::allocator::release_free_memory();
+            rendered
+        })
+        .await
         {
             Ok(rendered) => Arc::new(rendered),
             Err(failed) => match failed.try_into_panic() {
@@ -230,9 +238,11 @@ fn render_all(output: &OutputFeed, version: u64) -> RenderedFeed {
             let body = render::render(output, format);
             let digest = Sha256::digest(&body);
             let etag = format!("\"{}\"", hex(&digest[..16]));
+            // Kept until the feed changes: exactly their length, not the capacity
+            // the buffers grew to.
             let rendered = Rendered {
-                gzip: bytes::Bytes::from(gzip(&body)),
-                body: bytes::Bytes::from(body),
+                gzip: bytes::Bytes::from(gzip(&body).into_boxed_slice()),
+                body: bytes::Bytes::from(body.into_boxed_slice()),
                 etag,
                 last_modified: output.updated,
                 content_type: format.content_type(),

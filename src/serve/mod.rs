@@ -8,6 +8,8 @@ mod pages;
 use std::sync::Arc;
 
 use axum::Router;
+
+use crate::allocator::ReleaseSoon;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -28,6 +30,8 @@ pub struct ServeState {
     /// The polling loop's heartbeat; `None` when serving without polling.
     pub heartbeat: Option<Heartbeat>,
     pub metrics: Arc<Metrics>,
+    /// Asked after pages that list every source, whose bodies are large.
+    pub release_soon: ReleaseSoon,
 }
 
 impl ServeState {

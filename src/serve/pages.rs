@@ -52,6 +52,7 @@ pub(super) async fn index(State(state): State<ServeState>) -> Response {
         stories,
         generated: Utc::now(),
     };
+    state.release_soon.request();
     Html(render_index(&page)).into_response()
 }
 
@@ -160,6 +161,7 @@ pub(super) async fn metrics(State(state): State<ServeState>) -> Response {
         node: state.store.node().to_string(),
         leases: state.store.leases_held().await.unwrap_or(0),
     };
+    state.release_soon.request();
     (
         [(
             header::CONTENT_TYPE,

@@ -324,6 +324,7 @@ impl Harness {
             publisher: Arc::clone(&publisher),
             heartbeat: None,
             metrics: Arc::clone(&ctx.metrics),
+            release_soon: feedbraid::allocator::ReleaseSoon::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

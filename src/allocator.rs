@@ -1,0 +1,61 @@
+//! Tuning of the C allocator (glibc's malloc) that every thread allocates from:
+//! how many arenas it keeps, and handing freed pages back to the system after work
+//! that leaves the heap full of holes. Elsewhere than glibc both do nothing.
+//!
+//! The idle daemon's resident memory is a target (BENCHMARKS.md): glibc returns
+//! freed memory to the system only from the top of a heap, so a render or a prune
+//! that frees a few megabytes in the middle keeps them resident until the holes
+//! are reused.
+
+/// Caps the allocator's arenas at two, before any thread starts. glibc gives
+/// threads up to eight arenas per core, and memory freed into one arena stays mapped
+/// there: polls move between tokio's workers, the parse pool and the store thread, so
+/// peak memory would grow with the arenas they touched rather than with the work in
+/// flight (see BENCHMARKS.md, `notmod --loop`). Two keep the threads from all waiting
+/// on one lock.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is called before any other
+    // thread exists, so nothing allocates concurrently.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+/// Hands the free pages inside the heaps back to the system. It walks every arena
+/// under its lock (well under a millisecond on a daemon's few megabytes), so it is
+/// called after work that freed much (a feed rendered, a page of every source
+/// served, upkeep), never per item or per feed request.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim is thread-safe (it takes each arena's lock) and only
+    // returns pages that hold no allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Asks for [`release_free_memory`] a moment after a response that freed much:
+/// its body is freed only once sent, and many requests close together are served
+/// by one release. Cloning shares the asking; [`ReleaseSoon::run`] does the work.
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseSoon(std::sync::Arc<tokio::sync::Notify>);
+
+/// How long after a request for a release it is done.
+pub const RELEASE_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl ReleaseSoon {
+    /// Asks for a release after [`RELEASE_DELAY`]; asks made meanwhile add nothing.
+    pub fn request(&self) {
+        self.0.notify_one();
+    }
+
+    /// Releases after each request, until the task running it is stopped.
+    pub async fn run(self) {
+        loop {
+            self.0.notified().await;
+            tokio::time::sleep(RELEASE_DELAY).await;
+            let _ = tokio::task::spawn_blocking(release_free_memory).await;
+        }
+    }
+}
