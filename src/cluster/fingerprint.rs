@@ -22,7 +22,7 @@ use thiserror::Error;
 
 use super::hash::{SEED, hash_word, hash_words, mix};
 use super::normalize::{content_words, credit_line_start, fold, strip_title};
-use super::title::{TITLE_TOKENS, TitleTokens};
+use super::title::{TITLE_TOKENS, TOKEN_BITS, TitleTokens};
 use crate::topic::words::split_words;
 
 /// Number of MinHash values in a signature.
@@ -36,7 +36,10 @@ pub const SHINGLE_WORDS: usize = 2;
 pub const MIN_SHINGLES: u16 = 6;
 /// Version byte of [`Fingerprint::to_bytes`]; bumped whenever fingerprints of the
 /// same text would change.
-pub const FINGERPRINT_VERSION: u8 = 2;
+pub const FINGERPRINT_VERSION: u8 = 3;
+/// The version before, whose headline tokens were 32 bits: the top [`TOKEN_BITS`]
+/// of each are the token of today, so it is read without recomputing.
+const WIDE_TOKENS_VERSION: u8 = 2;
 /// Length of [`Fingerprint::to_bytes`].
 pub const FINGERPRINT_BYTES: usize = 1 + 8 + 2 + 8 + SIGNATURE_LEN + TITLE_BYTES;
 /// Length of the headline's part of [`Fingerprint::to_bytes`].
@@ -181,9 +184,11 @@ impl Fingerprint {
         let bytes: &[u8; FINGERPRINT_BYTES] = bytes
             .try_into()
             .map_err(|_| FingerprintError::Length(bytes.len()))?;
-        if bytes[0] != FINGERPRINT_VERSION {
-            return Err(FingerprintError::Version(bytes[0]));
-        }
+        let wide_tokens = match bytes[0] {
+            FINGERPRINT_VERSION => false,
+            WIDE_TOKENS_VERSION => true,
+            other => return Err(FingerprintError::Version(other)),
+        };
         let mut content_hash = [0u8; 8];
         content_hash.copy_from_slice(&bytes[1..9]);
         let mut numbers = [0u8; 8];
@@ -197,6 +202,10 @@ impl Fingerprint {
         {
             *token = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         }
+        let mut len = (bytes[TITLE_LEN_AT] & 0x3f).min(TITLE_TOKENS as u8);
+        if wide_tokens {
+            len = narrow_tokens(&mut tokens, len);
+        }
         let mut title_numbers = [0u8; 8];
         title_numbers.copy_from_slice(&bytes[TITLE_LEN_AT + 1..]);
         Ok(Fingerprint {
@@ -206,13 +215,28 @@ impl Fingerprint {
             signature,
             title: TitleTokens {
                 tokens,
-                len: (bytes[TITLE_LEN_AT] & 0x3f).min(TITLE_TOKENS as u8),
+                len,
                 numbers: u64::from_le_bytes(title_numbers),
                 unspaced: bytes[TITLE_LEN_AT] & 0x80 != 0,
                 bare: bytes[TITLE_LEN_AT] & 0x40 != 0,
             },
         })
     }
+}
+
+/// The first `len` 32-bit tokens of [`WIDE_TOKENS_VERSION`] as [`TOKEN_BITS`]-bit
+/// ones, still sorted and distinct; returns how many remain.
+fn narrow_tokens(tokens: &mut [u32; TITLE_TOKENS], len: u8) -> u8 {
+    let mut kept = 0;
+    for i in 0..usize::from(len) {
+        let token = tokens[i] >> (32 - TOKEN_BITS);
+        if kept == 0 || tokens[kept - 1] != token {
+            tokens[kept] = token;
+            kept += 1;
+        }
+    }
+    tokens[kept..].fill(0);
+    kept as u8
 }
 
 /// Whether two sets of figures ([`Fingerprint::numbers`]) are both stated and share
@@ -312,19 +336,42 @@ mod tests {
 mod stability {
     use super::*;
 
-    #[test]
-    fn a_known_text_keeps_its_fingerprint() {
-        let fp = Fingerprint::of(
+    fn known() -> Fingerprint {
+        Fingerprint::of(
             "UPDATE 2-Iran and IAEA agree on inspections at Fordow, 3 sites",
             "VIENNA (Reuters) - Iran agreed on Tuesday to let inspectors of the International \
              Atomic Energy Agency visit three sites, including the Fordow enrichment plant, within \
              30 days, the agency said after talks in Vienna that ran late into the night. Officials \
              said the deal covered cameras removed in 2022. Reporting by Jo Smith; Editing by Ann Lee",
-        );
-        let hex: String = fp.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        )
+    }
+
+    fn from_hex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_known_text_keeps_its_fingerprint() {
+        let hex: String = known()
+            .to_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(
             hex,
-            "02f2b9202909e866b6220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f9826f92b5369944a42979ca7caaa4d16f6bbddef43bf853b87e6000000000000000000000000000000000000000000000000060000000000000000"
+            "03f2b9202909e866b6220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f98262b5369004a429700a7caaa0016f6bb00ef43bf003b87e600000000000000000000000000000000000000000000000000060000000000000000"
         );
+    }
+
+    /// The same text's fingerprint as version 2 wrote it (32-bit headline tokens).
+    #[test]
+    fn the_version_before_reads_as_the_same_fingerprint() {
+        let wide = from_hex(
+            "02f2b9202909e866b6220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f9826f92b5369944a42979ca7caaa4d16f6bbddef43bf853b87e6000000000000000000000000000000000000000000000000060000000000000000",
+        );
+        assert_eq!(Fingerprint::from_bytes(&wide), Ok(known()));
     }
 }

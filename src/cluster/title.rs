@@ -27,6 +27,10 @@ use crate::topic::words::split_words;
 
 /// Most tokens kept of one headline.
 pub const TITLE_TOKENS: usize = 12;
+/// Bits of a token hash: a headline has at most [`TITLE_TOKENS`] of them, so two
+/// headlines' tokens collide by chance once in ~100,000 pairs, and each record of
+/// the story index keeps them in 3 bytes.
+pub const TOKEN_BITS: u32 = 24;
 /// Fewer tokens than this and a headline says too little to join copies alone
 /// ("Live updates", "Markets Wrap").
 pub const MIN_TITLE_TOKENS: usize = 4;
@@ -34,7 +38,7 @@ pub const MIN_TITLE_TOKENS: usize = 4;
 /// A headline's tokens and numbers; see the module comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TitleTokens {
-    /// Sorted token hashes; only the first `len` are set.
+    /// Sorted token hashes of [`TOKEN_BITS`] bits; only the first `len` are set.
     pub tokens: [u32; TITLE_TOKENS],
     pub len: u8,
     /// The headline's numbers, one bit each (a 64-bit Bloom set).
@@ -66,7 +70,7 @@ impl TitleTokens {
                 unspaced.push_str(word);
                 for figure in word.split(|c: char| !c.is_numeric()) {
                     if !figure.is_empty() {
-                        numbers |= 1 << (token_hash(figure) >> 26);
+                        numbers |= figure_bit(token_hash(figure));
                     }
                 }
                 continue;
@@ -77,7 +81,7 @@ impl TitleTokens {
             }
             let hash = token_hash(word);
             if word.chars().all(char::is_numeric) {
-                numbers |= 1 << (hash >> 26);
+                numbers |= figure_bit(hash);
             }
             hashes.push(hash);
         }
@@ -201,7 +205,12 @@ fn push_pairs(run: &mut String, hashes: &mut Vec<u32>) -> usize {
 }
 
 fn token_hash(token: &str) -> u32 {
-    (hash_word(token) >> 32) as u32
+    (hash_word(token) >> (64 - TOKEN_BITS)) as u32
+}
+
+/// A figure's bit in [`TitleTokens::numbers`]: the top six bits of its token.
+fn figure_bit(token: u32) -> u64 {
+    1 << (token >> (TOKEN_BITS - 6))
 }
 
 /// Whether `word` is written without spaces between words: Han, kana, Hangul.

@@ -41,7 +41,7 @@ fn fingerprints_are_deterministic_across_runs() {
     assert_eq!(fp, Fingerprint::of(WIRE_TITLE, WIRE_TEXT));
     // Pinned: a change here changes every stored fingerprint (bump the version).
     let bytes = fp.to_bytes();
-    assert_eq!(bytes[0], 2, "version");
+    assert_eq!(bytes[0], 3, "version");
     assert_eq!(&bytes[1..9], &EXPECTED_CONTENT_HASH, "content hash");
     assert_eq!(
         &bytes[19..27],

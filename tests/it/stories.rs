@@ -269,5 +269,9 @@ async fn fingerprints_of_an_older_version_are_recomputed_at_start() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, 2, "written back in the current version");
+    assert_eq!(
+        version,
+        i64::from(feedbraid::cluster::fingerprint::FINGERPRINT_VERSION),
+        "written back in the current version"
+    );
 }

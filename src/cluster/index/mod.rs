@@ -12,13 +12,13 @@
 //! - Eviction pops old records from the front and clears heads that still point to
 //!   them: no per-bucket lists to shrink, no tombstones.
 //!
-//! Memory: a record is 298 bytes ([`record`]: no padding, `u32` source, 3-byte
-//! links, the headline's 12 tokens and 8 band links beside the text signature's);
+//! Memory: a record is 278 bytes ([`record`]: no padding, numbers in the bytes
+//! they need, 3-byte links, the headline's 12 tokens and 8 band links beside the text signature's);
 //! record storage grows by an eighth, and only record storage (`reserve` sizes it
 //! exactly when a known number is loaded at start); heads are sized apart from the
-//! records, at 1–4 records per slot ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to
+//! records, at 1–5 records per slot ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to
 //! [`TARGET_LOAD`], or [`RESERVED_LOAD`] by `reserve`), 33 chains × 4 bytes / load
-//! per item. So ≈ 342 bytes per item for a window loaded at start, ≈ 400 grown one
+//! per item. So ≈ 311 bytes per item for a window loaded at start, ≈ 379 grown one
 //! by one at worst (the unit tests hold both bounds). The price of a slot shared by
 //! several keys: a walk step whose record merely shares the slot costs one more
 //! record fetch; a band's values sit next to its link, so that fetch is one cache
@@ -48,10 +48,10 @@ const MIN_REGION: usize = if cfg!(test) { 64 } else { 1024 };
 const TARGET_LOAD: usize = 2;
 /// Records per slot [`StoryIndex::reserve`] aims at: a window loaded at start stays
 /// about that size (evictions balance arrivals), so it may start fuller, with a
-/// third of room before the heads grow.
-const RESERVED_LOAD: usize = 3;
+/// quarter of room before the heads grow.
+const RESERVED_LOAD: usize = 4;
 /// Records per slot from which the heads grow (to [`TARGET_LOAD`]).
-const MAX_LOAD: usize = 4;
+const MAX_LOAD: usize = 5;
 /// Records per slot under which the heads shrink (to [`TARGET_LOAD`]).
 const MIN_LOAD: usize = 1;
 /// Record storage grows by this share of what it holds (an eighth).
@@ -124,8 +124,9 @@ impl StoryIndex {
     /// Indexes `item` (of `story`, from `source`, first seen at `at`, unix seconds).
     /// Call in first-seen order (eviction pops the oldest insertions first). Thin
     /// fingerprints ([`Fingerprint::is_thin`]) are not indexed, nor is an item whose
-    /// source id is outside `0..=u32::MAX` (never a SQLite rowid of `sources` in
-    /// practice): returns `false`.
+    /// ids or time do not fit the record (ids from 2⁴⁸ or negative, a source id past
+    /// `u32::MAX`, a time before 1970 or after 2106; never a row id or a clock
+    /// reading in practice): returns `false`.
     pub fn insert(
         &mut self,
         item: i64,
@@ -134,12 +135,12 @@ impl StoryIndex {
         at: i64,
         fp: &Fingerprint,
     ) -> bool {
-        let Ok(source) = u32::try_from(source) else {
-            return false;
-        };
         if fp.is_thin() && !fp.title.is_telling() {
             return false;
         }
+        let Some(mut record) = Record::new(item, story, source, at, fp) else {
+            return false;
+        };
         let len = self.records.len();
         if len + 1 >= (EMPTY - self.base_seq) as usize {
             // Sequence numbers would reach EMPTY: renumber from zero.
@@ -153,7 +154,6 @@ impl StoryIndex {
             self.records.reserve_exact((len / RECORD_GROWTH).max(1));
         }
         let seq = self.base_seq + len as u32;
-        let mut record = Record::new(item, story, source, at, fp);
         for chain in 0..CHAINS {
             let slot = slot(self.region_len, chain, record.chain_key(chain));
             let previous = self.heads[slot];

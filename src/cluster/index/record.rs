@@ -1,12 +1,14 @@
-//! [`Record`]: one indexed item packed into 298 bytes with alignment 1 (no padding),
+//! [`Record`]: one indexed item packed into 278 bytes with alignment 1 (no padding),
 //! and the chain keys the index files it under.
 //!
 //! Layout choices (measured with `benches/cluster.rs`, 1M items in the window):
 //! - Multi-byte fields are little-endian byte arrays, so the record has no padding
 //!   and a `VecDeque` of them holds exactly `size_of::<Record>()` bytes per slot.
-//! - `source` is a `u32` (a SQLite rowid of `sources`; the index refuses an item
-//!   whose source does not fit rather than truncate it). Item and story ids and the
-//!   first-seen time keep all 64 bits.
+//! - Numbers are kept in the bytes they need, and the index refuses an item whose
+//!   numbers do not fit rather than truncate them: item and story ids in 48 bits
+//!   (row ids; 2⁴⁸ is 280 trillion), the source in 32 (a row id of `sources`), the
+//!   first-seen time as unsigned 32-bit unix seconds (until 2106); headline tokens
+//!   in the 3 bytes their [`TOKEN_BITS`] take.
 //! - A chain link is the *distance* back to the previous record of the same slot,
 //!   in 3 bytes (see [`Link`]); the rare distance that does not fit is kept aside by
 //!   the index, so no chain is ever cut.
@@ -16,7 +18,7 @@
 
 use super::super::fingerprint::{Fingerprint, SIGNATURE_LEN};
 use super::super::hash::mix;
-use super::super::title::{TITLE_BANDS, TITLE_TOKENS, TitleTokens};
+use super::super::title::{TITLE_BANDS, TITLE_TOKENS, TOKEN_BITS, TitleTokens};
 use super::{BANDS, ROWS};
 
 /// Chains per record: one per signature band, one per title band, and the content
@@ -31,7 +33,8 @@ const _: () = assert!(
     BANDS * ROWS == SIGNATURE_LEN,
     "lanes hold the whole signature"
 );
-const _: () = assert!(size_of::<Record>() == 298);
+const _: () = assert!(size_of::<Record>() == 278);
+const _: () = assert!(TOKEN_BITS <= 24, "a headline token fits 3 bytes");
 
 /// A chain link: the distance back to the previous record of the same slot.
 /// `0` ends the chain; [`Link::FAR`] says the distance is held in the index's
@@ -75,24 +78,35 @@ struct Lane {
 /// One indexed item; see the module comment.
 #[derive(Debug, Clone)]
 pub(super) struct Record {
-    item: [u8; 8],
-    story: [u8; 8],
-    at: [u8; 8],
+    item: [u8; 6],
+    story: [u8; 6],
+    at: [u8; 4],
     content_hash: [u8; 8],
     numbers: [u8; 8],
     source: [u8; 4],
     shingles: [u8; 2],
     content_link: [u8; 3],
     lanes: [Lane; BANDS],
-    title_tokens: [[u8; 4]; TITLE_TOKENS],
+    title_tokens: [[u8; 3]; TITLE_TOKENS],
     title_len: u8,
     title_numbers: [u8; 8],
     title_links: [[u8; 3]; TITLE_BANDS],
 }
 
 impl Record {
-    /// A record with every chain ended.
-    pub(super) fn new(item: i64, story: i64, source: u32, at: i64, fp: &Fingerprint) -> Record {
+    /// A record with every chain ended, or `None` when a number does not fit its
+    /// bytes (see the module comment).
+    pub(super) fn new(
+        item: i64,
+        story: i64,
+        source: i64,
+        at: i64,
+        fp: &Fingerprint,
+    ) -> Option<Record> {
+        let item = id_bytes(item)?;
+        let story = id_bytes(story)?;
+        let source = u32::try_from(source).ok()?;
+        let at = u32::try_from(at).ok()?;
         let mut lanes = [Lane {
             band: [0; ROWS],
             link: Link::END.to_bytes(),
@@ -100,9 +114,9 @@ impl Record {
         for (lane, band) in lanes.iter_mut().zip(fp.signature.chunks_exact(ROWS)) {
             lane.band.copy_from_slice(band);
         }
-        Record {
-            item: item.to_le_bytes(),
-            story: story.to_le_bytes(),
+        Some(Record {
+            item,
+            story,
             at: at.to_le_bytes(),
             content_hash: fp.content_hash.to_le_bytes(),
             numbers: fp.numbers.to_le_bytes(),
@@ -110,19 +124,21 @@ impl Record {
             shingles: fp.shingles.to_le_bytes(),
             content_link: Link::END.to_bytes(),
             lanes,
-            title_tokens: fp.title.tokens.map(u32::to_le_bytes),
+            title_tokens: fp.title.tokens.map(token_bytes),
             title_len: fp.title.len
                 | (u8::from(fp.title.unspaced) << 7)
                 | (u8::from(fp.title.bare) << 6),
             title_numbers: fp.title.numbers.to_le_bytes(),
             title_links: [Link::END.to_bytes(); TITLE_BANDS],
-        }
+        })
     }
 
     /// The headline's tokens and numbers.
     pub(super) fn title(&self) -> TitleTokens {
         TitleTokens {
-            tokens: self.title_tokens.map(u32::from_le_bytes),
+            tokens: self
+                .title_tokens
+                .map(|[a, b, c]| u32::from_le_bytes([a, b, c, 0])),
             len: self.title_len & 0x3f,
             numbers: u64::from_le_bytes(self.title_numbers),
             unspaced: self.title_len & 0x80 != 0,
@@ -131,15 +147,15 @@ impl Record {
     }
 
     pub(super) fn item(&self) -> i64 {
-        i64::from_le_bytes(self.item)
+        id_from_bytes(self.item)
     }
 
     pub(super) fn story(&self) -> i64 {
-        i64::from_le_bytes(self.story)
+        id_from_bytes(self.story)
     }
 
     pub(super) fn at(&self) -> i64 {
-        i64::from_le_bytes(self.at)
+        i64::from(u32::from_le_bytes(self.at))
     }
 
     pub(super) fn source(&self) -> u32 {
@@ -233,6 +249,22 @@ pub(super) fn query_key(chain: usize, fp: &Fingerprint) -> u64 {
         Chain::Title(band) => fp.title.band_key(band),
         Chain::Content => content_key(fp.content_hash),
     }
+}
+
+/// A headline token ([`TOKEN_BITS`] bits) in its 3 bytes.
+fn token_bytes(token: u32) -> [u8; 3] {
+    let [a, b, c, _] = token.to_le_bytes();
+    [a, b, c]
+}
+
+/// An item or story id in 48 bits, if it fits.
+fn id_bytes(id: i64) -> Option<[u8; 6]> {
+    let [a, b, c, d, e, f, g, h] = id.to_le_bytes();
+    ((0..1 << 48).contains(&id) && g == 0 && h == 0).then_some([a, b, c, d, e, f])
+}
+
+fn id_from_bytes([a, b, c, d, e, f]: [u8; 6]) -> i64 {
+    i64::from_le_bytes([a, b, c, d, e, f, 0, 0])
 }
 
 fn band_key(band: usize, values: &[u8]) -> u64 {
