@@ -4,7 +4,7 @@
 //! ```text
 //! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20] [--light]
 //! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20] [--per-host 2] [--loop | --nodes N]
-//! cargo bench --bench farm -- serving [--seconds 5] [--connections 16]
+//! cargo bench --bench farm -- serving [--seconds 5] [--connections 16] [--rounds 3]
 //! cargo bench --bench farm -- backlog [--feeds 10000] [--items 5] [--pad-to 1048576] [--spread]
 //! cargo bench --bench farm -- busy-serving [--feeds 500] [--items 50] [--connections 4]
 //! cargo bench --bench farm -- idle    [--feeds 1000] [--items 1000] [--cache DIR]
@@ -40,7 +40,7 @@ use std::path::PathBuf;
 use news_feeds::FarmShape;
 
 const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle|write-corpus [--feeds N] [--items M] [--syndicated PCT] \
-                     [--no-floor] [--light] [--per-host K] [--loop] [--nodes N] [--seconds S] [--connections C] [--cache DIR] [--dir DIR] [--port P]";
+                     [--no-floor] [--light] [--per-host K] [--loop] [--nodes N] [--seconds S] [--connections C] [--rounds R] [--cache DIR] [--dir DIR] [--port P]";
 
 fn main() {
     // As the daemon does: peak memory is measured under the same allocator settings.
@@ -113,6 +113,7 @@ fn main() {
         "serving" => runtime.block_on(daemon::serving(
             number("seconds", 5) as u64,
             number("connections", 16),
+            number("rounds", 3),
         )),
         "backlog" => runtime.block_on(backlog::backlog(
             shape(10_000, 5),

@@ -141,8 +141,11 @@ async fn open(db: &Path, sources: usize) -> Store {
 }
 
 /// `serving`: feedbraid's cached 50-item feed vs the same bytes from a static-bytes
-/// server and from nginx, with wrk (1 thread, `connections`, `seconds` each).
-pub async fn serving(seconds: u64, connections: usize) {
+/// server and from nginx, with wrk (1 thread, `connections`, `seconds` each), in
+/// `rounds` that take the servers in turn; each server's figure is its median. This
+/// host's speed drifts by tens of percent from one run to the next, so one run each
+/// compares moments more than servers.
+pub async fn serving(seconds: u64, connections: usize, rounds: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("feedbraid.db");
     let shape = FarmShape {
@@ -244,17 +247,26 @@ pub async fn serving(seconds: u64, connections: usize) {
         ("gzip", Some("Accept-Encoding: gzip")),
         ("304", None),
     ] {
-        for ((name, target), etag) in targets.iter().zip(&etags) {
-            let header = match label {
-                "304" => Some(format!("If-None-Match: {etag}")),
-                _ => header.map(str::to_string),
-            };
-            let rps = wrk(target, header.as_deref(), seconds, connections);
+        let mut runs = vec![Vec::new(); targets.len()];
+        for _ in 0..rounds.max(1) {
+            for (((_, target), etag), runs) in targets.iter().zip(&etags).zip(&mut runs) {
+                let header = match label {
+                    "304" => Some(format!("If-None-Match: {etag}")),
+                    _ => header.map(str::to_string),
+                };
+                runs.push(wrk(target, header.as_deref(), seconds, connections));
+            }
+        }
+        for ((name, _), mut runs) in targets.iter().zip(runs) {
+            runs.sort_by(f64::total_cmp);
+            let median = runs[runs.len() / 2];
+            let each: Vec<String> = runs.iter().map(|r| format!("{r:.0}")).collect();
             println!(
-                "  {label:8} {name:20} {rps:>10.0} req/s   (load {})",
+                "  {label:8} {name:20} {median:>10.0} req/s median of [{}]   (load {})",
+                each.join(", "),
                 super::procfs::loadavg()
             );
-            results.push((label, *name, rps));
+            results.push((label, *name, median));
         }
     }
     for label in ["identity", "gzip", "304"] {

@@ -16,6 +16,7 @@ mod assemble;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -37,6 +38,33 @@ pub struct Rendered {
     pub etag: String,
     pub last_modified: DateTime<Utc>,
     pub content_type: &'static str,
+    /// The validators as response header values.
+    pub headers: ValidatorHeaders,
+}
+
+/// A rendered format's validators as HTTP header values, made once per render.
+#[derive(Debug, Clone)]
+pub struct ValidatorHeaders {
+    /// `ETag` of the body.
+    pub etag: HeaderValue,
+    /// `ETag` of the gzip-compressed body: the body's, suffixed `-gz`.
+    pub gzip_etag: HeaderValue,
+    /// `Last-Modified`, as an HTTP date.
+    pub last_modified: HeaderValue,
+}
+
+impl ValidatorHeaders {
+    fn new(etag: &str, last_modified: DateTime<Utc>) -> ValidatorHeaders {
+        let value = |text: String| {
+            // Quoted hex and an HTTP date are always valid header values.
+            HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+        };
+        ValidatorHeaders {
+            etag: value(etag.to_string()),
+            gzip_etag: value(format!("{}-gz\"", etag.trim_end_matches('"'))),
+            last_modified: value(httpdate::fmt_http_date(last_modified.into())),
+        }
+    }
 }
 
 /// Every format of one feed, as of one version of its contents.
@@ -243,6 +271,7 @@ fn render_all(output: &OutputFeed, version: u64) -> RenderedFeed {
             let rendered = Rendered {
                 gzip: bytes::Bytes::from(gzip(&body).into_boxed_slice()),
                 body: bytes::Bytes::from(body.into_boxed_slice()),
+                headers: ValidatorHeaders::new(&etag, output.updated),
                 etag,
                 last_modified: output.updated,
                 content_type: format.content_type(),

@@ -1,6 +1,9 @@
 //! `/feeds/NAME.EXT`: a rendered feed, its validators, 304s, and token checks.
 
-use axum::extract::{Path, Query, State};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -17,12 +20,14 @@ pub(super) struct TokenQuery {
 }
 
 pub(super) async fn feed(
-    State(state): State<ServeState>,
+    State(state): State<Arc<ServeState>>,
     Path(file): Path<String>,
     Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Response {
-    let (feed, response) = answer(&state, &file, query.token.as_deref(), &headers).await;
+    // The request itself rather than a `HeaderMap`, which axum would copy.
+    let headers = request.headers();
+    let (feed, response) = answer(&state, &file, query.token.as_deref(), headers).await;
     // Only configured names become labels: random paths must not grow the metrics.
     state.metrics.observe_request(
         feed.as_deref().unwrap_or("(unknown)"),
@@ -107,10 +112,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-fn http_date(t: DateTime<Utc>) -> String {
-    httpdate::fmt_http_date(std::time::SystemTime::from(t))
-}
-
 /// Whether the client takes gzip (`Accept-Encoding: gzip`, not with `q=0`).
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
@@ -132,11 +133,6 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// one proves the client holds the current content.
 fn respond(body: &Rendered, headers: &HeaderMap, private: bool) -> Response {
     let gzip = accepts_gzip(headers);
-    let etag = if gzip {
-        format!("{}-gz\"", body.etag.trim_end_matches('"'))
-    } else {
-        body.etag.clone()
-    };
     let holds = |tag: &str| {
         let tag = tag.trim_start_matches("W/");
         tag == "*" || tag == body.etag || tag.replace("-gz\"", "\"") == body.etag
@@ -160,31 +156,33 @@ fn respond(body: &Rendered, headers: &HeaderMap, private: bool) -> Response {
     } else {
         "public, max-age=60"
     };
-    let validators = [
-        (header::ETAG, etag),
-        (header::LAST_MODIFIED, http_date(body.last_modified)),
-        (header::CACHE_CONTROL, cache.to_string()),
-        (header::VARY, "Accept-Encoding".to_string()),
-    ];
-    if not_modified {
-        return (StatusCode::NOT_MODIFIED, validators).into_response();
-    }
-    let (payload, encoding) = if gzip {
-        (body.gzip.clone(), Some("gzip"))
+    // Header values made when the feed was rendered: a cached feed's answer copies
+    // bytes it holds and formats nothing.
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if gzip {
+        Response::new(Body::from(body.gzip.clone()))
     } else {
-        (body.body.clone(), None)
+        Response::new(Body::from(body.body.clone()))
     };
-    let mut response = (
-        StatusCode::OK,
-        validators,
-        [(header::CONTENT_TYPE, body.content_type.to_string())],
-        payload,
-    )
-        .into_response();
-    if let Some(encoding) = encoding {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    let answer = response.headers_mut();
+    let etag = if gzip {
+        &body.headers.gzip_etag
+    } else {
+        &body.headers.etag
+    };
+    answer.insert(header::ETAG, etag.clone());
+    answer.insert(header::LAST_MODIFIED, body.headers.last_modified.clone());
+    answer.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    answer.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if !not_modified {
+        answer.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(body.content_type),
+        );
+        if gzip {
+            answer.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
     }
     response
 }

@@ -8,21 +8,21 @@ mod pages;
 use std::sync::Arc;
 
 use axum::Router;
-
-use crate::allocator::ReleaseSoon;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::watch;
 
+use crate::allocator::ReleaseSoon;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::schedule::Heartbeat;
 use crate::store::Store;
 
-/// What every handler can reach.
-#[derive(Clone)]
+/// What every handler can reach (shared behind one `Arc`: a request's handler
+/// takes a clone of it, and cloning the handles inside one by one costs more than
+/// answering a cached feed does).
 pub struct ServeState {
     pub config: watch::Receiver<Arc<Config>>,
     pub store: Store,
@@ -49,7 +49,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/metrics", get(pages::metrics))
         .route("/feeds/{file}", get(feeds::feed))
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found") })
-        .with_state(state)
+        .with_state(Arc::new(state))
 }
 
 /// Serves until `shutdown` turns true, then lets requests in flight finish.

@@ -1,6 +1,7 @@
 //! `/` (the status page), `/opml` (the output feeds) and `/healthz`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -14,7 +15,7 @@ use crate::render::opml::render_feeds_opml;
 /// How many recent stories the status page lists.
 const STORIES: usize = 20;
 
-pub(super) async fn index(State(state): State<ServeState>) -> Response {
+pub(super) async fn index(State(state): State<Arc<ServeState>>) -> Response {
     let config = state.config();
     let mut feeds = Vec::new();
     for feed in &config.feeds {
@@ -98,7 +99,7 @@ fn unavailable(e: crate::store::StoreError) -> Response {
     )
 }
 
-pub(super) async fn opml(State(state): State<ServeState>) -> Response {
+pub(super) async fn opml(State(state): State<Arc<ServeState>>) -> Response {
     let config = state.config();
     // Only feeds anyone may read: a token feed is not advertised.
     let feeds: Vec<(String, String)> = config
@@ -115,7 +116,7 @@ pub(super) async fn opml(State(state): State<ServeState>) -> Response {
         .into_response()
 }
 
-pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
+pub(super) async fn healthz(State(state): State<Arc<ServeState>>) -> Response {
     let store = state.store.ping_within(crate::store::PING_LIMIT).await;
     let scheduler = state
         .heartbeat
@@ -150,7 +151,7 @@ pub(super) async fn healthz(State(state): State<ServeState>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-pub(super) async fn metrics(State(state): State<ServeState>) -> Response {
+pub(super) async fn metrics(State(state): State<Arc<ServeState>>) -> Response {
     let config = state.config();
     let names = config.sources.iter().map(|s| s.name.clone()).collect();
     let sources = match state.store.source_states(names).await {
