@@ -19,6 +19,8 @@
 mod backlog;
 #[path = "support/busy_serving.rs"]
 mod busy_serving;
+#[path = "support/cycle.rs"]
+mod cycle;
 #[path = "support/daemon.rs"]
 mod daemon;
 #[path = "support/disk.rs"]
@@ -33,6 +35,8 @@ mod poller;
 mod procfs;
 #[path = "support/servers.rs"]
 mod servers;
+#[path = "support/serving.rs"]
+mod serving;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -105,12 +109,12 @@ fn main() {
                 number("nodes", 1),
             ))
         }
-        "notmod" => runtime.block_on(poller::not_modified(
+        "notmod" => runtime.block_on(cycle::not_modified(
             shape(10_000, 20),
             number("per-host", 1),
             options.contains_key("loop"),
         )),
-        "serving" => runtime.block_on(daemon::serving(
+        "serving" => runtime.block_on(serving::serving(
             number("seconds", 5) as u64,
             number("connections", 16),
             number("rounds", 3),

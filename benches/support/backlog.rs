@@ -14,8 +14,9 @@ use std::time::Instant;
 use feedbraid::config::Config;
 use feedbraid::poll::PollContext;
 
+use super::cycle::primed_store;
 use super::news_feeds::FarmShape;
-use super::poller::{farm_args, farm_fetcher, primed_store, write_farm_config};
+use super::poller::{farm_args, farm_fetcher, write_farm_config};
 use super::procfs::{cpu_seconds, mib, reset_peak, status_kb};
 use super::servers;
 
@@ -38,13 +39,13 @@ pub async fn backlog(shape: FarmShape, pad_to: usize, spread: bool) {
     let due = if spread {
         chrono::Utc::now() - chrono::Duration::days(1)
     } else {
-        super::poller::due_together(std::time::Duration::from_secs(3))
+        super::cycle::due_together(std::time::Duration::from_secs(3))
     };
     // Polled once when due: each source exists, holds no validators, and is due.
     let store = primed_store(&config, due, |_| (None, None)).await;
     let ctx = PollContext::new(farm_fetcher(&config, shape.feeds, &farm), store);
-    let looping = super::poller::LoopRun::start(ctx, &config);
-    super::poller::sleep_until(due).await;
+    let looping = super::cycle::LoopRun::start(ctx, &config);
+    super::cycle::sleep_until(due).await;
     let before = status_kb(None, "VmRSS");
     reset_peak();
     let cpu = cpu_seconds(None);

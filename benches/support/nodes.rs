@@ -11,10 +11,9 @@ use std::time::Instant;
 use feedbraid::config::Config;
 use feedbraid::poll::PollContext;
 
+use super::cycle::{LoopRun, due_together, primed_store, sleep_until};
 use super::news_feeds::FarmShape;
-use super::poller::{
-    LoopRun, due_together, farm_args, farm_fetcher, primed_store, sleep_until, write_farm_config,
-};
+use super::poller::{farm_args, farm_fetcher, write_farm_config};
 use super::procfs::cpu_seconds;
 use super::servers;
 
