@@ -27,13 +27,14 @@
 mod record;
 #[cfg(test)]
 mod tests;
+mod walk;
 
 use std::collections::{HashMap, VecDeque};
 
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
 use super::title::{TITLE_BANDS, title_alike};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
-use record::{CHAINS, CONTENT_CHAIN, FIRST_TITLE_CHAIN, Link, Record, query_key};
+use record::{CHAINS, CONTENT_CHAIN, FIRST_TITLE_CHAIN, Link, Record};
 
 /// LSH bands over the signature, and the signature values per band.
 pub const BANDS: usize = 24;
@@ -248,59 +249,53 @@ impl StoryIndex {
             // A candidate met in several bands is scored again each time: cheaper
             // than remembering which were seen when a crowded bucket yields thousands.
             let threshold = self.settings.threshold;
-            for (band, &first) in firsts[..BANDS].iter().enumerate() {
-                self.walk(band, first, fp, MAX_CHAIN_WALK, |seq, record| {
-                    if !eligible(record, window)
-                        || figures_differ(fp.numbers, record.numbers())
-                        || record.shingles() < MIN_SHINGLES
-                    {
-                        return true;
-                    }
-                    let jaccard = signature_similarity(&fp.signature, &record.signature());
-                    let score = similarity_score(jaccard, fp.shingles, record.shingles());
-                    if texts_alike(score, jaccard, threshold) {
-                        best.offer(score, seq, record, Layer::NearDuplicate);
-                    }
-                    true
-                });
-            }
+            self.walk_together(0..BANDS, &firsts, fp, MAX_CHAIN_WALK, |seq, record| {
+                if !eligible(record, window)
+                    || figures_differ(fp.numbers, record.numbers())
+                    || record.shingles() < MIN_SHINGLES
+                {
+                    return true;
+                }
+                let jaccard = signature_similarity(&fp.signature, &record.signature());
+                let score = similarity_score(jaccard, fp.shingles, record.shingles());
+                if texts_alike(score, jaccard, threshold) {
+                    best.offer(score, seq, record, Layer::NearDuplicate);
+                }
+                true
+            });
         }
         if by_title {
             let title_window = TITLE_WINDOW_SECS.min(window);
-            for band in 0..TITLE_BANDS {
-                let chain = FIRST_TITLE_CHAIN + band;
-                self.walk(chain, firsts[chain], fp, MAX_TITLE_WALK, |seq, record| {
-                    let gap = record.at().abs_diff(at);
-                    if gap > title_window {
-                        // Newest first: every record further down is older still.
-                        return record.at() > at;
-                    }
-                    let title = record.title();
-                    if !title.is_telling() || title.figures_differ(&fp.title) {
-                        return true;
-                    }
-                    let score = fp.title.similarity(&title);
-                    // One source's own items join by an identical headline only, and
-                    // only listings: an aggregator lists one report twice, under two
-                    // publishers. Items with text are the identity rules' business.
-                    if i64::from(record.source()) == source {
-                        if score == 1.0 && fp.title.bare && title.bare {
-                            best.offer(score, seq, record, Layer::Title);
-                        }
-                        return true;
-                    }
-                    let both_texts = by_text
-                        && !fp.title.bare
-                        && record.shingles() >= MIN_SHINGLES
-                        && !title.bare;
-                    if title_alike(&fp.title, &title, score, gap, both_texts, || {
-                        text_score(fp, record)
-                    }) {
+            let title_chains = FIRST_TITLE_CHAIN..FIRST_TITLE_CHAIN + TITLE_BANDS;
+            self.walk_together(title_chains, &firsts, fp, MAX_TITLE_WALK, |seq, record| {
+                let gap = record.at().abs_diff(at);
+                if gap > title_window {
+                    // Newest first: every record further down is older still.
+                    return record.at() > at;
+                }
+                let title = record.title();
+                if !title.is_telling() || title.figures_differ(&fp.title) {
+                    return true;
+                }
+                let score = fp.title.similarity(&title);
+                // One source's own items join by an identical headline only, and
+                // only listings: an aggregator lists one report twice, under two
+                // publishers. Items with text are the identity rules' business.
+                if i64::from(record.source()) == source {
+                    if score == 1.0 && fp.title.bare && title.bare {
                         best.offer(score, seq, record, Layer::Title);
                     }
-                    true
-                });
-            }
+                    return true;
+                }
+                let both_texts =
+                    by_text && !fp.title.bare && record.shingles() >= MIN_SHINGLES && !title.bare;
+                if title_alike(&fp.title, &title, score, gap, both_texts, || {
+                    text_score(fp, record)
+                }) {
+                    best.offer(score, seq, record, Layer::Title);
+                }
+                true
+            });
         }
         best.found
             .map(|(score, _, record, layer)| Match::of(record.story(), record.item(), layer, score))
@@ -313,63 +308,6 @@ impl StoryIndex {
             + self.records.capacity() * size_of::<Record>()
             + self.heads.capacity() * size_of::<u32>()
             + self.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
-    }
-
-    /// The newest record of `fp`'s slot in each chain, with the part of it the walk
-    /// reads first already on its way to the cache. Heads and records are spread
-    /// over megabytes: fetched one walk after another, each was a cache miss the
-    /// next had to wait for; asked for together, the misses overlap.
-    fn first_records(&self, fp: &Fingerprint) -> [u32; CHAINS] {
-        let firsts: [u32; CHAINS] = std::array::from_fn(|chain| {
-            self.heads[slot(self.region_len, chain, query_key(chain, fp))]
-        });
-        for (chain, &seq) in firsts.iter().enumerate() {
-            let position = seq.wrapping_sub(self.base_seq) as usize;
-            if let Some(record) = self.records.get(position) {
-                std::hint::black_box(record.link(chain));
-            }
-        }
-        firsts
-    }
-
-    /// Calls `each` with the sequence number and record of each record of a slot in
-    /// `chain`, from its newest `first` ([`Self::first_records`]), that truly shares
-    /// that chain's key with `fp`, newest first, until `each` says to stop (returns
-    /// `false`); looks at `limit` records of the slot at most.
-    fn walk<'a>(
-        &'a self,
-        chain: usize,
-        first: u32,
-        fp: &Fingerprint,
-        limit: usize,
-        mut each: impl FnMut(u32, &'a Record) -> bool,
-    ) {
-        let mut seq = first;
-        let mut walked = 0;
-        while seq != EMPTY && seq >= self.base_seq && walked < limit {
-            let Some(record) = self.records.get((seq - self.base_seq) as usize) else {
-                break;
-            };
-            if record.shares_key(chain, fp) && !each(seq, record) {
-                break;
-            }
-            seq = self.previous(record, chain, seq);
-            walked += 1;
-        }
-    }
-
-    /// The sequence number `record` (numbered `seq`) links to in `chain`, or EMPTY.
-    fn previous(&self, record: &Record, chain: usize, seq: u32) -> u32 {
-        let link = record.link(chain);
-        match link.near_distance() {
-            Some(distance) => seq - distance,
-            None if link == Link::FAR => self
-                .far_links
-                .get(&far_key(seq, chain))
-                .copied()
-                .unwrap_or(EMPTY),
-            None => EMPTY,
-        }
     }
 
     /// Re-chains every record into regions of `region_len` slots (at least
