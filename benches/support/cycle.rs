@@ -3,6 +3,7 @@
 //! already polled, the `notmod` cycle (every source answers 304), and the daemon's
 //! polling loop started ahead of the instant all sources come due.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,6 +15,12 @@ use super::news_feeds::FarmShape;
 use super::poller::{farm_args, farm_fetcher, tally, write_farm_config};
 use super::procfs::{cpu_seconds, mib, reset_peak, status_kb};
 use super::servers;
+
+/// The farm's config in `dir` (no extra TOML), loaded: `per_host` sources to a host.
+pub fn farm_config(dir: &Path, shape: FarmShape, per_host: usize, port: u16) -> Arc<Config> {
+    let path = write_farm_config(dir, shape.feeds, per_host, port, "");
+    Arc::new(Config::load(&path).expect("valid config"))
+}
 
 /// A new store for `config` in which every source was polled at `at` (its validators
 /// from `validators`, by source index) and is due again then.
@@ -54,16 +61,7 @@ pub async fn not_modified(shape: FarmShape, per_host: usize, daemon_loop: bool) 
     let farm = servers::spawn_self(&farm_args(shape, true));
     let dir = tempfile::tempdir().expect("temp dir");
     let setup = Instant::now();
-    let config = Arc::new(
-        Config::load(&write_farm_config(
-            dir.path(),
-            shape.feeds,
-            per_host,
-            farm.port,
-            "",
-        ))
-        .expect("valid config"),
-    );
+    let config = farm_config(dir.path(), shape, per_host, farm.port);
     // The loop is started before the sources come due, so that all come due together.
     let due = if daemon_loop {
         due_together(std::time::Duration::from_secs(3))

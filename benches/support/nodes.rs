@@ -5,15 +5,13 @@
 //! polling loop, in this process) on that database and reports the cycle and the CPU
 //! per poll of all of them together.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use feedbraid::config::Config;
 use feedbraid::poll::PollContext;
 
-use super::cycle::{LoopRun, due_together, primed_store, sleep_until};
+use super::cycle::{LoopRun, due_together, farm_config, primed_store, sleep_until};
 use super::news_feeds::FarmShape;
-use super::poller::{farm_args, farm_fetcher, write_farm_config};
+use super::poller::{farm_args, farm_fetcher};
 use super::procfs::cpu_seconds;
 use super::servers;
 
@@ -64,16 +62,7 @@ pub async fn not_modified_on_nodes(shape: FarmShape, per_host: usize, nodes: usi
     );
     let farm = servers::spawn_self(&farm_args(shape, true));
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Arc::new(
-        Config::load(&write_farm_config(
-            dir.path(),
-            shape.feeds,
-            per_host,
-            farm.port,
-            "",
-        ))
-        .expect("valid config"),
-    );
+    let config = farm_config(dir.path(), shape, per_host, farm.port);
     let due = due_together(std::time::Duration::from_secs(5));
     let first = primed_store(&config, due, |i| {
         (

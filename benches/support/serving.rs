@@ -48,18 +48,8 @@ pub async fn serving(seconds: u64, connections: usize, rounds: usize) {
         .send()
         .await
         .expect("GET");
-    let etag = response
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let last_modified = response
-        .headers()
-        .get("last-modified")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let etag = header_text(&response, "etag");
+    let last_modified = header_text(&response, "last-modified");
     let body = response.bytes().await.expect("body");
     let first = first.elapsed().as_secs_f64() * 1000.0;
     let gzip = gzip(&body);
@@ -104,14 +94,7 @@ pub async fn serving(seconds: u64, connections: usize, rounds: usize) {
     for (_, target) in &targets {
         // Each server's own ETag (nginx makes its own from mtime and size).
         let answer = plain.get(target).send().await.expect("GET");
-        etags.push(
-            answer
-                .headers()
-                .get("etag")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string(),
-        );
+        etags.push(header_text(&answer, "etag"));
     }
     let mut results = Vec::new();
     for (label, header) in [
@@ -164,6 +147,16 @@ pub async fn serving(seconds: u64, connections: usize, rounds: usize) {
         mib(status_kb(Some(daemon.child.id()), "VmHWM"))
     );
     drop(nginx);
+}
+
+/// A response header's text, empty when absent.
+fn header_text(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
 }
 
 fn gzip(body: &[u8]) -> Vec<u8> {

@@ -34,11 +34,10 @@ pub struct Rendered {
     pub body: bytes::Bytes,
     /// The same body gzip-compressed, once per change, for clients that accept it.
     pub gzip: bytes::Bytes,
-    /// A strong validator: a hash of the body, so it changes only when content does.
-    pub etag: String,
     pub last_modified: DateTime<Utc>,
     pub content_type: &'static str,
-    /// The validators as response header values.
+    /// The validators as response header values: a strong ETag (a hash of the
+    /// body, so it changes only when content does) and `last_modified`.
     pub headers: ValidatorHeaders,
 }
 
@@ -272,7 +271,6 @@ fn render_all(output: &OutputFeed, version: u64) -> RenderedFeed {
                 gzip: bytes::Bytes::from(gzip(&body).into_boxed_slice()),
                 body: bytes::Bytes::from(body.into_boxed_slice()),
                 headers: ValidatorHeaders::new(&etag, output.updated),
-                etag,
                 last_modified: output.updated,
                 content_type: format.content_type(),
             };

@@ -135,7 +135,10 @@ fn respond(body: &Rendered, headers: &HeaderMap, private: bool) -> Response {
     let gzip = accepts_gzip(headers);
     let holds = |tag: &str| {
         let tag = tag.trim_start_matches("W/");
-        tag == "*" || tag == body.etag || tag.replace("-gz\"", "\"") == body.etag
+        let tag = tag.as_bytes();
+        tag == b"*"
+            || tag == body.headers.etag.as_bytes()
+            || tag == body.headers.gzip_etag.as_bytes()
     };
     let not_modified = match headers
         .get(header::IF_NONE_MATCH)

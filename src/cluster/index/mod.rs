@@ -13,7 +13,8 @@
 //!   them: no per-bucket lists to shrink, no tombstones.
 //!
 //! Memory: a record is 278 bytes ([`record`]: no padding, numbers in the bytes
-//! they need, 3-byte links, the headline's 12 tokens and 8 band links beside the text signature's);
+//! they need, 3-byte links, the headline's 12 tokens and 8 band links beside the
+//! text signature's);
 //! record storage grows by an eighth, and only record storage (`reserve` sizes it
 //! exactly when a known number is loaded at start); heads are sized apart from the
 //! records, at 1–5 records per slot ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to
@@ -223,8 +224,8 @@ impl StoryIndex {
         if by_text {
             let mut exact: Option<&Record> = None;
             self.walk(
-                CONTENT_CHAIN,
-                firsts[CONTENT_CHAIN],
+                CONTENT_CHAIN..CONTENT_CHAIN + 1,
+                &firsts,
                 fp,
                 MAX_CHAIN_WALK,
                 |_, record| {
@@ -249,7 +250,7 @@ impl StoryIndex {
             // A candidate met in several bands is scored again each time: cheaper
             // than remembering which were seen when a crowded bucket yields thousands.
             let threshold = self.settings.threshold;
-            self.walk_together(0..BANDS, &firsts, fp, MAX_CHAIN_WALK, |seq, record| {
+            self.walk(0..BANDS, &firsts, fp, MAX_CHAIN_WALK, |seq, record| {
                 if !eligible(record, window)
                     || figures_differ(fp.numbers, record.numbers())
                     || record.shingles() < MIN_SHINGLES
@@ -267,7 +268,7 @@ impl StoryIndex {
         if by_title {
             let title_window = TITLE_WINDOW_SECS.min(window);
             let title_chains = FIRST_TITLE_CHAIN..FIRST_TITLE_CHAIN + TITLE_BANDS;
-            self.walk_together(title_chains, &firsts, fp, MAX_TITLE_WALK, |seq, record| {
+            self.walk(title_chains, &firsts, fp, MAX_TITLE_WALK, |seq, record| {
                 let gap = record.at().abs_diff(at);
                 if gap > title_window {
                     // Newest first: every record further down is older still.

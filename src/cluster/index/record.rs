@@ -259,8 +259,8 @@ fn token_bytes(token: u32) -> [u8; 3] {
 
 /// An item or story id in 48 bits, if it fits.
 fn id_bytes(id: i64) -> Option<[u8; 6]> {
-    let [a, b, c, d, e, f, g, h] = id.to_le_bytes();
-    ((0..1 << 48).contains(&id) && g == 0 && h == 0).then_some([a, b, c, d, e, f])
+    let [a, b, c, d, e, f, _, _] = id.to_le_bytes();
+    (0..1 << 48).contains(&id).then_some([a, b, c, d, e, f])
 }
 
 fn id_from_bytes([a, b, c, d, e, f]: [u8; 6]) -> i64 {

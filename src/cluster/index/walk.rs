@@ -24,40 +24,15 @@ impl StoryIndex {
     }
 
     /// Calls `each` with the sequence number and record of each record of a slot in
-    /// `chain`, from its newest `first` ([`Self::first_records`]), that truly shares
-    /// that chain's key with `fp`, newest first, until `each` says to stop (returns
-    /// `false`); looks at `limit` records of the slot at most.
+    /// each chain of `chains`, from its newest in `firsts` ([`Self::first_records`]),
+    /// that truly shares that chain's key with `fp`: newest first within a chain,
+    /// looking at `limit` records of a slot at most, a chain stopped when `each`
+    /// returns `false`. The chains are walked side by side, a step of each in turn:
+    /// each step is a cache miss into a record megabytes away that only the chain's
+    /// previous step could name, so side by side several misses are in flight
+    /// instead of one at a time. Callers keep the best candidate by an order of their
+    /// own, so the interleaving changes nothing they decide.
     pub(super) fn walk<'a>(
-        &'a self,
-        chain: usize,
-        first: u32,
-        fp: &Fingerprint,
-        limit: usize,
-        mut each: impl FnMut(u32, &'a Record) -> bool,
-    ) {
-        let mut seq = first;
-        let mut walked = 0;
-        while seq != EMPTY && seq >= self.base_seq && walked < limit {
-            let Some(record) = self.records.get((seq - self.base_seq) as usize) else {
-                break;
-            };
-            if record.shares_key(chain, fp) && !each(seq, record) {
-                break;
-            }
-            seq = self.previous(record, chain, seq);
-            walked += 1;
-        }
-    }
-
-    /// [`Self::walk`] over each chain of `chains` from its newest record in
-    /// `firsts`, a step of each in turn: each step is a cache miss into a record
-    /// megabytes away that only the chain's previous step could name, so walking
-    /// the chains side by side keeps several misses in flight instead of waiting on
-    /// one at a time. `each` saying `false` stops that chain only. The records each
-    /// chain yields, and their order within it, are [`Self::walk`]'s; callers keep
-    /// the best candidate by an order of their own, so the interleaving changes
-    /// nothing they decide.
-    pub(super) fn walk_together<'a>(
         &'a self,
         chains: std::ops::Range<usize>,
         firsts: &[u32; CHAINS],
