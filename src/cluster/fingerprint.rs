@@ -21,7 +21,7 @@
 use thiserror::Error;
 
 use super::hash::{SEED, hash_word, hash_words, mix};
-use super::normalize::{content_words, credit_line_start, fold, strip_title};
+use super::normalize::{content_words, credit_line_start, fold, is_noise, strip_title};
 use super::title::{TITLE_TOKENS, TOKEN_BITS, TitleTokens};
 use crate::topic::words::split_words;
 
@@ -31,6 +31,10 @@ pub const SIGNATURE_LEN: usize = 96;
 pub const LEDE_WORDS: usize = 30;
 /// Words per shingle.
 pub const SHINGLE_WORDS: usize = 2;
+const _: () = assert!(
+    SHINGLE_WORDS == 2,
+    "Fingerprint::of_words pairs each word with the one before"
+);
 /// Below this many shingles an item is too thin to cluster by content (a bare
 /// headline such as "Live updates"): it only joins stories by canonical link.
 pub const MIN_SHINGLES: u16 = 6;
@@ -82,29 +86,32 @@ impl Fingerprint {
     /// shares them with the item's topic words).
     pub fn of_words(title: &str, text_words: &[&str]) -> Fingerprint {
         let folded_title = fold(strip_title(title));
-        let mut words = split_words(&folded_title);
-        let title_len = words.len();
+        let title_words = split_words(&folded_title);
         let text_end = credit_line_start(text_words).unwrap_or(text_words.len());
-        words.extend_from_slice(&text_words[..text_end]);
-        let content_hash = hash_words(words.iter().copied());
+        let text_words = &text_words[..text_end];
+        // The headline's words then the text's, read in place: the text's words are
+        // most of an item's and copying them after the headline's cost more than
+        // what is done with them.
+        let words = || title_words.iter().chain(text_words).copied();
+        let content_hash = hash_words(words());
 
-        let title_words = content_words(&words[..title_len]).count();
+        let title_content_words = content_words(&title_words).count();
         let mut numbers = 0u64;
-        let word_hashes: Vec<u64> = content_words(&words)
-            .take(title_words + LEDE_WORDS)
-            .map(|word| {
-                let hash = hash_word(word);
-                if word.chars().all(char::is_numeric) {
-                    numbers |= 1 << (hash >> 58);
-                }
-                hash
-            })
-            .collect();
-
-        let shingles: Vec<u64> = word_hashes
-            .windows(SHINGLE_WORDS)
-            .map(|window| window.iter().fold(SEED, |acc, &h| mix(acc ^ h)))
-            .collect();
+        let mut shingles = Vec::with_capacity(title_content_words + LEDE_WORDS);
+        let mut previous: Option<u64> = None;
+        for word in words()
+            .filter(|word| !is_noise(word))
+            .take(title_content_words + LEDE_WORDS)
+        {
+            let hash = hash_word(word);
+            if word.chars().all(char::is_numeric) {
+                numbers |= 1 << (hash >> 58);
+            }
+            if let Some(before) = previous {
+                shingles.push(mix(mix(SEED ^ before) ^ hash));
+            }
+            previous = Some(hash);
+        }
         // Four permutations at a time, each its own chain of multiplies and minimums:
         // one chain alone waits on its minimum every step, four overlap. Written as
         // four scalars, not an array, so the compiler does not vectorize the loop with
@@ -135,8 +142,8 @@ impl Fingerprint {
             numbers,
             signature: minimums.map(|m| m as u8),
             title: TitleTokens {
-                bare: is_bare(&words[..title_len], &words[title_len..]),
-                ..TitleTokens::of_words(&words[..title_len])
+                bare: is_bare(&title_words, text_words),
+                ..TitleTokens::of_words(&title_words)
             },
         }
     }

@@ -5,14 +5,17 @@
 use crate::sanitize::sanitized_html_to_text;
 
 /// The plain text an item's topics are matched against, from its sanitized summary
-/// and content: the content's text (`visible_text`, already extracted), preceded by
-/// the summary's when the content does not hold it (the summary is usually the
-/// content's first lines). The same at ingest and when derived again from a stored row.
+/// and content: the content's text, preceded by the summary's when the content does
+/// not hold it (the summary is usually the content's first lines). `visible_text` is
+/// the text already extracted from the content, or from the summary where there is
+/// no content. The same at ingest and when derived again from a stored row.
 pub fn plain_text(summary_html: Option<&str>, has_content: bool, visible_text: &str) -> String {
-    let summary_text = summary_html.map(sanitized_html_to_text).unwrap_or_default();
     if !has_content {
-        summary_text
-    } else if contains_text(visible_text, &summary_text) {
+        // The visible text is the summary's then; it is not extracted twice.
+        return visible_text.to_string();
+    }
+    let summary_text = summary_html.map(sanitized_html_to_text).unwrap_or_default();
+    if contains_text(visible_text, &summary_text) {
         visible_text.to_string()
     } else {
         let mut text = summary_text;
