@@ -32,7 +32,12 @@ pub fn link_key(canonical: &str) -> i64 {
 /// name and password dropped. `None` when `link` is not an absolute http(s) URL.
 pub fn canonical_link(link: &str) -> Option<String> {
     // The url crate lower-cases scheme and host and drops default ports itself.
-    let url = url::Url::parse(link.trim()).ok()?;
+    canonical_link_of(&url::Url::parse(link.trim()).ok()?)
+}
+
+/// [`canonical_link`] of a link parsed already. The same: an http(s) URL the url
+/// crate has parsed parses again to itself.
+pub fn canonical_link_of(url: &url::Url) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
@@ -266,6 +271,23 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_link_of_a_parsed_link_is_that_of_its_text() {
+        for link in [
+            "HTTPS://Example.COM:443/a/b/?utm_source=x&id=7#top",
+            "http://user:pw@example.com:8080/./a/../b//?q=%7e&fbclid=1",
+            "https://example.com/caf\u{e9}/\u{1f600}?x=\u{e4}",
+            "https://xn--caf-dma.example/",
+            "https://[::1]:80/path",
+            "http://example.com/a%2fb/..;x",
+            "https://example.com",
+        ] {
+            let url = url::Url::parse(link).expect("a valid URL");
+            assert_eq!(canonical_link_of(&url), canonical_link(link), "{link}");
+            assert_eq!(canonical_link(url.as_str()), canonical_link(link), "{link}");
+        }
+    }
 
     #[test]
     fn hex_is_lower_case_two_digits_per_byte() {

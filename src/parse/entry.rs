@@ -73,9 +73,7 @@ pub(super) fn normalize_entry(
         Some(rules) => link.map(|link| rules.rewrite_link(link)),
         None => link,
     };
-    let canonical_link = link
-        .as_ref()
-        .and_then(|l| identity::canonical_link(l.as_str()));
+    let canonical_link = link.as_ref().and_then(identity::canonical_link_of);
     let title = raw.title.as_ref().map(text_of).unwrap_or_default();
     let title = match rules {
         Some(rules) => rules.rewrite_title(title),
