@@ -36,6 +36,12 @@ pub(super) trait Backend: Send {
     fn roll_back(&mut self);
     /// The thread is ending: leave the database tidy for the next start.
     fn close(&mut self);
+    /// Connects again if the connection to the database server was lost, before the
+    /// next job: `true` when it did (the caller then rebuilds the story index). An
+    /// embedded database has no connection to lose.
+    fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 
     /// Tells the other nodes sharing the database that a write of this node changed
     /// these feeds (`None`: every feed); a database no other node shares ignores it.
@@ -142,6 +148,11 @@ pub(super) trait Backend: Send {
 
 /// What the reading thread asks of a database: reads of the last commit.
 pub(super) trait ReadBackend: Send {
+    /// Connects again if the connection to the database server was lost, before the
+    /// next read; `true` when it did.
+    fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
+        Ok(false)
+    }
     /// Items of the named sources (all when `None`), newest first, below `before`.
     fn recent_items(
         &mut self,

@@ -77,6 +77,9 @@ pub(super) type ReadJob = Box<dyn FnOnce(&mut dyn ReadBackend) + Send>;
 /// the last commit), so pages are read while the database thread writes polls.
 pub(super) fn run_reads(mut reads: Box<dyn ReadBackend>, queue: mpsc::Receiver<ReadJob>) {
     while let Ok(job) = queue.recv() {
+        if let Err(error) = reads.reconnect_if_lost() {
+            tracing::warn!(%error, "the reading connection to the database is lost; the read fails");
+        }
         job(reads.as_mut());
     }
 }
@@ -96,6 +99,7 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             },
         };
+        reconnect_if_lost(&mut db);
         match job {
             Job::Run(job) => job(&mut db),
             Job::Write(first) => next = write_group(&mut db, first, &queue),
@@ -211,6 +215,20 @@ fn commit(db: &mut Db, writes: usize) -> Result<(), String> {
         forget_rolled_back_stories(db);
         error.to_string()
     })
+}
+
+/// Between jobs (no transaction open), connects again if the connection to the
+/// database server was lost. The write open when it went was lost with it, so the
+/// story index is rebuilt from what the database kept; while the server stays away,
+/// each job tries again and fails with its own error.
+fn reconnect_if_lost(db: &mut Db) {
+    match db.backend.reconnect_if_lost() {
+        Ok(false) => {}
+        Ok(true) => forget_rolled_back_stories(db),
+        Err(error) => {
+            tracing::warn!(%error, "the connection to the database is lost and could not be opened again");
+        }
+    }
 }
 
 /// Rolls back the open transaction and forgets the stories it indexed.

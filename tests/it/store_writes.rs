@@ -2,7 +2,7 @@
 //! commit); each still succeeds or fails on its own, and what was answered as stored
 //! is on disk.
 
-use crate::common::backends::each_backend;
+use crate::common::backends::{TestDb, each_backend};
 use crate::common::fixture;
 use chrono::Utc;
 use feedbraid::store::{FailureRecord, PollRecord};
@@ -170,4 +170,66 @@ async fn a_read_only_store_reads_what_was_written_and_writes_nothing(db: TestDb)
         "read-only"
     );
 }
+}
+
+/// A connection to PostgreSQL that is lost (the server restarted, the session was
+/// ended) is opened again: the write and the read that meet the loss fail, as a poll
+/// whose write fails is tried again at its next interval, and the next succeed
+/// without a restart of the daemon.
+#[tokio::test]
+async fn a_lost_postgresql_connection_is_opened_again() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let TestDb::Postgres(pg) = &db else {
+        unreachable!("TestDb::postgres opens PostgreSQL")
+    };
+    let store = db.open();
+    store
+        .sync_sources(vec![
+            ("harbor".into(), "https://harbor.example/feed.xml".into()),
+            ("ferry".into(), "https://ferry.example/feed.xml".into()),
+        ])
+        .await
+        .unwrap();
+    let url = url::Url::parse("https://harbor.example/feed.xml").unwrap();
+    let feed = feedbraid::parse::parse_feed(&fixture("rss2.xml"), &url).unwrap();
+    let before = store
+        .record_poll("harbor", poll_record(feed.clone()))
+        .await
+        .unwrap();
+    assert!(before.new > 0);
+
+    // Every session on the database but this one ends, as at a server restart.
+    pg.rows(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let mut failed_writes = 0;
+    let after = loop {
+        match store.record_poll("ferry", poll_record(feed.clone())).await {
+            Ok(stored) => break stored,
+            Err(error) => {
+                failed_writes += 1;
+                assert!(failed_writes < 2, "written after a reconnection: {error}");
+            }
+        }
+    };
+    assert!(after.new > 0);
+    let mut failed_reads = 0;
+    let page = loop {
+        match store.recent_items(None, None, 100).await {
+            Ok(page) => break page,
+            Err(error) => {
+                failed_reads += 1;
+                assert!(failed_reads < 2, "read after a reconnection: {error}");
+            }
+        }
+    };
+    assert_eq!(page.items.len(), before.new + after.new);
+    let stored: Vec<Vec<Option<String>>> = pg.rows("SELECT count(*) FROM items");
+    assert_eq!(
+        stored[0][0].as_deref(),
+        Some((before.new + after.new).to_string().as_str())
+    );
 }

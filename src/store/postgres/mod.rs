@@ -53,8 +53,9 @@ fn open(url: &str, clustering: Option<Settings>) -> Result<Store, StoreError> {
     // inside the caller's (a test's or the daemon's) runtime.
     let (url_owned, name) = (url.to_string(), database.clone());
     let opened = std::thread::spawn(move || -> Result<_, StoreError> {
-        let mut writer = Conn::connect(&url_owned, &name)?;
-        let mut reader = Conn::connect(&url_owned, &name)?;
+        let read_only = clustering.is_none();
+        let mut writer = Conn::connect(&url_owned, &name, read_only)?;
+        let reader = Conn::connect(&url_owned, &name, read_only)?;
         let stories = match clustering {
             Some(settings) => {
                 schema::migrate(&mut writer.client, &name)?;
@@ -62,10 +63,6 @@ fn open(url: &str, clustering: Option<Settings>) -> Result<Store, StoreError> {
             }
             None => {
                 schema::expect_current(&mut writer.client, &name)?;
-                for conn in [&mut writer, &mut reader] {
-                    conn.client
-                        .batch_execute("SET default_transaction_read_only = on")?;
-                }
                 StoryIndex::new(Settings::default())
             }
         };
@@ -104,6 +101,11 @@ const SESSION: &str = "SET idle_in_transaction_session_timeout = '60s';
     SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10;
     SET tcp_keepalives_count = 3;";
 
+/// How long connecting may take when the URL does not say (`connect_timeout`): the
+/// store thread, which every poll waits on, connects again after a lost connection,
+/// and a server host that does not answer would otherwise hold it for minutes.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One connection, with the statements it has prepared: each is prepared once per
 /// connection, not once per use (a round trip each).
 struct Conn {
@@ -111,29 +113,58 @@ struct Conn {
     statements: HashMap<String, Statement>,
     /// Where the story index stands against the database (the writing connection's).
     index: stories::IndexSync,
+    /// What connecting again needs: the URL, the database's name for errors, and
+    /// whether every transaction is read-only.
+    url: String,
+    database: String,
+    read_only: bool,
 }
 
 impl Conn {
-    fn connect(url: &str, database: &str) -> Result<Conn, StoreError> {
-        let client = Client::connect(url, NoTls).map_err(|error| StoreError::Open {
+    fn connect(url: &str, database: &str, read_only: bool) -> Result<Conn, StoreError> {
+        let open_error = |error: postgres::Error| StoreError::Open {
             database: database.to_string(),
             source: DriverError::new(error),
-        })?;
+        };
+        let mut config: postgres::Config = url.parse().map_err(open_error)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let client = config.connect(NoTls).map_err(open_error)?;
         let mut conn = Conn {
             client,
             statements: HashMap::new(),
             index: stories::IndexSync::default(),
+            url: url.to_string(),
+            database: database.to_string(),
+            read_only,
         };
         // A node that stops mid-transaction (its host lost, the process frozen) must
         // not hold the write lock every other node waits for: the server ends such a
         // session, and notices a vanished peer within a minute.
-        conn.client
-            .batch_execute(SESSION)
-            .map_err(|error| StoreError::Open {
-                database: database.to_string(),
-                source: DriverError::new(error),
-            })?;
+        conn.client.batch_execute(SESSION).map_err(open_error)?;
+        if read_only {
+            conn.client
+                .batch_execute("SET default_transaction_read_only = on")
+                .map_err(open_error)?;
+        }
         Ok(conn)
+    }
+
+    /// Connects again when the connection was lost (the server restarted, its
+    /// session was ended, the network cut): `true` then. The statements are prepared
+    /// again as they are used; the story index keeps its place, and the caller
+    /// rebuilds it, as the write open when the connection went was lost with it.
+    fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
+        if !self.client.is_closed() {
+            return Ok(false);
+        }
+        tracing::warn!(database = %self.database, "the connection to the database was lost; connecting again");
+        let mut fresh = Conn::connect(&self.url, &self.database, self.read_only)?;
+        fresh.index = std::mem::take(&mut self.index);
+        *self = fresh;
+        tracing::info!(database = %self.database, "connected to the database again");
+        Ok(true)
     }
 
     fn prepared(&mut self, sql: &str) -> Result<Statement, StoreError> {
@@ -231,6 +262,10 @@ impl Backend for Conn {
     }
 
     fn close(&mut self) {}
+
+    fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
+        Conn::reconnect_if_lost(self)
+    }
 
     fn announce(&mut self, feeds: Option<&[String]>) {
         if let Err(error) = changes::announce(self, feeds) {
@@ -382,6 +417,10 @@ impl Backend for Conn {
 }
 
 impl ReadBackend for Reads {
+    fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
+        self.0.reconnect_if_lost()
+    }
+
     fn recent_items(
         &mut self,
         sources: Option<&[String]>,
