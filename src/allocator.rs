@@ -25,7 +25,8 @@ pub fn limit_arenas() {
 /// Hands the free pages inside the heaps back to the system. It walks every arena
 /// under its lock (well under a millisecond on a daemon's few megabytes), so it is
 /// called after work that freed much (a feed rendered, a page of every source
-/// served, upkeep), never per item or per feed request.
+/// served, upkeep, a database thread idle after a burst of jobs), never per item or
+/// per feed request.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim is thread-safe (it takes each arena's lock) and only

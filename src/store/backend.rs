@@ -42,6 +42,9 @@ pub(super) trait Backend: Send {
     fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
         Ok(false)
     }
+    /// Frees the memory the connection keeps only to be quicker next time (SQLite's
+    /// page cache), once the thread has been idle a while.
+    fn release_memory(&mut self) {}
 
     /// Tells the other nodes sharing the database that a write of this node changed
     /// these feeds (`None`: every feed); a database no other node shares ignores it.
@@ -153,6 +156,9 @@ pub(super) trait ReadBackend: Send {
     fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
         Ok(false)
     }
+    /// Frees the memory the connection keeps only to be quicker next time (SQLite's
+    /// page cache), once the thread has been idle a while.
+    fn release_memory(&mut self) {}
     /// Items of the named sources (all when `None`), newest first, below `before`.
     fn recent_items(
         &mut self,

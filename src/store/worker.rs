@@ -76,11 +76,31 @@ pub(super) type ReadJob = Box<dyn FnOnce(&mut dyn ReadBackend) + Send>;
 /// until every handle is gone. A reader never waits for the writer (each read sees
 /// the last commit), so pages are read while the database thread writes polls.
 pub(super) fn run_reads(mut reads: Box<dyn ReadBackend>, queue: mpsc::Receiver<ReadJob>) {
-    while let Ok(job) = queue.recv() {
+    while let Some(job) = next_job(&queue, || reads.release_memory()) {
         if let Err(error) = reads.reconnect_if_lost() {
             tracing::warn!(%error, "the reading connection to the database is lost; the read fails");
         }
         job(reads.as_mut());
+    }
+}
+
+/// How long a database thread waits with nothing to do before it frees what only
+/// its last burst of work needed: the daemon between polls holds what it needs then,
+/// not the page cache of its last ingest.
+const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The next job from `queue`, or `None` once every handle is gone. When none comes
+/// for [`IDLE_RELEASE`], `release` frees the connection's caches and the freed heap
+/// pages go back to the system, once, before waiting on.
+fn next_job<J>(queue: &mpsc::Receiver<J>, release: impl FnOnce()) -> Option<J> {
+    match queue.recv_timeout(IDLE_RELEASE) {
+        Ok(job) => Some(job),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            release();
+            crate::allocator::release_free_memory();
+            queue.recv().ok()
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => None,
     }
 }
 
@@ -94,9 +114,9 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
     loop {
         let job = match next.take() {
             Some(job) => job,
-            None => match queue.recv() {
-                Ok(job) => job,
-                Err(_) => break,
+            None => match next_job(&queue, || db.backend.release_memory()) {
+                Some(job) => job,
+                None => break,
             },
         };
         reconnect_if_lost(&mut db);

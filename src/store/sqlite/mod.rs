@@ -119,6 +119,10 @@ impl Backend for Sqlite {
 
     fn announce(&mut self, _feeds: Option<&[String]>) {}
 
+    fn release_memory(&mut self) {
+        let _ = self.conn.release_memory();
+    }
+
     fn ping(&mut self) -> Result<(), StoreError> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
@@ -253,6 +257,10 @@ impl Backend for Sqlite {
 }
 
 impl ReadBackend for SqliteReads {
+    fn release_memory(&mut self) {
+        let _ = self.conn.release_memory();
+    }
+
     fn recent_items(
         &mut self,
         sources: Option<&[String]>,
