@@ -9,13 +9,13 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls};
 use serde::{Deserialize, Serialize};
 
 use super::super::changes::{ChangeLog, Changed};
 use super::super::error::StoreError;
-use super::Conn;
+use super::{Conn, connect_client};
 
 const CHANNEL: &str = "feedbraid_changes";
 
@@ -84,7 +84,7 @@ fn listen_until_dropped(url: &str, own: i32, changes: &Weak<ChangeLog>) {
 }
 
 fn connect(url: &str) -> Result<Client, postgres::Error> {
-    let mut client = Client::connect(url, NoTls)?;
+    let mut client = connect_client(url)?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     Ok(client)
 }

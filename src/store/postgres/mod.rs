@@ -106,6 +106,16 @@ const SESSION: &str = "SET idle_in_transaction_session_timeout = '60s';
 /// and a server host that does not answer would otherwise hold it for minutes.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A new client of the server at `url`, which gives up connecting after
+/// [`CONNECT_TIMEOUT`] unless the URL says otherwise. Every connection is made here.
+fn connect_client(url: &str) -> Result<Client, postgres::Error> {
+    let mut config: postgres::Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.connect(NoTls)
+}
+
 /// One connection, with the statements it has prepared: each is prepared once per
 /// connection, not once per use (a round trip each).
 struct Conn {
@@ -126,11 +136,7 @@ impl Conn {
             database: database.to_string(),
             source: DriverError::new(error),
         };
-        let mut config: postgres::Config = url.parse().map_err(open_error)?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        let client = config.connect(NoTls).map_err(open_error)?;
+        let client = connect_client(url).map_err(open_error)?;
         let mut conn = Conn {
             client,
             statements: HashMap::new(),
