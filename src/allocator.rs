@@ -1,26 +1,42 @@
 //! Tuning of the C allocator (glibc's malloc) that every thread allocates from:
-//! how many arenas it keeps, and handing freed pages back to the system after work
-//! that leaves the heap full of holes. Elsewhere than glibc both do nothing.
+//! how many arenas it keeps, which blocks it maps on their own, and handing freed
+//! pages back to the system after work that leaves the heap full of holes.
+//! Elsewhere than glibc all of it does nothing.
 //!
 //! The idle daemon's resident memory is a target (BENCHMARKS.md): glibc returns
 //! freed memory to the system only from the top of a heap, so a render or a prune
 //! that frees a few megabytes in the middle keeps them resident until the holes
 //! are reused.
 
-/// Caps the allocator's arenas at two, before any thread starts. glibc gives
-/// threads up to eight arenas per core, and memory freed into one arena stays mapped
-/// there: polls move between tokio's workers, the parse pool and the store thread, so
-/// peak memory would grow with the arenas they touched rather than with the work in
-/// flight (see BENCHMARKS.md, `notmod --loop`). Two keep the threads from all waiting
-/// on one lock.
+/// Caps the allocator's arenas at two and fixes the size from which an allocation
+/// gets its own mapping, before any thread starts.
+///
+/// - Arenas: glibc gives threads up to eight arenas per core, and memory freed into
+///   one arena stays mapped there: polls move between tokio's workers, the parse
+///   pool and the store thread, so peak memory would grow with the arenas they
+///   touched rather than with the work in flight (see BENCHMARKS.md, `notmod
+///   --loop`). Two keep the threads from all waiting on one lock.
+/// - Mappings: by default glibc raises that size to the largest block freed so far,
+///   so after the first large feed document every later one is carved from an
+///   arena, and a burst of them (a backlog of 1 MiB documents after downtime) leaves
+///   the arenas holding the burst's peak. Fixed at [`OWN_MAPPING_FROM`], a document
+///   or response body that large is mapped on its own and unmapped when freed
+///   (`farm backlog`: peak 130–139 MiB → 98–101 MiB).
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called before any other
+    // SAFETY: mallopt only sets allocator parameters; it is called before any other
     // thread exists, so nothing allocates concurrently.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, OWN_MAPPING_FROM);
     }
 }
+
+/// Allocations from this size get a mapping of their own: well above an item's
+/// text or a typical feed document (tens of kilobytes), where a system call per
+/// allocation would cost more than it returns.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const OWN_MAPPING_FROM: libc::c_int = 256 * 1024;
 
 /// Hands the free pages inside the heaps back to the system. It walks every arena
 /// under its lock (well under a millisecond on a daemon's few megabytes), so it is
