@@ -6,6 +6,7 @@
 //! problem with its file, line and key rather than stopping at the first one.
 //! This module does no network I/O; it reads the one config file it is given.
 
+pub mod database_tls;
 mod raw;
 mod summary;
 mod units;

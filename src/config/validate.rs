@@ -321,7 +321,7 @@ fn check_storage(checker: &mut Checker, raw: RawStorage) -> StorageConfig {
             );
             return None;
         }
-        match check_database_url(field.get_ref()) {
+        match check_database_url(field.get_ref(), checker.path) {
             Ok(url) => Some(url),
             Err(message) => {
                 checker.bad("storage.url", field, message);
@@ -343,8 +343,10 @@ fn check_storage(checker: &mut Checker, raw: RawStorage) -> StorageConfig {
     }
 }
 
-/// A PostgreSQL URL as the server's client library takes it.
-fn check_database_url(text: &str) -> Result<String, String> {
+/// A PostgreSQL URL as the server's client library takes it, its TLS options
+/// checked ([`super::database_tls`]) and a relative `sslrootcert` made absolute
+/// against the config file's folder, as `storage.path` is.
+fn check_database_url(text: &str, config_path: &Path) -> Result<String, String> {
     let url = url::Url::parse(text.trim())
         .map_err(|e| format!("is not a URL ({e}); expected postgres://user@host/database"))?;
     if !matches!(url.scheme(), "postgres" | "postgresql") {
@@ -356,7 +358,8 @@ fn check_database_url(text: &str) -> Result<String, String> {
     if url.path().trim_start_matches('/').is_empty() {
         return Err("names no database: expected postgres://user@host/database".into());
     }
-    Ok(url.to_string())
+    let folder = config_path.parent().unwrap_or(Path::new(""));
+    super::database_tls::with_absolute_root_file(url.as_str(), folder)
 }
 
 /// Resolves `path` against the folder of the config file; absolute paths are kept.

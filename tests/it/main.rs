@@ -34,6 +34,7 @@ mod membership;
 mod metrics;
 mod parse;
 mod polite;
+mod postgres_tls;
 mod real_news;
 mod render;
 mod retention;

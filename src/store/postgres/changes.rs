@@ -14,7 +14,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use serde::{Deserialize, Serialize};
 
 use super::super::changes::{ChangeLog, Changed};
-use super::super::error::StoreError;
+use super::super::error::{DriverError, StoreError};
 use super::{Conn, connect_client};
 
 const CHANNEL: &str = "feedbraid_changes";
@@ -83,9 +83,11 @@ fn listen_until_dropped(url: &str, own: i32, changes: &Weak<ChangeLog>) {
     }
 }
 
-fn connect(url: &str) -> Result<Client, postgres::Error> {
+fn connect(url: &str) -> Result<Client, DriverError> {
     let mut client = connect_client(url)?;
-    client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    client
+        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .map_err(DriverError::new)?;
     Ok(client)
 }
 

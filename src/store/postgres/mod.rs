@@ -14,8 +14,10 @@ mod reads;
 mod schema;
 mod sources;
 mod stories;
+mod tls;
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
@@ -106,14 +108,21 @@ const SESSION: &str = "SET idle_in_transaction_session_timeout = '60s';
 /// and a server host that does not answer would otherwise hold it for minutes.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A new client of the server at `url`, which gives up connecting after
+/// A new client of the server at `url`, with the TLS its options ask for
+/// ([`crate::config::database_tls`]), which gives up connecting after
 /// [`CONNECT_TIMEOUT`] unless the URL says otherwise. Every connection is made here.
-fn connect_client(url: &str) -> Result<Client, postgres::Error> {
-    let mut config: postgres::Config = url.parse()?;
+fn connect_client(url: &str) -> Result<Client, DriverError> {
+    let (driver_url, tls) = crate::config::database_tls::split_tls_options(url, Path::new(""))
+        .map_err(DriverError::message)?;
+    let mut config: postgres::Config = driver_url.parse().map_err(DriverError::new)?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
-    config.connect(NoTls)
+    match tls::connector(&tls).map_err(DriverError::message)? {
+        Some(connector) => config.connect(connector),
+        None => config.connect(NoTls),
+    }
+    .map_err(DriverError::new)
 }
 
 /// One connection, with the statements it has prepared: each is prepared once per
@@ -136,7 +145,10 @@ impl Conn {
             database: database.to_string(),
             source: DriverError::new(error),
         };
-        let client = connect_client(url).map_err(open_error)?;
+        let client = connect_client(url).map_err(|source| StoreError::Open {
+            database: database.to_string(),
+            source,
+        })?;
         let mut conn = Conn {
             client,
             statements: HashMap::new(),

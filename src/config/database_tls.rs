@@ -1,0 +1,281 @@
+//! TLS to a PostgreSQL server, asked for in its URL with libpq's options, so that a
+//! URL that works with `psql` works here:
+//!
+//! - `sslmode`: `disable`, `allow` and `prefer` (the default) connect without TLS;
+//!   `require` encrypts without checking the server's certificate (as libpq does,
+//!   unless `sslrootcert` is given: then as `verify-ca`); `verify-ca` checks that a
+//!   trusted authority signed it; `verify-full` checks that too, and that it names
+//!   the host connected to.
+//! - `sslrootcert`: a PEM file of the authorities to trust (a managed server's CA
+//!   bundle), resolved against the config file's folder when relative; or `system`
+//!   for the Mozilla root program's authorities, built in. `verify-ca` and
+//!   `verify-full` need one: feedbraid runs as a service and reads no home folder,
+//!   where libpq would look for `~/.postgresql/root.crt`.
+//!
+//! Pure: this reads the options; the PostgreSQL backend connects with them.
+
+use std::path::{Path, PathBuf};
+
+/// How a connection uses TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// No TLS (`disable`, `allow`, `prefer`).
+    Off,
+    /// TLS, the certificate unchecked (`require` without `sslrootcert`).
+    Encrypt,
+    /// TLS with a certificate a trusted authority signed, for any host name.
+    VerifyCa,
+    /// TLS with a certificate a trusted authority signed for the host connected to.
+    VerifyFull,
+}
+
+/// The authorities a checked certificate must come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootCerts {
+    /// A PEM file of CA certificates.
+    File(PathBuf),
+    /// The Mozilla root program's authorities (`sslrootcert=system`).
+    BuiltIn,
+}
+
+/// The TLS a database URL asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseTls {
+    pub mode: TlsMode,
+    /// Set whenever `mode` checks certificates.
+    pub roots: Option<RootCerts>,
+}
+
+/// The URL's TLS options, and the URL without them, for a driver that knows only
+/// `disable`, `prefer` and `require`: `sslmode=require` when TLS is used (so the
+/// driver never falls back to plain text), else `sslmode=disable`. A relative
+/// `sslrootcert` is resolved against `base` (the config file's folder). The URL's
+/// other options are passed on byte for byte.
+pub fn split_tls_options(url: &str, base: &Path) -> Result<(String, DatabaseTls), String> {
+    let mut parsed = url::Url::parse(url).map_err(|e| format!("is not a URL ({e})"))?;
+    let mut mode_text = None;
+    let mut root_text = None;
+    let mut kept = Vec::new();
+    for option in options(&parsed) {
+        match option.key.as_str() {
+            "sslmode" => mode_text = Some(option.value),
+            "sslrootcert" => root_text = Some(option.value),
+            _ => kept.push(option.raw),
+        }
+    }
+    let roots = match root_text.as_deref() {
+        None => None,
+        Some("") => {
+            return Err(
+                "sslrootcert is empty: name a PEM file of CA certificates, or system".into(),
+            );
+        }
+        Some("system") => Some(RootCerts::BuiltIn),
+        Some(path) => Some(RootCerts::File(base.join(path))),
+    };
+    let mode = match mode_text.as_deref().unwrap_or("prefer") {
+        "disable" | "allow" | "prefer" => TlsMode::Off,
+        "require" if roots.is_some() => TlsMode::VerifyCa,
+        "require" => TlsMode::Encrypt,
+        "verify-ca" => TlsMode::VerifyCa,
+        "verify-full" => TlsMode::VerifyFull,
+        other => {
+            return Err(format!(
+                "sslmode={other} is not one of disable, allow, prefer, require, verify-ca, verify-full"
+            ));
+        }
+    };
+    if matches!(mode, TlsMode::VerifyCa | TlsMode::VerifyFull) && roots.is_none() {
+        return Err(format!(
+            "sslmode={} needs sslrootcert: a PEM file of the CA certificates that sign the server's, or sslrootcert=system for the Mozilla root program's",
+            mode_text.unwrap_or_default()
+        ));
+    }
+    let driver_mode = if mode == TlsMode::Off {
+        "sslmode=disable"
+    } else {
+        "sslmode=require"
+    };
+    kept.push(driver_mode.to_string());
+    parsed.set_query(Some(&kept.join("&")));
+    let roots = if mode == TlsMode::Encrypt {
+        None
+    } else {
+        roots
+    };
+    Ok((parsed.to_string(), DatabaseTls { mode, roots }))
+}
+
+/// `url` with its `sslrootcert` file, if it names one, made absolute against `base`:
+/// the URL a config file's folder no longer needs to read. Errors as
+/// [`split_tls_options`].
+pub fn with_absolute_root_file(url: &str, base: &Path) -> Result<String, String> {
+    let (_, tls) = split_tls_options(url, base)?;
+    let Some(RootCerts::File(file)) = tls.roots else {
+        return Ok(url.to_string());
+    };
+    let file = std::path::absolute(&file).unwrap_or(file);
+    let mut parsed = url::Url::parse(url).map_err(|e| format!("is not a URL ({e})"))?;
+    let encoded = percent_encoding::utf8_percent_encode(&file.display().to_string(), PATH_IN_QUERY)
+        .to_string();
+    let query: Vec<String> = options(&parsed)
+        .into_iter()
+        .map(|option| match option.key.as_str() {
+            "sslrootcert" => format!("sslrootcert={encoded}"),
+            _ => option.raw,
+        })
+        .collect();
+    parsed.set_query(Some(&query.join("&")));
+    Ok(parsed.to_string())
+}
+
+/// What a path written into a query escapes: all but letters, digits and `/._-`, so
+/// the path stays readable where the URL is shown (`feedbraid check`, errors).
+const PATH_IN_QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'-');
+
+/// One `key=value` of a URL's query: as written, and percent-decoded as libpq
+/// decodes it (a `+` stays a `+`).
+struct QueryOption {
+    raw: String,
+    key: String,
+    value: String,
+}
+
+fn options(url: &url::Url) -> Vec<QueryOption> {
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    url.query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|raw| !raw.is_empty())
+        .map(|raw| {
+            let (key, value) = raw.split_once('=').unwrap_or((raw, ""));
+            QueryOption {
+                raw: raw.to_string(),
+                key: decode(key),
+                value: decode(value),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(url: &str) -> Result<(String, DatabaseTls), String> {
+        split_tls_options(url, Path::new("/etc/feedbraid"))
+    }
+
+    #[test]
+    fn without_options_no_tls_is_used_and_other_options_stay() {
+        let (url, tls) = split("postgres://u@db.example/news?connect_timeout=5").unwrap();
+        assert_eq!(
+            url,
+            "postgres://u@db.example/news?connect_timeout=5&sslmode=disable"
+        );
+        assert_eq!(
+            tls,
+            DatabaseTls {
+                mode: TlsMode::Off,
+                roots: None
+            }
+        );
+    }
+
+    #[test]
+    fn modes_read_as_libpq_reads_them() {
+        let mode = |query: &str| split(&format!("postgres://u@h/d?{query}")).map(|(_, t)| t.mode);
+        assert_eq!(mode("sslmode=prefer"), Ok(TlsMode::Off));
+        assert_eq!(mode("sslmode=require"), Ok(TlsMode::Encrypt));
+        assert_eq!(
+            mode("sslmode=require&sslrootcert=ca.pem"),
+            Ok(TlsMode::VerifyCa)
+        );
+        assert_eq!(
+            mode("sslmode=verify-ca&sslrootcert=system"),
+            Ok(TlsMode::VerifyCa)
+        );
+        assert_eq!(
+            mode("sslmode=verify-full&sslrootcert=ca.pem"),
+            Ok(TlsMode::VerifyFull)
+        );
+    }
+
+    #[test]
+    fn tls_modes_hand_the_driver_require_and_a_relative_root_file_is_resolved() {
+        let (url, tls) =
+            split("postgres://u@h/d?sslrootcert=certs/ca.pem&sslmode=verify-full").unwrap();
+        assert_eq!(url, "postgres://u@h/d?sslmode=require");
+        assert_eq!(
+            tls.roots,
+            Some(RootCerts::File(PathBuf::from(
+                "/etc/feedbraid/certs/ca.pem"
+            )))
+        );
+        let (_, tls) = split("postgres://u@h/d?sslrootcert=/srv/ca.pem&sslmode=verify-ca").unwrap();
+        assert_eq!(
+            tls.roots,
+            Some(RootCerts::File(PathBuf::from("/srv/ca.pem")))
+        );
+    }
+
+    #[test]
+    fn other_options_pass_byte_for_byte_and_paths_are_decoded_as_libpq_does() {
+        let (url, tls) = split(
+            "postgres://u@h/d?options=-c%20statement_timeout%3D5000&sslmode=verify-ca&sslrootcert=/srv/a+b%20c.pem",
+        )
+        .unwrap();
+        assert_eq!(
+            url,
+            "postgres://u@h/d?options=-c%20statement_timeout%3D5000&sslmode=require"
+        );
+        assert_eq!(
+            tls.roots,
+            Some(RootCerts::File(PathBuf::from("/srv/a+b c.pem")))
+        );
+    }
+
+    #[test]
+    fn a_relative_root_file_is_written_back_absolute_and_other_urls_stay_as_given() {
+        let url =
+            "postgres://u@h/d?sslmode=verify-full&sslrootcert=certs/ca%2Bx.pem&connect_timeout=5";
+        let absolute = with_absolute_root_file(url, Path::new("/etc/feedbraid")).unwrap();
+        assert_eq!(
+            absolute,
+            "postgres://u@h/d?sslmode=verify-full&sslrootcert=/etc/feedbraid/certs/ca%2Bx.pem&connect_timeout=5"
+        );
+        let (_, tls) = split(&absolute).unwrap();
+        assert_eq!(
+            tls.roots,
+            Some(RootCerts::File(PathBuf::from(
+                "/etc/feedbraid/certs/ca+x.pem"
+            )))
+        );
+        let plain = "postgres://u@h/d?options=-c%20x%3Dy";
+        assert_eq!(
+            with_absolute_root_file(plain, Path::new("/etc")).unwrap(),
+            plain
+        );
+    }
+
+    #[test]
+    fn unknown_modes_and_checks_without_authorities_are_refused() {
+        let error = split("postgres://u@h/d?sslmode=verify_full").unwrap_err();
+        assert!(
+            error.contains("sslmode=verify_full is not one of"),
+            "{error}"
+        );
+        let error = split("postgres://u@h/d?sslmode=verify-full").unwrap_err();
+        assert!(error.contains("needs sslrootcert"), "{error}");
+        let error = split("postgres://u@h/d?sslmode=require&sslrootcert=").unwrap_err();
+        assert!(error.contains("sslrootcert is empty"), "{error}");
+    }
+}

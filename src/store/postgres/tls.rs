@@ -1,0 +1,181 @@
+//! The TLS connector for the TLS a database URL asks for
+//! ([`crate::config::database_tls`]): rustls with ring, as the fetcher uses.
+//!
+//! - `verify-full`: rustls's own checks, against the given authorities.
+//! - `verify-ca`: the same, less the host name (a server reached by an address its
+//!   certificate does not list).
+//! - `require` without authorities: no check of the certificate at all, as libpq
+//!   does; the handshake's signatures are still checked, so the session is with
+//!   whoever holds the certificate's key.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::config::database_tls::{DatabaseTls, RootCerts, TlsMode};
+
+/// The connector for `tls`, or `None` when the connection is plain.
+pub(super) fn connector(tls: &DatabaseTls) -> Result<Option<MakeRustlsConnect>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?;
+    let config = match (tls.mode, &tls.roots) {
+        (TlsMode::Off, _) => return Ok(None),
+        (TlsMode::VerifyCa | TlsMode::VerifyFull, None) => {
+            return Err("checking the server's certificate needs sslrootcert".into());
+        }
+        (TlsMode::Encrypt, _) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Unchecked(provider)))
+            .with_no_client_auth(),
+        (TlsMode::VerifyFull, Some(roots)) => builder
+            .with_root_certificates(root_store(roots)?)
+            .with_no_client_auth(),
+        (TlsMode::VerifyCa, Some(roots)) => {
+            let verifier =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(roots)?), provider)
+                    .build()
+                    .map_err(|e| format!("TLS setup failed: {e}"))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyHostName(verifier)))
+                .with_no_client_auth()
+        }
+    };
+    Ok(Some(MakeRustlsConnect::new(config)))
+}
+
+/// The authorities `roots` names.
+fn root_store(roots: &RootCerts) -> Result<RootCertStore, String> {
+    match roots {
+        RootCerts::BuiltIn => Ok(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }),
+        RootCerts::File(path) => root_file(path),
+    }
+}
+
+/// The CA certificates of the PEM file at `path`; an error names the file.
+fn root_file(path: &Path) -> Result<RootCertStore, String> {
+    let shown = path.display();
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read sslrootcert {shown}: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("sslrootcert {shown} is not a PEM file of certificates: {e}"))?;
+    let mut store = RootCertStore::empty();
+    let (_, refused) = store.add_parsable_certificates(certificates);
+    if store.is_empty() {
+        return Err(format!(
+            "sslrootcert {shown} holds no usable CA certificate ({refused} refused)"
+        ));
+    }
+    Ok(store)
+}
+
+/// `sslmode=verify-ca`: rustls's checks of the chain, whatever host name the
+/// certificate is for.
+#[derive(Debug)]
+struct AnyHostName(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyHostName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// `sslmode=require` without authorities: any certificate, its handshake
+/// signatures checked.
+#[derive(Debug)]
+struct Unchecked(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for Unchecked {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

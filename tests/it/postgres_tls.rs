@@ -1,0 +1,150 @@
+//! TLS to PostgreSQL, as a database URL asks with libpq's `sslmode` and
+//! `sslrootcert`, against a server with TLS on: `FEEDBRAID_TEST_PG` names it and
+//! `FEEDBRAID_TEST_PG_CA` the PEM file of the authority that signed its certificate
+//! for `127.0.0.1` (`.ci/run` sets both up with `scripts/pg_test_certs.sh`). Without
+//! them the tests skip with a printed reason; under CI they fail instead.
+
+use crate::common::backends::{PgDatabase, TestDb};
+use crate::common::under_ci;
+use feedbraid::cluster::Settings;
+use feedbraid::store::Store;
+
+/// A new database on the TLS server, and its authority's PEM file.
+fn tls_database() -> Option<(TestDb, String)> {
+    let Some(ca) = std::env::var("FEEDBRAID_TEST_PG_CA")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        assert!(
+            !under_ci(),
+            "FEEDBRAID_TEST_PG_CA is not set; CI=true requires a PostgreSQL server with TLS (.ci/run starts one)"
+        );
+        eprintln!(
+            "SKIPPED: FEEDBRAID_TEST_PG_CA names no CA file of a PostgreSQL server with TLS on (see scripts/pg_test_certs.sh)"
+        );
+        return None;
+    };
+    let db = TestDb::postgres()?;
+    Some((db, ca))
+}
+
+fn pg(db: &TestDb) -> &PgDatabase {
+    match db {
+        TestDb::Postgres(pg) => pg,
+        TestDb::Sqlite(_) => unreachable!("TestDb::postgres opens PostgreSQL"),
+    }
+}
+
+/// The test database's URL with `query` added.
+fn url_with(db: &TestDb, query: &str) -> String {
+    let mut url = url::Url::parse(&pg(db).url).unwrap();
+    let joined = match url.query() {
+        Some(existing) => format!("{existing}&{query}"),
+        None => query.to_string(),
+    };
+    url.set_query(Some(&joined));
+    url.to_string()
+}
+
+/// The test database's URL naming host `host`, reached at 127.0.0.1 (`hostaddr`).
+fn url_naming_host(db: &TestDb, host: &str, query: &str) -> String {
+    let mut url = url::Url::parse(&url_with(db, query)).unwrap();
+    url.set_host(Some(host)).unwrap();
+    url.query_pairs_mut().append_pair("hostaddr", "127.0.0.1");
+    url.to_string()
+}
+
+/// Opens a writing store on `url` off the test's runtime, as the daemon does.
+fn open(url: &str) -> Result<Store, String> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        Store::open_postgres(&url, Settings::default())
+            .map_err(|e| format!("{:#}", anyhow::Error::new(e)))
+    })
+    .join()
+    .unwrap()
+}
+
+/// Sessions on the test database that use TLS (the checking session itself does not).
+fn tls_sessions(db: &TestDb) -> usize {
+    let rows = pg(db).rows(
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+         WHERE datname = current_database() AND ssl",
+    );
+    rows[0][0].as_deref().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn verify_full_connects_every_session_with_tls_and_the_store_works() {
+    let Some((db, ca)) = tls_database() else {
+        return;
+    };
+    let store = open(&url_with(
+        &db,
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ))
+    .unwrap();
+    store
+        .sync_sources(vec![(
+            "harbor".into(),
+            "https://harbor.example/feed.xml".into(),
+        )])
+        .await
+        .unwrap();
+    let page = store.recent_items(None, None, 10).await.unwrap();
+    assert!(page.items.is_empty());
+    // The writing and reading connections, and the one that listens for other nodes.
+    assert!(tls_sessions(&db) >= 2, "{} TLS sessions", tls_sessions(&db));
+}
+
+#[tokio::test]
+async fn verify_full_refuses_a_certificate_for_another_host_and_verify_ca_takes_it() {
+    let Some((db, ca)) = tls_database() else {
+        return;
+    };
+    let roots = format!("sslrootcert={ca}");
+    let error = open(&url_naming_host(
+        &db,
+        "db.invalid",
+        &format!("sslmode=verify-full&{roots}"),
+    ))
+    .err()
+    .expect("a certificate for 127.0.0.1 and localhost does not name db.invalid");
+    assert!(error.contains("certificate"), "{error}");
+    let store = open(&url_naming_host(
+        &db,
+        "db.invalid",
+        &format!("sslmode=verify-ca&{roots}"),
+    ))
+    .unwrap();
+    assert!(store.recent_items(None, None, 1).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_authority_that_did_not_sign_the_certificate_is_refused_and_require_checks_nothing() {
+    let Some((db, _)) = tls_database() else {
+        return;
+    };
+    let error = open(&url_with(&db, "sslmode=verify-full&sslrootcert=system"))
+        .err()
+        .expect("the test authority is not a Mozilla root");
+    assert!(error.contains("certificate"), "{error}");
+    let store = open(&url_with(&db, "sslmode=require")).unwrap();
+    assert!(store.recent_items(None, None, 1).await.is_ok());
+    assert!(tls_sessions(&db) >= 2);
+}
+
+#[tokio::test]
+async fn a_missing_authority_file_is_named() {
+    let Some((db, _)) = tls_database() else {
+        return;
+    };
+    let missing = std::env::temp_dir().join("feedbraid-no-such-ca.pem");
+    let error = open(&url_with(
+        &db,
+        &format!("sslmode=verify-full&sslrootcert={}", missing.display()),
+    ))
+    .err()
+    .expect("no such file");
+    assert!(error.contains(&missing.display().to_string()), "{error}");
+}
