@@ -36,19 +36,27 @@ pub(super) fn connector(tls: &DatabaseTls) -> Result<Option<MakeRustlsConnect>, 
         }
         (TlsMode::Encrypt, _) => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Unchecked(provider)))
+            .with_custom_certificate_verifier(Arc::new(LaxVerifier {
+                chain: None,
+                provider,
+            }))
             .with_no_client_auth(),
         (TlsMode::VerifyFull, Some(roots)) => builder
             .with_root_certificates(root_store(roots)?)
             .with_no_client_auth(),
         (TlsMode::VerifyCa, Some(roots)) => {
-            let verifier =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(roots)?), provider)
-                    .build()
-                    .map_err(|e| format!("TLS setup failed: {e}"))?;
+            let chain = WebPkiServerVerifier::builder_with_provider(
+                Arc::new(root_store(roots)?),
+                Arc::clone(&provider),
+            )
+            .build()
+            .map_err(|e| format!("TLS setup failed: {e}"))?;
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AnyHostName(verifier)))
+                .with_custom_certificate_verifier(Arc::new(LaxVerifier {
+                    chain: Some(chain),
+                    provider,
+                }))
                 .with_no_client_auth()
         }
     };
@@ -82,12 +90,17 @@ fn root_file(path: &Path) -> Result<RootCertStore, String> {
     Ok(store)
 }
 
-/// `sslmode=verify-ca`: rustls's checks of the chain, whatever host name the
-/// certificate is for.
+/// The certificate checks rustls has no built-in mode for: the chain against
+/// `chain`'s authorities whatever host name the certificate is for (`verify-ca`),
+/// or, without `chain`, none (`require`). The handshake's signatures are checked
+/// either way.
 #[derive(Debug)]
-struct AnyHostName(Arc<WebPkiServerVerifier>);
+struct LaxVerifier {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for AnyHostName {
+impl ServerCertVerifier for LaxVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -96,10 +109,10 @@ impl ServerCertVerifier for AnyHostName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -113,51 +126,11 @@ impl ServerCertVerifier for AnyHostName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `sslmode=require` without authorities: any certificate, its handshake
-/// signatures checked.
-#[derive(Debug)]
-struct Unchecked(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls12_signature(
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -171,11 +144,13 @@ impl ServerCertVerifier for Unchecked {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
