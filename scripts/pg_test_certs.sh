@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Writes a throwaway certificate authority and a server certificate it signed for
 # localhost and 127.0.0.1 into DIR, for a PostgreSQL server the TLS tests connect
-# to (tests/it/store_writes/postgres_tls.rs): DIR/ca.pem, DIR/server.pem and
-# DIR/server.key (readable by its owner only: chown it to the server's user).
+# to (tests/it/postgres_tls.rs): DIR/ca.pem, DIR/server.pem and
+# DIR/server.key (readable by its owner only: chown it to the server's user), and
+# DIR/other-ca.pem, an authority that signed nothing the server holds.
 # Usage: scripts/pg_test_certs.sh DIR
 set -euo pipefail
 dir=${1:?usage: scripts/pg_test_certs.sh DIR}
@@ -17,4 +18,6 @@ printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:F
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 \
   -extfile server.ext -out server.pem 2>/dev/null
 chmod 600 server.key
-rm -f ca.key ca.srl server.csr server.ext
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 \
+  -subj "/CN=feedbraid test other CA" -keyout other-ca.key -out other-ca.pem 2>/dev/null
+rm -f ca.key ca.srl server.csr server.ext other-ca.key

@@ -8,7 +8,8 @@
 //!   the host connected to.
 //! - `sslrootcert`: a PEM file of the authorities to trust (a managed server's CA
 //!   bundle), resolved against the config file's folder when relative; or `system`
-//!   for the Mozilla root program's authorities, built in. `verify-ca` and
+//!   for the Mozilla root program's authorities, built in, which implies and allows
+//!   only `verify-full` (as in libpq 16 and later). `verify-ca` and
 //!   `verify-full` need one: feedbraid runs as a service and reads no home folder,
 //!   where libpq would look for `~/.postgresql/root.crt`.
 //!
@@ -73,7 +74,21 @@ pub fn split_tls_options(url: &str, base: &Path) -> Result<(String, DatabaseTls)
         Some("system") => Some(RootCerts::BuiltIn),
         Some(path) => Some(RootCerts::File(base.join(path))),
     };
-    let mode = match mode_text.as_deref().unwrap_or("prefer") {
+    // As libpq (16 and later) has it: the public authorities sign certificates for
+    // any name their holder controls, so trusting them without checking the host
+    // name checks nothing; `system` therefore means, and allows only, verify-full.
+    let default_mode = if roots == Some(RootCerts::BuiltIn) {
+        "verify-full"
+    } else {
+        "prefer"
+    };
+    let mode_name = mode_text.as_deref().unwrap_or(default_mode);
+    if roots == Some(RootCerts::BuiltIn) && mode_name != "verify-full" {
+        return Err(format!(
+            "sslmode={mode_name} may not be used with sslrootcert=system: the public authorities are trusted for the host name only (use sslmode=verify-full)"
+        ));
+    }
+    let mode = match mode_name {
         "disable" | "allow" | "prefer" => TlsMode::Off,
         "require" if roots.is_some() => TlsMode::VerifyCa,
         "require" => TlsMode::Encrypt,
@@ -127,6 +142,23 @@ pub fn with_absolute_root_file(url: &str, base: &Path) -> Result<String, String>
         .collect();
     parsed.set_query(Some(&query.join("&")));
     Ok(parsed.to_string())
+}
+
+/// Replaces the value of a `password=` option of `url`'s query, leaving the other
+/// options as written.
+pub(super) fn without_password_option(url: &mut url::Url) {
+    let options = options(url);
+    if options.iter().all(|option| option.key != "password") {
+        return;
+    }
+    let query: Vec<String> = options
+        .into_iter()
+        .map(|option| match option.key.as_str() {
+            "password" => "password=…".to_string(),
+            _ => option.raw,
+        })
+        .collect();
+    url.set_query(Some(&query.join("&")));
 }
 
 /// What a path written into a query escapes: all but letters, digits and `/._-`, so
@@ -199,8 +231,9 @@ mod tests {
             mode("sslmode=require&sslrootcert=ca.pem"),
             Ok(TlsMode::VerifyCa)
         );
+        assert_eq!(mode("sslrootcert=system"), Ok(TlsMode::VerifyFull));
         assert_eq!(
-            mode("sslmode=verify-ca&sslrootcert=system"),
+            mode("sslmode=verify-ca&sslrootcert=/srv/ca.pem"),
             Ok(TlsMode::VerifyCa)
         );
         assert_eq!(
@@ -275,6 +308,16 @@ mod tests {
         );
         let error = split("postgres://u@h/d?sslmode=verify-full").unwrap_err();
         assert!(error.contains("needs sslrootcert"), "{error}");
+        for weak in ["prefer", "require", "verify-ca"] {
+            let error = split(&format!(
+                "postgres://u@h/d?sslmode={weak}&sslrootcert=system"
+            ))
+            .unwrap_err();
+            assert!(
+                error.contains("may not be used with sslrootcert=system"),
+                "{error}"
+            );
+        }
         let error = split("postgres://u@h/d?sslmode=require&sslrootcert=").unwrap_err();
         assert!(error.contains("sslrootcert is empty"), "{error}");
     }

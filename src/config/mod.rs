@@ -219,20 +219,7 @@ pub fn redacted_database_url(url: &str) -> String {
             if parsed.password().is_some() {
                 let _ = parsed.set_password(Some("…"));
             }
-            let pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .map(|(key, value)| {
-                    let value = if key == "password" {
-                        "…".into()
-                    } else {
-                        value
-                    };
-                    (key.into_owned(), value.into_owned())
-                })
-                .collect();
-            if !pairs.is_empty() {
-                parsed.query_pairs_mut().clear().extend_pairs(pairs);
-            }
+            database_tls::without_password_option(&mut parsed);
             parsed.to_string()
         }
         Err(_) => "a PostgreSQL database (its URL does not parse)".to_string(),

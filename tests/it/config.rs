@@ -351,3 +351,41 @@ fn a_postgres_url_selects_the_server_and_its_password_is_never_shown() {
     assert!(!in_query.contains("hunter2"), "{in_query}");
     assert!(in_query.contains("sslmode=disable"), "{in_query}");
 }
+
+#[test]
+fn a_postgres_ca_file_is_read_beside_the_config_and_a_missing_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("feedbraid.toml");
+    let text = |file: &str| {
+        format!(
+            "[storage]\nurl = \"postgres://feedbraid:hunter2@db.example/news?sslmode=verify-full&sslrootcert={file}\"\n{MINIMAL}"
+        )
+    };
+    std::fs::create_dir(dir.path().join("certs")).unwrap();
+    std::fs::write(
+        dir.path().join("certs/db-ca.pem"),
+        "-----BEGIN CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let config = Config::from_toml(&config_path, &text("certs/db-ca.pem")).unwrap();
+    let absolute = std::path::absolute(dir.path().join("certs/db-ca.pem")).unwrap();
+    let url = config.storage.url.clone().unwrap();
+    assert!(
+        url.ends_with(&format!("sslrootcert={}", absolute.display())),
+        "{url}"
+    );
+    let shown = config.storage.database();
+    assert!(shown.contains("sslrootcert=/"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+
+    let Err(ConfigError::Invalid(problems)) = Config::from_toml(&config_path, &text("nowhere.pem"))
+    else {
+        panic!("a missing CA file was accepted");
+    };
+    let message = problems[0].to_string();
+    assert!(message.contains("storage.url"), "{message}");
+    assert!(
+        message.contains(&dir.path().join("nowhere.pem").display().to_string()),
+        "{message}"
+    );
+}

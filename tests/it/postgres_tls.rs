@@ -65,13 +65,38 @@ fn open(url: &str) -> Result<Store, String> {
     .unwrap()
 }
 
-/// Sessions on the test database that use TLS (the checking session itself does not).
-fn tls_sessions(db: &TestDb) -> usize {
+/// Sessions on the test database that use TLS, and those that do not (the checking
+/// session itself, which is plain, left out).
+fn sessions(db: &TestDb) -> (usize, usize) {
     let rows = pg(db).rows(
-        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
-         WHERE datname = current_database() AND ssl",
+        "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) \
+         FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
     );
-    rows[0][0].as_deref().unwrap().parse().unwrap()
+    let count = |i: usize| rows[0][i].as_deref().unwrap().parse().unwrap();
+    (count(0), count(1))
+}
+
+/// Waits (a few seconds at most) for `want` TLS sessions: the thread that listens
+/// for other nodes connects in the background once the store is open.
+fn await_tls_sessions(db: &TestDb, want: usize) -> (usize, usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let seen = sessions(db);
+        if seen.0 >= want || std::time::Instant::now() > deadline {
+            return seen;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The authority in `FEEDBRAID_TEST_PG_CA`'s folder that signed nothing the server
+/// holds.
+fn other_authority(ca: &str) -> String {
+    std::path::Path::new(ca)
+        .with_file_name("other-ca.pem")
+        .display()
+        .to_string()
 }
 
 #[tokio::test]
@@ -94,7 +119,7 @@ async fn verify_full_connects_every_session_with_tls_and_the_store_works() {
     let page = store.recent_items(None, None, 10).await.unwrap();
     assert!(page.items.is_empty());
     // The writing and reading connections, and the one that listens for other nodes.
-    assert!(tls_sessions(&db) >= 2, "{} TLS sessions", tls_sessions(&db));
+    assert_eq!(await_tls_sessions(&db, 3), (3, 0));
 }
 
 #[tokio::test]
@@ -122,16 +147,26 @@ async fn verify_full_refuses_a_certificate_for_another_host_and_verify_ca_takes_
 
 #[tokio::test]
 async fn an_authority_that_did_not_sign_the_certificate_is_refused_and_require_checks_nothing() {
-    let Some((db, _)) = tls_database() else {
+    let Some((db, ca)) = tls_database() else {
         return;
     };
     let error = open(&url_with(&db, "sslmode=verify-full&sslrootcert=system"))
         .err()
         .expect("the test authority is not a Mozilla root");
     assert!(error.contains("certificate"), "{error}");
+    for mode in ["verify-ca", "require"] {
+        let other = other_authority(&ca);
+        let error = open(&url_with(
+            &db,
+            &format!("sslmode={mode}&sslrootcert={other}"),
+        ))
+        .err()
+        .unwrap_or_else(|| panic!("sslmode={mode} took a certificate {other} did not sign"));
+        assert!(error.contains("UnknownIssuer"), "{error}");
+    }
     let store = open(&url_with(&db, "sslmode=require")).unwrap();
     assert!(store.recent_items(None, None, 1).await.is_ok());
-    assert!(tls_sessions(&db) >= 2);
+    assert_eq!(await_tls_sessions(&db, 3), (3, 0));
 }
 
 #[tokio::test]
