@@ -7,6 +7,7 @@
 
 mod articles;
 mod changes;
+mod connect;
 mod feeds;
 mod items;
 mod maintain;
@@ -14,13 +15,13 @@ mod reads;
 mod schema;
 mod sources;
 mod stories;
-mod tls;
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row, Statement};
+use postgres::{Client, Row, Statement};
+
+use connect::connect_client;
 
 use super::backend::{Backend, ReadBackend};
 use super::error::{DriverError, StoreError};
@@ -102,44 +103,6 @@ fn open(url: &str, clustering: Option<Settings>) -> Result<Store, StoreError> {
 const SESSION: &str = "SET idle_in_transaction_session_timeout = '60s';
     SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10;
     SET tcp_keepalives_count = 3;";
-
-/// How long connecting may take when the URL does not say (`connect_timeout`): the
-/// store thread, which every poll waits on, connects again after a lost connection,
-/// and a server host that does not answer would otherwise hold it for minutes.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// A new client of the server at `url`, with the TLS its options ask for
-/// ([`crate::config::database_tls`]), which gives up connecting after
-/// [`CONNECT_TIMEOUT`] unless the URL says otherwise. Every connection is made here.
-fn connect_client(url: &str) -> Result<Client, DriverError> {
-    let (driver_url, tls) = crate::config::database_tls::split_tls_options(url, Path::new(""))
-        .map_err(DriverError::message)?;
-    let mut config: postgres::Config = driver_url.parse().map_err(DriverError::new)?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    match tls::connector(&tls).map_err(DriverError::message)? {
-        Some(connector) => config.connect(connector),
-        None => config.connect(NoTls),
-    }
-    .map_err(|error| DriverError::message(with_causes(&error)))
-}
-
-/// `error` and the errors under it, as one line: the driver says only "error
-/// performing TLS handshake", and why (a certificate for another name, an unknown
-/// authority) is what a log line must show.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        let text = next.to_string();
-        if !line.ends_with(&text) {
-            line = format!("{line}: {text}");
-        }
-        cause = next.source();
-    }
-    line
-}
 
 /// One connection, with the statements it has prepared: each is prepared once per
 /// connection, not once per use (a round trip each).

@@ -1,5 +1,7 @@
-//! The TLS connector for the TLS a database URL asks for
-//! ([`crate::config::database_tls`]): rustls with ring, as the fetcher uses.
+//! Making a connection to the server: a bounded wait, errors that say why, and the
+//! TLS the URL's options ask for ([`crate::config::database_tls`]), with rustls and
+//! ring as the fetcher uses. Every connection (writing, reading, listening) is made
+//! here.
 //!
 //! - `verify-full`: rustls's own checks, against the given authorities.
 //! - `verify-ca`: the same, less the host name (a server reached by an address its
@@ -11,6 +13,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use postgres::{Client, NoTls};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
@@ -22,9 +25,48 @@ use rustls::{
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::database_tls::{DatabaseTls, RootCerts, TlsMode};
+use crate::store::error::DriverError;
+
+/// How long connecting may take when the URL does not say (`connect_timeout`): the
+/// store thread, which every poll waits on, connects again after a lost connection,
+/// and a server host that does not answer would otherwise hold it for minutes.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A new client of the server at `url`, with the TLS its options ask for
+/// ([`crate::config::database_tls`]), which gives up connecting after
+/// [`CONNECT_TIMEOUT`] unless the URL says otherwise. Every connection is made here.
+pub(super) fn connect_client(url: &str) -> Result<Client, DriverError> {
+    let (driver_url, tls) = crate::config::database_tls::split_tls_options(url, Path::new(""))
+        .map_err(DriverError::message)?;
+    let mut config: postgres::Config = driver_url.parse().map_err(DriverError::new)?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    match connector(&tls).map_err(DriverError::message)? {
+        Some(connector) => config.connect(connector),
+        None => config.connect(NoTls),
+    }
+    .map_err(|error| DriverError::message(with_causes(&error)))
+}
+
+/// `error` and the errors under it, as one line: the driver says only "error
+/// performing TLS handshake", and why (a certificate for another name, an unknown
+/// authority) is what a log line must show.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let text = next.to_string();
+        if !line.ends_with(&text) {
+            line = format!("{line}: {text}");
+        }
+        cause = next.source();
+    }
+    line
+}
 
 /// The connector for `tls`, or `None` when the connection is plain.
-pub(super) fn connector(tls: &DatabaseTls) -> Result<Option<MakeRustlsConnect>, String> {
+fn connector(tls: &DatabaseTls) -> Result<Option<MakeRustlsConnect>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
