@@ -64,3 +64,21 @@ pub mod store;
 pub mod timing;
 pub mod topic;
 pub mod upkeep;
+
+/// An error and its causes as one line, each cause said once: what a log line or a
+/// stored failure shows. Drivers and clients put the reason a step failed (a refused
+/// connection, a certificate for another name) in a cause, under a message that
+/// names only the step.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let more = next.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = next.source();
+    }
+    text
+}

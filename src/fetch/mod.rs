@@ -339,24 +339,9 @@ impl Fetcher {
         } else if error.is_timeout() {
             FetchError::Timeout(self.timeout)
         } else if error.is_connect() {
-            FetchError::Connect(error_chain(&error))
+            FetchError::Connect(crate::error_chain(&error))
         } else {
-            FetchError::Other(error_chain(&error))
+            FetchError::Other(crate::error_chain(&error))
         }
     }
-}
-
-/// The error and its causes, as one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cause = c.source();
-    }
-    text
 }

@@ -46,23 +46,7 @@ pub(super) fn connect_client(url: &str) -> Result<Client, DriverError> {
         Some(connector) => config.connect(connector),
         None => config.connect(NoTls),
     }
-    .map_err(|error| DriverError::message(with_causes(&error)))
-}
-
-/// `error` and the errors under it, as one line: the driver says only "error
-/// performing TLS handshake", and why (a certificate for another name, an unknown
-/// authority) is what a log line must show.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        let text = next.to_string();
-        if !line.ends_with(&text) {
-            line = format!("{line}: {text}");
-        }
-        cause = next.source();
-    }
-    line
+    .map_err(|error| DriverError::message(crate::error_chain(&error)))
 }
 
 /// The connector for `tls`, or `None` when the connection is plain.
