@@ -12,6 +12,8 @@
 //!   only `verify-full` (as in libpq 16 and later). `verify-ca` and
 //!   `verify-full` need one: feedbraid runs as a service and reads no home folder,
 //!   where libpq would look for `~/.postgresql/root.crt`.
+//! - `sslcert` and `sslkey`: PEM files of a client certificate and its key, for a
+//!   server that authenticates clients by certificate; resolved like `sslrootcert`.
 //!
 //! Pure: this reads the options; the PostgreSQL backend connects with them.
 
@@ -39,13 +41,28 @@ pub enum RootCerts {
     BuiltIn,
 }
 
+/// The certificate feedbraid shows the server (`sslcert`, `sslkey`), for servers
+/// that authenticate clients by certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCert {
+    /// A PEM file of the certificate, then any intermediates.
+    pub certificate: PathBuf,
+    /// A PEM file of its private key.
+    pub key: PathBuf,
+}
+
 /// The TLS a database URL asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseTls {
     pub mode: TlsMode,
     /// Set whenever `mode` checks certificates.
     pub roots: Option<RootCerts>,
+    /// Set when the URL names one and TLS is used.
+    pub client: Option<ClientCert>,
 }
+
+/// The options naming files, resolved against the config file's folder.
+const FILE_OPTIONS: [&str; 3] = ["sslrootcert", "sslcert", "sslkey"];
 
 /// The URL's TLS options, and the URL without them, for a driver that knows only
 /// `disable`, `prefer` and `require`: `sslmode=require` when TLS is used (so the
@@ -56,14 +73,32 @@ pub fn split_tls_options(url: &str, base: &Path) -> Result<(String, DatabaseTls)
     let mut parsed = url::Url::parse(url).map_err(|e| format!("is not a URL ({e})"))?;
     let mut mode_text = None;
     let mut root_text = None;
+    let (mut cert_text, mut key_text) = (None, None);
     let mut kept = Vec::new();
     for option in options(&parsed) {
         match option.key.as_str() {
             "sslmode" => mode_text = Some(option.value),
             "sslrootcert" => root_text = Some(option.value),
+            "sslcert" => cert_text = Some(option.value),
+            "sslkey" => key_text = Some(option.value),
             _ => kept.push(option.raw),
         }
     }
+    let client = match (cert_text.as_deref(), key_text.as_deref()) {
+        (None, None) => None,
+        (Some(certificate), Some(key)) if !certificate.is_empty() && !key.is_empty() => {
+            Some(ClientCert {
+                certificate: base.join(certificate),
+                key: base.join(key),
+            })
+        }
+        _ => {
+            return Err(
+                "sslcert and sslkey go together: the PEM files of a client certificate and of its key"
+                    .into(),
+            );
+        }
+    };
     let roots = match root_text.as_deref() {
         None => None,
         Some("") => {
@@ -118,30 +153,60 @@ pub fn split_tls_options(url: &str, base: &Path) -> Result<(String, DatabaseTls)
     } else {
         roots
     };
-    Ok((parsed.to_string(), DatabaseTls { mode, roots }))
+    let client = if mode == TlsMode::Off { None } else { client };
+    Ok((
+        parsed.to_string(),
+        DatabaseTls {
+            mode,
+            roots,
+            client,
+        },
+    ))
 }
 
-/// `url` with its `sslrootcert` file, if it names one, made absolute against `base`:
-/// the URL a config file's folder no longer needs to read. Errors as
-/// [`split_tls_options`].
-pub fn with_absolute_root_file(url: &str, base: &Path) -> Result<String, String> {
-    let (_, tls) = split_tls_options(url, base)?;
-    let Some(RootCerts::File(file)) = tls.roots else {
-        return Ok(url.to_string());
-    };
-    let file = std::path::absolute(&file).unwrap_or(file);
+/// `url` with the files its TLS options name (`sslrootcert` unless `system`,
+/// `sslcert`, `sslkey`) made absolute against `base`: the URL a config file's folder
+/// no longer needs to read. Errors as [`split_tls_options`].
+pub fn with_absolute_files(url: &str, base: &Path) -> Result<String, String> {
+    split_tls_options(url, base)?;
     let mut parsed = url::Url::parse(url).map_err(|e| format!("is not a URL ({e})"))?;
-    let encoded = percent_encoding::utf8_percent_encode(&file.display().to_string(), PATH_IN_QUERY)
-        .to_string();
-    let query: Vec<String> = options(&parsed)
-        .into_iter()
-        .map(|option| match option.key.as_str() {
-            "sslrootcert" => format!("sslrootcert={encoded}"),
-            _ => option.raw,
+    let options = options(&parsed);
+    let names_a_file = |option: &QueryOption| {
+        FILE_OPTIONS.contains(&option.key.as_str())
+            && !option.value.is_empty()
+            && !(option.key == "sslrootcert" && option.value == "system")
+    };
+    if !options.iter().any(names_a_file) {
+        return Ok(url.to_string());
+    }
+    let query: Vec<String> = options
+        .iter()
+        .map(|option| {
+            if !names_a_file(option) {
+                return option.raw.clone();
+            }
+            let joined = base.join(&option.value);
+            let file = std::path::absolute(&joined).unwrap_or(joined);
+            let shown = file.display().to_string();
+            let encoded = percent_encoding::utf8_percent_encode(&shown, PATH_IN_QUERY);
+            format!("{}={encoded}", option.key)
         })
         .collect();
     parsed.set_query(Some(&query.join("&")));
     Ok(parsed.to_string())
+}
+
+/// The files `tls` names, each with the option that names it.
+pub fn named_files(tls: &DatabaseTls) -> Vec<(&'static str, &Path)> {
+    let mut files = Vec::new();
+    if let Some(RootCerts::File(file)) = &tls.roots {
+        files.push(("sslrootcert", file.as_path()));
+    }
+    if let Some(client) = &tls.client {
+        files.push(("sslcert", client.certificate.as_path()));
+        files.push(("sslkey", client.key.as_path()));
+    }
+    files
 }
 
 /// Replaces the value of a `password=` option of `url`'s query, leaving the other
@@ -217,7 +282,8 @@ mod tests {
             tls,
             DatabaseTls {
                 mode: TlsMode::Off,
-                roots: None
+                roots: None,
+                client: None,
             }
         );
     }
@@ -280,7 +346,7 @@ mod tests {
     fn a_relative_root_file_is_written_back_absolute_and_other_urls_stay_as_given() {
         let url =
             "postgres://u@h/d?sslmode=verify-full&sslrootcert=certs/ca%2Bx.pem&connect_timeout=5";
-        let absolute = with_absolute_root_file(url, Path::new("/etc/feedbraid")).unwrap();
+        let absolute = with_absolute_files(url, Path::new("/etc/feedbraid")).unwrap();
         assert_eq!(
             absolute,
             "postgres://u@h/d?sslmode=verify-full&sslrootcert=/etc/feedbraid/certs/ca%2Bx.pem&connect_timeout=5"
@@ -294,9 +360,36 @@ mod tests {
         );
         let plain = "postgres://u@h/d?options=-c%20x%3Dy";
         assert_eq!(
-            with_absolute_root_file(plain, Path::new("/etc")).unwrap(),
+            with_absolute_files(plain, Path::new("/etc")).unwrap(),
             plain
         );
+    }
+
+    #[test]
+    fn a_client_certificate_is_read_beside_the_config_and_only_with_tls() {
+        let url = "postgres://u@h/d?sslmode=verify-full&sslrootcert=ca.pem&sslcert=me.pem&sslkey=keys/me.key";
+        let (driver, tls) = split(url).unwrap();
+        assert_eq!(driver, "postgres://u@h/d?sslmode=require");
+        assert_eq!(
+            tls.client,
+            Some(ClientCert {
+                certificate: PathBuf::from("/etc/feedbraid/me.pem"),
+                key: PathBuf::from("/etc/feedbraid/keys/me.key"),
+            })
+        );
+        let files: Vec<&str> = named_files(&tls)
+            .iter()
+            .map(|(option, _)| *option)
+            .collect();
+        assert_eq!(files, ["sslrootcert", "sslcert", "sslkey"]);
+        let absolute = with_absolute_files(url, Path::new("/etc/feedbraid")).unwrap();
+        assert_eq!(
+            absolute,
+            "postgres://u@h/d?sslmode=verify-full&sslrootcert=/etc/feedbraid/ca.pem&sslcert=/etc/feedbraid/me.pem&sslkey=/etc/feedbraid/keys/me.key"
+        );
+        let (_, plain) =
+            split("postgres://u@h/d?sslmode=disable&sslcert=me.pem&sslkey=me.key").unwrap();
+        assert_eq!(plain.client, None);
     }
 
     #[test]
@@ -318,6 +411,8 @@ mod tests {
                 "{error}"
             );
         }
+        let error = split("postgres://u@h/d?sslmode=require&sslcert=me.pem").unwrap_err();
+        assert!(error.contains("sslcert and sslkey go together"), "{error}");
         let error = split("postgres://u@h/d?sslmode=require&sslrootcert=").unwrap_err();
         assert!(error.contains("sslrootcert is empty"), "{error}");
     }

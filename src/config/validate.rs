@@ -344,8 +344,8 @@ fn check_storage(checker: &mut Checker, raw: RawStorage) -> StorageConfig {
 }
 
 /// A PostgreSQL URL as the server's client library takes it, its TLS options
-/// checked ([`super::database_tls`]) and a relative `sslrootcert` made absolute
-/// against the config file's folder, as `storage.path` is, and found there.
+/// checked ([`super::database_tls`]) and the files they name made absolute against
+/// the config file's folder, as `storage.path` is, and found there.
 fn check_database_url(text: &str, config_path: &Path) -> Result<String, String> {
     let url = url::Url::parse(text.trim())
         .map_err(|e| format!("is not a URL ({e}); expected postgres://user@host/database"))?;
@@ -359,15 +359,15 @@ fn check_database_url(text: &str, config_path: &Path) -> Result<String, String> 
         return Err("names no database: expected postgres://user@host/database".into());
     }
     let folder = config_path.parent().unwrap_or(Path::new(""));
-    let url = super::database_tls::with_absolute_root_file(url.as_str(), folder)?;
+    let url = super::database_tls::with_absolute_files(url.as_str(), folder)?;
     let (_, tls) = super::database_tls::split_tls_options(&url, folder)?;
-    if let Some(super::database_tls::RootCerts::File(file)) = &tls.roots
-        && !file.is_file()
-    {
-        return Err(format!(
-            "sslrootcert {} is not a file (expected a PEM file of CA certificates)",
-            file.display()
-        ));
+    for (option, file) in super::database_tls::named_files(&tls) {
+        if !file.is_file() {
+            return Err(format!(
+                "{option} {} is not a file (expected a PEM file)",
+                file.display()
+            ));
+        }
     }
     Ok(url)
 }

@@ -65,6 +65,18 @@ fn open(url: &str) -> Result<Store, String> {
     .unwrap()
 }
 
+/// The client certificates' names of the sessions on the test database.
+fn client_names(db: &TestDb) -> Vec<String> {
+    pg(db)
+        .rows(
+            "SELECT s.client_dn FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+             WHERE a.datname = current_database() AND s.ssl",
+        )
+        .into_iter()
+        .map(|row| row[0].clone().unwrap_or_default())
+        .collect()
+}
+
 /// Sessions on the test database that use TLS, and those that do not (the checking
 /// session itself, which is plain, left out).
 fn sessions(db: &TestDb) -> (usize, usize) {
@@ -90,11 +102,10 @@ fn await_tls_sessions(db: &TestDb, want: usize) -> (usize, usize) {
     }
 }
 
-/// The authority in `FEEDBRAID_TEST_PG_CA`'s folder that signed nothing the server
-/// holds.
-fn other_authority(ca: &str) -> String {
+/// A file `scripts/pg_test_certs.sh` wrote beside `FEEDBRAID_TEST_PG_CA`.
+fn beside(ca: &str, name: &str) -> String {
     std::path::Path::new(ca)
-        .with_file_name("other-ca.pem")
+        .with_file_name(name)
         .display()
         .to_string()
 }
@@ -155,7 +166,7 @@ async fn an_authority_that_did_not_sign_the_certificate_is_refused_and_require_c
         .expect("the test authority is not a Mozilla root");
     assert!(error.contains("certificate"), "{error}");
     for mode in ["verify-ca", "require"] {
-        let other = other_authority(&ca);
+        let other = beside(&ca, "other-ca.pem");
         let error = open(&url_with(
             &db,
             &format!("sslmode={mode}&sslrootcert={other}"),
@@ -182,4 +193,31 @@ async fn a_missing_authority_file_is_named() {
     .err()
     .expect("no such file");
     assert!(error.contains(&missing.display().to_string()), "{error}");
+}
+
+#[tokio::test]
+async fn a_client_certificate_is_shown_to_a_server_that_asks() {
+    let Some((db, ca)) = tls_database() else {
+        return;
+    };
+    let (cert, key) = (beside(&ca, "client.pem"), beside(&ca, "client.key"));
+    let store = open(&url_with(
+        &db,
+        &format!("sslmode=verify-full&sslrootcert={ca}&sslcert={cert}&sslkey={key}"),
+    ))
+    .unwrap();
+    assert!(store.recent_items(None, None, 1).await.is_ok());
+    assert_eq!(await_tls_sessions(&db, 3), (3, 0));
+    let names = client_names(&db);
+    assert!(
+        names.len() == 3 && names.iter().all(|name| name.contains("CN=feedbraid")),
+        "{names:?}"
+    );
+    let error = open(&url_with(
+        &db,
+        &format!("sslmode=verify-full&sslrootcert={ca}&sslcert={cert}&sslkey={ca}"),
+    ))
+    .err()
+    .expect("a certificate is not a key");
+    assert!(error.contains("sslkey"), "{error}");
 }

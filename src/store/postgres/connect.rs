@@ -18,13 +18,13 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::config::database_tls::{DatabaseTls, RootCerts, TlsMode};
+use crate::config::database_tls::{ClientCert, DatabaseTls, RootCerts, TlsMode};
 use crate::store::error::DriverError;
 
 /// How long connecting may take when the URL does not say (`connect_timeout`): the
@@ -55,7 +55,7 @@ fn connector(tls: &DatabaseTls) -> Result<Option<MakeRustlsConnect>, String> {
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup failed: {e}"))?;
-    let config = match (tls.mode, &tls.roots) {
+    let verifying = match (tls.mode, &tls.roots) {
         (TlsMode::Off, _) => return Ok(None),
         (TlsMode::VerifyCa | TlsMode::VerifyFull, None) => {
             return Err("checking the server's certificate needs sslrootcert".into());
@@ -65,11 +65,8 @@ fn connector(tls: &DatabaseTls) -> Result<Option<MakeRustlsConnect>, String> {
             .with_custom_certificate_verifier(Arc::new(LaxVerifier {
                 chain: None,
                 provider,
-            }))
-            .with_no_client_auth(),
-        (TlsMode::VerifyFull, Some(roots)) => builder
-            .with_root_certificates(root_store(roots)?)
-            .with_no_client_auth(),
+            })),
+        (TlsMode::VerifyFull, Some(roots)) => builder.with_root_certificates(root_store(roots)?),
         (TlsMode::VerifyCa, Some(roots)) => {
             let chain = WebPkiServerVerifier::builder_with_provider(
                 Arc::new(root_store(roots)?),
@@ -83,10 +80,43 @@ fn connector(tls: &DatabaseTls) -> Result<Option<MakeRustlsConnect>, String> {
                     chain: Some(chain),
                     provider,
                 }))
-                .with_no_client_auth()
+        }
+    };
+    let config = match &tls.client {
+        None => verifying.with_no_client_auth(),
+        Some(client) => {
+            let (chain, key) = client_identity(client)?;
+            verifying.with_client_auth_cert(chain, key).map_err(|e| {
+                format!(
+                    "sslkey {} does not fit sslcert {}: {e}",
+                    client.key.display(),
+                    client.certificate.display()
+                )
+            })?
         }
     };
     Ok(Some(MakeRustlsConnect::new(config)))
+}
+
+/// The certificate chain and private key of `client`; an error names the file.
+fn client_identity(
+    client: &ClientCert,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+    let shown = client.certificate.display();
+    let chain = CertificateDer::pem_file_iter(&client.certificate)
+        .map_err(|e| format!("cannot read sslcert {shown}: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("sslcert {shown} is not a PEM file of certificates: {e}"))?;
+    if chain.is_empty() {
+        return Err(format!("sslcert {shown} holds no certificate"));
+    }
+    let key = PrivateKeyDer::from_pem_file(&client.key).map_err(|e| {
+        format!(
+            "cannot read a private key from sslkey {}: {e}",
+            client.key.display()
+        )
+    })?;
+    Ok((chain, key))
 }
 
 /// The authorities `roots` names.
