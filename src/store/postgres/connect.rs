@@ -102,14 +102,7 @@ fn connector(tls: &DatabaseTls) -> Result<Option<MakeRustlsConnect>, String> {
 fn client_identity(
     client: &ClientCert,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
-    let shown = client.certificate.display();
-    let chain = CertificateDer::pem_file_iter(&client.certificate)
-        .map_err(|e| format!("cannot read sslcert {shown}: {e}"))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("sslcert {shown} is not a PEM file of certificates: {e}"))?;
-    if chain.is_empty() {
-        return Err(format!("sslcert {shown} holds no certificate"));
-    }
+    let chain = certificates("sslcert", &client.certificate)?;
     let key = PrivateKeyDer::from_pem_file(&client.key).map_err(|e| {
         format!(
             "cannot read a private key from sslkey {}: {e}",
@@ -121,29 +114,37 @@ fn client_identity(
 
 /// The authorities `roots` names.
 fn root_store(roots: &RootCerts) -> Result<RootCertStore, String> {
-    match roots {
-        RootCerts::BuiltIn => Ok(RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        }),
-        RootCerts::File(path) => root_file(path),
-    }
-}
-
-/// The CA certificates of the PEM file at `path`; an error names the file.
-fn root_file(path: &Path) -> Result<RootCertStore, String> {
-    let shown = path.display();
-    let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read sslrootcert {shown}: {e}"))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("sslrootcert {shown} is not a PEM file of certificates: {e}"))?;
+    let path = match roots {
+        RootCerts::BuiltIn => {
+            return Ok(RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            });
+        }
+        RootCerts::File(path) => path,
+    };
     let mut store = RootCertStore::empty();
-    let (_, refused) = store.add_parsable_certificates(certificates);
+    let (_, refused) = store.add_parsable_certificates(certificates("sslrootcert", path)?);
     if store.is_empty() {
         return Err(format!(
-            "sslrootcert {shown} holds no usable CA certificate ({refused} refused)"
+            "sslrootcert {} holds no usable CA certificate ({refused} refused)",
+            path.display()
         ));
     }
     Ok(store)
+}
+
+/// The certificates of the PEM file at `path`, which `option` names; an error names
+/// both, and so does a file that holds none.
+fn certificates(option: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let shown = path.display();
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read {option} {shown}: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{option} {shown} is not a PEM file of certificates: {e}"))?;
+    if certificates.is_empty() {
+        return Err(format!("{option} {shown} holds no certificate"));
+    }
+    Ok(certificates)
 }
 
 /// The certificate checks rustls has no built-in mode for: the chain against
