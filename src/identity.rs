@@ -170,7 +170,24 @@ pub fn public_id(source: &str, key: &str) -> String {
         .chain_update([0u8])
         .chain_update(key.as_bytes())
         .finalize();
-    format!("urn:feedbraid:{}", hex(&digest[..16]))
+    format!("{PUBLIC_ID_PREFIX}{}", hex(&digest[..16]))
+}
+
+/// What every [`public_id`] starts with; its 32 hex digits follow.
+pub const PUBLIC_ID_PREFIX: &str = "urn:feedbraid:";
+
+/// The 16 bytes a [`public_id`] spells in hex, or `None` for any other text: a
+/// database keeps the bytes, half the size, and spells them again with
+/// [`public_id_from_digest`].
+pub fn public_id_digest(id: &str) -> Option<[u8; 16]> {
+    let digits = id.strip_prefix(PUBLIC_ID_PREFIX)?;
+    let bytes = unhex(digits)?;
+    bytes.try_into().ok()
+}
+
+/// The public id whose digest is `digest` ([`public_id_digest`]).
+pub fn public_id_from_digest(digest: &[u8; 16]) -> String {
+    format!("{PUBLIC_ID_PREFIX}{}", hex(digest))
 }
 
 /// The public ids a new item of `source` stored under `key` may take, in order:
@@ -257,7 +274,29 @@ pub fn definition_digest(kind: &str, fields: &[(&str, serde_json::Value)]) -> St
     hex(&Sha256::digest(text.as_bytes())[..16])
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// The bytes lower-case hex digits spell ([`hex`] undone), or `None` for any other
+/// text (upper case included, which [`hex`] never writes, so that bytes and text
+/// always map one to one).
+pub fn unhex(digits: &str) -> Option<Vec<u8>> {
+    fn nibble(digit: u8) -> Option<u8> {
+        match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            _ => None,
+        }
+    }
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    digits
+        .as_bytes()
+        .chunks_exact(2)
+        .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
+        .collect()
+}
+
+/// Lower-case hex, two digits per byte.
+pub fn hex(bytes: &[u8]) -> String {
     // A table lookup per nibble, not `format!` per byte: every item's hashes pass here.
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -292,6 +331,25 @@ mod tests {
     #[test]
     fn hex_is_lower_case_two_digits_per_byte() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(unhex("000fa5ff"), Some(vec![0x00, 0x0f, 0xa5, 0xff]));
+        assert_eq!(unhex(""), Some(vec![]));
+        for not_hex in ["0", "0g", "0F", "h", " 00"] {
+            assert_eq!(unhex(not_hex), None, "{not_hex:?}");
+        }
+    }
+
+    #[test]
+    fn public_ids_round_trip_through_their_digest() {
+        let id = public_id("harbor", "g:42");
+        let digest = public_id_digest(&id).expect("a public id has a digest");
+        assert_eq!(public_id_from_digest(&digest), id);
+        for other in [
+            "p1",
+            "urn:feedbraid:00",
+            "urn:other:00112233445566778899aabbccddeeff",
+        ] {
+            assert_eq!(public_id_digest(other), None, "{other:?}");
+        }
     }
 
     #[test]

@@ -264,7 +264,7 @@ fn render_all(output: &OutputFeed, version: u64) -> RenderedFeed {
         .map(|format| {
             let body = render::render(output, format);
             let digest = Sha256::digest(&body);
-            let etag = format!("\"{}\"", hex(&digest[..16]));
+            let etag = format!("\"{}\"", crate::identity::hex(&digest[..16]));
             // Kept until the feed changes: exactly their length, not the capacity
             // the buffers grew to.
             let rendered = Rendered {
@@ -291,8 +291,4 @@ fn gzip(body: &[u8]) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     let _ = encoder.write_all(body);
     encoder.finish().unwrap_or_default()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

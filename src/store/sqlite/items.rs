@@ -8,6 +8,7 @@ use super::super::apply::PollWriter;
 use super::super::columns::{EntryColumns, story_evidence};
 use super::super::error::{DriverError, StoreError};
 use super::super::records::FeedRow;
+use super::digests::{ContentHash, PublicId, StoredContentHash};
 use super::stories;
 use crate::identity;
 use crate::ingest::{Existing, LinkedRow, Lookup, NewItem, StoryChoice};
@@ -49,7 +50,7 @@ impl Lookup for PollWrite<'_> {
                 Ok(LinkedRow {
                     row: r.get(0)?,
                     source: r.get(1)?,
-                    content_hash: r.get(2)?,
+                    content_hash: r.get::<_, StoredContentHash>(2)?.0,
                     story: r.get(3)?,
                     first_seen: r.get(4)?,
                     sort_date: r.get(5)?,
@@ -130,7 +131,7 @@ impl<'a> PollWrite<'a> {
                 inserted = true;
                 break;
             }
-            if !self.public_id_taken.exists([&public_id])? {
+            if !self.public_id_taken.exists([PublicId(&public_id)])? {
                 break;
             }
         }
@@ -160,7 +161,7 @@ impl<'a> PollWrite<'a> {
         let inserted = self.insert.execute(params![
             self.source_id,
             entry.key,
-            public_id,
+            PublicId(public_id),
             story,
             entry.guid,
             entry.link,
@@ -174,7 +175,7 @@ impl<'a> PollWrite<'a> {
             columns.source_updated,
             new.sort_date.timestamp(),
             self.now.timestamp(),
-            entry.content_hash,
+            ContentHash(&entry.content_hash),
             layer,
             score,
             &new.fingerprint.to_bytes()[..],
@@ -189,7 +190,7 @@ impl<'a> PollWrite<'a> {
 fn existing_from_row(r: &Row<'_>) -> rusqlite::Result<Existing> {
     Ok(Existing {
         row: r.get(0)?,
-        content_hash: r.get(1)?,
+        content_hash: r.get::<_, StoredContentHash>(1)?.0,
     })
 }
 
@@ -254,7 +255,7 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
         columns.published,
         columns.source_updated,
         now.timestamp(),
-        entry.content_hash,
+        ContentHash(&entry.content_hash),
         columns.links,
     ])?;
     Ok(())

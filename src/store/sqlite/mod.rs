@@ -4,6 +4,7 @@
 
 mod articles;
 mod body;
+mod digests;
 mod feeds;
 mod items;
 mod maintain;

@@ -3,12 +3,13 @@
 //! its id or link; and how a row becomes a [`StoredItem`].
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::super::columns::{authors_from, categories_from, links_from, to_time};
 use super::super::error::StoreError;
 use super::super::records::{ItemPage, Neighbour, PageCursor, StoryMember};
 use super::body::html_at;
+use super::digests::{PublicId, StoredPublicId};
 use crate::membership::stored_plain_text;
 use crate::model::StoredItem;
 
@@ -25,7 +26,7 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
         |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };
     Ok(StoredItem {
         row: r.get(0)?,
-        public_id: r.get(1)?,
+        public_id: r.get::<_, StoredPublicId>(1)?.0,
         story: r.get(2)?,
         source: r.get(3)?,
         link: r.get(4)?,
@@ -118,10 +119,12 @@ pub(super) fn story_members(conn: &Connection, story: i64) -> Result<Vec<StoryMe
 pub(super) fn find_item(conn: &Connection, needle: &str) -> Result<Option<StoredItem>, StoreError> {
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-         WHERE i.public_id = ?1 OR i.link = ?1 OR i.canonical_link = ?1
+         WHERE i.public_id = ?2 OR i.link = ?1 OR i.canonical_link = ?1
          ORDER BY i.first_seen, i.id LIMIT 1"
     );
-    Ok(conn.query_row(&sql, [needle], item_from_row).optional()?)
+    Ok(conn
+        .query_row(&sql, params![needle, PublicId(needle)], item_from_row)
+        .optional()?)
 }
 
 /// Every item first seen within `window` seconds of item `row`, earliest first.

@@ -123,7 +123,7 @@ const MIGRATIONS: &[&str] = &[
     SELECT 1;
     ",
     // 9: items are found by canonical link through a 64-bit key of it
-    // (`identity::link_key`), not an index of the links; `fill_link_keys` computes the
+    // (`identity::link_key`), not an index of the links; `DATA_STEPS` computes the
     // keys of stored rows (the SQL function `link_key`). New rows keep
     // `canonical_link` only where it differs from `link`.
     "
@@ -156,6 +156,12 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE article_fetches ADD COLUMN host TEXT NOT NULL DEFAULT '';
     ALTER TABLE article_fetches ADD COLUMN claim INTEGER NOT NULL DEFAULT 0;
+    ",
+    // 13: public ids and content hashes are kept as the bytes their hex spells
+    // (`digests`); `DATA_STEPS` converts stored rows. A binary that knows only
+    // version 12 cannot read the new rows, so it must refuse the database.
+    "
+    SELECT 1;
     ",
 ];
 
@@ -199,6 +205,7 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
         |ctx| Ok(crate::identity::link_key(&ctx.get::<String>(0)?)),
     )
     .map_err(open_err)?;
+    super::digests::register(&conn).map_err(open_err)?;
     migrate(&mut conn, path)?;
     Ok(conn)
 }
@@ -252,8 +259,8 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     for (version, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(step)?;
-        if version + 1 == LINK_KEYS {
-            fill_link_keys(&tx)?;
+        if let Some((_, update)) = DATA_STEPS.iter().find(|(at, _)| *at == version + 1) {
+            update_by_id_ranges(&tx, update)?;
         }
         tx.pragma_update(None, "user_version", version as i64 + 1)?;
         tx.commit()?;
@@ -261,24 +268,37 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The schema version that introduced link keys.
-const LINK_KEYS: usize = 9;
+/// Data migrations: after the schema step of the version named, an UPDATE of every
+/// stored item, run by ranges of row ids (`?1` to `?2`, [`MIGRATION_CHUNK`] rows).
+const DATA_STEPS: &[(usize, &str)] = &[
+    // 9: every item with a canonical link gets its link key.
+    (
+        9,
+        "UPDATE items SET link_key = link_key(canonical_link)
+         WHERE id >= ?1 AND id < ?2 AND canonical_link IS NOT NULL",
+    ),
+    // 13: public ids and content hashes stored as text are kept as `digests` writes
+    // them.
+    (
+        13,
+        "UPDATE items SET public_id = stored_public_id(public_id),
+            content_hash = stored_content_hash(content_hash)
+         WHERE id >= ?1 AND id < ?2",
+    ),
+];
 
 /// Rows a statement of a data migration changes at most: one statement over a million
 /// rows would keep the original of every page it changes in memory until it ends (its
 /// statement journal, with `temp_store = MEMORY`), as much memory as the database.
 const MIGRATION_CHUNK: i64 = 5_000;
 
-/// Gives every stored item with a canonical link its link key, by ranges of row ids.
-fn fill_link_keys(tx: &Connection) -> Result<(), StoreError> {
+/// Runs `update` over every stored item, a range of row ids at a time.
+fn update_by_id_ranges(tx: &Connection, update: &str) -> Result<(), StoreError> {
     let last: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM items", [], |r| r.get(0))?;
+    let mut statement = tx.prepare(update)?;
     let mut from = 0;
     while from <= last {
-        tx.execute(
-            "UPDATE items SET link_key = link_key(canonical_link)
-             WHERE id >= ?1 AND id < ?2 AND canonical_link IS NOT NULL",
-            [from, from + MIGRATION_CHUNK],
-        )?;
+        statement.execute([from, from + MIGRATION_CHUNK])?;
         from += MIGRATION_CHUNK;
     }
     Ok(())
@@ -300,19 +320,25 @@ mod tests {
         assert_eq!(v, MIGRATIONS.len() as i64);
     }
 
+    /// A database at `path` migrated to schema `version`, as an older binary left it.
+    fn database_at(path: &Path, version: usize) -> Connection {
+        let mut conn = Connection::open(path).unwrap();
+        for (done, step) in MIGRATIONS.iter().enumerate().take(version) {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(step).unwrap();
+            tx.pragma_update(None, "user_version", done as i64 + 1)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        conn
+    }
+
     #[test]
     fn link_keys_are_filled_in_for_items_stored_before_them() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         {
-            let mut conn = Connection::open(&path).unwrap();
-            for (version, step) in MIGRATIONS.iter().enumerate().take(8) {
-                let tx = conn.transaction().unwrap();
-                tx.execute_batch(step).unwrap();
-                tx.pragma_update(None, "user_version", version as i64 + 1)
-                    .unwrap();
-                tx.commit().unwrap();
-            }
+            let conn = database_at(&path, 8);
             conn.execute_batch(
                 "INSERT INTO sources (id, name, url) VALUES (1, 'a', 'https://a.example/feed');
                  INSERT INTO items (id, source_id, item_key, public_id, story_id, link,
@@ -342,6 +368,51 @@ mod tests {
                 Some(key("https://x.example/1")),
                 None,
                 Some(key("https://x.example/3"))
+            ]
+        );
+    }
+
+    #[test]
+    fn ids_and_hashes_stored_as_text_are_kept_as_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let id = crate::identity::public_id("a", "g:1");
+        let hash = "0f".repeat(16);
+        {
+            let conn = database_at(&path, 12);
+            conn.execute(
+                "INSERT INTO sources (id, name, url) VALUES (1, 'a', 'https://a.example/feed')",
+                [],
+            )
+            .unwrap();
+            let mut insert = conn
+                .prepare(
+                    "INSERT INTO items (id, source_id, item_key, public_id, story_id, title,
+                        sort_date, first_seen, updated, content_hash)
+                     VALUES (?1, 1, ?1, ?2, ?1, 't', 0, 0, 0, ?3)",
+                )
+                .unwrap();
+            insert.execute(rusqlite::params![1, id, hash]).unwrap();
+            insert.execute(rusqlite::params![12345, "p2", "h"]).unwrap();
+        }
+        let conn = open(&path).unwrap();
+        let rows: Vec<(String, Vec<u8>, String)> = conn
+            .prepare(
+                "SELECT typeof(public_id) || ' ' || typeof(content_hash),
+                    CAST(public_id AS BLOB), hex(content_hash)
+                 FROM items ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let digest = crate::identity::public_id_digest(&id).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("blob blob".into(), digest.to_vec(), hash.to_uppercase()),
+                ("text text".into(), b"p2".to_vec(), "68".into()),
             ]
         );
     }
