@@ -95,11 +95,11 @@ impl<'a> PollWrite<'a> {
             public_id_taken: tx.prepare_cached("SELECT 1 FROM items WHERE public_id = ?1")?,
             insert: tx.prepare_cached(
                 "INSERT OR IGNORE INTO items (id, source_id, item_key, public_id, story_id, story_layer,
-                    story_score, guid, link, canonical_link, title, summary_html, content_html,
+                    story_score, link, canonical_link, title, summary_html, content_html,
                     author, categories, published, source_updated, sort_date, first_seen, updated,
                     content_hash, fingerprint, links, link_key)
-                 VALUES (?21, ?1, ?2, ?3, ?4, ?18, ?19, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                    ?14, ?15, ?16, ?16, ?17, ?20, ?22, ?23)",
+                 VALUES (?20, ?1, ?2, ?3, ?4, ?17, ?18, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                    ?13, ?14, ?15, ?15, ?16, ?19, ?21, ?22)",
             )?,
             next_row: None,
         })
@@ -163,7 +163,6 @@ impl<'a> PollWrite<'a> {
             entry.key,
             PublicId(public_id),
             story,
-            entry.guid,
             entry.link,
             columns.canonical,
             entry.title,
@@ -234,18 +233,17 @@ fn update(tx: &Connection, row: i64, entry: &Entry, now: DateTime<Utc>) -> Resul
     // sort_date, first_seen, public_id and story stay: an edit never moves or renames an item.
     let columns = EntryColumns::of(entry);
     tx.prepare_cached(
-        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary_html = ?5, content_html = ?6,
-            author = ?7, categories = ?8, published = ?9, source_updated = ?10, updated = ?11,
-            content_hash = ?12, links = ?13,
+        "UPDATE items SET link = ?2, title = ?3, summary_html = ?4, content_html = ?5,
+            author = ?6, categories = ?7, published = ?8, source_updated = ?9, updated = ?10,
+            content_hash = ?11, links = ?12,
             -- The canonical link stays as first stored: kept apart once the link moves.
             canonical_link = CASE
-                WHEN canonical_link IS NULL AND link_key IS NOT NULL AND link IS NOT ?3
+                WHEN canonical_link IS NULL AND link_key IS NOT NULL AND link IS NOT ?2
                 THEN link ELSE canonical_link END
          WHERE id = ?1",
     )?
     .execute(params![
         row,
-        entry.guid,
         entry.link,
         entry.title,
         columns.summary,

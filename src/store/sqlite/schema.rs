@@ -159,9 +159,11 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 13: public ids and content hashes are kept as the bytes their hex spells
     // (`digests`); `DATA_STEPS` converts stored rows. A binary that knows only
-    // version 12 cannot read the new rows, so it must refuse the database.
+    // version 12 cannot read the new rows, so it must refuse the database. The guid
+    // as published goes: nothing read it, and the item's key holds it (`g:` and the
+    // guid, a URL's scheme dropped).
     "
-    SELECT 1;
+    ALTER TABLE items DROP COLUMN guid;
     ",
 ];
 

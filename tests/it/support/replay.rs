@@ -275,11 +275,13 @@ pub fn replay_into(unpacked: &Path, postgres: Option<&str>) -> Result<Outcome, S
         None => stored_on_sqlite(&db)?,
     };
     // Labels name an item by its guid as written in the feed, or by its link where
-    // the guid is a URL the parser normalized.
+    // the guid is a URL the parser normalized. The store keeps the guid in the item's
+    // key (`g:` and the guid).
     let mut items = HashMap::new();
     let mut stored = 0;
-    for (guid, link, copy) in rows {
+    for (key, link, copy) in rows {
         stored += 1;
+        let guid = key.strip_prefix("g:").map(str::to_owned);
         for id in [link, guid].into_iter().flatten() {
             items.insert(format!("{}/{id}", copy.outlet), copy.clone());
         }
@@ -292,10 +294,10 @@ pub fn replay_into(unpacked: &Path, postgres: Option<&str>) -> Result<Outcome, S
     })
 }
 
-/// Each stored item: its guid, its link, and the copy as the replay scores it.
-type StoredRow = (Option<String>, Option<String>, StoredCopy);
+/// Each stored item: its key, its link, and the copy as the replay scores it.
+type StoredRow = (String, Option<String>, StoredCopy);
 
-const STORED: &str = "SELECT s.name, i.guid, i.link, i.story_id, i.story_layer, i.story_score,
+const STORED: &str = "SELECT s.name, i.item_key, i.link, i.story_id, i.story_layer, i.story_score,
         i.title, i.id, i.first_seen, i.fingerprint
     FROM items i JOIN sources s ON s.id = i.source_id";
 
