@@ -181,8 +181,10 @@ pub const PUBLIC_ID_PREFIX: &str = "urn:feedbraid:";
 /// [`public_id_from_digest`].
 pub fn public_id_digest(id: &str) -> Option<[u8; 16]> {
     let digits = id.strip_prefix(PUBLIC_ID_PREFIX)?;
-    let bytes = unhex(digits)?;
-    bytes.try_into().ok()
+    if digits.len() != 32 {
+        return None;
+    }
+    unhex(digits)?.try_into().ok()
 }
 
 /// The public id whose digest is `digest` ([`public_id_digest`]).
@@ -288,11 +290,11 @@ pub fn unhex(digits: &str) -> Option<Vec<u8>> {
     if !digits.len().is_multiple_of(2) {
         return None;
     }
-    digits
-        .as_bytes()
-        .chunks_exact(2)
-        .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
-        .collect()
+    let mut bytes = Vec::with_capacity(digits.len() / 2);
+    for pair in digits.as_bytes().chunks_exact(2) {
+        bytes.push(nibble(pair[0])? << 4 | nibble(pair[1])?);
+    }
+    Some(bytes)
 }
 
 /// Lower-case hex, two digits per byte.
