@@ -131,12 +131,13 @@ fn fill(path: &std::path::Path, items: usize, now: i64) {
             item.execute(rusqlite::params![
                 n + 1,
                 format!("g:wire-{n}"),
-                format!("urn:feedbraid:{n:032x}"),
+                // Ids and hashes as the store keeps them: the bytes their hex spells.
+                (n as u128).to_be_bytes().to_vec(),
                 format!("https://wire.example/news/{n}"),
                 format!("Talks to resume in Geneva, officials say ({n})"),
                 HTML,
                 seen,
-                format!("{n:064x}"),
+                (n as u128).to_be_bytes().to_vec(),
             ])
             .expect("item");
             if n % 2 == 0 {

@@ -3,7 +3,8 @@
 //! its row and as many again in its unique index, the content hash 16 (or 32 for
 //! hashes stored whole) instead of twice that. Text that spells no such bytes (ids
 //! written by hand or by tests) stays text. Both forms read back as the same string,
-//! and bytes and text map one to one, so a lookup finds either.
+//! and each string has one stored form (bytes and text map one to one), so a lookup
+//! that writes its value as these types do finds the row.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, Value, ValueRef};
 

@@ -160,8 +160,9 @@ const MIGRATIONS: &[&str] = &[
     // 13: public ids and content hashes are kept as the bytes their hex spells
     // (`digests`); `DATA_STEPS` converts stored rows. A binary that knows only
     // version 12 cannot read the new rows, so it must refuse the database. The guid
-    // as published is no longer kept: nothing read it, and the item's key holds it
-    // (`g:` and the guid, a URL's scheme dropped). Its column stays, NULL: dropping
+    // as published is no longer kept: nothing read it, and the item's key holds it in
+    // the form items are told apart by (`g:` and the guid trimmed, a URL guid without
+    // its scheme and with its host lower-cased). Its column stays, NULL: dropping
     // it would rewrite the table in one statement, whose journal holds the original
     // of every page in memory (a 440 MB table took 395 MB).
     "

@@ -276,7 +276,7 @@ pub fn replay_into(unpacked: &Path, postgres: Option<&str>) -> Result<Outcome, S
     };
     // Labels name an item by its guid as written in the feed, or by its link where
     // the guid is a URL the parser normalized. The store keeps the guid in the item's
-    // key (`g:` and the guid).
+    // key (`g:` and the guid trimmed; a URL guid normalized, a repeated one suffixed).
     let mut items = HashMap::new();
     let mut stored = 0;
     for (key, link, copy) in rows {
