@@ -103,6 +103,9 @@ impl Store {
             database: database.to_string(),
             source: DriverError::new(e),
         };
+        // Thread names are kept to 15 bytes, all Linux shows of one (`top -H`,
+        // `/proc/*/task/*/comm`), so each thread is told apart there: the writer
+        // `feedbraid-store`, the reader `feedbraid-read`.
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("feedbraid-store".into())
@@ -110,7 +113,7 @@ impl Store {
             .map_err(thread_failed)?;
         let (read_jobs, read_queue) = mpsc::channel::<ReadJob>();
         std::thread::Builder::new()
-            .name("feedbraid-store-read".into())
+            .name("feedbraid-read".into())
             .spawn(move || worker::run_reads(reads, read_queue))
             .map_err(thread_failed)?;
         Ok(Store {

@@ -52,7 +52,8 @@ pub(super) fn announce(conn: &mut Conn, feeds: Option<&[String]>) -> Result<(), 
 pub(super) fn listen(url: String, own: i32, changes: &Arc<ChangeLog>) -> std::io::Result<()> {
     let changes = Arc::downgrade(changes);
     std::thread::Builder::new()
-        .name("feedbraid-store-listen".into())
+        // 15 bytes at most, as Linux shows it (see `store::handle`).
+        .name("feedbraid-peers".into())
         .spawn(move || listen_until_dropped(&url, own, &changes))
         .map(drop)
 }
