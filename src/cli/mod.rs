@@ -127,7 +127,9 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run_command(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("feedbraid: {e:#}");
+            // Each cause once: a driver's message often repeats the one beneath it,
+            // which `{:#}` would print again.
+            eprintln!("feedbraid: {}", crate::error_chain(e.as_ref()));
             ExitCode::from(1)
         }
     }
