@@ -21,7 +21,7 @@
 ///   arena, and a burst of them (a backlog of 1 MiB documents after downtime) leaves
 ///   the arenas holding the burst's peak. Fixed at [`OWN_MAPPING_FROM`], a document
 ///   or response body that large is mapped on its own and unmapped when freed
-///   (`farm backlog`: peak 130–139 MiB → 98–101 MiB).
+///   (BENCHMARKS.md, `farm backlog`).
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before any other

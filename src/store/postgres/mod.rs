@@ -120,14 +120,11 @@ struct Conn {
 
 impl Conn {
     fn connect(url: &str, database: &str, read_only: bool) -> Result<Conn, StoreError> {
-        let open_error = |error: postgres::Error| StoreError::Open {
-            database: database.to_string(),
-            source: DriverError::new(error),
-        };
-        let client = connect_client(url).map_err(|source| StoreError::Open {
+        let open_error = |source: DriverError| StoreError::Open {
             database: database.to_string(),
             source,
-        })?;
+        };
+        let client = connect_client(url).map_err(open_error)?;
         let mut conn = Conn {
             client,
             statements: HashMap::new(),
@@ -139,11 +136,13 @@ impl Conn {
         // A node that stops mid-transaction (its host lost, the process frozen) must
         // not hold the write lock every other node waits for: the server ends such a
         // session, and notices a vanished peer within a minute.
-        conn.client.batch_execute(SESSION).map_err(open_error)?;
+        conn.client
+            .batch_execute(SESSION)
+            .map_err(|e| open_error(DriverError::new(e)))?;
         if read_only {
             conn.client
                 .batch_execute("SET default_transaction_read_only = on")
-                .map_err(open_error)?;
+                .map_err(|e| open_error(DriverError::new(e)))?;
         }
         Ok(conn)
     }

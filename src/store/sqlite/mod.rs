@@ -31,11 +31,10 @@ use crate::membership::FeedSet;
 use crate::model::{ArticleJob, ArticleText, SourceState, StoredItem};
 
 /// The writing connection's page cache, in KiB. Every new item goes into seven
-/// indexes at pages spread over the file: with SQLite's default (2 MB) ingest read
-/// those pages back from the OS again and again (`farm ingest --light`: the store
-/// thread 45–53 → 40–41 µs per item; 16 MB gains no more there). The store thread
-/// hands the cache back after a second without work (`store::worker`), so an idle
-/// daemon does not hold it.
+/// indexes at pages spread over the file: with SQLite's default (2 MB) ingest reads
+/// those pages back from the OS again and again, and a larger cache gains no more
+/// (BENCHMARKS.md, `farm store`). The store thread hands the cache back after a
+/// second without work (`store::worker`), so an idle daemon does not hold it.
 const WRITER_CACHE_KIB: i64 = 8192;
 
 /// The reading connection's page cache, in KiB.

@@ -164,7 +164,7 @@ const MIGRATIONS: &[&str] = &[
     // the form items are told apart by (`g:` and the guid trimmed, a URL guid without
     // its scheme and with its host lower-cased). Its column stays, NULL: dropping
     // it would rewrite the table in one statement, whose journal holds the original
-    // of every page in memory (a 440 MB table took 395 MB).
+    // of every page in memory, as much memory as the table.
     "
     SELECT 1;
     ",
