@@ -8,14 +8,14 @@
 //! that frees a few megabytes in the middle keeps them resident until the holes
 //! are reused.
 
-/// Caps the allocator's arenas at two and fixes the size from which an allocation
-/// gets its own mapping, before any thread starts.
+/// Caps the allocator's arenas at [`arena_limit`] and fixes the size from which an
+/// allocation gets its own mapping, before any thread starts.
 ///
 /// - Arenas: glibc gives threads up to eight arenas per core, and memory freed into
 ///   one arena stays mapped there: polls move between tokio's workers, the parse
 ///   pool and the store thread, so peak memory would grow with the arenas they
 ///   touched rather than with the work in flight (see BENCHMARKS.md, `notmod
-///   --loop`). Two keep the threads from all waiting on one lock.
+///   --loop`). Too few, and the busy threads queue on each other's arena lock.
 /// - Mappings: by default glibc raises that size to the largest block freed so far,
 ///   so after the first large feed document every later one is carved from an
 ///   arena, and a burst of them (a backlog of 1 MiB documents after downtime) leaves
@@ -27,9 +27,19 @@ pub fn limit_arenas() {
     // SAFETY: mallopt only sets allocator parameters; it is called before any other
     // thread exists, so nothing allocates concurrently.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, arena_limit());
         libc::mallopt(libc::M_MMAP_THRESHOLD, OWN_MAPPING_FROM);
     }
+}
+
+/// One arena per core, for the parse pool's threads (one per core), and two more
+/// for the store's writer and the rest: with fewer, the threads that are busy during
+/// an ingest share arenas and wait on each other's arena lock for every item's
+/// allocations (BENCHMARKS.md, "Allocator arenas").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn arena_limit() -> libc::c_int {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    libc::c_int::try_from(cores + 2).unwrap_or(libc::c_int::MAX)
 }
 
 /// Allocations from this size get a mapping of their own: well above an item's
