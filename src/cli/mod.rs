@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::app;
@@ -287,6 +288,14 @@ async fn poll_once(config: Config, only: Option<&str>, mode: PollMode) -> anyhow
             articles.stored, articles.no_article, articles.failed, articles.given_up
         );
     }
+    // The process ends with this function, before the database thread would fold the
+    // write-ahead log back on its own: without this, what the polls stored stays in
+    // the log (the database file of a first small poll is one empty page, and a copy
+    // of it alone holds nothing), and is synced to disk only at a later checkpoint.
+    ctx.store
+        .checkpoint()
+        .await
+        .context("cannot fold the write-ahead log into the database")?;
     Ok(ExitCode::SUCCESS)
 }
 

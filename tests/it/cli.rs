@@ -91,6 +91,16 @@ async fn poll_sources_query_and_explain() {
         lines.contains("harbor: 5 new") && lines.contains("wire: 2 new"),
         "{lines}"
     );
+    // What the poll stored is in the database file itself once the command exits,
+    // not only in its write-ahead log: a copy of the file alone (a naive backup)
+    // holds every item.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(dir.path().join("feedbraid.db"), &copy).unwrap();
+    let copied: i64 = rusqlite::Connection::open(&copy)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM items", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(copied, 7);
 
     let sources = run(&["sources", "--format", "json"], &config);
     let rows: serde_json::Value = serde_json::from_slice(&sources.stdout).unwrap();
