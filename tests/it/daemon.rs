@@ -193,6 +193,10 @@ async fn tells_systemd_ready_watchdog_and_stopping() {
         }
     }
     assert!(child.wait().unwrap().success());
+    // Stopped cleanly, it leaves everything in the database file: its write-ahead
+    // log is folded back and empty.
+    let log = std::fs::metadata(dir.path().join("feedbraid.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(log, 0, "the write-ahead log still holds {log} bytes");
 }
 
 /// Every row of the tables the daemon keeps its state in, as text, read without

@@ -43,9 +43,11 @@ pub(super) fn forget_tombstones(
     )?)
 }
 
-/// Folds the WAL back into the database and lets SQLite refresh its statistics.
+/// Lets SQLite refresh its statistics, then folds the WAL back into the database:
+/// in that order, because refreshed statistics are a write, which would otherwise
+/// stay in the log the checkpoint just emptied.
 pub(super) fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")?;
+    conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);")?;
     Ok(())
 }
 

@@ -123,9 +123,7 @@ impl Backend for Sqlite {
     }
 
     fn close(&mut self) {
-        let _ = self
-            .conn
-            .execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
+        let _ = maintain::checkpoint(&self.conn);
     }
 
     fn announce(&mut self, _feeds: Option<&[String]>) {}
