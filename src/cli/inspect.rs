@@ -32,7 +32,7 @@ pub(super) async fn query(config: &Config, expr: &str, limit: usize) -> anyhow::
                 continue;
             }
             let matched = filter.explain(&text);
-            println!(
+            outln!(
                 "{}  {:<16}  {}\n    {}\n    matched: {}",
                 item.date.format("%Y-%m-%d %H:%M"),
                 item.source,
@@ -70,7 +70,7 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
         .into_iter()
         .map(|m| (m.item, (m.layer, m.score)))
         .collect();
-    println!(
+    outln!(
         "story of {} ({} cop{})",
         item.public_id,
         copies.len(),
@@ -108,7 +108,7 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
         if i == 0 {
             joined.push_str("; represents it");
         }
-        println!(
+        outln!(
             "  {} {}  {}\n      {}\n      {}  first seen {}",
             if copy.row == item.row { "*" } else { "-" },
             copy.source,
@@ -128,9 +128,10 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
             .filter(|c| c.source != me.source);
         if how.get(&copy.row).is_some_and(|(layer, _)| layer == "link") {
             if let Some(against) = earlier.next() {
-                println!(
+                outln!(
                     "      evidence: the same canonical link as {} \"{}\"",
-                    against.source, against.title
+                    against.source,
+                    against.title
                 );
             }
             continue;
@@ -139,9 +140,11 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
             .filter_map(|c| Some((compare(me, c)?, c)))
             .max_by(|(a, _), (b, _)| a.nearness().total_cmp(&b.nearness()));
         if let Some((evidence, against)) = nearest {
-            println!(
+            outln!(
                 "      evidence: {} against {} \"{}\"",
-                evidence.reason, against.source, against.title
+                evidence.reason,
+                against.source,
+                against.title
             );
         }
     }
@@ -153,11 +156,14 @@ pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<Exi
             .filter_map(|n| Some((compare(me, n)?, n)))
             .max_by(|(a, _), (b, _)| a.nearness().total_cmp(&b.nearness()));
         match nearest {
-            Some((evidence, other)) => println!(
+            Some((evidence, other)) => outln!(
                 "  nearest other story: {} \"{}\" (story {}): {}",
-                other.source, other.title, other.story, evidence.reason
+                other.source,
+                other.title,
+                other.story,
+                evidence.reason
             ),
-            None => println!("  no item of another source was first seen within the window"),
+            None => outln!("  no item of another source was first seen within the window"),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -3,8 +3,21 @@
 //! The commands that inspect the store live in `inspect`, OPML in `opml`, and
 //! `preview` (a source's items after its content rules, stored nowhere) in `preview`.
 
+/// `print!` for a command's output: a reader that goes away ends it quietly, a full
+/// disk is an error ([`output`]).
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::output::write(format_args!($($arg)*)) };
+}
+
+/// `println!` for a command's output; see [`out!`].
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($arg:tt)*) => { out!("{}\n", format_args!($($arg)*)) };
+}
+
 mod inspect;
 mod opml;
+mod output;
 mod preview;
 
 use std::path::PathBuf;
@@ -125,12 +138,19 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run_command(cli.command)) {
+    let code = match runtime.block_on(run_command(cli.command)) {
         Ok(code) => code,
         Err(e) => {
             // Each cause once: a driver's message often repeats the one beneath it,
             // which `{:#}` would print again.
             eprintln!("feedbraid: {}", crate::error_chain(e.as_ref()));
+            ExitCode::from(1)
+        }
+    };
+    match output::finish() {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("feedbraid: cannot write the output: {e}");
             ExitCode::from(1)
         }
     }
@@ -201,7 +221,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Check(arg) => Ok(match load(&arg) {
             Ok((_, config)) => {
-                println!("{}", config.summary());
+                outln!("{}", config.summary());
                 ExitCode::SUCCESS
             }
             Err(code) => code,
@@ -279,13 +299,16 @@ async fn poll_once(config: Config, only: Option<&str>, mode: PollMode) -> anyhow
     let ctx = PollContext::new(Fetcher::new(&config.fetch)?, store);
     let config = Arc::new(config);
     for report in poll::poll_sources_with(&ctx, &config, &sources, mode).await? {
-        println!("{report}");
+        outln!("{report}");
     }
     if sources.iter().any(|source| source.wants_full_text()) {
         let articles = crate::articles::fetch_due(&ctx, || Arc::clone(&config)).await?;
-        println!(
+        outln!(
             "full text: {} stored, {} pages without a longer article, {} failed (tried again later), {} given up",
-            articles.stored, articles.no_article, articles.failed, articles.given_up
+            articles.stored,
+            articles.no_article,
+            articles.failed,
+            articles.given_up
         );
     }
     // The process ends with this function, before the database thread would fold the
@@ -334,6 +357,6 @@ async fn list_sources(config: &Config, format: ListFormat) -> anyhow::Result<Exi
         ListFormat::Json => crate::report::sources_json(&states)?,
         ListFormat::Table => crate::report::sources_table(&states),
     };
-    println!("{text}");
+    outln!("{text}");
     Ok(ExitCode::SUCCESS)
 }

@@ -20,7 +20,7 @@ pub(super) fn export(config: &Config) -> anyhow::Result<ExitCode> {
             (s.name.clone(), title, s.url.to_string())
         })
         .collect();
-    print!("{}", render_sources_opml(&sources));
+    out!("{}", render_sources_opml(&sources));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -86,7 +86,7 @@ pub(super) fn import(config_path: &Path, file: &Path, write: bool) -> anyhow::Re
             config_path.display()
         );
     } else {
-        print!("{out}");
+        out!("{out}");
         eprintln!("{added} new source{}", if added == 1 { "" } else { "s" });
     }
     Ok(ExitCode::SUCCESS)

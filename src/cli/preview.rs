@@ -47,7 +47,7 @@ pub(super) async fn preview(
             entry
         }
         None => {
-            println!("{} items in {}:", all.entries.len(), source.url);
+            outln!("{} items in {}:", all.entries.len(), source.url);
             for (n, entry) in all.entries.iter().enumerate() {
                 let verdict = if is_kept(entry) {
                     "kept"
@@ -56,12 +56,12 @@ pub(super) async fn preview(
                 };
                 let text = sanitized_html_to_text(body_of(entry));
                 let teaser: String = text.chars().take(TEASER_CHARS).collect();
-                println!("{:>4}. [{verdict}] {}\n      {teaser}", n + 1, entry.title);
+                outln!("{:>4}. [{verdict}] {}\n      {teaser}", n + 1, entry.title);
             }
             let Some(first) = all.entries.first() else {
                 return Ok(ExitCode::SUCCESS);
             };
-            println!("\nItem 1 as it would be stored (--item N for another):");
+            outln!("\nItem 1 as it would be stored (--item N for another):");
             first
         }
     };
@@ -112,13 +112,13 @@ async fn show(
     entry: &Entry,
     kept: bool,
 ) {
-    println!("title:   {}", entry.title);
-    println!("link:    {}", entry.link.as_deref().unwrap_or("(none)"));
+    outln!("title:   {}", entry.title);
+    outln!("link:    {}", entry.link.as_deref().unwrap_or("(none)"));
     if !kept {
-        println!("stored:  no — keep_if/drop_if turn it away");
+        outln!("stored:  no — keep_if/drop_if turn it away");
     }
     if let Some(summary) = &entry.summary_html {
-        println!("summary: {summary}");
+        outln!("summary: {summary}");
     }
     let article = match (&entry.link, source.wants_full_text()) {
         (Some(link), true) => {
@@ -140,20 +140,20 @@ async fn show(
     };
     let content = match article {
         Some(Ok(article)) => {
-            println!("content: the article from its page");
+            outln!("content: the article from its page");
             article.content_html
         }
         Some(Err(error)) => {
-            println!("content: the feed's own ({error})");
+            outln!("content: the feed's own ({error})");
             entry.content_html.clone().unwrap_or_default()
         }
         None => {
-            println!("content: the feed's own");
+            outln!("content: the feed's own");
             entry.content_html.clone().unwrap_or_default()
         }
     };
     let chars = sanitized_html_to_text(&content).chars().count();
-    println!("--- content ({chars} characters of text) ---\n{content}");
+    outln!("--- content ({chars} characters of text) ---\n{content}");
 }
 
 /// The HTML an entry's text comes from.

@@ -57,6 +57,49 @@ fn check_accepts_the_example_and_names_file_line_and_key_otherwise() {
     assert_eq!(missing.status.code(), Some(2));
 }
 
+/// `feedbraid query … | head` and the like: when what reads the output goes away,
+/// the command drops the rest of it and ends as it would have, without a panic.
+#[test]
+fn output_into_a_closed_pipe_is_dropped_quietly() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/feedbraid.toml");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg("-c")
+        .arg(&example)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+/// Output that cannot be written (a full disk) fails the command, so a script that
+/// saves it (`export-opml > feeds.opml`) learns the file is incomplete.
+#[test]
+fn output_that_cannot_be_written_fails_the_command() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/feedbraid.toml");
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    };
+    let out = Command::new(BIN)
+        .arg("export-opml")
+        .arg("-c")
+        .arg(&example)
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot write the output"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn usage_errors_exit_2_and_version_and_help_answer() {
     let out = Command::new(BIN).arg("frobnicate").output().unwrap();
