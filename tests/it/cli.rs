@@ -301,3 +301,44 @@ fn inspecting_before_the_first_run_creates_nothing() {
         "looking created nothing"
     );
 }
+
+/// A database file this user may not write: SQLite would open it read-only without a
+/// word and fail each write later; `poll` refuses at once, naming the file. Run as
+/// root, the second poll runs as `nobody`, whom the file's mode does stop.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_this_user_may_not_write_is_named_at_once() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("harbor.xml", fixture("rss2.xml"));
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n",
+            server.url("harbor.xml")
+        ),
+    );
+    assert_eq!(run(&["poll"], &config).status.code(), Some(0));
+    let database = dir.path().join("feedbraid.db");
+    let mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    mode(dir.path(), 0o755);
+    mode(&config, 0o644);
+    mode(&database, 0o444);
+    let mut poll = Command::new(BIN);
+    poll.args(["poll", "-c"]).arg(&config);
+    // SAFETY: geteuid only reads the calling process's effective user id.
+    if unsafe { libc::geteuid() } == 0 {
+        poll.uid(65534).gid(65534);
+    }
+    let out = poll.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&database.display().to_string()) && err.contains("may not write"),
+        "{err}"
+    );
+    mode(&database, 0o644);
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::super::error::StoreError;
+use super::super::error::{DriverError, StoreError};
 
 /// Each step takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -181,6 +181,16 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
         source: source.into(),
     };
     let mut conn = Connection::open(path).map_err(open_err)?;
+    // SQLite opens a file this user may not write as read-only, without a word, and
+    // every write would fail later (each poll, in the daemon): say so now.
+    if conn.is_readonly(rusqlite::MAIN_DB).map_err(open_err)? {
+        return Err(StoreError::Open {
+            database: path.display().to_string(),
+            source: DriverError::message(
+                "this user may not write it (feedbraid writes the file, and the -wal and -shm files beside it)",
+            ),
+        });
+    }
     conn.busy_timeout(Duration::from_secs(5))
         .map_err(open_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
