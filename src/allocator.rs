@@ -35,12 +35,17 @@ pub fn limit_arenas() {
 /// One arena per core, for the parse pool's threads (one per core), and two more
 /// for the store's writer and the rest: with fewer, the threads that are busy during
 /// an ingest share arenas and wait on each other's arena lock for every item's
-/// allocations (BENCHMARKS.md, "Allocator arenas").
+/// allocations (BENCHMARKS.md, "Allocator arenas"). At most [`MOST_ARENAS`]: what
+/// each arena holds on to adds up, and the memory targets are measured with four.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn arena_limit() -> libc::c_int {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    libc::c_int::try_from(cores + 2).unwrap_or(libc::c_int::MAX)
+    libc::c_int::try_from((cores + 2).min(MOST_ARENAS)).unwrap_or(2)
 }
+
+/// The cap on [`arena_limit`]: beyond eight parsers, several share an arena.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MOST_ARENAS: usize = 10;
 
 /// Allocations from this size get a mapping of their own: well above an item's
 /// text or a typical feed document (tens of kilobytes), where a system call per

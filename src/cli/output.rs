@@ -37,7 +37,7 @@ pub(super) fn write(args: fmt::Arguments<'_>) {
 }
 
 /// Flushes what is still buffered; `Err` when any write of the command's output
-/// failed other than by its reader going away.
+/// failed other than by its reader going away. Output after this is dropped.
 pub(super) fn finish() -> io::Result<()> {
     let mut state = STATE
         .lock()
@@ -47,7 +47,7 @@ pub(super) fn finish() -> io::Result<()> {
     {
         *state = failure(error);
     }
-    match std::mem::replace(&mut *state, State::Open) {
+    match std::mem::replace(&mut *state, State::ReaderGone) {
         State::Failed(error) => Err(error),
         State::Open | State::ReaderGone => Ok(()),
     }

@@ -97,8 +97,8 @@ impl Store {
         )));
     }
 
-    /// The database's own maintenance between prunes (SQLite: folds the WAL back in
-    /// and refreshes its statistics).
+    /// The database's own maintenance between prunes (SQLite: refreshes its
+    /// statistics and folds the WAL back in).
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
         self.call(|backend| backend.checkpoint()).await
     }

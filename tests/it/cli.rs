@@ -309,7 +309,14 @@ fn inspecting_before_the_first_run_creates_nothing() {
 async fn a_database_this_user_may_not_write_is_named_at_once() {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: geteuid only reads the calling process's effective user id.
+    let root = unsafe { libc::geteuid() } == 0;
+    // As root the second poll runs as nobody, who must reach the folder: /tmp.
+    let dir = if root {
+        tempfile::tempdir_in("/tmp").unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    };
     let server = FeedServer::start().await;
     server.set("harbor.xml", fixture("rss2.xml"));
     let config = write_config(
@@ -321,16 +328,15 @@ async fn a_database_this_user_may_not_write_is_named_at_once() {
     );
     assert_eq!(run(&["poll"], &config).status.code(), Some(0));
     let database = dir.path().join("feedbraid.db");
-    let mode = |path: &Path, mode: u32| {
+    let set_mode = |path: &Path, mode: u32| {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
     };
-    mode(dir.path(), 0o755);
-    mode(&config, 0o644);
-    mode(&database, 0o444);
+    set_mode(dir.path(), 0o755);
+    set_mode(&config, 0o644);
+    set_mode(&database, 0o444);
     let mut poll = Command::new(BIN);
     poll.args(["poll", "-c"]).arg(&config);
-    // SAFETY: geteuid only reads the calling process's effective user id.
-    if unsafe { libc::geteuid() } == 0 {
+    if root {
         poll.uid(65534).gid(65534);
     }
     let out = match poll.output() {
@@ -344,8 +350,46 @@ async fn a_database_this_user_may_not_write_is_named_at_once() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains(&database.display().to_string()) && err.contains("may not write"),
+        err.contains(&database.display().to_string())
+            && err.contains("cannot be opened for writing"),
         "{err}"
     );
-    mode(&database, 0o644);
+    set_mode(&database, 0o644);
+}
+
+/// Another program reading the database (an inspection command, a backup) keeps
+/// `poll`'s final checkpoint from folding the whole log in: the poll still succeeds,
+/// says so, and nothing is lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn poll_beside_a_reader_keeps_what_it_stored_and_says_the_log_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FeedServer::start().await;
+    server.set("harbor.xml", fixture("rss2.xml"));
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n",
+            server.url("harbor.xml")
+        ),
+    );
+    assert_eq!(run(&["poll"], &config).status.code(), Some(0));
+    let database = dir.path().join("feedbraid.db");
+    let reader = rusqlite::Connection::open(&database).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let before: i64 = reader
+        .query_row("SELECT COUNT(*) FROM items", [], |row| row.get(0))
+        .unwrap();
+    server.set("harbor.xml", fixture("wire-copy.xml"));
+    let polled = run(&["poll"], &config);
+    assert_eq!(polled.status.code(), Some(0), "{}", text(&polled.stderr));
+    assert!(
+        text(&polled.stderr).contains("another program has the database open"),
+        "{}",
+        text(&polled.stderr)
+    );
+    reader.execute_batch("COMMIT").unwrap();
+    let after: i64 = reader
+        .query_row("SELECT COUNT(*) FROM items", [], |row| row.get(0))
+        .unwrap();
+    assert!(after > before, "{before} then {after}");
 }

@@ -181,13 +181,14 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
         source: source.into(),
     };
     let mut conn = Connection::open(path).map_err(open_err)?;
-    // SQLite opens a file this user may not write as read-only, without a word, and
-    // every write would fail later (each poll, in the daemon): say so now.
+    // SQLite opens a file it cannot write (its permissions, a read-only file system)
+    // as read-only, without a word, and every write would fail later (each poll, in
+    // the daemon): say so now.
     if conn.is_readonly(rusqlite::MAIN_DB).map_err(open_err)? {
         return Err(StoreError::Open {
             database: path.display().to_string(),
             source: DriverError::message(
-                "this user may not write it (feedbraid writes the file, and the -wal and -shm files beside it)",
+                "cannot be opened for writing (its permissions, or a read-only file system); feedbraid writes it, and the -wal and -shm files beside it",
             ),
         });
     }
