@@ -104,22 +104,26 @@ fn spawn_refill(
     let feeds = i64::try_from(sync.refilled.len() + sync.leftover.len()).unwrap_or(i64::MAX);
     metrics.refilling(feeds);
     tokio::spawn(async move {
+        // Shutdown first: once it has begun, no step starts and sends a write that
+        // could land after shutdown's final checkpoint.
         tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|stop| *stop) => {}
             done = store.refill_feeds(&sync) => {
                 if let Err(error) = done {
                     tracing::error!(%error, feeds = ?sync.refilled, "feed membership not refilled; it will be at the next start");
                 }
             }
-            _ = shutdown.wait_for(|stop| *stop) => {}
         }
         // Then the rows no feed reads (feeds that take every item keep none).
         tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|stop| *stop) => {}
             done = store.drop_leftover_rows(&sync) => {
                 if let Err(error) = done {
                     tracing::warn!(%error, feeds = ?sync.leftover, "leftover feed rows not dropped; they will be at the next start");
                 }
             }
-            _ = shutdown.wait_for(|stop| *stop) => {}
         }
         metrics.refilling(-feeds);
     });
