@@ -17,7 +17,7 @@ pub(super) async fn query(config: &Config, expr: &str, limit: usize) -> anyhow::
     let filter = match Filter::compile(&[], &[], Some(expr), &config.topics) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: query {expr:?}: {e}");
+            errln!("error: query {expr:?}: {e}");
             return Ok(ExitCode::from(2));
         }
     };
@@ -54,14 +54,14 @@ pub(super) async fn query(config: &Config, expr: &str, limit: usize) -> anyhow::
             None => break,
         }
     }
-    eprintln!("{shown} item{} matched", if shown == 1 { "" } else { "s" });
+    errln!("{shown} item{} matched", if shown == 1 { "" } else { "s" });
     Ok(ExitCode::SUCCESS)
 }
 
 pub(super) async fn explain(config: &Config, needle: &str) -> anyhow::Result<ExitCode> {
     let store = app::open_store_read_only(config).await?;
     let Some(item) = store.find_item(needle).await? else {
-        eprintln!("error: no stored item has the id or link {needle:?}");
+        errln!("error: no stored item has the id or link {needle:?}");
         return Ok(ExitCode::from(2));
     };
     let copies = store.story_copies(vec![item.story]).await?;

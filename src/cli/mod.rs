@@ -15,6 +15,15 @@ macro_rules! outln {
     ($($arg:tt)*) => { out!("{}\n", format_args!($($arg)*)) };
 }
 
+/// `eprintln!` for a command's messages: a closed stderr (`feedbraid … 2>&1 | head`)
+/// must not turn them into a panic, and what cannot be said is dropped.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod inspect;
 mod opml;
 mod output;
@@ -133,7 +142,7 @@ pub fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("feedbraid: cannot start the async runtime: {e}");
+            errln!("feedbraid: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -142,14 +151,14 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // Each cause once: a driver's message often repeats the one beneath it,
             // which `{:#}` would print again.
-            eprintln!("feedbraid: {}", crate::error_chain(e.as_ref()));
+            errln!("feedbraid: {}", crate::error_chain(e.as_ref()));
             ExitCode::from(1)
         }
     };
     match output::finish() {
         Ok(()) => code,
         Err(e) => {
-            eprintln!("feedbraid: cannot write the output: {e}");
+            errln!("feedbraid: cannot write the output: {e}");
             ExitCode::from(1)
         }
     }
@@ -193,15 +202,15 @@ fn report_config_error(e: &ConfigError) {
     match e {
         ConfigError::Invalid(problems) => {
             for p in problems {
-                eprintln!("error: {p}");
+                errln!("error: {p}");
             }
-            eprintln!(
+            errln!(
                 "feedbraid: the config has {} problem{}",
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" }
             );
         }
-        other => eprintln!("error: {other}"),
+        other => errln!("error: {other}"),
     }
 }
 
@@ -285,7 +294,7 @@ async fn poll_once(config: Config, only: Option<&str>, mode: PollMode) -> anyhow
         Some(name) => match config.source(name) {
             Some(s) => vec![s.clone()],
             None => {
-                eprintln!(
+                errln!(
                     "error: no source named {name:?} in {}",
                     config.path.display()
                 );

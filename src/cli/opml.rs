@@ -32,7 +32,7 @@ pub(super) fn import(config_path: &Path, file: &Path, write: bool) -> anyhow::Re
     let outlines = match parse_opml(&text) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
+            errln!("error: {}: {e}", file.display());
             return Ok(ExitCode::from(2));
         }
     };
@@ -48,7 +48,7 @@ pub(super) fn import(config_path: &Path, file: &Path, write: bool) -> anyhow::Re
     let mut added = 0;
     for outline in &outlines {
         let Ok(url) = url::Url::parse(&outline.xml_url) else {
-            eprintln!("skipped: {:?} is not an absolute URL", outline.xml_url);
+            errln!("skipped: {:?} is not an absolute URL", outline.xml_url);
             continue;
         };
         if !matches!(url.scheme(), "http" | "https") || !urls.insert(url.to_string()) {
@@ -80,14 +80,14 @@ pub(super) fn import(config_path: &Path, file: &Path, write: bool) -> anyhow::Re
         config
             .write_all(out.as_bytes())
             .with_context(|| format!("cannot write {}", config_path.display()))?;
-        eprintln!(
+        errln!(
             "appended {added} source{} to {}",
             if added == 1 { "" } else { "s" },
             config_path.display()
         );
     } else {
         out!("{out}");
-        eprintln!("{added} new source{}", if added == 1 { "" } else { "s" });
+        errln!("{added} new source{}", if added == 1 { "" } else { "s" });
     }
     Ok(ExitCode::SUCCESS)
 }

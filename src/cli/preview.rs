@@ -25,7 +25,7 @@ pub(super) async fn preview(
     item: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
     let Some(source) = config.source(name) else {
-        eprintln!(
+        errln!(
             "error: no source named {name:?} in {}",
             config.path.display()
         );
@@ -38,7 +38,7 @@ pub(super) async fn preview(
     let shown = match item {
         Some(n) => {
             let Some(entry) = n.checked_sub(1).and_then(|i| all.entries.get(i)) else {
-                eprintln!(
+                errln!(
                     "error: source {name:?} has {} items now; --item counts from 1",
                     all.entries.len()
                 );

@@ -78,6 +78,27 @@ fn output_into_a_closed_pipe_is_dropped_quietly() {
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }
 
+/// `feedbraid check … 2>&1 | head -1` on a broken config: the messages a closed
+/// pipe cannot take are dropped, and the exit code still says what was wrong.
+#[test]
+fn messages_into_a_closed_pipe_keep_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write_config(
+        dir.path(),
+        "[[source]]\nname = \"a\"\nurl = \"ftp://x.example/feed\"\n",
+    );
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg("-c")
+        .arg(&bad)
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
 /// Output that cannot be written (a full disk) fails the command, so a script that
 /// saves it (`export-opml > feeds.opml`) learns the file is incomplete.
 #[test]
