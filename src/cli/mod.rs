@@ -178,6 +178,10 @@ fn init_logging(quiet: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
+        // A line stderr cannot take is dropped. Reporting it would go through
+        // eprintln!, which panics on a closed pipe: in whichever thread logged (the
+        // store's, say), for the daemon whose journal connection was lost too.
+        .log_internal_errors(false)
         .try_init();
 }
 

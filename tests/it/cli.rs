@@ -99,6 +99,39 @@ fn messages_into_a_closed_pipe_keep_the_exit_code() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// The same for log lines: a poll whose source fails logs a warning, and with
+/// stderr a closed pipe it still ends as it would have (exit 0: the failure is the
+/// source's, reported and retried), not in a panic of the thread that logged.
+#[test]
+fn log_lines_into_a_closed_pipe_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    // A loopback port just freed: nothing listens there, the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = write_config(
+        dir.path(),
+        &format!("[[source]]\nname = \"gone\"\nurl = \"http://127.0.0.1:{port}/feed.xml\"\n"),
+    );
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(BIN)
+        .arg("poll")
+        .arg("-c")
+        .arg(&config)
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("gone: error"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 /// Output that cannot be written (a full disk) fails the command, so a script that
 /// saves it (`export-opml > feeds.opml`) learns the file is incomplete.
 #[test]
