@@ -9,14 +9,40 @@ use crate::common::{FeedServer, fixture, write_config};
 
 const BIN: &str = env!("CARGO_BIN_EXE_feedbraid");
 
-fn run(args: &[&str], config: &Path) -> Output {
-    Command::new(BIN)
+/// `feedbraid ARGS -c CONFIG`, to be run.
+fn command(args: &[&str], config: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
         .args(args)
         .arg("-c")
         .arg(config)
-        .env_remove("FEEDBRAID_CONFIG")
-        .output()
-        .unwrap()
+        .env_remove("FEEDBRAID_CONFIG");
+    command
+}
+
+fn run(args: &[&str], config: &Path) -> Output {
+    command(args, config).output().unwrap()
+}
+
+/// The writing end of a pipe whose reader is gone, as `| head` leaves it.
+fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer
+}
+
+/// A config in `dir` with the one source `harbor` on `server`, polled once.
+async fn harbor_polled_once(dir: &Path, server: &FeedServer) -> std::path::PathBuf {
+    server.set("harbor.xml", fixture("rss2.xml"));
+    let config = write_config(
+        dir,
+        &format!(
+            "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n",
+            server.url("harbor.xml")
+        ),
+    );
+    assert_eq!(run(&["poll"], &config).status.code(), Some(0));
+    config
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -62,13 +88,8 @@ fn check_accepts_the_example_and_names_file_line_and_key_otherwise() {
 #[test]
 fn output_into_a_closed_pipe_is_dropped_quietly() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/feedbraid.toml");
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let out = Command::new(BIN)
-        .arg("check")
-        .arg("-c")
-        .arg(&example)
-        .stdout(writer)
+    let out = command(&["check"], &example)
+        .stdout(closed_pipe())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
@@ -87,13 +108,8 @@ fn messages_into_a_closed_pipe_keep_the_exit_code() {
         dir.path(),
         "[[source]]\nname = \"a\"\nurl = \"ftp://x.example/feed\"\n",
     );
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let out = Command::new(BIN)
-        .arg("check")
-        .arg("-c")
-        .arg(&bad)
-        .stderr(writer)
+    let out = command(&["check"], &bad)
+        .stderr(closed_pipe())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -115,13 +131,8 @@ fn log_lines_into_a_closed_pipe_are_dropped() {
         dir.path(),
         &format!("[[source]]\nname = \"gone\"\nurl = \"http://127.0.0.1:{port}/feed.xml\"\n"),
     );
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let out = Command::new(BIN)
-        .arg("poll")
-        .arg("-c")
-        .arg(&config)
-        .stderr(writer)
+    let out = command(&["poll"], &config)
+        .stderr(closed_pipe())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -141,10 +152,7 @@ fn output_that_cannot_be_written_fails_the_command() {
         eprintln!("skipped: no /dev/full here");
         return;
     };
-    let out = Command::new(BIN)
-        .arg("export-opml")
-        .arg("-c")
-        .arg(&example)
+    let out = command(&["export-opml"], &example)
         .stdout(full)
         .output()
         .unwrap();
@@ -372,15 +380,7 @@ async fn a_database_this_user_may_not_write_is_named_at_once() {
         tempfile::tempdir().unwrap()
     };
     let server = FeedServer::start().await;
-    server.set("harbor.xml", fixture("rss2.xml"));
-    let config = write_config(
-        dir.path(),
-        &format!(
-            "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n",
-            server.url("harbor.xml")
-        ),
-    );
-    assert_eq!(run(&["poll"], &config).status.code(), Some(0));
+    let config = harbor_polled_once(dir.path(), &server).await;
     let database = dir.path().join("feedbraid.db");
     let set_mode = |path: &Path, mode: u32| {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -388,8 +388,7 @@ async fn a_database_this_user_may_not_write_is_named_at_once() {
     set_mode(dir.path(), 0o755);
     set_mode(&config, 0o644);
     set_mode(&database, 0o444);
-    let mut poll = Command::new(BIN);
-    poll.args(["poll", "-c"]).arg(&config);
+    let mut poll = command(&["poll"], &config);
     if root {
         poll.uid(65534).gid(65534);
     }
@@ -418,15 +417,7 @@ async fn a_database_this_user_may_not_write_is_named_at_once() {
 async fn poll_beside_a_reader_keeps_what_it_stored_and_says_the_log_stays() {
     let dir = tempfile::tempdir().unwrap();
     let server = FeedServer::start().await;
-    server.set("harbor.xml", fixture("rss2.xml"));
-    let config = write_config(
-        dir.path(),
-        &format!(
-            "[[source]]\nname = \"harbor\"\nurl = \"{}\"\n",
-            server.url("harbor.xml")
-        ),
-    );
-    assert_eq!(run(&["poll"], &config).status.code(), Some(0));
+    let config = harbor_polled_once(dir.path(), &server).await;
     let database = dir.path().join("feedbraid.db");
     let reader = rusqlite::Connection::open(&database).unwrap();
     reader.execute_batch("BEGIN").unwrap();
