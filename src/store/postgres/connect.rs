@@ -211,3 +211,22 @@ impl ServerCertVerifier for LaxVerifier {
             .supported_schemes()
     }
 }
+
+impl super::Conn {
+    /// `result`, noting whether its error means the connection is lost: closed, an
+    /// I/O failure ("error communicating with the server"), or the server ending the
+    /// session (SQLSTATE class 57P: shut down, terminated by an administrator).
+    pub(super) fn noted<T>(
+        &mut self,
+        result: Result<T, postgres::Error>,
+    ) -> Result<T, postgres::Error> {
+        if let Err(error) = &result {
+            let io = std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>());
+            let ended = error
+                .as_db_error()
+                .is_some_and(|db| db.code().code().starts_with("57P"));
+            self.lost |= error.is_closed() || io || ended;
+        }
+        result
+    }
+}

@@ -116,6 +116,9 @@ struct Conn {
     url: String,
     database: String,
     read_only: bool,
+    /// A call failed as calls do on a lost connection, which the client may not yet
+    /// report as closed: the next job connects again instead of failing on it too.
+    lost: bool,
 }
 
 impl Conn {
@@ -132,6 +135,7 @@ impl Conn {
             url: url.to_string(),
             database: database.to_string(),
             read_only,
+            lost: false,
         };
         // A node that stops mid-transaction (its host lost, the process frozen) must
         // not hold the write lock every other node waits for: the server ends such a
@@ -152,7 +156,7 @@ impl Conn {
     /// again as they are used; the story index keeps its place, and the caller
     /// rebuilds it, as the write open when the connection went was lost with it.
     fn reconnect_if_lost(&mut self) -> Result<bool, StoreError> {
-        if !self.client.is_closed() {
+        if !self.lost && !self.client.is_closed() {
             return Ok(false);
         }
         tracing::warn!(database = %self.database, "the connection to the database was lost; connecting again");
@@ -167,29 +171,34 @@ impl Conn {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(sql)?;
+        let prepared = self.client.prepare(sql);
+        let statement = self.noted(prepared)?;
         self.statements.insert(sql.to_string(), statement.clone());
         Ok(statement)
     }
 
     fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
         let statement = self.prepared(sql)?;
-        Ok(self.client.query(&statement, params)?)
+        let answer = self.client.query(&statement, params);
+        Ok(self.noted(answer)?)
     }
 
     fn query_opt(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>, StoreError> {
         let statement = self.prepared(sql)?;
-        Ok(self.client.query_opt(&statement, params)?)
+        let answer = self.client.query_opt(&statement, params);
+        Ok(self.noted(answer)?)
     }
 
     fn query_one(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Row, StoreError> {
         let statement = self.prepared(sql)?;
-        Ok(self.client.query_one(&statement, params)?)
+        let answer = self.client.query_one(&statement, params);
+        Ok(self.noted(answer)?)
     }
 
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
         let statement = self.prepared(sql)?;
-        Ok(self.client.execute(&statement, params)?)
+        let answer = self.client.execute(&statement, params);
+        Ok(self.noted(answer)?)
     }
 
     /// Runs `f` in a transaction of its own (under the write lock, as every write
@@ -212,7 +221,8 @@ impl Conn {
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
-        match self.client.batch_execute("COMMIT") {
+        let committed = self.client.batch_execute("COMMIT");
+        match self.noted(committed) {
             Ok(()) => {
                 self.index_ended(true);
                 Ok(())
@@ -225,7 +235,8 @@ impl Conn {
     }
 
     fn roll_back(&mut self) {
-        let _ = self.client.batch_execute("ROLLBACK");
+        let rolled_back = self.client.batch_execute("ROLLBACK");
+        let _ = self.noted(rolled_back);
         self.index_ended(false);
     }
 }

@@ -34,9 +34,11 @@ pub(super) struct IndexSync {
 impl Conn {
     /// Opens a write transaction under the write lock.
     pub(super) fn begin_under_write_lock(&mut self) -> Result<(), StoreError> {
-        self.client.batch_execute("BEGIN")?;
+        let begun = self.client.batch_execute("BEGIN");
+        self.noted(begun)?;
         if let Err(error) = self.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]) {
-            let _ = self.client.batch_execute("ROLLBACK");
+            let rolled_back = self.client.batch_execute("ROLLBACK");
+            let _ = self.noted(rolled_back);
             return Err(error);
         }
         Ok(())
