@@ -43,6 +43,9 @@ use std::path::PathBuf;
 
 use news_feeds::FarmShape;
 
+// The daemon's allocator: the scenarios run the product's code in this process.
+feedbraid::product_allocator!();
+
 const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle|write-corpus [--feeds N] [--items M] [--syndicated PCT] \
                      [--no-floor] [--light] [--per-host K] [--loop] [--nodes N] [--seconds S] [--connections C] [--rounds R] [--cache DIR] [--dir DIR] [--port P]";
 

@@ -20,6 +20,9 @@ mod replay;
 #[path = "../tests/it/support/shared_corpus.rs"]
 mod shared_corpus;
 
+// The daemon's allocator: the replay runs the product's parsing and store here.
+feedbraid::product_allocator!();
+
 fn main() {
     let show_misses = std::env::args().any(|a| a == "--misses");
     let Some(corpus) = replay::corpus_archive() else {

@@ -1,15 +1,76 @@
-//! Tuning of the C allocator (glibc's malloc) that every thread allocates from:
-//! how many arenas it keeps, which blocks it maps on their own, and handing freed
-//! pages back to the system after work that leaves the heap full of holes.
-//! Elsewhere than glibc all of it does nothing.
+//! The allocators every thread allocates from, and their tuning. On Linux with glibc,
+//! Rust's allocations go to jemalloc ([`JEMALLOC_SETTINGS`], installed by the binary
+//! with [`product_allocator!`](crate::product_allocator)), and the C libraries
+//! (SQLite, zstd) allocate from glibc's malloc, whose arenas are capped
+//! ([`limit_arenas`]). Both keep what is freed for reuse; [`release_free_memory`]
+//! hands it back to the system after work that freed much. Elsewhere the system
+//! allocator serves everything and none of the tuning applies.
 //!
-//! The idle daemon's resident memory is a target (BENCHMARKS.md): glibc returns
-//! freed memory to the system only from the top of a heap, so a render or a prune
-//! that frees a few megabytes in the middle keeps them resident until the holes
-//! are reused.
+//! Why jemalloc for Rust's allocations: parsing builds and drops many small strings
+//! per item (feed-rs's model, html5ever's tree, the item's fields), and glibc's
+//! malloc spent a tenth of ingest's CPU on its own bookkeeping (splitting, merging
+//! and consolidating free blocks). jemalloc serves the same sizes from per-thread
+//! caches and size classes (BENCHMARKS.md, "Allocators").
+//!
+//! The idle daemon's resident memory is a target (BENCHMARKS.md): an allocator
+//! keeps freed pages resident until it decides to return them, so a render or a
+//! prune that freed a few megabytes would keep them without the release.
 
-/// Caps the allocator's arenas at [`arena_limit`] and fixes the size from which an
-/// allocation gets its own mapping, before any thread starts.
+/// Makes jemalloc, with [`JEMALLOC_SETTINGS`], the allocator of Rust's allocations
+/// in the binary that invokes it, once, at its root: the daemon's, and the benches
+/// and tests that run the product's code. Left to the binary, not set by this
+/// library, so that a bench can count allocations with an allocator of its own.
+#[macro_export]
+macro_rules! product_allocator {
+    () => {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        #[global_allocator]
+        static RUST_ALLOCATOR: $crate::allocator::Jemalloc = $crate::allocator::Jemalloc;
+
+        // Read by jemalloc under the name its prefixed build gives `malloc_conf`;
+        // defined beside the allocator so that the linker always keeps it.
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        #[used]
+        #[unsafe(export_name = "_rjem_malloc_conf")]
+        static JEMALLOC_SETTINGS: $crate::allocator::MallocConf =
+            $crate::allocator::MallocConf::PRODUCT;
+    };
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub use tikv_jemallocator::Jemalloc;
+
+/// jemalloc's settings, read at its first allocation (before `main`); the
+/// environment's `_RJEM_MALLOC_CONF` overrides them.
+///
+/// - `percpu_arena:percpu`: one arena per CPU, each thread allocating from the arena
+///   of the CPU it runs on. Arenas grow with the cores, not with the threads (the
+///   memory freed into an arena stays with it), and no two running threads share one.
+/// - `dirty_decay_ms:1000`: freed pages go back to the system over about a second
+///   rather than ten, so a burst of polls does not hold its peak for long.
+/// - `tcache_max:4096`: each thread caches blocks up to 4 KiB, not 32 KiB.
+/// - `oversize_threshold:262144`: blocks from 256 KiB (feed documents, response
+///   bodies) come from an arena that returns them when freed, as glibc's blocks of
+///   that size get mappings of their own ([`limit_arenas`]): a burst of large
+///   documents (a backlog after downtime) is not kept (BENCHMARKS.md, `farm backlog`).
+pub const JEMALLOC_SETTINGS: &std::ffi::CStr =
+    c"percpu_arena:percpu,dirty_decay_ms:1000,tcache_max:4096,oversize_threshold:262144";
+
+/// A pointer to jemalloc's settings, the shape of C's `const char *malloc_conf`
+/// ([`product_allocator!`] defines it).
+#[repr(transparent)]
+pub struct MallocConf(*const std::ffi::c_char);
+
+impl MallocConf {
+    pub const PRODUCT: MallocConf = MallocConf(JEMALLOC_SETTINGS.as_ptr());
+}
+
+// SAFETY: it only ever points to a static, immutable string.
+unsafe impl Sync for MallocConf {}
+
+/// Caps glibc's arenas at [`arena_limit`] and fixes the size from which an
+/// allocation gets its own mapping, before any thread starts. They serve the C
+/// libraries' allocations: SQLite's page caches and statements, zstd's contexts.
 ///
 /// - Arenas: glibc gives threads up to eight arenas per core, and memory freed into
 ///   one arena stays mapped there: polls move between tokio's workers, the parse
@@ -53,8 +114,8 @@ const MOST_ARENAS: usize = 10;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const OWN_MAPPING_FROM: libc::c_int = 256 * 1024;
 
-/// Hands the free pages inside the heaps back to the system. It walks every arena
-/// under its lock (well under a millisecond on a daemon's few megabytes), so it is
+/// Hands the free pages inside both allocators' heaps back to the system. It walks
+/// every arena under its lock (well under a millisecond on a daemon's few megabytes), so it is
 /// called after work that freed much (a feed rendered, a page of every source
 /// served, upkeep, a database thread idle after a burst of jobs), never per item or
 /// per feed request.
@@ -64,6 +125,25 @@ pub fn release_free_memory() {
     // returns pages that hold no allocation.
     unsafe {
         libc::malloc_trim(0);
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    jemalloc_control(c"arena.4096.purge");
+}
+
+/// Runs jemalloc's control `name`, one that reads and writes no value (4096 in an
+/// arena's place is every arena); `true` when it ran.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn jemalloc_control(name: &std::ffi::CStr) -> bool {
+    // SAFETY: the name is NUL-terminated, and a control that takes no value is
+    // given null pointers for both.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        ) == 0
     }
 }
 
@@ -89,5 +169,50 @@ impl ReleaseSoon {
             tokio::time::sleep(RELEASE_DELAY).await;
             let _ = tokio::task::spawn_blocking(release_free_memory).await;
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+mod tests {
+    use super::*;
+
+    /// Reads jemalloc's option `name`, of type `T`.
+    fn jemalloc_option<T: Default>(name: &std::ffi::CStr) -> Option<T> {
+        let mut value = T::default();
+        let mut len = std::mem::size_of::<T>();
+        // SAFETY: `value` has room for `len` bytes, the option's size.
+        let status = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                name.as_ptr(),
+                (&raw mut value).cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        (status == 0 && len == std::mem::size_of::<T>()).then_some(value)
+    }
+
+    #[test]
+    fn rust_allocations_go_to_jemalloc_with_our_settings() {
+        if std::env::var_os("_RJEM_MALLOC_CONF").is_some() {
+            println!("skipped: _RJEM_MALLOC_CONF overrides the settings");
+            return;
+        }
+        // The settings are a symbol jemalloc looks up by name: these read its
+        // defaults (10 s, 8 MiB) if the symbol were renamed or left out by the linker.
+        assert_eq!(jemalloc_option::<isize>(c"opt.dirty_decay_ms"), Some(1000));
+        assert_eq!(
+            jemalloc_option::<usize>(c"opt.oversize_threshold"),
+            Some(256 * 1024)
+        );
+        assert_eq!(jemalloc_option::<usize>(c"opt.tcache_max"), Some(4096));
+        // A block Rust allocated is one jemalloc knows the size of.
+        let block = vec![0u8; 1000];
+        // SAFETY: the pointer is a live allocation.
+        let size = unsafe { tikv_jemalloc_sys::malloc_usable_size(block.as_ptr().cast()) };
+        assert!(size >= 1000);
+        assert!(jemalloc_control(c"arena.4096.purge"));
+        release_free_memory();
     }
 }

@@ -36,6 +36,9 @@
 //! - [`cli`]: the command line.
 
 pub mod allocator;
+// Unit tests run under the daemon's allocator.
+#[cfg(test)]
+crate::product_allocator!();
 pub mod app;
 pub mod articles;
 pub mod cli;

@@ -17,6 +17,9 @@
 mod common;
 mod support;
 
+// The daemon's allocator, for the tests that run the library in this process.
+feedbraid::product_allocator!();
+
 mod cli;
 mod cluster;
 mod config;
