@@ -163,9 +163,7 @@ impl Store {
             Changed::Feeds(feeds) => Some(feeds.to_vec()),
         };
         self.changes.note(changed);
-        let _ = self.jobs.send(Job::Run(Box::new(move |db| {
-            db.backend.announce(feeds.as_deref())
-        })));
+        let _ = self.jobs.send(Job::Announce(feeds));
     }
 
     /// Runs `f` on the database thread and returns its answer.

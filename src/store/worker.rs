@@ -54,6 +54,11 @@ pub(super) enum Job {
     /// A claim on a source, answered with the claims queued behind it in one call
     /// (the polls that come due at one instant claim their sources together).
     Claim(PendingClaim),
+    /// Tells the other nodes sharing the database which feeds a committed write
+    /// changed (`None`: every feed). One that arrives while writes are being grouped
+    /// waits for the group's commit instead of ending the group: every stored poll
+    /// sends one, so between polls queued together there is always one.
+    Announce(Option<Vec<String>>),
 }
 
 /// A claim sent by `Store::claim_source`, and where its answer goes.
@@ -124,6 +129,7 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
             Job::Run(job) => job(&mut db),
             Job::Write(first) => next = write_group(&mut db, first, &queue),
             Job::Claim(first) => next = claim_group(&mut db, first, &queue),
+            Job::Announce(feeds) => db.backend.announce(feeds.as_deref()),
         }
     }
     db.backend.close();
@@ -142,6 +148,7 @@ fn write_group(
     }
     let mut all_ran = first.run(db);
     let mut members = vec![first];
+    let mut announcements = Vec::new();
     let mut ended_by = None;
     while all_ran && members.len() < MAX_GROUP {
         match queue.try_recv() {
@@ -149,6 +156,8 @@ fn write_group(
                 all_ran = write.run(db);
                 members.push(write);
             }
+            // Of writes already committed: told once this group is.
+            Ok(Job::Announce(feeds)) => announcements.push(feeds),
             Ok(other) => {
                 ended_by = Some(other);
                 break;
@@ -169,13 +178,31 @@ fn write_group(
             };
             write.finish(committed);
         }
-        return ended_by;
+    } else {
+        let committed = commit(db, members.len());
+        for write in members {
+            write.finish(committed.clone().map_err(StoreError::CommitFailed));
+        }
     }
-    let committed = commit(db, members.len());
-    for write in members {
-        write.finish(committed.clone().map_err(StoreError::CommitFailed));
-    }
+    announce_together(db, announcements);
     ended_by
+}
+
+/// Tells the announcements a group deferred as one: the feeds they name together,
+/// or every feed when one names every feed.
+fn announce_together(db: &mut Db, announcements: Vec<Option<Vec<String>>>) {
+    if announcements.is_empty() {
+        return;
+    }
+    let mut feeds = std::collections::BTreeSet::new();
+    for named in announcements {
+        match named {
+            Some(named) => feeds.extend(named),
+            None => return db.backend.announce(None),
+        }
+    }
+    let feeds: Vec<String> = feeds.into_iter().collect();
+    db.backend.announce(Some(&feeds));
 }
 
 /// Answers `first` and the claims queued behind it in one call of the backend;
@@ -268,5 +295,66 @@ pub(super) fn forget_rolled_back_stories(db: &mut Db) {
     {
         Ok(index) => db.stories = index,
         Err(error) => tracing::error!(%error, "story index not rebuilt after a failed commit"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::cluster::Settings;
+
+    /// A write that changes nothing and notes how it ended.
+    struct Noted {
+        n: usize,
+        ended: Arc<Mutex<Vec<(usize, bool)>>>,
+    }
+
+    impl GroupedWrite for Noted {
+        fn run(&mut self, _db: &mut Db) -> bool {
+            true
+        }
+        fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
+            if let Ok(mut ended) = self.ended.lock() {
+                ended.push((self.n, committed.is_ok()));
+            }
+        }
+    }
+
+    #[test]
+    fn announcements_queued_between_writes_wait_for_the_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = super::super::sqlite::writer_for_tests(&dir.path().join("t.db")).unwrap();
+        let mut db = Db {
+            backend,
+            feeds: Arc::default(),
+            stories: StoryIndex::new(Settings::default()),
+            feeds_epoch: 0,
+        };
+        let ended = Arc::new(Mutex::new(Vec::new()));
+        let write = |n| {
+            Box::new(Noted {
+                n,
+                ended: Arc::clone(&ended),
+            })
+        };
+        // As under load: each stored poll's announcement is queued behind the writes
+        // of the polls that were waiting meanwhile.
+        let (jobs, queue) = mpsc::channel();
+        jobs.send(Job::Announce(Some(vec!["world".into()])))
+            .unwrap();
+        jobs.send(Job::Write(write(1))).unwrap();
+        jobs.send(Job::Announce(None)).unwrap();
+        jobs.send(Job::Write(write(2))).unwrap();
+
+        let ended_by = write_group(&mut db, write(0), &queue);
+
+        assert!(
+            ended_by.is_none(),
+            "nothing but the queue's end ended the group"
+        );
+        assert!(queue.try_recv().is_err(), "every job was taken");
+        assert_eq!(*ended.lock().unwrap(), [(0, true), (1, true), (2, true)]);
     }
 }

@@ -101,6 +101,15 @@ struct Sqlite {
     conn: Connection,
 }
 
+/// The writing connection to a new or existing database at `path`, alone, for the
+/// store thread's own tests.
+#[cfg(test)]
+pub(in crate::store) fn writer_for_tests(path: &Path) -> Result<Box<dyn Backend>, StoreError> {
+    Ok(Box::new(Sqlite {
+        conn: schema::open(path)?,
+    }))
+}
+
 /// The reading connection (read-only; under WAL it never waits for the writer).
 struct SqliteReads {
     conn: Connection,
