@@ -43,7 +43,7 @@ pub mod title;
 use std::fmt;
 
 pub use fingerprint::{Fingerprint, FingerprintError};
-pub use index::StoryIndex;
+pub use index::{IndexMark, StoryIndex};
 
 use crate::config::DedupConfig;
 

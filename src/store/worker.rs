@@ -7,7 +7,7 @@
 //! WAL once instead of once per poll; when polls arrive one by one nothing waits, and
 //! each commits alone. A write's caller hears back only after the group's commit:
 //! success means durable (to `synchronous = NORMAL`), and a failed commit is every
-//! member's error (and the story index is rebuilt from what the database kept).
+//! member's error (and the story index forgets what the group indexed).
 //!
 //! A write that fails rolls the whole group back; then each member runs again in a
 //! transaction of its own, so the failing one fails alone and the others are kept.
@@ -21,7 +21,7 @@ use std::sync::mpsc;
 use super::backend::{Backend, ReadBackend};
 use super::error::{DriverError, StoreError};
 use super::records::{Claimed, SourceClaim};
-use crate::cluster::StoryIndex;
+use crate::cluster::{IndexMark, StoryIndex};
 use crate::membership::FeedSet;
 
 /// What the database thread owns: the backend, and the in-memory state that
@@ -56,8 +56,9 @@ pub(super) enum Job {
     Claim(PendingClaim),
     /// Tells the other nodes sharing the database which feeds a committed write
     /// changed (`None`: every feed). One that arrives while writes are being grouped
-    /// waits for the group's commit instead of ending the group: every stored poll
-    /// sends one, so between polls queued together there is always one.
+    /// waits for the group's commit instead of ending the group: every poll that
+    /// stored new or changed items sends one, so between polls queued together there
+    /// is most often one.
     Announce(Option<Vec<String>>),
 }
 
@@ -146,6 +147,7 @@ fn write_group(
         first.finish(Err(error));
         return None;
     }
+    let mark = db.stories.mark();
     let mut all_ran = first.run(db);
     let mut members = vec![first];
     let mut announcements = Vec::new();
@@ -166,43 +168,48 @@ fn write_group(
         }
     }
     if !all_ran {
-        roll_back(db);
+        roll_back(db, mark);
         for mut write in members {
             let committed = match db.backend.begin() {
-                Ok(()) if write.run(db) => commit(db, 1).map_err(StoreError::CommitFailed),
                 Ok(()) => {
-                    roll_back(db);
-                    Ok(())
+                    let mark = db.stories.mark();
+                    if write.run(db) {
+                        commit(db, 1, mark).map_err(StoreError::CommitFailed)
+                    } else {
+                        roll_back(db, mark);
+                        Ok(())
+                    }
                 }
                 Err(error) => Err(error),
             };
             write.finish(committed);
         }
     } else {
-        let committed = commit(db, members.len());
+        let committed = commit(db, members.len(), mark);
         for write in members {
             write.finish(committed.clone().map_err(StoreError::CommitFailed));
         }
     }
-    announce_together(db, announcements);
+    if !announcements.is_empty() {
+        // As before any job: a connection the group's failure lost is opened again,
+        // or the announcements would be lost with it.
+        reconnect_if_lost(db);
+        announce_each_once(db, announcements);
+    }
     ended_by
 }
 
-/// Tells the announcements a group deferred as one: the feeds they name together,
-/// or every feed when one names every feed.
-fn announce_together(db: &mut Db, announcements: Vec<Option<Vec<String>>>) {
-    if announcements.is_empty() {
-        return;
-    }
-    let mut feeds = std::collections::BTreeSet::new();
-    for named in announcements {
-        match named {
-            Some(named) => feeds.extend(named),
-            None => return db.backend.announce(None),
+/// Tells the announcements a group deferred, each distinct one once (most polls of
+/// a group changed the same feeds). Not merged into one: a long list of feeds is
+/// announced as a change of every feed (`postgres::changes`).
+fn announce_each_once(db: &mut Db, announcements: Vec<Option<Vec<String>>>) {
+    let mut told: Vec<Option<Vec<String>>> = Vec::with_capacity(announcements.len());
+    for feeds in announcements {
+        if !told.contains(&feeds) {
+            db.backend.announce(feeds.as_deref());
+            told.push(feeds);
         }
     }
-    let feeds: Vec<String> = feeds.into_iter().collect();
-    db.backend.announce(Some(&feeds));
 }
 
 /// Answers `first` and the claims queued behind it in one call of the backend;
@@ -254,12 +261,12 @@ fn claim_group(db: &mut Db, first: PendingClaim, queue: &mpsc::Receiver<Job>) ->
     ended_by
 }
 
-/// Commits the open transaction of `writes` writes; on failure rolls it back and
-/// says why.
-fn commit(db: &mut Db, writes: usize) -> Result<(), String> {
+/// Commits the open transaction of `writes` writes, begun when the story index
+/// stood at `mark`; on failure rolls it back and says why.
+fn commit(db: &mut Db, writes: usize, mark: IndexMark) -> Result<(), String> {
     db.backend.commit().map_err(|error| {
         tracing::error!(%error, writes, "database commit failed; the polls will be fetched again");
-        forget_rolled_back_stories(db);
+        forget_rolled_back_stories(db, mark);
         error.to_string()
     })
 }
@@ -271,23 +278,34 @@ fn commit(db: &mut Db, writes: usize) -> Result<(), String> {
 fn reconnect_if_lost(db: &mut Db) {
     match db.backend.reconnect_if_lost() {
         Ok(false) => {}
-        Ok(true) => forget_rolled_back_stories(db),
+        Ok(true) => rebuild_story_index(db),
         Err(error) => {
             tracing::warn!(%error, "the connection to the database is lost and could not be opened again");
         }
     }
 }
 
-/// Rolls back the open transaction and forgets the stories it indexed.
-fn roll_back(db: &mut Db) {
+/// Rolls back the open transaction, begun when the story index stood at `mark`,
+/// and forgets the stories it indexed.
+fn roll_back(db: &mut Db, mark: IndexMark) {
     db.backend.roll_back();
-    forget_rolled_back_stories(db);
+    forget_rolled_back_stories(db, mark);
 }
 
 /// After a rolled-back write or group, the story index still holds the items it
-/// indexed: it is rebuilt from what the database kept, so no later copy joins a
-/// story that is not there.
-pub(super) fn forget_rolled_back_stories(db: &mut Db) {
+/// indexed since `mark`: they are forgotten, so no later copy joins a story that is
+/// not there. A failing disk fails every commit, so this costs the group's items,
+/// not the window's (a rebuild of a million is seconds of the store thread).
+fn forget_rolled_back_stories(db: &mut Db, mark: IndexMark) {
+    if !db.stories.forget_since(mark) {
+        rebuild_story_index(db);
+    }
+}
+
+/// Rebuilds the story index from what the database kept: after a write whose fate
+/// is unknown (the connection to the server was lost), or what the index cannot
+/// undo.
+fn rebuild_story_index(db: &mut Db) {
     let settings = *db.stories.settings();
     match db
         .backend
@@ -323,7 +341,7 @@ mod tests {
     }
 
     #[test]
-    fn announcements_queued_between_writes_wait_for_the_group_commit() {
+    fn announcements_queued_between_writes_do_not_end_the_group() {
         let dir = tempfile::tempdir().unwrap();
         let backend = super::super::sqlite::writer_for_tests(&dir.path().join("t.db")).unwrap();
         let mut db = Db {

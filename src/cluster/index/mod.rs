@@ -84,6 +84,17 @@ pub struct StoryIndex {
     /// Links too long for a [`Link`] ([`Link::FAR`]): `far_key(seq, chain)` → the
     /// previous sequence number. Empty unless ~16.7M records are indexed at once.
     far_links: HashMap<u64, u32>,
+    /// Bumped whenever sequence numbers restart from zero: an [`IndexMark`] taken
+    /// before names other records after.
+    numbering: u32,
+}
+
+/// Where the index stood before a transaction's inserts: the sequence number the
+/// next record takes ([`StoryIndex::mark`], [`StoryIndex::forget_since`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexMark {
+    next_seq: u64,
+    numbering: u32,
 }
 
 impl StoryIndex {
@@ -96,6 +107,7 @@ impl StoryIndex {
             heads: vec![EMPTY; CHAINS * MIN_REGION],
             region_len: MIN_REGION,
             far_links: HashMap::new(),
+            numbering: 0,
         }
     }
 
@@ -147,6 +159,7 @@ impl StoryIndex {
         if len + 1 >= (EMPTY - self.base_seq) as usize {
             // Sequence numbers would reach EMPTY: renumber from zero.
             self.base_seq = 0;
+            self.numbering = self.numbering.wrapping_add(1);
             self.rechain(self.region_len);
         }
         if len + 1 > self.region_len * MAX_LOAD {
@@ -163,6 +176,52 @@ impl StoryIndex {
             self.heads[slot] = seq;
         }
         self.records.push_back(record);
+        true
+    }
+
+    /// Where the index stands now, for [`StoryIndex::forget_since`].
+    pub fn mark(&self) -> IndexMark {
+        IndexMark {
+            next_seq: u64::from(self.base_seq) + self.records.len() as u64,
+            numbering: self.numbering,
+        }
+    }
+
+    /// Forgets every item indexed since `mark` (their transaction was rolled back),
+    /// newest first, each slot's head going back to the record it linked to: the
+    /// chains are then as if those items had never come, at a cost of their number,
+    /// not of the window's. Items evicted since stay evicted. `false`, with nothing
+    /// changed, when the index was renumbered since `mark`; then only rebuilding it
+    /// from what the database kept forgets them.
+    pub fn forget_since(&mut self, mark: IndexMark) -> bool {
+        if mark.numbering != self.numbering {
+            return false;
+        }
+        while let Some(newest) = self.records.len().checked_sub(1) {
+            let seq = self.base_seq + newest as u32;
+            if u64::from(seq) < mark.next_seq {
+                break;
+            }
+            let Some(record) = self.records.pop_back() else {
+                break;
+            };
+            for chain in 0..CHAINS {
+                let slot = slot(self.region_len, chain, record.chain_key(chain));
+                let previous = self.previous(&record, chain, seq);
+                if record.link(chain) == Link::FAR {
+                    self.far_links.remove(&far_key(seq, chain));
+                }
+                // Always so: the newest record of a slot is its head. A link to an
+                // evicted record ends the chain, as eviction ends it.
+                if self.heads[slot] == seq {
+                    self.heads[slot] = if previous < self.base_seq {
+                        EMPTY
+                    } else {
+                        previous
+                    };
+                }
+            }
+        }
         true
     }
 

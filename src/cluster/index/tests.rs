@@ -221,6 +221,90 @@ fn decides_as_a_scan_of_the_same_records_across_rebuilds() {
 }
 
 #[test]
+fn forgetting_a_rolled_back_batch_decides_as_if_it_never_came() {
+    let settings = Settings {
+        window_secs: 6_000,
+        threshold: 0.45,
+    };
+    let mut index = StoryIndex::new(settings);
+    let mut reference = Reference {
+        settings,
+        kept: VecDeque::new(),
+    };
+    let mut news = Newsroom {
+        rng: Rng(13),
+        stories: Vec::new(),
+        boilerplate: [1, 2, 3, 4],
+    };
+    let (mut at, mut item) = (1_760_000_000, 0i64);
+    let (mut forgotten, mut regrown, mut found) = (0, 0, 0);
+    for batch in 0..120 {
+        let committed = batch % 3 != 2;
+        let mark = index.mark();
+        let region_before = index.region_len;
+        for _ in 0..news.rng.below(150) {
+            item += 1;
+            at += news.rng.below(4) as i64;
+            let source = 1 + news.rng.below(12) as i64;
+            let fp = news.next();
+            let cutoff = at - settings.window_secs as i64;
+            index.evict_older_than(cutoff);
+            let story = index.find_story(&fp, source, at).map_or(item, |m| m.story);
+            let indexed = index.insert(item, story, source, at, &fp);
+            if committed {
+                reference.evict_older_than(cutoff);
+                assert_eq!(indexed, reference.insert(item, story, source, at, &fp));
+            }
+        }
+        if !committed {
+            regrown += usize::from(index.region_len != region_before);
+            forgotten += index.len() - reference.kept.len().min(index.len());
+            assert!(index.forget_since(mark));
+        }
+        // Every decision now is the reference's, which never saw the batch.
+        let cutoff = at - settings.window_secs as i64;
+        index.evict_older_than(cutoff);
+        reference.evict_older_than(cutoff);
+        assert_eq!(index.len(), reference.kept.len(), "batch {batch}");
+        for _ in 0..30 {
+            let fp = news.next();
+            let source = 1 + news.rng.below(12) as i64;
+            let decided = index.find_story(&fp, source, at);
+            assert_eq!(
+                decided,
+                reference.find_story(&fp, source, at),
+                "batch {batch}"
+            );
+            found += usize::from(decided.is_some());
+        }
+    }
+    assert!(forgotten > 1_000 && found > 500, "{forgotten} {found}");
+    assert!(regrown >= 1, "a forgotten batch grew the heads");
+}
+
+#[test]
+fn a_mark_from_before_renumbering_forgets_nothing() {
+    let mut news = Newsroom {
+        rng: Rng(17),
+        stories: Vec::new(),
+        boilerplate: [0; ROWS],
+    };
+    let mut index = StoryIndex::new(Settings::default());
+    assert!(index.insert(1, 1, 1, 100, &news.next()));
+    let mark = index.mark();
+    // As if sequence numbers had been about to reach the end.
+    index.base_seq = EMPTY - 2;
+    assert!(index.insert(2, 2, 2, 100, &news.next()));
+    assert_eq!(index.base_seq, 0, "renumbered");
+    assert!(!index.forget_since(mark));
+    assert_eq!(index.len(), 2);
+    let mark = index.mark();
+    assert!(index.insert(3, 3, 3, 100, &news.next()));
+    assert!(index.forget_since(mark));
+    assert_eq!(index.len(), 2);
+}
+
+#[test]
 fn an_item_whose_numbers_do_not_fit_is_not_indexed_but_can_look_up() {
     let mut news = Newsroom {
         rng: Rng(3),
