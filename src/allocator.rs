@@ -7,10 +7,10 @@
 //! allocator serves everything and none of the tuning applies.
 //!
 //! Why jemalloc for Rust's allocations: parsing builds and drops many small strings
-//! per item (feed-rs's model, html5ever's tree, the item's fields), and glibc's
-//! malloc spent a tenth of ingest's CPU on its own bookkeeping (splitting, merging
-//! and consolidating free blocks). jemalloc serves the same sizes from per-thread
-//! caches and size classes (BENCHMARKS.md, "Allocators").
+//! per item (feed-rs's model, html5ever's tree, the item's fields). jemalloc serves
+//! them from per-thread caches and size classes, where glibc's malloc splits, merges
+//! and consolidates free blocks under an arena's lock: a tenth of ingest's CPU
+//! against jemalloc's 4 % (BENCHMARKS.md, "Allocators").
 //!
 //! The idle daemon's resident memory is a target (BENCHMARKS.md): an allocator
 //! keeps freed pages resident until it decides to return them, so a render or a
@@ -20,19 +20,21 @@
 /// in the binary that invokes it, once, at its root: the daemon's, and the benches
 /// and tests that run the product's code. Left to the binary, not set by this
 /// library, so that a bench can count allocations with an allocator of its own.
+/// It defines two statics, `FEEDBRAID_ALLOCATOR` and `FEEDBRAID_JEMALLOC_CONF`.
 #[macro_export]
 macro_rules! product_allocator {
     () => {
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         #[global_allocator]
-        static RUST_ALLOCATOR: $crate::allocator::Jemalloc = $crate::allocator::Jemalloc;
+        static FEEDBRAID_ALLOCATOR: $crate::allocator::Jemalloc = $crate::allocator::Jemalloc;
 
-        // Read by jemalloc under the name its prefixed build gives `malloc_conf`;
-        // defined beside the allocator so that the linker always keeps it.
+        // Read by jemalloc under the name its prefixed build gives `malloc_conf`.
+        // Defined in the invoking crate (whose objects are always linked) and
+        // `#[used]`, so the linker never leaves it out for jemalloc's default.
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         #[used]
         #[unsafe(export_name = "_rjem_malloc_conf")]
-        static JEMALLOC_SETTINGS: $crate::allocator::MallocConf =
+        static FEEDBRAID_JEMALLOC_CONF: $crate::allocator::MallocConf =
             $crate::allocator::MallocConf::PRODUCT;
     };
 }
@@ -40,14 +42,16 @@ macro_rules! product_allocator {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub use tikv_jemallocator::Jemalloc;
 
-/// jemalloc's settings, read at its first allocation (before `main`); the
-/// environment's `_RJEM_MALLOC_CONF` overrides them.
+/// jemalloc's settings, read at its first allocation; the environment's
+/// `_RJEM_MALLOC_CONF` overrides them.
 ///
 /// - `percpu_arena:percpu`: one arena per CPU, each thread allocating from the arena
 ///   of the CPU it runs on. Arenas grow with the cores, not with the threads (the
 ///   memory freed into an arena stays with it), and no two running threads share one.
-/// - `dirty_decay_ms:1000`: freed pages go back to the system over about a second
-///   rather than ten, so a burst of polls does not hold its peak for long.
+/// - `dirty_decay_ms:1000`: while threads allocate, freed pages go back to the system
+///   over about a second rather than ten, so a burst of polls does not hold its peak
+///   for long. jemalloc purges only when an arena is used (it runs no thread of its
+///   own here): what an idle arena holds is handed back by [`release_free_memory`].
 /// - `tcache_max:4096`: each thread caches blocks up to 4 KiB, not 32 KiB.
 /// - `oversize_threshold:262144`: blocks from 256 KiB (feed documents, response
 ///   bodies) come from an arena that returns them when freed, as glibc's blocks of
@@ -69,20 +73,19 @@ impl MallocConf {
 unsafe impl Sync for MallocConf {}
 
 /// Caps glibc's arenas at [`arena_limit`] and fixes the size from which an
-/// allocation gets its own mapping, before any thread starts. They serve the C
-/// libraries' allocations: SQLite's page caches and statements, zstd's contexts.
+/// allocation gets its own mapping, before any thread starts. glibc serves the C
+/// libraries' allocations (SQLite's page caches and statements on the store's
+/// threads, zstd's contexts on the parse pool's), and whatever Rust allocates where
+/// jemalloc is not installed.
 ///
 /// - Arenas: glibc gives threads up to eight arenas per core, and memory freed into
-///   one arena stays mapped there: polls move between tokio's workers, the parse
-///   pool and the store thread, so peak memory would grow with the arenas they
-///   touched rather than with the work in flight (see BENCHMARKS.md, `notmod
-///   --loop`). Too few, and the busy threads queue on each other's arena lock.
+///   one arena stays mapped there, so what the threads' caches and statements hold
+///   would grow with the arenas they touched. Too few, and the busy threads queue on
+///   each other's arena lock.
 /// - Mappings: by default glibc raises that size to the largest block freed so far,
-///   so after the first large feed document every later one is carved from an
-///   arena, and a burst of them (a backlog of 1 MiB documents after downtime) leaves
-///   the arenas holding the burst's peak. Fixed at [`OWN_MAPPING_FROM`], a document
-///   or response body that large is mapped on its own and unmapped when freed
-///   (BENCHMARKS.md, `farm backlog`).
+///   so after the first large block every later one is carved from an arena, which
+///   then holds a burst's peak. Fixed at [`OWN_MAPPING_FROM`], a block that large is
+///   mapped on its own and unmapped when freed.
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before any other
@@ -94,10 +97,10 @@ pub fn limit_arenas() {
 }
 
 /// One arena per core, for the parse pool's threads (one per core), and two more
-/// for the store's writer and the rest: with fewer, the threads that are busy during
-/// an ingest share arenas and wait on each other's arena lock for every item's
-/// allocations (BENCHMARKS.md, "Allocator arenas"). At most [`MOST_ARENAS`]: what
-/// each arena holds on to adds up, and the memory targets are measured with four.
+/// for the store's two threads: with fewer, threads busy at once share arenas and
+/// wait on each other's arena lock (BENCHMARKS.md, "Allocators"). At most
+/// [`MOST_ARENAS`]: what each arena holds on to adds up, and the memory targets are
+/// measured with four.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn arena_limit() -> libc::c_int {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
