@@ -156,22 +156,28 @@ impl Newsroom {
 
 use super::super::fingerprint::SIGNATURE_LEN;
 
-#[test]
-fn decides_as_a_scan_of_the_same_records_across_rebuilds() {
+/// An empty index and its reference over a 100-minute window, and news for them
+/// from `seed`.
+fn window_of_news(seed: u64) -> (Settings, StoryIndex, Reference, Newsroom) {
     let settings = Settings {
         window_secs: 6_000,
         threshold: 0.45,
     };
-    let mut index = StoryIndex::new(settings);
-    let mut reference = Reference {
+    let reference = Reference {
         settings,
         kept: VecDeque::new(),
     };
-    let mut news = Newsroom {
-        rng: Rng(7),
+    let news = Newsroom {
+        rng: Rng(seed),
         stories: Vec::new(),
         boilerplate: [1, 2, 3, 4],
     };
+    (settings, StoryIndex::new(settings), reference, news)
+}
+
+#[test]
+fn decides_as_a_scan_of_the_same_records_across_rebuilds() {
+    let (settings, mut index, mut reference, mut news) = window_of_news(7);
     let (mut exact, mut near, mut none) = (0, 0, 0);
     let (mut grown, mut shrunk, mut far_links) = (0, 0, 0);
     let mut at = 1_760_000_000;
@@ -222,20 +228,7 @@ fn decides_as_a_scan_of_the_same_records_across_rebuilds() {
 
 #[test]
 fn forgetting_a_rolled_back_batch_decides_as_if_it_never_came() {
-    let settings = Settings {
-        window_secs: 6_000,
-        threshold: 0.45,
-    };
-    let mut index = StoryIndex::new(settings);
-    let mut reference = Reference {
-        settings,
-        kept: VecDeque::new(),
-    };
-    let mut news = Newsroom {
-        rng: Rng(13),
-        stories: Vec::new(),
-        boilerplate: [1, 2, 3, 4],
-    };
+    let (settings, mut index, mut reference, mut news) = window_of_news(13);
     let (mut at, mut item) = (1_760_000_000, 0i64);
     let (mut forgotten, mut regrown, mut found) = (0, 0, 0);
     for batch in 0..120 {
