@@ -23,6 +23,18 @@ fn poll_record(feed: feedbraid::model::ParsedFeed) -> PollRecord {
     }
 }
 
+/// A failed poll's record: for a source never stored, its write fails.
+fn failure_record() -> FailureRecord {
+    FailureRecord {
+        at: Utc::now(),
+        http_status: Some(500),
+        error: "boom".into(),
+        next_poll: None,
+        gone_entry: None,
+        retry_after_until: None,
+    }
+}
+
 each_backend! {
 async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone(db: TestDb) {
     let url = url::Url::parse("https://harbor.example/feed.xml").unwrap();
@@ -52,17 +64,7 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone(db: Tes
     // A failure record for a source that was never stored: its UPDATE finds no row.
     // It joins the group of the polls queued before it, which is rolled back and
     // whose other members are written again, each alone.
-    let failing = store.record_failure(
-        "never-stored",
-        FailureRecord {
-            at: Utc::now(),
-            http_status: Some(500),
-            error: "boom".into(),
-            next_poll: None,
-            gone_entry: None,
-            retry_after_until: None,
-        },
-    );
+    let failing = store.record_failure("never-stored", failure_record());
     let (stored, failed) = tokio::join!(futures_util::future::join_all(polls), failing);
     assert!(
         failed.is_err(),
@@ -231,5 +233,75 @@ async fn a_lost_postgresql_connection_is_opened_again() {
     assert_eq!(
         stored[0][0].as_deref(),
         Some((before.new + after.new).to_string().as_str())
+    );
+}
+
+/// On PostgreSQL a node's story index takes in the other nodes' new items at its next
+/// write transaction. When that transaction is rolled back (a group with a failing
+/// write in it), the index forgets them with the rest of the group's, so the next
+/// transaction must take them in again: this node's copies still join the stories
+/// the other node stored.
+#[tokio::test]
+async fn a_rolled_back_group_takes_in_another_nodes_items_again() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    // Each outlet's copies under links and guids of its own: only the story index
+    // (by their text) can join them to the agency's, not a lookup by link.
+    let copies_of = |outlet: &str| {
+        let items: String = (0..3)
+            .map(|n| {
+                format!(
+                    "<item><guid>{outlet}-{n}</guid><link>https://{outlet}.example/{n}</link>\
+                     <title>Harbour report {n}: the council votes on the north quay</title>\
+                     <description>The harbour council voted on plan {n} for the north quay \
+                     after a long night of talks with the trawler crews, the ferry company \
+                     and the residents of the old cannery streets, who asked for a budget \
+                     that keeps the depot open through the winter tides.</description></item>"
+                )
+            })
+            .collect();
+        let rss =
+            format!("<rss version=\"2.0\"><channel><title>{outlet}</title>{items}</channel></rss>");
+        let url = url::Url::parse(&format!("https://{outlet}.example/feed.xml")).unwrap();
+        feedbraid::parse::parse_feed(rss.as_bytes(), &url).unwrap()
+    };
+    let per_source = 3;
+    let sources: Vec<(String, String)> = std::iter::once("agency".to_string())
+        .chain((0..20).map(|i| format!("outlet{i}")))
+        .map(|name| (name.clone(), format!("https://{name}.example/feed.xml")))
+        .collect();
+    let agency = db.open();
+    agency.sync_sources(sources.clone()).await.unwrap();
+    // Opened before the agency's items are stored: its index learns of them only
+    // from its own next write transaction.
+    let outlets = db.open();
+    outlets.sync_sources(sources).await.unwrap();
+    agency
+        .record_poll("agency", poll_record(copies_of("agency")))
+        .await
+        .unwrap();
+
+    // Queued together: the polls join the agency's items into the index, then the
+    // failing write rolls the group back and each poll is written again alone.
+    let polls = (0..20).map(|i| {
+        let outlets = outlets.clone();
+        let record = poll_record(copies_of(&format!("outlet{i}")));
+        async move { outlets.record_poll(&format!("outlet{i}"), record).await }
+    });
+    let failing = outlets.record_failure("never-stored", failure_record());
+    let (stored, failed) = tokio::join!(futures_util::future::join_all(polls), failing);
+    assert!(failed.is_err());
+    for summary in stored {
+        assert_eq!(summary.unwrap().new, per_source);
+    }
+
+    let page = outlets.recent_items(None, None, 10_000).await.unwrap();
+    assert_eq!(page.items.len(), 21 * per_source);
+    let stories: std::collections::HashSet<i64> = page.items.iter().map(|i| i.story).collect();
+    assert_eq!(
+        stories.len(),
+        per_source,
+        "every copy joined the agency's story"
     );
 }

@@ -27,6 +27,11 @@ pub(super) struct IndexSync {
     read: i64,
     /// The open transaction has read the changes other nodes committed.
     caught_up: bool,
+    /// The highest change of other nodes the open transaction read (the index holds
+    /// it already). Held apart from `read` until the commit: a rolled-back
+    /// transaction's index forgets what it took in
+    /// ([`StoryIndex::forget_since`]), so the next one must read it again.
+    joined: i64,
     /// The highest change the open transaction made (the index holds it already).
     written: i64,
 }
@@ -59,7 +64,7 @@ impl Conn {
         )?;
         for row in &rows {
             let change: i64 = row.try_get(5)?;
-            self.index.read = self.index.read.max(change);
+            self.index.joined = self.index.joined.max(change);
             let bytes: Vec<u8> = row.try_get(4)?;
             if let Ok(fp) = Fingerprint::from_bytes(&bytes) {
                 index.insert(
@@ -79,12 +84,19 @@ impl Conn {
         self.index.written = self.index.written.max(change);
     }
 
-    /// The open transaction ended: committed, its changes are ones the index holds.
+    /// The open transaction ended: committed, the changes it read and made are ones
+    /// the index holds; rolled back, the index forgot them (the changes other nodes
+    /// made are read again by the next transaction).
     pub(super) fn index_ended(&mut self, committed: bool) {
         if committed {
-            self.index.read = self.index.read.max(self.index.written);
+            self.index.read = self
+                .index
+                .read
+                .max(self.index.joined)
+                .max(self.index.written);
         }
         self.index.caught_up = false;
+        self.index.joined = 0;
         self.index.written = 0;
     }
 
