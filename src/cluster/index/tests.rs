@@ -110,6 +110,15 @@ struct Newsroom {
 }
 
 impl Newsroom {
+    /// News from `seed`, boilerplate text sharing the band `boilerplate`.
+    fn new(seed: u64, boilerplate: [u8; ROWS]) -> Newsroom {
+        Newsroom {
+            rng: Rng(seed),
+            stories: Vec::new(),
+            boilerplate,
+        }
+    }
+
     fn next(&mut self) -> Fingerprint {
         let rng = &mut self.rng;
         if self.stories.is_empty() || rng.chance(35) {
@@ -167,12 +176,12 @@ fn window_of_news(seed: u64) -> (Settings, StoryIndex, Reference, Newsroom) {
         settings,
         kept: VecDeque::new(),
     };
-    let news = Newsroom {
-        rng: Rng(seed),
-        stories: Vec::new(),
-        boilerplate: [1, 2, 3, 4],
-    };
-    (settings, StoryIndex::new(settings), reference, news)
+    (
+        settings,
+        StoryIndex::new(settings),
+        reference,
+        Newsroom::new(seed, [1, 2, 3, 4]),
+    )
 }
 
 #[test]
@@ -277,11 +286,7 @@ fn forgetting_a_rolled_back_batch_decides_as_if_it_never_came() {
 
 #[test]
 fn a_mark_from_before_renumbering_forgets_nothing() {
-    let mut news = Newsroom {
-        rng: Rng(17),
-        stories: Vec::new(),
-        boilerplate: [0; ROWS],
-    };
+    let mut news = Newsroom::new(17, [0; ROWS]);
     let mut index = StoryIndex::new(Settings::default());
     assert!(index.insert(1, 1, 1, 100, &news.next()));
     let mark = index.mark();
@@ -299,11 +304,7 @@ fn a_mark_from_before_renumbering_forgets_nothing() {
 
 #[test]
 fn an_item_whose_numbers_do_not_fit_is_not_indexed_but_can_look_up() {
-    let mut news = Newsroom {
-        rng: Rng(3),
-        stories: Vec::new(),
-        boilerplate: [0; ROWS],
-    };
+    let mut news = Newsroom::new(3, [0; ROWS]);
     let fp = news.next();
     let mut index = StoryIndex::new(Settings::default());
     assert!(!index.insert(1, 1, i64::from(u32::MAX) + 1, 100, &fp));
@@ -329,11 +330,7 @@ fn an_item_whose_numbers_do_not_fit_is_not_indexed_but_can_look_up() {
 
 #[test]
 fn reserve_sizes_storage_exactly_and_loading_rechains_nothing() {
-    let mut news = Newsroom {
-        rng: Rng(11),
-        stories: Vec::new(),
-        boilerplate: [0; ROWS],
-    };
+    let mut news = Newsroom::new(11, [0; ROWS]);
     let mut index = StoryIndex::new(Settings::default());
     index.reserve(5_000);
     let region_len = index.region_len;
@@ -354,11 +351,7 @@ fn reserve_sizes_storage_exactly_and_loading_rechains_nothing() {
 
 #[test]
 fn grown_one_by_one_the_index_stays_near_its_records() {
-    let mut news = Newsroom {
-        rng: Rng(5),
-        stories: Vec::new(),
-        boilerplate: [0; ROWS],
-    };
+    let mut news = Newsroom::new(5, [0; ROWS]);
     let mut index = StoryIndex::new(Settings::default());
     for item in 0..40_000 {
         index.insert(item, item, 1 + item % 9, 100, &news.next());
