@@ -2,7 +2,7 @@
 //! process, so peak RSS is per scenario; `scripts/bench.sh` runs them all.
 //!
 //! ```text
-//! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20] [--light]
+//! cargo bench --bench farm -- ingest  [--feeds 500] [--items 50] [--syndicated 20] [--light] [--onto CACHE_DIR]
 //! cargo bench --bench farm -- notmod  [--feeds 10000] [--items 20] [--per-host 2] [--loop | --nodes N]
 //! cargo bench --bench farm -- serving [--seconds 5] [--connections 16] [--rounds 3]
 //! cargo bench --bench farm -- backlog [--feeds 10000] [--items 5] [--pad-to 1048576] [--spread]
@@ -47,7 +47,7 @@ use news_feeds::FarmShape;
 feedbraid::product_allocator!();
 
 const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle|write-corpus [--feeds N] [--items M] [--syndicated PCT] \
-                     [--no-floor] [--light] [--per-host K] [--loop] [--nodes N] [--seconds S] [--connections C] [--rounds R] [--cache DIR] [--dir DIR] [--port P]";
+                     [--no-floor] [--light] [--per-host K] [--loop] [--nodes N] [--seconds S] [--connections C] [--rounds R] [--cache DIR] [--onto DIR] [--dir DIR] [--port P]";
 
 fn main() {
     // As the daemon does: peak memory is measured under the same allocator settings.
@@ -103,6 +103,7 @@ fn main() {
         "ingest" => runtime.block_on(poller::ingest(
             shape(500, 50),
             !options.contains_key("no-floor"),
+            options.get("onto").map(PathBuf::from).as_deref(),
         )),
         "store" => runtime.block_on(poller::store_only(shape(500, 50))),
         "notmod" if options.contains_key("nodes") => {

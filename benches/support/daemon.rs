@@ -139,9 +139,9 @@ pub async fn open(db: &Path, sources: usize) -> Store {
     store
 }
 
-/// `idle`: a database of `sources` × `items` (built once and kept in `cache_dir`),
-/// then `feedbraid run` on it: RSS after start, after serving feeds.
-pub async fn idle(sources: usize, items: usize, cache_dir: &Path) {
+/// A database of `sources` × `items` first seen over the last 30 days (sources
+/// `outlet0`…), built once and kept in `cache_dir`: what a month of polling leaves.
+pub async fn stored_database(sources: usize, items: usize, cache_dir: &Path) -> PathBuf {
     std::fs::create_dir_all(cache_dir).expect("cache dir");
     let cached = cache_dir.join(format!("idle-v2-{sources}x{items}.db"));
     if !cached.exists() {
@@ -173,6 +173,13 @@ pub async fn idle(sources: usize, items: usize, cache_dir: &Path) {
             started.elapsed().as_secs_f64()
         );
     }
+    cached
+}
+
+/// `idle`: a database of `sources` × `items` (built once and kept in `cache_dir`),
+/// then `feedbraid run` on it: RSS after start, after serving feeds.
+pub async fn idle(sources: usize, items: usize, cache_dir: &Path) {
+    let cached = stored_database(sources, items, cache_dir).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("feedbraid.db");
     std::fs::copy(&cached, &db).expect("copy database");

@@ -13,8 +13,26 @@ use feedbraid::poll::{PollContext, PollOutcome, PollReport, poll_sources};
 use feedbraid::store::PollRecord;
 
 use super::news_feeds::{self, FarmShape};
-use super::procfs::{cpu_seconds, mib, reset_peak, status_kb, thread_cpu_seconds};
+use super::procfs::{bytes_written, cpu_seconds, mib, reset_peak, status_kb, thread_cpu_seconds};
 use super::servers::{self, ChildServer};
+
+/// `ingest --onto`: the new items go into a copy of the database of 1,000 sources ×
+/// 1,000 items that `idle` keeps in `cache` (what a month of polling leaves), at
+/// `db`. Its sources are renamed so that the farm's are new to it.
+async fn onto_stored_database(cache: &Path, db: &Path) {
+    assert!(
+        std::env::var("FEEDBRAID_BENCH_PG")
+            .unwrap_or_default()
+            .is_empty(),
+        "ingest --onto stores into a SQLite file; unset FEEDBRAID_BENCH_PG"
+    );
+    let stored = super::daemon::stored_database(1000, 1000, cache).await;
+    std::fs::copy(&stored, db).expect("copy the stored database");
+    let conn = rusqlite::Connection::open(db).expect("open the copy");
+    conn.execute("UPDATE sources SET name = 'stored-' || name", [])
+        .expect("rename the stored sources");
+    println!("  onto a copy of {} (1,000,000 items)", stored.display());
+}
 
 /// Writes a config with one source per farm outlet, one feed over all of them and
 /// one topic feed (so ingest also sorts every item by topic, as in production); it
@@ -124,9 +142,12 @@ pub fn tally(reports: &[PollReport]) -> Tally {
 
 /// `ingest`: a cold cycle over the farm into a new database, a second cycle of 304s,
 /// then the floor (feed-rs + ammonia) and feedbraid's parse alone over the same bytes.
-pub async fn ingest(shape: FarmShape, with_floor: bool) {
+pub async fn ingest(shape: FarmShape, with_floor: bool, onto: Option<&Path>) {
     let farm = servers::spawn_self(&farm_args(shape, false));
     let dir = tempfile::tempdir().expect("temp dir");
+    if let Some(cache) = onto {
+        onto_stored_database(cache, &dir.path().join("feedbraid.db")).await;
+    }
     let config = Arc::new(
         Config::load(&write_farm_config(
             dir.path(),
@@ -142,11 +163,13 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
     reset_peak();
     let (cpu, farm_cpu) = (cpu_seconds(None), cpu_seconds(Some(farm.pid())));
     let store_cpu = thread_cpu_seconds("feedbraid-store");
+    let written = bytes_written();
     let started = Instant::now();
     let reports = poll_sources(&ctx, &config, &config.sources)
         .await
         .expect("store ok");
     let cold = started.elapsed().as_secs_f64();
+    let cold_written = bytes_written() - written;
     let cold_cpu = cpu_seconds(None) - cpu;
     let cold_farm_cpu = cpu_seconds(Some(farm.pid())) - farm_cpu;
     let cold_store_cpu = thread_cpu_seconds("feedbraid-store") - store_cpu;
@@ -156,6 +179,11 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
         per_item_us(cold_cpu),
         per_item_us(cold_store_cpu),
         cold_store_cpu
+    );
+    println!(
+        "  written: {:.0} MB ({:.1} KB per item: the WAL's frames and the checkpoints' pages)",
+        cold_written as f64 / 1e6,
+        cold_written as f64 / 1e3 / (shape.feeds * shape.items) as f64
     );
     let peak = status_kb(None, "VmHWM");
     let cold_tally = tally(&reports);
@@ -167,7 +195,7 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
     );
     let warm = started.elapsed().as_secs_f64();
     let db_bytes = store.size_bytes().await.unwrap_or(0);
-    if config.storage.url.is_none() {
+    if config.storage.url.is_none() && onto.is_none() {
         let disk = super::disk::disk_cost(&store, &config, &dir.path().join("feedbraid.db")).await;
         println!(
             "  disk: {:.0} bytes of database per stored item ({} items) for {:.0} bytes of text served = {:.2}x (target <= 1.0)",
@@ -183,10 +211,13 @@ pub async fn ingest(shape: FarmShape, with_floor: bool) {
         .map_or(0, |page| page.items.len());
     drop((ctx, store));
     drop(farm);
-    println!(
-        "  the topic feed admitted {topical} of {} items",
-        shape.feeds * shape.items
-    );
+    // (Onto a stored database the topic feed holds stored items too.)
+    if onto.is_none() {
+        println!(
+            "  the topic feed admitted {topical} of {} items",
+            shape.feeds * shape.items
+        );
+    }
     if !with_floor {
         println!(
             "ingest: {cold:.2} s cold ({:.0} items/s), {warm:.3} s all-304; {cold_tally:?}",

@@ -24,6 +24,17 @@ pub fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// Bytes this process has handed to `write`-like calls so far (`wchar` of
+/// /proc/self/io): for the store, its WAL frames and checkpoints, counted before the
+/// page cache merges anything.
+pub fn bytes_written() -> u64 {
+    let text = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    text.lines()
+        .find_map(|line| line.strip_prefix("wchar:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// User + system CPU seconds of a process (assumes the usual 100 clock ticks/s).
 pub fn cpu_seconds(pid: Option<u32>) -> f64 {
     let path = match pid {

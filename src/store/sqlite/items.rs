@@ -9,7 +9,7 @@ use super::super::columns::{EntryColumns, story_evidence};
 use super::super::error::{DriverError, StoreError};
 use super::super::records::FeedRow;
 use super::digests::{ContentHash, PublicId, StoredContentHash};
-use super::stories;
+use super::{link_keys, stories};
 use crate::identity;
 use crate::ingest::{Existing, LinkedRow, Lookup, NewItem, StoryChoice};
 use crate::model::Entry;
@@ -87,7 +87,11 @@ impl<'a> PollWrite<'a> {
             )?,
             by_link: tx.prepare_cached(
                 "SELECT id, source_id, content_hash, story_id, first_seen, sort_date, fingerprint
-                 FROM items WHERE link_key = ?1 AND COALESCE(canonical_link, link) = ?2",
+                 FROM items
+                 WHERE id IN (SELECT item_id FROM link_keys WHERE link_key = ?1
+                              UNION ALL
+                              SELECT item_id FROM recent_link_keys WHERE link_key = ?1)
+                   AND COALESCE(canonical_link, link) = ?2",
             )?,
             tombstone: tx.prepare_cached(
                 "SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2",
@@ -182,6 +186,11 @@ impl<'a> PollWrite<'a> {
             columns.links,
             columns.link_key,
         ])?;
+        if inserted == 1
+            && let Some(key) = columns.link_key
+        {
+            link_keys::insert(self.tx, key, row)?;
+        }
         Ok(inserted == 1)
     }
 }

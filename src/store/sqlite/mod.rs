@@ -7,6 +7,7 @@ mod body;
 mod digests;
 mod feeds;
 mod items;
+mod link_keys;
 mod maintain;
 mod reads;
 mod schema;
@@ -123,8 +124,13 @@ impl Backend for Sqlite {
     fn commit(&mut self) -> Result<(), StoreError> {
         self.conn.execute_batch("COMMIT").map_err(|error| {
             self.roll_back();
-            error.into()
-        })
+            StoreError::from(error)
+        })?;
+        // The keys stay where they are, and are found there, if the fold fails.
+        if let Err(error) = link_keys::fold_if_due(&mut self.conn) {
+            tracing::warn!(%error, "could not fold the recent link keys; they stay where they are");
+        }
+        Ok(())
     }
 
     fn roll_back(&mut self) {

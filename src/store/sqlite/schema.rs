@@ -168,6 +168,37 @@ const MIGRATIONS: &[&str] = &[
     "
     SELECT 1;
     ",
+    // 14: items are found by link key through two tables of their own instead of an
+    // index on items (`link_keys`): `recent_link_keys` takes every new key (the
+    // store writes it beside the item), and is folded into `link_keys` in key order.
+    // Triggers keep both in step with edits and deletions of the items' column.
+    "
+    CREATE TABLE link_keys (
+        link_key INTEGER NOT NULL,
+        item_id  INTEGER NOT NULL,
+        PRIMARY KEY (link_key, item_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE recent_link_keys (
+        link_key INTEGER NOT NULL,
+        item_id  INTEGER NOT NULL,
+        PRIMARY KEY (link_key, item_id)
+    ) WITHOUT ROWID;
+    INSERT INTO link_keys (link_key, item_id)
+        SELECT link_key, id FROM items WHERE link_key IS NOT NULL ORDER BY link_key, id;
+    DROP INDEX items_by_link_key;
+    CREATE TRIGGER items_link_key_changed AFTER UPDATE OF link_key ON items
+    WHEN old.link_key IS NOT new.link_key BEGIN
+        DELETE FROM link_keys WHERE link_key = old.link_key AND item_id = old.id;
+        DELETE FROM recent_link_keys WHERE link_key = old.link_key AND item_id = old.id;
+        INSERT INTO recent_link_keys (link_key, item_id)
+            SELECT new.link_key, new.id WHERE new.link_key IS NOT NULL;
+    END;
+    CREATE TRIGGER items_link_key_deleted AFTER DELETE ON items
+    WHEN old.link_key IS NOT NULL BEGIN
+        DELETE FROM link_keys WHERE link_key = old.link_key AND item_id = old.id;
+        DELETE FROM recent_link_keys WHERE link_key = old.link_key AND item_id = old.id;
+    END;
+    ",
 ];
 
 /// Statements each connection keeps compiled: more than the store has (every
@@ -321,179 +352,5 @@ fn update_by_id_ranges(tx: &Connection, update: &str) -> Result<(), StoreError> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn migrates_a_new_database_and_reopens_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        drop(open(&path).unwrap());
-        let conn = open(&path).unwrap();
-        let v: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, MIGRATIONS.len() as i64);
-    }
-
-    /// A database at `path` migrated to schema `version`, as an older binary left it.
-    fn database_at(path: &Path, version: usize) -> Connection {
-        let mut conn = Connection::open(path).unwrap();
-        for (done, step) in MIGRATIONS.iter().enumerate().take(version) {
-            let tx = conn.transaction().unwrap();
-            tx.execute_batch(step).unwrap();
-            tx.pragma_update(None, "user_version", done as i64 + 1)
-                .unwrap();
-            tx.commit().unwrap();
-        }
-        conn
-    }
-
-    #[test]
-    fn link_keys_are_filled_in_for_items_stored_before_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        {
-            let conn = database_at(&path, 8);
-            conn.execute_batch(
-                "INSERT INTO sources (id, name, url) VALUES (1, 'a', 'https://a.example/feed');
-                 INSERT INTO items (id, source_id, item_key, public_id, story_id, link,
-                    canonical_link, title, sort_date, first_seen, updated, content_hash)
-                 VALUES
-                    (1, 1, 'k1', 'p1', 1, 'https://x.example/1?utm_source=a',
-                     'https://x.example/1', 't', 0, 0, 0, 'h'),
-                    (2, 1, 'k2', 'p2', 2, NULL, NULL, 't', 0, 0, 0, 'h'),
-                    (12345, 1, 'k3', 'p3', 3, 'https://x.example/3', 'https://x.example/3',
-                     't', 0, 0, 0, 'h');",
-            )
-            .unwrap();
-        }
-        let conn = open(&path).unwrap();
-        let keys: Vec<Option<i64>> = conn
-            .prepare("SELECT link_key FROM items ORDER BY id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let key = crate::identity::link_key;
-        // Row 12345 is chunks away from the others: every range is filled.
-        assert_eq!(
-            keys,
-            vec![
-                Some(key("https://x.example/1")),
-                None,
-                Some(key("https://x.example/3"))
-            ]
-        );
-    }
-
-    #[test]
-    fn ids_and_hashes_stored_as_text_are_kept_as_bytes_and_guids_let_go() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let id = crate::identity::public_id("a", "g:1");
-        let hash = "0f".repeat(16);
-        {
-            let conn = database_at(&path, 12);
-            conn.execute(
-                "INSERT INTO sources (id, name, url) VALUES (1, 'a', 'https://a.example/feed')",
-                [],
-            )
-            .unwrap();
-            let mut insert = conn
-                .prepare(
-                    "INSERT INTO items (id, source_id, item_key, public_id, story_id, title,
-                        sort_date, first_seen, updated, content_hash, guid)
-                     VALUES (?1, 1, ?1, ?2, ?1, 't', 0, 0, 0, ?3, 'g')",
-                )
-                .unwrap();
-            insert.execute(rusqlite::params![1, id, hash]).unwrap();
-            insert.execute(rusqlite::params![12345, "p2", "h"]).unwrap();
-        }
-        let conn = open(&path).unwrap();
-        let rows: Vec<(String, Vec<u8>, String)> = conn
-            .prepare(
-                "SELECT typeof(public_id) || ' ' || typeof(content_hash) || ' ' || typeof(guid),
-                    CAST(public_id AS BLOB), hex(content_hash)
-                 FROM items ORDER BY id",
-            )
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let digest = crate::identity::public_id_digest(&id).unwrap();
-        assert_eq!(
-            rows,
-            vec![
-                (
-                    "blob blob null".into(),
-                    digest.to_vec(),
-                    hash.to_uppercase()
-                ),
-                ("text text null".into(), b"p2".to_vec(), "68".into()),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_new_database_takes_large_pages_and_an_existing_one_keeps_its_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let page_size = |conn: &Connection| -> i64 {
-            conn.query_row("PRAGMA page_size", [], |r| r.get(0))
-                .unwrap()
-        };
-        let new = dir.path().join("new.db");
-        assert_eq!(page_size(&open(&new).unwrap()), 16384);
-        let old = dir.path().join("old.db");
-        {
-            let conn = Connection::open(&old).unwrap();
-            conn.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;")
-                .unwrap();
-        }
-        let conn = open(&old).unwrap();
-        assert_eq!(page_size(&conn), 4096);
-        let v: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, MIGRATIONS.len() as i64, "and is migrated as before");
-    }
-
-    #[test]
-    fn read_only_opening_changes_nothing_and_names_a_schema_it_does_not_know() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        assert!(matches!(
-            open_read_only(&path),
-            Err(StoreError::Missing { .. })
-        ));
-        assert!(!path.exists(), "looking does not create the database");
-        drop(open(&path).unwrap());
-        let conn = open_read_only(&path).unwrap();
-        assert!(conn.execute("DELETE FROM items", []).is_err(), "read-only");
-        drop(conn);
-        let conn = open(&path).unwrap();
-        conn.pragma_update(None, "user_version", 2).unwrap();
-        drop(conn);
-        assert!(matches!(
-            open_read_only(&path),
-            Err(StoreError::TooOld { found: 2, .. })
-        ));
-        let conn = Connection::open(&path).unwrap();
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, 2, "an older schema is not migrated by looking");
-    }
-
-    #[test]
-    fn refuses_a_database_from_the_future() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let conn = open(&path).unwrap();
-        conn.pragma_update(None, "user_version", 999).unwrap();
-        drop(conn);
-        assert!(matches!(open(&path), Err(StoreError::TooNew { .. })));
-    }
-}
+#[path = "schema_tests.rs"]
+mod tests;
