@@ -25,6 +25,7 @@ pub(super) struct PollWrite<'a> {
     now: DateTime<Utc>,
     by_key: CachedStatement<'a>,
     by_link: CachedStatement<'a>,
+    insert_link_key: CachedStatement<'a>,
     tombstone: CachedStatement<'a>,
     public_id_taken: CachedStatement<'a>,
     insert: CachedStatement<'a>,
@@ -93,6 +94,7 @@ impl<'a> PollWrite<'a> {
                               SELECT item_id FROM recent_link_keys WHERE link_key = ?1)
                    AND COALESCE(canonical_link, link) = ?2",
             )?,
+            insert_link_key: tx.prepare_cached(link_keys::INSERT_RECENT)?,
             tombstone: tx.prepare_cached(
                 "SELECT 1 FROM tombstones WHERE source_id = ?1 AND item_key = ?2",
             )?,
@@ -189,7 +191,7 @@ impl<'a> PollWrite<'a> {
         if inserted == 1
             && let Some(key) = columns.link_key
         {
-            link_keys::insert(self.tx, key, row)?;
+            self.insert_link_key.execute([key, row])?;
         }
         Ok(inserted == 1)
     }

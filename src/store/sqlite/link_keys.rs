@@ -1,54 +1,83 @@
 //! Finding items by the 64-bit key of their canonical link (`identity::link_key`)
-//! without an index on items. Such keys are hashes: an index of them takes each new
-//! item at a random page, so with a million items stored every group commit wrote
-//! one 16 KiB page per new item to the WAL (and again at the checkpoint) for a
-//! 16-byte entry, a third of all the writes of ingest.
+//! without an index on items. The keys are hashes, so an index of them would take each
+//! new item at a random page; SQLite writes every page a commit changed whole (16 KiB)
+//! to the WAL, and again at the checkpoint, so with a million items stored that is a
+//! page per new item per commit, for a 16-byte entry.
 //!
-//! So new keys go to `recent_link_keys`, which stays small enough that a commit
-//! rewrites few pages of it; once it holds [`FOLD_AT`] keys they move to `link_keys`
-//! in key order, where each page is written once for many keys. A lookup reads both.
+//! New keys go to `recent_link_keys`, small enough that a commit rewrites few pages of
+//! it; once it holds enough of them ([`fold_threshold`]) they move to `link_keys` in
+//! key order, and the fold writes each page of `link_keys` once for many keys. A
+//! lookup reads both tables.
 //!
-//! A new item's key is written beside it ([`insert`]); the triggers of schema step
-//! 14 keep both tables in step when an item's key changes or the item is deleted.
-//! No trigger on insert: it would make every item's insert a statement writing two
-//! tables, which SQLite journals page by page in case it fails halfway, and that
-//! journal cost more than the index it replaces.
+//! A new item's key is written beside it, by the same poll's statements
+//! ([`INSERT_RECENT`]); the triggers of schema step 14 keep both tables in step when an
+//! item's key changes or the item is deleted. No trigger on insert: it would make
+//! every item insert a statement that writes two tables, which SQLite journals page by
+//! page in case it fails halfway, a cost on every new item larger than the index's.
+//! What keeps the tables in step, and must stay true: items are inserted only where
+//! their key is written too (never by `INSERT OR REPLACE`, whose implicit delete fires
+//! no trigger), and an item's id never changes.
 
 use rusqlite::Connection;
 
 use super::super::error::StoreError;
 
-/// Keys kept in `recent_link_keys` before they are folded into `link_keys`: about
-/// 40 pages of 16 KiB, few enough for a commit to rewrite, and enough that a fold
-/// into a million keys (about 1,100 pages) writes each page for dozens of them.
-pub(super) const FOLD_AT: i64 = 32_768;
+/// Records that an item (`?2`) is found by a key (`?1`), in the transaction of its
+/// insert.
+pub(super) const INSERT_RECENT: &str =
+    "INSERT INTO recent_link_keys (link_key, item_id) VALUES (?1, ?2)";
 
-/// Records that item `item` is found by `key`, in the transaction of its insert.
-pub(super) fn insert(conn: &Connection, key: i64, item: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO recent_link_keys (link_key, item_id) VALUES (?1, ?2)")?
-        .execute([key, item])?;
-    Ok(())
+/// The fewest recent keys folded at once.
+const FOLD_AT_LEAST: i64 = 32_768;
+
+/// How many recent keys wait before a fold into `folded` keys. Between folds each
+/// commit rewrites the recent table's pages (about `recent / 900` of 16 KiB); a fold
+/// rewrites nearly every page of `link_keys` (about `folded / 900`). Per new key that
+/// is about `recent / commit + folded / recent` pages, least when `recent` is near
+/// `sqrt(folded × commit)`: with commits of about a thousand keys, 32,768 at a million
+/// keys, 101,000 at ten million.
+pub(super) fn fold_threshold(folded: i64) -> i64 {
+    FOLD_AT_LEAST.max((folded.max(0) as f64 * 1024.0).sqrt() as i64)
 }
 
-/// Folds the recent keys into `link_keys` when there are [`FOLD_AT`] of them or more,
-/// in a transaction of its own; whether it did.
-pub(super) fn fold_if_due(conn: &mut Connection) -> Result<bool, StoreError> {
-    let recent: i64 = conn.query_row("SELECT count(*) FROM recent_link_keys", [], |r| r.get(0))?;
-    if recent < FOLD_AT {
-        return Ok(false);
+/// When the writing connection folds the recent keys in.
+#[derive(Debug, Default)]
+pub(super) struct Folding {
+    /// [`fold_threshold`] of the keys in `link_keys`, counted at the first commit and
+    /// after each fold (counting them at every commit would read the whole table).
+    threshold: Option<i64>,
+}
+
+impl Folding {
+    /// Folds the recent keys into `link_keys` when there are enough of them, in a
+    /// transaction of its own (after a commit); whether it did.
+    pub(super) fn fold_if_due(&mut self, conn: &mut Connection) -> Result<bool, StoreError> {
+        let threshold = match self.threshold {
+            Some(threshold) => threshold,
+            None => *self
+                .threshold
+                .insert(fold_threshold(count(conn, "link_keys")?)),
+        };
+        if count(conn, "recent_link_keys")? < threshold {
+            return Ok(false);
+        }
+        fold(conn)?;
+        self.threshold = Some(fold_threshold(count(conn, "link_keys")?));
+        Ok(true)
     }
-    fold(conn)?;
-    Ok(true)
 }
 
-/// Moves every recent key into `link_keys`, in key order (the order the table is
-/// read in), in one transaction. A key in both already (which the triggers never
-/// leave) is kept once.
+fn count(conn: &Connection, table: &str) -> Result<i64, StoreError> {
+    Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+}
+
+/// Moves every recent key into `link_keys`, in key order, in one transaction. A key in
+/// both already (which the triggers never leave) is kept once.
 pub(super) fn fold(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "INSERT OR IGNORE INTO link_keys (link_key, item_id)
-             SELECT link_key, item_id FROM recent_link_keys;
+             SELECT link_key, item_id FROM recent_link_keys ORDER BY link_key, item_id;
          DELETE FROM recent_link_keys;",
     )?;
     tx.commit()?;
@@ -79,7 +108,7 @@ mod tests {
             rusqlite::params![id, format!("k{id}"), link, link_key(link)],
         )
         .unwrap();
-        super::insert(conn, link_key(link), id).unwrap();
+        conn.execute(INSERT_RECENT, [link_key(link), id]).unwrap();
     }
 
     /// The (key, item) pairs of `table`, in key order.
@@ -117,7 +146,10 @@ mod tests {
         assert_eq!(pairs(&conn, "recent_link_keys").len(), 3);
         assert_eq!(found(&conn, "https://x.example/a"), [1, 2]);
 
-        assert!(!fold_if_due(&mut conn).unwrap(), "three keys are not due");
+        assert!(
+            !Folding::default().fold_if_due(&mut conn).unwrap(),
+            "three keys are not due"
+        );
         fold(&mut conn).unwrap();
         assert!(pairs(&conn, "recent_link_keys").is_empty());
         let mut expected = vec![
@@ -144,16 +176,16 @@ mod tests {
         insert(&conn, 3, "https://x.example/c");
 
         // A folded key and a recent one change; another item loses its link.
-        let set = |id: i64, key: Option<i64>| {
+        let set = |conn: &Connection, id: i64, key: Option<i64>| {
             conn.execute(
                 "UPDATE items SET link_key = ?2 WHERE id = ?1",
                 rusqlite::params![id, key],
             )
             .unwrap();
         };
-        set(1, Some(link_key("https://x.example/d")));
-        set(3, Some(link_key("https://x.example/e")));
-        set(2, None);
+        set(&conn, 1, Some(link_key("https://x.example/d")));
+        set(&conn, 3, Some(link_key("https://x.example/e")));
+        set(&conn, 2, None);
         assert_eq!(found(&conn, "https://x.example/a"), Vec::<i64>::new());
         assert_eq!(pairs(&conn, "link_keys"), Vec::<(i64, i64)>::new());
         let mut expected = vec![
@@ -162,31 +194,44 @@ mod tests {
         ];
         expected.sort();
         assert_eq!(pairs(&conn, "recent_link_keys"), expected);
+        // An item without a key gets one; then it and another are deleted unfolded.
+        set(&conn, 2, Some(link_key("https://x.example/f")));
+        assert!(pairs(&conn, "recent_link_keys").contains(&(link_key("https://x.example/f"), 2)));
+        conn.execute("DELETE FROM items WHERE id IN (2, 3)", [])
+            .unwrap();
+        assert_eq!(
+            pairs(&conn, "recent_link_keys"),
+            [(link_key("https://x.example/d"), 1)]
+        );
 
+        // A folded item is deleted; so is one that never had a key.
         fold(&mut conn).unwrap();
-        conn.execute("DELETE FROM items WHERE id IN (1, 3)", [])
+        insert(&conn, 4, "https://x.example/g");
+        set(&conn, 4, None);
+        conn.execute("DELETE FROM items WHERE id IN (1, 4)", [])
             .unwrap();
         assert!(pairs(&conn, "link_keys").is_empty());
         assert!(pairs(&conn, "recent_link_keys").is_empty());
     }
 
     #[test]
-    fn a_fold_is_due_at_its_threshold() {
+    fn a_fold_is_due_at_its_threshold_which_grows_with_the_folded_keys() {
         let (_dir, mut conn) = database();
+        let mut folding = Folding::default();
         conn.execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
              INSERT INTO recent_link_keys (link_key, item_id) SELECT i * 7919, i FROM n",
-            [FOLD_AT - 1],
+            [FOLD_AT_LEAST - 1],
         )
         .unwrap();
-        assert!(!fold_if_due(&mut conn).unwrap());
-        conn.execute(
-            "INSERT INTO recent_link_keys (link_key, item_id) VALUES (1, ?1)",
-            [FOLD_AT],
-        )
-        .unwrap();
-        assert!(fold_if_due(&mut conn).unwrap());
-        assert_eq!(pairs(&conn, "link_keys").len() as i64, FOLD_AT);
+        assert!(!folding.fold_if_due(&mut conn).unwrap());
+        conn.execute(INSERT_RECENT, [1, FOLD_AT_LEAST]).unwrap();
+        assert!(folding.fold_if_due(&mut conn).unwrap());
+        assert_eq!(pairs(&conn, "link_keys").len() as i64, FOLD_AT_LEAST);
         assert!(pairs(&conn, "recent_link_keys").is_empty());
+
+        assert_eq!(fold_threshold(0), FOLD_AT_LEAST);
+        assert_eq!(fold_threshold(1 << 20), FOLD_AT_LEAST);
+        assert_eq!(fold_threshold(10 << 20), 103_621);
     }
 }

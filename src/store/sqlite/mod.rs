@@ -31,8 +31,9 @@ use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
 use crate::model::{ArticleJob, ArticleText, SourceState, StoredItem};
 
-/// The writing connection's page cache, in KiB. Every new item goes into seven
-/// indexes at pages spread over the file: with SQLite's default (2 MB) ingest reads
+/// The writing connection's page cache, in KiB. Every new item goes into six indexes
+/// and the recent link keys, and its link is looked up in `link_keys`, at pages
+/// spread over the file: with SQLite's default (2 MB) ingest reads
 /// those pages back from the OS again and again, and a larger cache gains no more
 /// (BENCHMARKS.md, `farm store`). The store thread hands the cache back after a
 /// second without work (`store::worker`), so an idle daemon does not hold it.
@@ -53,6 +54,7 @@ impl Store {
     pub fn open_with(path: &Path, clustering: Settings) -> Result<Store, StoreError> {
         let mut writer = Sqlite {
             conn: schema::open(path)?,
+            folding: Default::default(),
         };
         writer
             .conn
@@ -76,6 +78,7 @@ impl Store {
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         let writer = Sqlite {
             conn: schema::open_read_only(path)?,
+            folding: Default::default(),
         };
         Store::start(
             &path.display().to_string(),
@@ -97,9 +100,10 @@ fn reader(path: &Path) -> Result<Box<dyn ReadBackend>, StoreError> {
     Ok(Box::new(SqliteReads { conn }))
 }
 
-/// The writing connection.
+/// The writing connection, and when it folds the recent link keys in.
 struct Sqlite {
     conn: Connection,
+    folding: link_keys::Folding,
 }
 
 /// The writing connection to a new or existing database at `path`, alone, for the
@@ -108,6 +112,7 @@ struct Sqlite {
 pub(in crate::store) fn writer_for_tests(path: &Path) -> Result<Box<dyn Backend>, StoreError> {
     Ok(Box::new(Sqlite {
         conn: schema::open(path)?,
+        folding: Default::default(),
     }))
 }
 
@@ -127,7 +132,7 @@ impl Backend for Sqlite {
             StoreError::from(error)
         })?;
         // The keys stay where they are, and are found there, if the fold fails.
-        if let Err(error) = link_keys::fold_if_due(&mut self.conn) {
+        if let Err(error) = self.folding.fold_if_due(&mut self.conn) {
             tracing::warn!(%error, "could not fold the recent link keys; they stay where they are");
         }
         Ok(())

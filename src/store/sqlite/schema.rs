@@ -169,9 +169,10 @@ const MIGRATIONS: &[&str] = &[
     SELECT 1;
     ",
     // 14: items are found by link key through two tables of their own instead of an
-    // index on items (`link_keys`): `recent_link_keys` takes every new key (the
-    // store writes it beside the item), and is folded into `link_keys` in key order.
-    // Triggers keep both in step with edits and deletions of the items' column.
+    // index on items (see `link_keys.rs`): `recent_link_keys` takes every new key
+    // (the store writes it beside the item) and is folded into the table `link_keys`
+    // in key order. Triggers keep both in step with edits and deletions of the items'
+    // column.
     "
     CREATE TABLE link_keys (
         link_key INTEGER NOT NULL,
@@ -236,8 +237,9 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
          PRAGMA temp_store = MEMORY;",
     )
     .map_err(open_err)?;
-    // Plans never depend on bound values: without this, the story lookup by canonical
-    // link (a partial index) was compiled again for every new item.
+    // Plans never depend on bound values, so a cached statement is compiled once: a
+    // plan that did (one using a partial index whose condition a bound value decides)
+    // would be compiled again at every execution.
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,

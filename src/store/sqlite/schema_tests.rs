@@ -82,6 +82,23 @@ fn link_keys_are_filled_in_for_items_stored_before_them() {
         .query_row("SELECT count(*) FROM recent_link_keys", [], |r| r.get(0))
         .unwrap();
     assert_eq!(recent, 0);
+    let schema: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type IN ('index', 'trigger') ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        !schema.iter().any(|name| name == "items_by_link_key"),
+        "{schema:?}"
+    );
+    for trigger in ["items_link_key_changed", "items_link_key_deleted"] {
+        assert!(
+            schema.iter().any(|name| name == trigger),
+            "{trigger}: {schema:?}"
+        );
+    }
 }
 
 #[test]

@@ -236,6 +236,10 @@ fn public_ids_are_stable_and_distinct() {
     assert_ne!(id, public_id("meridian-wire", "g:abc"));
     // The separator keeps (source, key) pairs apart.
     assert_ne!(public_id("a", "bc"), public_id("ab", "c"));
-    // Fixed forever: this exact value is what stores hold.
-    assert_eq!(public_id("s", "k"), public_id("s", "k"));
+    // Fixed: this exact value is what stores hold for new items (the first 8 hex
+    // digits are the source's). Ids stored under another derivation stay as stored.
+    assert_eq!(
+        public_id("s", "k"),
+        "urn:feedbraid:043a718785e238288c85c3282f1ecb48"
+    );
 }
