@@ -34,6 +34,10 @@ pub(super) trait Backend: Send {
     fn commit(&mut self) -> Result<(), StoreError>;
     /// Rolls the open transaction back (nothing to do when none is open).
     fn roll_back(&mut self);
+    /// Upkeep a group of writes may call for, done after its writers have heard back
+    /// so that none waits for it (SQLite folds its recent link keys). Never fails: what
+    /// it leaves undone waits for the next group.
+    fn after_writes(&mut self) {}
     /// The thread is ending: leave the database tidy for the next start.
     fn close(&mut self);
     /// Connects again if the connection to the database server was lost, before the

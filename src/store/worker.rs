@@ -196,6 +196,7 @@ fn write_group(
         reconnect_if_lost(db);
         announce_each_once(db, announcements);
     }
+    db.backend.after_writes();
     ended_by
 }
 

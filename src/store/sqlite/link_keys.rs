@@ -234,4 +234,26 @@ mod tests {
         assert_eq!(fold_threshold(1 << 20), FOLD_AT_LEAST);
         assert_eq!(fold_threshold(10 << 20), 103_621);
     }
+
+    #[test]
+    fn the_writer_folds_after_a_group_once_enough_keys_wait() {
+        let (dir, conn) = database();
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             INSERT INTO recent_link_keys (link_key, item_id) SELECT i * 7919, i FROM n",
+            [FOLD_AT_LEAST],
+        )
+        .unwrap();
+        let mut writer = super::super::writer_for_tests(&dir.path().join("t.db")).unwrap();
+        writer.begin().unwrap();
+        writer.commit().unwrap();
+        assert_eq!(
+            pairs(&conn, "recent_link_keys").len() as i64,
+            FOLD_AT_LEAST,
+            "the commit leaves the fold to after the group"
+        );
+        writer.after_writes();
+        assert!(pairs(&conn, "recent_link_keys").is_empty());
+        assert_eq!(pairs(&conn, "link_keys").len() as i64, FOLD_AT_LEAST);
+    }
 }

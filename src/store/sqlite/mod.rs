@@ -129,13 +129,15 @@ impl Backend for Sqlite {
     fn commit(&mut self) -> Result<(), StoreError> {
         self.conn.execute_batch("COMMIT").map_err(|error| {
             self.roll_back();
-            StoreError::from(error)
-        })?;
+            error.into()
+        })
+    }
+
+    fn after_writes(&mut self) {
         // The keys stay where they are, and are found there, if the fold fails.
         if let Err(error) = self.folding.fold_if_due(&mut self.conn) {
             tracing::warn!(%error, "could not fold the recent link keys; they stay where they are");
         }
-        Ok(())
     }
 
     fn roll_back(&mut self) {
