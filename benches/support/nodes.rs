@@ -24,7 +24,8 @@ pub fn storage_table() -> String {
     }
 }
 
-fn postgres_server() -> Option<String> {
+/// The PostgreSQL server the farm stores into (`FEEDBRAID_BENCH_PG`), if one is set.
+pub fn postgres_server() -> Option<String> {
     std::env::var("FEEDBRAID_BENCH_PG")
         .ok()
         .filter(|s| !s.is_empty())

@@ -21,9 +21,7 @@ use super::servers::{self, ChildServer};
 /// `db`. Its sources are renamed so that the farm's are new to it.
 async fn onto_stored_database(cache: &Path, db: &Path) {
     assert!(
-        std::env::var("FEEDBRAID_BENCH_PG")
-            .unwrap_or_default()
-            .is_empty(),
+        super::nodes::postgres_server().is_none(),
         "ingest --onto stores into a SQLite file; unset FEEDBRAID_BENCH_PG"
     );
     let stored = super::daemon::stored_database(1000, 1000, cache).await;

@@ -36,7 +36,7 @@ const FOLD_AT_LEAST: i64 = 32_768;
 /// is about `recent / commit + folded / recent` pages, least when `recent` is near
 /// `sqrt(folded × commit)`: with commits of about a thousand keys, 32,768 at a million
 /// keys, 101,000 at ten million.
-pub(super) fn fold_threshold(folded: i64) -> i64 {
+fn fold_threshold(folded: i64) -> i64 {
     FOLD_AT_LEAST.max((folded.max(0) as f64 * 1024.0).sqrt() as i64)
 }
 
@@ -73,7 +73,7 @@ fn count(conn: &Connection, table: &str) -> Result<i64, StoreError> {
 
 /// Moves every recent key into `link_keys`, in key order, in one transaction. A key in
 /// both already (which the triggers never leave) is kept once.
-pub(super) fn fold(conn: &mut Connection) -> Result<(), StoreError> {
+fn fold(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "INSERT OR IGNORE INTO link_keys (link_key, item_id)

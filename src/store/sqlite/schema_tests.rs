@@ -14,6 +14,16 @@ fn migrates_a_new_database_and_reopens_it() {
     assert_eq!(v, MIGRATIONS.len() as i64);
 }
 
+/// The first column of every row `sql` selects.
+fn column<T: rusqlite::types::FromSql>(conn: &Connection, sql: &str) -> Vec<T> {
+    conn.prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 /// A database at `path` migrated to schema `version`, as an older binary left it.
 fn database_at(path: &Path, version: usize) -> Connection {
     let mut conn = Connection::open(path).unwrap();
@@ -47,13 +57,7 @@ fn link_keys_are_filled_in_for_items_stored_before_them() {
         .unwrap();
     }
     let conn = open(&path).unwrap();
-    let keys: Vec<Option<i64>> = conn
-        .prepare("SELECT link_key FROM items ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let keys: Vec<Option<i64>> = column(&conn, "SELECT link_key FROM items ORDER BY id");
     let key = crate::identity::link_key;
     // Row 12345 is chunks away from the others: every range is filled.
     assert_eq!(
@@ -82,13 +86,10 @@ fn link_keys_are_filled_in_for_items_stored_before_them() {
         .query_row("SELECT count(*) FROM recent_link_keys", [], |r| r.get(0))
         .unwrap();
     assert_eq!(recent, 0);
-    let schema: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_schema WHERE type IN ('index', 'trigger') ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let schema: Vec<String> = column(
+        &conn,
+        "SELECT name FROM sqlite_schema WHERE type IN ('index', 'trigger') ORDER BY name",
+    );
     assert!(
         !schema.iter().any(|name| name == "items_by_link_key"),
         "{schema:?}"
