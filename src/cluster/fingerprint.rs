@@ -21,12 +21,11 @@
 use thiserror::Error;
 
 use super::hash::{SEED, hash_word, hash_words, mix};
+pub use super::minhash::SIGNATURE_LEN;
 use super::normalize::{content_words, credit_line_start, fold, is_noise, strip_title};
 use super::title::{TITLE_TOKENS, TOKEN_BITS, TitleTokens};
 use crate::topic::words::split_words;
 
-/// Number of MinHash values in a signature.
-pub const SIGNATURE_LEN: usize = 96;
 /// How many content words of the text (after the title) are shingled.
 pub const LEDE_WORDS: usize = 30;
 /// Words per shingle.
@@ -112,30 +111,7 @@ impl Fingerprint {
             }
             previous = Some(hash);
         }
-        // Four permutations at a time, each its own chain of multiplies and minimums:
-        // one chain alone waits on its minimum every step, four overlap. Written as
-        // four scalars, not an array, so the compiler does not vectorize the loop with
-        // SSE2, which has no 64-bit multiply and is slower here than scalar code.
-        let mut minimums = [u32::MAX; SIGNATURE_LEN];
-        for (lowest, permutations) in minimums
-            .chunks_exact_mut(4)
-            .zip(PERMUTATIONS.chunks_exact(4))
-        {
-            let [(a0, b0), (a1, b1), (a2, b2), (a3, b3)] = [
-                permutations[0],
-                permutations[1],
-                permutations[2],
-                permutations[3],
-            ];
-            let (mut m0, mut m1, mut m2, mut m3) = (u32::MAX, u32::MAX, u32::MAX, u32::MAX);
-            for &shingle in &shingles {
-                m0 = m0.min((a0.wrapping_mul(shingle).wrapping_add(b0) >> 32) as u32);
-                m1 = m1.min((a1.wrapping_mul(shingle).wrapping_add(b1) >> 32) as u32);
-                m2 = m2.min((a2.wrapping_mul(shingle).wrapping_add(b2) >> 32) as u32);
-                m3 = m3.min((a3.wrapping_mul(shingle).wrapping_add(b3) >> 32) as u32);
-            }
-            lowest.copy_from_slice(&[m0, m1, m2, m3]);
-        }
+        let minimums = super::minhash::minimums(&shingles);
         Fingerprint {
             content_hash,
             shingles: u16::try_from(shingles.len()).unwrap_or(u16::MAX),
@@ -278,21 +254,6 @@ pub(crate) fn signature_similarity(a: &[u8; SIGNATURE_LEN], b: &[u8; SIGNATURE_L
     let share = equal as f32 / SIGNATURE_LEN as f32;
     ((share - CHANCE) / (1.0 - CHANCE)).clamp(0.0, 1.0)
 }
-
-/// The multiply-shift permutation `(a, b)` of each signature position, from [`SEED`].
-const PERMUTATIONS: [(u64, u64); SIGNATURE_LEN] = {
-    let mut table = [(0u64, 0u64); SIGNATURE_LEN];
-    let mut i = 0;
-    while i < SIGNATURE_LEN {
-        let n = i as u64;
-        table[i] = (
-            mix(SEED ^ (2 * n + 1)) | 1,
-            mix(SEED.rotate_left(17) ^ (2 * n + 2)),
-        );
-        i += 1;
-    }
-    table
-};
 
 #[cfg(test)]
 mod tests {

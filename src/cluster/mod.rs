@@ -37,6 +37,7 @@ pub mod evidence;
 pub mod fingerprint;
 mod hash;
 pub mod index;
+mod minhash;
 pub mod normalize;
 pub mod title;
 
