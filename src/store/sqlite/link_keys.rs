@@ -27,15 +27,18 @@ use super::super::error::StoreError;
 pub(super) const INSERT_RECENT: &str =
     "INSERT INTO recent_link_keys (link_key, item_id) VALUES (?1, ?2)";
 
-/// The fewest recent keys folded at once.
-const FOLD_AT_LEAST: i64 = 32_768;
+/// The fewest recent keys folded at once: a fold is a transaction of its own, whose
+/// commit writes a few pages beside the tables'; at a few thousand keys (four or five
+/// pages of the recent table) that costs less than the commits it spares rewriting a
+/// larger recent table.
+const FOLD_AT_LEAST: i64 = 4_096;
 
 /// How many recent keys wait before a fold into `folded` keys. Between folds each
 /// commit rewrites the recent table's pages (about `recent / 900` of 16 KiB); a fold
 /// rewrites nearly every page of `link_keys` (about `folded / 900`). Per new key that
 /// is about `recent / commit + folded / recent` pages, least when `recent` is near
-/// `sqrt(folded × commit)`: with commits of about a thousand keys, 32,768 at a million
-/// keys, 101,000 at ten million.
+/// `sqrt(folded × commit)`: with commits of about a thousand keys, 4,096 up to 16,384
+/// keys, 32,768 at a million, 101,000 at ten million.
 fn fold_threshold(folded: i64) -> i64 {
     FOLD_AT_LEAST.max((folded.max(0) as f64 * 1024.0).sqrt() as i64)
 }
@@ -231,7 +234,8 @@ mod tests {
         assert!(pairs(&conn, "recent_link_keys").is_empty());
 
         assert_eq!(fold_threshold(0), FOLD_AT_LEAST);
-        assert_eq!(fold_threshold(1 << 20), FOLD_AT_LEAST);
+        assert_eq!(fold_threshold(1 << 14), FOLD_AT_LEAST);
+        assert_eq!(fold_threshold(1 << 20), 32_768);
         assert_eq!(fold_threshold(10 << 20), 103_621);
     }
 
