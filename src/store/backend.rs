@@ -34,6 +34,13 @@ pub(super) trait Backend: Send {
     fn commit(&mut self) -> Result<(), StoreError>;
     /// Rolls the open transaction back (nothing to do when none is open).
     fn roll_back(&mut self);
+    /// How long a group of writes that more writes have joined may stay open for
+    /// yet more, counted from its first (zero: it commits as soon as the queue is
+    /// empty). A commit's cost that grows with commits, not with the rows they
+    /// write, is worth trading a few milliseconds of each writer's answer for.
+    fn group_linger(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
     /// Upkeep a group of writes may call for, done after its writers have heard back
     /// so that none waits for it (SQLite folds its recent link keys). Never fails: what
     /// it leaves undone waits for the next group.

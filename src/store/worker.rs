@@ -4,8 +4,9 @@
 //! Group commit: a poll's write ([`Job::Write`]) runs inside a transaction the loop
 //! opens, and the writes already queued behind it join that transaction (up to
 //! [`MAX_GROUP`]). Committing once for the group writes each hot index page to the
-//! WAL once instead of once per poll; when polls arrive one by one nothing waits, and
-//! each commits alone. A write's caller hears back only after the group's commit:
+//! WAL once instead of once per poll. Once writes queue behind the first, the group
+//! also waits for more, up to the backend's [`Backend::group_linger`] from its start;
+//! when polls arrive one by one nothing waits, and each commits alone. A write's caller hears back only after the group's commit:
 //! success means durable (to `synchronous = NORMAL`), and a failed commit is every
 //! member's error (and the story index forgets what the group indexed).
 //!
@@ -117,6 +118,7 @@ pub(super) const MAX_GROUP: usize = 32;
 /// Runs jobs until every handle is dropped, then folds the WAL back into the file.
 pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
     let mut next = None;
+    let mut busy = false;
     loop {
         let job = match next.take() {
             Some(job) => job,
@@ -128,7 +130,7 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
         reconnect_if_lost(&mut db);
         match job {
             Job::Run(job) => job(&mut db),
-            Job::Write(first) => next = write_group(&mut db, first, &queue),
+            Job::Write(first) => next = write_group(&mut db, first, &queue, &mut busy),
             Job::Claim(first) => next = claim_group(&mut db, first, &queue),
             Job::Announce(feeds) => db.backend.announce(feeds.as_deref()),
         }
@@ -137,12 +139,15 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
 }
 
 /// Runs `first` and the writes queued behind it in one transaction, commits, and
-/// tells each; returns the job that ended the group, if one did.
+/// tells each; returns the job that ended the group, if one did. `busy` says whether
+/// the group before was joined by other writes, and is left saying it of this one.
 fn write_group(
     db: &mut Db,
     mut first: Box<dyn GroupedWrite>,
     queue: &mpsc::Receiver<Job>,
+    busy: &mut bool,
 ) -> Option<Job> {
+    let linger_until = std::time::Instant::now() + db.backend.group_linger();
     if let Err(error) = db.backend.begin() {
         first.finish(Err(error));
         return None;
@@ -153,7 +158,8 @@ fn write_group(
     let mut announcements = Vec::new();
     let mut ended_by = None;
     while all_ran && members.len() < MAX_GROUP {
-        match queue.try_recv() {
+        let may_wait = *busy || members.len() >= 2;
+        match next_member(queue, may_wait, linger_until) {
             Ok(Job::Write(mut write)) => {
                 all_ran = write.run(db);
                 members.push(write);
@@ -167,6 +173,7 @@ fn write_group(
             Err(_) => break,
         }
     }
+    *busy = members.len() >= 2;
     if !all_ran {
         roll_back(db, mark);
         for mut write in members {
@@ -198,6 +205,29 @@ fn write_group(
     }
     db.backend.after_writes();
     ended_by
+}
+
+/// The next job for a group: one already queued, else, when it `may_wait` and until
+/// `linger_until`, the next to arrive. A group may wait once writes are arriving
+/// faster than one at a time: another joined it or the group before. A lone writer
+/// is never held: one that waits for its answer before writing again would wait
+/// every time.
+fn next_member(
+    queue: &mpsc::Receiver<Job>,
+    may_wait: bool,
+    linger_until: std::time::Instant,
+) -> Result<Job, mpsc::RecvTimeoutError> {
+    match queue.try_recv() {
+        Ok(job) => Ok(job),
+        Err(mpsc::TryRecvError::Disconnected) => Err(mpsc::RecvTimeoutError::Disconnected),
+        Err(mpsc::TryRecvError::Empty) => {
+            let now = std::time::Instant::now();
+            if !may_wait || now >= linger_until {
+                return Err(mpsc::RecvTimeoutError::Timeout);
+            }
+            queue.recv_timeout(linger_until - now)
+        }
+    }
 }
 
 /// Tells the announcements a group deferred, each distinct one once (most polls of
@@ -367,7 +397,7 @@ mod tests {
         jobs.send(Job::Announce(None)).unwrap();
         jobs.send(Job::Write(write(2))).unwrap();
 
-        let ended_by = write_group(&mut db, write(0), &queue);
+        let ended_by = write_group(&mut db, write(0), &queue, &mut false);
 
         assert!(
             ended_by.is_none(),

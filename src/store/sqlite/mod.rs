@@ -39,6 +39,14 @@ use crate::model::{ArticleJob, ArticleText, SourceState, StoredItem};
 /// second without work (`store::worker`), so an idle daemon does not hold it.
 const WRITER_CACHE_KIB: i64 = 8192;
 
+/// How long a busy group of writes stays open for more ([`Backend::group_linger`]).
+/// Every commit writes each page it changed whole to the WAL (16 KiB) and each new
+/// item touches pages of several indexes, so a commit costs about as many pages as
+/// its group changed, however few rows each page took: a poll of new items into a
+/// new database wrote half the bytes and spent 4 % less CPU with groups held 30 ms,
+/// while a longer hold delayed the last writers more than it saved.
+const GROUP_LINGER: std::time::Duration = std::time::Duration::from_millis(30);
+
 /// The reading connection's page cache, in KiB.
 const READER_CACHE_KIB: i64 = 512;
 
@@ -131,6 +139,10 @@ impl Backend for Sqlite {
             self.roll_back();
             error.into()
         })
+    }
+
+    fn group_linger(&self) -> std::time::Duration {
+        GROUP_LINGER
     }
 
     fn after_writes(&mut self) {
