@@ -406,4 +406,35 @@ mod tests {
         assert!(queue.try_recv().is_err(), "every job was taken");
         assert_eq!(*ended.lock().unwrap(), [(0, true), (1, true), (2, true)]);
     }
+
+    #[test]
+    fn a_group_waits_for_more_writes_only_once_they_come_faster_than_one_at_a_time() {
+        use std::time::{Duration, Instant};
+        let (jobs, queue) = mpsc::channel();
+        let far = Instant::now() + Duration::from_secs(600);
+
+        let asked = Instant::now();
+        assert!(matches!(
+            next_member(&queue, false, far),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        ));
+        assert!(
+            asked.elapsed() < Duration::from_secs(300),
+            "a group no other write joined commits without waiting"
+        );
+
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            jobs.send(Job::Announce(None)).is_ok()
+        });
+        assert!(
+            matches!(next_member(&queue, true, far), Ok(Job::Announce(None))),
+            "a busy group takes the write that comes while it waits"
+        );
+        assert!(sender.join().unwrap());
+        assert!(
+            next_member(&queue, true, Instant::now()).is_err(),
+            "nothing is waited for past the linger"
+        );
+    }
 }
