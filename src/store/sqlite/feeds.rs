@@ -17,7 +17,9 @@ use super::reads::{ITEM_COLUMNS, item_from_row, placeholders, query_items};
 use crate::membership::FeedSet;
 use crate::model::StoredItem;
 
-/// Writes the membership rows of one item in `feeds`.
+/// Writes the membership rows of one item in `feeds`. An upsert, not `INSERT OR
+/// REPLACE`: with foreign keys enforced, a replace prepares the delete of the row it
+/// may displace and its cascade, which doubled the cost of every new row.
 pub(super) fn insert_rows(
     tx: &Connection,
     item: FeedRow,
@@ -27,7 +29,9 @@ pub(super) fn insert_rows(
         return Ok(());
     }
     let mut insert = tx.prepare_cached(
-        "INSERT OR REPLACE INTO feed_items (feed, item_id, story_id, sort_date) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO feed_items (feed, item_id, story_id, sort_date) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (feed, item_id) DO UPDATE
+            SET story_id = excluded.story_id, sort_date = excluded.sort_date",
     )?;
     for feed in feeds {
         insert.execute(params![feed, item.item, item.story, item.sort_date])?;
@@ -189,4 +193,47 @@ pub(super) fn story_copies(
     let mut values = vec![Value::Text(feed.to_string())];
     values.extend(stories.iter().copied().map(Value::Integer));
     query_items(conn, &sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_an_item_again_in_a_feed_keeps_one_row_with_its_latest_story_and_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::super::schema::open(&dir.path().join("t.db")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sources (id, name, url) VALUES (1, 'a', 'https://a.example/feed');
+             INSERT INTO items (id, source_id, item_key, public_id, story_id, title,
+                 sort_date, first_seen, updated, content_hash)
+             VALUES (7, 1, 'k', 'p', 7, 't', 0, 0, 0, 'h');",
+        )
+        .unwrap();
+        let feeds = ["gulf".to_string(), "world".to_string()];
+        let row = |story, sort_date| FeedRow {
+            item: 7,
+            story,
+            sort_date,
+        };
+        insert_rows(&conn, row(7, 100), &feeds).unwrap();
+        insert_rows(&conn, row(3, 200), &feeds[..1]).unwrap();
+        let rows: Vec<(String, i64, i64)> = conn
+            .prepare("SELECT feed, story_id, sort_date FROM feed_items ORDER BY feed")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [("gulf".into(), 3, 200), ("world".into(), 7, 100)],
+            "the second listing updated its feed's row and left the other"
+        );
+        conn.execute("DELETE FROM items WHERE id = 7", []).unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM feed_items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "an item's rows go with it");
+    }
 }
