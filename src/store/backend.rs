@@ -35,9 +35,10 @@ pub(super) trait Backend: Send {
     /// Rolls the open transaction back (nothing to do when none is open).
     fn roll_back(&mut self);
     /// How long a group of writes that more writes have joined may stay open for
-    /// yet more, counted from its first (zero: it commits as soon as the queue is
-    /// empty). A commit's cost that grows with commits, not with the rows they
-    /// write, is worth trading a few milliseconds of each writer's answer for.
+    /// yet more, counted from its start, given what it has written so far (zero: it
+    /// commits as soon as the queue is empty). A commit's cost that grows with
+    /// commits, not with the rows they write, is worth trading a few milliseconds of
+    /// each writer's answer for.
     fn group_linger(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }

@@ -147,7 +147,7 @@ fn write_group(
     queue: &mpsc::Receiver<Job>,
     busy: &mut bool,
 ) -> Option<Job> {
-    let linger_until = std::time::Instant::now() + db.backend.group_linger();
+    let started = std::time::Instant::now();
     if let Err(error) = db.backend.begin() {
         first.finish(Err(error));
         return None;
@@ -158,8 +158,8 @@ fn write_group(
     let mut announcements = Vec::new();
     let mut ended_by = None;
     while all_ran && members.len() < MAX_GROUP {
-        let may_wait = *busy || members.len() >= 2;
-        match next_member(queue, may_wait, linger_until) {
+        let wait_until = (*busy || members.len() >= 2).then(|| started + db.backend.group_linger());
+        match next_member(queue, wait_until) {
             Ok(Job::Write(mut write)) => {
                 all_ran = write.run(db);
                 members.push(write);
@@ -207,25 +207,23 @@ fn write_group(
     ended_by
 }
 
-/// The next job for a group: one already queued, else, when it `may_wait` and until
-/// `linger_until`, the next to arrive. A group may wait once writes are arriving
-/// faster than one at a time: another joined it or the group before. A lone writer
-/// is never held: one that waits for its answer before writing again would wait
-/// every time.
+/// The next job for a group: one already queued, else, until `wait_until`, the next
+/// to arrive. A group may wait once writes are arriving faster than one at a time
+/// (another joined it or the group before); a lone writer is never held: one that
+/// waits for its answer before writing again would wait every time.
 fn next_member(
     queue: &mpsc::Receiver<Job>,
-    may_wait: bool,
-    linger_until: std::time::Instant,
+    wait_until: Option<std::time::Instant>,
 ) -> Result<Job, mpsc::RecvTimeoutError> {
     match queue.try_recv() {
         Ok(job) => Ok(job),
         Err(mpsc::TryRecvError::Disconnected) => Err(mpsc::RecvTimeoutError::Disconnected),
         Err(mpsc::TryRecvError::Empty) => {
             let now = std::time::Instant::now();
-            if !may_wait || now >= linger_until {
-                return Err(mpsc::RecvTimeoutError::Timeout);
+            match wait_until {
+                Some(until) if until > now => queue.recv_timeout(until - now),
+                _ => Err(mpsc::RecvTimeoutError::Timeout),
             }
-            queue.recv_timeout(linger_until - now)
         }
     }
 }
@@ -408,14 +406,14 @@ mod tests {
     }
 
     #[test]
-    fn a_group_waits_for_more_writes_only_once_they_come_faster_than_one_at_a_time() {
+    fn a_group_that_may_wait_takes_the_next_write_until_its_linger_ends() {
         use std::time::{Duration, Instant};
         let (jobs, queue) = mpsc::channel();
         let far = Instant::now() + Duration::from_secs(600);
 
         let asked = Instant::now();
         assert!(matches!(
-            next_member(&queue, false, far),
+            next_member(&queue, None),
             Err(mpsc::RecvTimeoutError::Timeout)
         ));
         assert!(
@@ -428,12 +426,12 @@ mod tests {
             jobs.send(Job::Announce(None)).is_ok()
         });
         assert!(
-            matches!(next_member(&queue, true, far), Ok(Job::Announce(None))),
+            matches!(next_member(&queue, Some(far)), Ok(Job::Announce(None))),
             "a busy group takes the write that comes while it waits"
         );
         assert!(sender.join().unwrap());
         assert!(
-            next_member(&queue, true, Instant::now()).is_err(),
+            next_member(&queue, Some(Instant::now())).is_err(),
             "nothing is waited for past the linger"
         );
     }

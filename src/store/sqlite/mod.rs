@@ -39,13 +39,21 @@ use crate::model::{ArticleJob, ArticleText, SourceState, StoredItem};
 /// second without work (`store::worker`), so an idle daemon does not hold it.
 const WRITER_CACHE_KIB: i64 = 8192;
 
-/// How long a busy group of writes stays open for more ([`Backend::group_linger`]).
-/// Every commit writes each page it changed whole to the WAL (16 KiB) and each new
-/// item touches pages of several indexes, so a commit costs about as many pages as
-/// its group changed, however few rows each page took: a poll of new items into a
-/// new database wrote half the bytes and spent 4 % less CPU with groups held 30 ms,
-/// while a longer hold delayed the last writers more than it saved.
+/// How long a busy group of writes that has written [`LINGER_FROM_ROWS`] rows stays
+/// open for more ([`Backend::group_linger`]). Every commit writes each page it
+/// changed whole to the WAL (16 KiB) and each new item touches pages of several
+/// indexes, so a commit costs about as many pages as its group changed, however few
+/// rows each page took: a poll of new items into a new database wrote half the bytes
+/// and spent 4 % less CPU with groups held 30 ms, while a longer hold delayed the
+/// last writers more than it saved.
 const GROUP_LINGER: std::time::Duration = std::time::Duration::from_millis(30);
+
+/// Rows a group must have written before it waits for more: polls that only record
+/// their source's state (a 304) touch the same few pages of `sources`, so holding
+/// them saves nothing and holds up the pollers waiting for their answer (a cycle of
+/// 10,000 such polls took a third longer). A poll of new items writes two or more
+/// rows for each.
+const LINGER_FROM_ROWS: u64 = 100;
 
 /// The reading connection's page cache, in KiB.
 const READER_CACHE_KIB: i64 = 512;
@@ -63,6 +71,7 @@ impl Store {
         let mut writer = Sqlite {
             conn: schema::open(path)?,
             folding: Default::default(),
+            changes_at_begin: 0,
         };
         writer
             .conn
@@ -87,6 +96,7 @@ impl Store {
         let writer = Sqlite {
             conn: schema::open_read_only(path)?,
             folding: Default::default(),
+            changes_at_begin: 0,
         };
         Store::start(
             &path.display().to_string(),
@@ -112,6 +122,8 @@ fn reader(path: &Path) -> Result<Box<dyn ReadBackend>, StoreError> {
 struct Sqlite {
     conn: Connection,
     folding: link_keys::Folding,
+    /// `conn.total_changes()` when the open group began.
+    changes_at_begin: u64,
 }
 
 /// The writing connection to a new or existing database at `path`, alone, for the
@@ -121,6 +133,7 @@ pub(in crate::store) fn writer_for_tests(path: &Path) -> Result<Box<dyn Backend>
     Ok(Box::new(Sqlite {
         conn: schema::open(path)?,
         folding: Default::default(),
+        changes_at_begin: 0,
     }))
 }
 
@@ -131,6 +144,7 @@ struct SqliteReads {
 
 impl Backend for Sqlite {
     fn begin(&mut self) -> Result<(), StoreError> {
+        self.changes_at_begin = self.conn.total_changes();
         Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
     }
 
@@ -142,7 +156,12 @@ impl Backend for Sqlite {
     }
 
     fn group_linger(&self) -> std::time::Duration {
-        GROUP_LINGER
+        let written = self.conn.total_changes() - self.changes_at_begin;
+        if written >= LINGER_FROM_ROWS {
+            GROUP_LINGER
+        } else {
+            std::time::Duration::ZERO
+        }
     }
 
     fn after_writes(&mut self) {
@@ -364,5 +383,50 @@ impl From<rusqlite::Error> for StoreError {
 impl From<rusqlite::Error> for DriverError {
     fn from(error: rusqlite::Error) -> DriverError {
         DriverError::new(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_group_lingers_once_it_has_written_rows_worth_holding() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Sqlite {
+            conn: schema::open(&dir.path().join("t.db")).unwrap(),
+            folding: Default::default(),
+            changes_at_begin: 0,
+        };
+        let add_sources = |writer: &Sqlite, from: u64, count: u64| {
+            writer
+                .conn
+                .execute(
+                    "WITH RECURSIVE n(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+                     INSERT INTO sources (name, url) SELECT 's' || i, 'https://s.example/' || i FROM n",
+                    [from as i64, (from + count - 1) as i64],
+                )
+                .unwrap();
+        };
+        writer.begin().unwrap();
+        assert_eq!(writer.group_linger(), Duration::ZERO, "nothing written yet");
+        add_sources(&writer, 0, LINGER_FROM_ROWS - 1);
+        assert_eq!(
+            writer.group_linger(),
+            Duration::ZERO,
+            "too few rows to hold"
+        );
+        add_sources(&writer, LINGER_FROM_ROWS, 1);
+        assert_eq!(writer.group_linger(), GROUP_LINGER);
+        writer.commit().unwrap();
+        writer.begin().unwrap();
+        assert_eq!(
+            writer.group_linger(),
+            Duration::ZERO,
+            "rows are counted from the group's start"
+        );
+        writer.roll_back();
     }
 }
