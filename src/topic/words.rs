@@ -114,43 +114,45 @@ thread_local! {
 
 /// Slots of [`FoldedChars`]: a power of two, indexed by a character's low bits.
 const FOLDED_SLOTS: usize = 512;
-/// The longest folding remembered; longer ones (a few ligatures and symbols) are
-/// looked up every time.
-const FOLDED_BYTES: usize = 11;
+/// The most characters a remembered folding has; longer ones (a few ligatures and
+/// symbols) are looked up every time.
+const FOLDED_CHARS_MAX: usize = 3;
 
 /// Foldings of recently met characters, one per slot (a direct-mapped cache).
 struct FoldedChars {
     /// The character each slot holds (NUL for none: NUL is ASCII and never folded
-    /// here), the length of its folding and the folding's bytes.
-    slots: Vec<(char, u8, [u8; FOLDED_BYTES])>,
+    /// here), then its folding: how many characters, and they.
+    slots: Vec<(char, u8, [char; FOLDED_CHARS_MAX])>,
 }
 
 impl FoldedChars {
     fn new() -> FoldedChars {
         FoldedChars {
-            slots: vec![('\0', 0, [0; FOLDED_BYTES]); FOLDED_SLOTS],
+            slots: vec![('\0', 0, ['\0'; FOLDED_CHARS_MAX]); FOLDED_SLOTS],
         }
     }
 
     /// Appends the folding of `c` (not ASCII) to `folded`.
     fn fold_into(&mut self, c: char, folded: &mut String) {
         let slot = &mut self.slots[c as usize & (FOLDED_SLOTS - 1)];
-        if slot.0 != c {
-            let start = folded.len();
-            fold_char(c, folded);
-            let Ok(len) = u8::try_from(folded.len() - start) else {
-                return;
-            };
-            if usize::from(len) <= FOLDED_BYTES {
-                slot.0 = c;
-                slot.1 = len;
-                slot.2[..usize::from(len)].copy_from_slice(&folded.as_bytes()[start..]);
+        if slot.0 == c {
+            for &folded_char in &slot.2[..usize::from(slot.1)] {
+                folded.push(folded_char);
             }
             return;
         }
-        let bytes = &slot.2[..usize::from(slot.1)];
-        // The bytes were copied from a `String` a whole folding at a time.
-        folded.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+        let start = folded.len();
+        fold_char(c, folded);
+        let mut chars = ['\0'; FOLDED_CHARS_MAX];
+        let mut count = 0;
+        for folded_char in folded[start..].chars() {
+            if count == FOLDED_CHARS_MAX {
+                return;
+            }
+            chars[count] = folded_char;
+            count += 1;
+        }
+        *slot = (c, count as u8, chars);
     }
 }
 
