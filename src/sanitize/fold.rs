@@ -39,6 +39,11 @@ pub(super) fn fold_whitespace(text: &str) -> String {
                 at += 1;
                 continue;
             }
+            // So is most of any other script, known by its first two bytes.
+            if let Some(len) = plain_char_len(&bytes[at..]) {
+                at += len;
+                continue;
+            }
         }
         let c = text[at..].chars().next().unwrap_or_default();
         if c.is_whitespace() {
@@ -65,6 +70,28 @@ pub(super) fn fold_whitespace(text: &str) -> String {
         folded.push_str(&text[kept_from..]);
     }
     folded
+}
+
+/// The length of the character `bytes` starts with when it is not ASCII and known,
+/// from its first two bytes, to be neither whitespace nor forbidden in XML. The
+/// others are whitespace U+0085 and U+00A0 (`C2 85`, `C2 A0`), U+1680 (`E1 9A`),
+/// U+2000–U+200A, U+2028, U+2029, U+202F and U+205F (all in `E2 80` and `E2 81`),
+/// U+3000 (`E3 80`), and the forbidden U+FFFE and U+FFFF (`EF BF`): those, and a few
+/// of their neighbours, are decoded and checked. `bytes` starts at a character of
+/// valid UTF-8.
+fn plain_char_len(bytes: &[u8]) -> Option<usize> {
+    let (&lead, &second) = (bytes.first()?, bytes.get(1)?);
+    let len = match lead {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return None,
+    };
+    let may_fold = matches!(
+        (lead, second),
+        (0xC2, 0x85 | 0xA0) | (0xE1, 0x9A) | (0xE2, 0x80 | 0x81) | (0xE3, 0x80) | (0xEF, 0xBF)
+    );
+    (!may_fold).then_some(len)
 }
 
 /// Bytes [`fold_whitespace`] checks at once for prose it leaves as it is.
@@ -106,12 +133,29 @@ mod tests {
         folded
     }
 
+    #[test]
+    fn characters_skipped_by_their_first_bytes_are_never_whitespace_nor_forbidden() {
+        for c in (0x80..=0x10_FFFF).filter_map(char::from_u32) {
+            let mut buffer = [0; 4];
+            let encoded = c.encode_utf8(&mut buffer).as_bytes();
+            if let Some(len) = plain_char_len(encoded) {
+                assert_eq!(len, encoded.len(), "U+{:04X}", c as u32);
+                assert!(
+                    !c.is_whitespace() && is_xml_char(c),
+                    "U+{:04X} was skipped",
+                    c as u32
+                );
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn fold_whitespace_keeps_its_definition(
             pieces in proptest::collection::vec(proptest::sample::select(vec![
                 " ", "  ", "\t", "\n", "\u{a0}", "\u{3000}", "\u{0}", "\u{1}", "\u{fffe}",
-                "a", "word", "é", "漢字", "🎉", "\u{b}", "\r",
+                "a", "word", "é", "漢字", "🎉", "\u{b}", "\r", "বাংলা", "“quoted”", "\u{2028}",
+                "\u{85}", "\u{1680}", "\u{205f}", "\u{ffff}", "カタカナ",
                 "plain words of prose, longer than a chunk", "x y z ", "abcdefghijklmnop",
             ]), 0..40)
         ) {
