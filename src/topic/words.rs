@@ -44,53 +44,53 @@ fn fold_letter(c: char) -> Option<&'static str> {
 /// each run apart gives the same text as folding the whole (checked by a test).
 pub fn normalize(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
-    let mut rest = text;
-    while !rest.is_empty() {
-        // (`is_ascii` checks a word at a time: most text is ASCII to its end.)
-        let ascii = if rest.is_ascii() {
-            rest.len()
-        } else {
-            rest.bytes()
-                .position(|b| !b.is_ascii())
-                .unwrap_or(rest.len())
-        };
-        // Copied a run at a time and lower-cased in place: no char-by-char pushes.
-        for (n, part) in rest[..ascii].split('\'').enumerate() {
-            if n > 0 {
-                folded.push(' ');
-            }
-            let start = folded.len();
-            folded.push_str(part);
-            folded[start..].make_ascii_lowercase();
-        }
-        rest = &rest[ascii..];
-        let other = rest
-            .bytes()
-            .position(|b| b.is_ascii())
-            .unwrap_or(rest.len());
-        fold_unicode(&rest[..other], &mut folded);
-        rest = &rest[other..];
+    // (`is_ascii` checks a word at a time: most text is ASCII to its end.)
+    if text.is_ascii() {
+        fold_ascii(text, &mut folded);
+        return folded;
     }
+    FOLDED_CHARS.with_borrow_mut(|remembered| {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let ascii = rest
+                .bytes()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(rest.len());
+            fold_ascii(&rest[..ascii], &mut folded);
+            rest = &rest[ascii..];
+            let mut other = rest.len();
+            for (at, c) in rest.char_indices() {
+                if c.is_ascii() {
+                    other = at;
+                    break;
+                }
+                remembered.fold_into(c, &mut folded);
+            }
+            rest = &rest[other..];
+        }
+    });
     folded
 }
 
-/// [`normalize`] of a run of non-ASCII text, appended to `folded` a character at a
-/// time. NFKD decomposes each character on its own and then only reorders the marks
-/// of nonzero combining class between two starters; folding drops every such mark
-/// (a test checks each character of Unicode), so each character folded alone gives
-/// what folding the run whole gives. A text repeats few characters (an alphabet, a
-/// script's common ideographs), so their foldings are remembered
-/// ([`FOLDED_CHARS`]): the decomposition and case tables are searched once per
-/// character a thread meets rather than at every occurrence.
-fn fold_unicode(text: &str, folded: &mut String) {
-    FOLDED_CHARS.with_borrow_mut(|remembered| {
-        for c in text.chars() {
-            remembered.fold_into(c, folded);
+/// [`normalize`] of a run of ASCII text, appended to `folded`: copied a stretch
+/// between apostrophes at a time and lower-cased in place, not pushed char by char.
+fn fold_ascii(run: &str, folded: &mut String) {
+    for (n, part) in run.split('\'').enumerate() {
+        if n > 0 {
+            folded.push(' ');
         }
-    });
+        let start = folded.len();
+        folded.push_str(part);
+        folded[start..].make_ascii_lowercase();
+    }
 }
 
 /// The folding of one character, looked up in the decomposition and case tables.
+/// [`normalize`] folds non-ASCII text a character at a time: NFKD decomposes each
+/// character on its own and then only reorders the marks of nonzero combining class
+/// between two starters, and folding drops every such mark (a test checks each
+/// character of Unicode), so each character folded alone gives what folding the run
+/// whole gives.
 fn fold_char(c: char, folded: &mut String) {
     unicode_normalization::char::decompose_compatible(c, |decomposed| {
         if is_apostrophe(decomposed) {
@@ -108,6 +108,9 @@ fn fold_char(c: char, folded: &mut String) {
 }
 
 thread_local! {
+    /// The foldings of the characters a thread has met: a text repeats few (an
+    /// alphabet, a script's common ideographs), so the decomposition and case tables
+    /// are searched once per character rather than at every occurrence.
     static FOLDED_CHARS: std::cell::RefCell<FoldedChars> =
         std::cell::RefCell::new(FoldedChars::new());
 }
