@@ -117,32 +117,42 @@ mod tests {
 
     #[test]
     fn every_kernel_this_cpu_runs_gives_the_scalar_minimums() {
+        #[cfg(target_arch = "x86_64")]
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq");
+        #[cfg(target_arch = "x86_64")]
+        if !avx512 {
+            println!("skipping the AVX-512 kernel: this CPU lacks AVX-512F or DQ");
+        }
         for (count, seed) in [(1, 1), (2, 9), (31, 4), (40, 77), (300, 5)] {
-            let shingles = shingles(count, seed);
+            let mut shingles = shingles(count, seed);
+            shingles.extend([0, u64::MAX]);
             let reference = minimums_scalar(&shingles);
             assert_eq!(minimums(&shingles), reference, "{count} shingles");
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512dq")
-            {
-                // SAFETY: the features the kernel needs were just detected.
+            if avx512 {
+                // SAFETY: the features the kernel needs were detected above.
                 assert_eq!(unsafe { minimums_avx512(&shingles) }, reference);
-            } else {
-                println!("skipping the AVX-512 kernel: this CPU lacks AVX-512F or DQ");
             }
         }
     }
 
     #[test]
     fn minimums_stay_those_stored_fingerprints_were_computed_with() {
-        // Computed apart from this code (Python, from the seeds and formulas), so a
-        // change of permutations or arithmetic cannot pass unnoticed.
-        let minimums = minimums(&shingles(7, 3));
-        assert_eq!(
-            minimums[..4],
-            [182_976_306, 482_992_009, 1_052_836_934, 926_974_293]
-        );
-        assert_eq!(minimums[SIGNATURE_LEN - 1], 455_186_683);
+        // All 96 values, folded into one number, computed apart from this code (in
+        // Python, from the seeds and formulas), so that a change of permutations or
+        // arithmetic cannot pass unnoticed; the shingles include both extremes.
+        let mut shingles = shingles(7, 3);
+        shingles.extend([0, u64::MAX]);
+        let digest = |minimums: [u32; SIGNATURE_LEN]| {
+            minimums.iter().fold(0u64, |digest, &m| {
+                digest.wrapping_mul(31).wrapping_add(m.into())
+            })
+        };
+        let scalar = minimums_scalar(&shingles);
+        assert_eq!(scalar[..2], [182_976_306, 403_657_347]);
+        assert_eq!(digest(scalar), 9_587_642_668_926_540_455);
+        assert_eq!(minimums(&shingles), scalar);
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! Group commit: a poll's write ([`Job::Write`]) runs inside a transaction the loop
 //! opens, and the writes already queued behind it join that transaction (up to
 //! [`MAX_GROUP`]). Committing once for the group writes each hot index page to the
-//! WAL once instead of once per poll. Once writes queue behind the first, the group
-//! also waits for more, up to the backend's [`Backend::group_linger`] from its start;
-//! when polls arrive one by one nothing waits, and each commits alone. A write's caller hears back only after the group's commit:
-//! success means durable (to `synchronous = NORMAL`), and a failed commit is every
-//! member's error (and the story index forgets what the group indexed).
+//! WAL once instead of once per poll. In a burst of writes (another write joined this
+//! group, or a group that others joined committed less than [`BURST_GAP`] before it
+//! started) the group also waits for more, up to the backend's
+//! [`Backend::group_linger`] from its start; when polls arrive one by one nothing
+//! waits, and each commits alone. A write's caller hears back only after the group's
+//! commit: success means durable (to `synchronous = NORMAL`), and a failed commit is
+//! every member's error (and the story index forgets what the group indexed).
 //!
 //! A write that fails rolls the whole group back; then each member runs again in a
 //! transaction of its own, so the failing one fails alone and the others are kept.
@@ -115,10 +117,14 @@ fn next_job<J>(queue: &mpsc::Receiver<J>, release: impl FnOnce()) -> Option<J> {
 /// its answer, and the size of one transaction.
 pub(super) const MAX_GROUP: usize = 32;
 
+/// A group that starts within this long of the commit of a group other writes joined
+/// is part of the same burst, and may wait for more writes even before one joins it.
+const BURST_GAP: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Runs jobs until every handle is dropped, then folds the WAL back into the file.
 pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
     let mut next = None;
-    let mut busy = false;
+    let mut burst_until = None;
     loop {
         let job = match next.take() {
             Some(job) => job,
@@ -130,7 +136,7 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
         reconnect_if_lost(&mut db);
         match job {
             Job::Run(job) => job(&mut db),
-            Job::Write(first) => next = write_group(&mut db, first, &queue, &mut busy),
+            Job::Write(first) => next = write_group(&mut db, first, &queue, &mut burst_until),
             Job::Claim(first) => next = claim_group(&mut db, first, &queue),
             Job::Announce(feeds) => db.backend.announce(feeds.as_deref()),
         }
@@ -139,15 +145,17 @@ pub(super) fn run(mut db: Db, queue: mpsc::Receiver<Job>) {
 }
 
 /// Runs `first` and the writes queued behind it in one transaction, commits, and
-/// tells each; returns the job that ended the group, if one did. `busy` says whether
-/// the group before was joined by other writes, and is left saying it of this one.
+/// tells each; returns the job that ended the group, if one did. `burst_until` is when
+/// the burst of writes the last joined group belonged to ends ([`BURST_GAP`] after its
+/// commit), and is left saying it after this group.
 fn write_group(
     db: &mut Db,
     mut first: Box<dyn GroupedWrite>,
     queue: &mpsc::Receiver<Job>,
-    busy: &mut bool,
+    burst_until: &mut Option<std::time::Instant>,
 ) -> Option<Job> {
     let started = std::time::Instant::now();
+    let in_burst = burst_until.is_some_and(|until| started <= until);
     if let Err(error) = db.backend.begin() {
         first.finish(Err(error));
         return None;
@@ -158,7 +166,8 @@ fn write_group(
     let mut announcements = Vec::new();
     let mut ended_by = None;
     while all_ran && members.len() < MAX_GROUP {
-        let wait_until = (*busy || members.len() >= 2).then(|| started + db.backend.group_linger());
+        let wait_until =
+            (in_burst || members.len() >= 2).then(|| started + db.backend.group_linger());
         match next_member(queue, wait_until) {
             Ok(Job::Write(mut write)) => {
                 all_ran = write.run(db);
@@ -173,7 +182,7 @@ fn write_group(
             Err(_) => break,
         }
     }
-    *busy = members.len() >= 2;
+    let joined = members.len() >= 2;
     if !all_ran {
         roll_back(db, mark);
         for mut write in members {
@@ -203,14 +212,14 @@ fn write_group(
         reconnect_if_lost(db);
         announce_each_once(db, announcements);
     }
+    *burst_until = joined.then(|| std::time::Instant::now() + BURST_GAP);
     db.backend.after_writes();
     ended_by
 }
 
 /// The next job for a group: one already queued, else, until `wait_until`, the next
-/// to arrive. A group may wait once writes are arriving faster than one at a time
-/// (another joined it or the group before); a lone writer is never held: one that
-/// waits for its answer before writing again would wait every time.
+/// to arrive. A group may wait only in a burst of writes: a writer alone, one that
+/// waits for its answer before writing again, would otherwise wait every time.
 fn next_member(
     queue: &mpsc::Receiver<Job>,
     wait_until: Option<std::time::Instant>,
@@ -346,93 +355,5 @@ fn rebuild_story_index(db: &mut Db) {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-
-    use super::*;
-    use crate::cluster::Settings;
-
-    /// A write that changes nothing and notes how it ended.
-    struct Noted {
-        n: usize,
-        ended: Arc<Mutex<Vec<(usize, bool)>>>,
-    }
-
-    impl GroupedWrite for Noted {
-        fn run(&mut self, _db: &mut Db) -> bool {
-            true
-        }
-        fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
-            if let Ok(mut ended) = self.ended.lock() {
-                ended.push((self.n, committed.is_ok()));
-            }
-        }
-    }
-
-    #[test]
-    fn announcements_queued_between_writes_do_not_end_the_group() {
-        let dir = tempfile::tempdir().unwrap();
-        let backend = super::super::sqlite::writer_for_tests(&dir.path().join("t.db")).unwrap();
-        let mut db = Db {
-            backend,
-            feeds: Arc::default(),
-            stories: StoryIndex::new(Settings::default()),
-            feeds_epoch: 0,
-        };
-        let ended = Arc::new(Mutex::new(Vec::new()));
-        let write = |n| {
-            Box::new(Noted {
-                n,
-                ended: Arc::clone(&ended),
-            })
-        };
-        // As under load: each stored poll's announcement is queued behind the writes
-        // of the polls that were waiting meanwhile.
-        let (jobs, queue) = mpsc::channel();
-        jobs.send(Job::Announce(Some(vec!["world".into()])))
-            .unwrap();
-        jobs.send(Job::Write(write(1))).unwrap();
-        jobs.send(Job::Announce(None)).unwrap();
-        jobs.send(Job::Write(write(2))).unwrap();
-
-        let ended_by = write_group(&mut db, write(0), &queue, &mut false);
-
-        assert!(
-            ended_by.is_none(),
-            "nothing but the queue's end ended the group"
-        );
-        assert!(queue.try_recv().is_err(), "every job was taken");
-        assert_eq!(*ended.lock().unwrap(), [(0, true), (1, true), (2, true)]);
-    }
-
-    #[test]
-    fn a_group_that_may_wait_takes_the_next_write_until_its_linger_ends() {
-        use std::time::{Duration, Instant};
-        let (jobs, queue) = mpsc::channel();
-        let far = Instant::now() + Duration::from_secs(600);
-
-        let asked = Instant::now();
-        assert!(matches!(
-            next_member(&queue, None),
-            Err(mpsc::RecvTimeoutError::Timeout)
-        ));
-        assert!(
-            asked.elapsed() < Duration::from_secs(300),
-            "a group no other write joined commits without waiting"
-        );
-
-        let sender = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(20));
-            jobs.send(Job::Announce(None)).is_ok()
-        });
-        assert!(
-            matches!(next_member(&queue, Some(far)), Ok(Job::Announce(None))),
-            "a busy group takes the write that comes while it waits"
-        );
-        assert!(sender.join().unwrap());
-        assert!(
-            next_member(&queue, Some(Instant::now())).is_err(),
-            "nothing is waited for past the linger"
-        );
-    }
-}
+#[path = "worker_tests.rs"]
+mod tests;

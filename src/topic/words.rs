@@ -119,19 +119,19 @@ thread_local! {
 const FOLDED_SLOTS: usize = 512;
 /// The most characters a remembered folding has; longer ones (a few ligatures and
 /// symbols) are looked up every time.
-const FOLDED_CHARS_MAX: usize = 3;
+const FOLDING_MAX_CHARS: usize = 3;
 
 /// Foldings of recently met characters, one per slot (a direct-mapped cache).
 struct FoldedChars {
     /// The character each slot holds (NUL for none: NUL is ASCII and never folded
     /// here), then its folding: how many characters, and they.
-    slots: Vec<(char, u8, [char; FOLDED_CHARS_MAX])>,
+    slots: Vec<(char, u8, [char; FOLDING_MAX_CHARS])>,
 }
 
 impl FoldedChars {
     fn new() -> FoldedChars {
         FoldedChars {
-            slots: vec![('\0', 0, ['\0'; FOLDED_CHARS_MAX]); FOLDED_SLOTS],
+            slots: vec![('\0', 0, ['\0'; FOLDING_MAX_CHARS]); FOLDED_SLOTS],
         }
     }
 
@@ -146,10 +146,10 @@ impl FoldedChars {
         }
         let start = folded.len();
         fold_char(c, folded);
-        let mut chars = ['\0'; FOLDED_CHARS_MAX];
+        let mut chars = ['\0'; FOLDING_MAX_CHARS];
         let mut count = 0;
         for folded_char in folded[start..].chars() {
-            if count == FOLDED_CHARS_MAX {
+            if count == FOLDING_MAX_CHARS {
                 return;
             }
             chars[count] = folded_char;
@@ -221,7 +221,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ascii_fast_path_folds_like_the_full_path() {
+    fn ascii_runs_fold_as_the_whole_text_does() {
         let samples = [
             "Iran's talks — in Türkiye, İstanbul: 3.5% UP",
             "Cafe\u{301} e\u{301}\u{327}A\u{308}\u{301}'s ﬁne K ½",

@@ -19,7 +19,7 @@ use crate::model::StoredItem;
 
 /// Writes the membership rows of one item in `feeds`. An upsert, not `INSERT OR
 /// REPLACE`: with foreign keys enforced, a replace prepares the delete of the row it
-/// may displace and its cascade, which doubled the cost of every new row.
+/// may displace and that delete's cascade for every row it writes.
 pub(super) fn insert_rows(
     tx: &Connection,
     item: FeedRow,

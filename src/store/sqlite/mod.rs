@@ -39,20 +39,19 @@ use crate::model::{ArticleJob, ArticleText, SourceState, StoredItem};
 /// second without work (`store::worker`), so an idle daemon does not hold it.
 const WRITER_CACHE_KIB: i64 = 8192;
 
-/// How long a busy group of writes that has written [`LINGER_FROM_ROWS`] rows stays
-/// open for more ([`Backend::group_linger`]). Every commit writes each page it
-/// changed whole to the WAL (16 KiB) and each new item touches pages of several
-/// indexes, so a commit costs about as many pages as its group changed, however few
-/// rows each page took: a poll of new items into a new database wrote half the bytes
-/// and spent 4 % less CPU with groups held 30 ms, while a longer hold delayed the
-/// last writers more than it saved.
+/// How long a group of writes in a burst stays open for more once it has written
+/// [`LINGER_FROM_ROWS`] rows ([`Backend::group_linger`]). Every commit writes each
+/// page it changed whole to the WAL (16 KiB), and each new item touches pages of
+/// several indexes, so a commit costs about as many pages as its group changed,
+/// however few rows each took: fewer, larger commits write fewer pages. The hold is
+/// kept short because every writer of the group waits for its answer meanwhile, the
+/// last of a burst for nothing (BENCHMARKS.md, "Group commit").
 const GROUP_LINGER: std::time::Duration = std::time::Duration::from_millis(30);
 
 /// Rows a group must have written before it waits for more: polls that only record
-/// their source's state (a 304) touch the same few pages of `sources`, so holding
-/// them saves nothing and holds up the pollers waiting for their answer (a cycle of
-/// 10,000 such polls took a third longer). A poll of new items writes two or more
-/// rows for each.
+/// their source's state (a 304) rewrite the same few pages of `sources`, so holding
+/// them saves nothing and holds up the pollers waiting for their answer. A poll of
+/// new items writes two or more rows for each.
 const LINGER_FROM_ROWS: u64 = 100;
 
 /// The reading connection's page cache, in KiB.
@@ -72,6 +71,7 @@ impl Store {
             conn: schema::open(path)?,
             folding: Default::default(),
             changes_at_begin: 0,
+            linger: GROUP_LINGER,
         };
         writer
             .conn
@@ -97,6 +97,7 @@ impl Store {
             conn: schema::open_read_only(path)?,
             folding: Default::default(),
             changes_at_begin: 0,
+            linger: GROUP_LINGER,
         };
         Store::start(
             &path.display().to_string(),
@@ -124,16 +125,28 @@ struct Sqlite {
     folding: link_keys::Folding,
     /// `conn.total_changes()` when the open group began.
     changes_at_begin: u64,
+    /// [`GROUP_LINGER`], or another hold in the store thread's tests.
+    linger: std::time::Duration,
 }
 
 /// The writing connection to a new or existing database at `path`, alone, for the
 /// store thread's own tests.
 #[cfg(test)]
 pub(in crate::store) fn writer_for_tests(path: &Path) -> Result<Box<dyn Backend>, StoreError> {
+    lingering_writer_for_tests(path, GROUP_LINGER)
+}
+
+/// [`writer_for_tests`] whose groups, once they may, wait `linger` for more writes.
+#[cfg(test)]
+pub(in crate::store) fn lingering_writer_for_tests(
+    path: &Path,
+    linger: std::time::Duration,
+) -> Result<Box<dyn Backend>, StoreError> {
     Ok(Box::new(Sqlite {
         conn: schema::open(path)?,
         folding: Default::default(),
         changes_at_begin: 0,
+        linger,
     }))
 }
 
@@ -156,9 +169,12 @@ impl Backend for Sqlite {
     }
 
     fn group_linger(&self) -> std::time::Duration {
-        let written = self.conn.total_changes() - self.changes_at_begin;
+        let written = self
+            .conn
+            .total_changes()
+            .saturating_sub(self.changes_at_begin);
         if written >= LINGER_FROM_ROWS {
-            GROUP_LINGER
+            self.linger
         } else {
             std::time::Duration::ZERO
         }
@@ -399,6 +415,7 @@ mod tests {
             conn: schema::open(&dir.path().join("t.db")).unwrap(),
             folding: Default::default(),
             changes_at_begin: 0,
+            linger: GROUP_LINGER,
         };
         let add_sources = |writer: &Sqlite, from: u64, count: u64| {
             writer
