@@ -151,6 +151,14 @@ fn touching(
     })
 }
 
+/// Sends `write` to a group's queue a moment after the group has started.
+fn after_a_moment(write: Box<Touching>) -> impl FnOnce(&mpsc::Sender<Job>) + Send {
+    move |jobs| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        jobs.send(Job::Write(write)).unwrap();
+    }
+}
+
 #[test]
 fn a_lone_write_outside_a_burst_commits_without_waiting() {
     let dir = tempfile::tempdir().unwrap();
@@ -180,11 +188,7 @@ fn a_burst_group_waits_for_the_writes_that_come() {
     // which lasts while its writers are there.
     let first = touching(&ended, 0, 0..150);
     let queued = vec![Job::Write(touching(&ended, 1, 150..160))];
-    let third = touching(&ended, 2, 160..170);
-    let later = |jobs: &mpsc::Sender<Job>| {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        jobs.send(Job::Write(third)).unwrap();
-    };
+    let later = after_a_moment(touching(&ended, 2, 160..170));
     assert!(!group_of(
         &mut db,
         first,
@@ -199,11 +203,7 @@ fn a_burst_group_waits_for_the_writes_that_come() {
     // The next group of the burst waits even alone.
     ended.lock().unwrap().clear();
     let first = touching(&ended, 3, 0..150);
-    let second = touching(&ended, 4, 0..1);
-    let later = |jobs: &mpsc::Sender<Job>| {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        jobs.send(Job::Write(second)).unwrap();
-    };
+    let later = after_a_moment(touching(&ended, 4, 0..1));
     assert!(!group_of(
         &mut db,
         first,

@@ -93,18 +93,24 @@ fn fold_ascii(run: &str, folded: &mut String) {
 /// whole gives.
 fn fold_char(c: char, folded: &mut String) {
     unicode_normalization::char::decompose_compatible(c, |decomposed| {
-        if is_apostrophe(decomposed) {
-            folded.push(' ');
-            return;
-        }
-        for lower in decomposed.to_lowercase() {
-            if let Some(folded_letter) = fold_letter(lower) {
-                folded.push_str(folded_letter);
-            } else if !is_combining_mark(lower) {
-                folded.push(lower);
-            }
-        }
+        fold_decomposed(decomposed, folded);
     });
+}
+
+/// Appends the folding of one character of NFKD output: an apostrophe becomes a
+/// space, a letter is lower-cased and folded, a combining mark is dropped.
+fn fold_decomposed(decomposed: char, folded: &mut String) {
+    if is_apostrophe(decomposed) {
+        folded.push(' ');
+        return;
+    }
+    for lower in decomposed.to_lowercase() {
+        if let Some(folded_letter) = fold_letter(lower) {
+            folded.push_str(folded_letter);
+        } else if !is_combining_mark(lower) {
+            folded.push(lower);
+        }
+    }
 }
 
 thread_local! {
@@ -235,22 +241,12 @@ mod tests {
         }
     }
 
-    /// What [`normalize`] must give: NFKD of the whole text, lower-cased, letters
-    /// folded and marks dropped, with no fast path of any kind.
+    /// What [`normalize`] must give: NFKD of the whole text (not a character at a
+    /// time), each character of it folded, with no fast path of any kind.
     fn fold_whole(text: &str) -> String {
         let mut folded = String::new();
         for decomposed in text.nfkd() {
-            if is_apostrophe(decomposed) {
-                folded.push(' ');
-                continue;
-            }
-            for lower in decomposed.to_lowercase() {
-                if let Some(folded_letter) = fold_letter(lower) {
-                    folded.push_str(folded_letter);
-                } else if !is_combining_mark(lower) {
-                    folded.push(lower);
-                }
-            }
+            fold_decomposed(decomposed, &mut folded);
         }
         folded
     }
