@@ -39,9 +39,16 @@ const _: () = assert!(
 pub const MIN_SHINGLES: u16 = 6;
 /// Version byte of [`Fingerprint::to_bytes`]; bumped whenever fingerprints of the
 /// same text would change.
-pub const FINGERPRINT_VERSION: u8 = 3;
-/// The version before, whose headline tokens were 32 bits: the top [`TOKEN_BITS`]
-/// of each are the token of today, so it is read without recomputing.
+pub const FINGERPRINT_VERSION: u8 = 4;
+/// The version before, whose content hash was [`hash_word`]'s byte-wise hash of
+/// each word, chained. Read as it is: its signature and headline tokens are those of
+/// today, so an exact copy across the upgrade still joins, by its signature (the
+/// near-copy layer, at similarity 1.0) rather than by the content hash; recomputing
+/// the window's fingerprints at start would cost a pass over its texts.
+const BYTEWISE_CONTENT_HASH_VERSION: u8 = 3;
+/// The version before that, whose headline tokens were also 32 bits: the top
+/// [`TOKEN_BITS`] of each are the token of today, so it too is read without
+/// recomputing.
 const WIDE_TOKENS_VERSION: u8 = 2;
 /// Length of [`Fingerprint::to_bytes`].
 pub const FINGERPRINT_BYTES: usize = 1 + 8 + 2 + 8 + SIGNATURE_LEN + TITLE_BYTES;
@@ -168,7 +175,7 @@ impl Fingerprint {
             .try_into()
             .map_err(|_| FingerprintError::Length(bytes.len()))?;
         let wide_tokens = match bytes[0] {
-            FINGERPRINT_VERSION => false,
+            FINGERPRINT_VERSION | BYTEWISE_CONTENT_HASH_VERSION => false,
             WIDE_TOKENS_VERSION => true,
             other => return Err(FingerprintError::Version(other)),
         };
@@ -330,16 +337,34 @@ mod stability {
             .collect();
         assert_eq!(
             hex,
-            "03f2b9202909e866b6220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f98262b5369004a429700a7caaa0016f6bb00ef43bf003b87e600000000000000000000000000000000000000000000000000060000000000000000"
+            "043276e28930cad6be220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f98262b5369004a429700a7caaa0016f6bb00ef43bf003b87e600000000000000000000000000000000000000000000000000060000000000000000"
         );
+    }
+
+    /// The same text's fingerprint as version 3 wrote it (the content hash chained
+    /// byte-wise word hashes) reads as today's but for that hash.
+    #[test]
+    fn the_version_before_reads_with_its_own_content_hash() {
+        let bytewise = from_hex(
+            "03f2b9202909e866b6220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f98262b5369004a429700a7caaa0016f6bb00ef43bf003b87e600000000000000000000000000000000000000000000000000060000000000000000",
+        );
+        let expected = Fingerprint {
+            content_hash: 0xb666_e809_2920_b9f2,
+            ..known()
+        };
+        assert_eq!(Fingerprint::from_bytes(&bytewise), Ok(expected));
     }
 
     /// The same text's fingerprint as version 2 wrote it (32-bit headline tokens).
     #[test]
-    fn the_version_before_reads_as_the_same_fingerprint() {
+    fn the_wide_tokens_version_reads_with_narrow_tokens() {
         let wide = from_hex(
             "02f2b9202909e866b6220000000400002000004db9b741f1ed420fb4bbb5017dfbdbdcdf9592405396a363de782fa5f86138910c9ec66450aa0b60d32b681a026bb6bb5f4e51505e8ba172c4c2ecc9d2f924c371105f1593601c799a723a749712fab16e392e9ae015cb793404c62f144f9826f92b5369944a42979ca7caaa4d16f6bbddef43bf853b87e6000000000000000000000000000000000000000000000000060000000000000000",
         );
-        assert_eq!(Fingerprint::from_bytes(&wide), Ok(known()));
+        let expected = Fingerprint {
+            content_hash: 0xb666_e809_2920_b9f2,
+            ..known()
+        };
+        assert_eq!(Fingerprint::from_bytes(&wide), Ok(expected));
     }
 }
