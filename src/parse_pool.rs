@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use crate::content_rules::SourceRules;
 use crate::membership::WordsRecipe;
 use crate::model::ParsedFeed;
-use crate::parse::{self, ParseError};
+use crate::parse::{self, KnownContent, ParseError};
 
 /// How much lower than the daemon's the parsers' scheduling priority is (a nice
 /// increment, which needs no privilege).
@@ -68,18 +68,20 @@ impl ParsePool {
     /// Parses `body`, fetched from `url`, on one of the pool's threads; with
     /// `recipe`, also prepares every entry's words for topic filters
     /// ([`Entry::prepared_words`](crate::model::Entry::prepared_words)); with
-    /// `rules`, applies the source's content rules.
+    /// `rules`, applies the source's content rules; entries whose content is
+    /// `known` are left for the store to complete if it must ([`KnownContent`]).
     pub async fn parse(
         &self,
         body: Vec<u8>,
         url: url::Url,
         http_charset: Option<String>,
-        recipe: Option<WordsRecipe>,
-        rules: Option<SourceRules>,
+        (recipe, rules): (Option<WordsRecipe>, Option<SourceRules>),
+        known: Option<Arc<KnownContent>>,
     ) -> Result<ParsedFeed, ParseError> {
         let parse = move || {
             let charset = http_charset.as_deref();
-            parse::parse_feed_with_rules(&body, &url, charset, recipe.as_ref(), rules.as_ref())
+            let (recipe, rules, known) = (recipe.as_ref(), rules.as_ref(), known.as_deref());
+            parse::parse_feed_with_rules(&body, &url, charset, recipe, rules, known)
                 .map(|(feed, _notes)| feed)
         };
         match self.run(parse).await {
@@ -149,7 +151,13 @@ mod tests {
         let rss = "<rss version=\"2.0\"><channel><title>T</title><item><title>Iran talks</title>\
                    <link>https://news.example.com/a</link></item></channel></rss>";
         let parsed = pool
-            .parse(rss.as_bytes().to_vec(), url.clone(), None, None, None)
+            .parse(
+                rss.as_bytes().to_vec(),
+                url.clone(),
+                None,
+                (None, None),
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(parsed.entries[0].title, "Iran talks");
@@ -165,7 +173,7 @@ mod tests {
                 rss.as_bytes().to_vec(),
                 url.clone(),
                 None,
-                Some(recipe.clone()),
+                (Some(recipe.clone()), None),
                 None,
             )
             .await
@@ -176,13 +184,45 @@ mod tests {
             &recipe.tags,
         ));
         assert_eq!(entry.prepared_words.as_ref(), Some(&expected));
-        let many =
-            (0..8).map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None, None, None));
+        // The same document again, its entry known from the last poll: what only a
+        // new or edited item needs is left to the store; unknown content gets it.
+        let parse_knowing = |known: KnownContent| {
+            let words = (Some(recipe.clone()), None);
+            pool.parse(
+                rss.as_bytes().to_vec(),
+                url.clone(),
+                None,
+                words,
+                Some(Arc::new(known)),
+            )
+        };
+        let repeat = parse_knowing(KnownContent::of([entry.content_hash.as_str()]))
+            .await
+            .unwrap();
+        let repeated = &repeat.entries[0];
+        assert_eq!(repeated.content_hash, entry.content_hash);
+        assert_eq!(
+            (repeated.key.as_str(), repeated.text.as_str()),
+            (entry.key.as_str(), entry.text.as_str())
+        );
+        assert!(repeated.fingerprint.is_none() && repeated.packed_html.is_none());
+        assert!(repeated.prepared_words.is_none());
+        let other = parse_knowing(KnownContent::of(["another"])).await.unwrap();
+        assert_eq!(&other.entries[0], entry);
+        let many = (0..8).map(|_| {
+            pool.parse(
+                rss.as_bytes().to_vec(),
+                url.clone(),
+                None,
+                (None, None),
+                None,
+            )
+        });
         for parsed in futures_util::future::join_all(many).await {
             assert_eq!(parsed.unwrap().entries.len(), 1);
         }
         assert!(
-            pool.parse(b"not a feed".to_vec(), url, None, None, None)
+            pool.parse(b"not a feed".to_vec(), url, None, (None, None), None)
                 .await
                 .is_err()
         );

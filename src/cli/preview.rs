@@ -94,8 +94,15 @@ async fn fetch_feed(
     let parsed = parsers
         .run(move || {
             let parse = |rules| {
-                parse::parse_feed_with_rules(&body, &url, charset.as_deref(), None, Some(rules))
-                    .map(|(feed, _notes)| feed)
+                parse::parse_feed_with_rules(
+                    &body,
+                    &url,
+                    charset.as_deref(),
+                    None,
+                    Some(rules),
+                    None,
+                )
+                .map(|(feed, _notes)| feed)
             };
             Ok::<_, parse::ParseError>((parse(&every_item)?, parse(&rules)?))
         })

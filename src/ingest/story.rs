@@ -5,6 +5,7 @@
 
 use crate::cluster::{self, Fingerprint, Layer, Match, StoryIndex};
 use crate::model::Entry;
+use crate::sanitize::sanitized_html_to_text;
 
 /// A stored item sharing a new entry's canonical link, as the backend read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,11 +140,20 @@ impl LinkScan {
     }
 }
 
-/// The entry's fingerprint, computed while parsing (or here, for an entry built
-/// without one).
+/// The entry's fingerprint, computed while parsing, or here as parsing computes it
+/// (from the text of its content, else of its summary) for an entry parsing left
+/// without one: a repeat of its source's last poll ([`crate::parse::KnownContent`])
+/// that turns out to be new or edited, or an entry built by hand, with text only.
 pub(super) fn fingerprint_of(entry: &Entry) -> Fingerprint {
-    entry
-        .fingerprint
-        .clone()
-        .unwrap_or_else(|| Fingerprint::of(&entry.title, &entry.text))
+    if let Some(fingerprint) = &entry.fingerprint {
+        return fingerprint.clone();
+    }
+    match entry
+        .content_html
+        .as_deref()
+        .or(entry.summary_html.as_deref())
+    {
+        Some(html) => Fingerprint::of(&entry.title, &sanitized_html_to_text(html)),
+        None => Fingerprint::of(&entry.title, &entry.text),
+    }
 }

@@ -4,7 +4,7 @@
 
 use feed_rs::model::{Link, LinkTarget, MediaObject, Person, Text};
 
-use super::MAX_CONTENT_BYTES;
+use super::{KnownContent, MAX_CONTENT_BYTES};
 use crate::cluster::{self, Fingerprint};
 use crate::content_rules::SourceRules;
 use crate::identity::{self, VisibleFields};
@@ -41,6 +41,8 @@ pub(super) struct Context<'a> {
     pub recipe: Option<&'a WordsRecipe>,
     /// The source's content rules, when it has any.
     pub rules: Option<&'a SourceRules>,
+    /// The content the source served at its last poll ([`KnownContent`]).
+    pub known: Option<&'a KnownContent>,
 }
 
 /// An entry and the text a reader sees of its body (for its key).
@@ -130,28 +132,37 @@ pub(super) fn normalize_entry(
             .or(summary_html.as_deref())
             .unwrap_or(""),
     );
-    // Folded and split once, for the fingerprint and the topic words both.
-    let folded_visible = cluster::normalize::fold(&visible_text);
-    let visible_words = crate::topic::words::split_words(&folded_visible);
-    let fingerprint = Some(Fingerprint::of_words(&title, &visible_words));
     let text = membership::plain_text(
         summary_html.as_deref(),
         content_html.is_some(),
         &visible_text,
     );
-    // Packed here, on the parse pool, so the store thread only writes the bytes.
-    let packed_html = PackedHtml::of(summary_html.as_deref(), content_html.as_deref());
-    let prepared_words = context.recipe.map(|recipe| {
-        let item = Candidate {
-            source: &recipe.source,
-            title: &title,
-            text: &text,
-            categories: &categories,
-            authors: &authors,
-            link: link.as_deref(),
-        };
-        recipe.prepare(&item, &visible_text, &folded_visible, &visible_words)
-    });
+    // What only a new or edited item needs, computed here, on the parse pool, so the
+    // store thread only writes it; left to the store for a repeat of the last poll.
+    let repeat = context
+        .known
+        .is_some_and(|known| known.contains(&content_hash));
+    let (fingerprint, packed_html, prepared_words) = if repeat {
+        (None, None, None)
+    } else {
+        // Folded and split once, for the fingerprint and the topic words both.
+        let folded_visible = cluster::normalize::fold(&visible_text);
+        let visible_words = crate::topic::words::split_words(&folded_visible);
+        let fingerprint = Fingerprint::of_words(&title, &visible_words);
+        let packed_html = PackedHtml::of(summary_html.as_deref(), content_html.as_deref());
+        let prepared_words = context.recipe.map(|recipe| {
+            let item = Candidate {
+                source: &recipe.source,
+                title: &title,
+                text: &text,
+                categories: &categories,
+                authors: &authors,
+                link: link.as_deref(),
+            };
+            recipe.prepare(&item, &visible_text, &folded_visible, &visible_words)
+        });
+        (Some(fingerprint), Some(packed_html), prepared_words)
+    };
     let filtering = context.rules.filter(|source| source.rules.filters());
     let admitted = filtering.is_none_or(|source| {
         let item = Candidate {
@@ -184,7 +195,7 @@ pub(super) fn normalize_entry(
             fingerprint,
             text,
             prepared_words,
-            packed_html: Some(packed_html),
+            packed_html,
         },
         visible_text,
         admitted,

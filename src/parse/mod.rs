@@ -29,6 +29,7 @@ mod document;
 mod entry;
 mod images;
 mod json;
+mod known;
 mod recover;
 mod structure;
 
@@ -40,6 +41,7 @@ use crate::content_rules::SourceRules;
 use crate::identity::{self, KeyCandidate};
 use crate::membership::WordsRecipe;
 use crate::model::ParsedFeed;
+pub use known::KnownContent;
 
 /// Bytes a gzip-compressed body (sent without saying so) may expand to.
 pub const MAX_GUNZIPPED_BYTES: usize = 16 << 20;
@@ -97,19 +99,22 @@ pub fn parse_feed_for(
     http_charset: Option<&str>,
     recipe: Option<&WordsRecipe>,
 ) -> Result<ParsedFeed, ParseError> {
-    parse_document(bytes, feed_url, http_charset, recipe, None).map(|(feed, _notes)| feed)
+    parse_document(bytes, feed_url, http_charset, (recipe, None, None)).map(|(feed, _notes)| feed)
 }
 
 /// [`parse_feed_for`] with a source's content rules applied to every entry: entries
-/// that `keep_if`/`drop_if` turn away are left out.
+/// that `keep_if`/`drop_if` turn away are left out. Entries whose content hash is
+/// in `known` (what the source served at its last poll) are left without what
+/// only a new or edited item needs ([`KnownContent`]).
 pub fn parse_feed_with_rules(
     bytes: &[u8],
     feed_url: &url::Url,
     http_charset: Option<&str>,
     recipe: Option<&WordsRecipe>,
     rules: Option<&SourceRules>,
+    known: Option<&KnownContent>,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
-    parse_document(bytes, feed_url, http_charset, recipe, rules)
+    parse_document(bytes, feed_url, http_charset, (recipe, rules, known))
 }
 
 /// [`parse_feed`], also saying what had to be repaired or cut.
@@ -117,15 +122,22 @@ pub fn parse_feed_with_notes(
     bytes: &[u8],
     feed_url: &url::Url,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
-    parse_document(bytes, feed_url, None, None, None)
+    parse_document(bytes, feed_url, None, (None, None, None))
 }
+
+/// What parsing is given of the document's source: whose words to prepare for
+/// topic filters, its content rules, and the content it served at its last poll.
+type SourceParsing<'a> = (
+    Option<&'a WordsRecipe>,
+    Option<&'a SourceRules>,
+    Option<&'a KnownContent>,
+);
 
 fn parse_document(
     bytes: &[u8],
     feed_url: &url::Url,
     http_charset: Option<&str>,
-    recipe: Option<&WordsRecipe>,
-    rules: Option<&SourceRules>,
+    source: SourceParsing<'_>,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
     let gunzipped = match document::gunzip(bytes, MAX_GUNZIPPED_BYTES) {
         Some(Ok(body)) => Some(body),
@@ -206,7 +218,7 @@ fn parse_document(
         feed_url,
         document_base.as_ref(),
         &images,
-        (recipe, rules),
+        source,
         &mut notes,
     );
     Ok((parsed, notes))
@@ -261,7 +273,7 @@ fn normalize(
     feed_url: &url::Url,
     document_base: Option<&url::Url>,
     images: &[Option<String>],
-    (recipe, rules): (Option<&WordsRecipe>, Option<&SourceRules>),
+    (recipe, rules, known): SourceParsing<'_>,
     notes: &mut ParseNotes,
 ) -> ParsedFeed {
     if feed.entries.len() > MAX_ITEMS {
@@ -282,6 +294,7 @@ fn normalize(
         feed_authors: &feed.authors,
         recipe,
         rules: rules.filter(|rules| !rules.rules.is_empty()),
+        known,
     };
     let mut entries = Vec::with_capacity(feed.entries.len());
     let mut admitted = Vec::with_capacity(feed.entries.len());

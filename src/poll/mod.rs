@@ -16,12 +16,15 @@ use crate::fetch::{Access, FetchError, Fetched, Fetcher, HostTurn, Validators};
 use crate::membership;
 use crate::metrics::Metrics;
 use crate::model::ParsedFeed;
-use crate::parse::ParseError;
+use crate::parse::{KnownContent, ParseError};
 use crate::parse_pool::ParsePool;
 use crate::store::{Claimed, FailureRecord, PollRecord, SourcePollState, Store, StoreError};
 use crate::timing::{self, Bounds, Hints};
 
+mod last_served;
 mod outcome;
+
+pub use last_served::LastServed;
 
 pub use outcome::{PollMode, PollOutcome, PollReport, SkipReason};
 
@@ -36,6 +39,8 @@ pub struct PollContext {
     /// Told when a poll queued article pages (full text), so the article loop need
     /// not look at the queue after every write.
     pub articles_queued: Arc<tokio::sync::Notify>,
+    /// What each source served at its last stored poll, for parsing its next one.
+    pub last_served: Arc<LastServed>,
 }
 
 impl PollContext {
@@ -66,6 +71,7 @@ impl PollContext {
             metrics,
             parsers,
             articles_queued: Arc::new(tokio::sync::Notify::new()),
+            last_served: Arc::default(),
         }
     }
 }
@@ -218,7 +224,9 @@ pub async fn poll_source_in_turn(
             source.content_rules(),
         )
     };
-    let report = match fetch_and_parse(ctx, &url, &validators, access, turn, prepare).await {
+    let known = ctx.last_served.of(&source.name);
+    let fetched = fetch_and_parse(ctx, &url, &validators, access, turn, prepare, known).await;
+    let report = match fetched {
         Ok((fetched, feed)) => {
             let hints = Hints {
                 ttl: feed
@@ -249,6 +257,9 @@ pub async fn poll_source_in_turn(
             } else {
                 Some(PollOutcome::NotModified)
             };
+            let served = feed
+                .as_ref()
+                .map(|feed| KnownContent::of(feed.entries.iter().map(|e| e.content_hash.as_str())));
             let record = PollRecord {
                 at: started,
                 http_status: fetched.status,
@@ -262,6 +273,9 @@ pub async fn poll_source_in_turn(
                 full_text: source.wants_full_text(),
             };
             let summary = ctx.store.record_poll(&source.name, record).await?;
+            if let Some(served) = served {
+                ctx.last_served.remember(&source.name, served);
+            }
             if summary.articles_queued > 0 {
                 ctx.articles_queued.notify_one();
             }
@@ -342,6 +356,7 @@ async fn fetch_and_parse(
     access: Access,
     turn: Option<HostTurn>,
     prepare: impl FnOnce() -> (Option<membership::WordsRecipe>, Option<SourceRules>),
+    known: Option<Arc<KnownContent>>,
 ) -> Result<(Fetched, Option<ParsedFeed>), PollError> {
     let url = url::Url::parse(url).map_err(|e| PollError::Url(format!("{url}: {e}")))?;
     let mut fetched = ctx
@@ -353,10 +368,9 @@ async fn fetch_and_parse(
     };
     let final_url = fetched.final_url.clone();
     let charset = fetched.charset.take();
-    let (recipe, rules) = prepare();
     let parsed = ctx
         .parsers
-        .parse(body, final_url, charset, recipe, rules)
+        .parse(body, final_url, charset, prepare(), known)
         .await?;
     Ok((fetched, Some(parsed)))
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use feedbraid::cluster::Settings;
+use feedbraid::parse::KnownContent;
 use feedbraid::store::{PollRecord, Store};
 
 use super::shared_corpus;
@@ -243,13 +244,24 @@ pub fn replay_into(unpacked: &Path, postgres: Option<&str>) -> Result<Outcome, S
             .sync_sources(sources)
             .await
             .map_err(|e| e.to_string())?;
+        // What each outlet served at its last poll, as the daemon's poller keeps it.
+        let last_served = feedbraid::poll::LastServed::default();
         for (at, outlet, path) in &snapshots {
             let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
             let url = url::Url::parse(&feed_url(outlet)).map_err(|e| e.to_string())?;
+            let known = last_served.of(outlet);
             // An outlet feedbraid cannot parse is that outlet's loss, as in the daemon.
-            let Ok(feed) = feedbraid::parse::parse_feed(&bytes, &url) else {
+            let Ok((feed, _notes)) = feedbraid::parse::parse_feed_with_rules(
+                &bytes,
+                &url,
+                None,
+                None,
+                None,
+                known.as_deref(),
+            ) else {
                 continue;
             };
+            let served = KnownContent::of(feed.entries.iter().map(|e| e.content_hash.as_str()));
             let record = PollRecord {
                 at: *at,
                 http_status: 200,
@@ -266,6 +278,7 @@ pub fn replay_into(unpacked: &Path, postgres: Option<&str>) -> Result<Outcome, S
                 .record_poll(outlet, record)
                 .await
                 .map_err(|e| format!("{outlet}: {e}"))?;
+            last_served.remember(outlet, served);
         }
         Ok::<(), String>(())
     })?;
