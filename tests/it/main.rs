@@ -40,6 +40,7 @@ mod polite;
 mod postgres_tls;
 mod real_news;
 mod render;
+mod repeats;
 mod retention;
 mod robustness;
 mod schedule;
