@@ -48,14 +48,17 @@ pub struct Entry {
     /// The summary and content as plain text (for topic matching and story clustering).
     pub text: String,
     /// What story clustering compares; computed while parsing (off the store thread).
-    /// `None` only for entries built by hand, which the store fingerprints itself.
+    /// `None` for a repeat of its source's last poll ([`crate::parse::KnownContent`])
+    /// or an entry built by hand: the store fingerprints it itself if it stores it.
     pub fingerprint: Option<crate::cluster::Fingerprint>,
     /// The item's words for topic filters, seen to while parsing (off the store
-    /// thread) when some feed has one. `None` when no feed needs them, or for entries
-    /// built by hand: the store then prepares them itself if it must.
+    /// thread) when some feed has one. `None` when no feed needs them, for a repeat of
+    /// its source's last poll, or for entries built by hand: the store then prepares
+    /// them itself if it must.
     pub prepared_words: Option<PreparedWords>,
     /// The summary and content as the store keeps them, packed while parsing so the
-    /// store thread only writes them (`None`: the store packs them itself).
+    /// store thread only writes them (`None`, for a repeat of its source's last poll
+    /// or an entry built by hand: the store packs them itself if it stores them).
     pub packed_html: Option<crate::packing::PackedHtml>,
 }
 
