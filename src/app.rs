@@ -34,6 +34,8 @@ pub struct App {
     heartbeat: Heartbeat,
     shutdown: watch::Sender<bool>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// The poller's memory of what each source served, pruned to the config's sources.
+    last_served: Arc<crate::poll::LastServed>,
     scheduler: JoinHandle<anyhow::Result<()>>,
     articles: JoinHandle<anyhow::Result<()>>,
     upkeep: JoinHandle<anyhow::Result<()>>,
@@ -158,6 +160,7 @@ impl App {
         let parsers =
             crate::parse_pool::ParsePool::per_core().context("cannot start the parsing threads")?;
         let ctx = PollContext::with_parsers(fetcher, store.clone(), Arc::clone(&metrics), parsers);
+        let last_served = Arc::clone(&ctx.last_served);
         let articles = tokio::spawn(crate::articles::run(
             ctx.clone(),
             config_rx.clone(),
@@ -201,6 +204,7 @@ impl App {
             heartbeat,
             shutdown: shutdown_tx,
             metrics,
+            last_served,
             scheduler,
             articles,
             upkeep,
@@ -251,6 +255,8 @@ impl App {
             }
         }
         self.publisher.invalidate();
+        self.last_served
+            .keep_only(config.sources.iter().map(|source| source.name.as_str()));
         self.config.send_replace(Arc::new(config));
         true
     }

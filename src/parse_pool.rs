@@ -75,7 +75,8 @@ impl ParsePool {
         body: Vec<u8>,
         url: url::Url,
         http_charset: Option<String>,
-        (recipe, rules): (Option<WordsRecipe>, Option<SourceRules>),
+        recipe: Option<WordsRecipe>,
+        rules: Option<SourceRules>,
         known: Option<Arc<KnownContent>>,
     ) -> Result<ParsedFeed, ParseError> {
         let parse = move || {
@@ -151,13 +152,7 @@ mod tests {
         let rss = "<rss version=\"2.0\"><channel><title>T</title><item><title>Iran talks</title>\
                    <link>https://news.example.com/a</link></item></channel></rss>";
         let parsed = pool
-            .parse(
-                rss.as_bytes().to_vec(),
-                url.clone(),
-                None,
-                (None, None),
-                None,
-            )
+            .parse(rss.as_bytes().to_vec(), url.clone(), None, None, None, None)
             .await
             .unwrap();
         assert_eq!(parsed.entries[0].title, "Iran talks");
@@ -173,7 +168,8 @@ mod tests {
                 rss.as_bytes().to_vec(),
                 url.clone(),
                 None,
-                (Some(recipe.clone()), None),
+                Some(recipe.clone()),
+                None,
                 None,
             )
             .await
@@ -187,12 +183,13 @@ mod tests {
         // The same document again, its entry known from the last poll: what only a
         // new or edited item needs is left to the store; unknown content gets it.
         let parse_knowing = |known: KnownContent| {
-            let words = (Some(recipe.clone()), None);
+            let recipe = Some(recipe.clone());
             pool.parse(
                 rss.as_bytes().to_vec(),
                 url.clone(),
                 None,
-                words,
+                recipe,
+                None,
                 Some(Arc::new(known)),
             )
         };
@@ -209,20 +206,13 @@ mod tests {
         assert!(repeated.prepared_words.is_none());
         let other = parse_knowing(KnownContent::of(["another"])).await.unwrap();
         assert_eq!(&other.entries[0], entry);
-        let many = (0..8).map(|_| {
-            pool.parse(
-                rss.as_bytes().to_vec(),
-                url.clone(),
-                None,
-                (None, None),
-                None,
-            )
-        });
+        let many = (0..8)
+            .map(|_| pool.parse(rss.as_bytes().to_vec(), url.clone(), None, None, None, None));
         for parsed in futures_util::future::join_all(many).await {
             assert_eq!(parsed.unwrap().entries.len(), 1);
         }
         assert!(
-            pool.parse(b"not a feed".to_vec(), url, None, (None, None), None)
+            pool.parse(b"not a feed".to_vec(), url, None, None, None, None)
                 .await
                 .is_err()
         );

@@ -42,9 +42,12 @@ pub const MIN_SHINGLES: u16 = 6;
 pub const FINGERPRINT_VERSION: u8 = 4;
 /// The version before, whose content hash was [`hash_word`]'s byte-wise hash of
 /// each word, chained. Read as it is: its signature and headline tokens are those of
-/// today, so an exact copy across the upgrade still joins, by its signature (the
-/// near-copy layer, at similarity 1.0) rather than by the content hash; recomputing
-/// the window's fingerprints at start would cost a pass over its texts.
+/// today, so for the one window such items stay indexed, an exact copy of one is
+/// found by its signature (the near-copy layer, at similarity 1.0) instead of the
+/// content hash: the same story unless an earlier item has the same headline and
+/// lede. Recomputing them instead would cost SQLite a pass over the window's texts
+/// at start, and PostgreSQL, which leaves unreadable fingerprints out of its index,
+/// the whole window.
 const BYTEWISE_CONTENT_HASH_VERSION: u8 = 3;
 /// The version before that, whose headline tokens were also 32 bits: the top
 /// [`TOKEN_BITS`] of each are the token of today, so it too is read without

@@ -4,8 +4,9 @@
 //! leaves undone, for an entry whose content hash is known, what only a new or
 //! edited item needs: its fingerprint, packed HTML and topic words. Each is optional
 //! in [`Entry`](crate::model::Entry), and the store computes what is missing when it
-//! does write the item (it was pruned meanwhile, or another node stored an edit), so
-//! a wrong guess costs time on the store thread, never a different item.
+//! does write the item after all (it left the database without a tombstone, or the
+//! feed went back to a version another node had stored an edit of), so a wrong
+//! guess costs time on the store thread, never a different item.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -33,10 +34,12 @@ impl KnownContent {
         self.sorted.binary_search(&digest(content_hash)).is_ok()
     }
 
+    /// How many distinct hashes the set holds.
     pub fn len(&self) -> usize {
         self.sorted.len()
     }
 
+    /// Whether the set holds none.
     pub fn is_empty(&self) -> bool {
         self.sorted.is_empty()
     }

@@ -99,7 +99,16 @@ pub fn parse_feed_for(
     http_charset: Option<&str>,
     recipe: Option<&WordsRecipe>,
 ) -> Result<ParsedFeed, ParseError> {
-    parse_document(bytes, feed_url, http_charset, (recipe, None, None)).map(|(feed, _notes)| feed)
+    parse_document(
+        bytes,
+        feed_url,
+        http_charset,
+        SourceParsing {
+            recipe,
+            ..SourceParsing::default()
+        },
+    )
+    .map(|(feed, _notes)| feed)
 }
 
 /// [`parse_feed_for`] with a source's content rules applied to every entry: entries
@@ -114,7 +123,12 @@ pub fn parse_feed_with_rules(
     rules: Option<&SourceRules>,
     known: Option<&KnownContent>,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
-    parse_document(bytes, feed_url, http_charset, (recipe, rules, known))
+    let source = SourceParsing {
+        recipe,
+        rules,
+        known,
+    };
+    parse_document(bytes, feed_url, http_charset, source)
 }
 
 /// [`parse_feed`], also saying what had to be repaired or cut.
@@ -122,16 +136,19 @@ pub fn parse_feed_with_notes(
     bytes: &[u8],
     feed_url: &url::Url,
 ) -> Result<(ParsedFeed, ParseNotes), ParseError> {
-    parse_document(bytes, feed_url, None, (None, None, None))
+    parse_document(bytes, feed_url, None, SourceParsing::default())
 }
 
-/// What parsing is given of the document's source: whose words to prepare for
-/// topic filters, its content rules, and the content it served at its last poll.
-type SourceParsing<'a> = (
-    Option<&'a WordsRecipe>,
-    Option<&'a SourceRules>,
-    Option<&'a KnownContent>,
-);
+/// What parsing is given of the document's source.
+#[derive(Clone, Copy, Default)]
+struct SourceParsing<'a> {
+    /// Whose words to prepare for topic filters.
+    recipe: Option<&'a WordsRecipe>,
+    /// The source's content rules.
+    rules: Option<&'a SourceRules>,
+    /// The content the source served at its last stored poll.
+    known: Option<&'a KnownContent>,
+}
 
 fn parse_document(
     bytes: &[u8],
@@ -273,7 +290,11 @@ fn normalize(
     feed_url: &url::Url,
     document_base: Option<&url::Url>,
     images: &[Option<String>],
-    (recipe, rules, known): SourceParsing<'_>,
+    SourceParsing {
+        recipe,
+        rules,
+        known,
+    }: SourceParsing<'_>,
     notes: &mut ParseNotes,
 ) -> ParsedFeed {
     if feed.entries.len() > MAX_ITEMS {

@@ -24,6 +24,17 @@ impl LastServed {
         by_source.get(source).cloned()
     }
 
+    /// Forgets every source but `sources` (the config's, after a reload), so a
+    /// removed or renamed source's set is not held for the life of the process.
+    pub fn keep_only<'a>(&self, sources: impl IntoIterator<Item = &'a str>) {
+        let kept: std::collections::HashSet<&str> = sources.into_iter().collect();
+        let mut by_source = self
+            .by_source
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        by_source.retain(|source, _| kept.contains(source.as_str()));
+    }
+
     /// Remembers `served` as what `source` served at its last stored poll.
     pub fn remember(&self, source: &str, served: KnownContent) {
         let mut by_source = self
@@ -53,5 +64,7 @@ mod tests {
         let a = last.of("a").expect("remembered");
         assert!(a.contains("h3") && !a.contains("h1"));
         assert!(last.of("b").is_some_and(|b| b.contains("h2")));
+        last.keep_only(["b", "c"]);
+        assert!(last.of("a").is_none() && last.of("b").is_some());
     }
 }

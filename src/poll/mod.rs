@@ -368,9 +368,10 @@ async fn fetch_and_parse(
     };
     let final_url = fetched.final_url.clone();
     let charset = fetched.charset.take();
+    let (recipe, rules) = prepare();
     let parsed = ctx
         .parsers
-        .parse(body, final_url, charset, prepare(), known)
+        .parse(body, final_url, charset, recipe, rules, known)
         .await?;
     Ok((fetched, Some(parsed)))
 }

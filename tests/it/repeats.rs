@@ -4,14 +4,22 @@
 
 use crate::common::{FeedServer, Harness, titles, write_config};
 
-fn item(guid: &str, title: &str, text: &str) -> String {
+/// An item with a summary and, unless `summary_only`, content.
+fn item(guid: &str, title: &str, text: &str, summary_only: bool) -> String {
+    let content = if summary_only {
+        String::new()
+    } else {
+        format!(
+            "<content:encoded><![CDATA[<p>{text}</p><p>Officials said talks would resume \
+             on Monday in the capital, where the talks stalled three weeks ago.</p>]]>\
+             </content:encoded>"
+        )
+    };
     format!(
         "<item><guid isPermaLink=\"false\">{guid}</guid><title>{title}</title>\
          <link>https://wire.example/{guid}</link>\
          <description>&lt;p&gt;{text} &lt;a href=\"/more\"&gt;More&lt;/a&gt;&lt;/p&gt;</description>\
-         <content:encoded><![CDATA[<p>{text}</p><p>Officials said talks would resume on \
-         Monday in the capital, where the talks stalled three weeks ago.</p>]]></content:encoded>\
-         </item>"
+         {content}</item>"
     )
 }
 
@@ -26,7 +34,7 @@ fn rss(items: &[String]) -> Vec<u8> {
 }
 
 /// Fingerprint and packed bodies of the item with `guid`.
-type StoredForm = (Vec<u8>, Vec<u8>, Vec<u8>);
+type StoredForm = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 fn stored_form(db: &std::path::Path, guid: &str) -> StoredForm {
     let conn = rusqlite::Connection::open(db).unwrap();
@@ -46,44 +54,71 @@ async fn a_repeat_the_store_must_write_is_completed_as_parsing_would() {
         "strike",
         "Harbour workers strike at three northern ports over pay",
         "Dock workers walked out at three northern ports on Tuesday, halting container traffic.",
+        false,
     );
     let budget = item(
         "budget",
         "Parliament passes budget after all-night session",
         "Lawmakers approved the spending plan at dawn after eleven hours of debate.",
+        true,
     );
     server.set("wire.xml", rss(&[strike.clone(), budget.clone()]));
     let body = format!(
         "[[source]]\nname = \"wire\"\nurl = \"{}\"\n\n\
-         [[feed]]\nname = \"ports\"\nquery = 'dockers OR harbour'\n",
+         [[feed]]\nname = \"ports\"\nquery = 'dockers OR harbour'\n\n\
+         [[feed]]\nname = \"house\"\nquery = 'lawmakers'\n",
         server.url("wire.xml")
     );
     let h = Harness::start(&write_config(dir.path(), &body)).await;
     h.poll_source("wire").await;
     let db = dir.path().join("feedbraid.db");
-    let parsed_whole = stored_form(&db, "strike");
-    let served = h.ctx.last_served.of("wire").expect("the poll was stored");
-    assert_eq!(served.len(), 2);
+    let (strike_whole, budget_whole) = (stored_form(&db, "strike"), stored_form(&db, "budget"));
 
-    // The item leaves the database behind the poller's back (another node's prune,
-    // without a tombstone); the feed changes, still carrying it.
+    // The poller now knows both entries: parsing the next document leaves them
+    // without what only a new or edited item needs.
+    let served = h.ctx.last_served.of("wire").expect("the poll was stored");
+    let url = url::Url::parse(&server.url("wire.xml")).unwrap();
+    let document = rss(&[strike.clone(), budget.clone()]);
+    let (repeat, _) =
+        feedbraid::parse::parse_feed_with_rules(&document, &url, None, None, None, Some(&served))
+            .unwrap();
+    assert!(
+        repeat
+            .entries
+            .iter()
+            .all(|e| e.fingerprint.is_none() && e.packed_html.is_none())
+    );
+
+    // Behind the poller's back, one item leaves the database (without a tombstone)
+    // and the other is stored as another version; the feed changes, still carrying
+    // both as they were.
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute("DELETE FROM items WHERE item_key = 'g:strike'", [])
         .unwrap();
+    conn.execute(
+        "UPDATE items SET content_hash = zeroblob(16) WHERE item_key = 'g:budget'",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let recall = item(
         "recall",
         "Carmaker recalls two million vehicles",
         "The recall covers brake sensors fitted since spring.",
+        false,
     );
     server.set("wire.xml", rss(&[recall, strike, budget]));
-    let report = h.poll_source("wire").await;
-    assert!(report.to_string().contains("2 new"), "{report}");
+    let report = h.poll_source("wire").await.to_string();
+    assert!(report.contains("2 new, 1 updated"), "{report}");
 
-    assert_eq!(stored_form(&db, "strike"), parsed_whole);
+    // Stored as a whole parse stores them, and sorted into the same feeds.
+    assert_eq!(stored_form(&db, "strike"), strike_whole);
+    assert_eq!(stored_form(&db, "budget"), budget_whole);
     let ports = titles(&h.json_feed("ports").await);
     assert_eq!(
         ports,
         ["Harbour workers strike at three northern ports over pay"]
     );
+    let house = titles(&h.json_feed("house").await);
+    assert_eq!(house, ["Parliament passes budget after all-night session"]);
 }

@@ -275,3 +275,74 @@ async fn fingerprints_of_an_older_version_are_recomputed_at_start() {
         "written back in the current version"
     );
 }
+
+/// A fingerprint of the version before (its content hash of another scheme) is read
+/// as it is: an exact copy of its item, from another outlet, still joins the story,
+/// by its signature.
+#[tokio::test]
+async fn an_exact_copy_joins_an_item_fingerprinted_by_the_version_before() {
+    use feedbraid::cluster::Settings;
+    use feedbraid::store::{PollRecord, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("feedbraid.db");
+    let poll = |url: &str, entries: &[(&str, &str, &str, &str)]| PollRecord {
+        at: chrono::Utc::now(),
+        http_status: 200,
+        etag: None,
+        last_modified: None,
+        feed: Some(
+            feedbraid::parse::parse_feed(&rss(entries), &url::Url::parse(url).unwrap()).unwrap(),
+        ),
+        next_poll: chrono::Utc::now(),
+        redirect_target: None,
+        redirect_seen: 0,
+        adopt_url: None,
+        full_text: false,
+    };
+    let headline = "Harbour workers strike at three northern ports over pay";
+    let text = "Dock workers walked out at three northern ports on Tuesday, halting container \
+                traffic, after talks on a new pay deal broke down late on Monday night.";
+    let sources = vec![
+        ("wire".to_string(), "http://feeds.invalid/a.xml".to_string()),
+        (
+            "outlet".to_string(),
+            "http://feeds.invalid/b.xml".to_string(),
+        ),
+    ];
+    {
+        let store = Store::open_with(&db, Settings::default()).unwrap();
+        store.sync_sources(sources).await.unwrap();
+        let original = ("w-1", "https://wire.example/a", headline, text);
+        let record = poll("http://feeds.invalid/a.xml", &[original]);
+        store.record_poll("wire", record).await.unwrap();
+    }
+    // As the version before wrote it: its own version byte and another content hash.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE items SET fingerprint = CAST(x'03' || zeroblob(8) || substr(fingerprint, 10) AS BLOB)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = Store::open_with(&db, Settings::default()).unwrap();
+    let copy = ("o-1", "https://outlet.example/b", headline, text);
+    let record = poll("http://feeds.invalid/b.xml", &[copy]);
+    let summary = store.record_poll("outlet", record).await.unwrap();
+    assert_eq!(summary.merged, 1, "the copy joins the stored report");
+    drop(store);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let layers: Vec<Option<String>> = conn
+        .prepare("SELECT story_layer FROM items ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        layers,
+        [None, Some("similar".to_string())],
+        "by its signature"
+    );
+}

@@ -21,9 +21,9 @@ pub(super) fn story_of(tx: &Connection, item: i64) -> Result<Option<i64>, StoreE
 }
 
 /// Rebuilds the index from the fingerprints of items first seen within the window.
-/// A fingerprint written by an older version is computed again from the stored
-/// headline and text, and written back, so that an upgrade keeps the window's
-/// stories joinable.
+/// A fingerprint of a version `Fingerprint::from_bytes` cannot read is computed again
+/// from the stored headline and text, and written back, so that an upgrade keeps the
+/// window's stories joinable.
 pub(super) fn rebuild(
     conn: &Connection,
     settings: Settings,
