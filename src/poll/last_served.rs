@@ -1,7 +1,7 @@
 //! [`LastServed`]: what each source served at its last poll that the store took, by
 //! content hash, for parsing the source's next document ([`KnownContent`]). Held
 //! in memory only (eight bytes an entry): after a restart, each source's first
-//! document is parsed whole, as every document was before.
+//! document is parsed whole.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
