@@ -8,6 +8,7 @@ pub use feedbraid::parse::{
 };
 pub use feedbraid::sanitize::{html_to_text, is_xml_char, sanitize_html};
 
+mod dates;
 mod feedparser_corpus;
 mod formats;
 mod identity;
