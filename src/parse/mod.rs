@@ -271,11 +271,13 @@ fn repair_markup(bytes: &[u8]) -> Option<Vec<u8>> {
 ///
 /// Dates are read as chrono reads RFC 3339 and RFC 2822 ([`strict_timestamp`]):
 /// feed-rs's own parser first runs a dozen regex repairs over every date (a few
-/// percent of a poll's CPU), and those repairs give a date chrono reads as it is the
-/// same instant, since they only touch what chrono refuses (a weekday that does
-/// not match, a long month name, `24:` hours, a missing offset). A document with a
-/// date chrono refuses is read again, whole, with feed-rs's own parser, so its
-/// dates are exactly what feed-rs makes of them.
+/// percent of a poll's CPU). Those repairs leave the instant of a date the strict
+/// reading takes as it is: they only change what chrono refuses (a weekday that
+/// does not match, a long month name, `24:` hours, a missing offset), and the
+/// strict reading refuses the two shapes where chrono is laxer than the repairs'
+/// patterns assume. A document with a date the strict reading refuses is read
+/// again, whole, with feed-rs's own parser, so its dates are exactly what feed-rs
+/// makes of them.
 ///
 /// A parser panic on hostile input (quick-xml 0.42 panics on a second XML declaration
 /// that names an encoding) is caught and reported as an invalid document: nothing a
@@ -309,15 +311,27 @@ fn read_feed(bytes: &[u8], feed_url: &url::Url) -> Result<Feed, feed_rs::parser:
         ))
     };
     let read = parse(true);
-    if refused.load(Ordering::Relaxed) {
+    // A date read otherwise never turns a document's error into a feed.
+    if read.is_ok() && refused.load(Ordering::Relaxed) {
         return parse(false);
     }
     read
 }
 
-/// A date as chrono reads RFC 3339, else RFC 2822, with nothing repaired.
+/// A date as chrono reads RFC 3339, else RFC 2822, with nothing repaired. Refused:
+/// whitespace after a colon and comments, which chrono's RFC 2822 reading skips
+/// but feed-rs's repairs would rewrite (`10: 24:00` as `10: 00:00`, a weekday name
+/// inside a comment removed).
 fn strict_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
+    let laxer_than_the_repairs = text.contains('(')
+        || text
+            .as_bytes()
+            .windows(2)
+            .any(|pair| pair[0] == b':' && pair[1].is_ascii_whitespace());
+    if laxer_than_the_repairs {
+        return None;
+    }
     DateTime::parse_from_rfc3339(text)
         .or_else(|_| DateTime::parse_from_rfc2822(text))
         .ok()

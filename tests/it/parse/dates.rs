@@ -35,14 +35,23 @@ const ODD_DATES: &[&str] = &[
     "2026-12-05 10:00:00Z",
     "2026-12-05",
     "  2026-12-05T10:00:00Z  ",
+    "Sat, 05 Dec 2026 10: 24:00 +0000",
+    "05 Dec 2026 10:00:00 +0000 (\\Mon, )",
+    "05 Dec 2026 10:00:00 +0000 (UTC)",
     "",
     "yesterday",
 ];
 
 /// The dates `document` gives its entries, as feedbraid parses it and as feed-rs
-/// alone does.
-fn both_readings(document: &[u8]) -> (Vec<Dates>, Vec<Dates>) {
+/// alone does; `None` when feed-rs alone cannot read the document (a date with a
+/// character XML forbids), so there is nothing to compare.
+fn both_readings(document: &[u8]) -> Option<(Vec<Dates>, Vec<Dates>)> {
     let url = url::Url::parse("https://feeds.example/feed").unwrap();
+    let dates = |entries: &[feed_rs::model::Entry]| -> Vec<Dates> {
+        entries.iter().map(|e| (e.published, e.updated)).collect()
+    };
+    let theirs = dates(&feed_rs::parser::parse(document).ok()?.entries);
+    assert_eq!(theirs.len(), 1, "{}", String::from_utf8_lossy(document));
     let ours = parse_feed(document, &url)
         .map(|feed| {
             feed.entries
@@ -51,15 +60,7 @@ fn both_readings(document: &[u8]) -> (Vec<Dates>, Vec<Dates>) {
                 .collect()
         })
         .unwrap_or_default();
-    let theirs = feed_rs::parser::parse(document)
-        .map(|feed| {
-            feed.entries
-                .iter()
-                .map(|e| (e.published, e.updated))
-                .collect()
-        })
-        .unwrap_or_default();
-    (ours, theirs)
+    Some((ours, theirs))
 }
 
 type Dates = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -68,14 +69,17 @@ fn escaped(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;")
 }
 
-/// `date` read from an RSS item and from an Atom entry: ours as feed-rs's.
-fn assert_read_alike(date: &str) {
+/// `date` read from an RSS item and from an Atom entry: ours as feed-rs's. Whether
+/// feed-rs alone read both documents (else nothing was compared).
+fn assert_read_alike(date: &str) -> bool {
     let date = escaped(date);
     let rss = format!(
         "<rss version=\"2.0\"><channel><title>t</title><item><title>a</title>\
          <link>https://news.example/a</link><pubDate>{date}</pubDate></item></channel></rss>"
     );
-    let (ours, theirs) = both_readings(rss.as_bytes());
+    let Some((ours, theirs)) = both_readings(rss.as_bytes()) else {
+        return false;
+    };
     // RSS: feed-rs copies the published date into `updated`; feedbraid does not.
     let theirs: Vec<Dates> = theirs
         .into_iter()
@@ -88,14 +92,20 @@ fn assert_read_alike(date: &str) {
          <link href=\"https://news.example/a\"/><updated>{date}</updated>\
          <published>{date}</published></entry></feed>"
     );
-    let (ours, theirs) = both_readings(atom.as_bytes());
+    let Some((ours, theirs)) = both_readings(atom.as_bytes()) else {
+        return false;
+    };
     assert_eq!(ours, theirs, "Atom updated and published {date:?}");
+    true
 }
 
 #[test]
 fn odd_dates_are_read_as_feed_rs_reads_them() {
     for date in ODD_DATES {
-        assert_read_alike(date);
+        assert!(
+            assert_read_alike(date),
+            "feed-rs reads a document with {date:?}"
+        );
     }
 }
 
@@ -150,7 +160,10 @@ fn every_date_of_the_real_corpora_is_read_as_feed_rs_reads_it() {
         "{} distinct dates in the corpora, {refused} of them refused by the strict reading",
         dates.len()
     );
-    for date in &dates {
-        assert_read_alike(date);
-    }
+    let compared = dates.iter().filter(|date| assert_read_alike(date)).count();
+    assert!(
+        compared * 1_000 >= dates.len() * 999,
+        "{compared} of {} dates compared",
+        dates.len()
+    );
 }
