@@ -4,8 +4,8 @@
 //! within the window, else an earlier version of the item from its own source.
 
 use crate::cluster::{self, Fingerprint, Layer, Match, StoryIndex};
+use crate::membership::visible_text;
 use crate::model::Entry;
-use crate::sanitize::sanitized_html_to_text;
 
 /// A stored item sharing a new entry's canonical link, as the backend read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,12 +148,9 @@ pub(super) fn fingerprint_of(entry: &Entry) -> Fingerprint {
     if let Some(fingerprint) = &entry.fingerprint {
         return fingerprint.clone();
     }
-    match entry
-        .content_html
-        .as_deref()
-        .or(entry.summary_html.as_deref())
-    {
-        Some(html) => Fingerprint::of(&entry.title, &sanitized_html_to_text(html)),
-        None => Fingerprint::of(&entry.title, &entry.text),
+    let (summary, content) = (entry.summary_html.as_deref(), entry.content_html.as_deref());
+    if summary.is_none() && content.is_none() {
+        return Fingerprint::of(&entry.title, &entry.text);
     }
+    Fingerprint::of(&entry.title, &visible_text(summary, content))
 }

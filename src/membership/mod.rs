@@ -23,7 +23,7 @@ use crate::topic::{Filter, ItemFields, ItemWords};
 mod text;
 mod words;
 
-pub use text::{plain_text, stored_plain_text};
+pub use text::{plain_text, stored_plain_text, visible_text};
 pub use words::{WordsRecipe, prepare_words};
 
 /// An item being sorted into feeds, borrowed from a new entry or a stored row.

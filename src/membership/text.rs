@@ -53,9 +53,16 @@ fn contains_text(text: &str, part: &str) -> bool {
     false
 }
 
+/// The text a reader sees of an item's body: its content's, else its summary's.
+/// Fingerprints and an item's plain text are made from it, at ingest and from a
+/// stored row alike.
+pub fn visible_text(summary_html: Option<&str>, content_html: Option<&str>) -> String {
+    sanitized_html_to_text(content_html.or(summary_html).unwrap_or(""))
+}
+
 /// [`plain_text`] of a stored item (its content's text extracted here).
 pub fn stored_plain_text(summary_html: Option<&str>, content_html: Option<&str>) -> String {
-    let visible = sanitized_html_to_text(content_html.or(summary_html).unwrap_or(""));
+    let visible = visible_text(summary_html, content_html);
     plain_text(summary_html, content_html.is_some(), &visible)
 }
 

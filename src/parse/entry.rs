@@ -11,9 +11,7 @@ use crate::identity::{self, VisibleFields};
 use crate::membership::{self, Candidate, WordsRecipe};
 use crate::model::{Category, Enclosure, Entry, ItemLinks};
 use crate::packing::PackedHtml;
-use crate::sanitize::{
-    clean_text, html_to_text, inert_text, sanitize_html, sanitized_html_to_text, text_to_html,
-};
+use crate::sanitize::{clean_text, html_to_text, inert_text, sanitize_html, text_to_html};
 
 /// Bytes left under the cap when content is cut, for the end tags sanitizing adds.
 const CLOSING_TAGS_ROOM: usize = 4096;
@@ -126,12 +124,7 @@ pub(super) fn normalize_entry(
         categories: &categories,
         links: &links,
     });
-    let visible_text = sanitized_html_to_text(
-        content_html
-            .as_deref()
-            .or(summary_html.as_deref())
-            .unwrap_or(""),
-    );
+    let visible_text = membership::visible_text(summary_html.as_deref(), content_html.as_deref());
     let text = membership::plain_text(
         summary_html.as_deref(),
         content_html.is_some(),

@@ -12,6 +12,23 @@ fn story(name: &str) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
+/// A stored poll of `url` that served `entries` (guid, link, title, description).
+fn polled(url: &str, entries: &[(&str, &str, &str, &str)]) -> feedbraid::store::PollRecord {
+    let url = url::Url::parse(url).unwrap();
+    feedbraid::store::PollRecord {
+        at: chrono::Utc::now(),
+        http_status: 200,
+        etag: None,
+        last_modified: None,
+        feed: Some(feedbraid::parse::parse_feed(&rss(entries), &url).unwrap()),
+        next_poll: chrono::Utc::now(),
+        redirect_target: None,
+        redirect_seen: 0,
+        adopt_url: None,
+        full_text: false,
+    }
+}
+
 each_backend! {
 async fn a_reworded_wire_copy_joins_its_story_and_lookalikes_do_not(db: TestDb) {
     let server = FeedServer::start().await;
@@ -201,23 +218,11 @@ async fn a_wire_update_under_the_same_link_stays_in_its_story(db: TestDb) {
 #[tokio::test]
 async fn fingerprints_of_an_older_version_are_recomputed_at_start() {
     use feedbraid::cluster::Settings;
-    use feedbraid::store::{PollRecord, Store};
+    use feedbraid::store::Store;
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("feedbraid.db");
-    let url = url::Url::parse("http://feeds.invalid/a.xml").unwrap();
-    let poll = |entries: &[(&str, &str, &str, &str)]| PollRecord {
-        at: chrono::Utc::now(),
-        http_status: 200,
-        etag: None,
-        last_modified: None,
-        feed: Some(feedbraid::parse::parse_feed(&rss(entries), &url).unwrap()),
-        next_poll: chrono::Utc::now(),
-        redirect_target: None,
-        redirect_seen: 0,
-        adopt_url: None,
-        full_text: false,
-    };
+    let poll = |entries: &[(&str, &str, &str, &str)]| polled("http://feeds.invalid/a.xml", entries);
     let headline = "Harbour workers strike at three northern ports over pay";
     {
         let store = Store::open_with(&db, Settings::default()).unwrap();
@@ -282,24 +287,10 @@ async fn fingerprints_of_an_older_version_are_recomputed_at_start() {
 #[tokio::test]
 async fn an_exact_copy_joins_an_item_fingerprinted_by_the_version_before() {
     use feedbraid::cluster::Settings;
-    use feedbraid::store::{PollRecord, Store};
+    use feedbraid::store::Store;
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("feedbraid.db");
-    let poll = |url: &str, entries: &[(&str, &str, &str, &str)]| PollRecord {
-        at: chrono::Utc::now(),
-        http_status: 200,
-        etag: None,
-        last_modified: None,
-        feed: Some(
-            feedbraid::parse::parse_feed(&rss(entries), &url::Url::parse(url).unwrap()).unwrap(),
-        ),
-        next_poll: chrono::Utc::now(),
-        redirect_target: None,
-        redirect_seen: 0,
-        adopt_url: None,
-        full_text: false,
-    };
     let headline = "Harbour workers strike at three northern ports over pay";
     let text = "Dock workers walked out at three northern ports on Tuesday, halting container \
                 traffic, after talks on a new pay deal broke down late on Monday night.";
@@ -314,7 +305,7 @@ async fn an_exact_copy_joins_an_item_fingerprinted_by_the_version_before() {
         let store = Store::open_with(&db, Settings::default()).unwrap();
         store.sync_sources(sources).await.unwrap();
         let original = ("w-1", "https://wire.example/a", headline, text);
-        let record = poll("http://feeds.invalid/a.xml", &[original]);
+        let record = polled("http://feeds.invalid/a.xml", &[original]);
         store.record_poll("wire", record).await.unwrap();
     }
     // As the version before wrote it: its own version byte and another content hash.
@@ -328,7 +319,7 @@ async fn an_exact_copy_joins_an_item_fingerprinted_by_the_version_before() {
 
     let store = Store::open_with(&db, Settings::default()).unwrap();
     let copy = ("o-1", "https://outlet.example/b", headline, text);
-    let record = poll("http://feeds.invalid/b.xml", &[copy]);
+    let record = polled("http://feeds.invalid/b.xml", &[copy]);
     let summary = store.record_poll("outlet", record).await.unwrap();
     assert_eq!(summary.merged, 1, "the copy joins the stored report");
     drop(store);

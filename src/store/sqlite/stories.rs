@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::super::error::StoreError;
 use super::body::html_at;
 use crate::cluster::{Fingerprint, Settings, StoryIndex};
-use crate::sanitize::sanitized_html_to_text;
+use crate::membership::visible_text;
 
 /// The story stored item `item` is in (`None`: it is not stored, pruned since the
 /// story index kept it).
@@ -84,6 +84,6 @@ fn recompute(conn: &Connection, row: i64) -> Result<Fingerprint, StoreError> {
     let (title, summary, content): (String, Option<String>, Option<String>) = conn
         .prepare_cached("SELECT title, summary_html, content_html FROM items WHERE id = ?1")?
         .query_row([row], |r| Ok((r.get(0)?, html_at(r, 1)?, html_at(r, 2)?)))?;
-    let html = content.or(summary).unwrap_or_default();
-    Ok(Fingerprint::of(&title, &sanitized_html_to_text(&html)))
+    let text = visible_text(summary.as_deref(), content.as_deref());
+    Ok(Fingerprint::of(&title, &text))
 }

@@ -151,15 +151,6 @@ fn every_date_of_the_real_corpora_is_read_as_feed_rs_reads_it() {
         unpacked.push(dir);
     }
     assert!(dates.len() > 1_000, "{} dates", dates.len());
-    let strict = |date: &str| {
-        let date = date.trim();
-        DateTime::parse_from_rfc3339(date).is_ok() || DateTime::parse_from_rfc2822(date).is_ok()
-    };
-    let refused = dates.iter().filter(|date| !strict(date)).count();
-    println!(
-        "{} distinct dates in the corpora, {refused} of them refused by the strict reading",
-        dates.len()
-    );
     let compared = dates.iter().filter(|date| assert_read_alike(date)).count();
     assert!(
         compared * 1_000 >= dates.len() * 999,
