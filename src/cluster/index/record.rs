@@ -209,6 +209,18 @@ impl Record {
         }
     }
 
+    /// One byte of each cache line the record spans, combined (no two bytes read are
+    /// 64 apart or more): reading them asks for every line a walk's callback may
+    /// read, all at once.
+    pub(super) fn touch(&self) -> u8 {
+        let [first, ..] = self.item;
+        let [last, ..] = self.title_links[TITLE_BANDS - 1];
+        self.lanes.iter().step_by(64 / size_of::<Lane>()).fold(
+            first ^ last ^ self.title_tokens[0][0] ^ self.title_len,
+            |acc, lane| acc ^ lane.band[0],
+        )
+    }
+
     /// Whether this record has `fp`'s key in `chain` exactly (not merely its slot).
     /// Title chains answer yes: their walk compares the headlines themselves, which
     /// costs less than recomputing a band key.

@@ -27,11 +27,17 @@ impl StoryIndex {
     /// each chain of `chains`, from its newest in `firsts` ([`Self::first_records`]),
     /// that truly shares that chain's key with `fp`: newest first within a chain,
     /// looking at `limit` records of a slot at most, a chain stopped when `each`
-    /// returns `false`. The chains are walked side by side, a step of each in turn:
-    /// each step is a cache miss into a record megabytes away that only the chain's
-    /// previous step could name, so side by side several misses are in flight
-    /// instead of one at a time. Callers keep the best candidate by an order of their
-    /// own, so the interleaving changes nothing they decide.
+    /// returns `false`. Callers keep the best candidate by an order of their own, so
+    /// the order between chains changes nothing they decide.
+    ///
+    /// The chains are walked side by side, one step of each per round, and a round
+    /// is taken in two passes. Each step is a cache miss into a record megabytes away
+    /// that only the chain's previous step could name; the first pass only follows
+    /// the links and touches the lines of the records `each` will read, so the
+    /// round's misses are all in flight at once. Were `each` (a similarity, tens of
+    /// instructions or hundreds) called between them, the processor could not look
+    /// far enough ahead to reach the next chain's miss, and a crowded slot (a
+    /// headline band shared by many) would wait for its misses one at a time.
     pub(super) fn walk<'a>(
         &'a self,
         chains: std::ops::Range<usize>,
@@ -42,11 +48,11 @@ impl StoryIndex {
     ) {
         let mut cursors = [EMPTY; CHAINS];
         cursors[chains.clone()].copy_from_slice(&firsts[chains.clone()]);
-        let mut walked = 0;
-        let mut walking = true;
-        while walking && walked < limit {
-            walking = false;
+        let mut stepped: [Option<(u32, &'a Record)>; CHAINS] = [None; CHAINS];
+        for _ in 0..limit {
+            let mut walking = false;
             for chain in chains.clone() {
+                stepped[chain] = None;
                 let seq = cursors[chain];
                 if seq == EMPTY || seq < self.base_seq {
                     continue;
@@ -55,14 +61,23 @@ impl StoryIndex {
                     cursors[chain] = EMPTY;
                     continue;
                 };
-                if record.shares_key(chain, fp) && !each(seq, record) {
-                    cursors[chain] = EMPTY;
-                    continue;
-                }
-                cursors[chain] = self.previous(record, chain, seq);
                 walking = true;
+                cursors[chain] = self.previous(record, chain, seq);
+                if record.shares_key(chain, fp) {
+                    std::hint::black_box(record.touch());
+                    stepped[chain] = Some((seq, record));
+                }
             }
-            walked += 1;
+            if !walking {
+                return;
+            }
+            for chain in chains.clone() {
+                if let Some((seq, record)) = stepped[chain]
+                    && !each(seq, record)
+                {
+                    cursors[chain] = EMPTY;
+                }
+            }
         }
     }
 
