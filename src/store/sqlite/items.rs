@@ -58,7 +58,10 @@ impl Lookup for PollWrite<'_> {
                     fingerprint: r.get(6)?,
                 })
             })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows: Vec<LinkedRow> = rows.collect::<Result<_, _>>()?;
+        // Oldest first, as planning expects.
+        rows.sort_unstable_by_key(|row| row.row);
+        Ok(rows)
     }
 
     fn is_tombstoned(&mut self, key: &str) -> Result<bool, StoreError> {
@@ -86,13 +89,19 @@ impl<'a> PollWrite<'a> {
             by_key: tx.prepare_cached(
                 "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
             )?,
+            // Two joins, not `id IN (…)`: the list would be an ephemeral table built
+            // and torn down for every new item, most of the lookup's cost. The
+            // triggers never leave a key in both tables, so no row comes twice.
             by_link: tx.prepare_cached(
-                "SELECT id, source_id, content_hash, story_id, first_seen, sort_date, fingerprint
-                 FROM items
-                 WHERE id IN (SELECT item_id FROM link_keys WHERE link_key = ?1
-                              UNION ALL
-                              SELECT item_id FROM recent_link_keys WHERE link_key = ?1)
-                   AND COALESCE(canonical_link, link) = ?2",
+                "SELECT i.id, i.source_id, i.content_hash, i.story_id, i.first_seen,
+                        i.sort_date, i.fingerprint
+                 FROM link_keys k JOIN items i ON i.id = k.item_id
+                 WHERE k.link_key = ?1 AND COALESCE(i.canonical_link, i.link) = ?2
+                 UNION ALL
+                 SELECT i.id, i.source_id, i.content_hash, i.story_id, i.first_seen,
+                        i.sort_date, i.fingerprint
+                 FROM recent_link_keys k JOIN items i ON i.id = k.item_id
+                 WHERE k.link_key = ?1 AND COALESCE(i.canonical_link, i.link) = ?2",
             )?,
             insert_link_key: tx.prepare_cached(link_keys::INSERT_RECENT)?,
             tombstone: tx.prepare_cached(
