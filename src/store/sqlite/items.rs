@@ -59,7 +59,7 @@ impl Lookup for PollWrite<'_> {
                 })
             })?;
         let mut rows: Vec<LinkedRow> = rows.collect::<Result<_, _>>()?;
-        // Oldest first, as planning expects.
+        // In row order, whatever plan SQLite picks: planning then decides alike.
         rows.sort_unstable_by_key(|row| row.row);
         Ok(rows)
     }
