@@ -11,6 +11,7 @@
 //! base given by the caller, or dropped when there is none.
 
 mod fold;
+mod simple;
 mod text;
 
 use std::borrow::Cow;
@@ -87,10 +88,28 @@ pub fn nesting_depth(html: &str) -> usize {
 /// A fragment nested deeper than [`MAX_HTML_DEPTH`] becomes its escaped plain text.
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     let input = without_forbidden_chars(html);
+    // Most summaries are simple enough to be written as the tree path would write
+    // them without building the tree, which is most of the cost of sanitizing.
+    match simple::sanitize_simple(&input) {
+        Some(cleaned) => clean_text_owned(cleaned),
+        None => sanitize_by_tree(&input, base),
+    }
+}
+
+/// [`sanitize_html`] through html5ever's tree and ammonia for every input, never the
+/// one-pass writer of simple HTML: what that writer must equal, for tests and the
+/// fuzz target.
+#[doc(hidden)]
+pub fn sanitize_html_by_tree(html: &str, base: Option<&url::Url>) -> String {
+    sanitize_by_tree(&without_forbidden_chars(html), base)
+}
+
+/// The tree path of [`sanitize_html`], for input without characters XML forbids.
+fn sanitize_by_tree(input: &str, base: Option<&url::Url>) -> String {
     // Nesting cannot be deeper than the number of tags opened: only a fragment with
     // more `<` than the limit needs the depth scan (most items have a few dozen).
     let may_be_deep = input.bytes().filter(|&b| b == b'<').count() > MAX_HTML_DEPTH;
-    let input = match may_be_deep.then(|| scan_html(&input)) {
+    let input = match may_be_deep.then(|| scan_html(input)) {
         Some(scan) if scan.max_depth > MAX_HTML_DEPTH => {
             tracing::warn!(
                 depth = scan.max_depth,
@@ -99,7 +118,7 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
             );
             Cow::Owned(text_to_html(&scan.text))
         }
-        _ => input,
+        _ => Cow::Borrowed(input),
     };
     CURRENT_BASE.with_borrow_mut(|current| *current = base.cloned());
     let mut cleaned = clean_once(&input);

@@ -15,6 +15,7 @@ mod identity;
 mod limits;
 mod media;
 mod sanitizing;
+mod simple_html;
 
 /// The names of categories, for comparing with a list of strings.
 pub fn names(categories: &[Category]) -> Vec<&str> {

@@ -1,0 +1,219 @@
+//! Simple HTML is written in one pass instead of through html5ever's tree and
+//! ammonia; the two paths must give the same bytes for every input, so generated
+//! fragments, well nested and not, are sanitized both ways and compared.
+
+use feedbraid::sanitize::sanitize_html_by_tree;
+use proptest::prelude::*;
+
+use super::*;
+
+/// Pieces of text: plain words, every character the serializer escapes, the
+/// character references written in one pass, and a few scripts beside English.
+const TEXT: [&str; 25] = [
+    "word",
+    " ",
+    "\n",
+    "\t",
+    "Tehran & Ankara",
+    "&amp;",
+    "&lt;",
+    "&gt;",
+    "&quot;",
+    "&apos;",
+    "&nbsp;",
+    "&hellip;",
+    "&mdash;",
+    "&rsquo;",
+    "&laquo;",
+    "&eacute;",
+    "&copy;",
+    "&#39;",
+    "&#x27;",
+    "&#8217;",
+    "a > b",
+    "\u{a0}",
+    "é",
+    "জামালপুর",
+    "\"quoted\" it's",
+];
+
+/// Text the one-pass writer leaves to the tree: references it does not decode or
+/// the tokenizer reads in its own way, a `<` that opens no tag, a carriage return.
+const DECLINED_TEXT: [&str; 19] = [
+    "&#0;",
+    "&#128;",
+    "&#x1F600;",
+    "&#65535;",
+    "&#xD800;",
+    "&ampx",
+    "&amp",
+    "&notin;",
+    "&not",
+    "AT&T",
+    "a < b",
+    "<3",
+    "\r\n",
+    "&",
+    "&#",
+    "&#x;",
+    "&#1234567;",
+    "</>",
+    "<!-- note -->",
+];
+
+/// Start tags of the elements written in one pass: where they may not open is the
+/// generator's to find.
+const START_TAGS: [&str; 23] = [
+    "<p>",
+    "<em>",
+    "<strong>",
+    "<b>",
+    "<i>",
+    "<u>",
+    "<s>",
+    "<small>",
+    "<span>",
+    "<code>",
+    "<sub>",
+    "<sup>",
+    "<cite>",
+    "<h2>",
+    "<h6>",
+    "<div>",
+    "<blockquote>",
+    "<ul>",
+    "<ol>",
+    "<li>",
+    r#"<a href="https://example.org/a?x=1&amp;y=2">"#,
+    r#"<a href="http://ex.com/path#frag">"#,
+    r#"<a href="https://ex.com/é?q=ক">"#,
+];
+
+/// Start tags the one-pass writer leaves to the tree.
+const DECLINED_START_TAGS: [&str; 15] = [
+    r#"<a href="/relative">"#,
+    r#"<a href="javascript:alert(1)">"#,
+    r#"<a href="https://[bad">"#,
+    r#"<a href="https://a.example:99999/">"#,
+    r#"<a href="HTTPS://upper.example/">"#,
+    r#"<a href="https://a.example/" target="_blank">"#,
+    r#"<a href='https://single.example/'>"#,
+    "<a>",
+    "<P>",
+    "<table>",
+    "<td>",
+    r#"<p class="lede">"#,
+    "<pre>",
+    "<textarea>",
+    "<marquee>",
+];
+
+/// Tags with no content, and stray end tags.
+const LONE_TAGS: [&str; 9] = [
+    "<br>",
+    "<br/>",
+    "<br />",
+    "</br>",
+    r#"<img src="https://x.example/y.png">"#,
+    "<script>alert(1)</script>",
+    "</p>",
+    "</li>",
+    "</a>",
+];
+
+/// The end tag of a start tag, as a well-formed fragment closes it.
+fn end_tag(start: &str) -> String {
+    let name: String = start[1..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    format!("</{name}>")
+}
+
+/// Fragments nested as written (each element closed, sometimes not), from the pieces
+/// above: most are what the one-pass writer takes, some what it must decline.
+fn nested() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        40 => prop::sample::select(&TEXT[..]).prop_map(str::to_string),
+        1 => prop::sample::select(&DECLINED_TEXT[..]).prop_map(str::to_string),
+        2 => prop::sample::select(&LONE_TAGS[..]).prop_map(str::to_string),
+    ];
+    let start = prop_oneof![
+        30 => prop::sample::select(&START_TAGS[..]),
+        1 => prop::sample::select(&DECLINED_START_TAGS[..]),
+    ];
+    leaf.prop_recursive(5, 48, 6, move |inner| {
+        (
+            start.clone(),
+            prop::collection::vec(inner, 0..6),
+            prop::bool::weighted(0.9),
+        )
+            .prop_map(|(start, children, closed)| {
+                let mut html = start.to_string();
+                html.extend(children);
+                if closed {
+                    html.push_str(&end_tag(start));
+                }
+                html
+            })
+    })
+}
+
+/// Any sequence of the same pieces, mostly ill-nested.
+fn scrambled() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        prop::sample::select(&TEXT[..]).prop_map(str::to_string),
+        prop::sample::select(&DECLINED_TEXT[..]).prop_map(str::to_string),
+        prop::sample::select(&START_TAGS[..]).prop_map(str::to_string),
+        prop::sample::select(&DECLINED_START_TAGS[..]).prop_map(str::to_string),
+        prop::sample::select(&START_TAGS[..]).prop_map(end_tag),
+        prop::sample::select(&LONE_TAGS[..]).prop_map(str::to_string),
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+}
+
+fn assert_same_both_ways(html: &str) -> Result<(), TestCaseError> {
+    let base = url::Url::parse("https://news.example/world/story.html").unwrap();
+    for base in [None, Some(&base)] {
+        let by_tree = sanitize_html_by_tree(html, base);
+        prop_assert_eq!(sanitize_html(html, base), by_tree, "input {:?}", html);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn nested_fragments_are_sanitized_as_the_tree_does(html in prop::collection::vec(nested(), 1..4)) {
+        assert_same_both_ways(&html.concat())?;
+    }
+
+    #[test]
+    fn scrambled_fragments_are_sanitized_as_the_tree_does(html in scrambled()) {
+        assert_same_both_ways(&html)?;
+    }
+}
+
+#[test]
+fn a_summary_of_the_usual_shape_is_sanitized_as_the_tree_does() {
+    let summary = concat!(
+        "<p>Talks in Geneva &amp; Doha ended &mdash; for now.&nbsp;",
+        r#"<a href="https://wire.example/story/7?utm_source=x&amp;utm_medium=rss">More on "#,
+        "<em>Tehran</em></a>.</p>\n<ul><li>one</li><li>two<br/></li></ul>",
+        "<blockquote><p>It&#39;s over, &#x201C;said&#x201D; one.</p></blockquote>",
+        "<p>Unclosed at the end <strong>here",
+    );
+    let sanitized = sanitize_html(summary, None);
+    assert_eq!(sanitized, sanitize_html_by_tree(summary, None));
+    assert!(
+        sanitized.contains(
+            r#"<a href="https://wire.example/story/7?utm_source=x&amp;utm_medium=rss" rel="noopener noreferrer">"#
+        ),
+        "{sanitized}"
+    );
+    assert!(
+        sanitized.ends_with("<strong>here</strong></p>"),
+        "{sanitized}"
+    );
+}
