@@ -79,6 +79,22 @@ fn bench_sanitize(c: &mut Criterion) {
     group.bench_function("feedbraid_sanitize_html_content", |b| {
         b.iter(|| feedbraid::sanitize::sanitize_html(black_box(&item.content), Some(&base)))
     });
+    group.bench_function("feedbraid_sanitize_html_by_tree_content", |b| {
+        b.iter(|| feedbraid::sanitize::sanitize_html_by_tree(black_box(&item.content), Some(&base)))
+    });
+    // A light item's summary: paragraphs, a link and emphasis, which sanitizing
+    // writes in one pass instead of through the tree.
+    let light = FarmShape {
+        weight: news_feeds::ItemWeight::Light,
+        ..SHAPE
+    };
+    let summary = news_feeds::news_item(light, 3, 7).description;
+    group.bench_function("feedbraid_sanitize_html_light_summary", |b| {
+        b.iter(|| feedbraid::sanitize::sanitize_html(black_box(&summary), Some(&base)))
+    });
+    group.bench_function("feedbraid_sanitize_html_by_tree_light_summary", |b| {
+        b.iter(|| feedbraid::sanitize::sanitize_html_by_tree(black_box(&summary), Some(&base)))
+    });
     group.bench_function("feedbraid_html_to_text_content", |b| {
         b.iter(|| feedbraid::sanitize::html_to_text(black_box(&item.content)))
     });

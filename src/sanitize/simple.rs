@@ -103,12 +103,9 @@ pub(super) fn sanitize_simple(html: &str) -> Option<String> {
     let mut open: Vec<(&'static str, Kind)> = Vec::new();
     let mut run_start = 0;
     let mut at = 0;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        if !matches!(byte, b'<' | b'>' | b'&' | b'\r' | 0xC2) {
-            at += 1;
-            continue;
-        }
+    loop {
+        at = next_special(bytes, at);
+        let Some(&byte) = bytes.get(at) else { break };
         out.push_str(&html[run_start..at]);
         at = match byte {
             b'<' => tag(html, at, &mut open, &mut out)?,
@@ -136,6 +133,31 @@ pub(super) fn sanitize_simple(html: &str) -> Option<String> {
         push_end_tag(&mut out, name);
     }
     Some(out)
+}
+
+/// Whether the writer must look at a byte of text: markup, a reference, what the
+/// serializer escapes, a carriage return, or the lead byte of U+0080–U+00BF (among
+/// them the no-break space, which the serializer writes as a reference).
+fn is_special(byte: u8) -> bool {
+    (byte == b'<') | (byte == b'>') | (byte == b'&') | (byte == b'\r') | (byte == 0xC2)
+}
+
+/// The index of the first special byte at or after `from`, else `bytes.len()`. Text
+/// runs are skipped 16 bytes at a time without branches (the compiler tests each
+/// chunk in a few vector instructions): every summary's text passes through here.
+fn next_special(bytes: &[u8], from: usize) -> usize {
+    const CHUNK: usize = 16;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + CHUNK) {
+        if chunk.iter().fold(false, |any, &b| any | is_special(b)) {
+            break;
+        }
+        at += CHUNK;
+    }
+    while at < bytes.len() && !is_special(bytes[at]) {
+        at += 1;
+    }
+    at
 }
 
 /// Reads the tag at `at` (a `<`), checks where it may open or close, writes it, and
