@@ -16,8 +16,8 @@
 //!   list item opens only directly inside a list. Elements still open at the end are
 //!   closed, as the serializer closes them.
 //!
-//! Anything else — another element or attribute kept, a comment, an unknown character
-//! reference, a carriage return — is declined (`None`) and goes through the tree.
+//! Anything else — another element or attribute kept, a comment, a reference to a
+//! control character — is declined (`None`) and goes through the tree.
 //! `tests` compares both paths on generated fragments.
 
 /// How an element may nest, which is what decides whether the tree builder would
@@ -69,28 +69,6 @@ const ELEMENTS: [(&str, Kind); 25] = [
 /// limit ([`super::MAX_HTML_DEPTH`]).
 const MAX_DEPTH: usize = 32;
 
-/// Named character references decoded here (with their `;`, which makes the match
-/// exact): the ones summaries use most.
-const NAMED_REFERENCES: [(&str, char); 17] = [
-    ("amp", '&'),
-    ("lt", '<'),
-    ("gt", '>'),
-    ("quot", '"'),
-    ("apos", '\''),
-    ("nbsp", '\u{A0}'),
-    ("hellip", '\u{2026}'),
-    ("mdash", '\u{2014}'),
-    ("ndash", '\u{2013}'),
-    ("lsquo", '\u{2018}'),
-    ("rsquo", '\u{2019}'),
-    ("ldquo", '\u{201C}'),
-    ("rdquo", '\u{201D}'),
-    ("laquo", '\u{AB}'),
-    ("raquo", '\u{BB}'),
-    ("copy", '\u{A9}'),
-    ("eacute", '\u{E9}'),
-];
-
 /// What every link gets, as the policy's `link_rel` adds it.
 const LINK_REL: &str = "noopener noreferrer";
 
@@ -114,7 +92,11 @@ pub(super) fn sanitize_simple(html: &str) -> Option<String> {
                 out.push_str("&gt;");
                 at + 1
             }
-            b'\r' => return None,
+            b'\r' => {
+                // The tokenizer reads a CR LF pair, or a CR alone, as one LF.
+                out.push('\n');
+                at + 1 + usize::from(bytes.get(at + 1) == Some(&b'\n'))
+            }
             _ if bytes.get(at + 1) == Some(&0xA0) => {
                 out.push_str("&nbsp;");
                 at + 2
@@ -283,40 +265,65 @@ fn push_end_tag(out: &mut String, name: &str) {
     out.push('>');
 }
 
-/// Reads the character reference at `at` (a `&`) and writes the character it stands
-/// for as the serializer would; `None` for one this module does not decode.
+/// Reads the character reference at `at` (a `&`) as the tokenizer reads one in text
+/// and writes what it stands for as the serializer would; `None` for one that
+/// decodes to a character this module leaves to the tree.
 fn reference(html: &str, at: usize, out: &mut String) -> Option<usize> {
     let rest = &html[at + 1..];
     let (decoded, len) = match rest.as_bytes().first() {
-        // A `&` that starts no reference is text (the tokenizer's rule: it must be
-        // followed by a letter, a digit or `#`).
-        None => ('&', 0),
-        Some(b) if !b.is_ascii_alphanumeric() && *b != b'#' => ('&', 0),
-        Some(b'#') => numeric_reference(&rest[1..]).map(|(c, len)| (c, len + 1))?,
-        Some(_) => {
-            let name_len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
-            if rest.as_bytes().get(name_len) != Some(&b';') {
-                return None;
-            }
-            let &(_, c) = NAMED_REFERENCES
-                .iter()
-                .find(|(name, _)| *name == &rest[..name_len])?;
-            (c, name_len + 1)
-        }
+        Some(b'#') => numeric_reference(&rest[1..]).map(|(c, len)| ([c, '\0'], len + 1))?,
+        Some(b) if b.is_ascii_alphanumeric() => match named_reference(rest) {
+            Some((chars, len)) => (chars, len),
+            // No name matches: the `&` is text, and so is what follows it.
+            None => (['&', '\0'], 0),
+        },
+        // Nor does a `&` followed by anything else start a reference.
+        _ => (['&', '\0'], 0),
     };
-    match decoded {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        '\u{A0}' => out.push_str("&nbsp;"),
-        c => out.push(c),
+    for c in decoded.into_iter().filter(|&c| c != '\0') {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\u{A0}' => out.push_str("&nbsp;"),
+            c if is_taken_as_is(u32::from(c)) => out.push(c),
+            _ => return None,
+        }
     }
     Some(at + 1 + len)
 }
 
-/// `NNN;` or `xHH;` after `&#`: the character and the bytes read, for code points the
-/// tokenizer takes as they are (no C0 or C1 control, surrogate or non-character,
-/// which it replaces or reports) and within the Basic Multilingual Plane.
+/// The longest name in html5ever's own table of named references that `rest` (after
+/// a `&`) starts with, with or without its `;` (in text the tokenizer decodes both),
+/// as the characters it stands for (the second `\0` when it is one) and its length.
+fn named_reference(rest: &str) -> Option<([char; 2], usize)> {
+    let mut longest = None;
+    // Names are ASCII; the table also holds every prefix of a name, so the walk
+    // stops at the first prefix that is none.
+    for len in 1..=rest.len() {
+        if !rest.as_bytes()[len - 1].is_ascii() {
+            break;
+        }
+        match html5ever::data::NAMED_ENTITIES.get(&rest[..len]) {
+            Some(&(0, _)) => {}
+            Some(&(first, second)) => longest = Some((first, second, len)),
+            None => break,
+        }
+    }
+    let (first, second, len) = longest?;
+    Some(([char::from_u32(first)?, char::from_u32(second)?], len))
+}
+
+/// Whether the tokenizer takes a decoded code point as it is and the serializer
+/// writes it back unescaped: no C0 or C1 control, surrogate or non-character (which
+/// the tokenizer replaces or reports), and none of `&<>` or the no-break space.
+fn is_taken_as_is(value: u32) -> bool {
+    matches!(value, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFDCF | 0xFDF0..=0xFFFD)
+        && !matches!(value, 0x26 | 0x3C | 0x3E | 0xA0)
+}
+
+/// `NNN;` or `xHH;` after `&#`: the character and the bytes read, for code points
+/// [`is_taken_as_is`] and those the serializer escapes.
 fn numeric_reference(rest: &str) -> Option<(char, usize)> {
     let (digits, radix, prefix) = match rest.as_bytes().first() {
         Some(b'x' | b'X') => (&rest[1..], 16, 1),
@@ -330,7 +337,7 @@ fn numeric_reference(rest: &str) -> Option<(char, usize)> {
         return None;
     }
     let value = u32::from_str_radix(&digits[..len], radix).ok()?;
-    let accepted = matches!(value, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFDCF | 0xFDF0..=0xFFFD);
+    let accepted = is_taken_as_is(value) || matches!(value, 0x26 | 0x3C | 0x3E | 0xA0);
     let c = char::from_u32(value).filter(|_| accepted)?;
     Some((c, prefix + len + 1))
 }
@@ -343,6 +350,11 @@ mod tests {
     fn the_usual_shapes_are_written_in_one_pass() {
         for (html, sanitized) in [
             ("plain text, no markup", "plain text, no markup"),
+            (
+                "S&P 500, AT&T; &notit &copy2026",
+                "S&amp;P 500, AT&amp;T; \u{AC}it \u{A9}2026",
+            ),
+            ("one\r\ntwo\rthree", "one\ntwo\nthree"),
             (
                 "<p>One &amp; two &#8217;s &gt; three&nbsp;</p>",
                 "<p>One &amp; two \u{2019}s &gt; three&nbsp;</p>",
@@ -380,10 +392,9 @@ mod tests {
             r#"<a href="https://x.example/" onclick="x()">x</a>"#,
             r#"<img src="https://x.example/i.png">"#,
             "<!-- comment -->",
-            "AT&T",
             "a < b",
-            "line\r\nbreak",
             "&#128;",
+            "&Tab;",
         ] {
             assert_eq!(sanitize_simple(html), None, "{html}");
         }

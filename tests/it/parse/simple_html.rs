@@ -7,14 +7,18 @@ use proptest::prelude::*;
 
 use super::*;
 
-/// Pieces of text: plain words, every character the serializer escapes, the
-/// character references written in one pass, and a few scripts beside English.
-const TEXT: [&str; 25] = [
+/// Pieces of text: plain words, every character the serializer escapes, character
+/// references (named ones with and without their `;`, and an `&` that starts none),
+/// line breaks with carriage returns, and a few scripts beside English.
+const TEXT: [&str; 37] = [
     "word",
     " ",
     "\n",
     "\t",
+    "\r\n",
+    "\r",
     "Tehran & Ankara",
+    "S&P 500, AT&T",
     "&amp;",
     "&lt;",
     "&gt;",
@@ -26,39 +30,45 @@ const TEXT: [&str; 25] = [
     "&rsquo;",
     "&laquo;",
     "&eacute;",
-    "&copy;",
+    "&copy2026",
+    "&notin;",
+    "&notit",
+    "&ampx",
+    "&amp",
+    "&NotEqualTilde;",
     "&#39;",
     "&#x27;",
     "&#8217;",
+    "&#x26;",
+    "&#160;",
+    "&",
     "a > b",
     "\u{a0}",
     "é",
     "জামালপুর",
     "\"quoted\" it's",
+    "&#x1F600",
 ];
 
-/// Text the one-pass writer leaves to the tree: references it does not decode or
-/// the tokenizer reads in its own way, a `<` that opens no tag, a carriage return.
-const DECLINED_TEXT: [&str; 19] = [
+/// Text the one-pass writer leaves to the tree: references to characters the
+/// tokenizer replaces or reports, or beyond the Basic Multilingual Plane, and a `<`
+/// that opens no tag.
+const DECLINED_TEXT: [&str; 15] = [
     "&#0;",
     "&#128;",
     "&#x1F600;",
     "&#65535;",
     "&#xD800;",
-    "&ampx",
-    "&amp",
-    "&notin;",
-    "&not",
-    "AT&T",
+    "&Tab;",
+    "&NewLine;",
     "a < b",
     "<3",
-    "\r\n",
-    "&",
     "&#",
     "&#x;",
     "&#1234567;",
     "</>",
     "<!-- note -->",
+    "&#10;",
 ];
 
 /// Start tags of the elements written in one pass: where they may not open is the
