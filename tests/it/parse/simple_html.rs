@@ -73,7 +73,7 @@ const DECLINED_TEXT: [&str; 15] = [
 
 /// Start tags of the elements written in one pass: where they may not open is the
 /// generator's to find.
-const START_TAGS: [&str; 23] = [
+const START_TAGS: [&str; 30] = [
     "<p>",
     "<em>",
     "<strong>",
@@ -97,34 +97,60 @@ const START_TAGS: [&str; 23] = [
     r#"<a href="https://example.org/a?x=1&amp;y=2">"#,
     r#"<a href="http://ex.com/path#frag">"#,
     r#"<a href="https://ex.com/é?q=ক">"#,
+    r#"<a href="https://a.example/" target="_blank" class='x y' data-id=7>"#,
+    r#"<a name="top">"#,
+    r#"<p class="lede">"#,
+    "<p\r\nclass=\"x\"\t>",
+    r#"<span style="color:red" id=s1>"#,
+    r#"<blockquote cite="https://q.example/">"#,
+    r#"<div dir="rtl">"#,
 ];
 
-/// Start tags the one-pass writer leaves to the tree.
-const DECLINED_START_TAGS: [&str; 15] = [
+/// Start tags the one-pass writer leaves to the tree, and some it takes whose
+/// attributes it must read as the tokenizer does.
+const DECLINED_START_TAGS: [&str; 21] = [
     r#"<a href="/relative">"#,
     r#"<a href="javascript:alert(1)">"#,
     r#"<a href="https://[bad">"#,
     r#"<a href="https://a.example:99999/">"#,
     r#"<a href="HTTPS://upper.example/">"#,
-    r#"<a href="https://a.example/" target="_blank">"#,
-    r#"<a href='https://single.example/'>"#,
+    r#"<a href='https://single.example/?q="x"'>"#,
+    r#"<a href="https://a.example/" title="t &amp; u">"#,
+    r#"<a href="https://a.example/"target="_blank">"#,
+    r#"<a href = "https://a.example/">"#,
+    r#"<a HREF="https://a.example/">"#,
+    r#"<a href="https://a.example/" href="https://b.example/">"#,
     "<a>",
+    "<a / >",
     "<P>",
     "<table>",
     "<td>",
-    r#"<p class="lede">"#,
+    r#"<ol start="3">"#,
     "<pre>",
     "<textarea>",
     "<marquee>",
+    r#"<span lang="bn">"#,
 ];
 
 /// Tags with no content, and stray end tags.
-const LONE_TAGS: [&str; 9] = [
+const LONE_TAGS: [&str; 21] = [
     "<br>",
     "<br/>",
     "<br />",
     "</br>",
+    r#"<br clear="all">"#,
     r#"<img src="https://x.example/y.png">"#,
+    r#"<img style="float:left; margin:0 10px" width="150" src="https://x.example/y.png?a=1&amp;b=2" />"#,
+    r#"<img align="left" hspace="2" height="180" width=305 alt="" border="0" src="https://x.example/y.jpg">"#,
+    r#"<img src="https://x.example/y.png" alt="A &amp; B &quot;q&quot; &copy2026 &notit= &lt;b&gt; é&nbsp;">"#,
+    r#"<img alt='it"s' src="https://x.example/y.png" />"#,
+    "<img\nsrc=\"https://x.example/y.png\"\r\nalt=\"line\r\nbreak\">",
+    r#"<img src="/relative.png" alt="x">"#,
+    r#"<img src="https://x.example/y.png" title="t">"#,
+    r#"<img src="https://x.example/y.png" src="https://z.example/">"#,
+    r#"<img src="https://x.example/y.png"alt="x">"#,
+    r#"<img width=1"2 src="https://x.example/y.png">"#,
+    r#"<img alt="&#128; &#x1F600;" src="https://x.example/y.png">"#,
     "<script>alert(1)</script>",
     "</p>",
     "</li>",

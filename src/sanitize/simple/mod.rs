@@ -1,12 +1,13 @@
 //! The sanitized form of simple HTML, written in one pass without building a tree:
 //! the shape most summaries take (paragraphs, emphasis, lists, links to web pages,
-//! text with the common character references). Pure.
+//! images, character references). Pure.
 //!
 //! Two properties hold for every input this module accepts:
-//! - What it writes is safe by construction: only the elements in [`ELEMENTS`] and
-//!   `br`, no attribute but an `href` that parses as an absolute `http(s)` URL (and the
-//!   `rel` every link gets), and text escaped as the serializer escapes it. Nothing is
-//!   copied from the input except text runs and that URL.
+//! - What it writes is safe by construction: only the elements in [`ELEMENTS`], `br`
+//!   and `img`; of their attributes only an `href` or `src` that parses as an
+//!   absolute `http(s)` URL, the `rel` every link gets, and an image's `alt`, `width`,
+//!   `height` and `align`, decoded and escaped again; text escaped as the serializer
+//!   escapes it. Nothing is copied from the input except text runs and those URLs.
 //! - It is byte for byte what the tree path (html5ever, ammonia, the serializer)
 //!   gives, so sanitizing stays idempotent and the choice of path is invisible. This
 //!   rests on accepting only input whose tags html5ever's tree builder takes as they
@@ -16,9 +17,16 @@
 //!   list item opens only directly inside a list. Elements still open at the end are
 //!   closed, as the serializer closes them.
 //!
-//! Anything else — another element or attribute kept, a comment, a reference to a
-//! control character — is declined (`None`) and goes through the tree.
+//! Anything else — another element, an attribute kept in another way (a relative
+//! URL, `title`), a comment, a reference to a control character — is declined
+//! (`None`) and goes through the tree.
 //! `tests` compares both paths on generated fragments.
+
+mod attributes;
+mod references;
+
+use attributes::{Attribute, Rule};
+use references::{Place, reference};
 
 /// How an element may nest, which is what decides whether the tree builder would
 /// move or close anything around it.
@@ -87,7 +95,7 @@ pub(super) fn sanitize_simple(html: &str) -> Option<String> {
         out.push_str(&html[run_start..at]);
         at = match byte {
             b'<' => tag(html, at, &mut open, &mut out)?,
-            b'&' => reference(html, at, &mut out)?,
+            b'&' => at + 1 + reference(&html[at + 1..], Place::Text, &mut out)?,
             b'>' => {
                 out.push_str("&gt;");
                 at + 1
@@ -166,13 +174,12 @@ fn tag(
         .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         .count();
     let name = &rest[..name_len];
-    let after_name = &rest[name_len..];
-    if name == "br" {
-        let end = ["/>", " />", ">"]
-            .into_iter()
-            .find(|end| after_name.starts_with(end))?;
-        out.push_str("<br>");
-        return Some(at + 1 + name_len + end.len());
+    let (attributes, len) = attributes::read(&rest[name_len..])?;
+    let end = at + 1 + name_len + len;
+    if matches!(name, "br" | "img") {
+        // Void elements: the tree builder closes them at once, wherever they are.
+        push_start_tag(out, name, &attributes)?;
+        return Some(end);
     }
     let &(name, kind) = ELEMENTS.iter().find(|(known, _)| *known == name)?;
     let may_open = match kind {
@@ -191,155 +198,37 @@ fn tag(
     if !may_open || open.len() == MAX_DEPTH {
         return None;
     }
-    let consumed = if after_name.starts_with('>') {
-        if kind == Kind::Link {
-            // A link with no `href` keeps its `rel`; rare enough to leave to the tree.
-            return None;
-        }
-        out.push('<');
-        out.push_str(name);
-        out.push('>');
-        1
-    } else if kind == Kind::Link {
-        let (href, len) = link_target(after_name)?;
-        out.push_str("<a href=\"");
-        push_escaped_url(out, &href);
-        out.push_str("\" rel=\"");
-        out.push_str(LINK_REL);
-        out.push_str("\">");
-        len
-    } else {
-        return None;
-    };
+    push_start_tag(out, name, &attributes)?;
     open.push((name, kind));
-    Some(at + 1 + name_len + consumed)
+    Some(end)
 }
 
-/// ` href="…">` after `<a`: the URL (its `&amp;` decoded) and the bytes read, when
-/// it is an absolute `http(s)` URL the policy keeps as it is.
-fn link_target(after_name: &str) -> Option<(String, usize)> {
-    let value = after_name.strip_prefix(" href=\"")?;
-    let value_len = value.find('"')?;
-    if !value[value_len + 1..].starts_with('>') {
-        return None;
+/// Writes a start tag with the attributes the policy keeps, in their order, and the
+/// `rel` every link gets after them.
+fn push_start_tag(out: &mut String, name: &str, attributes: &[Attribute<'_>]) -> Option<()> {
+    out.push('<');
+    out.push_str(name);
+    for attribute in attributes {
+        match attributes::rule(name, attribute.name) {
+            Rule::Dropped => {}
+            Rule::Text => attributes::push_text(out, attribute.name, attribute.value)?,
+            Rule::Url => attributes::push_url(out, attribute.name, attribute.value)?,
+            Rule::Declined => return None,
+        }
     }
-    let raw = &value[..value_len];
-    if raw.bytes().any(|b| {
-        b.is_ascii_whitespace() || b.is_ascii_control() || matches!(b, b'<' | b'>' | b'\'' | 0xC2)
-    }) {
-        // 0xC2 starts U+0080–U+00BF, among them the no-break space the serializer
-        // would write as a reference.
-        return None;
+    if name == "a" {
+        out.push_str(" rel=\"");
+        out.push_str(LINK_REL);
+        out.push('"');
     }
-    let mut href = String::with_capacity(raw.len());
-    let mut pieces = raw.split('&');
-    href.push_str(pieces.next().unwrap_or_default());
-    for piece in pieces {
-        href.push('&');
-        href.push_str(piece.strip_prefix("amp;")?);
-    }
-    if !(href.starts_with("http://") || href.starts_with("https://")) {
-        return None;
-    }
-    let parsed = url::Url::parse(&href).ok()?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return None;
-    }
-    Some((href, " href=\"".len() + value_len + 2))
-}
-
-/// A URL as the serializer writes an attribute value (it holds none of `"<>` and no
-/// no-break space, so only `&` is escaped).
-fn push_escaped_url(out: &mut String, url: &str) {
-    let mut pieces = url.split('&');
-    out.push_str(pieces.next().unwrap_or_default());
-    for piece in pieces {
-        out.push_str("&amp;");
-        out.push_str(piece);
-    }
+    out.push('>');
+    Some(())
 }
 
 fn push_end_tag(out: &mut String, name: &str) {
     out.push_str("</");
     out.push_str(name);
     out.push('>');
-}
-
-/// Reads the character reference at `at` (a `&`) as the tokenizer reads one in text
-/// and writes what it stands for as the serializer would; `None` for one that
-/// decodes to a character this module leaves to the tree.
-fn reference(html: &str, at: usize, out: &mut String) -> Option<usize> {
-    let rest = &html[at + 1..];
-    let (decoded, len) = match rest.as_bytes().first() {
-        Some(b'#') => numeric_reference(&rest[1..]).map(|(c, len)| ([c, '\0'], len + 1))?,
-        Some(b) if b.is_ascii_alphanumeric() => match named_reference(rest) {
-            Some((chars, len)) => (chars, len),
-            // No name matches: the `&` is text, and so is what follows it.
-            None => (['&', '\0'], 0),
-        },
-        // Nor does a `&` followed by anything else start a reference.
-        _ => (['&', '\0'], 0),
-    };
-    for c in decoded.into_iter().filter(|&c| c != '\0') {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\u{A0}' => out.push_str("&nbsp;"),
-            c if is_taken_as_is(u32::from(c)) => out.push(c),
-            _ => return None,
-        }
-    }
-    Some(at + 1 + len)
-}
-
-/// The longest name in html5ever's own table of named references that `rest` (after
-/// a `&`) starts with, with or without its `;` (in text the tokenizer decodes both),
-/// as the characters it stands for (the second `\0` when it is one) and its length.
-fn named_reference(rest: &str) -> Option<([char; 2], usize)> {
-    let mut longest = None;
-    // Names are ASCII; the table also holds every prefix of a name, so the walk
-    // stops at the first prefix that is none.
-    for len in 1..=rest.len() {
-        if !rest.as_bytes()[len - 1].is_ascii() {
-            break;
-        }
-        match html5ever::data::NAMED_ENTITIES.get(&rest[..len]) {
-            Some(&(0, _)) => {}
-            Some(&(first, second)) => longest = Some((first, second, len)),
-            None => break,
-        }
-    }
-    let (first, second, len) = longest?;
-    Some(([char::from_u32(first)?, char::from_u32(second)?], len))
-}
-
-/// Whether the tokenizer takes a decoded code point as it is and the serializer
-/// writes it back unescaped: no C0 or C1 control, surrogate or non-character (which
-/// the tokenizer replaces or reports), and none of `&<>` or the no-break space.
-fn is_taken_as_is(value: u32) -> bool {
-    matches!(value, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFDCF | 0xFDF0..=0xFFFD)
-        && !matches!(value, 0x26 | 0x3C | 0x3E | 0xA0)
-}
-
-/// `NNN;` or `xHH;` after `&#`: the character and the bytes read, for code points
-/// [`is_taken_as_is`] and those the serializer escapes.
-fn numeric_reference(rest: &str) -> Option<(char, usize)> {
-    let (digits, radix, prefix) = match rest.as_bytes().first() {
-        Some(b'x' | b'X') => (&rest[1..], 16, 1),
-        _ => (rest, 10, 0),
-    };
-    let len = digits
-        .bytes()
-        .take_while(|b| (*b as char).is_digit(radix))
-        .count();
-    if len == 0 || len > 6 || digits.as_bytes().get(len) != Some(&b';') {
-        return None;
-    }
-    let value = u32::from_str_radix(&digits[..len], radix).ok()?;
-    let accepted = is_taken_as_is(value) || matches!(value, 0x26 | 0x3C | 0x3E | 0xA0);
-    let c = char::from_u32(value).filter(|_| accepted)?;
-    Some((c, prefix + len + 1))
 }
 
 #[cfg(test)]
@@ -389,8 +278,10 @@ mod tests {
             "<P>upper case</P>",
             r#"<a href="/relative">x</a>"#,
             r#"<a href="javascript:alert(1)">x</a>"#,
-            r#"<a href="https://x.example/" onclick="x()">x</a>"#,
-            r#"<img src="https://x.example/i.png">"#,
+            r#"<a href="https://x.example/" title="t">x</a>"#,
+            r#"<img src="/relative.png">"#,
+            r#"<img src="https://x.example/i.png" src="https://y.example/">"#,
+            r#"<img src = "https://x.example/i.png">"#,
             "<!-- comment -->",
             "a < b",
             "&#128;",
