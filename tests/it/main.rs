@@ -11,7 +11,7 @@
 //! Subjects, from the inside out: `config`, `parse`, `topic`, `cluster`, `render`,
 //! `hostile`, `robustness`, `fetch_guard`, `polite`, `dispatch`, `schedule`, `store_writes`,
 //! `retention`, `membership`, `full_text`, `content_rules`, `everything_feed`, `feed_changes`, `stories`, `real_news`,
-//! `end_to_end`, `several_nodes`, `metrics`, `consumers`, `status_page_chromium`, `cli`, `daemon`,
+//! `end_to_end`, `several_nodes`, `packing`, `metrics`, `consumers`, `status_page_chromium`, `cli`, `daemon`,
 //! `systemd_unit`.
 
 mod common;
@@ -35,6 +35,7 @@ mod full_text;
 mod hostile;
 mod membership;
 mod metrics;
+mod packing;
 mod parse;
 mod polite;
 mod postgres_tls;

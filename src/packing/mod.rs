@@ -1,9 +1,10 @@
 //! How an item's HTML (summary, content) is kept at rest. It is only ever read whole,
 //! to render or to re-derive its words, so it is kept compressed: one format byte then
-//! a zstd frame, when that saves at least an eighth; otherwise (short or
-//! incompressible text) as the text itself. Rows packed as raw DEFLATE (the format
-//! before zstd) are still read. Pure: parsing packs (on the parse pool, off the store
-//! thread, which only writes the bytes) and the store unpacks.
+//! a zstd frame made with [`DICTIONARY`], when that saves at least an eighth;
+//! otherwise (short or incompressible text) as the text itself. Rows packed by
+//! earlier formats (zstd without the dictionary, raw DEFLATE before it) are still
+//! read. Pure: parsing packs (on the parse pool, off the store thread, which only
+//! writes the bytes) and the store unpacks.
 //!
 //! Why zstd: on item-sized HTML (1–2 KB) DEFLATE's cost is mostly fixed per text —
 //! resetting ~160 KB of match tables and building Huffman tables — and it was a
@@ -18,10 +19,21 @@ use flate2::{Decompress, FlushDecompress, Status};
 
 /// The first byte of packed HTML written before zstd: raw DEFLATE follows.
 const DEFLATE: u8 = 1;
-/// The first byte of packed HTML: a zstd frame (with its content size) follows.
-/// Another encoding would take another byte, so stored rows always say how to read
-/// them.
+/// The first byte of packed HTML written before the dictionary: a zstd frame (with
+/// its content size) follows.
 const ZSTD: u8 = 2;
+/// The first byte of packed HTML: a zstd frame (with its content size) made with
+/// [`DICTIONARY`] follows; the frame leaves out the dictionary's id, which this byte
+/// stands for. Another encoding or dictionary would take another byte, so stored
+/// rows always say how to read them.
+const ZSTD_DICTIONARY: u8 = 3;
+
+/// The zstd dictionary HTML is packed with: a few hundred bytes of HTML and common
+/// English words a short text can refer back to, and entropy tables zstd takes for a
+/// short text instead of building its own (building them was half the cost of
+/// packing a summary). Made once, from text written for it and no feed's, by
+/// `tests/it/packing.rs`; part of the storage format, so never changed in place.
+pub const DICTIONARY: &[u8] = include_bytes!("dictionary.zdict");
 
 /// Shorter texts stay text: a few bytes saved do not pay for unpacking on every read.
 const PACK_FROM: usize = 160;
@@ -55,10 +67,19 @@ thread_local! {
     // Each thread that packs or unpacks keeps its contexts and reuses them between
     // texts (a zstd context is tens of kilobytes to set up, a DEFLATE state hundreds).
     static PACKER: RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        RefCell::new(zstd::bulk::Compressor::new(LEVEL).ok());
+        RefCell::new(packer().ok());
     static UNPACKER: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        RefCell::new(zstd::bulk::Decompressor::with_dictionary(DICTIONARY).ok());
+    static UNPACKER_WITHOUT_DICTIONARY: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         RefCell::new(zstd::bulk::Decompressor::new().ok());
     static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+}
+
+/// A compressor at [`LEVEL`] with [`DICTIONARY`], whose frames leave out its id.
+fn packer() -> std::io::Result<zstd::bulk::Compressor<'static>> {
+    let mut packer = zstd::bulk::Compressor::with_dictionary(LEVEL, DICTIONARY)?;
+    packer.set_parameter(zstd::stream::raw::CParameter::DictIdFlag(false))?;
+    Ok(packer)
 }
 
 /// `html` packed, or `None` when it is better kept as text.
@@ -70,7 +91,7 @@ pub fn pack(html: &str) -> Option<Vec<u8>> {
     // zstd refuses a destination too small rather than cut the frame.
     let limit = html.len() - html.len() / 8;
     let mut out = vec![0; limit];
-    out[0] = ZSTD;
+    out[0] = ZSTD_DICTIONARY;
     let written = PACKER.with_borrow_mut(|packer| {
         let packer = packer.as_mut()?;
         packer
@@ -99,14 +120,19 @@ pub enum UnpackError {
 /// The HTML `packed` holds.
 pub fn unpack(packed: &[u8]) -> Result<String, UnpackError> {
     match packed {
-        [ZSTD, frame @ ..] => unpack_zstd(frame),
+        [ZSTD_DICTIONARY, frame @ ..] => unpack_zstd(frame, &UNPACKER),
+        [ZSTD, frame @ ..] => unpack_zstd(frame, &UNPACKER_WITHOUT_DICTIONARY),
         [DEFLATE, stream @ ..] => inflate(stream),
         [other, ..] => Err(UnpackError::UnknownFormat(*other)),
         [] => Err(UnpackError::Cut),
     }
 }
 
-fn unpack_zstd(frame: &[u8]) -> Result<String, UnpackError> {
+/// A zstd frame's text, read by `unpacker` (a thread's, with the frame's dictionary).
+fn unpack_zstd(
+    frame: &[u8],
+    unpacker: &'static std::thread::LocalKey<RefCell<Option<zstd::bulk::Decompressor<'static>>>>,
+) -> Result<String, UnpackError> {
     let bad = |why: &str| UnpackError::BadFrame(why.to_owned());
     let size = match zstd::zstd_safe::get_frame_content_size(frame) {
         Ok(Some(size)) if size <= MAX_UNPACKED => size as usize,
@@ -115,7 +141,7 @@ fn unpack_zstd(frame: &[u8]) -> Result<String, UnpackError> {
         Err(_) => return Err(UnpackError::Cut),
     };
     let mut out = Vec::with_capacity(size);
-    let written = UNPACKER.with_borrow_mut(|unpacker| {
+    let written = unpacker.with_borrow_mut(|unpacker| {
         let unpacker = unpacker
             .as_mut()
             .ok_or_else(|| bad("no zstd context could be made"))?;
@@ -165,6 +191,20 @@ mod tests {
             .compress_vec(html.as_bytes(), &mut out, flate2::FlushCompress::Finish)
             .unwrap();
         out
+    }
+
+    #[test]
+    fn rows_packed_without_the_dictionary_still_read() {
+        let long = "<p>The council met on Tuesday and the council voted.</p>".repeat(50);
+        let mut packed = vec![ZSTD];
+        packed.extend(zstd::bulk::compress(long.as_bytes(), LEVEL).unwrap());
+        assert_eq!(unpack(&packed).unwrap(), long);
+        // And a frame made with the dictionary is not read as one made without.
+        let with_dictionary = pack(&long).unwrap();
+        assert_eq!(with_dictionary[0], ZSTD_DICTIONARY);
+        let mut relabelled = with_dictionary.clone();
+        relabelled[0] = ZSTD;
+        assert_ne!(unpack(&relabelled).ok(), Some(long));
     }
 
     #[test]
@@ -221,10 +261,11 @@ mod tests {
     #[test]
     fn packed_html_of_an_unknown_format_or_cut_short_is_an_error_not_garbage() {
         assert!(matches!(
-            unpack(&[3, 1]),
-            Err(UnpackError::UnknownFormat(3))
+            unpack(&[9, 1]),
+            Err(UnpackError::UnknownFormat(9))
         ));
         assert!(unpack(&[ZSTD, 1, 2]).is_err());
+        assert!(unpack(&[ZSTD_DICTIONARY, 1, 2]).is_err());
         assert!(matches!(unpack(&[]), Err(UnpackError::Cut)));
         let packed = pack(&"<p>Words and more words.</p>".repeat(20)).unwrap();
         assert!(unpack(&packed[..packed.len() / 2]).is_err());
