@@ -1,9 +1,9 @@
 //! How an item's HTML (summary, content) is kept at rest. It is only ever read whole,
 //! to render or to re-derive its words, so it is kept compressed: one format byte then
-//! a zstd frame made with [`DICTIONARY`], when that saves at least an eighth;
-//! otherwise (short or incompressible text) as the text itself. Rows packed by
-//! earlier formats (zstd without the dictionary, raw DEFLATE before it) are still
-//! read. Pure: parsing packs (on the parse pool, off the store thread, which only
+//! a zstd frame made with [`DICTIONARY`] (without it for text mostly in other
+//! scripts than Latin), when that saves at least an eighth; otherwise (short or
+//! incompressible text) as the text itself. Rows packed as raw DEFLATE (the format
+//! before zstd) are still read. Pure: parsing packs (on the parse pool, off the store thread, which only
 //! writes the bytes) and the store unpacks.
 //!
 //! Why zstd: on item-sized HTML (1–2 KB) DEFLATE's cost is mostly fixed per text —
@@ -19,8 +19,9 @@ use flate2::{Decompress, FlushDecompress, Status};
 
 /// The first byte of packed HTML written before zstd: raw DEFLATE follows.
 const DEFLATE: u8 = 1;
-/// The first byte of packed HTML written before the dictionary: a zstd frame (with
-/// its content size) follows.
+/// The first byte of packed HTML: a zstd frame (with its content size) made without
+/// a dictionary follows (text mostly in scripts beyond Latin, and every row packed
+/// before the dictionary).
 const ZSTD: u8 = 2;
 /// The first byte of packed HTML: a zstd frame (with its content size) made with
 /// [`DICTIONARY`] follows; the frame leaves out the dictionary's id, which this byte
@@ -68,11 +69,23 @@ thread_local! {
     // texts (a zstd context is tens of kilobytes to set up, a DEFLATE state hundreds).
     static PACKER: RefCell<Option<zstd::bulk::Compressor<'static>>> =
         RefCell::new(packer().ok());
+    static PACKER_WITHOUT_DICTIONARY: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        RefCell::new(zstd::bulk::Compressor::new(LEVEL).ok());
     static UNPACKER: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         RefCell::new(zstd::bulk::Decompressor::with_dictionary(DICTIONARY).ok());
     static UNPACKER_WITHOUT_DICTIONARY: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         RefCell::new(zstd::bulk::Decompressor::new().ok());
     static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+}
+
+/// Whether at most a sixth of `html`'s bytes belong to characters beyond U+007F.
+/// The dictionary's tables fit English and HTML; for a short text in another script
+/// zstd would still take them (it does not build tables of its own for a short
+/// text when a dictionary has some), which packs Bengali or Arabic worse than
+/// tables of the text's own.
+fn is_mostly_latin(html: &str) -> bool {
+    let beyond_ascii = html.bytes().filter(|b| !b.is_ascii()).count();
+    beyond_ascii * 6 <= html.len()
 }
 
 /// A compressor at [`LEVEL`] with [`DICTIONARY`], whose frames leave out its id.
@@ -91,8 +104,14 @@ pub fn pack(html: &str) -> Option<Vec<u8>> {
     // zstd refuses a destination too small rather than cut the frame.
     let limit = html.len() - html.len() / 8;
     let mut out = vec![0; limit];
-    out[0] = ZSTD_DICTIONARY;
-    let written = PACKER.with_borrow_mut(|packer| {
+    let packer = if is_mostly_latin(html) {
+        out[0] = ZSTD_DICTIONARY;
+        &PACKER
+    } else {
+        out[0] = ZSTD;
+        &PACKER_WITHOUT_DICTIONARY
+    };
+    let written = packer.with_borrow_mut(|packer| {
         let packer = packer.as_mut()?;
         packer
             .compress_to_buffer(html.as_bytes(), &mut out[1..])
