@@ -227,6 +227,15 @@ mod tests {
     }
 
     #[test]
+    fn text_in_other_scripts_is_packed_without_the_dictionary() {
+        let english = "<p>The council met on Tuesday and voted on the budget.</p>".repeat(6);
+        let bengali = "<p>বাংলাদেশের সংসদে আজ বাজেট পাস হয়েছে।</p>".repeat(6);
+        assert_eq!(pack(&english).unwrap()[0], ZSTD_DICTIONARY);
+        assert_eq!(pack(&bengali).unwrap()[0], ZSTD);
+        assert_eq!(round_trip(&bengali), (true, bengali.clone()));
+    }
+
+    #[test]
     fn rows_packed_as_deflate_still_read() {
         let long = "<p>The council met on Tuesday and the council voted.</p>".repeat(50);
         assert_eq!(unpack(&deflated(&long)).unwrap(), long);
