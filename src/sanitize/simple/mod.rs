@@ -20,7 +20,8 @@
 //! Anything else — another element, an attribute kept in another way (a relative
 //! URL, `title`), a comment, a reference to a control character — is declined
 //! (`None`) and goes through the tree.
-//! `tests` compares both paths on generated fragments.
+//! `tests/it/parse/simple_html.rs` compares both paths on generated fragments, and
+//! the `sanitize` fuzz target on arbitrary strings.
 
 mod attributes;
 mod references;
