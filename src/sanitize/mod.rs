@@ -36,8 +36,20 @@ thread_local! {
     static CURRENT_BASE: RefCell<Option<url::Url>> = const { RefCell::new(None) };
 }
 
-/// The one configured sanitizer, built on first use.
-static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+/// The configured sanitizer for a fragment with a base, built on first use: relative
+/// URLs resolved against it.
+static SANITIZER: LazyLock<ammonia::Builder<'static>> =
+    LazyLock::new(|| sanitizer(ammonia::UrlRelative::Custom(Box::new(resolve_relative))));
+
+/// The sanitizer for a fragment without a base: relative URLs dropped. Dropped by the
+/// allow list's pass, which keeps the other attributes in order; a hook that gives
+/// no URL has ammonia swap the last attribute into the dropped one's place, and a
+/// link's `rel` moved before its `title` comes back after it when sanitized again.
+static SANITIZER_WITHOUT_BASE: LazyLock<ammonia::Builder<'static>> =
+    LazyLock::new(|| sanitizer(ammonia::UrlRelative::Deny));
+
+/// The policy, with `url_relative` for relative URLs.
+fn sanitizer(url_relative: ammonia::UrlRelative<'static>) -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
@@ -49,7 +61,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .rm_tag_attributes("ins", &["cite"])
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true)
-        .url_relative(ammonia::UrlRelative::Custom(Box::new(resolve_relative)))
+        .url_relative(url_relative)
         // A URL's surrounding spaces are no part of it (the URL standard strips them),
         // but kept they make `href=" http://…"` look relative to a strict reader.
         .attribute_filter(|_element, attribute, value| {
@@ -60,7 +72,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             }
         });
     builder
-});
+}
 
 /// ammonia's hook for relative URLs: resolved against the current base, else dropped.
 fn resolve_relative(relative: &str) -> Option<Cow<'_, str>> {
@@ -121,13 +133,13 @@ fn sanitize_by_tree(input: &str, base: Option<&url::Url>) -> String {
         _ => Cow::Borrowed(input),
     };
     CURRENT_BASE.with_borrow_mut(|current| *current = base.cloned());
-    let mut cleaned = clean_once(&input);
-    if nests_what_parsing_splits(&cleaned) {
+    let mut cleaned = clean_once(&input, base.is_some());
+    if would_change_when_sanitized_again(&cleaned) {
         // The tree can hold a link inside a link, or a heading inside a heading
         // (through markup the sanitizer removes: a table, an unknown element), which
         // the next parse splits: clean that result once more, so that sanitizing the
         // output again changes nothing.
-        cleaned = clean_once(&cleaned);
+        cleaned = clean_once(&cleaned, base.is_some());
     }
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
     // Decoded references can yield a raw CR (HTML parsing turns it into LF) or a
@@ -138,10 +150,16 @@ fn sanitize_by_tree(input: &str, base: Option<&url::Url>) -> String {
     clean_text_owned(cleaned)
 }
 
-/// One pass of the sanitizer, serialized into a buffer the size of its input (the
+/// One pass of the sanitizer (the one for a fragment with a base or without),
+/// serialized into a buffer the size of its input (the
 /// output is rarely larger), so it is not copied as it grows.
-fn clean_once(html: &str) -> String {
-    let document = SANITIZER.clean(html);
+fn clean_once(html: &str, has_base: bool) -> String {
+    let sanitizer = if has_base {
+        &SANITIZER
+    } else {
+        &SANITIZER_WITHOUT_BASE
+    };
+    let document = sanitizer.clean(html);
     let mut bytes = Vec::with_capacity(html.len() + html.len() / 8);
     match document
         .write_to(&mut bytes)
@@ -153,9 +171,11 @@ fn clean_once(html: &str) -> String {
 }
 
 /// Whether serialized HTML opens an `<a>` inside another, or a heading inside
-/// another: what parsing it again would split (an attribute value that looks like a
-/// tag can only make this say yes, which costs one more pass).
-fn nests_what_parsing_splits(html: &str) -> bool {
+/// another (what parsing it again would split), or a link whose `rel` is not its
+/// last attribute (ammonia moves an attribute into the place of one its URL hook
+/// dropped, and sanitized again `rel` goes back to the end). An attribute value that
+/// looks like a tag can only make this say yes, which costs one more pass.
+fn would_change_when_sanitized_again(html: &str) -> bool {
     let (mut links, mut headings) = (0usize, 0usize);
     let mut rest = html;
     while let Some(at) = rest.find('<') {
@@ -172,6 +192,14 @@ fn nests_what_parsing_splits(html: &str) -> bool {
         };
         if !matches!(bytes.get(name_len), Some(b' ' | b'>')) {
             continue;
+        }
+        let rel_last = |tag: &str| {
+            tag.split('>')
+                .next()
+                .is_some_and(|tag| tag == "a" || tag.ends_with(" rel=\"noopener noreferrer\""))
+        };
+        if name_len == 1 && !closing && !rel_last(tag) {
+            return true;
         }
         let depth = if name_len == 1 {
             &mut links
@@ -337,16 +365,19 @@ mod tests {
     }
 
     #[test]
-    fn nesting_that_parsing_splits_is_detected() {
-        assert!(nests_what_parsing_splits(
+    fn what_a_second_pass_would_change_is_detected() {
+        assert!(would_change_when_sanitized_again(
             r#"<a href="x">a<a href="y">b</a>c</a>"#
         ));
-        assert!(nests_what_parsing_splits("<h2>a<h3>b</h3></h2>"));
-        assert!(!nests_what_parsing_splits(
+        assert!(would_change_when_sanitized_again("<h2>a<h3>b</h3></h2>"));
+        assert!(would_change_when_sanitized_again(
+            r#"<a rel="noopener noreferrer" title="t">x</a>"#
+        ));
+        assert!(!would_change_when_sanitized_again(
             "<h2>a</h2><h3>b</h3><hr><header>"
         ));
-        assert!(!nests_what_parsing_splits(
-            r#"<a href="x">a</a><a href="y">b</a><abbr>c</abbr>"#
+        assert!(!would_change_when_sanitized_again(
+            r#"<a href="x" rel="noopener noreferrer">a</a><a rel="noopener noreferrer">b</a><abbr>c</abbr>"#
         ));
     }
 
@@ -357,6 +388,16 @@ mod tests {
         // closes that heading.
         let html = "<h2>a<brh2><h2>b</h2></brh2></h2>";
         let once = sanitize_html(html, None);
+        assert_eq!(sanitize_html(&once, None), once);
+    }
+
+    #[test]
+    fn a_link_whose_relative_url_is_dropped_keeps_its_attributes_in_order() {
+        // Found by the sanitize fuzz target: `rel` swapped before `title` came back
+        // after it when sanitized again.
+        let html = r#"<a href="/about" title="t">x</a>"#;
+        let once = sanitize_html(html, None);
+        assert_eq!(once, r#"<a title="t" rel="noopener noreferrer">x</a>"#);
         assert_eq!(sanitize_html(&once, None), once);
     }
 
