@@ -64,11 +64,21 @@ fn sanitizer(url_relative: ammonia::UrlRelative<'static>) -> ammonia::Builder<'s
         .url_relative(url_relative)
         // A URL's surrounding spaces are no part of it (the URL standard strips them),
         // but kept they make `href=" http://…"` look relative to a strict reader.
+        // ammonia checked the scheme before this trim, and the URL parser strips no
+        // more than ASCII spaces and controls: what the trim leaves (of
+        // `&nbsp;javascript:…`, say) is checked again, and dropped unless it is
+        // relative or of a scheme the policy allows.
         .attribute_filter(|_element, attribute, value| {
-            if matches!(attribute, "href" | "src") && value.trim() != value {
-                Some(Cow::Owned(value.trim().to_string()))
-            } else {
-                Some(Cow::Borrowed(value))
+            let trimmed = value.trim();
+            if !matches!(attribute, "href" | "src") || trimmed == value {
+                return Some(Cow::Borrowed(value));
+            }
+            match url::Url::parse(trimmed) {
+                Ok(url) if !matches!(url.scheme(), "http" | "https" | "mailto") => None,
+                Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => {
+                    Some(Cow::Owned(trimmed.to_string()))
+                }
+                Err(_) => None,
             }
         });
     builder
@@ -399,6 +409,29 @@ mod tests {
         let once = sanitize_html(html, None);
         assert_eq!(once, r#"<a title="t" rel="noopener noreferrer">x</a>"#);
         assert_eq!(sanitize_html(&once, None), once);
+    }
+
+    #[test]
+    fn a_scheme_behind_a_no_break_space_is_checked() {
+        // Found by the sanitize fuzz target: the URL parser does not strip U+00A0,
+        // so the allow list saw a relative URL, and the trim then left the scheme.
+        for base in [None, Some(base())] {
+            for html in [
+                r#"<a href="&nbsp;javascript:alert(1)" title="t">x</a>"#,
+                r#"<img src="&nbsp;data:text/html,x">"#,
+                r#"<a href="&nbsp;s://x.example/">x</a>"#,
+            ] {
+                let once = sanitize_html(html, base.as_ref());
+                assert!(!once.contains("href") && !once.contains("src"), "{once}");
+                assert_eq!(sanitize_html(&once, base.as_ref()), once);
+            }
+            // With a base it is resolved as relative first, so it stays once trimmed.
+            if base.is_some() {
+                let kept =
+                    sanitize_html(r#"<a href="&nbsp;https://x.example/">x</a>"#, base.as_ref());
+                assert!(kept.contains(r#"href="https://x.example/""#), "{kept}");
+            }
+        }
     }
 
     #[test]
