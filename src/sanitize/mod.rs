@@ -5,10 +5,12 @@
 //! The policy: no script, style, iframe, object, embed, form, meta, link,
 //! base, SVG or MathML; no `on*` handlers or `style` attributes; only `http`, `https`
 //! and `mailto` URLs (so `javascript:`, `vbscript:` and `data:` are dropped however
-//! they are spelled: the HTML parser decodes entities and the URL parser strips
-//! whitespace and lower-cases the scheme before the scheme is checked);
-//! `rel="noopener noreferrer"` on links; relative `href`/`src` resolved against the
-//! base given by the caller, or dropped when there is none.
+//! they are spelled: the HTML parser decodes entities, the URL parser strips ASCII
+//! whitespace and lower-cases the scheme before the scheme is checked, and a URL
+//! trimmed of other spaces is checked again); `rel="noopener noreferrer"` on links;
+//! relative `href`/`src` resolved against the base given by the caller, or dropped
+//! when there is none. Simple HTML, most summaries, is written in one pass to the
+//! same bytes (`simple`); the rest goes through html5ever's tree and ammonia.
 
 mod fold;
 mod simple;
