@@ -38,6 +38,9 @@ thread_local! {
     static CURRENT_BASE: RefCell<Option<url::Url>> = const { RefCell::new(None) };
 }
 
+/// The URL schemes the policy keeps.
+const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
 /// The configured sanitizer for a fragment with a base, built on first use: relative
 /// URLs resolved against it.
 static SANITIZER: LazyLock<ammonia::Builder<'static>> =
@@ -54,7 +57,7 @@ static SANITIZER_WITHOUT_BASE: LazyLock<ammonia::Builder<'static>> =
 fn sanitizer(url_relative: ammonia::UrlRelative<'static>) -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .url_schemes(URL_SCHEMES.into_iter().collect())
         .clean_content_tags(DROPPED_WITH_CONTENT.into_iter().collect())
         // `cite` holds a URL that ammonia does not scheme-check; readers never need it.
         .rm_tag_attributes("blockquote", &["cite"])
@@ -76,7 +79,7 @@ fn sanitizer(url_relative: ammonia::UrlRelative<'static>) -> ammonia::Builder<'s
                 return Some(Cow::Borrowed(value));
             }
             match url::Url::parse(trimmed) {
-                Ok(url) if !matches!(url.scheme(), "http" | "https" | "mailto") => None,
+                Ok(url) if !URL_SCHEMES.contains(&url.scheme()) => None,
                 Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => {
                     Some(Cow::Owned(trimmed.to_string()))
                 }
