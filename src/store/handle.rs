@@ -21,6 +21,8 @@ struct PendingWrite<R, F> {
     write: F,
     outcome: Option<Result<R, StoreError>>,
     reply: oneshot::Sender<Result<R, StoreError>>,
+    /// The source whose claimed poll it records the outcome of, if it does.
+    ends_poll_of: Option<String>,
 }
 
 impl<R, F> GroupedWrite for PendingWrite<R, F>
@@ -42,6 +44,10 @@ where
             (Ok(()), None) => Err(StoreError::CommitFailed("the write never ran".into())),
         };
         let _ = self.reply.send(answer);
+    }
+
+    fn ends_poll_of(&self) -> Option<&str> {
+        self.ends_poll_of.as_deref()
     }
 }
 
@@ -98,6 +104,7 @@ impl Store {
             feeds: Arc::new(FeedSet::default()),
             feeds_epoch: 0,
             stories,
+            polls_under_way: Default::default(),
         };
         let thread_failed = |e: std::io::Error| StoreError::Open {
             database: database.to_string(),
@@ -221,11 +228,30 @@ impl Store {
         R: Send + 'static,
         F: FnMut(&mut Db) -> Result<R, StoreError> + Send + 'static,
     {
+        self.send_write(None, f).await
+    }
+
+    /// [`Store::call_write`] of the outcome of source `name`'s claimed poll: a group
+    /// waits for no more writes once every claimed poll has sent its outcome.
+    pub(super) async fn call_poll_outcome<R, F>(&self, name: &str, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnMut(&mut Db) -> Result<R, StoreError> + Send + 'static,
+    {
+        self.send_write(Some(name.to_string()), f).await
+    }
+
+    async fn send_write<R, F>(&self, ends_poll_of: Option<String>, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnMut(&mut Db) -> Result<R, StoreError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Job::Write(Box::new(PendingWrite {
             write: f,
             outcome: None,
             reply,
+            ends_poll_of,
         }));
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?

@@ -64,8 +64,11 @@ impl Store {
     /// Gives up this node's lease on source `name` (its claimed poll was skipped).
     pub async fn release_source(&self, name: &str) -> Result<(), StoreError> {
         let (name, node) = (name.to_string(), self.node().to_string());
-        self.call(move |backend| backend.release_source(&name, &node))
-            .await
+        self.call_db(move |db| {
+            db.polls_under_way.remove(&name);
+            db.backend.release_source(&name, &node)
+        })
+        .await
     }
 
     /// Stores a successful poll in one transaction: the items (if any) and the source's
@@ -75,16 +78,16 @@ impl Store {
         name: &str,
         record: PollRecord,
     ) -> Result<IngestSummary, StoreError> {
-        let name = name.to_string();
+        let source = name.to_string();
         let ingested = self
-            .call_write(move |db: &mut Db| {
+            .call_poll_outcome(name, move |db: &mut Db| {
                 let Db {
                     backend,
                     feeds,
                     stories,
                     ..
                 } = db;
-                backend.record_poll(&name, &record, feeds, stories)
+                backend.record_poll(&source, &record, feeds, stories)
             })
             .await?;
         let summary = ingested.summary;
@@ -101,9 +104,11 @@ impl Store {
         name: &str,
         record: FailureRecord,
     ) -> Result<u32, StoreError> {
-        let name = name.to_string();
-        self.call_write(move |db: &mut Db| db.backend.record_failure(&name, &record))
-            .await
+        let source = name.to_string();
+        self.call_poll_outcome(name, move |db: &mut Db| {
+            db.backend.record_failure(&source, &record)
+        })
+        .await
     }
 
     /// How many sources this node holds a lease on now: those it is polling.

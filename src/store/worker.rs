@@ -7,8 +7,10 @@
 //! WAL once instead of once per poll. In a burst of writes (another write joined this
 //! group, or a group that others joined committed less than [`BURST_GAP`] before it
 //! started) the group also waits for more, up to the backend's
-//! [`Backend::group_linger`] from its start; when polls arrive one by one nothing
-//! waits, and each commits alone. A write's caller hears back only after the group's
+//! [`Backend::group_linger`] from its start, as long as a poll this process claimed
+//! has yet to send its outcome ([`Db::polls_under_way`]); when polls arrive one by
+//! one nothing waits, and each commits alone, and the last polls of a cycle commit
+//! as soon as their writes have run. A write's caller hears back only after the group's
 //! commit: success means durable (to `synchronous = NORMAL`), and a failed commit is
 //! every member's error (and the story index forgets what the group indexed).
 //!
@@ -18,6 +20,7 @@
 //! a sub-journal first, a cost on every write of the thread every poll waits on, for
 //! a rollback that almost never happens.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -36,6 +39,10 @@ pub(crate) struct Db {
     pub(crate) stories: StoryIndex,
     /// Bumped by every `begin_feeds`, so an older refill knows to stop.
     pub(crate) feeds_epoch: u64,
+    /// Sources whose claim this process was granted and whose poll has sent no
+    /// outcome yet: the writes a lingering group may still get. A poll abandoned
+    /// after its claim stays here, which only lets groups wait as they would anyway.
+    pub(crate) polls_under_way: HashSet<String>,
 }
 
 /// A write that may be grouped with others.
@@ -46,6 +53,10 @@ pub(super) trait GroupedWrite: Send {
     fn run(&mut self, db: &mut Db) -> bool;
     /// Tells the caller how it ended, once its transaction committed (`Ok`) or not.
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+    /// The source whose claimed poll this write records the outcome of, if any.
+    fn ends_poll_of(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Work for the database thread.
@@ -161,15 +172,18 @@ fn write_group(
         return None;
     }
     let mark = db.stories.mark();
+    end_poll(db, first.as_ref());
     let mut all_ran = first.run(db);
     let mut members = vec![first];
     let mut announcements = Vec::new();
     let mut ended_by = None;
     while all_ran && members.len() < MAX_GROUP {
-        let wait_until =
-            (in_burst || members.len() >= 2).then(|| started + db.backend.group_linger());
+        let others_coming = !db.polls_under_way.is_empty();
+        let wait_until = ((in_burst || members.len() >= 2) && others_coming)
+            .then(|| started + db.backend.group_linger());
         match next_member(queue, wait_until) {
             Ok(Job::Write(mut write)) => {
+                end_poll(db, write.as_ref());
                 all_ran = write.run(db);
                 members.push(write);
             }
@@ -215,6 +229,13 @@ fn write_group(
     *burst_until = joined.then(|| std::time::Instant::now() + BURST_GAP);
     db.backend.after_writes();
     ended_by
+}
+
+/// Forgets the poll `write` records the outcome of, if any, as one under way.
+fn end_poll(db: &mut Db, write: &dyn GroupedWrite) {
+    if let Some(source) = write.ends_poll_of() {
+        db.polls_under_way.remove(source);
+    }
 }
 
 /// The next job for a group: one already queued, else, until `wait_until`, the next
@@ -279,6 +300,9 @@ fn claim_group(db: &mut Db, first: PendingClaim, queue: &mpsc::Receiver<Job>) ->
     match answers {
         Ok(answers) if answers.len() == pending.len() => {
             for (claim, answer) in pending.into_iter().zip(answers) {
+                if matches!(answer, Claimed::Granted(_)) {
+                    db.polls_under_way.insert(claim.name);
+                }
                 let _ = claim.reply.send(Ok(answer));
             }
         }

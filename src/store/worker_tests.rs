@@ -31,6 +31,7 @@ fn announcements_queued_between_writes_do_not_end_the_group() {
         feeds: Arc::default(),
         stories: StoryIndex::new(Settings::default()),
         feeds_epoch: 0,
+        polls_under_way: Default::default(),
     };
     let ended = Arc::new(Mutex::new(Vec::new()));
     let write = |n| {
@@ -63,6 +64,7 @@ struct Touching {
     n: usize,
     sources: std::ops::Range<usize>,
     ended: Arc<Mutex<Vec<(usize, bool)>>>,
+    ends_poll_of: Option<String>,
 }
 
 impl GroupedWrite for Touching {
@@ -84,10 +86,14 @@ impl GroupedWrite for Touching {
             ended.push((self.n, committed.is_ok()));
         }
     }
+    fn ends_poll_of(&self) -> Option<&str> {
+        self.ends_poll_of.as_deref()
+    }
 }
 
 /// A store thread's state over a database of 200 sources whose groups, once they
-/// may wait, wait ten minutes: a test that waited would not finish.
+/// may wait, wait ten minutes: a test that waited would not finish. A poll it
+/// claimed is under way and never sends its outcome, so a group in a burst waits.
 fn lingering_db(dir: &std::path::Path) -> Db {
     let mut backend = super::super::sqlite::lingering_writer_for_tests(
         &dir.join("t.db"),
@@ -103,6 +109,7 @@ fn lingering_db(dir: &std::path::Path) -> Db {
         feeds: Arc::default(),
         stories: StoryIndex::new(Settings::default()),
         feeds_epoch: 0,
+        polls_under_way: HashSet::from(["s199".to_string()]),
     }
 }
 
@@ -148,6 +155,7 @@ fn touching(
         n,
         sources,
         ended: Arc::clone(ended),
+        ends_poll_of: None,
     })
 }
 
@@ -232,4 +240,74 @@ fn writes_of_few_rows_never_wait() {
         A_MINUTE
     ));
     assert_eq!(*ended.lock().unwrap(), [(0, true), (1, true)]);
+}
+
+#[test]
+fn a_burst_group_waits_no_longer_once_every_claimed_poll_has_sent_its_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = lingering_db(dir.path());
+    db.polls_under_way = HashSet::from(["s0".to_string(), "s1".to_string()]);
+    let ended = Arc::new(Mutex::new(Vec::new()));
+    let outcome_of = |n: usize| {
+        let mut write = touching(&ended, n, n..n + 1);
+        write.ends_poll_of = Some(format!("s{n}"));
+        write.sources = 150..160;
+        write
+    };
+    // A burst (two writes queued together): the outcomes of the last two polls
+    // under way, so nothing else is coming.
+    let queued = vec![Job::Write(outcome_of(1))];
+    assert!(group_of(
+        &mut db,
+        outcome_of(0),
+        queued,
+        &mut None,
+        |_| (),
+        A_SECOND
+    ));
+    assert_eq!(*ended.lock().unwrap(), [(0, true), (1, true)]);
+    assert!(db.polls_under_way.is_empty());
+}
+
+#[test]
+fn a_granted_claim_is_a_poll_under_way_and_a_refused_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = lingering_db(dir.path());
+    db.polls_under_way.clear();
+    let now = chrono::Utc::now();
+    let claim = |db: &mut Db, name: &str, due_by: Option<chrono::DateTime<chrono::Utc>>| {
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        let claim = PendingClaim {
+            name: name.into(),
+            node: "here".into(),
+            now,
+            until: now + chrono::Duration::minutes(5),
+            due_by,
+            reply,
+        };
+        let (_, queue) = mpsc::channel();
+        claim_group(db, claim, &queue);
+        answer.try_recv().unwrap().unwrap()
+    };
+    assert!(matches!(claim(&mut db, "s3", None), Claimed::Granted(_)));
+    assert!(matches!(claim(&mut db, "s4", None), Claimed::Granted(_)));
+    let polls_under_way = std::mem::take(&mut db.polls_under_way);
+    assert_eq!(
+        polls_under_way,
+        HashSet::from(["s3".to_string(), "s4".to_string()])
+    );
+    let failed = crate::store::records::FailureRecord {
+        at: now,
+        http_status: Some(500),
+        error: "down".into(),
+        next_poll: Some(now + chrono::Duration::hours(1)),
+        gone_entry: None,
+        retry_after_until: None,
+    };
+    db.backend.record_failure("s5", &failed).unwrap();
+    assert!(
+        matches!(claim(&mut db, "s5", Some(now)), Claimed::NotDue { .. }),
+        "due in an hour"
+    );
+    assert!(db.polls_under_way.is_empty());
 }
