@@ -7,12 +7,21 @@
 //!
 //! Used by `feedbraid poll` and by the daemon's polling loop alike; it starts nothing
 //! itself: the caller asks for the next source to start, and says when a poll ends.
+//!
+//! A poll whose outcome is with the store, waiting for its commit ([`Committing`]),
+//! gives its place to another, up to a number of places set aside for such polls: the
+//! store holds a group of writes open for more while polls are under way, and were
+//! its members' places counted, fetching and parsing would narrow to a few polls
+//! each time a group fills, and the parsers would idle.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use tokio::sync::Notify;
 use tokio::time::{Duration, Instant};
 
 use crate::fetch::{Fetcher, HostTurn, HostWait, host_of};
@@ -21,10 +30,45 @@ use crate::fetch::{Fetcher, HostTurn, HostWait, host_of};
 /// ours to see end (another poller holds them).
 const SLOT_RECHECK: Duration = Duration::from_secs(1);
 
+/// Polls whose outcome is with the store, waiting for its commit; shared by the
+/// polls, which say when theirs is ([`Committing::wait_for`]), and a [`Dispatch`],
+/// which lets as many others start in their places (up to those set aside).
+#[derive(Debug, Default)]
+pub struct Committing {
+    polls: AtomicUsize,
+    handed_over: Notify,
+}
+
+impl Committing {
+    /// Awaits `commit`, the store's answer to a poll's outcome, as a poll whose place
+    /// may go to another meanwhile.
+    pub async fn wait_for<F: Future>(&self, commit: F) -> F::Output {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        // Counted down however the wait ends, dropped with its poll included.
+        let _counted = CountedWhileCommitting(&self.polls);
+        self.handed_over.notify_one();
+        commit.await
+    }
+
+    fn polls(&self) -> usize {
+        self.polls.load(Ordering::Relaxed)
+    }
+}
+
+struct CountedWhileCommitting<'a>(&'a AtomicUsize);
+
+impl Drop for CountedWhileCommitting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Due sources by host, and how many polls run.
 pub struct Dispatch<T> {
     width: usize,
     running: usize,
+    /// Polls waiting for their commit, and how many of them may give their places.
+    committing: Option<(Arc<Committing>, usize)>,
     queued: usize,
     by_host: HashMap<String, VecDeque<(T, url::Url)>>,
     /// Hosts with queued sources, by when to ask for their next turn. A host may be
@@ -38,9 +82,36 @@ impl<T> Dispatch<T> {
         Dispatch {
             width: width.max(1),
             running: 0,
+            committing: None,
             queued: 0,
             by_host: HashMap::new(),
             next_try: BinaryHeap::new(),
+        }
+    }
+
+    /// This dispatch with up to `places` more polls running while as many wait for
+    /// their commit in `committing`.
+    pub fn sharing_places(mut self, committing: Arc<Committing>, places: usize) -> Dispatch<T> {
+        self.committing = Some((committing, places));
+        self
+    }
+
+    /// Polls that hold a place: those running, but for those waiting for their commit
+    /// in the places set aside for them.
+    fn holding_places(&self) -> usize {
+        let given = self
+            .committing
+            .as_ref()
+            .map_or(0, |(committing, places)| committing.polls().min(*places));
+        self.running.saturating_sub(given)
+    }
+
+    /// Waits until a running poll gives its place to another (never, without
+    /// [`Dispatch::sharing_places`]): then [`Dispatch::next`] may start one.
+    pub async fn place_given(&self) {
+        match &self.committing {
+            Some((committing, _)) => committing.handed_over.notified().await,
+            None => std::future::pending().await,
         }
     }
 
@@ -58,7 +129,7 @@ impl<T> Dispatch<T> {
     /// The next source to poll now, with the URL it was queued under and its host's
     /// turn, if one may start: counted as running until [`Dispatch::done`].
     pub fn next(&mut self, fetcher: &Fetcher) -> Option<(T, url::Url, HostTurn)> {
-        if self.running >= self.width {
+        if self.holding_places() >= self.width {
             return None;
         }
         let now = Instant::now();
@@ -102,9 +173,10 @@ impl<T> Dispatch<T> {
     }
 
     /// When to ask [`Dispatch::next`] again, when it said no: `None` while every
-    /// place is taken (ask after the next [`Dispatch::done`]) or nothing is queued.
+    /// place is taken (ask after the next [`Dispatch::done`] or
+    /// [`Dispatch::place_given`]) or nothing is queued.
     pub fn wake_at(&self) -> Option<Instant> {
-        if self.running >= self.width {
+        if self.holding_places() >= self.width {
             return None;
         }
         self.next_try.peek().map(|Reverse((at, _))| *at)
@@ -145,6 +217,7 @@ impl<T> Dispatch<T> {
                     ended.push(output);
                 }
                 _ = sleep_until(wake), if wake.is_some() => {}
+                _ = self.place_given() => {}
             }
         }
     }
@@ -212,5 +285,51 @@ mod tests {
         dispatch.done(&first[0].1);
         assert!(dispatch.next(&fetcher).is_some());
         assert_eq!((dispatch.running(), dispatch.queued()), (2, 2));
+    }
+
+    #[tokio::test]
+    async fn a_poll_waiting_for_its_commit_gives_its_place_up_to_those_set_aside() {
+        let fetcher = fetcher("per_host_interval = \"0s\"");
+        let committing = Arc::new(Committing::default());
+        let mut dispatch = Dispatch::new(1).sharing_places(Arc::clone(&committing), 1);
+        for i in 0..4 {
+            dispatch.push(i, url(&format!("https://h{i}.example/")));
+        }
+        let first = dispatch.next(&fetcher).unwrap();
+        assert!(dispatch.next(&fetcher).is_none(), "one place");
+
+        // The first poll's outcome goes to the store, whose answer is to come.
+        let (answer, answered) = tokio::sync::oneshot::channel::<()>();
+        let waiting = tokio::spawn({
+            let committing = Arc::clone(&committing);
+            async move { committing.wait_for(answered).await }
+        });
+        dispatch.place_given().await;
+        let second = dispatch.next(&fetcher).unwrap();
+        assert_eq!(second.0, 1, "started in the first one's place");
+        assert!(dispatch.next(&fetcher).is_none(), "one place set aside");
+
+        // The second's outcome waits too, but the place set aside is taken.
+        let (second_answer, second_answered) = tokio::sync::oneshot::channel::<()>();
+        let second_waiting = tokio::spawn({
+            let committing = Arc::clone(&committing);
+            async move { committing.wait_for(second_answered).await }
+        });
+        dispatch.place_given().await;
+        assert!(dispatch.next(&fetcher).is_none());
+        assert_eq!(dispatch.wake_at(), None);
+
+        // Committed: the first poll ends, the second still waits, in the place set aside.
+        answer.send(()).unwrap();
+        waiting.await.unwrap().unwrap();
+        dispatch.done(&first.1);
+        assert_eq!(dispatch.next(&fetcher).map(|(item, ..)| item), Some(2));
+        assert_eq!(dispatch.running(), 2);
+        second_answer.send(()).unwrap();
+        second_waiting.await.unwrap().unwrap();
+        assert!(
+            dispatch.next(&fetcher).is_none(),
+            "committed, the second holds its place again until it ends"
+        );
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{Config, SourceConfig, SourceTiming};
 use crate::content_rules::SourceRules;
-use crate::dispatch::Dispatch;
+use crate::dispatch::{Committing, Dispatch};
 use crate::fetch::redirect::{self, RedirectMemory};
 use crate::fetch::{Access, FetchError, Fetched, Fetcher, HostTurn, Validators};
 use crate::membership;
@@ -41,6 +41,8 @@ pub struct PollContext {
     pub articles_queued: Arc<tokio::sync::Notify>,
     /// What each source served at its last stored poll, for parsing its next one.
     pub last_served: Arc<LastServed>,
+    /// Polls whose outcome is with the store: their places go to others meanwhile.
+    pub committing: Arc<Committing>,
 }
 
 impl PollContext {
@@ -72,6 +74,7 @@ impl PollContext {
             parsers,
             articles_queued: Arc::new(tokio::sync::Notify::new()),
             last_served: Arc::default(),
+            committing: Arc::default(),
         }
     }
 }
@@ -272,7 +275,10 @@ pub async fn poll_source_in_turn(
                 adopt_url: adopt.map(|u| u.to_string()),
                 full_text: source.wants_full_text(),
             };
-            let summary = ctx.store.record_poll(&source.name, record).await?;
+            let summary = ctx
+                .committing
+                .wait_for(ctx.store.record_poll(&source.name, record))
+                .await?;
             if let Some(served) = served {
                 ctx.last_served.remember(&source.name, served);
             }
@@ -335,7 +341,10 @@ async fn record_failure(
         gone_entry: gone.then(|| entry_fingerprint(source)),
         retry_after_until,
     };
-    let error_streak = ctx.store.record_failure(&source.name, record).await?;
+    let error_streak = ctx
+        .committing
+        .wait_for(ctx.store.record_failure(&source.name, record))
+        .await?;
     Ok(PollReport {
         source: source.name.clone(),
         outcome: PollOutcome::Failed {
@@ -405,7 +414,8 @@ pub async fn poll_sources_with(
     sources: &[SourceConfig],
     mode: PollMode,
 ) -> Result<Vec<PollReport>, StoreError> {
-    let mut dispatch = Dispatch::new(poll_width(config));
+    let mut dispatch = Dispatch::new(poll_width(config))
+        .sharing_places(Arc::clone(&ctx.committing), crate::store::MAX_GROUP);
     for (index, source) in sources.iter().enumerate() {
         dispatch.push(index, source.url.clone());
     }
@@ -429,6 +439,8 @@ pub async fn poll_sources_with(
 /// How many polls run at once: the requests allowed in flight, plus two for each
 /// parsing thread (one parsing, one fetched and next in line) so parsing never waits
 /// for a fetch. More would only hold fetched bodies in memory, waiting for a parser.
+/// Polls waiting for their commit give their places to others, up to a group's
+/// worth ([`crate::store::MAX_GROUP`]; see [`crate::dispatch`]).
 pub fn poll_width(config: &Config) -> usize {
     let parsers = std::thread::available_parallelism().map_or(2, usize::from);
     config.fetch.concurrency.max(1) + 2 * parsers

@@ -86,7 +86,8 @@ pub async fn run(
     let mut running: FuturesUnordered<PollTask> = FuturesUnordered::new();
     // Sources queued in `dispatch` or being polled: never twice at once.
     let mut busy: HashSet<String> = HashSet::new();
-    let mut dispatch: Dispatch<String> = Dispatch::new(poll::poll_width(&current));
+    let mut dispatch: Dispatch<String> = Dispatch::new(poll::poll_width(&current))
+        .sharing_places(Arc::clone(&ctx.committing), crate::store::MAX_GROUP);
     loop {
         heartbeat.beat();
         while let Some((name, url, turn)) = dispatch.next(&ctx.fetcher) {
@@ -127,6 +128,7 @@ pub async fn run(
                     next = running.next().now_or_never().flatten();
                 }
             }
+            _ = dispatch.place_given() => {}
             _ = tokio::time::sleep(sleep) => {
                 for name in queue.pop_due(Utc::now()) {
                     enqueue(&current, name, &mut dispatch, &mut busy);

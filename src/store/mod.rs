@@ -35,3 +35,4 @@ pub use records::{
     ArticleApplied, Claimed, FailureRecord, FeedSync, IngestSummary, ItemPage, Neighbour,
     PageCursor, PollRecord, PrunePolicy, PruneSummary, SourcePollState, StoryMember,
 };
+pub use worker::MAX_GROUP;

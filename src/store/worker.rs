@@ -10,7 +10,9 @@
 //! [`Backend::group_linger`] from its start, as long as a poll this process claimed
 //! has yet to send its outcome ([`Db::polls_under_way`]); when polls arrive one by
 //! one nothing waits, and each commits alone, and the last polls of a cycle commit
-//! as soon as their writes have run. A write's caller hears back only after the group's
+//! as soon as their writes have run. Claims of polls starting meanwhile are answered
+//! after the group's commit (answered at once, each would end the group). A write's
+//! caller hears back only after the group's
 //! commit: success means durable (to `synchronous = NORMAL`), and a failed commit is
 //! every member's error (and the story index forgets what the group indexed).
 //!
@@ -66,7 +68,8 @@ pub(super) enum Job {
     /// A write to group with the writes queued behind it.
     Write(Box<dyn GroupedWrite>),
     /// A claim on a source, answered with the claims queued behind it in one call
-    /// (the polls that come due at one instant claim their sources together).
+    /// (the polls that come due at one instant claim their sources together); one
+    /// that arrives while writes are being grouped waits for the group's commit.
     Claim(PendingClaim),
     /// Tells the other nodes sharing the database which feeds a committed write
     /// changed (`None`: every feed). One that arrives while writes are being grouped
@@ -126,7 +129,7 @@ fn next_job<J>(queue: &mpsc::Receiver<J>, release: impl FnOnce()) -> Option<J> {
 
 /// Most writes committed together: bounds how long the first of a group waits for
 /// its answer, and the size of one transaction.
-pub(super) const MAX_GROUP: usize = 32;
+pub const MAX_GROUP: usize = 32;
 
 /// A group that starts within this long of the commit of a group other writes joined
 /// is part of the same burst, and may wait for more writes even before one joins it.
@@ -176,6 +179,7 @@ fn write_group(
     let mut all_ran = first.run(db);
     let mut members = vec![first];
     let mut announcements = Vec::new();
+    let mut claims = Vec::new();
     let mut ended_by = None;
     while all_ran && members.len() < MAX_GROUP {
         let others_coming = !db.polls_under_way.is_empty();
@@ -189,6 +193,9 @@ fn write_group(
             }
             // Of writes already committed: told once this group is.
             Ok(Job::Announce(feeds)) => announcements.push(feeds),
+            // Polls starting meanwhile: answered together once this group is
+            // committed, so a group fills instead of ending at every new poll.
+            Ok(Job::Claim(claim)) => claims.push(claim),
             Ok(other) => {
                 ended_by = Some(other);
                 break;
@@ -228,6 +235,10 @@ fn write_group(
     }
     *burst_until = joined.then(|| std::time::Instant::now() + BURST_GAP);
     db.backend.after_writes();
+    if !claims.is_empty() {
+        reconnect_if_lost(db);
+        answer_claims(db, claims);
+    }
     ended_by
 }
 
@@ -286,6 +297,12 @@ fn claim_group(db: &mut Db, first: PendingClaim, queue: &mpsc::Receiver<Job>) ->
             Err(_) => break,
         }
     }
+    answer_claims(db, pending);
+    ended_by
+}
+
+/// Answers `pending`, claims in the order they came, in one call of the backend.
+fn answer_claims(db: &mut Db, pending: Vec<PendingClaim>) {
     let claims: Vec<SourceClaim<'_>> = pending
         .iter()
         .map(|p| SourceClaim {
@@ -320,7 +337,6 @@ fn claim_group(db: &mut Db, first: PendingClaim, queue: &mpsc::Receiver<Job>) ->
             }
         }
     }
-    ended_by
 }
 
 /// Commits the open transaction of `writes` writes, begun when the story index

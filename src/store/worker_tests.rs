@@ -311,3 +311,35 @@ fn a_granted_claim_is_a_poll_under_way_and_a_refused_one_is_not() {
     );
     assert!(db.polls_under_way.is_empty());
 }
+
+#[test]
+fn a_claim_queued_between_writes_is_answered_after_the_group_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = lingering_db(dir.path());
+    db.polls_under_way.clear();
+    let ended = Arc::new(Mutex::new(Vec::new()));
+    let now = chrono::Utc::now();
+    let (reply, mut answer) = tokio::sync::oneshot::channel();
+    let claim = PendingClaim {
+        name: "s7".into(),
+        node: "here".into(),
+        now,
+        until: now + chrono::Duration::minutes(5),
+        due_by: None,
+        reply,
+    };
+    let (jobs, queue) = mpsc::channel();
+    jobs.send(Job::Write(touching(&ended, 1, 150..160)))
+        .unwrap();
+    jobs.send(Job::Claim(claim)).unwrap();
+    jobs.send(Job::Write(touching(&ended, 2, 160..170)))
+        .unwrap();
+    drop(jobs);
+
+    let ended_by = write_group(&mut db, touching(&ended, 0, 0..150), &queue, &mut None);
+
+    assert!(ended_by.is_none(), "the claim did not end the group");
+    assert_eq!(*ended.lock().unwrap(), [(0, true), (1, true), (2, true)]);
+    assert!(matches!(answer.try_recv(), Ok(Ok(Claimed::Granted(_)))));
+    assert!(db.polls_under_way.contains("s7"));
+}
