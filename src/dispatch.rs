@@ -298,23 +298,21 @@ mod tests {
         let first = dispatch.next(&fetcher).unwrap();
         assert!(dispatch.next(&fetcher).is_none(), "one place");
 
-        // The first poll's outcome goes to the store, whose answer is to come.
-        let (answer, answered) = tokio::sync::oneshot::channel::<()>();
-        let waiting = tokio::spawn({
+        // A poll's outcome goes to the store, whose answer is to come.
+        let waiting_for_commit = || {
+            let (answer, answered) = tokio::sync::oneshot::channel::<()>();
             let committing = Arc::clone(&committing);
-            async move { committing.wait_for(answered).await }
-        });
+            let waiting = tokio::spawn(async move { committing.wait_for(answered).await });
+            (answer, waiting)
+        };
+        let (answer, waiting) = waiting_for_commit();
         dispatch.place_given().await;
         let second = dispatch.next(&fetcher).unwrap();
         assert_eq!(second.0, 1, "started in the first one's place");
         assert!(dispatch.next(&fetcher).is_none(), "one place set aside");
 
         // The second's outcome waits too, but the place set aside is taken.
-        let (second_answer, second_answered) = tokio::sync::oneshot::channel::<()>();
-        let second_waiting = tokio::spawn({
-            let committing = Arc::clone(&committing);
-            async move { committing.wait_for(second_answered).await }
-        });
+        let (second_answer, second_waiting) = waiting_for_commit();
         dispatch.place_given().await;
         assert!(dispatch.next(&fetcher).is_none());
         assert_eq!(dispatch.wake_at(), None);

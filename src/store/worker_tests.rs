@@ -269,6 +269,27 @@ fn a_burst_group_waits_no_longer_once_every_claimed_poll_has_sent_its_outcome() 
     assert!(db.polls_under_way.is_empty());
 }
 
+/// A claim of source `name` for five minutes from `now`, and where its answer goes.
+fn claim_of(
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    due_by: Option<chrono::DateTime<chrono::Utc>>,
+) -> (
+    PendingClaim,
+    tokio::sync::oneshot::Receiver<Result<Claimed, StoreError>>,
+) {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let claim = PendingClaim {
+        name: name.into(),
+        node: "here".into(),
+        now,
+        until: now + chrono::Duration::minutes(5),
+        due_by,
+        reply,
+    };
+    (claim, answer)
+}
+
 #[test]
 fn a_granted_claim_is_a_poll_under_way_and_a_refused_one_is_not() {
     let dir = tempfile::tempdir().unwrap();
@@ -276,15 +297,7 @@ fn a_granted_claim_is_a_poll_under_way_and_a_refused_one_is_not() {
     db.polls_under_way.clear();
     let now = chrono::Utc::now();
     let claim = |db: &mut Db, name: &str, due_by: Option<chrono::DateTime<chrono::Utc>>| {
-        let (reply, mut answer) = tokio::sync::oneshot::channel();
-        let claim = PendingClaim {
-            name: name.into(),
-            node: "here".into(),
-            now,
-            until: now + chrono::Duration::minutes(5),
-            due_by,
-            reply,
-        };
+        let (claim, mut answer) = claim_of(name, now, due_by);
         let (_, queue) = mpsc::channel();
         claim_group(db, claim, &queue);
         answer.try_recv().unwrap().unwrap()
@@ -318,16 +331,7 @@ fn a_claim_queued_between_writes_is_answered_after_the_group_commits() {
     let mut db = lingering_db(dir.path());
     db.polls_under_way.clear();
     let ended = Arc::new(Mutex::new(Vec::new()));
-    let now = chrono::Utc::now();
-    let (reply, mut answer) = tokio::sync::oneshot::channel();
-    let claim = PendingClaim {
-        name: "s7".into(),
-        node: "here".into(),
-        now,
-        until: now + chrono::Duration::minutes(5),
-        due_by: None,
-        reply,
-    };
+    let (claim, mut answer) = claim_of("s7", chrono::Utc::now(), None);
     let (jobs, queue) = mpsc::channel();
     jobs.send(Job::Write(touching(&ended, 1, 150..160)))
         .unwrap();
