@@ -44,7 +44,7 @@ impl Committing {
     /// may go to another meanwhile.
     pub async fn wait_for<F: Future>(&self, commit: F) -> F::Output {
         self.polls.fetch_add(1, Ordering::Relaxed);
-        // Counted down however the wait ends, dropped with its poll included.
+        // Counted down however the wait ends, a poll dropped while waiting included.
         let _counted = CountedWhileCommitting(&self.polls);
         self.handed_over.notify_one();
         commit.await
