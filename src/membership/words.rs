@@ -9,7 +9,7 @@ use super::text::TextLayout;
 use crate::config::Config;
 use crate::model::PreparedWords;
 use crate::topic::words::{normalize, split_words};
-use crate::topic::{ItemWords, Screen};
+use crate::topic::{ItemWords, Screen, ScreenField};
 
 /// How parsing prepares a source's items' words for the topic filters of a config,
 /// so that the store does not have to: whose items they are, and a screen that rules
@@ -70,10 +70,11 @@ impl WordsRecipe {
 }
 
 /// Whether no topic filter of `screen` can admit `item`: none of their required words
-/// occurs in its title, text, categories or author. `folded_visible` is `visible_text`
-/// folded, which the item's text is or ends with. The text is searched first (it is
-/// folded already, and where words occur most); the short fields are folded only if
-/// it holds none.
+/// occurs in the fields of its title, text, categories or author the screen searches.
+/// `folded_visible` is `visible_text` folded, which the item's text is or ends with.
+/// The text is searched first (it is folded already, and where words occur most); the
+/// short fields are folded only if it holds none, and a field the screen does not
+/// search is not folded at all.
 fn rules_out(
     screen: &Screen,
     item: &Candidate<'_>,
@@ -81,28 +82,38 @@ fn rules_out(
     folded_visible: &str,
 ) -> bool {
     use std::borrow::Cow;
-    // The text is usually the visible text, folded already, or a summary put before
-    // it: only the summary is folded then. The screen looks for single words, which
-    // never span the space between the two.
-    let (text, visible) = match TextLayout::of(item.text, visible_text) {
-        TextLayout::Visible => (Cow::Borrowed(folded_visible), None),
-        TextLayout::SummaryThenVisible(summary) => (
-            Cow::Owned(normalize(summary)),
-            Some(Cow::Borrowed(folded_visible)),
-        ),
-        TextLayout::Other => (Cow::Owned(normalize(item.text)), None),
-    };
-    let short = std::iter::once(item.title).chain(item.authors.iter().map(String::as_str));
-    let fields = std::iter::once(text).chain(visible).chain(
-        short
-            .chain(
-                item.categories
-                    .iter()
-                    .map(|category| category.name.as_str()),
-            )
-            .map(|field| normalize(field).into()),
-    );
-    screen.rules_out(fields)
+    let text = screen.searches(ScreenField::Text).then(|| {
+        // The text is usually the visible text, folded already, or a summary put
+        // before it: only the summary is folded then. The screen looks for single
+        // words, which never span the space between the two.
+        match TextLayout::of(item.text, visible_text) {
+            TextLayout::Visible => [Some(Cow::Borrowed(folded_visible)), None],
+            TextLayout::SummaryThenVisible(summary) => [
+                Some(Cow::Owned(normalize(summary))),
+                Some(Cow::Borrowed(folded_visible)),
+            ],
+            TextLayout::Other => [Some(Cow::Owned(normalize(item.text))), None],
+        }
+    });
+    let text = text
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|text| (ScreenField::Text, text));
+    let short = std::iter::once((ScreenField::Title, item.title))
+        .chain(
+            item.authors
+                .iter()
+                .map(|author| (ScreenField::Author, author.as_str())),
+        )
+        .chain(
+            item.categories
+                .iter()
+                .map(|category| (ScreenField::Category, category.name.as_str())),
+        )
+        .filter(|(field, _)| screen.searches(*field))
+        .map(|(field, text)| (field, Cow::Owned(normalize(text))));
+    screen.rules_out(text.chain(short))
 }
 
 /// Names the topic filters of `config`: equal for two configs whose feeds filter

@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 pub use eval::ItemWords;
 pub use parse::parse_query;
 pub use query::{Query, Scope};
-pub use screen::{Screen, required_words};
+pub use screen::{Screen, ScreenField, required_words};
 
 /// What topic queries read of an item: its text fields, its source's name and tags,
 /// and its link's domain. Prepared once per item into [`ItemWords`].
