@@ -14,13 +14,13 @@
 //!
 //! Memory: a record is 278 bytes ([`record`]: no padding, numbers in the bytes
 //! they need, 3-byte links, the headline's 12 tokens and 8 band links beside the
-//! text signature's);
-//! record storage grows by an eighth, and only record storage (`reserve` sizes it
-//! exactly when a known number is loaded at start); heads are sized apart from the
-//! records, at 1–5 records per slot ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to
-//! [`TARGET_LOAD`], or [`RESERVED_LOAD`] by `reserve`), 33 chains × 4 bytes / load
-//! per item. So ≈ 311 bytes per item for a window loaded at start, ≈ 379 grown one
-//! by one at worst (the unit tests hold both bounds). The price of a slot shared by
+//! text signature's), kept in chunks of a few hundred ([`window`]: growing never
+//! copies them, and at most a chunk at each end is partly used); heads are sized
+//! apart from the records, at 1–5 records per slot ([`MIN_LOAD`]..[`MAX_LOAD`],
+//! rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by `reserve`), 33 chains × 4
+//! bytes / load per item. So ≈ 311 bytes per item for a window loaded at start,
+//! ≈ 344 grown one by one at worst, plus a chunk at each end (the unit tests hold both
+//! bounds). The price of a slot shared by
 //! several keys: a walk step whose record merely shares the slot costs one more
 //! record fetch; a band's values sit next to its link, so that fetch is one cache
 //! line.
@@ -29,13 +29,15 @@ mod record;
 #[cfg(test)]
 mod tests;
 mod walk;
+mod window;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
 use super::title::{TITLE_BANDS, title_alike};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
 use record::{CHAINS, CONTENT_CHAIN, FIRST_TITLE_CHAIN, Link, Record};
+use window::Window;
 
 /// LSH bands over the signature, and the signature values per band.
 pub const BANDS: usize = 24;
@@ -56,8 +58,6 @@ const RESERVED_LOAD: usize = 4;
 const MAX_LOAD: usize = 5;
 /// Records per slot under which the heads shrink (to [`TARGET_LOAD`]).
 const MIN_LOAD: usize = 1;
-/// Record storage grows by this share of what it holds (an eighth).
-const RECORD_GROWTH: usize = 8;
 /// Most records looked at in one slot: bounds the cost of a pathological bucket
 /// (the same boilerplate text from many outlets) at the price of missing its oldest.
 const MAX_CHAIN_WALK: usize = 512;
@@ -75,7 +75,7 @@ fn region_for(records: usize) -> usize {
 #[derive(Debug, Clone)]
 pub struct StoryIndex {
     settings: Settings,
-    records: VecDeque<Record>,
+    records: Window,
     /// Sequence number of `records[0]`.
     base_seq: u32,
     /// `CHAINS` regions of `region_len` slots each.
@@ -102,7 +102,7 @@ impl StoryIndex {
     pub fn new(settings: Settings) -> StoryIndex {
         StoryIndex {
             settings,
-            records: VecDeque::new(),
+            records: Window::default(),
             base_seq: 0,
             heads: vec![EMPTY; CHAINS * MIN_REGION],
             region_len: MIN_REGION,
@@ -112,10 +112,10 @@ impl StoryIndex {
     }
 
     /// Makes room for `records` more records at once (when loading a known number
-    /// at start): record storage is sized exactly, and loading re-chains nothing.
+    /// at start): loading re-chains nothing.
     pub fn reserve(&mut self, records: usize) {
         let total = self.records.len().saturating_add(records);
-        self.records.reserve_exact(records);
+        self.records.reserve(records);
         if total > self.region_len.saturating_mul(MAX_LOAD) {
             self.rechain((total / RESERVED_LOAD).max(MIN_REGION));
         }
@@ -164,9 +164,6 @@ impl StoryIndex {
         }
         if len + 1 > self.region_len * MAX_LOAD {
             self.rechain(region_for(len + 1));
-        }
-        if len == self.records.capacity() {
-            self.records.reserve_exact((len / RECORD_GROWTH).max(1));
         }
         let seq = self.base_seq + len as u32;
         for chain in 0..CHAINS {
@@ -252,9 +249,6 @@ impl StoryIndex {
         let len = self.records.len();
         if self.region_len > MIN_REGION && len < self.region_len * MIN_LOAD {
             self.rechain(region_for(len));
-        }
-        if self.records.capacity() / 2 > len {
-            self.records.shrink_to(len + len / RECORD_GROWTH);
         }
         evicted
     }
@@ -365,14 +359,13 @@ impl StoryIndex {
     /// counted with one control byte each, as hashbrown lays them out).
     pub fn memory_bytes(&self) -> usize {
         size_of::<Self>()
-            + self.records.capacity() * size_of::<Record>()
+            + self.records.memory_bytes()
             + self.heads.capacity() * size_of::<u32>()
             + self.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
     }
 
     /// Re-chains every record into regions of `region_len` slots (at least
-    /// [`MIN_REGION`]), renumbering from `base_seq`. Record storage is left alone:
-    /// it grows and shrinks on its own schedule.
+    /// [`MIN_REGION`]), renumbering from `base_seq`. Record storage is left alone.
     fn rechain(&mut self, region_len: usize) {
         self.region_len = region_len.max(MIN_REGION);
         self.heads = vec![EMPTY; CHAINS * self.region_len];
