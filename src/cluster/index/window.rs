@@ -20,7 +20,7 @@ pub(super) const CHUNK: usize = if cfg!(test) { 64 } else { 512 };
 const _: () = assert!(CHUNK.is_power_of_two());
 
 /// The index's records in first-seen order; see the module comment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(super) struct Window {
     /// Every chunk full but the last; the first starts with `front` records already
     /// evicted.
@@ -28,6 +28,28 @@ pub(super) struct Window {
     /// Evicted records still at the start of the first chunk.
     front: usize,
     len: usize,
+}
+
+impl Clone for Window {
+    /// Each chunk cloned with room for [`CHUNK`] records, as one made by
+    /// [`Window::push_back`] has: a chunk is never grown past it, and
+    /// [`Window::memory_bytes`] counts whole chunks.
+    fn clone(&self) -> Window {
+        let chunks = self
+            .chunks
+            .iter()
+            .map(|chunk| {
+                let mut copy = Vec::with_capacity(CHUNK);
+                copy.extend_from_slice(chunk);
+                copy
+            })
+            .collect();
+        Window {
+            chunks,
+            front: self.front,
+            len: self.len,
+        }
+    }
 }
 
 impl Window {
