@@ -82,22 +82,22 @@ fn rules_out(
     folded_visible: &str,
 ) -> bool {
     use std::borrow::Cow;
-    let text = screen.searches(ScreenField::Text).then(|| {
-        // The text is usually the visible text, folded already, or a summary put
-        // before it: only the summary is folded then. The screen looks for single
-        // words, which never span the space between the two.
-        match TextLayout::of(item.text, visible_text) {
+    // The text is usually the visible text, folded already, or a summary put before
+    // it: only the summary is folded then. The screen looks for single words, which
+    // never span the space between the two.
+    let mut text: [Option<Cow<'_, str>>; 2] = [None, None];
+    if screen.searches(ScreenField::Text) {
+        text = match TextLayout::of(item.text, visible_text) {
             TextLayout::Visible => [Some(Cow::Borrowed(folded_visible)), None],
             TextLayout::SummaryThenVisible(summary) => [
                 Some(Cow::Owned(normalize(summary))),
                 Some(Cow::Borrowed(folded_visible)),
             ],
             TextLayout::Other => [Some(Cow::Owned(normalize(item.text))), None],
-        }
-    });
+        };
+    }
     let text = text
         .into_iter()
-        .flatten()
         .flatten()
         .map(|text| (ScreenField::Text, text));
     let short = std::iter::once((ScreenField::Title, item.title))

@@ -12,9 +12,9 @@
 //! one nothing waits, and each commits alone, and the last polls of a cycle commit
 //! as soon as their writes have run. Claims of polls starting meanwhile are answered
 //! after the group's commit (answered at once, each would end the group). A write's
-//! caller hears back only after the group's
-//! commit: success means durable (to `synchronous = NORMAL`), and a failed commit is
-//! every member's error (and the story index forgets what the group indexed).
+//! caller hears back only after the group's commit: success means durable (to
+//! `synchronous = NORMAL`), and a failed commit is every member's error (and the
+//! story index forgets what the group indexed).
 //!
 //! A write that fails rolls the whole group back; then each member runs again in a
 //! transaction of its own, so the failing one fails alone and the others are kept.

@@ -18,10 +18,12 @@ use super::query::{Query, Scope};
 use super::segment::each_word;
 use super::words;
 
-const TITLE: u8 = 1;
-const TEXT: u8 = 2;
-const CATEGORY: u8 = 4;
-const AUTHOR: u8 = 8;
+// An item's fields, one bit each: a word of a scope matches in those of
+// [`scope_mask`].
+pub(super) const TITLE: u8 = 1;
+pub(super) const TEXT: u8 = 2;
+pub(super) const CATEGORY: u8 = 4;
+pub(super) const AUTHOR: u8 = 8;
 
 /// Word lookups answered by scanning an item's segments before its vocabulary is
 /// built (see the module comment).
@@ -37,7 +39,8 @@ fn sort_key(word: &str) -> u64 {
     u64::from_be_bytes(key)
 }
 
-fn scope_mask(scope: Scope) -> u8 {
+/// The fields a word of `scope` matches in.
+pub(super) fn scope_mask(scope: Scope) -> u8 {
     match scope {
         Scope::Any => TITLE | TEXT | CATEGORY | AUTHOR,
         Scope::Title => TITLE,

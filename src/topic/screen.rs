@@ -15,6 +15,7 @@
 
 use aho_corasick::AhoCorasick;
 
+use super::eval;
 use super::query::{Query, Scope};
 
 /// A field of an item the screen searches.
@@ -38,13 +39,13 @@ impl ScreenField {
 
     /// Whether a word of `scope` may be matched in this field.
     fn is_in(self, scope: Scope) -> bool {
-        match scope {
-            Scope::Any => true,
-            Scope::Title => self == ScreenField::Title,
-            Scope::Text => self == ScreenField::Text,
-            Scope::Category => self == ScreenField::Category,
-            Scope::Author => self == ScreenField::Author,
-        }
+        let bit = match self {
+            ScreenField::Title => eval::TITLE,
+            ScreenField::Text => eval::TEXT,
+            ScreenField::Category => eval::CATEGORY,
+            ScreenField::Author => eval::AUTHOR,
+        };
+        eval::scope_mask(scope) & bit != 0
     }
 }
 
