@@ -54,7 +54,7 @@ pub async fn serving(seconds: u64, connections: usize, rounds: usize) {
     let first = first.elapsed().as_secs_f64() * 1000.0;
     let gzip = gzip(&body);
     println!(
-        "scenario serving: /feeds/world.rss, {} bytes ({} gzip); first request (select + render 3 formats + gzip) {first:.1} ms",
+        "scenario serving: /feeds/world.rss, {} bytes ({} gzip); first request (select + render the format + gzip) {first:.1} ms",
         body.len(),
         gzip.len()
     );

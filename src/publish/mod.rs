@@ -1,12 +1,14 @@
 //! Publishing: selects a feed's items from the store (its membership rows, or every
-//! item for a feed that takes every item; its limit), assembles them and renders every
-//! format once per change to that feed ([`Store::feed_version`]): a new item renders
-//! again only the feeds it belongs in. Requests are answered from the rendered bytes;
-//! nothing is rendered per request, and rendering (three formats, their gzip and
-//! hashes) runs on a blocking thread, never on an async worker.
+//! item for a feed that takes every item; its limit), assembles them and renders a
+//! format once per change to that feed ([`Store::feed_version`]), when it is first
+//! asked for: a new item renders again only the feeds it belongs in, and only the
+//! formats readers ask for, so a feed read as JSON alone never holds its RSS and
+//! Atom bytes. Requests are answered from the rendered bytes; nothing is rendered
+//! per request, and rendering (a format, its gzip and hash) runs on a blocking
+//! thread, never on an async worker.
 //!
-//! A publisher may serve a feed up to `max_lag` behind the store: bytes rendered less
-//! than `max_lag` ago are served even when the feed changed since. While ingest
+//! A publisher may serve a feed up to `max_lag` behind the store: bytes of items
+//! selected less than `max_lag` ago are served even when the feed changed since. While ingest
 //! changes a feed many times a second, it is then rendered about once per `max_lag`
 //! instead of by nearly every request, and readers do not wait for renders; a change
 //! to a feed that has been quiet for longer is served at once.
@@ -66,19 +68,14 @@ impl ValidatorHeaders {
     }
 }
 
-/// Every format of one feed, as of one version of its contents.
-#[derive(Debug)]
-pub struct RenderedFeed {
+/// The formats of one feed rendered so far, all of one version of its contents.
+#[derive(Debug, Clone)]
+struct RenderedFeed {
     version: u64,
-    rendered_at: std::time::Instant,
-    pub items: usize,
+    /// When the feed's items were selected for this version.
+    selected_at: std::time::Instant,
+    items: usize,
     formats: HashMap<Format, Rendered>,
-}
-
-impl RenderedFeed {
-    pub fn format(&self, format: Format) -> Option<&Rendered> {
-        self.formats.get(&format)
-    }
 }
 
 /// Renders feeds on demand and keeps each feed's bytes until it changes.
@@ -123,25 +120,38 @@ impl Publisher {
         }
     }
 
-    /// The rendered feed, if it may be served at `version`: rendered for it, or
-    /// recently enough (`None`: any rendering).
+    /// The feed's rendered formats, if they may be served at `version`: selected
+    /// for it, or recently enough (`None`: any version).
     fn cached(&self, name: &str, version: Option<u64>) -> Option<Arc<RenderedFeed>> {
         let cache = self.cache.lock().ok()?;
         cache
             .get(name)
             .filter(|r| {
-                version.is_none_or(|v| r.version == v || r.rendered_at.elapsed() < self.max_lag)
+                version.is_none_or(|v| r.version == v || r.selected_at.elapsed() < self.max_lag)
             })
             .cloned()
     }
 
-    /// How many items the feed showed when last rendered, if it has been: for pages
-    /// that list feeds without rendering them again.
-    pub fn last_item_count(&self, name: &str) -> Option<usize> {
-        self.cached(name, None).map(|rendered| rendered.items)
+    /// How many items the feed shows: as when it was last selected, for pages that
+    /// list feeds without rendering them again; a feed never selected is selected
+    /// (and not rendered).
+    pub async fn item_count(
+        &self,
+        config: &Config,
+        feed: &FeedConfig,
+    ) -> Result<usize, StoreError> {
+        if let Some(known) = self.cached(&feed.name, None) {
+            return Ok(known.items);
+        }
+        let scope = scope_of(config, feed);
+        let version = self.store.feed_version(&scope);
+        let items = self.select(feed, &scope).await?;
+        let count = assemble(config, feed, items).items.len();
+        self.keep(&feed.name, version, count, None);
+        Ok(count)
     }
 
-    /// How many times a feed has been rendered (every format of it, once).
+    /// How many times a format of a feed has been rendered.
     pub fn renders(&self) -> u64 {
         self.renders.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -155,35 +165,42 @@ impl Publisher {
         }
     }
 
-    /// The feed named `name`, rendered for the store's current contents.
+    /// `format` of the feed, rendered for the store's current contents.
     pub async fn feed(
         &self,
         config: &Config,
         feed: &FeedConfig,
-    ) -> Result<Arc<RenderedFeed>, StoreError> {
+        format: Format,
+    ) -> Result<Rendered, StoreError> {
         let scope = scope_of(config, feed);
         let version = self.store.feed_version(&scope);
-        if let Some(hit) = self.cached(&feed.name, Some(version)) {
+        let hit = |publisher: &Publisher| {
+            publisher
+                .cached(&feed.name, Some(version))
+                .and_then(|known| known.formats.get(&format).cloned())
+        };
+        if let Some(hit) = hit(self) {
             return Ok(hit);
         }
         let turn = self.turn(&feed.name);
         let _turn = turn.lock().await;
-        if let Some(hit) = self.cached(&feed.name, Some(version)) {
+        if let Some(hit) = hit(self) {
             return Ok(hit);
         }
         let items = self.select(feed, &scope).await?;
         let output = assemble(config, feed, items);
-        let rendered = match tokio::task::spawn_blocking(move || {
-            let rendered = render_all(&output, version);
+        let (rendered, count) = match tokio::task::spawn_blocking(move || {
+            let rendered = render_format(&output, format);
+            let count = output.items.len();
             drop(output);
             // The items read and the buffers grown while rendering are freed now,
             // once per change to the feed; hand their pages back.
             crate::allocator::release_free_memory();
-            rendered
+            (rendered, count)
         })
         .await
         {
-            Ok(rendered) => Arc::new(rendered),
+            Ok(done) => done,
             Err(failed) => match failed.try_into_panic() {
                 Ok(panic) => std::panic::resume_unwind(panic),
                 // Cancelled: only when the runtime shuts down, with the store.
@@ -192,10 +209,29 @@ impl Publisher {
         };
         self.renders
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(feed.name.clone(), Arc::clone(&rendered));
-        }
+        self.keep(&feed.name, version, count, Some((format, rendered.clone())));
         Ok(rendered)
+    }
+
+    /// Keeps what was selected (and rendered) for `version` of the feed: beside the
+    /// formats already rendered for that version, or in place of an older version's.
+    fn keep(&self, name: &str, version: u64, items: usize, rendered: Option<(Format, Rendered)>) {
+        let Ok(mut cache) = self.cache.lock() else {
+            return;
+        };
+        let mut entry = match cache.get(name) {
+            Some(known) if known.version == version => RenderedFeed::clone(known),
+            _ => RenderedFeed {
+                version,
+                selected_at: std::time::Instant::now(),
+                items,
+                formats: HashMap::new(),
+            },
+        };
+        if let Some((format, rendered)) = rendered {
+            entry.formats.insert(format, rendered);
+        }
+        cache.insert(name.to_string(), Arc::new(entry));
     }
 
     /// Builds the output feed from the store.
@@ -258,30 +294,19 @@ fn scope_of(config: &Config, feed: &FeedConfig) -> FeedScope {
     }
 }
 
-fn render_all(output: &OutputFeed, version: u64) -> RenderedFeed {
-    let formats = Format::ALL
-        .into_iter()
-        .map(|format| {
-            let body = render::render(output, format);
-            let digest = Sha256::digest(&body);
-            let etag = format!("\"{}\"", crate::identity::hex(&digest[..16]));
-            // Kept until the feed changes: exactly their length, not the capacity
-            // the buffers grew to.
-            let rendered = Rendered {
-                gzip: bytes::Bytes::from(gzip(&body).into_boxed_slice()),
-                body: bytes::Bytes::from(body.into_boxed_slice()),
-                headers: ValidatorHeaders::new(&etag, output.updated),
-                last_modified: output.updated,
-                content_type: format.content_type(),
-            };
-            (format, rendered)
-        })
-        .collect();
-    RenderedFeed {
-        version,
-        rendered_at: std::time::Instant::now(),
-        items: output.items.len(),
-        formats,
+/// `format` of the output feed, with its gzip and validators.
+fn render_format(output: &OutputFeed, format: Format) -> Rendered {
+    let body = render::render(output, format);
+    let digest = Sha256::digest(&body);
+    let etag = format!("\"{}\"", crate::identity::hex(&digest[..16]));
+    // Kept until the feed changes: exactly their length, not the capacity the
+    // buffers grew to.
+    Rendered {
+        gzip: bytes::Bytes::from(gzip(&body).into_boxed_slice()),
+        body: bytes::Bytes::from(body.into_boxed_slice()),
+        headers: ValidatorHeaders::new(&etag, output.updated),
+        last_modified: output.updated,
+        content_type: format.content_type(),
     }
 }
 

@@ -65,7 +65,7 @@ async fn answer(
         );
         return (known, response);
     }
-    let rendered = match state.publisher.feed(&config, feed).await {
+    let rendered = match state.publisher.feed(&config, feed, format).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(feed = name, "cannot build feed: {e}");
@@ -73,11 +73,7 @@ async fn answer(
             return (known, plain(StatusCode::SERVICE_UNAVAILABLE, why));
         }
     };
-    let response = match rendered.format(format) {
-        Some(body) => respond(body, headers, feed.token.is_some()),
-        None => plain(StatusCode::INTERNAL_SERVER_ERROR, "format not rendered"),
-    };
-    (known, response)
+    (known, respond(&rendered, headers, feed.token.is_some()))
 }
 
 /// Checks the feed's token, from `?token=` or `Authorization: Bearer`.

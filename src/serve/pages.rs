@@ -19,14 +19,11 @@ pub(super) async fn index(State(state): State<Arc<ServeState>>) -> Response {
     let config = state.config();
     let mut feeds = Vec::new();
     for feed in &config.feeds {
-        // The count as last rendered: listing the feeds renders only those never
-        // rendered yet, not every feed that changed since.
-        let items = match state.publisher.last_item_count(&feed.name) {
-            Some(items) => items,
-            None => match state.publisher.feed(&config, feed).await {
-                Ok(r) => r.items,
-                Err(e) => return unavailable(e),
-            },
+        // The count as last selected: listing the feeds renders none, and selects
+        // only those never selected yet, not every feed that changed since.
+        let items = match state.publisher.item_count(&config, feed).await {
+            Ok(items) => items,
+            Err(e) => return unavailable(e),
         };
         feeds.push(IndexFeed {
             name: feed.name.clone(),

@@ -4,13 +4,13 @@
 //! feeds without rendering the ones that changed; the daemon's publisher serves bytes
 //! rendered within its lag after a change.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::common::backends::{TestDb, each_backend};
 use crate::common::{FeedServer, Harness, get};
 use feedbraid::poll::PollOutcome;
 use feedbraid::publish::Publisher;
+use feedbraid::render::Format;
 
 fn rss(items: &[(&str, &str)]) -> Vec<u8> {
     let items: String = items
@@ -136,8 +136,8 @@ async fn a_publisher_with_a_lag_serves_recent_bytes_after_a_change(db: TestDb) {
     let all = config.feed("all").unwrap();
     let lagging = Publisher::with_max_lag(h.ctx.store.clone(), Duration::from_secs(3600));
     let current = Publisher::new(h.ctx.store.clone());
-    let first = lagging.feed(config, all).await.unwrap();
-    assert_eq!(first.items, 2);
+    let first = lagging.feed(config, all, Format::Json).await.unwrap();
+    assert_eq!(lagging.item_count(config, all).await.unwrap(), 2);
     server.set(
         "world.xml",
         rss(&[
@@ -146,15 +146,26 @@ async fn a_publisher_with_a_lag_serves_recent_bytes_after_a_change(db: TestDb) {
         ]),
     );
     h.poll_source("world").await;
-    let again = lagging.feed(config, all).await.unwrap();
-    assert!(
-        Arc::ptr_eq(&first, &again),
+    let again = lagging.feed(config, all, Format::Json).await.unwrap();
+    assert_eq!(
+        (again.headers.etag.clone(), lagging.renders()),
+        (first.headers.etag.clone(), 1),
         "served within its lag, not rendered"
     );
-    assert_eq!(current.feed(config, all).await.unwrap().items, 3);
+    assert_eq!(lagging.item_count(config, all).await.unwrap(), 2);
+    assert_eq!(current.item_count(config, all).await.unwrap(), 3);
+    // A format not rendered yet is rendered for the store's contents, and the
+    // formats of the older contents are not served beside it.
+    lagging.feed(config, all, Format::Rss).await.unwrap();
+    assert_eq!(lagging.renders(), 2);
+    assert_eq!(lagging.item_count(config, all).await.unwrap(), 3);
+    let json = lagging.feed(config, all, Format::Json).await.unwrap();
+    assert_ne!(json.headers.etag, first.headers.etag);
+    assert_eq!(lagging.renders(), 3);
 
     let quiet = Publisher::with_max_lag(h.ctx.store.clone(), Duration::from_millis(1));
-    let before = quiet.feed(config, all).await.unwrap();
+    quiet.feed(config, all, Format::Json).await.unwrap();
+    let before = quiet.item_count(config, all).await.unwrap();
     server.set(
         "world.xml",
         rss(&[
@@ -165,7 +176,8 @@ async fn a_publisher_with_a_lag_serves_recent_bytes_after_a_change(db: TestDb) {
     );
     h.poll_source("world").await;
     // Rendered more than its lag ago (the poll alone takes longer than 1 ms).
-    let after = quiet.feed(config, all).await.unwrap();
-    assert_eq!((before.items, after.items), (3, 4));
+    quiet.feed(config, all, Format::Json).await.unwrap();
+    let after = quiet.item_count(config, all).await.unwrap();
+    assert_eq!((before, after), (3, 4));
 }
 }
