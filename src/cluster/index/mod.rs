@@ -5,26 +5,34 @@
 //! - `records`: one packed [`Record`] per indexed item, oldest first, each with a
 //!   sequence number (`base_seq + position`) and, per chain, a [`Link`] back to the
 //!   previous record that landed in the same table slot.
-//! - `heads`: one region per chain (each LSH band, plus the content hash), each slot
-//!   holding the newest record that landed there. A lookup walks a slot's records
-//!   newest to oldest, checking that they truly share the chain's key, and stops at
-//!   the first evicted one (its sequence number is below `base_seq`).
-//! - Eviction pops old records from the front and clears heads that still point to
-//!   them: no per-bucket lists to shrink, no tombstones.
+//! - `headlines`: the [`Headline`] of each of the newest items, whose chains are the
+//!   title bands': those first seen within [`HEADLINE_SECS`] of the window's end.
+//!   The title layer compares only items within [`TITLE_WINDOW_SECS`] of each other,
+//!   so an older headline is never read by a poll's lookup; the margin beyond it
+//!   covers lookups made at an item's first sight after it (a full-text page
+//!   fetched late, retried for up to a few hours).
+//! - `heads`: one region per chain (each LSH band, each title band, and the content
+//!   hash), each slot holding the newest entry that landed there. A lookup walks a
+//!   slot's entries newest to oldest, checking that they truly share the chain's
+//!   key, and stops at the first evicted one (its sequence number is below
+//!   `base_seq`, or `headline_base` in a title chain).
+//! - Eviction pops old entries from the front and clears heads that still point to
+//!   them: no per-bucket lists to shrink, no tombstones ([`forget`]).
 //!
-//! Memory: a record is 278 bytes ([`record`]: no padding, numbers in the bytes
-//! they need, 3-byte links, the headline's 12 tokens and 8 band links beside the
-//! text signature's), kept in chunks of a few hundred ([`window`]: growing never
-//! copies them, and at most a chunk at each end is partly used); heads are sized
-//! apart from the records, at 1–5 records per slot ([`MIN_LOAD`]..[`MAX_LOAD`],
-//! rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by `reserve`), 33 chains × 4
-//! bytes / load per item. So ≈ 311 bytes per item for a window loaded at start,
-//! ≈ 344 grown one by one at worst, plus a chunk at each end (the unit tests hold both
-//! bounds). The price of a slot shared by
-//! several keys: a walk step whose record merely shares the slot costs one more
-//! record fetch; a band's values sit next to its link, so that fetch is one cache
-//! line.
+//! Memory: a record is 209 bytes and a headline 77 ([`record`], [`headline`]: no
+//! padding, numbers in the bytes they need, 3-byte links), kept in chunks of a few
+//! hundred ([`window`]: growing never copies them, and at most a chunk at each end
+//! is partly used); heads are sized apart from the records, at 1–5 records per slot
+//! ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by
+//! `reserve`), 33 chains × 4 bytes / load per item. So ≈ 286 bytes per item while
+//! every headline is kept, and ≈ 253 over a 72-hour window of steady news (the
+//! headlines of its last 42 hours), plus a chunk at each end (the unit tests hold
+//! the bounds). The price of a slot shared by several keys: a walk step whose entry
+//! merely shares the slot costs one more fetch; a band's values sit next to its
+//! link, so that fetch is one cache line.
 
+mod forget;
+mod headline;
 mod record;
 #[cfg(test)]
 mod tests;
@@ -36,7 +44,9 @@ use std::collections::HashMap;
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
 use super::title::{TITLE_BANDS, title_alike};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
-use record::{CHAINS, CONTENT_CHAIN, FIRST_TITLE_CHAIN, Link, Record};
+pub use forget::IndexMark;
+use headline::Headline;
+use record::{CHAINS, CONTENT_CHAIN, Chained, FIRST_TITLE_CHAIN, Link, Record};
 use window::Window;
 
 /// LSH bands over the signature, and the signature values per band.
@@ -61,6 +71,12 @@ const MIN_LOAD: usize = 1;
 /// Most records looked at in one slot: bounds the cost of a pathological bucket
 /// (the same boilerplate text from many outlets) at the price of missing its oldest.
 const MAX_CHAIN_WALK: usize = 512;
+/// How long after an item's first sight the index keeps its headline: the title
+/// window, and six hours for a lookup made at the first sight of an item whose
+/// full-text page came late (its fetch is retried for up to about three hours).
+/// Never longer than the dedup window.
+pub const HEADLINE_SECS: u64 = TITLE_WINDOW_SECS + 6 * 3600;
+
 /// Most records looked at in one title band's slot. Copies of a report come within
 /// hours, so they sit near the newest end of its chain; a headline band shared by
 /// thousands (a recurring phrase) is cut short rather than scored through.
@@ -75,9 +91,13 @@ fn region_for(records: usize) -> usize {
 #[derive(Debug, Clone)]
 pub struct StoryIndex {
     settings: Settings,
-    records: Window,
+    records: Window<Record>,
     /// Sequence number of `records[0]`.
     base_seq: u32,
+    /// The headlines of the records from `headline_base` on, the newest.
+    headlines: Window<Headline>,
+    /// Sequence number of `headlines[0]`: from `base_seq` to the next record's.
+    headline_base: u32,
     /// `CHAINS` regions of `region_len` slots each.
     heads: Vec<u32>,
     region_len: usize,
@@ -89,14 +109,6 @@ pub struct StoryIndex {
     numbering: u32,
 }
 
-/// Where the index stood before a transaction's inserts: the sequence number the
-/// next record takes ([`StoryIndex::mark`], [`StoryIndex::forget_since`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndexMark {
-    next_seq: u64,
-    numbering: u32,
-}
-
 impl StoryIndex {
     /// An empty index with these settings.
     pub fn new(settings: Settings) -> StoryIndex {
@@ -104,6 +116,8 @@ impl StoryIndex {
             settings,
             records: Window::default(),
             base_seq: 0,
+            headlines: Window::default(),
+            headline_base: 0,
             heads: vec![EMPTY; CHAINS * MIN_REGION],
             region_len: MIN_REGION,
             far_links: HashMap::new(),
@@ -116,6 +130,7 @@ impl StoryIndex {
     pub fn reserve(&mut self, records: usize) {
         let total = self.records.len().saturating_add(records);
         self.records.reserve(records);
+        self.headlines.reserve(records);
         if total > self.region_len.saturating_mul(MAX_LOAD) {
             self.rechain((total / RESERVED_LOAD).max(MIN_REGION));
         }
@@ -155,9 +170,11 @@ impl StoryIndex {
         let Some(mut record) = Record::new(item, story, source, at, fp) else {
             return false;
         };
+        let mut headline = Headline::new(&record, fp);
         let len = self.records.len();
         if len + 1 >= (EMPTY - self.base_seq) as usize {
             // Sequence numbers would reach EMPTY: renumber from zero.
+            self.headline_base -= self.base_seq;
             self.base_seq = 0;
             self.numbering = self.numbering.wrapping_add(1);
             self.rechain(self.region_len);
@@ -167,90 +184,30 @@ impl StoryIndex {
         }
         let seq = self.base_seq + len as u32;
         for chain in 0..CHAINS {
-            let slot = slot(self.region_len, chain, record.chain_key(chain));
-            let previous = self.heads[slot];
-            link(&mut record, &mut self.far_links, chain, seq, previous);
-            self.heads[slot] = seq;
+            if is_title_chain(chain) {
+                let key = headline.chain_key(chain);
+                self.link_in(&mut headline, chain, key, seq);
+            } else {
+                let key = record.chain_key(chain);
+                self.link_in(&mut record, chain, key, seq);
+            }
         }
         self.records.push_back(record);
+        self.headlines.push_back(headline);
         true
     }
 
-    /// Where the index stands now, for [`StoryIndex::forget_since`].
-    pub fn mark(&self) -> IndexMark {
-        IndexMark {
-            next_seq: u64::from(self.base_seq) + self.records.len() as u64,
-            numbering: self.numbering,
-        }
+    /// Makes `entry` (numbered `seq`, chained under `key`) the head of its slot in
+    /// `chain`, linked to the slot's previous head.
+    fn link_in(&mut self, entry: &mut impl Chained, chain: usize, key: u64, seq: u32) {
+        let slot = slot(self.region_len, chain, key);
+        link(entry, &mut self.far_links, chain, seq, self.heads[slot]);
+        self.heads[slot] = seq;
     }
 
-    /// Forgets every item indexed since `mark` (their transaction was rolled back),
-    /// newest first, each slot's head going back to the record it linked to: the
-    /// chains are then as if those items had never come, at a cost of their number,
-    /// not of the window's. Items evicted since stay evicted. `false`, with nothing
-    /// changed, when the index was renumbered since `mark`; then only rebuilding it
-    /// from what the database kept forgets them.
-    pub fn forget_since(&mut self, mark: IndexMark) -> bool {
-        if mark.numbering != self.numbering {
-            return false;
-        }
-        while let Some(newest) = self.records.len().checked_sub(1) {
-            let seq = self.base_seq + newest as u32;
-            if u64::from(seq) < mark.next_seq {
-                break;
-            }
-            let Some(record) = self.records.pop_back() else {
-                break;
-            };
-            for chain in 0..CHAINS {
-                let slot = slot(self.region_len, chain, record.chain_key(chain));
-                let previous = self.previous(&record, chain, seq);
-                if record.link(chain) == Link::FAR {
-                    self.far_links.remove(&far_key(seq, chain));
-                }
-                // Always so: the newest record of a slot is its head. A link to an
-                // evicted record ends the chain, as eviction ends it.
-                if self.heads[slot] == seq {
-                    self.heads[slot] = if previous < self.base_seq {
-                        EMPTY
-                    } else {
-                        previous
-                    };
-                }
-            }
-        }
-        true
-    }
-
-    /// Forgets every item first seen before `cutoff` (unix seconds), oldest
-    /// insertions first; returns how many. Call with `now - window` as time passes.
-    pub fn evict_older_than(&mut self, cutoff: i64) -> usize {
-        let mut evicted = 0;
-        while let Some(oldest) = self.records.front() {
-            if oldest.at() >= cutoff {
-                break;
-            }
-            for chain in 0..CHAINS {
-                let slot = slot(self.region_len, chain, oldest.chain_key(chain));
-                if self.heads[slot] == self.base_seq {
-                    self.heads[slot] = EMPTY;
-                }
-                if oldest.link(chain) == Link::FAR {
-                    self.far_links.remove(&far_key(self.base_seq, chain));
-                }
-            }
-            self.records.pop_front();
-            self.base_seq += 1;
-            evicted += 1;
-        }
-        if evicted == 0 {
-            return 0;
-        }
-        let len = self.records.len();
-        if self.region_len > MIN_REGION && len < self.region_len * MIN_LOAD {
-            self.rechain(region_for(len));
-        }
-        evicted
+    /// The record numbered `seq`, unless evicted.
+    fn record(&self, seq: u32) -> Option<&Record> {
+        self.records.get(seq.checked_sub(self.base_seq)? as usize)
     }
 
     /// The story an item with fingerprint `fp`, from `source`, first seen at `at`,
@@ -277,6 +234,8 @@ impl StoryIndex {
         if by_text {
             let mut exact: Option<&Record> = None;
             self.walk(
+                &self.records,
+                self.base_seq,
                 CONTENT_CHAIN..CONTENT_CHAIN + 1,
                 &firsts,
                 fp,
@@ -303,53 +262,77 @@ impl StoryIndex {
             // A candidate met in several bands is scored again each time: cheaper
             // than remembering which were seen when a crowded bucket yields thousands.
             let threshold = self.settings.threshold;
-            self.walk(0..BANDS, &firsts, fp, MAX_CHAIN_WALK, |seq, record| {
-                if !eligible(record, window)
-                    || figures_differ(fp.numbers, record.numbers())
-                    || record.shingles() < MIN_SHINGLES
-                {
-                    return true;
-                }
-                let jaccard = signature_similarity(&fp.signature, &record.signature());
-                let score = similarity_score(jaccard, fp.shingles, record.shingles());
-                if texts_alike(score, jaccard, threshold) {
-                    best.offer(score, seq, record, Layer::NearDuplicate);
-                }
-                true
-            });
+            let records = &self.records;
+            self.walk(
+                records,
+                self.base_seq,
+                0..BANDS,
+                &firsts,
+                fp,
+                MAX_CHAIN_WALK,
+                |seq, record| {
+                    if !eligible(record, window)
+                        || figures_differ(fp.numbers, record.numbers())
+                        || record.shingles() < MIN_SHINGLES
+                    {
+                        return true;
+                    }
+                    let jaccard = signature_similarity(&fp.signature, &record.signature());
+                    let score = similarity_score(jaccard, fp.shingles, record.shingles());
+                    if texts_alike(score, jaccard, threshold) {
+                        best.offer(score, seq, record, Layer::NearDuplicate);
+                    }
+                    true
+                },
+            );
         }
         if by_title {
             let title_window = TITLE_WINDOW_SECS.min(window);
             let title_chains = FIRST_TITLE_CHAIN..FIRST_TITLE_CHAIN + TITLE_BANDS;
-            self.walk(title_chains, &firsts, fp, MAX_TITLE_WALK, |seq, record| {
-                let gap = record.at().abs_diff(at);
-                if gap > title_window {
-                    // Newest first: every record further down is older still.
-                    return record.at() > at;
-                }
-                let title = record.title();
-                if !title.is_telling() || title.figures_differ(&fp.title) {
-                    return true;
-                }
-                let score = fp.title.similarity(&title);
-                // One source's own items join by an identical headline only, and
-                // only listings: an aggregator lists one report twice, under two
-                // publishers. Items with text are the identity rules' business.
-                if i64::from(record.source()) == source {
-                    if score == 1.0 && fp.title.bare && title.bare {
+            let headlines = &self.headlines;
+            let base = self.headline_base;
+            self.walk(
+                headlines,
+                base,
+                title_chains,
+                &firsts,
+                fp,
+                MAX_TITLE_WALK,
+                |seq, headline| {
+                    let gap = headline.at().abs_diff(at);
+                    if gap > title_window {
+                        // Newest first: every headline further down is older still.
+                        return headline.at() > at;
+                    }
+                    let title = headline.title();
+                    if !title.is_telling() || title.figures_differ(&fp.title) {
+                        return true;
+                    }
+                    let Some(record) = self.record(seq) else {
+                        return true;
+                    };
+                    let score = fp.title.similarity(&title);
+                    // One source's own items join by an identical headline only, and
+                    // only listings: an aggregator lists one report twice, under two
+                    // publishers. Items with text are the identity rules' business.
+                    if i64::from(headline.source()) == source {
+                        if score == 1.0 && fp.title.bare && title.bare {
+                            best.offer(score, seq, record, Layer::Title);
+                        }
+                        return true;
+                    }
+                    let both_texts = by_text
+                        && !fp.title.bare
+                        && record.shingles() >= MIN_SHINGLES
+                        && !title.bare;
+                    if title_alike(&fp.title, &title, score, gap, both_texts, || {
+                        text_score(fp, record)
+                    }) {
                         best.offer(score, seq, record, Layer::Title);
                     }
-                    return true;
-                }
-                let both_texts =
-                    by_text && !fp.title.bare && record.shingles() >= MIN_SHINGLES && !title.bare;
-                if title_alike(&fp.title, &title, score, gap, both_texts, || {
-                    text_score(fp, record)
-                }) {
-                    best.offer(score, seq, record, Layer::Title);
-                }
-                true
-            });
+                    true
+                },
+            );
         }
         best.found
             .map(|(score, _, record, layer)| Match::of(record.story(), record.item(), layer, score))
@@ -360,25 +343,45 @@ impl StoryIndex {
     pub fn memory_bytes(&self) -> usize {
         size_of::<Self>()
             + self.records.memory_bytes()
+            + self.headlines.memory_bytes()
             + self.heads.capacity() * size_of::<u32>()
             + self.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
     }
 
-    /// Re-chains every record into regions of `region_len` slots (at least
-    /// [`MIN_REGION`]), renumbering from `base_seq`. Record storage is left alone.
+    /// Re-chains every record and headline into regions of `region_len` slots (at
+    /// least [`MIN_REGION`]), renumbering from `base_seq` and `headline_base`. Their
+    /// storage is left alone.
     fn rechain(&mut self, region_len: usize) {
         self.region_len = region_len.max(MIN_REGION);
         self.heads = vec![EMPTY; CHAINS * self.region_len];
         self.far_links = HashMap::new();
+        let (region_len, heads, far_links) =
+            (self.region_len, &mut self.heads, &mut self.far_links);
+        let mut chain_in = |entry: &mut dyn Chained, chain: usize, key: u64, seq: u32| {
+            let slot = slot(region_len, chain, key);
+            link(entry, far_links, chain, seq, heads[slot]);
+            heads[slot] = seq;
+        };
         for (position, record) in self.records.iter_mut().enumerate() {
             let seq = self.base_seq + position as u32;
-            for chain in 0..CHAINS {
-                let slot = slot(self.region_len, chain, record.chain_key(chain));
-                link(record, &mut self.far_links, chain, seq, self.heads[slot]);
-                self.heads[slot] = seq;
+            for chain in (0..CHAINS).filter(|&chain| !is_title_chain(chain)) {
+                let key = record.chain_key(chain);
+                chain_in(record, chain, key, seq);
+            }
+        }
+        for (position, headline) in self.headlines.iter_mut().enumerate() {
+            let seq = self.headline_base + position as u32;
+            for chain in (0..CHAINS).filter(|&chain| is_title_chain(chain)) {
+                let key = headline.chain_key(chain);
+                chain_in(headline, chain, key, seq);
             }
         }
     }
+}
+
+/// Whether `chain` is a title band's, whose entries are headlines.
+fn is_title_chain(chain: usize) -> bool {
+    (FIRST_TITLE_CHAIN..FIRST_TITLE_CHAIN + TITLE_BANDS).contains(&chain)
 }
 
 /// The near-duplicate score of `fp`'s text against `record`'s.
@@ -413,24 +416,24 @@ fn slot(region_len: usize, chain: usize, key: u64) -> usize {
     chain * region_len + within as usize
 }
 
-/// Links `record` (numbered `seq`) in `chain` to `previous` (or ends its chain when
+/// Links `entry` (numbered `seq`) in `chain` to `previous` (or ends its chain when
 /// `previous` is EMPTY), keeping a distance too long for a [`Link`] in `far_links`.
 fn link(
-    record: &mut Record,
+    entry: &mut (impl Chained + ?Sized),
     far_links: &mut HashMap<u64, u32>,
     chain: usize,
     seq: u32,
     previous: u32,
 ) {
     if previous == EMPTY {
-        record.set_link(chain, Link::END);
+        entry.set_link(chain, Link::END);
         return;
     }
     let link = Link::to_distance(seq - previous);
     if link == Link::FAR {
         far_links.insert(far_key(seq, chain), previous);
     }
-    record.set_link(chain, link);
+    entry.set_link(chain, link);
 }
 
 /// The far-link table's key of `seq`'s link in `chain`.

@@ -1,24 +1,26 @@
-//! [`Record`]: one indexed item packed into 278 bytes with alignment 1 (no padding),
-//! and the chain keys the index files it under.
+//! [`Record`]: one indexed item packed into 209 bytes with alignment 1 (no padding),
+//! the [`Chained`] entries the index links into chains, and the chain keys.
 //!
 //! Layout choices (measured with `benches/cluster.rs`, 1M items in the window):
 //! - Multi-byte fields are little-endian byte arrays, so the record has no padding
-//!   and a `VecDeque` of them holds exactly `size_of::<Record>()` bytes per slot.
+//!   and a chunk of them holds exactly `size_of::<Record>()` bytes per slot.
 //! - Numbers are kept in the bytes they need, and the index refuses an item whose
 //!   numbers do not fit rather than truncate them: item and story ids in 48 bits
 //!   (row ids; 2⁴⁸ is 280 trillion), the source in 32 (a row id of `sources`), the
-//!   first-seen time as unsigned 32-bit unix seconds (until 2106); headline tokens
-//!   in the 3 bytes their [`TOKEN_BITS`] take.
-//! - A chain link is the *distance* back to the previous record of the same slot,
+//!   first-seen time as unsigned 32-bit unix seconds (until 2106).
+//! - A chain link is the *distance* back to the previous entry of the same slot,
 //!   in 3 bytes (see [`Link`]); the rare distance that does not fit is kept aside by
 //!   the index, so no chain is ever cut.
 //! - The signature is stored band by band, each band's values next to that band's
 //!   link ([`Lane`]): a chain walk reads 7 adjacent bytes per step (one cache line)
 //!   instead of the band in the signature and the link ~100 bytes away.
+//! - The headline and its chains' links are a [`Headline`](super::headline::Headline)
+//!   of their own, kept only
+//!   while the title layer may still compare it (see the index's module comment).
 
 use super::super::fingerprint::{Fingerprint, SIGNATURE_LEN};
 use super::super::hash::mix;
-use super::super::title::{TITLE_BANDS, TITLE_TOKENS, TOKEN_BITS, TitleTokens};
+use super::super::title::TITLE_BANDS;
 use super::{BANDS, ROWS};
 
 /// Chains per record: one per signature band, one per title band, and the content
@@ -33,8 +35,7 @@ const _: () = assert!(
     BANDS * ROWS == SIGNATURE_LEN,
     "lanes hold the whole signature"
 );
-const _: () = assert!(size_of::<Record>() == 278);
-const _: () = assert!(TOKEN_BITS <= 24, "a headline token fits 3 bytes");
+const _: () = assert!(size_of::<Record>() == 209);
 
 /// A chain link: the distance back to the previous record of the same slot.
 /// `0` ends the chain; [`Link::FAR`] says the distance is held in the index's
@@ -58,12 +59,12 @@ impl Link {
         (self != Link::END && self != Link::FAR).then_some(self.0)
     }
 
-    fn to_bytes(self) -> [u8; 3] {
+    pub(super) fn to_bytes(self) -> [u8; 3] {
         let [a, b, c, _] = self.0.to_le_bytes();
         [a, b, c]
     }
 
-    fn from_bytes([a, b, c]: [u8; 3]) -> Link {
+    pub(super) fn from_bytes([a, b, c]: [u8; 3]) -> Link {
         Link(u32::from_le_bytes([a, b, c, 0]))
     }
 }
@@ -87,10 +88,20 @@ pub(super) struct Record {
     shingles: [u8; 2],
     content_link: [u8; 3],
     lanes: [Lane; BANDS],
-    title_tokens: [[u8; 3]; TITLE_TOKENS],
-    title_len: u8,
-    title_numbers: [u8; 8],
-    title_links: [[u8; 3]; TITLE_BANDS],
+}
+
+/// What the index links into chains: a [`Record`] (the signature bands' chains and
+/// the content hash's) or a [`Headline`](super::headline::Headline) (the title
+/// bands').
+pub(super) trait Chained {
+    /// The link of this entry in `chain`, one of its own.
+    fn link(&self, chain: usize) -> Link;
+    fn set_link(&mut self, chain: usize, link: Link);
+    /// Whether this entry has `fp`'s key in `chain` exactly (not merely its slot).
+    fn shares_key(&self, chain: usize, fp: &Fingerprint) -> bool;
+    /// One byte of each cache line a walk's callback may read of the entry,
+    /// combined: reading them asks for every such line at once.
+    fn touch(&self) -> u8;
 }
 
 impl Record {
@@ -124,26 +135,7 @@ impl Record {
             shingles: fp.shingles.to_le_bytes(),
             content_link: Link::END.to_bytes(),
             lanes,
-            title_tokens: fp.title.tokens.map(token_bytes),
-            title_len: fp.title.len
-                | (u8::from(fp.title.unspaced) << 7)
-                | (u8::from(fp.title.bare) << 6),
-            title_numbers: fp.title.numbers.to_le_bytes(),
-            title_links: [Link::END.to_bytes(); TITLE_BANDS],
         })
-    }
-
-    /// The headline's tokens and numbers.
-    pub(super) fn title(&self) -> TitleTokens {
-        TitleTokens {
-            tokens: self
-                .title_tokens
-                .map(|[a, b, c]| u32::from_le_bytes([a, b, c, 0])),
-            len: self.title_len & 0x3f,
-            numbers: u64::from_le_bytes(self.title_numbers),
-            unspaced: self.title_len & 0x80 != 0,
-            bare: self.title_len & 0x40 != 0,
-        }
     }
 
     pub(super) fn item(&self) -> i64 {
@@ -156,6 +148,10 @@ impl Record {
 
     pub(super) fn at(&self) -> i64 {
         i64::from(u32::from_le_bytes(self.at))
+    }
+
+    pub(super) fn at_bytes(&self) -> [u8; 4] {
+        self.at
     }
 
     pub(super) fn source(&self) -> u32 {
@@ -183,67 +179,65 @@ impl Record {
         signature
     }
 
-    pub(super) fn link(&self, chain: usize) -> Link {
-        match Chain::of(chain) {
-            Chain::Band(band) => Link::from_bytes(self.lanes[band].link),
-            Chain::Title(band) => Link::from_bytes(self.title_links[band]),
-            Chain::Content => Link::from_bytes(self.content_link),
-        }
-    }
-
-    pub(super) fn set_link(&mut self, chain: usize, link: Link) {
-        let bytes = link.to_bytes();
-        match Chain::of(chain) {
-            Chain::Band(band) => self.lanes[band].link = bytes,
-            Chain::Title(band) => self.title_links[band] = bytes,
-            Chain::Content => self.content_link = bytes,
-        }
-    }
-
-    /// The key this record is chained under in `chain`.
+    /// The key this record is chained under in `chain`, a signature band's or the
+    /// content hash's.
     pub(super) fn chain_key(&self, chain: usize) -> u64 {
         match Chain::of(chain) {
             Chain::Band(band) => band_key(band, &self.lanes[band].band),
-            Chain::Title(band) => self.title().band_key(band),
             Chain::Content => content_key(self.content_hash()),
-        }
-    }
-
-    /// One byte of each cache line the record spans, combined (no two bytes read are
-    /// 64 apart or more): reading them asks for every line a walk's callback may
-    /// read, all at once.
-    pub(super) fn touch(&self) -> u8 {
-        let [first, ..] = self.item;
-        let [last, ..] = self.title_links[TITLE_BANDS - 1];
-        self.lanes.iter().step_by(64 / size_of::<Lane>()).fold(
-            first ^ last ^ self.title_tokens[0][0] ^ self.title_len,
-            |acc, lane| acc ^ lane.band[0],
-        )
-    }
-
-    /// Whether this record has `fp`'s key in `chain` exactly (not merely its slot).
-    /// Title chains answer yes: their walk compares the headlines themselves, which
-    /// costs less than recomputing a band key.
-    pub(super) fn shares_key(&self, chain: usize, fp: &Fingerprint) -> bool {
-        match Chain::of(chain) {
-            Chain::Band(band) => {
-                self.lanes[band].band[..] == fp.signature[band * ROWS..(band + 1) * ROWS]
-            }
-            Chain::Title(_) => true,
-            Chain::Content => self.content_hash() == fp.content_hash,
+            Chain::Title(_) => unreachable!("a headline's chain"),
         }
     }
 }
 
+impl Chained for Record {
+    fn link(&self, chain: usize) -> Link {
+        match Chain::of(chain) {
+            Chain::Band(band) => Link::from_bytes(self.lanes[band].link),
+            Chain::Content => Link::from_bytes(self.content_link),
+            Chain::Title(_) => unreachable!("a headline's chain"),
+        }
+    }
+
+    fn set_link(&mut self, chain: usize, link: Link) {
+        let bytes = link.to_bytes();
+        match Chain::of(chain) {
+            Chain::Band(band) => self.lanes[band].link = bytes,
+            Chain::Content => self.content_link = bytes,
+            Chain::Title(_) => unreachable!("a headline's chain"),
+        }
+    }
+
+    fn shares_key(&self, chain: usize, fp: &Fingerprint) -> bool {
+        match Chain::of(chain) {
+            Chain::Band(band) => {
+                self.lanes[band].band[..] == fp.signature[band * ROWS..(band + 1) * ROWS]
+            }
+            Chain::Content => self.content_hash() == fp.content_hash,
+            Chain::Title(_) => unreachable!("a headline's chain"),
+        }
+    }
+
+    /// No two bytes read are 64 apart or more.
+    fn touch(&self) -> u8 {
+        let [first, ..] = self.item;
+        let [.., last] = self.lanes[BANDS - 1].link;
+        self.lanes
+            .iter()
+            .step_by(64 / size_of::<Lane>())
+            .fold(first ^ last, |acc, lane| acc ^ lane.band[0])
+    }
+}
+
 /// What a chain number stands for.
-enum Chain {
+pub(super) enum Chain {
     Band(usize),
     Title(usize),
     Content,
 }
 
 impl Chain {
-    fn of(chain: usize) -> Chain {
+    pub(super) fn of(chain: usize) -> Chain {
         if chain < BANDS {
             Chain::Band(chain)
         } else if chain < CONTENT_CHAIN {
@@ -261,12 +255,6 @@ pub(super) fn query_key(chain: usize, fp: &Fingerprint) -> u64 {
         Chain::Title(band) => fp.title.band_key(band),
         Chain::Content => content_key(fp.content_hash),
     }
-}
-
-/// A headline token ([`TOKEN_BITS`] bits) in its 3 bytes.
-fn token_bytes(token: u32) -> [u8; 3] {
-    let [a, b, c, _] = token.to_le_bytes();
-    [a, b, c]
 }
 
 /// An item or story id in 48 bits, if it fits.

@@ -293,6 +293,7 @@ fn a_mark_from_before_renumbering_forgets_nothing() {
     let mark = index.mark();
     // As if sequence numbers had been about to reach the end.
     index.base_seq = EMPTY - 2;
+    index.headline_base = EMPTY - 2;
     assert!(index.insert(2, 2, 2, 100, &news.next()));
     assert_eq!(index.base_seq, 0, "renumbered");
     assert!(!index.forget_since(mark));
@@ -342,15 +343,18 @@ fn reserve_sizes_the_heads_and_loading_rechains_nothing() {
     }
     assert_eq!(index.region_len, region_len, "no rechain while loading");
     assert!(
-        index.records.slack() < CHUNK,
+        index.records.slack() < CHUNK && index.headlines.slack() < CHUNK,
         "only the last chunk has room"
     );
-    // Records in their chunks, heads at load 4, the struct itself (and far links,
-    // which unit tests make common).
-    let expected = index.records.memory_bytes() + CHAINS * 1_250 * 4 + size_of::<StoryIndex>();
+    // Records and headlines in their chunks, heads at load 4, the struct itself
+    // (and far links, which unit tests make common).
+    let expected = index.records.memory_bytes()
+        + index.headlines.memory_bytes()
+        + CHAINS * 1_250 * 4
+        + size_of::<StoryIndex>();
     assert_eq!(index.memory_bytes() - far_link_bytes(&index), expected);
-    // 278 + 33 × 4 / 4, and the last chunk's room.
-    assert!(expected / index.len() <= 315, "{}", expected / index.len());
+    // 209 + 77 + 33 × 4 / 4, and the last chunks' room.
+    assert!(expected / index.len() <= 324, "{}", expected / index.len());
 }
 
 #[test]
@@ -359,18 +363,66 @@ fn grown_one_by_one_the_index_stays_near_its_records() {
     let mut index = StoryIndex::new(Settings::default());
     for item in 0..40_000 {
         index.insert(item, item, 1 + item % 9, 100, &news.next());
-        assert!(index.records.slack() < 2 * CHUNK);
+        assert!(index.records.slack() < 2 * CHUNK && index.headlines.slack() < 2 * CHUNK);
         let load = index.len().div_ceil(index.region_len);
         assert!(load <= MAX_LOAD);
     }
     // Worst case: heads at load 2; and a chunk's room at each end, and the chunk
     // list, a few bytes an item.
     let per_item = (index.memory_bytes() - far_link_bytes(&index)) / index.len();
-    assert!(per_item <= 278 + CHAINS * 4 / 2 + 3, "{per_item}");
+    assert!(per_item <= 209 + 77 + CHAINS * 4 / 2 + 4, "{per_item}");
 }
 
 /// What `memory_bytes` counts for far links: none outside unit tests, where
 /// [`Link::FAR`] is small.
 fn far_link_bytes(index: &StoryIndex) -> usize {
     index.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
+}
+
+/// Headlines are kept for [`HEADLINE_SECS`] and records for the whole window: a
+/// headline alike within the title window still finds its copy, and the index holds
+/// the headlines of the last hours only.
+#[test]
+fn headlines_are_kept_for_the_title_window_and_a_margin() {
+    let settings = Settings::default();
+    let window = settings.window_secs as i64;
+    let mut index = StoryIndex::new(settings);
+    let report = "Quake of magnitude seven strikes off the coast of northern Chile";
+    let start = 1_760_000_000;
+    index.insert(1, 1, 1, start, &Fingerprint::of(report, ""));
+    // The report's headline over a text of its own: alike by headline only.
+    let copy = Fingerprint::of(
+        report,
+        "Rescue teams reached the coastal towns on Tuesday as aftershocks went on \
+         through the night, and the navy sent two ships with water and tents.",
+    );
+    // One unrelated item from another outlet every ten minutes for four days.
+    let mut at = start;
+    let mut item = 1;
+    let mut found_at = Vec::new();
+    while at < start + 4 * 86_400 {
+        at += 600;
+        item += 1;
+        index.evict_older_than(at - window);
+        let filler = format!("Council {item} approves budget for district {item} schools");
+        assert!(index.insert(item, item, 2, at, &Fingerprint::of(&filler, "")));
+        let copy = index.find_story(&copy, 3, at);
+        if copy.is_some_and(|m| m.item == 1 && m.layer == Layer::Title) {
+            found_at.push(at - start);
+        }
+        let kept = index.headlines.len() as i64;
+        // Every ten minutes of the window, both ends included.
+        assert_eq!(index.len() as i64, (at - start).min(window) / 600 + 1);
+        assert!(kept <= HEADLINE_SECS as i64 / 600 + 1, "{kept} headlines");
+        assert_eq!(
+            index.headline_base as usize,
+            index.base_seq as usize + index.len() - kept as usize
+        );
+    }
+    // Found while the title window lasts, and never after.
+    assert_eq!(found_at.first(), Some(&600));
+    assert_eq!(found_at.last(), Some(&(TITLE_WINDOW_SECS as i64)));
+    assert_eq!(found_at.len(), TITLE_WINDOW_SECS as usize / 600);
+    // Every headline of the last HEADLINE_SECS, and only those.
+    assert_eq!(index.headlines.len() as u64, HEADLINE_SECS / 600 + 1);
 }

@@ -1,8 +1,9 @@
 //! Walking the index's chains: from the heads a fingerprint's keys name, newest
-//! record first, to the records that truly share a key with it.
+//! entry first, to the records (or headlines) that truly share a key with it.
 
-use super::record::{CHAINS, Link, Record, query_key};
-use super::{EMPTY, StoryIndex, far_key, slot};
+use super::record::{CHAINS, Chained, Link, query_key};
+use super::window::Window;
+use super::{EMPTY, StoryIndex, far_key, is_title_chain, slot};
 use crate::cluster::fingerprint::Fingerprint;
 
 impl StoryIndex {
@@ -15,16 +16,24 @@ impl StoryIndex {
             self.heads[slot(self.region_len, chain, query_key(chain, fp))]
         });
         for (chain, &seq) in firsts.iter().enumerate() {
-            let position = seq.wrapping_sub(self.base_seq) as usize;
-            if let Some(record) = self.records.get(position) {
-                std::hint::black_box(record.link(chain));
+            if is_title_chain(chain) {
+                let position = seq.wrapping_sub(self.headline_base) as usize;
+                if let Some(headline) = self.headlines.get(position) {
+                    std::hint::black_box(headline.link(chain));
+                }
+            } else {
+                let position = seq.wrapping_sub(self.base_seq) as usize;
+                if let Some(record) = self.records.get(position) {
+                    std::hint::black_box(record.link(chain));
+                }
             }
         }
         firsts
     }
 
-    /// Calls `each` with the sequence number and record of each record of a slot in
-    /// each chain of `chains`, from its newest in `firsts` ([`Self::first_records`]),
+    /// Calls `each` with the sequence number and entry of each entry of a slot in
+    /// each chain of `chains` (all of them chains of the entries in `entries`, the
+    /// first numbered `base`), from its newest in `firsts` ([`Self::first_records`]),
     /// that truly shares that chain's key with `fp`: newest first within a chain,
     /// looking at `limit` records of a slot at most, a chain stopped when `each`
     /// returns `false`. Callers keep the best candidate by an order of their own, so
@@ -38,42 +47,45 @@ impl StoryIndex {
     /// instructions or hundreds) called between them, the processor could not look
     /// far enough ahead to reach the next chain's miss, and a crowded slot (a
     /// headline band shared by many) would wait for its misses one at a time.
-    pub(super) fn walk<'a>(
-        &'a self,
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn walk<'a, T: Chained>(
+        &self,
+        entries: &'a Window<T>,
+        base: u32,
         chains: std::ops::Range<usize>,
         firsts: &[u32; CHAINS],
         fp: &Fingerprint,
         limit: usize,
-        mut each: impl FnMut(u32, &'a Record) -> bool,
+        mut each: impl FnMut(u32, &'a T) -> bool,
     ) {
         let mut cursors = [EMPTY; CHAINS];
         cursors[chains.clone()].copy_from_slice(&firsts[chains.clone()]);
-        let mut stepped: [Option<(u32, &'a Record)>; CHAINS] = [None; CHAINS];
+        let mut stepped: [Option<(u32, &'a T)>; CHAINS] = [None; CHAINS];
         for _ in 0..limit {
             let mut walking = false;
             for chain in chains.clone() {
                 stepped[chain] = None;
                 let seq = cursors[chain];
-                if seq == EMPTY || seq < self.base_seq {
+                if seq == EMPTY || seq < base {
                     continue;
                 }
-                let Some(record) = self.records.get((seq - self.base_seq) as usize) else {
+                let Some(entry) = entries.get((seq - base) as usize) else {
                     cursors[chain] = EMPTY;
                     continue;
                 };
                 walking = true;
-                cursors[chain] = self.previous(record, chain, seq);
-                if record.shares_key(chain, fp) {
-                    std::hint::black_box(record.touch());
-                    stepped[chain] = Some((seq, record));
+                cursors[chain] = self.previous(entry, chain, seq);
+                if entry.shares_key(chain, fp) {
+                    std::hint::black_box(entry.touch());
+                    stepped[chain] = Some((seq, entry));
                 }
             }
             if !walking {
                 return;
             }
             for chain in chains.clone() {
-                if let Some((seq, record)) = stepped[chain]
-                    && !each(seq, record)
+                if let Some((seq, entry)) = stepped[chain]
+                    && !each(seq, entry)
                 {
                     cursors[chain] = EMPTY;
                 }
@@ -81,9 +93,9 @@ impl StoryIndex {
         }
     }
 
-    /// The sequence number `record` (numbered `seq`) links to in `chain`, or EMPTY.
-    pub(super) fn previous(&self, record: &Record, chain: usize, seq: u32) -> u32 {
-        let link = record.link(chain);
+    /// The sequence number `entry` (numbered `seq`) links to in `chain`, or EMPTY.
+    pub(super) fn previous(&self, entry: &(impl Chained + ?Sized), chain: usize, seq: u32) -> u32 {
+        let link = entry.link(chain);
         match link.near_distance() {
             Some(distance) => seq - distance,
             None if link == Link::FAR => self

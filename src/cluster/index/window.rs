@@ -1,5 +1,5 @@
-//! [`Window`]: the index's records, oldest first, in fixed chunks rather than one
-//! growing buffer.
+//! [`Window`]: the index's records (and their headlines), oldest first, in fixed
+//! chunks rather than one growing buffer.
 //!
 //! A window grows by a record per new item and shrinks from its old end as time
 //! passes. Kept in one buffer, growing meant copying every record into a larger
@@ -11,30 +11,39 @@
 
 use std::collections::VecDeque;
 
-use super::record::Record;
-
 /// Records per chunk: a power of two (a position splits into chunk and offset by a
-/// shift), and small enough (≈ 142 KB) that chunks come from jemalloc's arenas, which
-/// keep a freed chunk for the next, rather than from a mapping of their own.
+/// shift), and small enough (≈ 107 KB of records, 39 KB of headlines) that chunks
+/// come from jemalloc's arenas, which keep a freed chunk for the next, rather than
+/// from a mapping of their own.
 pub(super) const CHUNK: usize = if cfg!(test) { 64 } else { 512 };
 const _: () = assert!(CHUNK.is_power_of_two());
 
-/// The index's records in first-seen order; see the module comment.
-#[derive(Debug, Default)]
-pub(super) struct Window {
+/// The index's records (or headlines) in first-seen order; see the module comment.
+#[derive(Debug)]
+pub(super) struct Window<T> {
     /// Every chunk full but the last; the first starts with `front` records already
     /// evicted.
-    chunks: VecDeque<Vec<Record>>,
+    chunks: VecDeque<Vec<T>>,
     /// Evicted records still at the start of the first chunk.
     front: usize,
     len: usize,
 }
 
-impl Clone for Window {
+impl<T> Default for Window<T> {
+    fn default() -> Window<T> {
+        Window {
+            chunks: VecDeque::new(),
+            front: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<T: Clone> Clone for Window<T> {
     /// Each chunk cloned with room for [`CHUNK`] records, as one made by
     /// [`Window::push_back`] has: a chunk is never grown past it, and
     /// [`Window::memory_bytes`] counts whole chunks.
-    fn clone(&self) -> Window {
+    fn clone(&self) -> Window<T> {
         let chunks = self
             .chunks
             .iter()
@@ -52,7 +61,7 @@ impl Clone for Window {
     }
 }
 
-impl Window {
+impl<T> Window<T> {
     pub(super) fn len(&self) -> usize {
         self.len
     }
@@ -62,7 +71,7 @@ impl Window {
     }
 
     /// The record at `position` (0 is the oldest).
-    pub(super) fn get(&self, position: usize) -> Option<&Record> {
+    pub(super) fn get(&self, position: usize) -> Option<&T> {
         if position >= self.len {
             return None;
         }
@@ -70,11 +79,11 @@ impl Window {
         self.chunks.get(at / CHUNK)?.get(at % CHUNK)
     }
 
-    pub(super) fn front(&self) -> Option<&Record> {
+    pub(super) fn front(&self) -> Option<&T> {
         self.get(0)
     }
 
-    pub(super) fn push_back(&mut self, record: Record) {
+    pub(super) fn push_back(&mut self, record: T) {
         match self.chunks.back_mut() {
             Some(last) if last.len() < CHUNK => last.push(record),
             _ => {
@@ -100,7 +109,7 @@ impl Window {
     }
 
     /// Removes and returns the newest record.
-    pub(super) fn pop_back(&mut self) -> Option<Record> {
+    pub(super) fn pop_back(&mut self) -> Option<T> {
         if self.len == 0 {
             return None;
         }
@@ -128,7 +137,7 @@ impl Window {
     }
 
     /// Every record, oldest first.
-    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Record> {
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
         let front = self.front;
         self.chunks
             .iter_mut()
@@ -147,8 +156,7 @@ impl Window {
 
     /// Heap held, in bytes: whole chunks, and the chunk list.
     pub(super) fn memory_bytes(&self) -> usize {
-        self.chunks.len() * CHUNK * size_of::<Record>()
-            + self.chunks.capacity() * size_of::<Vec<Record>>()
+        self.chunks.len() * CHUNK * size_of::<T>() + self.chunks.capacity() * size_of::<Vec<T>>()
     }
 
     /// Records the chunks have room for beyond those held (evicted ones at the
@@ -162,6 +170,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::super::super::fingerprint::Fingerprint;
+    use super::super::record::Record;
     use super::*;
 
     fn record(item: i64) -> Record {

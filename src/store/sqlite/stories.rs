@@ -58,6 +58,9 @@ pub(super) fn rebuild(
         index.insert(row, r.get(1)?, r.get(2)?, r.get(3)?, &fp);
     }
     drop(rows);
+    // Loaded in full; the headlines older than the index keeps them for go now,
+    // not at the first poll's eviction.
+    index.evict_older_than(since);
     if !recomputed.is_empty() {
         let tx = conn.unchecked_transaction()?;
         {

@@ -1,0 +1,108 @@
+//! [`Headline`]: what the title layer compares of an indexed item, and the links of
+//! its title bands' chains, packed into 77 bytes beside the item's [`Record`].
+//!
+//! A headline is compared only with items first seen within
+//! [`TITLE_WINDOW_SECS`](crate::cluster::TITLE_WINDOW_SECS) of it, a part of the
+//! dedup window, so the index keeps headlines for less time than records (see its
+//! module comment). The item's time and source are copied here: a title walk's step
+//! decides on them and the headline alone, and reads the record only for a
+//! candidate whose headline is alike.
+
+use super::super::fingerprint::Fingerprint;
+use super::super::title::{TITLE_BANDS, TITLE_TOKENS, TOKEN_BITS, TitleTokens};
+use super::record::{Chain, Chained, Link, Record};
+
+const _: () = assert!(size_of::<Headline>() == 77);
+const _: () = assert!(TOKEN_BITS <= 24, "a headline token fits 3 bytes");
+
+/// One indexed item's headline; see the module comment.
+#[derive(Debug, Clone)]
+pub(super) struct Headline {
+    at: [u8; 4],
+    source: [u8; 4],
+    tokens: [[u8; 3]; TITLE_TOKENS],
+    /// The token count, with the flags `unspaced` (bit 7) and `bare` (bit 6).
+    len: u8,
+    numbers: [u8; 8],
+    links: [[u8; 3]; TITLE_BANDS],
+}
+
+impl Headline {
+    /// The headline of `fp`, the fingerprint of the item `record` holds, with every
+    /// chain ended.
+    pub(super) fn new(record: &Record, fp: &Fingerprint) -> Headline {
+        Headline {
+            at: record.at_bytes(),
+            source: record.source().to_le_bytes(),
+            tokens: fp.title.tokens.map(token_bytes),
+            len: fp.title.len | (u8::from(fp.title.unspaced) << 7) | (u8::from(fp.title.bare) << 6),
+            numbers: fp.title.numbers.to_le_bytes(),
+            links: [Link::END.to_bytes(); TITLE_BANDS],
+        }
+    }
+
+    /// The headline's tokens and numbers.
+    pub(super) fn title(&self) -> TitleTokens {
+        TitleTokens {
+            tokens: self
+                .tokens
+                .map(|[a, b, c]| u32::from_le_bytes([a, b, c, 0])),
+            len: self.len & 0x3f,
+            numbers: u64::from_le_bytes(self.numbers),
+            unspaced: self.len & 0x80 != 0,
+            bare: self.len & 0x40 != 0,
+        }
+    }
+
+    /// The item's first-seen time, as its record has it.
+    pub(super) fn at(&self) -> i64 {
+        i64::from(u32::from_le_bytes(self.at))
+    }
+
+    /// The item's source, as its record has it.
+    pub(super) fn source(&self) -> u32 {
+        u32::from_le_bytes(self.source)
+    }
+
+    /// The key this headline is chained under in `chain`, a title band's.
+    pub(super) fn chain_key(&self, chain: usize) -> u64 {
+        self.title().band_key(title_band(chain))
+    }
+}
+
+impl Chained for Headline {
+    fn link(&self, chain: usize) -> Link {
+        Link::from_bytes(self.links[title_band(chain)])
+    }
+
+    fn set_link(&mut self, chain: usize, link: Link) {
+        self.links[title_band(chain)] = link.to_bytes();
+    }
+
+    /// Always: a title walk compares the headlines themselves, which costs less than
+    /// recomputing a band key.
+    fn shares_key(&self, _chain: usize, _fp: &Fingerprint) -> bool {
+        true
+    }
+
+    /// A headline spans at most two cache lines: its first byte and its last.
+    fn touch(&self) -> u8 {
+        let [first, ..] = self.at;
+        let [.., last] = self.links[TITLE_BANDS - 1];
+        first ^ last
+    }
+}
+
+/// The title band `chain` stands for.
+fn title_band(chain: usize) -> usize {
+    match Chain::of(chain) {
+        Chain::Title(band) => band,
+        Chain::Band(_) | Chain::Content => unreachable!("a record's chain"),
+    }
+}
+
+/// A headline token ([`TOKEN_BITS`] bits) in its 3 bytes.
+fn token_bytes(token: u32) -> [u8; 3] {
+    let [a, b, c, _] = token.to_le_bytes();
+    [a, b, c]
+}
