@@ -117,12 +117,14 @@ const MOST_ARENAS: usize = 10;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const OWN_MAPPING_FROM: libc::c_int = 256 * 1024;
 
-/// Hands the free pages inside both allocators' heaps back to the system. It walks
-/// every arena under its lock (well under a millisecond on a daemon's few megabytes), so it is
-/// called after work that freed much (a feed rendered, a page of every source
-/// served, upkeep, a database thread idle after a burst of jobs), never per item or
-/// per feed request.
+/// Hands the free pages inside both allocators' heaps back to the system, after the
+/// calling thread's cache ([`release_thread_cache`]). It walks every arena under its
+/// lock (well under a millisecond on a daemon's few megabytes), so it is called
+/// after work that freed much (a feed rendered, a page of every source served,
+/// upkeep, a database thread idle after a burst of jobs), never per item or per feed
+/// request.
 pub fn release_free_memory() {
+    release_thread_cache();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim is thread-safe (it takes each arena's lock) and only
     // returns pages that hold no allocation.
@@ -131,6 +133,16 @@ pub fn release_free_memory() {
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     jemalloc_control(c"arena.4096.purge");
+}
+
+/// Returns the blocks the calling thread's jemalloc cache holds (each thread keeps
+/// freed small blocks for its next allocations, a few hundred kilobytes after a
+/// burst of work) to their arenas, where a page with no block left in use can go
+/// back to the system. For a thread about to wait for a while: the main thread once
+/// the daemon has started, a thread that freed much, a database thread idle.
+pub fn release_thread_cache() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    jemalloc_control(c"thread.idle");
 }
 
 /// Runs jemalloc's control `name`, one that reads and writes no value (4096 in an
@@ -216,6 +228,7 @@ mod tests {
         let size = unsafe { tikv_jemalloc_sys::malloc_usable_size(block.as_ptr().cast()) };
         assert!(size >= 1000);
         assert!(jemalloc_control(c"arena.4096.purge"));
+        assert!(jemalloc_control(c"thread.idle"));
         release_free_memory();
     }
 }

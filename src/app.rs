@@ -300,6 +300,9 @@ pub async fn run(config_path: &Path, config: Config) -> anyhow::Result<()> {
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let app = App::start(config_path, config).await?;
+    // Starting ran on this thread (which now only waits for signals), and what it
+    // freed would stay in the thread's cache for as long as the daemon runs.
+    crate::allocator::release_thread_cache();
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     let watchdog = watchdog_interval();
     let mut tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
@@ -310,6 +313,7 @@ pub async fn run(config_path: &Path, config: Config) -> anyhow::Result<()> {
                 if app.reload().await {
                     tracing::info!("configuration reloaded from {}", config_path.display());
                 }
+                crate::allocator::release_thread_cache();
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
             }
             _ = terminate.recv() => break,

@@ -266,9 +266,6 @@ impl Metrics {
             .set(1);
         self.leases
             .set(i64::try_from(node.leases).unwrap_or(i64::MAX));
-        self.last_success.clear();
-        self.error_streak.clear();
-        self.source_items.clear();
         for s in sources {
             let labels = SourceLabels {
                 source: s.name.clone(),
@@ -286,6 +283,11 @@ impl Metrics {
         let mut text = String::new();
         // Encoding into a String cannot fail.
         let _ = encode(&mut text, &self.registry);
+        // Filled anew by each scrape: between scrapes, a thousand sources' labels
+        // would only be memory.
+        self.last_success.clear();
+        self.error_streak.clear();
+        self.source_items.clear();
         text
     }
 }
