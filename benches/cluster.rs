@@ -59,7 +59,8 @@ fn stored_items(count: usize, first_item: i64, first_seed: u64) -> Vec<Stored> {
     out
 }
 
-/// The index rebuilt from stored fingerprints, as the store does at start.
+/// The index rebuilt from stored fingerprints, as the store does at start: loaded,
+/// then evicted as of the newest item (headlines beyond the title layer's reach).
 fn rebuild(stored: &[Stored]) -> StoryIndex {
     let mut index = StoryIndex::new(Settings::default());
     for s in stored {
@@ -67,6 +68,8 @@ fn rebuild(stored: &[Stored]) -> StoryIndex {
             index.insert(s.item, s.story, s.source, s.at, &fp);
         }
     }
+    let newest = stored.last().map_or(T0, |s| s.at);
+    index.evict_older_than(index.settings().window_start(newest));
     index
 }
 
