@@ -54,7 +54,8 @@ const GROUP_LINGER: std::time::Duration = std::time::Duration::from_millis(30);
 /// new items writes two or more rows for each.
 const LINGER_FROM_ROWS: u64 = 100;
 
-/// The reading connection's page cache, in KiB.
+/// The reading connection's page cache, and the writer's while it rebuilds the story
+/// index, in KiB.
 const READER_CACHE_KIB: i64 = 512;
 
 impl Store {
@@ -73,14 +74,18 @@ impl Store {
             changes_at_begin: 0,
             linger: GROUP_LINGER,
         };
+        // The rebuild reads the window's rows once, in order, which a page cache
+        // does not speed up: with the writer's, it would fill megabytes that ingest
+        // rarely touches again (it writes the newest pages and the indexes), at the
+        // daemon's peak of memory. The pages it left cached are handed back.
+        writer
+            .conn
+            .pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+        let stories = writer.story_index(clustering, Utc::now().timestamp())?;
+        writer.conn.execute_batch("PRAGMA shrink_memory")?;
         writer
             .conn
             .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
-        let stories = writer.story_index(clustering, Utc::now().timestamp())?;
-        // The rebuild read the window's rows, which ingest rarely touches again (it
-        // writes the newest pages and the indexes): the pages it left cached are
-        // handed back rather than held as an idle daemon's memory.
-        writer.conn.execute_batch("PRAGMA shrink_memory")?;
         Store::start(
             &path.display().to_string(),
             Box::new(writer),

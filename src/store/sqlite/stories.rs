@@ -20,6 +20,9 @@ pub(super) fn story_of(tx: &Connection, item: i64) -> Result<Option<i64>, StoreE
         .optional()?)
 }
 
+/// Rows loaded between two evictions while the story index is rebuilt.
+const EVICT_EVERY: usize = 4096;
+
 /// Rebuilds the index from the fingerprints of items first seen within the window.
 /// A fingerprint of a version `Fingerprint::from_bytes` cannot read is computed again
 /// from the stored headline and text, and written back, so that an upgrade keeps the
@@ -44,6 +47,7 @@ pub(super) fn rebuild(
     )?;
     let mut rows = stmt.query([since])?;
     let mut recomputed = Vec::new();
+    let mut loaded = 0usize;
     while let Some(r) = rows.next()? {
         let bytes: Vec<u8> = r.get(4)?;
         let row: i64 = r.get(0)?;
@@ -56,10 +60,14 @@ pub(super) fn rebuild(
             }
         };
         index.insert(row, r.get(1)?, r.get(2)?, r.get(3)?, &fp);
+        loaded += 1;
+        if loaded.is_multiple_of(EVICT_EVERY) {
+            // Headlines older than the index keeps them for go as loading passes
+            // them, not all at the end: they are not held at once.
+            index.evict_older_than(since);
+        }
     }
     drop(rows);
-    // Loaded in full; the headlines older than the index keeps them for go now,
-    // not at the first poll's eviction.
     index.evict_older_than(since);
     if !recomputed.is_empty() {
         let tx = conn.unchecked_transaction()?;
