@@ -4,16 +4,20 @@
 //! A headline is compared only with items first seen within
 //! [`TITLE_WINDOW_SECS`](crate::cluster::TITLE_WINDOW_SECS) of it, a part of the
 //! dedup window, so the index keeps headlines for less time than records (see its
-//! module comment). The item's time and source are copied here: a title walk's step
-//! decides on them and the headline alone, and reads the record only for a
-//! candidate whose headline is alike.
+//! module comment). The item's time and source, and whether it has text to compare,
+//! are copied here: a title walk's step decides on them and the headline alone, and
+//! reads the record only for a candidate whose headline is alike.
 
-use super::super::fingerprint::Fingerprint;
+use super::super::fingerprint::{Fingerprint, MIN_SHINGLES};
 use super::super::title::{TITLE_BANDS, TITLE_TOKENS, TOKEN_BITS, TitleTokens};
 use super::record::{Chain, Chained, Link, Record};
 
 const _: () = assert!(size_of::<Headline>() == 77);
 const _: () = assert!(TOKEN_BITS <= 24, "a headline token fits 3 bytes");
+const _: () = assert!(TITLE_TOKENS < 32, "a headline's token count leaves bit 5");
+
+/// The flag of an item with text enough to compare ([`MIN_SHINGLES`]).
+const TEXT: u8 = 1 << 5;
 
 /// One indexed item's headline; see the module comment.
 #[derive(Debug, Clone)]
@@ -21,7 +25,8 @@ pub(super) struct Headline {
     at: [u8; 4],
     source: [u8; 4],
     tokens: [[u8; 3]; TITLE_TOKENS],
-    /// The token count, with the flags `unspaced` (bit 7) and `bare` (bit 6).
+    /// The token count, with the flags `unspaced` (bit 7), `bare` (bit 6) and
+    /// [`TEXT`] (bit 5).
     len: u8,
     numbers: [u8; 8],
     links: [[u8; 3]; TITLE_BANDS],
@@ -35,7 +40,14 @@ impl Headline {
             at: record.at_bytes(),
             source: record.source().to_le_bytes(),
             tokens: fp.title.tokens.map(token_bytes),
-            len: fp.title.len | (u8::from(fp.title.unspaced) << 7) | (u8::from(fp.title.bare) << 6),
+            len: fp.title.len
+                | (u8::from(fp.title.unspaced) << 7)
+                | (u8::from(fp.title.bare) << 6)
+                | if record.shingles() >= MIN_SHINGLES {
+                    TEXT
+                } else {
+                    0
+                },
             numbers: fp.title.numbers.to_le_bytes(),
             links: [Link::END.to_bytes(); TITLE_BANDS],
         }
@@ -47,11 +59,17 @@ impl Headline {
             tokens: self
                 .tokens
                 .map(|[a, b, c]| u32::from_le_bytes([a, b, c, 0])),
-            len: self.len & 0x3f,
+            len: self.len & (TEXT - 1),
             numbers: u64::from_le_bytes(self.numbers),
             unspaced: self.len & 0x80 != 0,
             bare: self.len & 0x40 != 0,
         }
+    }
+
+    /// Whether the item has text enough to compare ([`MIN_SHINGLES`] shingles), as
+    /// its record says.
+    pub(super) fn has_text(&self) -> bool {
+        self.len & TEXT != 0
     }
 
     /// The item's first-seen time, as its record has it.

@@ -308,26 +308,30 @@ impl StoryIndex {
                     if !title.is_telling() || title.figures_differ(&fp.title) {
                         return true;
                     }
-                    let Some(record) = self.record(seq) else {
-                        return true;
-                    };
                     let score = fp.title.similarity(&title);
                     // One source's own items join by an identical headline only, and
                     // only listings: an aggregator lists one report twice, under two
                     // publishers. Items with text are the identity rules' business.
+                    // The record is read only for a headline alike enough to join.
                     if i64::from(headline.source()) == source {
-                        if score == 1.0 && fp.title.bare && title.bare {
+                        if score == 1.0
+                            && fp.title.bare
+                            && title.bare
+                            && let Some(record) = self.record(seq)
+                        {
                             best.offer(score, seq, record, Layer::Title);
                         }
                         return true;
                     }
-                    let both_texts = by_text
-                        && !fp.title.bare
-                        && record.shingles() >= MIN_SHINGLES
-                        && !title.bare;
-                    if title_alike(&fp.title, &title, score, gap, both_texts, || {
-                        text_score(fp, record)
-                    }) {
+                    let both_texts =
+                        by_text && !fp.title.bare && headline.has_text() && !title.bare;
+                    let text_score = || {
+                        self.record(seq)
+                            .map_or(0.0, |record| text_score(fp, record))
+                    };
+                    if title_alike(&fp.title, &title, score, gap, both_texts, text_score)
+                        && let Some(record) = self.record(seq)
+                    {
                         best.offer(score, seq, record, Layer::Title);
                     }
                     true
