@@ -24,10 +24,11 @@
 //! hundred ([`window`]: growing never copies them, and at most a chunk at each end
 //! is partly used); heads are sized apart from the records, at 1–5 records per slot
 //! ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by
-//! `reserve`), 33 chains × 4 bytes / load per item. So ≈ 286 bytes per item while
-//! every headline is kept, and ≈ 253 over a 72-hour window of steady news (the
-//! headlines of its last 42 hours), plus a chunk at each end (the unit tests hold
-//! the bounds). The price of a slot shared by several keys: a walk step whose entry
+//! `reserve`), 33 chains × 4 bytes / load per item. So a window loaded at start
+//! takes ≈ 319 bytes per item while it keeps every headline (a window no longer than
+//! [`HEADLINE_SECS`]), ≈ 287 over 72 hours of steady news (the headlines of its last
+//! 42), ≈ 352 grown one by one at worst, plus a chunk at each end (the unit tests
+//! hold the bounds). The price of a slot shared by several keys: a walk step whose entry
 //! merely shares the slot costs one more fetch; a band's values sit next to its
 //! link, so that fetch is one cache line.
 
