@@ -2,10 +2,10 @@
 //! chunks rather than one growing buffer.
 //!
 //! A window grows by a record per new item and shrinks from its old end as time
-//! passes. Kept in one buffer, growing meant copying every record into a larger
-//! one: at a million records, 278 MB copied on the store thread while polls wait,
-//! and a burst of new items from empty copied its records about nine times over
-//! (growing by an eighth each time), each time into fresh pages the kernel had to
+//! passes. Kept in one buffer, growing would copy every record into a larger one:
+//! at a million records, 209 MB copied on the store thread while polls wait, and a
+//! burst of new items from empty would copy its records about nine times over
+//! (growing by an eighth each time), each time into fresh pages the kernel must
 //! fault in. In chunks, a new record never moves an old one, an evicted chunk is
 //! freed whole, and at most one chunk at each end is partly used.
 
