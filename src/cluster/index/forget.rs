@@ -2,12 +2,11 @@
 //! (headlines before their records), and forgetting the newest items when their
 //! transaction is rolled back.
 
+use std::collections::HashMap;
+
 use super::headline::Headline;
-use super::record::{CHAINS, Chained, Link};
-use super::{
-    EMPTY, HEADLINE_SECS, MIN_LOAD, MIN_REGION, StoryIndex, far_key, is_title_chain, region_for,
-    slot,
-};
+use super::record::{Chained, Link, TITLE_CHAINS, record_chains};
+use super::{EMPTY, HEADLINE_SECS, MIN_LOAD, MIN_REGION, StoryIndex, far_key, region_for, slot};
 
 /// Where the index stood before a transaction's inserts: the sequence number the
 /// next record takes ([`StoryIndex::mark`], [`StoryIndex::forget_since`]).
@@ -44,7 +43,7 @@ impl StoryIndex {
             if seq >= self.headline_base
                 && let Some(headline) = self.headlines.pop_back()
             {
-                for chain in (0..CHAINS).filter(|&chain| is_title_chain(chain)) {
+                for chain in TITLE_CHAINS {
                     let key = headline.chain_key(chain);
                     self.unlink_newest(&headline, chain, key, seq, self.headline_base);
                 }
@@ -52,7 +51,7 @@ impl StoryIndex {
             let Some(record) = self.records.pop_back() else {
                 break;
             };
-            for chain in (0..CHAINS).filter(|&chain| !is_title_chain(chain)) {
+            for chain in record_chains() {
                 let key = record.chain_key(chain);
                 self.unlink_newest(&record, chain, key, seq, self.base_seq);
             }
@@ -102,14 +101,19 @@ impl StoryIndex {
             if oldest.at() >= cutoff {
                 break;
             }
-            for chain in (0..CHAINS).filter(|&chain| !is_title_chain(chain)) {
-                let slot = slot(self.region_len, chain, oldest.chain_key(chain));
-                if self.heads[slot] == self.base_seq {
-                    self.heads[slot] = EMPTY;
-                }
-                if oldest.link(chain) == Link::FAR {
-                    self.far_links.remove(&far_key(self.base_seq, chain));
-                }
+            let (heads, far_links, region_len) =
+                (&mut self.heads, &mut self.far_links, self.region_len);
+            for chain in record_chains() {
+                let key = oldest.chain_key(chain);
+                unchain_oldest(
+                    heads,
+                    far_links,
+                    region_len,
+                    oldest,
+                    chain,
+                    key,
+                    self.base_seq,
+                );
             }
             // Never so after the headlines' eviction above (this record is older
             // than their cutoff, and evicted in order), but a headline must never
@@ -138,16 +142,34 @@ impl StoryIndex {
             return;
         };
         let seq = self.headline_base;
-        for chain in (0..CHAINS).filter(|&chain| is_title_chain(chain)) {
-            let slot = slot(self.region_len, chain, oldest.chain_key(chain));
-            if self.heads[slot] == seq {
-                self.heads[slot] = EMPTY;
-            }
-            if oldest.link(chain) == Link::FAR {
-                self.far_links.remove(&far_key(seq, chain));
-            }
+        let (heads, far_links, region_len) =
+            (&mut self.heads, &mut self.far_links, self.region_len);
+        for chain in TITLE_CHAINS {
+            let key = oldest.chain_key(chain);
+            unchain_oldest(heads, far_links, region_len, oldest, chain, key, seq);
         }
         self.headlines.pop_front();
         self.headline_base += 1;
+    }
+}
+
+/// Takes `entry`, numbered `seq` and the oldest left in `chain`, out of the chain as
+/// it is evicted: the slot's head empties if it is still `entry`, and a far link
+/// of its own is dropped.
+fn unchain_oldest(
+    heads: &mut [u32],
+    far_links: &mut HashMap<u64, u32>,
+    region_len: usize,
+    entry: &impl Chained,
+    chain: usize,
+    key: u64,
+    seq: u32,
+) {
+    let slot = slot(region_len, chain, key);
+    if heads[slot] == seq {
+        heads[slot] = EMPTY;
+    }
+    if entry.link(chain) == Link::FAR {
+        far_links.remove(&far_key(seq, chain));
     }
 }

@@ -43,11 +43,11 @@ mod window;
 use std::collections::HashMap;
 
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
-use super::title::{TITLE_BANDS, title_alike};
+use super::title::title_alike;
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
 pub use forget::IndexMark;
 use headline::Headline;
-use record::{CHAINS, CONTENT_CHAIN, Chained, FIRST_TITLE_CHAIN, Link, Record};
+use record::{CHAINS, CONTENT_CHAIN, Chained, Link, Record, TITLE_CHAINS, record_chains};
 use window::Window;
 
 /// LSH bands over the signature, and the signature values per band.
@@ -184,26 +184,19 @@ impl StoryIndex {
             self.rechain(region_for(len + 1));
         }
         let seq = self.base_seq + len as u32;
-        for chain in 0..CHAINS {
-            if is_title_chain(chain) {
-                let key = headline.chain_key(chain);
-                self.link_in(&mut headline, chain, key, seq);
-            } else {
-                let key = record.chain_key(chain);
-                self.link_in(&mut record, chain, key, seq);
-            }
+        let (heads, far_links, region_len) =
+            (&mut self.heads, &mut self.far_links, self.region_len);
+        for chain in record_chains() {
+            let key = record.chain_key(chain);
+            chain_in(heads, far_links, region_len, &mut record, chain, key, seq);
+        }
+        for chain in TITLE_CHAINS {
+            let key = headline.chain_key(chain);
+            chain_in(heads, far_links, region_len, &mut headline, chain, key, seq);
         }
         self.records.push_back(record);
         self.headlines.push_back(headline);
         true
-    }
-
-    /// Makes `entry` (numbered `seq`, chained under `key`) the head of its slot in
-    /// `chain`, linked to the slot's previous head.
-    fn link_in(&mut self, entry: &mut impl Chained, chain: usize, key: u64, seq: u32) {
-        let slot = slot(self.region_len, chain, key);
-        link(entry, &mut self.far_links, chain, seq, self.heads[slot]);
-        self.heads[slot] = seq;
     }
 
     /// The record numbered `seq`, unless evicted.
@@ -289,13 +282,12 @@ impl StoryIndex {
         }
         if by_title {
             let title_window = TITLE_WINDOW_SECS.min(window);
-            let title_chains = FIRST_TITLE_CHAIN..FIRST_TITLE_CHAIN + TITLE_BANDS;
             let headlines = &self.headlines;
             let base = self.headline_base;
             self.walk(
                 headlines,
                 base,
-                title_chains,
+                TITLE_CHAINS,
                 &firsts,
                 fp,
                 MAX_TITLE_WALK,
@@ -360,33 +352,49 @@ impl StoryIndex {
         self.region_len = region_len.max(MIN_REGION);
         self.heads = vec![EMPTY; CHAINS * self.region_len];
         self.far_links = HashMap::new();
-        let (region_len, heads, far_links) =
-            (self.region_len, &mut self.heads, &mut self.far_links);
-        let mut chain_in = |entry: &mut dyn Chained, chain: usize, key: u64, seq: u32| {
-            let slot = slot(region_len, chain, key);
-            link(entry, far_links, chain, seq, heads[slot]);
-            heads[slot] = seq;
-        };
+        let (heads, far_links, region_len) =
+            (&mut self.heads, &mut self.far_links, self.region_len);
         for (position, record) in self.records.iter_mut().enumerate() {
             let seq = self.base_seq + position as u32;
-            for chain in (0..CHAINS).filter(|&chain| !is_title_chain(chain)) {
+            for chain in record_chains() {
                 let key = record.chain_key(chain);
-                chain_in(record, chain, key, seq);
+                chain_in(heads, far_links, region_len, record, chain, key, seq);
             }
         }
         for (position, headline) in self.headlines.iter_mut().enumerate() {
             let seq = self.headline_base + position as u32;
-            for chain in (0..CHAINS).filter(|&chain| is_title_chain(chain)) {
+            for chain in TITLE_CHAINS {
                 let key = headline.chain_key(chain);
-                chain_in(headline, chain, key, seq);
+                chain_in(heads, far_links, region_len, headline, chain, key, seq);
             }
         }
     }
 }
 
-/// Whether `chain` is a title band's, whose entries are headlines.
-fn is_title_chain(chain: usize) -> bool {
-    (FIRST_TITLE_CHAIN..FIRST_TITLE_CHAIN + TITLE_BANDS).contains(&chain)
+/// Makes `entry` (numbered `seq`, chained under `key`) the head of its slot in
+/// `chain` (of `region_len` slots), linked to the slot's previous head (or ending
+/// its chain when the slot was empty), keeping a distance too long for a [`Link`]
+/// in `far_links`.
+fn chain_in(
+    heads: &mut [u32],
+    far_links: &mut HashMap<u64, u32>,
+    region_len: usize,
+    entry: &mut impl Chained,
+    chain: usize,
+    key: u64,
+    seq: u32,
+) {
+    let slot = slot(region_len, chain, key);
+    let previous = std::mem::replace(&mut heads[slot], seq);
+    if previous == EMPTY {
+        entry.set_link(chain, Link::END);
+        return;
+    }
+    let link = Link::to_distance(seq - previous);
+    if link == Link::FAR {
+        far_links.insert(far_key(seq, chain), previous);
+    }
+    entry.set_link(chain, link);
 }
 
 /// The near-duplicate score of `fp`'s text against `record`'s.
@@ -419,26 +427,6 @@ impl<'a> Best<'a> {
 fn slot(region_len: usize, chain: usize, key: u64) -> usize {
     let within = ((key >> 32) * region_len as u64) >> 32;
     chain * region_len + within as usize
-}
-
-/// Links `entry` (numbered `seq`) in `chain` to `previous` (or ends its chain when
-/// `previous` is EMPTY), keeping a distance too long for a [`Link`] in `far_links`.
-fn link(
-    entry: &mut (impl Chained + ?Sized),
-    far_links: &mut HashMap<u64, u32>,
-    chain: usize,
-    seq: u32,
-    previous: u32,
-) {
-    if previous == EMPTY {
-        entry.set_link(chain, Link::END);
-        return;
-    }
-    let link = Link::to_distance(seq - previous);
-    if link == Link::FAR {
-        far_links.insert(far_key(seq, chain), previous);
-    }
-    entry.set_link(chain, link);
 }
 
 /// The far-link table's key of `seq`'s link in `chain`.

@@ -30,6 +30,14 @@ pub(super) const CHAINS: usize = BANDS + TITLE_BANDS + 1;
 pub(super) const FIRST_TITLE_CHAIN: usize = BANDS;
 /// The content hash's chain (the last).
 pub(super) const CONTENT_CHAIN: usize = BANDS + TITLE_BANDS;
+/// The title bands' chains, whose entries are headlines.
+pub(super) const TITLE_CHAINS: std::ops::Range<usize> = FIRST_TITLE_CHAIN..CONTENT_CHAIN;
+
+/// The chains whose entries are records: the signature bands' and the content
+/// hash's.
+pub(super) fn record_chains() -> impl Iterator<Item = usize> {
+    (0..BANDS).chain(CONTENT_CHAIN..CHAINS)
+}
 
 const _: () = assert!(
     BANDS * ROWS == SIGNATURE_LEN,

@@ -1,9 +1,9 @@
 //! Walking the index's chains: from the heads a fingerprint's keys name, newest
 //! entry first, to the records (or headlines) that truly share a key with it.
 
-use super::record::{CHAINS, Chained, Link, query_key};
+use super::record::{CHAINS, Chained, Link, TITLE_CHAINS, query_key};
 use super::window::Window;
-use super::{EMPTY, StoryIndex, far_key, is_title_chain, slot};
+use super::{EMPTY, StoryIndex, far_key, slot};
 use crate::cluster::fingerprint::Fingerprint;
 
 impl StoryIndex {
@@ -16,7 +16,7 @@ impl StoryIndex {
             self.heads[slot(self.region_len, chain, query_key(chain, fp))]
         });
         for (chain, &seq) in firsts.iter().enumerate() {
-            if is_title_chain(chain) {
+            if TITLE_CHAINS.contains(&chain) {
                 let position = seq.wrapping_sub(self.headline_base) as usize;
                 if let Some(headline) = self.headlines.get(position) {
                     std::hint::black_box(headline.link(chain));
