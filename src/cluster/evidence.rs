@@ -85,9 +85,13 @@ pub fn compare(
         let _ = write!(reason, "headlines first seen {hours:.0} h apart");
     } else if new.title.figures_differ(&old.title) {
         reason.push_str("headlines state different figures");
-    } else if title_alike(&new.title, &old.title, title, gap, both_texts, || {
-        text.unwrap_or(0.0)
-    }) {
+    } else if title_alike(
+        new.title.unspaced || old.title.unspaced,
+        title,
+        gap,
+        both_texts,
+        || text.unwrap_or(0.0),
+    ) {
         comparison.joins = Some(Layer::Title);
         comparison.reason = format!("headlines alike: {title:.2}, {hours:.0} h apart");
         return comparison;

@@ -139,11 +139,18 @@ impl TitleTokens {
         shared as f32 / union as f32
     }
 
+    /// The headline's tokens as a 64-bit set, one bit each by their low six bits:
+    /// what [`similarity_at_most`] bounds the similarity by without the tokens.
+    pub fn token_set(&self) -> u64 {
+        self.as_slice()
+            .iter()
+            .fold(0, |set, &token| set | 1 << (token & 63))
+    }
+
     /// Whether both headlines state numbers and neither's are all among the
     /// other's: then they report different figures or days.
     pub fn figures_differ(&self, other: &TitleTokens) -> bool {
-        let (a, b) = (self.numbers, other.numbers);
-        a != 0 && b != 0 && a & !b != 0 && b & !a != 0
+        title_figures_differ(self.numbers, other.numbers)
     }
 
     /// The key of LSH band `band` (of [`TITLE_BANDS`]): the minimum of the tokens
@@ -160,14 +167,39 @@ impl TitleTokens {
     }
 }
 
+/// [`TitleTokens::figures_differ`] of two headlines' numbers.
+pub fn title_figures_differ(a: u64, b: u64) -> bool {
+    a != 0 && b != 0 && a & !b != 0 && b & !a != 0
+}
+
+/// At least [`TitleTokens::similarity`] of two headlines of `a_len` and `b_len`
+/// tokens whose [`TitleTokens::token_set`]s are `a_set` and `b_set`. A shared token
+/// sets the same bit in both sets, and two shared tokens fall on one bit no more
+/// often than two tokens of either headline do (its tokens less its set's bits), so
+/// the tokens shared are at most the bits shared plus the fewer such collisions;
+/// the union the similarity counts holds every token of the longer headline.
+pub fn similarity_at_most(a_set: u64, a_len: u8, b_set: u64, b_len: u8) -> f32 {
+    let (a_len, b_len) = (u32::from(a_len), u32::from(b_len));
+    let longer = a_len.max(b_len);
+    if longer == 0 {
+        return 0.0;
+    }
+    let collisions = a_len
+        .saturating_sub(a_set.count_ones())
+        .min(b_len.saturating_sub(b_set.count_ones()));
+    let shared = ((a_set & b_set).count_ones() + collisions).min(longer);
+    shared as f32 / longer as f32
+}
+
 /// Whether a new item's headline joins it to an earlier item of another source
 /// first seen `gap` seconds apart: the likeness needed grows with the time apart
 /// and when both items have text to compare (then a reworded headline needs the
-/// texts to agree: `text_score` is asked only then). Unspaced-script headlines,
-/// whose character pairs overlap more, need [`TITLE_THRESHOLD`] however close.
+/// texts to agree: `text_score` is asked only then). Unspaced-script headlines
+/// (`unspaced`: either is), whose character pairs overlap more, need
+/// [`TITLE_THRESHOLD`] however close. Never true for a lower `score` or text score
+/// where it is false for a higher.
 pub(crate) fn title_alike(
-    new: &TitleTokens,
-    old: &TitleTokens,
+    unspaced: bool,
     score: f32,
     gap: u64,
     both_texts: bool,
@@ -177,7 +209,7 @@ pub(crate) fn title_alike(
     if both_texts {
         score >= TITLE_ALONE_THRESHOLD
             || (close && score >= TITLE_WITH_TEXT_THRESHOLD && text_score() >= TEXT_BESIDE_TITLE)
-    } else if close && !new.unspaced && !old.unspaced {
+    } else if close && !unspaced {
         score >= TITLE_CLOSE_THRESHOLD
     } else {
         score >= TITLE_THRESHOLD
@@ -277,6 +309,8 @@ mod tests {
             }
             let [a, b] = &lists;
             let expected = reference_similarity(a.as_slice(), b.as_slice());
+            let bound = similarity_at_most(a.token_set(), a.len, b.token_set(), b.len);
+            assert!(bound >= expected, "{bound} < {expected}");
             assert_eq!(
                 a.similarity(b),
                 expected,
@@ -285,6 +319,27 @@ mod tests {
                 b.as_slice()
             );
         }
+    }
+
+    #[test]
+    fn the_token_set_bound_holds_where_tokens_share_bits() {
+        // Token values 64 apart share a bit of the set: two shared tokens on one bit
+        // must still count twice.
+        let list = |tokens: &[u32]| {
+            let mut list = TitleTokens::default();
+            list.tokens[..tokens.len()].copy_from_slice(tokens);
+            list.len = tokens.len() as u8;
+            list
+        };
+        let a = list(&[1, 65, 129, 200, 300]);
+        let b = list(&[1, 65, 129, 201, 301]);
+        let bound = similarity_at_most(a.token_set(), a.len, b.token_set(), b.len);
+        assert!(bound >= a.similarity(&b), "{bound}");
+        let c = list(&[2, 3, 4, 5, 6]);
+        assert_eq!(
+            similarity_at_most(a.token_set(), a.len, c.token_set(), c.len),
+            0.0
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! [`Headline`]: what the title layer compares of an indexed item, and the links of
-//! its title bands' chains, packed into 77 bytes beside the item's [`Record`].
+//! its title bands' chains, packed into 85 bytes beside the item's [`Record`].
 //!
 //! A headline is compared only with items first seen within
 //! [`TITLE_WINDOW_SECS`](crate::cluster::TITLE_WINDOW_SECS) of it, a part of the
@@ -12,12 +12,16 @@ use super::super::fingerprint::{Fingerprint, MIN_SHINGLES};
 use super::super::title::{TITLE_BANDS, TITLE_TOKENS, TOKEN_BITS, TitleTokens};
 use super::record::{Chain, Chained, Link, Record};
 
-const _: () = assert!(size_of::<Headline>() == 77);
+const _: () = assert!(size_of::<Headline>() == 85);
 const _: () = assert!(TOKEN_BITS <= 24, "a headline token fits 3 bytes");
 const _: () = assert!(TITLE_TOKENS < 32, "a headline's token count leaves bit 5");
 
 /// The flag of an item with text enough to compare ([`MIN_SHINGLES`]).
 const TEXT: u8 = 1 << 5;
+/// The flags of a headline mostly of unspaced script and of an item with no text
+/// beyond its headline ([`TitleTokens::unspaced`], [`TitleTokens::bare`]).
+const UNSPACED: u8 = 1 << 7;
+const BARE: u8 = 1 << 6;
 
 /// One indexed item's headline; see the module comment.
 #[derive(Debug, Clone)]
@@ -25,10 +29,12 @@ pub(super) struct Headline {
     at: [u8; 4],
     source: [u8; 4],
     tokens: [[u8; 3]; TITLE_TOKENS],
-    /// The token count, with the flags `unspaced` (bit 7), `bare` (bit 6) and
-    /// [`TEXT`] (bit 5).
+    /// The token count, with the flags [`UNSPACED`], [`BARE`] and [`TEXT`].
     len: u8,
     numbers: [u8; 8],
+    /// [`TitleTokens::token_set`] of the tokens: a walk's step rules out most
+    /// headlines by it, without unpacking the tokens.
+    token_set: [u8; 8],
     links: [[u8; 3]; TITLE_BANDS],
 }
 
@@ -41,14 +47,15 @@ impl Headline {
             source: record.source().to_le_bytes(),
             tokens: fp.title.tokens.map(token_bytes),
             len: fp.title.len
-                | (u8::from(fp.title.unspaced) << 7)
-                | (u8::from(fp.title.bare) << 6)
+                | if fp.title.unspaced { UNSPACED } else { 0 }
+                | if fp.title.bare { BARE } else { 0 }
                 | if record.shingles() >= MIN_SHINGLES {
                     TEXT
                 } else {
                     0
                 },
             numbers: fp.title.numbers.to_le_bytes(),
+            token_set: fp.title.token_set().to_le_bytes(),
             links: [Link::END.to_bytes(); TITLE_BANDS],
         }
     }
@@ -59,11 +66,36 @@ impl Headline {
             tokens: self
                 .tokens
                 .map(|[a, b, c]| u32::from_le_bytes([a, b, c, 0])),
-            len: self.len & (TEXT - 1),
-            numbers: u64::from_le_bytes(self.numbers),
-            unspaced: self.len & 0x80 != 0,
-            bare: self.len & 0x40 != 0,
+            len: self.token_count(),
+            numbers: self.numbers(),
+            unspaced: self.unspaced(),
+            bare: self.bare(),
         }
+    }
+
+    /// How many tokens the headline has.
+    pub(super) fn token_count(&self) -> u8 {
+        self.len & (TEXT - 1)
+    }
+
+    /// [`TitleTokens::numbers`].
+    pub(super) fn numbers(&self) -> u64 {
+        u64::from_le_bytes(self.numbers)
+    }
+
+    /// [`TitleTokens::token_set`].
+    pub(super) fn token_set(&self) -> u64 {
+        u64::from_le_bytes(self.token_set)
+    }
+
+    /// [`TitleTokens::unspaced`].
+    pub(super) fn unspaced(&self) -> bool {
+        self.len & UNSPACED != 0
+    }
+
+    /// [`TitleTokens::bare`].
+    pub(super) fn bare(&self) -> bool {
+        self.len & BARE != 0
     }
 
     /// Whether the item has text enough to compare ([`MIN_SHINGLES`] shingles), as
@@ -101,6 +133,10 @@ impl Chained for Headline {
     /// recomputing a band key.
     fn shares_key(&self, _chain: usize, _fp: &Fingerprint) -> bool {
         true
+    }
+
+    fn link_address(&self, chain: usize) -> *const u8 {
+        self.links[title_band(chain)].as_ptr()
     }
 
     /// A headline spans at most two cache lines: its first byte and its last.

@@ -19,15 +19,15 @@
 //! - Eviction pops old entries from the front and clears heads that still point to
 //!   them: no per-bucket lists to shrink, no tombstones ([`forget`]).
 //!
-//! Memory: a record is 209 bytes and a headline 77 ([`record`], [`headline`]: no
+//! Memory: a record is 209 bytes and a headline 85 ([`record`], [`headline`]: no
 //! padding, numbers in the bytes they need, 3-byte links), kept in chunks of a few
 //! hundred ([`window`]: growing never copies them, and at most a chunk at each end
 //! is partly used); heads are sized apart from the records, at 1–5 records per slot
 //! ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by
 //! `reserve`), 33 chains × 4 bytes / load per item. So a window loaded at start
-//! takes ≈ 319 bytes per item while it keeps every headline (a window no longer than
-//! [`HEADLINE_SECS`]), ≈ 287 over 72 hours of steady news (the headlines of its last
-//! 42), ≈ 352 grown one by one at worst, plus a chunk at each end (the unit tests
+//! takes ≈ 327 bytes per item while it keeps every headline (a window no longer than
+//! [`HEADLINE_SECS`]), ≈ 292 over 72 hours of steady news (the headlines of its last
+//! 42), ≈ 360 grown one by one at worst, plus a chunk at each end (the unit tests
 //! hold the bounds). The price of a slot shared by several keys: a walk step whose entry
 //! merely shares the slot costs one more fetch; a band's values sit next to its
 //! link, so that fetch is one cache line.
@@ -43,7 +43,7 @@ mod window;
 use std::collections::HashMap;
 
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
-use super::title::title_alike;
+use super::title::{MIN_TITLE_TOKENS, similarity_at_most, title_alike, title_figures_differ};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
 pub use forget::IndexMark;
 use headline::Headline;
@@ -282,6 +282,7 @@ impl StoryIndex {
         }
         if by_title {
             let title_window = TITLE_WINDOW_SECS.min(window);
+            let query_set = fp.title.token_set();
             let headlines = &self.headlines;
             let base = self.headline_base;
             self.walk(
@@ -297,32 +298,53 @@ impl StoryIndex {
                         // Newest first: every headline further down is older still.
                         return headline.at() > at;
                     }
-                    let title = headline.title();
-                    if !title.is_telling() || title.figures_differ(&fp.title) {
+                    if usize::from(headline.token_count()) < MIN_TITLE_TOKENS
+                        || title_figures_differ(fp.title.numbers, headline.numbers())
+                    {
                         return true;
                     }
-                    let score = fp.title.similarity(&title);
                     // One source's own items join by an identical headline only, and
                     // only listings: an aggregator lists one report twice, under two
                     // publishers. Items with text are the identity rules' business.
-                    // The record is read only for a headline alike enough to join.
-                    if i64::from(headline.source()) == source {
-                        if score == 1.0
-                            && fp.title.bare
-                            && title.bare
+                    let own = i64::from(headline.source()) == source;
+                    let both_texts =
+                        by_text && !fp.title.bare && headline.has_text() && !headline.bare();
+                    let unspaced = fp.title.unspaced || headline.unspaced();
+                    let could_join = |score: f32| {
+                        if own {
+                            score == 1.0 && fp.title.bare && headline.bare()
+                        } else {
+                            title_alike(unspaced, score, gap, both_texts, || 1.0)
+                        }
+                    };
+                    // Most headlines a crowded band meets are ruled out by their token
+                    // sets alone: the bound is never below the similarity, and
+                    // `could_join` never holds for a lower score where it fails for
+                    // a higher one. The tokens are unpacked only past it, and the
+                    // record read only for a headline alike enough to join.
+                    let bound = similarity_at_most(
+                        query_set,
+                        fp.title.len,
+                        headline.token_set(),
+                        headline.token_count(),
+                    );
+                    if !could_join(bound) {
+                        return true;
+                    }
+                    let score = fp.title.similarity(&headline.title());
+                    if own {
+                        if could_join(score)
                             && let Some(record) = self.record(seq)
                         {
                             best.offer(score, seq, record, Layer::Title);
                         }
                         return true;
                     }
-                    let both_texts =
-                        by_text && !fp.title.bare && headline.has_text() && !title.bare;
                     let text_score = || {
                         self.record(seq)
                             .map_or(0.0, |record| text_score(fp, record))
                     };
-                    if title_alike(&fp.title, &title, score, gap, both_texts, text_score)
+                    if title_alike(unspaced, score, gap, both_texts, text_score)
                         && let Some(record) = self.record(seq)
                     {
                         best.offer(score, seq, record, Layer::Title);

@@ -110,6 +110,8 @@ pub(super) trait Chained {
     /// One byte of each cache line a walk's callback may read of the entry,
     /// combined: reading them asks for every such line at once.
     fn touch(&self) -> u8;
+    /// Where a walk's step in `chain` starts reading the entry: its link's line.
+    fn link_address(&self, chain: usize) -> *const u8;
 }
 
 impl Record {
@@ -222,6 +224,14 @@ impl Chained for Record {
                 self.lanes[band].band[..] == fp.signature[band * ROWS..(band + 1) * ROWS]
             }
             Chain::Content => self.content_hash() == fp.content_hash,
+            Chain::Title(_) => unreachable!("a headline's chain"),
+        }
+    }
+
+    fn link_address(&self, chain: usize) -> *const u8 {
+        match Chain::of(chain) {
+            Chain::Band(band) => self.lanes[band].band.as_ptr(),
+            Chain::Content => self.content_hash.as_ptr(),
             Chain::Title(_) => unreachable!("a headline's chain"),
         }
     }

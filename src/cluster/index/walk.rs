@@ -46,7 +46,9 @@ impl StoryIndex {
     /// round's misses are all in flight at once. Were `each` (a similarity, tens of
     /// instructions or hundreds) called between them, the processor could not look
     /// far enough ahead to reach the next chain's miss, and a crowded slot (a
-    /// headline band shared by many) would wait for its misses one at a time.
+    /// headline band shared by many) would wait for its misses one at a time. The
+    /// first pass also asks for the line of the next step's link as soon as it is
+    /// known, so the next round's misses are under way while this round is scored.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn walk<'a, T: Chained>(
         &self,
@@ -75,6 +77,9 @@ impl StoryIndex {
                 };
                 walking = true;
                 cursors[chain] = self.previous(entry, chain, seq);
+                if let Some(next) = entries.get(cursors[chain].wrapping_sub(base) as usize) {
+                    prefetch(next.link_address(chain));
+                }
                 if entry.shares_key(chain, fp) {
                     std::hint::black_box(entry.touch());
                     stepped[chain] = Some((seq, entry));
@@ -106,4 +111,16 @@ impl StoryIndex {
             None => EMPTY,
         }
     }
+}
+
+/// Asks for the cache line at `address` ahead of its use; a hint, never a read.
+fn prefetch(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch reads nothing and faults on no address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(address.cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
 }
