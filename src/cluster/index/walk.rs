@@ -79,6 +79,7 @@ impl StoryIndex {
                 cursors[chain] = self.previous(entry, chain, seq);
                 if let Some(next) = entries.get(cursors[chain].wrapping_sub(base) as usize) {
                     prefetch(next.link_address(chain));
+                    prefetch((next as *const T).cast());
                 }
                 if entry.shares_key(chain, fp) {
                     std::hint::black_box(entry.touch());
