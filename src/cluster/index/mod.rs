@@ -16,6 +16,9 @@
 //!   slot's entries newest to oldest, checking that they truly share the chain's
 //!   key, and stops at the first evicted one (its sequence number is below
 //!   `base_seq`, or `headline_base` in a title chain).
+//! - `tags`: a byte beside each head of a record chain, with a bit for each key
+//!   chained in its slot: a lookup walks only the slots that may hold its keys
+//!   ([`chains`]).
 //! - Eviction pops old entries from the front and clears heads that still point to
 //!   them: no per-bucket lists to shrink, no tombstones ([`forget`]).
 //!
@@ -24,14 +27,15 @@
 //! hundred ([`window`]: growing never copies them, and at most a chunk at each end
 //! is partly used); heads are sized apart from the records, at 1–5 records per slot
 //! ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by
-//! `reserve`), 33 chains × 4 bytes / load per item. So a window loaded at start
-//! takes ≈ 327 bytes per item while it keeps every headline (a window no longer than
-//! [`HEADLINE_SECS`]), ≈ 292 over 72 hours of steady news (the headlines of its last
-//! 42), ≈ 360 grown one by one at worst, plus a chunk at each end (the unit tests
+//! `reserve`), 33 chains × 4 bytes and 25 tags of a byte / load per item. So a
+//! window loaded at start takes ≈ 333 bytes per item while it keeps every headline
+//! (a window no longer than [`HEADLINE_SECS`]), ≈ 298 over 72 hours of steady news
+//! (the headlines of its last 42), ≈ 372 grown one by one at worst, plus a chunk at each end (the unit tests
 //! hold the bounds). The price of a slot shared by several keys: a walk step whose entry
 //! merely shares the slot costs one more fetch; a band's values sit next to its
 //! link, so that fetch is one cache line.
 
+mod chains;
 mod forget;
 mod headline;
 mod record;
@@ -45,9 +49,10 @@ use std::collections::HashMap;
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
 use super::title::{MIN_TITLE_TOKENS, similarity_at_most, title_alike, title_figures_differ};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
+use chains::{TAGGED_CHAINS, chain_in, tag};
 pub use forget::IndexMark;
 use headline::Headline;
-use record::{CHAINS, CONTENT_CHAIN, Chained, Link, Record, TITLE_CHAINS, record_chains};
+use record::{CHAINS, CONTENT_CHAIN, Record, TITLE_CHAINS, record_chains};
 use window::Window;
 
 /// LSH bands over the signature, and the signature values per band.
@@ -102,6 +107,10 @@ pub struct StoryIndex {
     /// `CHAINS` regions of `region_len` slots each.
     heads: Vec<u32>,
     region_len: usize,
+    /// `TAGGED_CHAINS` regions of `region_len` slot tags ([`chains`]).
+    tags: Vec<u8>,
+    /// Records inserted since the tags were built from the window's.
+    inserted_since_tags: usize,
     /// Links too long for a [`Link`] ([`Link::FAR`]): `far_key(seq, chain)` → the
     /// previous sequence number. Empty unless ~16.7M records are indexed at once.
     far_links: HashMap<u64, u32>,
@@ -121,6 +130,8 @@ impl StoryIndex {
             headline_base: 0,
             heads: vec![EMPTY; CHAINS * MIN_REGION],
             region_len: MIN_REGION,
+            tags: vec![0; TAGGED_CHAINS * MIN_REGION],
+            inserted_since_tags: 0,
             far_links: HashMap::new(),
             numbering: 0,
         }
@@ -184,11 +195,16 @@ impl StoryIndex {
             self.rechain(region_for(len + 1));
         }
         let seq = self.base_seq + len as u32;
-        let (heads, far_links, region_len) =
-            (&mut self.heads, &mut self.far_links, self.region_len);
+        let (heads, far_links, tags, region_len) = (
+            &mut self.heads,
+            &mut self.far_links,
+            &mut self.tags,
+            self.region_len,
+        );
         for chain in record_chains() {
             let key = record.chain_key(chain);
             chain_in(heads, far_links, region_len, &mut record, chain, key, seq);
+            tag(tags, region_len, chain, key);
         }
         for chain in TITLE_CHAINS {
             let key = headline.chain_key(chain);
@@ -196,6 +212,7 @@ impl StoryIndex {
         }
         self.records.push_back(record);
         self.headlines.push_back(headline);
+        self.count_tagged();
         true
     }
 
@@ -364,59 +381,9 @@ impl StoryIndex {
             + self.records.memory_bytes()
             + self.headlines.memory_bytes()
             + self.heads.capacity() * size_of::<u32>()
+            + self.tags.capacity()
             + self.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
     }
-
-    /// Re-chains every record and headline into regions of `region_len` slots (at
-    /// least [`MIN_REGION`]), renumbering from `base_seq` and `headline_base`. Their
-    /// storage is left alone.
-    fn rechain(&mut self, region_len: usize) {
-        self.region_len = region_len.max(MIN_REGION);
-        self.heads = vec![EMPTY; CHAINS * self.region_len];
-        self.far_links = HashMap::new();
-        let (heads, far_links, region_len) =
-            (&mut self.heads, &mut self.far_links, self.region_len);
-        for (position, record) in self.records.iter_mut().enumerate() {
-            let seq = self.base_seq + position as u32;
-            for chain in record_chains() {
-                let key = record.chain_key(chain);
-                chain_in(heads, far_links, region_len, record, chain, key, seq);
-            }
-        }
-        for (position, headline) in self.headlines.iter_mut().enumerate() {
-            let seq = self.headline_base + position as u32;
-            for chain in TITLE_CHAINS {
-                let key = headline.chain_key(chain);
-                chain_in(heads, far_links, region_len, headline, chain, key, seq);
-            }
-        }
-    }
-}
-
-/// Makes `entry` (numbered `seq`, chained under `key`) the head of its slot in
-/// `chain` (of `region_len` slots), linked to the slot's previous head (or ending
-/// its chain when the slot was empty), keeping a distance too long for a [`Link`]
-/// in `far_links`.
-fn chain_in(
-    heads: &mut [u32],
-    far_links: &mut HashMap<u64, u32>,
-    region_len: usize,
-    entry: &mut impl Chained,
-    chain: usize,
-    key: u64,
-    seq: u32,
-) {
-    let slot = slot(region_len, chain, key);
-    let previous = std::mem::replace(&mut heads[slot], seq);
-    if previous == EMPTY {
-        entry.set_link(chain, Link::END);
-        return;
-    }
-    let link = Link::to_distance(seq - previous);
-    if link == Link::FAR {
-        far_links.insert(far_key(seq, chain), previous);
-    }
-    entry.set_link(chain, link);
 }
 
 /// The near-duplicate score of `fp`'s text against `record`'s.

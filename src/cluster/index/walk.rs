@@ -1,19 +1,26 @@
 //! Walking the index's chains: from the heads a fingerprint's keys name, newest
 //! entry first, to the records (or headlines) that truly share a key with it.
 
+use super::chains::may_hold;
 use super::record::{CHAINS, Chained, Link, TITLE_CHAINS, query_key};
 use super::window::Window;
 use super::{EMPTY, StoryIndex, far_key, slot};
 use crate::cluster::fingerprint::Fingerprint;
 
 impl StoryIndex {
-    /// The newest record of `fp`'s slot in each chain, with the part of it the walk
-    /// reads first already on its way to the cache. Heads and records are spread
+    /// The newest record of `fp`'s slot in each chain (none in a record chain whose
+    /// slot tag rules `fp`'s key out), with the part of it the walk reads first
+    /// already on its way to the cache. Heads and records are spread
     /// over megabytes: fetched one walk after another, each was a cache miss the
     /// next had to wait for; asked for together, the misses overlap.
     pub(super) fn first_records(&self, fp: &Fingerprint) -> [u32; CHAINS] {
         let firsts: [u32; CHAINS] = std::array::from_fn(|chain| {
-            self.heads[slot(self.region_len, chain, query_key(chain, fp))]
+            let key = query_key(chain, fp);
+            if !TITLE_CHAINS.contains(&chain) && !may_hold(&self.tags, self.region_len, chain, key)
+            {
+                return EMPTY;
+            }
+            self.heads[slot(self.region_len, chain, key)]
         });
         for (chain, &seq) in firsts.iter().enumerate() {
             if TITLE_CHAINS.contains(&chain) {
