@@ -94,7 +94,10 @@ impl StoryIndex {
     pub(super) fn retag(&mut self) {
         self.tags.clear();
         self.tags.resize(TAGGED_CHAINS * self.region_len, 0);
-        for record in self.records.iter() {
+        for position in 0..self.records.len() {
+            let Some(record) = self.records.get(position) else {
+                break;
+            };
             for chain in record_chains() {
                 tag(
                     &mut self.tags,

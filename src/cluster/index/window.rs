@@ -136,18 +136,6 @@ impl<T> Window<T> {
         }
     }
 
-    /// Every record, oldest first.
-    pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
-        let front = self.front;
-        self.chunks
-            .iter()
-            .enumerate()
-            .flat_map(move |(index, chunk)| {
-                let skip = if index == 0 { front } else { 0 };
-                chunk.iter().skip(skip)
-            })
-    }
-
     pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
         let front = self.front;
         self.chunks
