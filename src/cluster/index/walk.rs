@@ -54,8 +54,9 @@ impl StoryIndex {
     /// instructions or hundreds) called between them, the processor could not look
     /// far enough ahead to reach the next chain's miss, and a crowded slot (a
     /// headline band shared by many) would wait for its misses one at a time. The
-    /// first pass also asks for the line of the next step's link as soon as it is
-    /// known, so the next round's misses are under way while this round is scored.
+    /// first pass also asks for the next step's entry (the line of its link and its
+    /// first line) as soon as the link is known, so the next round's misses are
+    /// under way while this round is scored.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn walk<'a, T: Chained>(
         &self,
