@@ -30,10 +30,11 @@
 //! `reserve`), 33 chains × 4 bytes and 25 tags of a byte / load per item. So a
 //! window loaded at start takes ≈ 333 bytes per item while it keeps every headline
 //! (a window no longer than [`HEADLINE_SECS`]), ≈ 298 over 72 hours of steady news
-//! (the headlines of its last 42), ≈ 372 grown one by one at worst, plus a chunk at each end (the unit tests
-//! hold the bounds). The price of a slot shared by several keys: a walk step whose entry
-//! merely shares the slot costs one more fetch; a band's values sit next to its
-//! link, so that fetch is one cache line.
+//! (the headlines of its last 42), ≈ 372 grown one by one at worst, plus a chunk at
+//! each end (the unit tests hold the bounds). The price of a slot shared by several
+//! keys: a walk step whose entry merely shares the slot costs one more fetch (unless
+//! its tag rules the slot out); a band's values sit next to its link, so that fetch
+//! is one cache line.
 
 mod chains;
 mod forget;
