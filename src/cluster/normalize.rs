@@ -347,15 +347,43 @@ pub(crate) fn credit_line_start(text: &[&str]) -> Option<usize> {
 
 /// Whether `word` carries no story: a stop-word, an agency name or a single letter.
 pub fn is_noise(word: &str) -> bool {
-    word.chars().count() < 2 || NOISE_WORDS.contains(word)
+    let bytes = word.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return true;
+    };
+    // A character is at most four bytes: a longer word has two or more.
+    if bytes.len() <= 4 && word.chars().nth(1).is_none() {
+        return true;
+    }
+    let noise = &*NOISE_WORDS;
+    bytes.len() < u16::BITS as usize
+        && noise.shapes[usize::from(first)] & (1 << bytes.len()) != 0
+        && noise.words.contains(word)
 }
 
 /// [`STOP_WORDS`] and [`AGENCIES`] as one set: fingerprinting asks for every word
 /// of a title and lede, so one lookup, not a scan of both lists.
-/// Hashed with FxHash, cheaper than SipHash per word: the keys are our own
-/// constants, so nothing an outlet writes can crowd a bucket.
-static NOISE_WORDS: LazyLock<FxHashSet<&'static str>> =
-    LazyLock::new(|| STOP_WORDS.iter().chain(AGENCIES).copied().collect());
+struct NoiseWords {
+    /// Hashed with FxHash, cheaper than SipHash per word: the keys are our own
+    /// constants, so nothing an outlet writes can crowd a bucket.
+    words: FxHashSet<&'static str>,
+    /// By first byte, a bit per length the set's words of that start have: most
+    /// words of a text are ruled out by it without hashing them.
+    shapes: [u16; 256],
+}
+
+static NOISE_WORDS: LazyLock<NoiseWords> = LazyLock::new(|| {
+    let words: FxHashSet<&'static str> = STOP_WORDS.iter().chain(AGENCIES).copied().collect();
+    let mut shapes = [0u16; 256];
+    for word in &words {
+        assert!(
+            word.len() < u16::BITS as usize,
+            "a noise word fits a shape: {word}"
+        );
+        shapes[usize::from(word.as_bytes()[0])] |= 1 << word.len();
+    }
+    NoiseWords { words, shapes }
+});
 
 /// The words of `normalized` that carry the story (see [`is_noise`]).
 pub fn content_words<S: AsRef<str>>(normalized: &[S]) -> impl Iterator<Item = &str> {
@@ -431,6 +459,37 @@ mod tests {
         let item = normalized_words("Talks", "Talks resumed. Reporting by Parisa Hafezi");
         assert_eq!(item.words, ["talks", "talks", "resumed"]);
         assert_eq!(item.title_len, 1);
+    }
+
+    #[test]
+    fn noise_is_a_listed_word_or_a_single_character() {
+        let listed = |word: &str| STOP_WORDS.contains(&word) || AGENCIES.contains(&word);
+        let plain = |word: &str| word.chars().count() < 2 || listed(word);
+        let words = STOP_WORDS.iter().chain(AGENCIES).copied().chain([
+            "",
+            "x",
+            "é",
+            "中",
+            "😀",
+            "ab",
+            "éé",
+            "中国",
+            "thee",
+            "theirs",
+            "themselves",
+            "reutersx",
+            "apps",
+            "app",
+            "ap",
+            "tehran",
+            "iran",
+            "aboutness",
+            "a1",
+            "1",
+        ]);
+        for word in words {
+            assert_eq!(is_noise(word), plain(word), "{word:?}");
+        }
     }
 
     #[test]
