@@ -108,8 +108,15 @@ impl Checkpoints {
                 database: database.clone(),
                 source: super::super::error::DriverError::new(error),
             })?;
-        let nudge = Arc::clone(&signal);
-        let writer_folds = Arc::clone(&folding);
+        // Made before the hook, so that if the hook cannot be set, dropping it ends
+        // the thread.
+        let checkpoints = Checkpoints {
+            signal,
+            folding,
+            thread: Some(thread),
+        };
+        let nudge = Arc::clone(&checkpoints.signal);
+        let writer_folds = Arc::clone(&checkpoints.folding);
         let mut nudged_at = 0;
         writer
             .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: i32| {
@@ -131,11 +138,7 @@ impl Checkpoints {
                 Ok(())
             }))
             .map_err(open_err)?;
-        Ok(Checkpoints {
-            signal,
-            folding,
-            thread: Some(thread),
-        })
+        Ok(checkpoints)
     }
 
     /// Keeps the thread from folding until the guard is dropped, once its fold under
