@@ -4,7 +4,6 @@
 
 mod articles;
 mod body;
-mod checkpoints;
 mod digests;
 mod feeds;
 mod items;
@@ -69,14 +68,11 @@ impl Store {
     /// Opens the database with these clustering settings (`[dedup]`), rebuilding the
     /// story index from the fingerprints stored within the window.
     pub fn open_with(path: &Path, clustering: Settings) -> Result<Store, StoreError> {
-        let mut conn = schema::open(path)?;
-        let checkpoints = checkpoints::Checkpoints::start(path, &mut conn)?;
         let mut writer = Sqlite {
-            conn,
+            conn: schema::open(path)?,
             folding: Default::default(),
             changes_at_begin: 0,
             linger: GROUP_LINGER,
-            checkpoints: Some(checkpoints),
         };
         // The rebuild reads the window's rows once, in order, which a page cache
         // does not speed up: with the writer's, it would fill megabytes that ingest
@@ -107,7 +103,6 @@ impl Store {
             folding: Default::default(),
             changes_at_begin: 0,
             linger: GROUP_LINGER,
-            checkpoints: None,
         };
         Store::start(
             &path.display().to_string(),
@@ -137,9 +132,6 @@ struct Sqlite {
     changes_at_begin: u64,
     /// [`GROUP_LINGER`], or another hold in the store thread's tests.
     linger: std::time::Duration,
-    /// The thread that folds the log while the writer writes; `None` where nothing
-    /// is written, and in the store thread's tests (SQLite folds it on the writer).
-    checkpoints: Option<checkpoints::Checkpoints>,
 }
 
 /// The writing connection to a new or existing database at `path`, alone, for the
@@ -160,7 +152,6 @@ pub(in crate::store) fn lingering_writer_for_tests(
         folding: Default::default(),
         changes_at_begin: 0,
         linger,
-        checkpoints: None,
     }))
 }
 
@@ -206,8 +197,6 @@ impl Backend for Sqlite {
     }
 
     fn close(&mut self) {
-        // The folding thread ends first: the last checkpoint empties the log.
-        self.checkpoints = None;
         let _ = maintain::checkpoint(&self.conn);
     }
 
@@ -230,10 +219,6 @@ impl Backend for Sqlite {
     }
 
     fn checkpoint(&mut self) -> Result<(), StoreError> {
-        let _held = self
-            .checkpoints
-            .as_ref()
-            .map(checkpoints::Checkpoints::hold);
         maintain::checkpoint(&self.conn)
     }
 
@@ -436,7 +421,6 @@ mod tests {
             folding: Default::default(),
             changes_at_begin: 0,
             linger: GROUP_LINGER,
-            checkpoints: None,
         };
         let add_sources = |writer: &Sqlite, from: u64, count: u64| {
             writer
