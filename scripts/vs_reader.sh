@@ -61,7 +61,8 @@ PY
 # What pip wrote is flushed before anything is timed, not written back meanwhile.
 sync
 
-count() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM items').fetchone()[0])" "$1"; }
+# Rows of table $2 in the SQLite database $1.
+count() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(f'SELECT COUNT(*) FROM {sys.argv[2]}').fetchone()[0])" "$1" "$2"; }
 # Runs a command (its output left out), prints its wall, user and system seconds,
 # and leaves the wall seconds in $wall.
 timed() {
@@ -78,7 +79,7 @@ for run in 1 2 3; do
   timed "$bin" poll -c feedbraid.toml
   cd - >/dev/null
   walls+=("$wall")
-  echo "  feedbraid stored $(count "$work/site/feedbraid.db") items"
+  echo "  feedbraid stored $(count "$work/site/feedbraid.db" items) items"
 done
 median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 2p)
 echo "  median of the three: $median s"
@@ -87,7 +88,7 @@ for workers in 1 16; do
   echo "== reader update_feeds(workers=$workers): the same URLs, a new database"
   rm -f "$work/reader.sqlite"
   timed "$work/venv/bin/python" "$work/reader_run.py" "$work/reader.sqlite" "$work/site/urls.txt" "$workers"
-  echo "  reader stored $(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM entries').fetchone()[0])" "$work/reader.sqlite") entries"
+  echo "  reader stored $(count "$work/reader.sqlite" entries) entries"
   best=$(python3 -c "import sys; print(min(float(v) for v in sys.argv[1:] if v))" "$wall" "$best")
 done
 echo "== reader's faster run against feedbraid's median: $(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.1f}x')" "$best" "$median")"

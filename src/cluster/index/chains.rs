@@ -94,17 +94,11 @@ impl StoryIndex {
     pub(super) fn retag(&mut self) {
         self.tags.clear();
         self.tags.resize(TAGGED_CHAINS * self.region_len, 0);
-        for position in 0..self.records.len() {
-            let Some(record) = self.records.get(position) else {
-                break;
-            };
+        let (tags, region_len) = (&mut self.tags, self.region_len);
+        // Mutable only to borrow the records beside the tags: none is changed.
+        for record in self.records.iter_mut() {
             for chain in record_chains() {
-                tag(
-                    &mut self.tags,
-                    self.region_len,
-                    chain,
-                    record.chain_key(chain),
-                );
+                tag(tags, region_len, chain, record.chain_key(chain));
             }
         }
         self.inserted_since_tags = 0;

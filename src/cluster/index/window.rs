@@ -136,6 +136,7 @@ impl<T> Window<T> {
         }
     }
 
+    /// Every record, oldest first.
     pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
         let front = self.front;
         self.chunks
