@@ -42,6 +42,16 @@ pub(super) trait Backend: Send {
     fn group_linger(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }
+    /// Whether [`Backend::claim_sources`] only reads, each claim the claimed source's
+    /// own row, which no open group of writes has touched (a source is claimed again
+    /// only once its last poll has heard back from its commit). Then the claims that
+    /// came during a group are answered just before its commit, and their polls fetch
+    /// and parse while it commits (and, for SQLite, folds the log into the file). A
+    /// backend that writes leases answers after the commit: a lease other nodes
+    /// cannot see yet holds nothing.
+    fn claims_only_read(&self) -> bool {
+        false
+    }
     /// Upkeep a group of writes may call for, done after its writers have heard back
     /// so that none waits for it (SQLite folds its recent link keys). Never fails: what
     /// it leaves undone waits for the next group.

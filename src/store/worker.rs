@@ -11,10 +11,12 @@
 //! has yet to send its outcome ([`Db::polls_under_way`]); when polls arrive one by
 //! one nothing waits, and each commits alone, and the last polls of a cycle commit
 //! as soon as their writes have run. Claims of polls starting meanwhile are answered
-//! after the group's commit (answered at once, each would end the group). A write's
-//! caller hears back only after the group's commit: success means durable (to
-//! `synchronous = NORMAL`), and a failed commit is every member's error (and the
-//! story index forgets what the group indexed).
+//! together, not one by one as they come (each answer wakes the polls' thread): just
+//! before the group's commit where claims only read ([`Backend::claims_only_read`]),
+//! so their polls fetch and parse while it commits, else after it. A write's caller hears back only
+//! after the group's commit: success means durable (to `synchronous = NORMAL`), and
+//! a failed commit is every member's error (and the story index forgets what the
+//! group indexed).
 //!
 //! A write that fails rolls the whole group back; then each member runs again in a
 //! transaction of its own, so the failing one fails alone and the others are kept.
@@ -222,6 +224,9 @@ fn write_group(
             write.finish(committed);
         }
     } else {
+        if db.backend.claims_only_read() && !claims.is_empty() {
+            answer_claims(db, std::mem::take(&mut claims));
+        }
         let committed = commit(db, members.len(), mark);
         for write in members {
             write.finish(committed.clone().map_err(StoreError::CommitFailed));

@@ -241,6 +241,10 @@ impl Backend for Sqlite {
         sources::poll_states(&self.conn, names)
     }
 
+    fn claims_only_read(&self) -> bool {
+        true
+    }
+
     fn claim_sources(&mut self, claims: &[SourceClaim<'_>]) -> Result<Vec<Claimed>, StoreError> {
         claims
             .iter()
