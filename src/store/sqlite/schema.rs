@@ -206,6 +206,14 @@ const MIGRATIONS: &[&str] = &[
 /// `prepare_cached` in it), so the per-poll and per-item ones are never compiled again.
 const STATEMENT_CACHE: usize = 64;
 
+/// How much of the write-ahead log a commit lets grow before it folds the log into
+/// the file (SQLite's automatic checkpoint counts pages: this over the page size). A
+/// fold runs on the writing thread and ends in two syncs, and the last, at close,
+/// runs with nothing beside it. Half SQLite's default (1,000 pages of 16 KiB) keeps
+/// each fold short and the log's pages in the cache; a quarter writes more onto a
+/// large database, whose hot index pages are then folded more often (BENCHMARKS.md).
+const WAL_FOLD_BYTES: i64 = 8 << 20;
+
 /// Opens the database, sets the connection up and brings the schema up to date.
 pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     let open_err = |source: rusqlite::Error| StoreError::Open {
@@ -235,6 +243,15 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(open_err)?;
+    let page_size: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .map_err(open_err)?;
+    conn.pragma_update(
+        None,
+        "wal_autocheckpoint",
+        WAL_FOLD_BYTES / page_size.max(512),
     )
     .map_err(open_err)?;
     // Plans never depend on bound values, so a cached statement is compiled once: a

@@ -175,6 +175,28 @@ fn a_new_database_takes_large_pages_and_an_existing_one_keeps_its_own() {
 }
 
 #[test]
+fn the_log_is_folded_at_the_same_size_whatever_the_page_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let folds_at = |conn: &Connection| -> i64 {
+        let pages: i64 = conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap();
+        let size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        pages * size
+    };
+    let new = open(&dir.path().join("new.db")).unwrap();
+    assert_eq!(folds_at(&new), WAL_FOLD_BYTES);
+    let old = dir.path().join("old.db");
+    Connection::open(&old)
+        .unwrap()
+        .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;")
+        .unwrap();
+    assert_eq!(folds_at(&open(&old).unwrap()), WAL_FOLD_BYTES);
+}
+
+#[test]
 fn read_only_opening_changes_nothing_and_names_a_schema_it_does_not_know() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
