@@ -136,7 +136,7 @@ enum Command {
 /// Runs the command line; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::allocator::limit_arenas();
+    crate::allocator::set_up();
     let quiet = !matches!(cli.command, Command::Run(_));
     init_logging(quiet);
     let runtime = match tokio::runtime::Runtime::new() {
