@@ -48,16 +48,20 @@ fn source_id(conn: &Connection, name: &str) -> Result<i64, StoreError> {
 /// afresh (see `Store::sync_sources`).
 pub(super) fn sync(conn: &mut Connection, sources: &[(String, String)]) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for (name, url) in sources {
-        tx.execute(
+    {
+        // Compiled once for all of them: a config of thousands of sources is synced
+        // at every start and reload, before the first poll.
+        let mut upsert = tx.prepare_cached(
             "INSERT INTO sources (name, url) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET
                 url = excluded.url, current_url = NULL, etag = NULL, last_modified = NULL,
                 redirect_target = NULL, redirect_seen = 0, gone_entry = NULL,
                 retry_after_until = NULL, error_streak = 0, next_poll = NULL
              WHERE sources.url <> excluded.url",
-            params![name, url],
         )?;
+        for (name, url) in sources {
+            upsert.execute(params![name, url])?;
+        }
     }
     tx.commit()?;
     Ok(())
