@@ -137,9 +137,21 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     crate::allocator::set_up();
-    let quiet = !matches!(cli.command, Command::Run(_));
-    init_logging(quiet);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let daemon = matches!(cli.command, Command::Run(_));
+    init_logging(!daemon);
+    // The daemon serves requests while it polls: a worker per core. Every other
+    // command drives its work from this thread, and the work that wants a core
+    // (parsing, storing) has threads of its own: workers would only hand each HTTP
+    // connection's reads over to the thread driving its poll, twice the context
+    // switches of a `poll` for nothing.
+    let runtime = if daemon {
+        tokio::runtime::Runtime::new()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             errln!("feedbraid: cannot start the async runtime: {e}");
