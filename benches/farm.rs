@@ -51,7 +51,7 @@ const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlo
 
 fn main() {
     // As the daemon does: peak memory is measured under the same allocator settings.
-    feedbraid::allocator::set_up();
+    feedbraid::allocator::limit_arenas();
     let mut scenario = None;
     let mut options: HashMap<String, String> = HashMap::new();
     let mut args = std::env::args().skip(1);

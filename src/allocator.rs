@@ -2,7 +2,7 @@
 //! Rust's allocations go to jemalloc ([`JEMALLOC_SETTINGS`], installed by the binary
 //! with [`product_allocator!`](crate::product_allocator)), and the C libraries
 //! (SQLite, zstd) allocate from glibc's malloc, whose arenas are capped
-//! ([`set_up`]). Both keep what is freed for reuse; [`release_free_memory`]
+//! ([`limit_arenas`]). Both keep what is freed for reuse; [`release_free_memory`]
 //! hands it back to the system after work that freed much. Elsewhere the system
 //! allocator serves everything and none of the tuning applies.
 //!
@@ -48,14 +48,14 @@ pub use tikv_jemallocator::Jemalloc;
 /// - `percpu_arena:percpu`: one arena per CPU, each thread allocating from the arena
 ///   of the CPU it runs on. Arenas grow with the cores, not with the threads (the
 ///   memory freed into an arena stays with it), and no two running threads share one.
-/// - `dirty_decay_ms:1000`: the arena of large blocks (below) is made to return them
-///   at once, which jemalloc does only when this is above zero as it creates it.
-///   The per-CPU arenas then keep freed pages until [`release_free_memory`]
-///   ([`set_up`]).
+/// - `dirty_decay_ms:1000`: while threads allocate, freed pages go back to the system
+///   over about a second rather than ten, so a burst of polls does not hold its peak
+///   for long. jemalloc purges only when an arena is used (it runs no thread of its
+///   own here): what an idle arena holds is handed back by [`release_free_memory`].
 /// - `tcache_max:4096`: each thread caches blocks up to 4 KiB, not 32 KiB.
 /// - `oversize_threshold:262144`: blocks from 256 KiB (feed documents, response
 ///   bodies) come from an arena that returns them when freed, as glibc's blocks of
-///   that size get mappings of their own ([`set_up`]): a burst of large
+///   that size get mappings of their own ([`limit_arenas`]): a burst of large
 ///   documents (a backlog after downtime) is not kept (BENCHMARKS.md, `farm backlog`).
 pub const JEMALLOC_SETTINGS: &std::ffi::CStr =
     c"percpu_arena:percpu,dirty_decay_ms:1000,tcache_max:4096,oversize_threshold:262144";
@@ -72,86 +72,6 @@ impl MallocConf {
 // SAFETY: it only ever points to a static, immutable string.
 unsafe impl Sync for MallocConf {}
 
-/// Sets both allocators up, once, before any other thread starts: glibc's arenas
-/// capped and its own-mapping size fixed (`limit_arenas`), and jemalloc's per-CPU
-/// arenas keeping freed pages until released (`keep_freed_pages_until_released`).
-pub fn set_up() {
-    limit_arenas();
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    keep_freed_pages_until_released();
-}
-
-/// Makes jemalloc's per-CPU arenas keep the pages freed into them, for the next
-/// allocations, until [`release_free_memory`] hands them back after work; the arena
-/// of large blocks still returns each at once. Decaying, an arena returned the pages
-/// a burst of polls freed while the burst ran, and its next allocations faulted them
-/// in again: 3-5 % of a poll's CPU (BENCHMARKS.md, "Allocators"). The explicit
-/// releases (a database thread idle for a second, a render, upkeep) keep the idle
-/// daemon's memory as it was.
-///
-/// Called before any other thread starts: the arena of large blocks is created
-/// first, while the default decay is above zero, and the per-CPU arenas made later
-/// take the new default.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn keep_freed_pages_until_released() {
-    let large = Vec::<u8>::with_capacity(LARGE_BLOCK);
-    std::hint::black_box(&large);
-    drop(large);
-    let large_arena = arena_of_a_large_block();
-    set_decay(c"arenas.dirty_decay_ms", -1);
-    // Arenas already made (the first, and the one of the CPU this thread runs on):
-    // an index with no arena yet is refused, and takes the new default once made.
-    for arena in 0..std::thread::available_parallelism().map_or(2, usize::from) {
-        if Some(arena) != large_arena
-            && let Ok(name) = std::ffi::CString::new(format!("arena.{arena}.dirty_decay_ms"))
-        {
-            set_decay(&name, -1);
-        }
-    }
-}
-
-/// The size from which jemalloc serves a block from its arena of large blocks
-/// (`oversize_threshold` in [`JEMALLOC_SETTINGS`]).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const LARGE_BLOCK: usize = 256 * 1024;
-
-/// The index of the arena a large block comes from.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn arena_of_a_large_block() -> Option<usize> {
-    let large = Vec::<u8>::with_capacity(LARGE_BLOCK);
-    let mut pointer = large.as_ptr();
-    let mut arena: std::ffi::c_uint = 0;
-    let mut len = std::mem::size_of_val(&arena);
-    // SAFETY: `arenas.lookup` reads a pointer to a live allocation and writes an
-    // unsigned int, which `arena` has room for.
-    let status = unsafe {
-        tikv_jemalloc_sys::mallctl(
-            c"arenas.lookup".as_ptr(),
-            (&raw mut arena).cast(),
-            &mut len,
-            (&raw mut pointer).cast(),
-            std::mem::size_of_val(&pointer),
-        )
-    };
-    (status == 0).then_some(arena as usize)
-}
-
-/// Sets jemalloc's decay time `name` (a `ssize_t` of milliseconds, -1 for never);
-/// `true` when it took it.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn set_decay(name: &std::ffi::CStr, mut millis: isize) -> bool {
-    // SAFETY: the control takes a `ssize_t`, the size of `millis`, and reads no more.
-    unsafe {
-        tikv_jemalloc_sys::mallctl(
-            name.as_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            (&raw mut millis).cast(),
-            std::mem::size_of::<isize>(),
-        ) == 0
-    }
-}
-
 /// Caps glibc's arenas at [`arena_limit`] and fixes the size from which an
 /// allocation gets its own mapping, before any thread starts. glibc serves the C
 /// libraries' allocations (SQLite's page caches and statements on the store's
@@ -166,7 +86,7 @@ fn set_decay(name: &std::ffi::CStr, mut millis: isize) -> bool {
 ///   so after the first large block every later one is carved from an arena, which
 ///   then holds a burst's peak. Fixed at [`OWN_MAPPING_FROM`], a block that large is
 ///   mapped on its own and unmapped when freed.
-fn limit_arenas() {
+pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before any other
     // thread exists, so nothing allocates concurrently.
@@ -310,25 +230,5 @@ mod tests {
         assert!(jemalloc_control(c"arena.4096.purge"));
         assert!(jemalloc_control(c"thread.idle"));
         release_free_memory();
-    }
-
-    #[test]
-    fn the_per_cpu_arenas_keep_freed_pages_and_the_large_blocks_arena_returns_them() {
-        if std::env::var_os("_RJEM_MALLOC_CONF").is_some() {
-            println!("skipped: _RJEM_MALLOC_CONF overrides the settings");
-            return;
-        }
-        keep_freed_pages_until_released();
-        let decay = |arena: usize| {
-            let name = std::ffi::CString::new(format!("arena.{arena}.dirty_decay_ms")).unwrap();
-            jemalloc_option::<isize>(&name)
-        };
-        assert_eq!(jemalloc_option::<isize>(c"arenas.dirty_decay_ms"), Some(-1));
-        assert_eq!(decay(0), Some(-1), "the first per-CPU arena");
-        let large = arena_of_a_large_block().expect("a large block's arena");
-        assert_ne!(large, 0);
-        assert_eq!(decay(large), Some(0), "large blocks go back at once");
-        // What the per-CPU arenas keep is still handed back on request.
-        assert!(jemalloc_control(c"arena.4096.purge"));
     }
 }

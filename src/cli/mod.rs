@@ -136,7 +136,7 @@ enum Command {
 /// Runs the command line; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::allocator::set_up();
+    crate::allocator::limit_arenas();
     let daemon = matches!(cli.command, Command::Run(_));
     init_logging(!daemon);
     // The daemon serves requests while it polls: a worker per core. Every other
