@@ -13,10 +13,10 @@
 //! as soon as their writes have run. Claims of polls starting meanwhile are answered
 //! together, not one by one as they come (each answer wakes the polls' thread): just
 //! before the group's commit where claims only read ([`Backend::claims_only_read`]),
-//! so their polls fetch and parse while it commits, else after it. A write's caller hears back only
-//! after the group's commit: success means durable (to `synchronous = NORMAL`), and
-//! a failed commit is every member's error (and the story index forgets what the
-//! group indexed).
+//! so their polls fetch and parse while it commits, else after it. A write's caller
+//! hears back only after the group's commit: success means durable (to
+//! `synchronous = NORMAL`), and a failed commit is every member's error (and the
+//! story index forgets what the group indexed).
 //!
 //! A write that fails rolls the whole group back; then each member runs again in a
 //! transaction of its own, so the failing one fails alone and the others are kept.
