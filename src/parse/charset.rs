@@ -99,7 +99,7 @@ pub(super) fn replace_invalid_utf8(bytes: &[u8]) -> Option<String> {
 }
 
 /// The `encoding` of the XML declaration, if the document starts with one.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
+pub(super) fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let rest = bytes.strip_prefix(BOM).unwrap_or(bytes).trim_ascii_start();
     if !rest.starts_with(b"<?xml") {
         return None;

@@ -9,6 +9,9 @@
 //!   XML declaration, invalid UTF-8, undeclared legacy text.
 //! - [`recover`]: a lenient pass that makes an ill-formed XML document well-formed
 //!   (stray `&` and `<` escaped, unclosed elements closed, a document cut short ended).
+//! - [`cdata`]: runs of text that hold references (an escaped HTML summary) handed
+//!   to feed-rs as CDATA with them resolved: it reads them into the same strings,
+//!   without an event per reference.
 //! - [`structure`]: RSS items outside a `<channel>`, RSS 1.0 items whose link is only
 //!   their `rdf:about`.
 //! - [`atom`]: Atom 0.3 read as 1.0, and text constructs whose type feed-rs refuses
@@ -24,6 +27,7 @@
 
 pub mod article;
 mod atom;
+mod cdata;
 mod charset;
 mod document;
 mod entry;
@@ -268,6 +272,7 @@ fn repair_markup(bytes: &[u8]) -> Option<Vec<u8>> {
 /// feed-rs over the raw bytes (it honours the declared encoding), with no generated
 /// ids (an id-less entry keeps an empty id) and no sanitizing of its own. RSS 1.0
 /// items without a link are given theirs from `rdf:about` first: feed-rs drops them.
+/// Text that holds references reaches it as CDATA ([`cdata`]).
 ///
 /// Dates are read as chrono reads RFC 3339 and RFC 2822 ([`strict_timestamp`]):
 /// feed-rs's own parser first runs a dozen regex repairs over every date (a few
@@ -285,6 +290,21 @@ fn repair_markup(bytes: &[u8]) -> Option<Vec<u8>> {
 fn read_feed(bytes: &[u8], feed_url: &url::Url) -> Result<Feed, feed_rs::parser::ParseFeedError> {
     let linked = structure::rdf_item_links(bytes);
     let bytes = document::space_out_emails(linked.as_deref().unwrap_or(bytes));
+    match cdata::references_as_cdata(&bytes) {
+        // A refusal is read from the document itself: its error names a place in it.
+        Some(resolved) => {
+            read_with_dates(&resolved, feed_url).or_else(|_| read_with_dates(&bytes, feed_url))
+        }
+        None => read_with_dates(&bytes, feed_url),
+    }
+}
+
+/// feed-rs over `bytes` with the strict dates of [`read_feed`], and feed-rs's own
+/// when the strict reading refuses one.
+fn read_with_dates(
+    bytes: &[u8],
+    feed_url: &url::Url,
+) -> Result<Feed, feed_rs::parser::ParseFeedError> {
     let refused = Arc::new(AtomicBool::new(false));
     let parse = |strict_dates: bool| {
         let builder = feed_rs::parser::Builder::new()
@@ -303,7 +323,7 @@ fn read_feed(bytes: &[u8], feed_url: &url::Url) -> Result<Feed, feed_rs::parser:
         } else {
             builder
         };
-        let read = || builder.build().parse(&bytes[..]);
+        let read = || builder.build().parse(bytes);
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or(Err(
             feed_rs::parser::ParseFeedError::ParseError(
                 feed_rs::parser::ParseErrorKind::NoFeedRoot,
