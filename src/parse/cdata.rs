@@ -16,7 +16,7 @@
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::BytesRef;
 
-use super::charset;
+use super::{charset, document};
 
 /// The document with every run of text inside its root element that holds a
 /// reference rewritten as CDATA; `None` when none is, or the document is left whole.
@@ -225,7 +225,7 @@ fn markup(rest: &[u8], ends: &Ends) -> Option<(usize, Nesting)> {
                 || first == b':'
                 || !first.is_ascii() =>
         {
-            let len = start_tag_len(rest)?;
+            let len = document::start_tag_len(rest)?;
             let nesting = if rest[len - 2] == b'/' {
                 Nesting::Neither
             } else {
@@ -234,19 +234,6 @@ fn markup(rest: &[u8], ends: &Ends) -> Option<(usize, Nesting)> {
             Some((len, nesting))
         }
         _ => None,
-    }
-}
-
-/// Length of the start tag `rest` starts with, through its `>` (outside quotes).
-fn start_tag_len(rest: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    loop {
-        at += memchr::memchr3(b'>', b'"', b'\'', &rest[at..])?;
-        let quote = rest[at];
-        if quote == b'>' {
-            return Some(at + 1);
-        }
-        at += 1 + memchr::memchr(quote, &rest[at + 1..])? + 1;
     }
 }
 

@@ -225,6 +225,19 @@ pub(super) fn starts_with_tag(bytes: &[u8], tag: &[u8]) -> bool {
             .is_none_or(|&next| next.is_ascii_whitespace() || next == b'>' || next == b'/')
 }
 
+/// Length of the start tag `rest` starts with, through its `>` (outside quotes).
+pub(super) fn start_tag_len(rest: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        at += memchr::memchr3(b'>', b'"', b'\'', &rest[at..])?;
+        let quote = rest[at];
+        if quote == b'>' {
+            return Some(at + 1);
+        }
+        at += 1 + memchr::memchr(quote, &rest[at + 1..])? + 1;
+    }
+}
+
 pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
         .windows(needle.len())

@@ -136,7 +136,7 @@ impl Pass {
             self.out.extend_from_slice(b"&lt;");
             return Some(1);
         }
-        let len = tag_len(rest)?;
+        let len = super::document::start_tag_len(rest)?;
         let tag = &rest[..len];
         let mut attributes = &tag[..len - 1];
         let empty = attributes.ends_with(b"/");
@@ -207,21 +207,6 @@ fn name_len(bytes: &[u8]) -> usize {
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || b"_:.-".contains(b) || !b.is_ascii())
         .count()
-}
-
-/// Length of the start tag `rest` starts with, through its `>` (outside quotes).
-fn tag_len(rest: &[u8]) -> Option<usize> {
-    let mut quote = None;
-    for (at, &b) in rest.iter().enumerate() {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b == b'>' => return Some(at + 1),
-            None => {}
-        }
-    }
-    None
 }
 
 /// Length of a `<!DOCTYPE …>` (or other `<!` declaration), its internal subset
