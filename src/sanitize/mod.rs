@@ -12,6 +12,7 @@
 //! when there is none. Simple HTML, most summaries, is written in one pass to the
 //! same bytes (`simple`); the rest goes through html5ever's tree and ammonia.
 
+mod fixed_point;
 mod fold;
 mod simple;
 mod text;
@@ -20,6 +21,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::LazyLock;
 
+use fixed_point::{with_pre_newlines_kept, would_change_when_sanitized_again};
 use text::scan_html;
 pub use text::{html_to_text, inert_text, sanitized_html_to_text};
 
@@ -118,7 +120,7 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     // Most summaries are simple enough to be written as the tree path would write
     // them without building the tree, which is most of the cost of sanitizing.
     match simple::sanitize_simple(&input) {
-        Some(cleaned) => clean_text_owned(cleaned),
+        Some(cleaned) => clean_text_owned(with_pre_newlines_kept(cleaned)),
         None => sanitize_by_tree(&input, base),
     }
 }
@@ -157,6 +159,7 @@ fn sanitize_by_tree(input: &str, base: Option<&url::Url>) -> String {
         cleaned = clean_once(&cleaned, base.is_some());
     }
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
+    let cleaned = with_pre_newlines_kept(cleaned);
     // Decoded references can yield a raw CR (HTML parsing turns it into LF) or a
     // forbidden character: normalize both so sanitizing again changes nothing.
     if cleaned.contains('\r') {
@@ -183,53 +186,6 @@ fn clean_once(html: &str, has_base: bool) -> String {
         Ok(Ok(text)) => text,
         _ => document.to_string(),
     }
-}
-
-/// Whether serialized HTML opens an `<a>` inside another, or a heading inside
-/// another (what parsing it again would split), or a link whose `rel` is not its
-/// last attribute (ammonia moves an attribute into the place of one its URL hook
-/// dropped, and sanitized again `rel` goes back to the end). An attribute value that
-/// looks like a tag can only make this say yes, which costs one more pass.
-fn would_change_when_sanitized_again(html: &str) -> bool {
-    let (mut links, mut headings) = (0usize, 0usize);
-    let mut rest = html;
-    while let Some(at) = rest.find('<') {
-        rest = &rest[at + 1..];
-        let (closing, tag) = match rest.strip_prefix('/') {
-            Some(tag) => (true, tag),
-            None => (false, rest),
-        };
-        let bytes = tag.as_bytes();
-        let name_len = match bytes {
-            [b'a', ..] => 1,
-            [b'h', b'1'..=b'6', ..] => 2,
-            _ => continue,
-        };
-        if !matches!(bytes.get(name_len), Some(b' ' | b'>')) {
-            continue;
-        }
-        let rel_last = |tag: &str| {
-            tag.split('>')
-                .next()
-                .is_some_and(|tag| tag == "a" || tag.ends_with(" rel=\"noopener noreferrer\""))
-        };
-        if name_len == 1 && !closing && !rel_last(tag) {
-            return true;
-        }
-        let depth = if name_len == 1 {
-            &mut links
-        } else {
-            &mut headings
-        };
-        if closing {
-            *depth = depth.saturating_sub(1);
-        } else if *depth > 0 {
-            return true;
-        } else {
-            *depth += 1;
-        }
-    }
-    false
 }
 
 /// Plain text as HTML that shows it literally (`&`, `<`, `>` escaped).
@@ -377,23 +333,6 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(r#"rel="noopener noreferrer""#), "{out}");
-    }
-
-    #[test]
-    fn what_a_second_pass_would_change_is_detected() {
-        assert!(would_change_when_sanitized_again(
-            r#"<a href="x">a<a href="y">b</a>c</a>"#
-        ));
-        assert!(would_change_when_sanitized_again("<h2>a<h3>b</h3></h2>"));
-        assert!(would_change_when_sanitized_again(
-            r#"<a rel="noopener noreferrer" title="t">x</a>"#
-        ));
-        assert!(!would_change_when_sanitized_again(
-            "<h2>a</h2><h3>b</h3><hr><header>"
-        ));
-        assert!(!would_change_when_sanitized_again(
-            r#"<a href="x" rel="noopener noreferrer">a</a><a rel="noopener noreferrer">b</a><abbr>c</abbr>"#
-        ));
     }
 
     #[test]
