@@ -137,4 +137,18 @@ mod tests {
             assert_eq!(sanitize_html_by_tree(html, None), once, "{html:?}");
         }
     }
+
+    #[test]
+    fn a_line_feed_that_cleaning_brings_to_the_start_of_a_pre_is_kept() {
+        for html in [
+            "<pre>&#13;x</pre>",
+            "<p>a</p><pre>&#13;\nx</pre>",
+            "<pre>&#1;\nx</pre>",
+            "<pre>&#1;&#13;x</pre>",
+        ] {
+            let once = sanitize_html(html, None);
+            assert_eq!(sanitize_html(&once, None), once, "{html:?}");
+            assert_eq!(sanitize_html_by_tree(html, None), once, "{html:?}");
+        }
+    }
 }

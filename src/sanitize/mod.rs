@@ -120,7 +120,7 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     // Most summaries are simple enough to be written as the tree path would write
     // them without building the tree, which is most of the cost of sanitizing.
     match simple::sanitize_simple(&input) {
-        Some(cleaned) => clean_text_owned(with_pre_newlines_kept(cleaned)),
+        Some(cleaned) => with_pre_newlines_kept(clean_text_owned(cleaned)),
         None => sanitize_by_tree(&input, base),
     }
 }
@@ -159,13 +159,15 @@ fn sanitize_by_tree(input: &str, base: Option<&url::Url>) -> String {
         cleaned = clean_once(&cleaned, base.is_some());
     }
     CURRENT_BASE.with_borrow_mut(|current| *current = None);
-    let cleaned = with_pre_newlines_kept(cleaned);
     // Decoded references can yield a raw CR (HTML parsing turns it into LF) or a
-    // forbidden character: normalize both so sanitizing again changes nothing.
-    if cleaned.contains('\r') {
-        return clean_text(&cleaned.replace('\r', "\n"));
-    }
-    clean_text_owned(cleaned)
+    // forbidden character: normalize both so sanitizing again changes nothing. Last,
+    // as either can leave a line feed at the start of a `<pre>`.
+    let cleaned = if cleaned.contains('\r') {
+        clean_text(&cleaned.replace('\r', "\n"))
+    } else {
+        clean_text_owned(cleaned)
+    };
+    with_pre_newlines_kept(cleaned)
 }
 
 /// One pass of the sanitizer (the one for a fragment with a base or without),
