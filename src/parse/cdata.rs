@@ -16,7 +16,8 @@
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::BytesRef;
 
-use super::{charset, document};
+use super::charset;
+use super::document::{self, BOM};
 
 /// The document with every run of text inside its root element that holds a
 /// reference rewritten as CDATA; `None` when none is, or the document is left whole.
@@ -55,7 +56,7 @@ fn rewrite(bytes: &[u8]) -> Option<Vec<u8>> {
         if let Nesting::Declaration = nesting {
             // Anywhere but first it would change the encoding the rest is read in.
             let before = bytes[..run_end]
-                .strip_prefix(UTF8_BOM)
+                .strip_prefix(BOM)
                 .unwrap_or(&bytes[..run_end]);
             if !before.trim_ascii().is_empty() {
                 return None;
@@ -84,16 +85,11 @@ fn holds_references_densely(bytes: &[u8]) -> bool {
     memchr::memchr_iter(b'&', bytes).nth(wanted - 1).is_some()
 }
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
 /// Whether the document is XML that quick-xml reads as UTF-8: markup first (after
 /// a UTF-8 byte order mark and white space), and an XML declaration that names
 /// UTF-8 or no encoding. UTF-16 starts with another mark or a NUL byte.
 fn is_utf8_xml(bytes: &[u8]) -> bool {
-    let start = bytes
-        .strip_prefix(UTF8_BOM)
-        .unwrap_or(bytes)
-        .trim_ascii_start();
+    let start = bytes.strip_prefix(BOM).unwrap_or(bytes).trim_ascii_start();
     if !start.starts_with(b"<") {
         return false;
     }

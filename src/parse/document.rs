@@ -238,10 +238,9 @@ pub(super) fn start_tag_len(rest: &[u8]) -> Option<usize> {
     }
 }
 
+/// Where `needle` first occurs in `haystack`.
 pub(super) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// The `xml:base` attribute of the root element of an XML document, if any.

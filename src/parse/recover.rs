@@ -12,6 +12,8 @@
 //! bytes) passes through untouched. A UTF-16 document is left alone. A well-formed
 //! document comes out byte for byte the same.
 
+use super::document::{find, start_tag_len};
+
 /// The document rewritten as well-formed XML, or `None` when the pass changes
 /// nothing (the document is well-formed as far as this pass sees, or UTF-16).
 pub(super) fn recover(bytes: &[u8]) -> Option<Vec<u8>> {
@@ -136,7 +138,7 @@ impl Pass {
             self.out.extend_from_slice(b"&lt;");
             return Some(1);
         }
-        let len = super::document::start_tag_len(rest)?;
+        let len = start_tag_len(rest)?;
         let tag = &rest[..len];
         let mut attributes = &tag[..len - 1];
         let empty = attributes.ends_with(b"/");
@@ -220,10 +222,6 @@ fn declaration_len(rest: &[u8]) -> Option<usize> {
             Some(subset_end + memchr::memchr(b'>', &rest[subset_end..])? + 1)
         }
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]
