@@ -400,6 +400,7 @@ mod shared_corpus;
 #[cfg(test)]
 mod corpus {
     use std::path::{Path, PathBuf};
+    use std::time::Duration;
 
     use super::shared_corpus;
 
@@ -469,5 +470,59 @@ mod corpus {
             }
         }
         files
+    }
+
+    /// BENCHMARKS.md's figures for the density threshold: `read_feed` against
+    /// feed-rs alone over every real-news snapshot (fastest of five reads each),
+    /// by the documents' `&` per KB. Run with `cargo test --release --lib
+    /// parse::cdata::corpus::time_by_density -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, not a test: release build, --nocapture"]
+    fn time_by_density() {
+        const BOUNDS: [f64; 6] = [0.0, 4.0, 8.0, 12.0, 20.0, f64::MAX];
+        let name = "realnews-syndicated.tar.xz";
+        let Some(archive) = shared_corpus::archive(name) else {
+            eprintln!(
+                "skipped: {name} not found (looked at {})",
+                shared_corpus::hint(name)
+            );
+            return;
+        };
+        let unpacked = shared_corpus::unpack(&archive).unwrap();
+        let url = url::Url::parse("https://feeds.example/feed").unwrap();
+        let fastest = |read: &dyn Fn() -> bool| {
+            (0..5)
+                .map(|_| {
+                    let started = std::time::Instant::now();
+                    read();
+                    started.elapsed()
+                })
+                .min()
+                .unwrap_or_default()
+        };
+        // Per band: documents, time alone, time with the pass.
+        let mut bands = [(0usize, Duration::ZERO, Duration::ZERO); 5];
+        for path in documents(unpacked.path(), usize::MAX) {
+            let bytes = std::fs::read(&path).unwrap();
+            let per_kb = memchr::memchr_iter(b'&', &bytes).count() as f64 * 1024.0
+                / bytes.len().max(1) as f64;
+            let band = BOUNDS.windows(2).position(|b| per_kb < b[1]).unwrap_or(4);
+            bands[band].0 += 1;
+            bands[band].1 += fastest(&|| crate::parse::read_with_dates(&bytes, &url).is_ok());
+            bands[band].2 += fastest(&|| crate::parse::read_feed(&bytes, &url).is_ok());
+        }
+        for (band, (documents, alone, with_pass)) in bands.iter().enumerate() {
+            let change = with_pass.as_secs_f64() / alone.as_secs_f64().max(1e-9) - 1.0;
+            println!(
+                "& per KB {:>4}-{:<4} {documents:>4} documents: feed-rs alone {alone:?}, read_feed {with_pass:?} ({:+.1} %)",
+                BOUNDS[band],
+                if band == 4 {
+                    "".to_string()
+                } else {
+                    BOUNDS[band + 1].to_string()
+                },
+                change * 100.0
+            );
+        }
     }
 }
