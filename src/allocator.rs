@@ -53,12 +53,17 @@ pub use tikv_jemallocator::Jemalloc;
 ///   for long. jemalloc purges only when an arena is used (it runs no thread of its
 ///   own here): what an idle arena holds is handed back by [`release_free_memory`].
 /// - `tcache_max:4096`: each thread caches blocks up to 4 KiB, not 32 KiB.
-/// - `oversize_threshold:262144`: blocks from 256 KiB (feed documents, response
-///   bodies) come from an arena that returns them when freed, as glibc's blocks of
-///   that size get mappings of their own ([`limit_arenas`]): a burst of large
-///   documents (a backlog after downtime) is not kept (BENCHMARKS.md, `farm backlog`).
+/// - `oversize_threshold:524288`: blocks from 512 KiB (large feed documents and
+///   their bodies) come from an arena that returns them when freed, so a burst of
+///   them (a backlog after downtime) is not kept (BENCHMARKS.md, `farm backlog`).
+///   Smaller large blocks stay in the arenas: the HTTP client's read buffer grows to
+///   256–408 KiB on a body of more than a few dozen kilobytes and is freed with its
+///   connection, and returning each one costs an madvise, a flush of the other
+///   cores' TLBs and its pages faulted in again by the next fetch (2–5 % of a poll's
+///   CPU, light feeds or real news). A threshold of 1 MiB would keep more of a
+///   backlog's blocks, and 2 MiB more at the peak of the daemon's 304 cycle.
 pub const JEMALLOC_SETTINGS: &std::ffi::CStr =
-    c"percpu_arena:percpu,dirty_decay_ms:1000,tcache_max:4096,oversize_threshold:262144";
+    c"percpu_arena:percpu,dirty_decay_ms:1000,tcache_max:4096,oversize_threshold:524288";
 
 /// A pointer to jemalloc's settings, the shape of C's `const char *malloc_conf`
 /// ([`product_allocator!`] defines it).
@@ -219,7 +224,7 @@ mod tests {
         assert_eq!(jemalloc_option::<isize>(c"opt.dirty_decay_ms"), Some(1000));
         assert_eq!(
             jemalloc_option::<usize>(c"opt.oversize_threshold"),
-            Some(256 * 1024)
+            Some(512 * 1024)
         );
         assert_eq!(jemalloc_option::<usize>(c"opt.tcache_max"), Some(4096));
         // A block Rust allocated is one jemalloc knows the size of.
