@@ -60,8 +60,8 @@ pub use tikv_jemallocator::Jemalloc;
 ///   256–408 KiB on a body of more than a few dozen kilobytes and is freed with its
 ///   connection, and returning each one costs an madvise, a flush of the other
 ///   cores' TLBs and its pages faulted in again by the next fetch (2–5 % of a poll's
-///   CPU, light feeds or real news). A threshold of 1 MiB would keep more of a
-///   backlog's blocks, and 2 MiB more at the peak of the daemon's 304 cycle.
+///   CPU, light feeds or real news). A threshold of 1 MiB would hold 4–5 MiB more
+///   at a backlog's peak, and 2 MiB more after the daemon's 304 cycle.
 pub const JEMALLOC_SETTINGS: &std::ffi::CStr =
     c"percpu_arena:percpu,dirty_decay_ms:1000,tcache_max:4096,oversize_threshold:524288";
 
