@@ -25,16 +25,11 @@ feedbraid::product_allocator!();
 
 fn main() {
     let show_misses = std::env::args().any(|a| a == "--misses");
-    let Some(corpus) = replay::corpus_archive() else {
-        println!(
-            "replay: skipped, no real-news corpus at {} (set FEEDBRAID_CORPUS to the folder holding it)",
-            replay::corpus_hint()
-        );
-        return;
-    };
     let labels = replay::labelled_pairs().expect("read the labelled pairs");
     let started = std::time::Instant::now();
-    let unpacked = replay::unpack(&corpus).expect("unpack the corpus");
+    let Some(unpacked) = replay::unpacked_corpus() else {
+        return;
+    };
     let outcome = replay::replay(unpacked.path()).expect("replay the corpus");
     println!(
         "replay: {}; {:.1} s",

@@ -416,14 +416,9 @@ mod corpus {
     fn rewritten_documents_read_as_the_same_feed() {
         let url = url::Url::parse("https://feeds.example/feed").unwrap();
         for &(name, per_folder) in ARCHIVES {
-            let Some(archive) = shared_corpus::archive(name) else {
-                eprintln!(
-                    "skipped: {name} not found (looked at {})",
-                    shared_corpus::hint(name)
-                );
+            let Some(unpacked) = shared_corpus::unpacked_or_skip(name) else {
                 continue;
             };
-            let unpacked = shared_corpus::unpack(&archive).unwrap();
             let (mut read, mut rewritten) = (0, 0);
             for path in documents(unpacked.path(), per_folder) {
                 let bytes = std::fs::read(&path).unwrap();
@@ -481,14 +476,9 @@ mod corpus {
     fn time_by_density() {
         const BOUNDS: [f64; 6] = [0.0, 4.0, 8.0, 12.0, 20.0, f64::MAX];
         let name = "realnews-syndicated.tar.xz";
-        let Some(archive) = shared_corpus::archive(name) else {
-            eprintln!(
-                "skipped: {name} not found (looked at {})",
-                shared_corpus::hint(name)
-            );
+        let Some(unpacked) = shared_corpus::unpacked_or_skip(name) else {
             return;
         };
-        let unpacked = shared_corpus::unpack(&archive).unwrap();
         let url = url::Url::parse("https://feeds.example/feed").unwrap();
         let fastest = |read: &dyn Fn() -> bool| {
             (0..5)

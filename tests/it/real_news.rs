@@ -24,15 +24,10 @@ fn real_news_copies_join_on_postgres_as_on_sqlite() {
 }
 
 fn replayed_real_news_holds_its_floor(postgres: Option<&str>) {
-    let Some(corpus) = replay::corpus_archive() else {
-        println!(
-            "skipped: no real-news corpus at {} (set FEEDBRAID_CORPUS)",
-            replay::corpus_hint()
-        );
+    let Some(unpacked) = replay::unpacked_corpus() else {
         return;
     };
     let labels = replay::labelled_pairs().expect("labels");
-    let unpacked = replay::unpack(&corpus).expect("unpack");
     let outcome = match postgres {
         None => replay::replay(unpacked.path()),
         Some(url) => replay::replay_into(unpacked.path(), Some(url)),

@@ -142,11 +142,9 @@ fn every_date_of_the_real_corpora_is_read_as_feed_rs_reads_it() {
     let mut dates = BTreeSet::new();
     let mut unpacked = Vec::new();
     for name in ["realnews-syndicated.tar.xz", "feeds-robustness.tar.xz"] {
-        let Some(archive) = shared_corpus::archive(name) else {
-            println!("skipped: no corpus at {}", shared_corpus::hint(name));
+        let Some(dir) = shared_corpus::unpacked_or_skip(name) else {
             return;
         };
-        let dir = shared_corpus::unpack(&archive).expect("unpack the corpus");
         dates_under(dir.path(), &mut dates);
         unpacked.push(dir);
     }

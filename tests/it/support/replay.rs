@@ -17,17 +17,13 @@ use super::shared_corpus;
 /// The real-news corpus's archive in `../shared/corpus/`.
 const ARCHIVE: &str = "realnews-syndicated.tar.xz";
 
-/// Where the corpus is looked for, relative to the repository.
-pub fn corpus_hint() -> String {
-    shared_corpus::hint(ARCHIVE)
-}
-
 /// The labelled pairs, kept as ids and labels only (no corpus text).
 const LABELS: &str = include_str!("../../fixtures/stories/realnews-pairs.tsv");
 
-/// The corpus archive (see [`shared_corpus::archive`]); `None` when it is absent.
-pub fn corpus_archive() -> Option<PathBuf> {
-    shared_corpus::archive(ARCHIVE)
+/// The corpus unpacked into a temporary folder, or `None` where it is absent (see
+/// [`shared_corpus::unpacked_or_skip`]).
+pub fn unpacked_corpus() -> Option<tempfile::TempDir> {
+    shared_corpus::unpacked_or_skip(ARCHIVE)
 }
 
 /// How two labelled items relate, as read by a person.
@@ -185,11 +181,6 @@ impl Outcome {
     fn same_story(&self, a: &str, b: &str) -> Option<bool> {
         Some(self.items.get(a)?.story == self.items.get(b)?.story)
     }
-}
-
-/// The corpus `archive` unpacked into a temporary folder (removed when dropped).
-pub fn unpack(archive: &Path) -> Result<tempfile::TempDir, String> {
-    shared_corpus::unpack(archive)
 }
 
 /// Polls every outlet's snapshots of the corpus unpacked at `unpacked` in time
