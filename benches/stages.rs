@@ -31,6 +31,11 @@ const SHAPE: FarmShape = FarmShape {
     weight: news_feeds::ItemWeight::Heavy,
 };
 
+const LIGHT: FarmShape = FarmShape {
+    weight: news_feeds::ItemWeight::Light,
+    ..SHAPE
+};
+
 fn feed_url() -> url::Url {
     url::Url::parse("https://f3.farm.test/feed.xml").expect("static URL")
 }
@@ -48,6 +53,66 @@ fn bench_parse(c: &mut Criterion) {
     });
     group.bench_function("feedbraid_parse_feed_50_items", |b| {
         b.iter(|| feedbraid::parse::parse_feed(black_box(&doc), &url).expect("parses"))
+    });
+    // The light shape of issue 20: most items a title, a link and a short summary.
+    let light = news_feeds::rss_document(LIGHT, 3);
+    group.throughput(Throughput::Bytes(light.len() as u64));
+    group.bench_function("floor_feed_rs_plus_ammonia_50_light_items", |b| {
+        b.iter(|| floor_parse_sanitize(black_box(&light)))
+    });
+    group.bench_function("feedbraid_parse_feed_50_light_items", |b| {
+        b.iter(|| feedbraid::parse::parse_feed(black_box(&light), &url).expect("parses"))
+    });
+    group.finish();
+}
+
+/// What parsing does with a light item's text, stage by stage: fold it, split it
+/// into words, fingerprint it. Over thousands of distinct items, as ingest meets
+/// them: over a few dozen, repeated, the processor learns every branch of the text
+/// by heart and byte-at-a-time code measures several times faster than it runs.
+fn bench_words(c: &mut Criterion) {
+    use feedbraid::cluster::Fingerprint;
+    use feedbraid::topic::words::{normalize, split_words};
+    let shape = FarmShape {
+        feeds: 100,
+        ..LIGHT
+    };
+    let items: Vec<(String, String)> = (0..shape.feeds)
+        .flat_map(|feed| (0..shape.items).map(move |i| news_feeds::news_item(shape, feed, i)))
+        .map(|item| {
+            (
+                item.title,
+                feedbraid::sanitize::html_to_text(&item.description),
+            )
+        })
+        .collect();
+    let folded: Vec<String> = items.iter().map(|(_, text)| normalize(text)).collect();
+    let mut group = c.benchmark_group("words");
+    group.throughput(Throughput::Elements(items.len() as u64));
+    group.bench_function("fold_light", |b| {
+        b.iter(|| {
+            let folded = items
+                .iter()
+                .map(|(_, text)| normalize(black_box(text)).len());
+            folded.sum::<usize>()
+        })
+    });
+    group.bench_function("split_light", |b| {
+        b.iter(|| {
+            let words = folded.iter().map(|text| split_words(black_box(text)).len());
+            words.sum::<usize>()
+        })
+    });
+    let words: Vec<Vec<&str>> = folded.iter().map(|text| split_words(text)).collect();
+    group.bench_function("fingerprint_light", |b| {
+        b.iter(|| {
+            let texts = items.iter().zip(&folded).zip(&words);
+            let shingles = texts.map(|(((title, _), folded), words)| {
+                Fingerprint::of_words(black_box(title), black_box(folded), black_box(words))
+                    .shingles
+            });
+            shingles.map(usize::from).sum::<usize>()
+        })
     });
     group.finish();
 }
@@ -84,11 +149,7 @@ fn bench_sanitize(c: &mut Criterion) {
     });
     // A light item's summary: paragraphs, a link and emphasis, which sanitizing
     // writes in one pass instead of through the tree.
-    let light = FarmShape {
-        weight: news_feeds::ItemWeight::Light,
-        ..SHAPE
-    };
-    let summary = news_feeds::news_item(light, 3, 7).description;
+    let summary = news_feeds::news_item(LIGHT, 3, 7).description;
     group.bench_function("feedbraid_sanitize_html_light_summary", |b| {
         b.iter(|| feedbraid::sanitize::sanitize_html(black_box(&summary), Some(&base)))
     });
@@ -362,6 +423,6 @@ criterion_group! {
         .sample_size(30)
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = bench_parse, bench_sanitize, bench_identity, bench_topic, bench_render_and_assemble
+    targets = bench_parse, bench_words, bench_sanitize, bench_identity, bench_topic, bench_render_and_assemble
 }
 criterion_main!(stages);

@@ -87,16 +87,16 @@ impl Fingerprint {
     /// pass the content's text when the item has content, else the summary's).
     pub fn of(title: &str, text: &str) -> Fingerprint {
         let folded_text = fold(text);
-        Fingerprint::of_words(title, &split_words(&folded_text))
+        Fingerprint::of_words(title, &folded_text, &split_words(&folded_text))
     }
 
-    /// [`Fingerprint::of`] from the words of the item's folded text
-    /// ([`split_words`] of [`fold`]), for a caller that has them already (parsing
-    /// shares them with the item's topic words).
-    pub fn of_words(title: &str, text_words: &[&str]) -> Fingerprint {
+    /// [`Fingerprint::of`] from the item's folded text ([`fold`]) and its words
+    /// ([`split_words`] of it), for a caller that has them already (parsing shares
+    /// them with the item's topic words).
+    pub fn of_words(title: &str, folded_text: &str, text_words: &[&str]) -> Fingerprint {
         let folded_title = fold(strip_title(title));
         let title_words = split_words(&folded_title);
-        let text_end = credit_line_start(text_words).unwrap_or(text_words.len());
+        let text_end = credit_line_start(folded_text, text_words).unwrap_or(text_words.len());
         let text_words = &text_words[..text_end];
         // The headline's words then the text's, read in place: the text's words are
         // most of an item's and copying them after the headline's cost more than

@@ -73,7 +73,7 @@ pub fn article_text(
     }
     let folded_visible = cluster::normalize::fold(&visible_text);
     let visible_words = crate::topic::words::split_words(&folded_visible);
-    let fingerprint = Fingerprint::of_words(&job.title, &visible_words);
+    let fingerprint = Fingerprint::of_words(&job.title, &folded_visible, &visible_words);
     let text = membership::plain_text(job.summary_html.as_deref(), true, &visible_text);
     let prepared_words = recipe.map(|recipe| {
         let item = Candidate {

@@ -141,7 +141,7 @@ pub(super) fn normalize_entry(
         // Folded and split once, for the fingerprint and the topic words both.
         let folded_visible = cluster::normalize::fold(&visible_text);
         let visible_words = crate::topic::words::split_words(&folded_visible);
-        let fingerprint = Fingerprint::of_words(&title, &visible_words);
+        let fingerprint = Fingerprint::of_words(&title, &folded_visible, &visible_words);
         let packed_html = PackedHtml::of(summary_html.as_deref(), content_html.as_deref());
         let prepared_words = context.recipe.map(|recipe| {
             let item = Candidate {
