@@ -47,6 +47,44 @@ pub struct Config {
     /// The feeds that read every source: serving asks for every request whether a
     /// feed takes every item, and ten thousand sources must not be counted each time.
     every_source_feeds: std::collections::HashSet<String>,
+    /// The topic filters' screen: every poll's parsing screens its items with it, and
+    /// its automata must not be built again for each poll.
+    topic_screen: TopicScreen,
+}
+
+/// What every source's items are screened with for the topic filters of `feeds`,
+/// built once per config.
+#[derive(Debug, Clone)]
+pub struct TopicScreen {
+    /// Rules out items no filter can admit; `None` when one filter could admit an item
+    /// without any given word, or no feed has a filter.
+    pub screen: Option<std::sync::Arc<crate::topic::Screen>>,
+    /// Which filters these are: a hash of each filtered feed's name and query.
+    pub filters: u64,
+}
+
+impl TopicScreen {
+    fn of(feeds: &[FeedConfig]) -> TopicScreen {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        for feed in feeds {
+            if let Some(query) = feed.filter.condition() {
+                (feed.name.as_str(), query.to_string()).hash(&mut hasher);
+            }
+        }
+        let queries = feeds.iter().filter_map(|feed| feed.filter.condition());
+        TopicScreen {
+            screen: crate::topic::Screen::new(queries).map(std::sync::Arc::new),
+            filters: hasher.finish(),
+        }
+    }
+}
+
+/// Screens of the same filters are alike (automata compare by nothing else).
+impl PartialEq for TopicScreen {
+    fn eq(&self, other: &TopicScreen) -> bool {
+        self.filters == other.filters
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -267,6 +305,11 @@ impl Config {
     /// Whether `feed` reads every source of the config (and there is at least one).
     pub fn reads_every_source(&self, feed: &FeedConfig) -> bool {
         self.every_source_feeds.contains(&feed.name)
+    }
+
+    /// The screen of the topic filters of the feeds as validated.
+    pub fn topic_screen(&self) -> &TopicScreen {
+        &self.topic_screen
     }
 }
 

@@ -105,6 +105,7 @@ pub(super) fn validate(path: &Path, text: &str) -> Result<Config, ConfigError> {
         fetch,
         source_index,
         every_source_feeds,
+        topic_screen: super::TopicScreen::of(&feeds),
         sources: sources.configs,
         feeds,
         topics,

@@ -87,7 +87,7 @@ struct Rule {
 pub struct FeedSet {
     rules: Vec<Rule>,
     tags: HashMap<String, Vec<String>>,
-    /// Which topic filters these are ([`filters_key`]).
+    /// Which topic filters these are ([`crate::config::TopicScreen::filters`]).
     filters: u64,
 }
 
@@ -138,7 +138,7 @@ impl FeedSet {
         FeedSet {
             rules,
             tags,
-            filters: words::filters_key(config),
+            filters: config.topic_screen().filters,
         }
     }
 
@@ -380,5 +380,32 @@ mod tests {
                 "{source}: {title}"
             );
         }
+    }
+
+    #[test]
+    fn every_source_shares_the_screen_its_config_built_and_the_store_names_it_alike() {
+        let filtered = "[[feed]]\nname = \"iran\"\ninclude = [\"iran\"]\n";
+        let screened = config(filtered);
+        let recipes: Vec<WordsRecipe> = screened
+            .sources
+            .iter()
+            .map(|source| WordsRecipe::of(&screened, source).expect("a feed filters"))
+            .collect();
+        let screen = screened
+            .topic_screen()
+            .screen
+            .as_ref()
+            .expect("`iran` is required");
+        for recipe in &recipes {
+            let shared = recipe.screen.as_ref().expect("screened");
+            assert!(std::sync::Arc::ptr_eq(shared, screen), "{}", recipe.source);
+            assert_eq!(recipe.filters, FeedSet::from_config(&screened).filters);
+        }
+        // Read again, the same filters are named the same; other filters otherwise.
+        assert_eq!(recipes[0].filters, config(filtered).topic_screen().filters);
+        let other = config("[[feed]]\nname = \"iran\"\ninclude = [\"tehran\"]\n");
+        assert_ne!(recipes[0].filters, other.topic_screen().filters);
+        let unfiltered = config("[[feed]]\nname = \"all\"\n");
+        assert!(WordsRecipe::of(&unfiltered, &unfiltered.sources[0]).is_none());
     }
 }

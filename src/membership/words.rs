@@ -2,7 +2,7 @@
 //! [`WordsRecipe`] (which may screen the item out first), or by the store from a
 //! [`Candidate`]; both prepare the same words.
 
-use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use super::Candidate;
 use super::text::TextLayout;
@@ -19,8 +19,9 @@ pub struct WordsRecipe {
     pub source: String,
     /// The source's tags (topic queries can ask for them).
     pub tags: Vec<String>,
-    /// Rules out items no filter can admit, when every filter allows screening.
-    pub screen: Option<Screen>,
+    /// Rules out items no filter can admit, when every filter allows screening (the
+    /// config's, shared by every source).
+    pub screen: Option<Arc<Screen>>,
     /// Which filters `screen` was built from: the store trusts a
     /// [`PreparedWords::RuledOut`] only from the filters it sorts by.
     pub filters: u64,
@@ -30,17 +31,19 @@ impl WordsRecipe {
     /// How to prepare `source`'s items' words for the topic filters of `config`;
     /// `None` when no feed has one.
     pub fn of(config: &Config, source: &crate::config::SourceConfig) -> Option<WordsRecipe> {
-        let mut queries = config
+        if !config
             .feeds
             .iter()
-            .filter_map(|f| f.filter.condition())
-            .peekable();
-        queries.peek()?;
+            .any(|feed| feed.filter.condition().is_some())
+        {
+            return None;
+        }
+        let topic_screen = config.topic_screen();
         Some(WordsRecipe {
             source: source.name.clone(),
             tags: source.tags.clone(),
-            screen: Screen::new(queries),
-            filters: filters_key(config),
+            screen: topic_screen.screen.clone(),
+            filters: topic_screen.filters,
         })
     }
 
@@ -114,18 +117,6 @@ fn rules_out(
         .filter(|(field, _)| screen.searches(*field))
         .map(|(field, text)| (field, Cow::Owned(normalize(text))));
     screen.rules_out(text.chain(short))
-}
-
-/// Names the topic filters of `config`: equal for two configs whose feeds filter
-/// alike (within one run of the daemon).
-pub(super) fn filters_key(config: &Config) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    for feed in &config.feeds {
-        if let Some(query) = feed.filter.condition() {
-            (feed.name.as_str(), query.to_string()).hash(&mut hasher);
-        }
-    }
-    hasher.finish()
 }
 
 /// An item's words prepared for topic filters, as [`FeedSet::feeds_for`] would prepare
