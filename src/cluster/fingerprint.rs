@@ -22,7 +22,8 @@ use thiserror::Error;
 
 use super::hash::{SEED, hash_word, hash_words, mix};
 pub use super::minhash::SIGNATURE_LEN;
-use super::normalize::{content_words, credit_line_start, fold, is_noise, strip_title};
+use super::normalize::{content_words, credit_line_start, fold, is_noise};
+use super::strip::strip_title;
 use super::title::{TITLE_TOKENS, TOKEN_BITS, TitleTokens};
 use crate::topic::words::split_words;
 

@@ -39,6 +39,7 @@ mod hash;
 pub mod index;
 mod minhash;
 pub mod normalize;
+pub mod strip;
 pub mod title;
 
 use std::fmt;

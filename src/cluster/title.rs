@@ -4,7 +4,7 @@
 //! teaser, a whole article, page boilerplate or nothing at all.
 //!
 //! - The headline loses wire labels and outlet segments first
-//!   ([`super::normalize::strip_title`]), then is folded like all clustering text.
+//!   ([`super::strip::strip_title`]), then is folded like all clustering text.
 //! - Words of scripts written with spaces are tokens, less stop-words and agency
 //!   names ([`super::normalize::is_noise`]). Words of scripts written without spaces
 //!   (Han, kana, Hangul runs, which word splitting leaves whole or cuts into single
@@ -18,7 +18,8 @@
 //!   every other token.
 
 use super::hash::{hash_word, mix};
-use super::normalize::{fold, is_noise, strip_title};
+use super::normalize::{fold, is_noise};
+use super::strip::strip_title;
 use super::{
     TEXT_BESIDE_TITLE, TITLE_ALONE_THRESHOLD, TITLE_CLOSE_SECS, TITLE_CLOSE_THRESHOLD,
     TITLE_THRESHOLD, TITLE_WITH_TEXT_THRESHOLD,
