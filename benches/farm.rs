@@ -9,6 +9,7 @@
 //! cargo bench --bench farm -- busy-serving [--feeds 500] [--items 50] [--connections 4]
 //! cargo bench --bench farm -- idle    [--feeds 1000] [--items 1000] [--cache DIR]
 //! cargo bench --bench farm -- write-corpus --dir DIR --port P [--light] [--feeds 500] [--items 50]
+//! cargo bench --bench farm -- floor --dir DIR
 //! ```
 //!
 //! Without a scenario (plain `cargo bench`) it prints this usage and exits. With
@@ -46,7 +47,7 @@ use news_feeds::FarmShape;
 // The daemon's allocator: the scenarios run the product's code in this process.
 feedbraid::product_allocator!();
 
-const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle|write-corpus [--feeds N] [--items M] [--syndicated PCT] \
+const USAGE: &str = "usage: farm ingest|store|notmod|serving|busy-serving|backlog|idle|write-corpus|floor [--feeds N] [--items M] [--syndicated PCT] \
                      [--no-floor] [--light] [--per-host K] [--loop] [--nodes N] [--seconds S] [--connections C] [--rounds R] [--cache DIR] [--onto DIR] [--dir DIR] [--port P]";
 
 fn main() {
@@ -149,6 +150,9 @@ fn main() {
             &PathBuf::from(options.get("dir").cloned().unwrap_or_default()),
             number("port", 8080) as u16,
         ),
+        "floor" => poller::floor_of_files(&PathBuf::from(
+            options.get("dir").cloned().unwrap_or_default(),
+        )),
         // Children of the scenarios above.
         "serve-farm" => runtime.block_on(servers::serve_farm(
             shape(500, 50),

@@ -5,6 +5,9 @@
 # timed from process start to exit. feedbraid polls three times, each into a new
 # database, and the median counts (one run of under a second moves with the host's
 # noise); reader, whose run is twenty times longer, runs with one worker and with 16.
+# Between them, the floor (feed-rs then ammonia, one thread) reads the same files, so
+# the run also gives ingest as issue 20 measures it: feedbraid's poll, process start
+# to exit, against the floor's rate on one thread.
 # Usage: scripts/vs_reader.sh [--heavy] [--feeds N]
 # Needs nginx (apt-get install -y nginx-light) and PyPI; reader goes into a venv in
 # a temporary directory.
@@ -83,6 +86,11 @@ for run in 1 2 3; do
 done
 median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 2p)
 echo "  median of the three: $median s"
+echo "== the floor over the same files"
+floor_line=$("$farm" floor --dir "$work/site" | grep '^floor')
+echo "  $floor_line"
+floor=$(sed -E 's/.*: ([0-9.]+) s \(median.*/\1/' <<<"$floor_line")
+echo "== feedbraid's median poll against the floor (target >= 0.5): $(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}x')" "$floor" "$median")"
 best=""
 for workers in 1 16; do
   echo "== reader update_feeds(workers=$workers): the same URLs, a new database"

@@ -273,6 +273,35 @@ pub async fn ingest(shape: FarmShape, with_floor: bool, onto: Option<&Path>) {
     );
 }
 
+/// `floor --dir DIR`: the floor alone (feed-rs, then ammonia, one thread) over the
+/// feed documents (`*.xml`) in `dir`, three times; prints the median. Beside
+/// `feedbraid poll` over the same files (`scripts/vs_reader.sh`), ingest as the issue
+/// measures it: process start to exit, against the floor's rate on one thread.
+pub fn floor_of_files(dir: &Path) {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("the corpus folder")
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "xml"))
+        .collect();
+    paths.sort();
+    let docs: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|path| std::fs::read(path).expect("a corpus file"))
+        .collect();
+    let items: usize = docs
+        .iter()
+        .map(|doc| feed_rs::parser::parse(&doc[..]).map_or(0, |feed| feed.entries.len()))
+        .sum();
+    let mut runs: Vec<f64> = (0..3).map(|_| timed(|| floor_over(&docs, 1))).collect();
+    runs.sort_by(f64::total_cmp);
+    let median = runs[1];
+    println!(
+        "floor feed-rs+ammonia, 1 thread: {} documents, {items} items: {median:.3} s (median of 3) = {:.0} items/s",
+        docs.len(),
+        items as f64 / median
+    );
+}
+
 /// The store alone: the farm's documents are parsed first (as the daemon parses them,
 /// topic words included), then every outlet's poll is written at once into a new
 /// database, so writes group as under load. Reports the store thread's CPU per item:
