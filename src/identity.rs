@@ -174,16 +174,7 @@ const SOURCE_BYTES: usize = 4;
 /// (source, key). A stored id is never derived again, so ids stored with another
 /// derivation stay as they are.
 pub fn public_id(source: &str, key: &str) -> String {
-    let of_source = Sha256::digest(source.as_bytes());
-    let of_item = Sha256::new()
-        .chain_update(source.as_bytes())
-        .chain_update([0u8])
-        .chain_update(key.as_bytes())
-        .finalize();
-    let mut id = [0u8; 16];
-    id[..SOURCE_BYTES].copy_from_slice(&of_source[..SOURCE_BYTES]);
-    id[SOURCE_BYTES..].copy_from_slice(&of_item[..16 - SOURCE_BYTES]);
-    format!("{PUBLIC_ID_PREFIX}{}", hex(&id))
+    public_id_from_digest(&SourcePublicIds::of(source).digest(key))
 }
 
 /// What every [`public_id`] starts with; its 32 hex digits follow.
@@ -209,8 +200,52 @@ pub fn public_id_from_digest(digest: &[u8; 16]) -> String {
 /// [`public_id`] of its key, then of `key#2`, `key#3`, … for the rare item whose id
 /// another item holds (one re-keyed after its guid changed).
 pub fn public_id_choices<'a>(source: &'a str, key: &'a str) -> impl Iterator<Item = String> + 'a {
-    std::iter::once(public_id(source, key))
-        .chain((2u32..).map(move |n| public_id(source, &format!("{key}#{n}"))))
+    let ids = SourcePublicIds::of(source);
+    (1u32..).map(move |n| public_id_from_digest(&ids.nth_choice(key, n)))
+}
+
+/// The digests ([`public_id_digest`]) of the public ids of one source's items, with
+/// the source's part hashed once: a poll's new items all take one.
+#[derive(Debug, Clone, Copy)]
+pub struct SourcePublicIds<'a> {
+    source: &'a str,
+    of_source: [u8; SOURCE_BYTES],
+}
+
+impl<'a> SourcePublicIds<'a> {
+    pub fn of(source: &'a str) -> SourcePublicIds<'a> {
+        let digest = Sha256::digest(source.as_bytes());
+        let mut of_source = [0u8; SOURCE_BYTES];
+        of_source.copy_from_slice(&digest[..SOURCE_BYTES]);
+        SourcePublicIds { source, of_source }
+    }
+
+    /// The digest of [`public_id`] of the item under `key`.
+    pub fn digest(&self, key: &str) -> [u8; 16] {
+        let of_item = Sha256::new()
+            .chain_update(self.source.as_bytes())
+            .chain_update([0u8])
+            .chain_update(key.as_bytes())
+            .finalize();
+        let mut id = [0u8; 16];
+        id[..SOURCE_BYTES].copy_from_slice(&self.of_source);
+        id[SOURCE_BYTES..].copy_from_slice(&of_item[..16 - SOURCE_BYTES]);
+        id
+    }
+
+    /// [`public_id_choices`] as digests.
+    pub fn choices<'k>(&'k self, key: &'k str) -> impl Iterator<Item = [u8; 16]> + 'k {
+        (1u32..).map(move |n| self.nth_choice(key, n))
+    }
+
+    /// The `n`th (from 1) of [`Self::choices`].
+    fn nth_choice(&self, key: &str, n: u32) -> [u8; 16] {
+        if n == 1 {
+            self.digest(key)
+        } else {
+            self.digest(&format!("{key}#{n}"))
+        }
+    }
 }
 
 /// The fields of an item a reader sees, for [`content_hash`].
@@ -387,6 +422,18 @@ mod tests {
         // parts are not compared: `harbor` + `x` against `harbo` + `rx`.
         let (x, rx) = (digest("harbor", "x"), digest("harbo", "rx"));
         assert_ne!(x[SOURCE_BYTES..], rx[SOURCE_BYTES..]);
+    }
+
+    #[test]
+    fn a_sources_digests_are_those_of_its_public_ids_in_the_same_order() {
+        let ids = SourcePublicIds::of("harbor");
+        let texts: Vec<String> = public_id_choices("harbor", "g:7").take(3).collect();
+        let digests: Vec<[u8; 16]> = ids.choices("g:7").take(3).collect();
+        assert_eq!(texts[0], public_id("harbor", "g:7"));
+        assert_eq!(texts[1], public_id("harbor", "g:7#2"));
+        for (text, digest) in texts.iter().zip(&digests) {
+            assert_eq!(public_id_digest(text), Some(*digest));
+        }
     }
 
     #[test]

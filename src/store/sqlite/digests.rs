@@ -37,6 +37,16 @@ impl ToSql for PublicId<'_> {
     }
 }
 
+/// A public id's digest ([`identity::public_id_digest`]) as it goes into the
+/// database: the bytes [`PublicId`] keeps for its text.
+pub(super) struct PublicIdDigest<'a>(pub &'a [u8; 16]);
+
+impl ToSql for PublicIdDigest<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self.0)))
+    }
+}
+
 /// A public id read back, in either form.
 pub(super) struct StoredPublicId(pub String);
 

@@ -8,7 +8,7 @@ use super::super::apply::PollWriter;
 use super::super::columns::{EntryColumns, story_evidence};
 use super::super::error::{DriverError, StoreError};
 use super::super::records::FeedRow;
-use super::digests::{ContentHash, PublicId, StoredContentHash};
+use super::digests::{ContentHash, PublicIdDigest, StoredContentHash};
 use super::{link_keys, stories};
 use crate::identity;
 use crate::ingest::{Existing, LinkedRow, Lookup, NewItem, StoryChoice};
@@ -21,7 +21,7 @@ use crate::model::Entry;
 pub(super) struct PollWrite<'a> {
     tx: &'a Connection,
     source_id: i64,
-    source_name: &'a str,
+    public_ids: identity::SourcePublicIds<'a>,
     now: DateTime<Utc>,
     by_key: CachedStatement<'a>,
     by_link: CachedStatement<'a>,
@@ -84,7 +84,7 @@ impl<'a> PollWrite<'a> {
         Ok(PollWrite {
             tx,
             source_id,
-            source_name,
+            public_ids: identity::SourcePublicIds::of(source_name),
             now,
             by_key: tx.prepare_cached(
                 "SELECT id, content_hash FROM items WHERE source_id = ?1 AND item_key = ?2",
@@ -141,12 +141,13 @@ impl<'a> PollWrite<'a> {
         // The insert finds out itself whether the public id is taken (it probes the
         // unique index anyway): a lookup first probed it twice for every new item.
         let mut inserted = false;
-        for public_id in identity::public_id_choices(self.source_name, &entry.key) {
+        let public_ids = self.public_ids;
+        for public_id in public_ids.choices(&entry.key) {
             if self.insert_row(entry, (row, story), &public_id, new)? {
                 inserted = true;
                 break;
             }
-            if !self.public_id_taken.exists([PublicId(&public_id)])? {
+            if !self.public_id_taken.exists([PublicIdDigest(&public_id)])? {
                 break;
             }
         }
@@ -168,7 +169,7 @@ impl<'a> PollWrite<'a> {
         &mut self,
         entry: &Entry,
         (row, story): (i64, i64),
-        public_id: &str,
+        public_id: &[u8; 16],
         new: &NewItem,
     ) -> Result<bool, StoreError> {
         let (layer, score) = story_evidence(new.story);
@@ -176,7 +177,7 @@ impl<'a> PollWrite<'a> {
         let inserted = self.insert.execute(params![
             self.source_id,
             entry.key,
-            PublicId(public_id),
+            PublicIdDigest(public_id),
             story,
             entry.link,
             columns.canonical,
