@@ -8,10 +8,10 @@ use super::is_xml_char;
 /// characters XML 1.0 forbids removed. One pass that copies runs of kept text, not
 /// char by char: every scan of HTML ends here.
 ///
-/// Inside a word, prose that folding leaves as it is (printable ASCII, single spaces)
-/// is skipped [`PLAIN_CHUNK`] bytes at a time: it stays pending and is copied with the
-/// rest of the run. Where a chunk is not plain, its first quarter is walked char by
-/// char before the next try.
+/// Inside a word, prose that folding leaves as it is (printable ASCII, single spaces,
+/// most letters of other scripts) is skipped [`PLAIN_CHUNK`] bytes at a time: it
+/// stays pending and is copied with the rest of the run. Where a chunk is not plain,
+/// its first quarter is walked char by char before the next try.
 pub(super) fn fold_whitespace(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut folded = String::with_capacity(text.len());
@@ -26,7 +26,11 @@ pub(super) fn fold_whitespace(text: &str) -> String {
             // A plain chunk changes nothing pending (the run goes on past it) unless
             // nothing is kept yet: then a space in it would start the text.
             if at >= walk_until && !(folded.is_empty() && kept_from == at) {
-                match bytes.get(at..at + PLAIN_CHUNK).map(plain_len) {
+                match bytes
+                    .get(at..at + PLAIN_CHUNK)
+                    .and_then(|chunk| chunk.try_into().ok())
+                    .map(|chunk| plain_len(text, at, chunk))
+                {
                     Some(plain) if plain > 0 => {
                         at += plain;
                         continue;
@@ -97,22 +101,62 @@ fn plain_char_len(bytes: &[u8]) -> Option<usize> {
 /// Bytes [`fold_whitespace`] checks at once for prose it leaves as it is.
 const PLAIN_CHUNK: usize = 16;
 
-/// How much of `chunk`, met inside a word, folding leaves as it is and may be
-/// skipped: all of it when it is printable ASCII with no two spaces in a row, but a
-/// last byte that is a space (it may start a run); none when it is not. Branch-free,
-/// so the compiler checks 16 bytes per instruction.
-fn plain_len(chunk: &[u8]) -> usize {
-    let printable = chunk
-        .iter()
-        .fold(true, |all, &b| all & (0x20..0x7f).contains(&b));
-    let double_space = chunk
-        .iter()
-        .zip(&chunk[1..])
-        .fold(false, |any, (&a, &b)| any | ((a == b' ') & (b == b' ')));
-    if !printable || double_space {
-        0
-    } else {
-        chunk.len() - usize::from(chunk.last() == Some(&b' '))
+/// How much of `chunk` (of `text`, starting at a character at `at`), met inside a
+/// word, folding leaves as it is and may be skipped; none when it is not plain.
+///
+/// Plain is printable ASCII with no two spaces in a row, and any other script's
+/// characters whose first byte is none of those [`plain_char_len`] decodes (`C2`,
+/// `E1`, `E2`, `E3`, `EF`): a chunk with none of those bytes holds no whitespace
+/// beyond ASCII and nothing XML forbids. The check is branch-free, so the compiler
+/// makes it a few instructions for all 16 bytes. What is skipped ends before a last
+/// byte that is a space (it may start a run) and before a character the chunk cuts.
+fn plain_len(text: &str, at: usize, chunk: &[u8; PLAIN_CHUNK]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    let plain = is_plain_sse2(chunk);
+    #[cfg(not(target_arch = "x86_64"))]
+    let plain = is_plain(chunk);
+    if !plain {
+        return 0;
+    }
+    let mut len = PLAIN_CHUNK - usize::from(chunk[PLAIN_CHUNK - 1] == b' ');
+    while !text.is_char_boundary(at + len) {
+        len -= 1;
+    }
+    len
+}
+
+/// Whether `chunk` holds neither a byte [`plain_len`] stops at (ASCII controls, DEL,
+/// the first bytes `C2`, `E1`–`E3`, `EF`) nor two spaces in a row; a byte at a time.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn is_plain(chunk: &[u8; PLAIN_CHUNK]) -> bool {
+    let stops =
+        |b: u8| b < 0x20 || b == 0x7f || b == 0xC2 || (0xE1..=0xE3).contains(&b) || b == 0xEF;
+    !chunk.iter().any(|&b| stops(b)) && !chunk.windows(2).any(|pair| pair == b"  ")
+}
+
+/// [`is_plain`], the sixteen bytes compared at once, lane by lane.
+#[cfg(target_arch = "x86_64")]
+fn is_plain_sse2(chunk: &[u8; PLAIN_CHUNK]) -> bool {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8, _mm_srli_si128, _mm_sub_epi8,
+    };
+    // SAFETY: SSE2 is part of every x86_64 processor, and the load reads the sixteen
+    // bytes of `chunk` (an unaligned load).
+    unsafe {
+        let bytes = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+        let is = |b: u8| _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b as i8));
+        // `x` below `n`, unsigned: the smaller of `x` and `n - 1` is `x`.
+        let below =
+            |x: __m128i, n: u8| _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8((n - 1) as i8)), x);
+        let control = _mm_or_si128(below(bytes, 0x20), is(0x7f));
+        let lead = below(_mm_sub_epi8(bytes, _mm_set1_epi8(0xE1_u8 as i8)), 3);
+        let may_fold = _mm_or_si128(_mm_or_si128(is(0xC2), is(0xEF)), lead);
+        let space = is(b' ');
+        // Each lane's space beside the next lane's.
+        let double_space = _mm_and_si128(space, _mm_srli_si128::<1>(space));
+        let stops = _mm_or_si128(_mm_or_si128(control, may_fold), double_space);
+        _mm_movemask_epi8(stops) == 0
     }
 }
 
@@ -131,6 +175,23 @@ mod tests {
             folded.extend(word.chars().filter(|&c| is_xml_char(c)));
         }
         folded
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn chunks_are_plain_alike_sixteen_bytes_at_a_time() {
+        const BYTES: &[u8] = b"a Z~\x7f\x1f\x00\x80\xbf\xc2\xc3\xe0\xe1\xe3\xe4\xee\xef\xf0\xff";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            let chunk: [u8; PLAIN_CHUNK] = std::array::from_fn(|_| {
+                // xorshift64: enough to pick bytes.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                BYTES[(state % BYTES.len() as u64) as usize]
+            });
+            assert_eq!(is_plain_sse2(&chunk), is_plain(&chunk), "{chunk:?}");
+        }
     }
 
     #[test]
@@ -157,6 +218,8 @@ mod tests {
                 "a", "word", "é", "漢字", "🎉", "\u{b}", "\r", "বাংলা", "“quoted”", "\u{2028}",
                 "\u{85}", "\u{1680}", "\u{205f}", "\u{ffff}", "カタカナ",
                 "plain words of prose, longer than a chunk", "x y z ", "abcdefghijklmnop",
+                "বাংলাদেশের\u{200c}রাজধানী ঢাকায়", "العربية الفصحى", "русский текст новостей",
+                "中华人民共和国国务院", "a\u{3000}b", "Ελληνικά\u{a0}κείμενα",
             ]), 0..40)
         ) {
             let text: String = pieces.concat();
