@@ -35,6 +35,7 @@ mod parse;
 mod query;
 mod screen;
 pub(crate) mod segment;
+mod word_class;
 pub mod words;
 
 use std::collections::BTreeMap;

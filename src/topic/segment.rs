@@ -6,12 +6,15 @@
 //! Whitespace always ends a word under UAX #29, so the text is cut at ASCII
 //! whitespace first; a piece that is all ASCII is split here by the rules that can
 //! apply to ASCII (WB5–WB13b: letters, digits and `_` join; `:`, `.` and `'` join two
-//! letters; `,`, `;`, `.` and `'` join two digits), any other piece at its UAX #29
-//! word bounds, keeping the segments with a letter or digit, as `unicode_words` does
-//! (its own answer for each character, kept in a bitmap). A test compares the two
-//! on random text.
+//! letters; `,`, `;`, `.` and `'` join two digits), any other piece by its
+//! characters' classes ([`super::word_class`]) where they tell its bounds and at its
+//! UAX #29 word bounds otherwise, keeping the segments with a letter or digit, as
+//! `unicode_words` does (its own answer for each character, kept in a bitmap).
+//! Tests compare the two on random text.
 
 use unicode_segmentation::UnicodeSegmentation;
+
+use super::word_class::{Joining, WordClass, class_of};
 
 /// What the splitting rules need to know of an ASCII byte, one bit each (none for the
 /// bytes of a multi-byte character). Looking the class up in a table is cheaper than
@@ -89,10 +92,13 @@ pub(crate) fn each_word<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
             .position(is_space)
             .map_or(bytes.len(), |at| high + at);
         ascii_words(&text[start..piece_start], &mut each);
-        text[piece_start..piece_end]
-            .split_word_bounds()
-            .filter(|segment| segment.chars().any(is_letter_or_digit))
-            .for_each(&mut each);
+        let piece = &text[piece_start..piece_end];
+        if !classed_piece_words(piece, &mut each) {
+            piece
+                .split_word_bounds()
+                .filter(|segment| segment.chars().any(is_letter_or_digit))
+                .for_each(&mut each);
+        }
         start = piece_end;
     }
 }
@@ -152,6 +158,60 @@ fn ascii_words<'a>(piece: &'a str, each: &mut impl FnMut(&'a str)) {
     if let Some(start) = open {
         emit(piece, start..bytes.len(), each);
     }
+}
+
+/// Calls `each` with the words of `piece` (text without ASCII whitespace) and
+/// returns true when the class of each of its characters ([`class_of`]) is enough to
+/// tell its word bounds; returns false, having called nothing, when one is not.
+///
+/// Then the segments are: runs of joiners, with the mid characters between two
+/// joiners they join; each other character alone; each with the attached
+/// characters after it. It is not enough where the piece starts with an attached
+/// character (it stands alone at the start of text), where a mid character has an
+/// attached one after it (the mark hides what follows), and for any contextual
+/// character. UAX #29 splits most words of other scripts this way, and the
+/// general state machine costs several times more.
+fn classed_piece_words<'a>(piece: &'a str, each: &mut impl FnMut(&'a str)) -> bool {
+    let mut before = None;
+    for c in piece.chars() {
+        let class = class_of(c);
+        match (before, class) {
+            (_, WordClass::Contextual)
+            | (None, WordClass::Attached)
+            | (Some(WordClass::Mid { .. }), WordClass::Attached) => return false,
+            _ => before = Some(class),
+        }
+    }
+    let mut start = 0;
+    // The last joiner of the open segment, when it is a run of joiners.
+    let mut last_joiner: Option<Joining> = None;
+    let mut is_word = false;
+    let mut chars = piece.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let class = class_of(c);
+        let goes_on = match (class, last_joiner) {
+            (WordClass::Attached, _) => true,
+            (WordClass::Joiner(joining), Some(last)) => last.joins(joining),
+            (WordClass::Mid { .. }, Some(joiner)) => chars
+                .peek()
+                .is_some_and(|&(_, next)| class.mid_joins(joiner, class_of(next))),
+            _ => false,
+        };
+        if !goes_on {
+            if is_word {
+                each(&piece[start..at]);
+            }
+            (start, last_joiner, is_word) = (at, None, false);
+        }
+        if let WordClass::Joiner(joining) = class {
+            last_joiner = Some(joining);
+        }
+        is_word |= is_letter_or_digit(c);
+    }
+    if is_word {
+        each(&piece[start..]);
+    }
+    true
 }
 
 /// Calls `each` with `piece[run]` unless it is a run of `_` alone, which is not a word
@@ -303,6 +363,32 @@ mod tests {
         }
     }
 
+    /// Every character of the Basic Multilingual Plane between neighbours of each
+    /// class: what its class lets the split say must be what UAX #29 says. (Not
+    /// ASCII whitespace, which cuts pieces: a mark after it is a word of its own here.)
+    #[test]
+    fn every_characters_class_splits_as_unicode_words() {
+        let neighbours = [
+            ("ক", "\u{9be}ক"),
+            ("1", "1"),
+            ("ক", "ক"),
+            ("১", "১"),
+            ("ক’", ""),
+            ("カ_", "ー"),
+            ("中", "।"),
+            ("a.", "\u{200d}"),
+            ("", "’"),
+        ];
+        let characters = (0..=0xFFFF).filter_map(char::from_u32);
+        for c in characters.filter(|c| !c.is_ascii_whitespace()) {
+            for (before, after) in neighbours {
+                let text = format!("{before}{c}{after}");
+                let expected: Vec<&str> = text.unicode_words().collect();
+                assert_eq!(words(&text), expected, "{text:?}");
+            }
+        }
+    }
+
     /// Random bytes of the classes the rules tell apart, and others.
     fn block_of(seed: u64) -> Vec<u8> {
         const BYTES: &[u8] = b"aZz09_.:,;' \t\n-\"(%@[`{\x7f\x00";
@@ -347,6 +433,24 @@ mod tests {
                 "\u{200d}", "\u{a0}", "ab", "12", "x.y", "1.5", "@", "#", "/", "\u{85}",
                 "1,0", "1;2", "1'2", "a'b", "a:b", "1:2", "_a", "a_", "2.", ".3", "é.b",
                 "বাংলা", "১২", "কাতার।", "カタカナ", "ひら", "٣", "𝟘", "🎉",
+            ]), 0..24)
+        ) {
+            let text: String = pieces.concat();
+            let expected: Vec<&str> = text.unicode_words().collect();
+            proptest::prop_assert_eq!(words(&text), expected, "{:?}", text);
+        }
+
+        /// Text of other scripts with the punctuation, marks and joiners around its
+        /// words, as one piece: split by its characters' classes where they tell.
+        /// (No ASCII whitespace: a mark after it is a word of its own here, where
+        /// UAX #29 gives the mark the whitespace before it.)
+        #[test]
+        fn same_words_as_unicode_words_in_other_scripts(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "বাংলাদেশ", "ক্ষ", "\u{9cd}", "\u{9be}", "\u{200c}", "\u{200d}", "।", "১০",
+                "مصر", "\u{64e}", "،", "Москва", "中国", "ひら", "カ", "ロシア", "ー", "א", "ב", "«", "»", "·",
+                "’", "‘", "—", "\u{a0}", "\u{3000}", "Ⓜ", "🎉", "\u{1F1E6}", "\u{301}",
+                "a", "7", "_", ".", ",", ":", ";", "'", "\"", "-", "(", ")", "!",
             ]), 0..24)
         ) {
             let text: String = pieces.concat();
