@@ -102,14 +102,9 @@ fn plain_char_len(bytes: &[u8]) -> Option<usize> {
 const PLAIN_CHUNK: usize = 16;
 
 /// How much of `chunk` (of `text`, starting at a character at `at`), met inside a
-/// word, folding leaves as it is and may be skipped; none when it is not plain.
-///
-/// Plain is printable ASCII with no two spaces in a row, and any other script's
-/// characters whose first byte is none of those [`plain_char_len`] decodes (`C2`,
-/// `E1`, `E2`, `E3`, `EF`): a chunk with none of those bytes holds no whitespace
-/// beyond ASCII and nothing XML forbids. The check is branch-free, so the compiler
-/// makes it a few instructions for all 16 bytes. What is skipped ends before a last
-/// byte that is a space (it may start a run) and before a character the chunk cuts.
+/// word, folding leaves as it is and may be skipped; none when it is not plain
+/// ([`is_plain`]). What is skipped ends before a last byte that is a space (it may
+/// start a run) and before a character the chunk cuts.
 fn plain_len(text: &str, at: usize, chunk: &[u8; PLAIN_CHUNK]) -> usize {
     #[cfg(target_arch = "x86_64")]
     let plain = is_plain_sse2(chunk);
@@ -118,23 +113,40 @@ fn plain_len(text: &str, at: usize, chunk: &[u8; PLAIN_CHUNK]) -> usize {
     if !plain {
         return 0;
     }
-    let mut len = PLAIN_CHUNK - usize::from(chunk[PLAIN_CHUNK - 1] == b' ');
+    let mut len = PLAIN_CHUNK;
     while !text.is_char_boundary(at + len) {
         len -= 1;
     }
-    len
+    len - usize::from(chunk[len - 1] == b' ')
 }
 
-/// Whether `chunk` holds neither a byte [`plain_len`] stops at (ASCII controls, DEL,
-/// the first bytes `C2`, `E1`–`E3`, `EF`) nor two spaces in a row; a byte at a time.
+/// Whether `chunk` is plain: printable ASCII with no two spaces in a row, and
+/// characters of other scripts that are neither whitespace nor forbidden in XML.
+/// Those are told by their first two bytes, as [`plain_char_len`] tells them, but
+/// for `E2 80` (general punctuation, where the curly quotes and dashes of prose
+/// are), told by the third: U+2000–U+200A, U+2028, U+2029 and U+202F are the
+/// spaces there. A character the chunk cuts is never skipped, so the bytes past
+/// the chunk are taken for zero. A byte at a time; [`is_plain_sse2`] is the same.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn is_plain(chunk: &[u8; PLAIN_CHUNK]) -> bool {
-    let stops =
-        |b: u8| b < 0x20 || b == 0x7f || b == 0xC2 || (0xE1..=0xE3).contains(&b) || b == 0xEF;
-    !chunk.iter().any(|&b| stops(b)) && !chunk.windows(2).any(|pair| pair == b"  ")
+    let byte = |i: usize| chunk.get(i).copied().unwrap_or(0);
+    (0..PLAIN_CHUNK).all(|i| {
+        let (b, second, third) = (byte(i), byte(i + 1), byte(i + 2));
+        let space_third = (0x80..=0x8A).contains(&third) || matches!(third, 0xA8 | 0xA9 | 0xAF);
+        let stops = match (b, second) {
+            (0..0x20 | 0x7f, _) => true,
+            (b' ', b' ') => true,
+            (0xC2, 0x85 | 0xA0) | (0xE1, 0x9A) | (0xE2, 0x81) | (0xE3, 0x80) | (0xEF, 0xBF) => true,
+            (0xE2, 0x80) => space_third,
+            _ => false,
+        };
+        !stops
+    })
 }
 
-/// [`is_plain`], the sixteen bytes compared at once, lane by lane.
+/// [`is_plain`], the sixteen bytes compared at once, lane by lane: each lane beside
+/// the next lane's byte and the one after (the chunk shifted down by one and two
+/// lanes, zeros shifted in).
 #[cfg(target_arch = "x86_64")]
 fn is_plain_sse2(chunk: &[u8; PLAIN_CHUNK]) -> bool {
     use std::arch::x86_64::{
@@ -145,17 +157,38 @@ fn is_plain_sse2(chunk: &[u8; PLAIN_CHUNK]) -> bool {
     // bytes of `chunk` (an unaligned load).
     unsafe {
         let bytes = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-        let is = |b: u8| _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b as i8));
+        let second = _mm_srli_si128::<1>(bytes);
+        let third = _mm_srli_si128::<2>(bytes);
+        let is = |lanes: __m128i, b: u8| _mm_cmpeq_epi8(lanes, _mm_set1_epi8(b as i8));
+        let or = |a: __m128i, b: __m128i| _mm_or_si128(a, b);
+        let and = |a: __m128i, b: __m128i| _mm_and_si128(a, b);
         // `x` below `n`, unsigned: the smaller of `x` and `n - 1` is `x`.
         let below =
             |x: __m128i, n: u8| _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8((n - 1) as i8)), x);
-        let control = _mm_or_si128(below(bytes, 0x20), is(0x7f));
-        let lead = below(_mm_sub_epi8(bytes, _mm_set1_epi8(0xE1_u8 as i8)), 3);
-        let may_fold = _mm_or_si128(_mm_or_si128(is(0xC2), is(0xEF)), lead);
-        let space = is(b' ');
-        // Each lane's space beside the next lane's.
-        let double_space = _mm_and_si128(space, _mm_srli_si128::<1>(space));
-        let stops = _mm_or_si128(_mm_or_si128(control, may_fold), double_space);
+        let control = or(below(bytes, 0x20), is(bytes, 0x7f));
+        let double_space = and(is(bytes, b' '), is(second, b' '));
+        let space_third = or(
+            below(_mm_sub_epi8(third, _mm_set1_epi8(0x80_u8 as i8)), 0x0B),
+            or(or(is(third, 0xA8), is(third, 0xA9)), is(third, 0xAF)),
+        );
+        let e2 = is(bytes, 0xE2);
+        let may_fold = or(
+            or(
+                and(is(bytes, 0xC2), or(is(second, 0x85), is(second, 0xA0))),
+                and(is(bytes, 0xE1), is(second, 0x9A)),
+            ),
+            or(
+                or(
+                    and(e2, is(second, 0x81)),
+                    and(and(e2, is(second, 0x80)), space_third),
+                ),
+                or(
+                    and(is(bytes, 0xE3), is(second, 0x80)),
+                    and(is(bytes, 0xEF), is(second, 0xBF)),
+                ),
+            ),
+        );
+        let stops = or(or(control, double_space), may_fold);
         _mm_movemask_epi8(stops) == 0
     }
 }
@@ -191,6 +224,37 @@ mod tests {
                 BYTES[(state % BYTES.len() as u64) as usize]
             });
             assert_eq!(is_plain_sse2(&chunk), is_plain(&chunk), "{chunk:?}");
+        }
+    }
+
+    /// A chunk that is one character among ASCII letters, at each place, is never
+    /// plain when the character is whitespace or forbidden (unless the chunk cuts
+    /// it); the check a byte at a time and sixteen at once agree.
+    #[test]
+    fn a_chunk_is_plain_unless_a_character_it_holds_whole_folds() {
+        for c in (0..=0x10_FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| *c != ' ')
+        {
+            let mut buffer = [0; 4];
+            let encoded = c.encode_utf8(&mut buffer).as_bytes();
+            for place in [0, 5, PLAIN_CHUNK - encoded.len(), PLAIN_CHUNK - 1] {
+                let mut chunk = [b'a'; PLAIN_CHUNK];
+                let end = (place + encoded.len()).min(PLAIN_CHUNK);
+                chunk[place..end].copy_from_slice(&encoded[..end - place]);
+                let whole = place + encoded.len() <= PLAIN_CHUNK;
+                let folds = c.is_whitespace() || !is_xml_char(c) || c == '\u{7f}';
+                if whole && folds {
+                    assert!(!is_plain(&chunk), "U+{:04X} at {place}", c as u32);
+                }
+                #[cfg(target_arch = "x86_64")]
+                assert_eq!(
+                    is_plain_sse2(&chunk),
+                    is_plain(&chunk),
+                    "U+{:04X}",
+                    c as u32
+                );
+            }
         }
     }
 
