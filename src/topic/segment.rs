@@ -9,12 +9,12 @@
 //! letters; `,`, `;`, `.` and `'` join two digits), any other piece by its
 //! characters' classes ([`super::word_class`]) where they tell its bounds and at its
 //! UAX #29 word bounds otherwise, keeping the segments with a letter or digit, as
-//! `unicode_words` does (its own answer for each character, kept in a bitmap).
+//! `unicode_words` does (its own answer for each character, probed once).
 //! Tests compare the two on random text.
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::word_class::{Joining, WordClass, class_of};
+use super::word_class::{Joining, WordClass, class_of, is_letter_or_digit};
 
 /// What the splitting rules need to know of an ASCII byte, one bit each (none for the
 /// bytes of a multi-byte character). Looking the class up in a table is cheaper than
@@ -307,35 +307,6 @@ impl Classes {
     }
 }
 
-/// Whether `c` is a letter or digit, which makes the segment holding it a word:
-/// what `unicode_words` answers for `c` alone (its own Unicode tables, which may be
-/// of another version than the standard library's). It is asked of every segment of
-/// non-ASCII text, and those tables are searched for each character; the answers for
-/// the Basic Multilingual Plane, where nearly all text is, are kept in a bitmap
-/// (8 KiB) built the first time one is asked.
-fn is_letter_or_digit(c: char) -> bool {
-    static BMP: std::sync::OnceLock<Box<[u64]>> = std::sync::OnceLock::new();
-    let Ok(code) = u16::try_from(u32::from(c)) else {
-        return makes_a_word(c);
-    };
-    let bits = BMP.get_or_init(|| {
-        let mut bits = vec![0u64; 1 << 10];
-        for code in 0..=u16::MAX {
-            if char::from_u32(code.into()).is_some_and(makes_a_word) {
-                bits[usize::from(code >> 6)] |= 1 << (code & 63);
-            }
-        }
-        bits.into_boxed_slice()
-    });
-    bits[usize::from(code >> 6)] >> (code & 63) & 1 == 1
-}
-
-/// Whether `unicode_words` finds a word in `c` alone (a character alone is one
-/// segment, a word when it is a letter or digit).
-fn makes_a_word(c: char) -> bool {
-    c.encode_utf8(&mut [0; 4]).unicode_words().next().is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,13 +325,6 @@ mod tests {
                 .unicode_words()
                 .collect::<Vec<_>>()
         );
-    }
-
-    #[test]
-    fn the_bitmap_of_letters_and_digits_answers_as_unicode_words() {
-        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
-            assert_eq!(is_letter_or_digit(c), makes_a_word(c), "U+{:04X}", c as u32);
-        }
     }
 
     /// Every character of the Basic Multilingual Plane between neighbours of each

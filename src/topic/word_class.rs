@@ -99,10 +99,13 @@ const CLASSES: [WordClass; 10] = [
     WordClass::Contextual,
 ];
 
-/// Classes of the Basic Multilingual Plane as probed, each kept as its place in
-/// [`CLASSES`] plus one; `0` where not yet probed. Threads that probe the same character at once store the
+/// What is known of the characters of the Basic Multilingual Plane, from probing
+/// them the first time they are met ([`probe_into`]); `0` where not yet probed. Threads that probe the same character at once store the
 /// same answer.
 static PROBED: [AtomicU8; 1 << 16] = [const { AtomicU8::new(0) }; 1 << 16];
+
+/// The bit of a [`PROBED`] entry that says the character alone makes a word.
+const MAKES_A_WORD: u8 = 0x80;
 
 /// The class of `c`. (Inlined: it is asked of every character of text in other
 /// scripts, and found in [`PROBED`] nearly always.)
@@ -111,21 +114,49 @@ pub(super) fn class_of(c: char) -> WordClass {
     let Ok(code) = u16::try_from(u32::from(c)) else {
         return WordClass::Contextual;
     };
-    let slot = &PROBED[usize::from(code)];
-    match slot.load(Ordering::Relaxed) {
-        0 => probe_into(c, slot),
-        stored => CLASSES[usize::from(stored - 1) % CLASSES.len()],
-    }
+    let stored = match PROBED[usize::from(code)].load(Ordering::Relaxed) {
+        0 => probe_into(c, code),
+        stored => stored,
+    };
+    CLASSES[usize::from((stored & !MAKES_A_WORD) - 1) % CLASSES.len()]
 }
 
-/// [`probe`] `c`, its class kept in `slot`.
+/// Whether `c` is a letter or digit, which makes the segment holding it a word:
+/// what `unicode_words` answers for `c` alone (its own Unicode tables, which may be
+/// of another version than the standard library's). Asked of every segment of
+/// non-ASCII text; for the Basic Multilingual Plane the answer is kept in
+/// [`PROBED`] with the character's class.
+#[inline]
+pub(super) fn is_letter_or_digit(c: char) -> bool {
+    let Ok(code) = u16::try_from(u32::from(c)) else {
+        return makes_a_word(c);
+    };
+    let stored = match PROBED[usize::from(code)].load(Ordering::Relaxed) {
+        0 => probe_into(c, code),
+        stored => stored,
+    };
+    stored & MAKES_A_WORD != 0
+}
+
+/// Whether `unicode_words` finds a word in `c` alone (a character alone is one
+/// segment, a word when it is a letter or digit).
+fn makes_a_word(c: char) -> bool {
+    c.encode_utf8(&mut [0; 4]).unicode_words().next().is_some()
+}
+
+/// [`probe`] `c` (numbered `code`) and whether it makes a word, kept in [`PROBED`]:
+/// its place in [`CLASSES`] plus one, and [`MAKES_A_WORD`].
 #[cold]
 #[inline(never)]
-fn probe_into(c: char, slot: &AtomicU8) -> WordClass {
+fn probe_into(c: char, code: u16) -> u8 {
     let class = probe(c);
-    let place = CLASSES.iter().position(|&known| known == class);
-    slot.store(place.map_or(0, |place| place as u8 + 1), Ordering::Relaxed);
-    class
+    let place = CLASSES
+        .iter()
+        .position(|&known| known == class)
+        .unwrap_or(CLASSES.len() - 1);
+    let stored = (place as u8 + 1) | if makes_a_word(c) { MAKES_A_WORD } else { 0 };
+    PROBED[usize::from(code)].store(stored, Ordering::Relaxed);
+    stored
 }
 
 /// How many UAX #29 segments `unicode-segmentation` cuts `text` into.
@@ -193,6 +224,13 @@ fn probe(c: char) -> WordClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letters_and_digits_as_probed_answer_as_unicode_words() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            assert_eq!(is_letter_or_digit(c), makes_a_word(c), "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn classes_of_the_characters_news_text_is_made_of() {
