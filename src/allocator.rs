@@ -53,17 +53,21 @@ pub use tikv_jemallocator::Jemalloc;
 ///   for long. jemalloc purges only when an arena is used (it runs no thread of its
 ///   own here): what an idle arena holds is handed back by [`release_free_memory`].
 /// - `tcache_max:4096`: each thread caches blocks up to 4 KiB, not 32 KiB.
-/// - `oversize_threshold:524288`: blocks from 512 KiB (large feed documents and
-///   their bodies) come from an arena that returns them when freed, so a burst of
-///   them (a backlog after downtime) is not kept (BENCHMARKS.md, `farm backlog`).
-///   Smaller large blocks stay in the arenas: the HTTP client's read buffer grows to
-///   256–408 KiB on a body of more than a few dozen kilobytes and is freed with its
-///   connection, and returning each one costs an madvise, a flush of the other
-///   cores' TLBs and its pages faulted in again by the next fetch (2–5 % of a poll's
-///   CPU, light feeds or real news). A threshold of 1 MiB would hold 4–5 MiB more
-///   at a backlog's peak, and 2 MiB more after the daemon's 304 cycle.
+/// - `oversize_threshold:1048576`: blocks from 1 MiB (the largest feed documents
+///   and their bodies) come from an arena that returns them when freed, so a burst
+///   of them (a backlog after downtime) is not kept. Smaller large blocks stay in
+///   the arenas: a body of a few hundred kilobytes, the HTTP client's read buffer
+///   that grows with it (256–408 KiB on a body of more than a few dozen kilobytes)
+///   and the parser's buffers are freed with each document, and returning each one
+///   costs an madvise, a flush of the other cores' TLBs and its pages faulted in
+///   again by the next document. Against 512 KiB: a poll of the real-news snapshots
+///   (16 of 758 documents pass 512 KiB) faults 27,000–31,000 pages, not 41,000, and
+///   is 2–4 % faster; 10,000 overdue 1 MiB documents (`farm backlog`) take 24.6–27.9
+///   s of CPU, not 28.3–29.8 s, at the same peak (98.7–101.7 MiB, target 150 MB).
+///   At 2 MiB the backlog takes half the CPU, but a cycle of 10,000 304s peaks at
+///   36–39 MiB against a target of 40 MB.
 pub const JEMALLOC_SETTINGS: &std::ffi::CStr =
-    c"percpu_arena:percpu,dirty_decay_ms:1000,tcache_max:4096,oversize_threshold:524288";
+    c"percpu_arena:percpu,dirty_decay_ms:1000,tcache_max:4096,oversize_threshold:1048576";
 
 /// A pointer to jemalloc's settings, the shape of C's `const char *malloc_conf`
 /// ([`product_allocator!`] defines it).
@@ -224,7 +228,7 @@ mod tests {
         assert_eq!(jemalloc_option::<isize>(c"opt.dirty_decay_ms"), Some(1000));
         assert_eq!(
             jemalloc_option::<usize>(c"opt.oversize_threshold"),
-            Some(512 * 1024)
+            Some(1 << 20)
         );
         assert_eq!(jemalloc_option::<usize>(c"opt.tcache_max"), Some(4096));
         // A block Rust allocated is one jemalloc knows the size of.
