@@ -43,7 +43,7 @@ pub(super) fn fold_whitespace(text: &str) -> String {
                 at += 1;
                 continue;
             }
-            // So is most of any other script, known by its first two bytes.
+            // So is most of any other script, known by its first bytes.
             if let Some(len) = plain_char_len(&bytes[at..]) {
                 at += len;
                 continue;
@@ -77,12 +77,9 @@ pub(super) fn fold_whitespace(text: &str) -> String {
 }
 
 /// The length of the character `bytes` starts with when it is not ASCII and known,
-/// from its first two bytes, to be neither whitespace nor forbidden in XML. The
-/// others are whitespace U+0085 and U+00A0 (`C2 85`, `C2 A0`), U+1680 (`E1 9A`),
-/// U+2000–U+200A, U+2028, U+2029, U+202F and U+205F (all in `E2 80` and `E2 81`),
-/// U+3000 (`E3 80`), and the forbidden U+FFFE and U+FFFF (`EF BF`): those, and a few
-/// of their neighbours, are decoded and checked. `bytes` starts at a character of
-/// valid UTF-8.
+/// by [`may_fold`], to be neither whitespace nor forbidden in XML; `None` for the
+/// others, which are decoded and checked. `bytes` starts at a character of valid
+/// UTF-8.
 fn plain_char_len(bytes: &[u8]) -> Option<usize> {
     let (&lead, &second) = (bytes.first()?, bytes.get(1)?);
     let len = match lead {
@@ -91,11 +88,23 @@ fn plain_char_len(bytes: &[u8]) -> Option<usize> {
         0xF0..=0xF4 => 4,
         _ => return None,
     };
-    let may_fold = matches!(
-        (lead, second),
-        (0xC2, 0x85 | 0xA0) | (0xE1, 0x9A) | (0xE2, 0x80 | 0x81) | (0xE3, 0x80) | (0xEF, 0xBF)
-    );
-    (!may_fold).then_some(len)
+    let third = bytes.get(2).copied().unwrap_or(0);
+    (!may_fold(lead, second, third)).then_some(len)
+}
+
+/// Whether the character beyond ASCII that starts with these bytes may be
+/// whitespace or forbidden in XML, told by its first two bytes, and by the third
+/// for `E2 80` (general punctuation, where the curly quotes and dashes of prose
+/// are). True for whitespace U+0085 and U+00A0 (`C2 85`, `C2 A0`), U+1680 (`E1 9A`),
+/// U+2000–U+200A, U+2028, U+2029 and U+202F (`E2 80` then `80`–`8A`, `A8`, `A9`,
+/// `AF`), U+205F (`E2 81`), U+3000 (`E3 80`), the forbidden U+FFFE and U+FFFF
+/// (`EF BF`), and a few of their neighbours.
+fn may_fold(lead: u8, second: u8, third: u8) -> bool {
+    match (lead, second) {
+        (0xC2, 0x85 | 0xA0) | (0xE1, 0x9A) | (0xE2, 0x81) | (0xE3, 0x80) | (0xEF, 0xBF) => true,
+        (0xE2, 0x80) => (0x80..=0x8A).contains(&third) || matches!(third, 0xA8 | 0xA9 | 0xAF),
+        _ => false,
+    }
 }
 
 /// Bytes [`fold_whitespace`] checks at once for prose it leaves as it is.
@@ -121,25 +130,16 @@ fn plain_len(text: &str, at: usize, chunk: &[u8; PLAIN_CHUNK]) -> usize {
 }
 
 /// Whether `chunk` is plain: printable ASCII with no two spaces in a row, and
-/// characters of other scripts that are neither whitespace nor forbidden in XML.
-/// Those are told by their first two bytes, as [`plain_char_len`] tells them, but
-/// for `E2 80` (general punctuation, where the curly quotes and dashes of prose
-/// are), told by the third: U+2000–U+200A, U+2028, U+2029 and U+202F are the
-/// spaces there. A character the chunk cuts is never skipped, so the bytes past
-/// the chunk are taken for zero. A byte at a time; [`is_plain_sse2`] is the same.
+/// characters of other scripts that [`may_fold`] clears. A character the chunk cuts
+/// is never skipped, so the bytes past the chunk are taken for zero. A byte at a
+/// time; [`is_plain_sse2`] is the same.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn is_plain(chunk: &[u8; PLAIN_CHUNK]) -> bool {
     let byte = |i: usize| chunk.get(i).copied().unwrap_or(0);
     (0..PLAIN_CHUNK).all(|i| {
         let (b, second, third) = (byte(i), byte(i + 1), byte(i + 2));
-        let space_third = (0x80..=0x8A).contains(&third) || matches!(third, 0xA8 | 0xA9 | 0xAF);
-        let stops = match (b, second) {
-            (0..0x20 | 0x7f, _) => true,
-            (b' ', b' ') => true,
-            (0xC2, 0x85 | 0xA0) | (0xE1, 0x9A) | (0xE2, 0x81) | (0xE3, 0x80) | (0xEF, 0xBF) => true,
-            (0xE2, 0x80) => space_third,
-            _ => false,
-        };
+        let stops =
+            b < 0x20 || b == 0x7f || (b, second) == (b' ', b' ') || may_fold(b, second, third);
         !stops
     })
 }

@@ -65,7 +65,8 @@ fn class(b: u8) -> u8 {
 ///
 /// The text goes in ASCII stretches: whitespace-separated pieces that hold no
 /// other byte are split in one pass (words never cross whitespace, and whitespace
-/// joins nothing), and a piece with a non-ASCII character is split by UAX #29.
+/// joins nothing), and a piece with a non-ASCII character by its characters'
+/// classes ([`classed_piece_words`]) or, where they do not tell, by UAX #29.
 pub(crate) fn each_word<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
     // Most text is all ASCII: `is_ascii` checks a word at a time, the search for the
     // first other byte below one byte at a time.

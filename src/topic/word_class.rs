@@ -7,7 +7,8 @@
 //! `unicode-segmentation` itself does with the character between a few neighbours
 //! ([`probe`]), so the split can never disagree with its Unicode version. A
 //! character of the Basic Multilingual Plane is probed the first time any thread
-//! meets it and its class kept; others are [`WordClass::Contextual`]. Pure.
+//! meets it, and its class kept with whether it alone is a word; others are
+//! [`WordClass::Contextual`]. Pure.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -30,8 +31,8 @@ pub(super) enum WordClass {
     /// alone otherwise.
     Mid { letters: bool, digits: bool },
     /// Anything whose bounds depend on more context than these rules keep (Hebrew
-    /// letters, Katakana, regional indicators, pictographs after a joiner, spaces
-    /// and line separators) and every character beyond the Basic Multilingual Plane.
+    /// letters, regional indicators, pictographs after a joiner, spaces and line
+    /// separators) and every character beyond the Basic Multilingual Plane.
     Contextual,
 }
 
@@ -100,8 +101,8 @@ const CLASSES: [WordClass; 10] = [
 ];
 
 /// What is known of the characters of the Basic Multilingual Plane, from probing
-/// them the first time they are met ([`probe_into`]); `0` where not yet probed. Threads that probe the same character at once store the
-/// same answer.
+/// them the first time they are met ([`probe_into`]); `0` where not yet probed.
+/// Threads that probe the same character at once store the same answer.
 static PROBED: [AtomicU8; 1 << 16] = [const { AtomicU8::new(0) }; 1 << 16];
 
 /// The bit of a [`PROBED`] entry that says the character alone makes a word.
@@ -114,11 +115,7 @@ pub(super) fn class_of(c: char) -> WordClass {
     let Ok(code) = u16::try_from(u32::from(c)) else {
         return WordClass::Contextual;
     };
-    let stored = match PROBED[usize::from(code)].load(Ordering::Relaxed) {
-        0 => probe_into(c, code),
-        stored => stored,
-    };
-    CLASSES[usize::from((stored & !MAKES_A_WORD) - 1) % CLASSES.len()]
+    CLASSES[usize::from((probed(c, code) & !MAKES_A_WORD) - 1) % CLASSES.len()]
 }
 
 /// Whether `c` is a letter or digit, which makes the segment holding it a word:
@@ -131,11 +128,16 @@ pub(super) fn is_letter_or_digit(c: char) -> bool {
     let Ok(code) = u16::try_from(u32::from(c)) else {
         return makes_a_word(c);
     };
-    let stored = match PROBED[usize::from(code)].load(Ordering::Relaxed) {
+    probed(c, code) & MAKES_A_WORD != 0
+}
+
+/// The [`PROBED`] entry of `c` (numbered `code`), probed now if it is not yet.
+#[inline]
+fn probed(c: char, code: u16) -> u8 {
+    match PROBED[usize::from(code)].load(Ordering::Relaxed) {
         0 => probe_into(c, code),
         stored => stored,
-    };
-    stored & MAKES_A_WORD != 0
+    }
 }
 
 /// Whether `unicode_words` finds a word in `c` alone (a character alone is one
