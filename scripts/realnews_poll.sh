@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Ingest on held-out real news, as issue 20 measures ingest: the 758 snapshots of the
+# 50 real feeds in ../shared/corpus/realnews-syndicated.tar.xz, each a source of its
+# own on a loopback host of its own (127.0.x.y), served by nginx; `feedbraid poll`
+# of them into a new database, process start to exit, against the floor (feed-rs then
+# ammonia, one thread: `farm floor --dir`) over the same files in the same sitting.
+# The builds given are taken in turn (scripts/polls_in_turn.py), so two builds are
+# compared within one sitting; with none, the release build of this checkout.
+# Usage: scripts/realnews_poll.sh [--rounds N] [[LABEL=]BIN...]
+# Needs nginx (apt-get install -y nginx-light). Skips, saying so, where the corpus is
+# absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=5
+builds=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift ;;
+    -*) echo "unknown argument: $1" >&2; exit 2 ;;
+    *) builds+=("$1") ;;
+  esac
+  shift
+done
+corpus=../shared/corpus/realnews-syndicated.tar.xz
+if [ ! -f "$corpus" ]; then
+  echo "skipped: $corpus is absent (the shared corpus sits beside the repository)"
+  exit 0
+fi
+work=$(mktemp -d)
+trap '[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+# The farm gives the floor; without builds named, the release binary is measured.
+cargo bench -q --bench farm --no-run
+farm=$(ls -t target/release/deps/farm-* | grep -v '\.d$' | head -1)
+if [ ${#builds[@]} -eq 0 ]; then
+  cargo build -q --release
+  builds=("feedbraid=$PWD/target/release/feedbraid")
+fi
+
+mkdir -p "$work/site"
+tar -xJf "$corpus" -C "$work/site" --strip-components=1
+# One source per snapshot, each on its own loopback address, as a newsroom's sources
+# are each on a host of its own.
+python3 - "$work/site" "$port" <<'PY'
+import os, sys
+site, port = sys.argv[1], sys.argv[2]
+snapshots = sorted(
+    (outlet, name)
+    for outlet in os.listdir(site)
+    if os.path.isdir(os.path.join(site, outlet))
+    for name in os.listdir(os.path.join(site, outlet))
+    if name.endswith(".xml")
+)
+lines = [
+    '[server]\nlisten = "127.0.0.1:0"\nbase_url = "http://feeds.test"\n',
+    '[storage]\npath = "feedbraid.db"\n',
+    '[fetch]\nallow_private_networks = true\ntimeout = "60s"\n',
+    '[[feed]]\nname = "world"\ntitle = "World"\n',
+]
+for n, (outlet, name) in enumerate(snapshots):
+    host = f"127.0.{1 + n // 250}.{1 + n % 250}"
+    stem = name[: -len(".xml")]
+    lines.append(
+        f'[[source]]\nname = "{outlet}-{stem}"\nurl = "http://{host}:{port}/{outlet}/{name}"\n'
+    )
+with open(os.path.join(site, "feedbraid.toml"), "w") as config:
+    config.write("\n".join(lines))
+print(f"{len(snapshots)} snapshots, each a source on a loopback host of its own")
+PY
+# nginx's workers run as another user.
+chmod -R a+rX "$work"
+cat > "$work/nginx.conf" <<CONF
+daemon on;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+worker_processes 1;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  types { application/rss+xml xml; }
+  server { listen $port; root $work/site; }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work"
+sync
+
+echo "== feedbraid poll, builds in turn, $rounds rounds, a new database each poll"
+figures=$(scripts/polls_in_turn.py --json "$work/site" "$rounds" "${builds[@]}")
+echo "== the floor over the same files"
+floor_line=$("$farm" floor --dir "$work/site" | grep '^floor')
+echo "  $floor_line"
+floor=$(sed -E 's/.*: ([0-9.]+) s \(median.*/\1/' <<<"$floor_line")
+python3 - "$figures" "$floor" <<'PY'
+import json, sys
+figures, floor = json.loads(sys.argv[1]), float(sys.argv[2])
+for label, f in figures.items():
+    print(
+        f"{label}: poll median {f['wall_median']:.3f} s, {f['cpu_median']:.3f} s of CPU; "
+        f"against the floor: {floor / f['wall_median']:.2f}x (target >= 0.5)"
+    )
+PY
