@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs feedbraid's benchmarks in release mode, one process per end-to-end scenario
 # (so peak RSS is per scenario), and records machine and load with each.
-# Usage: scripts/bench.sh [stages|ingest|store|notmod|notmod-shared|notmod-loop|serving|busy-serving|backlog|idle]...
+# Usage: scripts/bench.sh [stages|ingest|store|notmod|notmod-shared|notmod-loop|serving|busy-serving|backlog|idle|realnews]...
 #        (default: all)
-# Needs wrk and nginx for the serving comparison (apt-get install -y wrk nginx-light).
+# Needs wrk and nginx for the serving comparison, nginx for realnews (apt-get install -y
+# wrk nginx-light); realnews reads ../shared/corpus and skips without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenarios=("$@")
-[ ${#scenarios[@]} -eq 0 ] && scenarios=(stages ingest store notmod notmod-shared notmod-loop serving busy-serving backlog idle)
+[ ${#scenarios[@]} -eq 0 ] && scenarios=(stages ingest store notmod notmod-shared notmod-loop serving busy-serving backlog idle realnews)
 # 10,000 sources hold 10,000 sockets in the poller (and as many in the farm server).
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "date: $(date -u +%FT%TZ)  nproc: $(nproc)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
@@ -19,6 +20,7 @@ for s in "${scenarios[@]}"; do
     stages) cargo bench --bench stages ;;
     notmod-shared) cargo bench -q --bench farm -- notmod --per-host 2 ;;
     notmod-loop) cargo bench -q --bench farm -- notmod --per-host 2 --loop ;;
+    realnews) scripts/realnews_poll.sh ;;
     *) cargo bench -q --bench farm -- "$s" ;;
   esac
   echo "   (loadavg after: $(cut -d' ' -f1-3 /proc/loadavg))"
