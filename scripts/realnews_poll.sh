@@ -26,9 +26,9 @@ if [ ! -f "$corpus" ]; then
   echo "skipped: $corpus is absent (the shared corpus sits beside the repository)"
   exit 0
 fi
-work=$(mktemp -d)
-trap '[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source scripts/loopback_site.sh
+make_work_dir
+port=$(free_port)
 
 # The farm gives the floor; without builds named, the release binary is measured.
 cargo bench -q --bench farm --no-run
@@ -68,21 +68,7 @@ with open(os.path.join(site, "feedbraid.toml"), "w") as config:
     config.write("\n".join(lines))
 print(f"{len(snapshots)} snapshots, each a source on a loopback host of its own")
 PY
-# nginx's workers run as another user.
-chmod -R a+rX "$work"
-cat > "$work/nginx.conf" <<CONF
-daemon on;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-worker_processes 1;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  types { application/rss+xml xml; }
-  server { listen $port; root $work/site; }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work"
+serve_site "$port"
 sync
 
 echo "== feedbraid poll, builds in turn, $rounds rounds, a new database each poll"

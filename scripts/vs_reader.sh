@@ -23,31 +23,16 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-work=$(mktemp -d)
-trap '[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source scripts/loopback_site.sh
+make_work_dir
+port=$(free_port)
 
 # Builds the farm and, for it, the release binary of feedbraid.
 cargo bench -q --bench farm --no-run
 bin="$PWD/target/release/feedbraid"
 farm=$(ls -t target/release/deps/farm-* | grep -v '\.d$' | head -1)
 "$farm" write-corpus "${shape[@]}" --feeds "$feeds" --dir "$work/site" --port "$port"
-# nginx's workers run as another user.
-chmod -R a+rX "$work"
-
-cat > "$work/nginx.conf" <<CONF
-daemon on;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-worker_processes 1;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  types { application/rss+xml xml; }
-  server { listen $port; root $work/site; }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work"
+serve_site "$port"
 
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q 'reader==3.*' sgmllib3k
