@@ -152,7 +152,7 @@ impl Metrics {
         let polls_running = Gauge::default();
         registry.register(
             "polls_running",
-            "Polls under way (fetching, parsing or storing); at most fetch.concurrency + 2 per core, and up to 32 more waiting for their commit",
+            "Polls under way (fetching, parsing or storing); at most fetch.concurrency + 2 per core + 32, and up to 32 more waiting for their commit",
             polls_running.clone(),
         );
         let polls_queued = Gauge::default();

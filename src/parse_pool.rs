@@ -7,9 +7,14 @@
 //! tokio's blocking threads (one per fetched document, 32 at a time) the store got a
 //! thirty-third of the CPU, fell behind, and the cores idled while every poll waited
 //! for it. Here a fixed set of threads takes documents from a queue, and on Linux each
-//! lowers its own priority by [`PARSE_NICE`] (the kernel then gives the store thread
-//! about nine tenths of a core it shares with a parser). Owns threads, not tasks: they
-//! end when the last handle is dropped.
+//! lowers its own priority by [`PARSE_NICE`], to the lowest there is: the kernel then
+//! gives the store thread (or a thread fetching or serving) about 98 % of a core it
+//! shares with a parser, so a burst of writes is not slowed by the parsers whose
+//! documents will wait for it anyway (a parser at nice 10 keeps a tenth of that core,
+//! enough to lengthen a poll of many sources by a few percent). The price: on a host
+//! whose other work keeps every core busy at normal priority, parsing gets little
+//! until a core is free. Owns threads, not tasks: they end when the last handle is
+//! dropped.
 
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -21,8 +26,8 @@ use crate::model::ParsedFeed;
 use crate::parse::{self, KnownContent, ParseError};
 
 /// How much lower than the daemon's the parsers' scheduling priority is (a nice
-/// increment, which needs no privilege).
-pub const PARSE_NICE: i32 = 10;
+/// increment, which needs no privilege; the kernel stops at nice 19, the lowest).
+pub const PARSE_NICE: i32 = 19;
 
 type Job = Box<dyn FnOnce() + Send>;
 

@@ -143,7 +143,7 @@ async fn the_daemons_loop_starts_another_hosts_source_while_one_host_is_busy() {
 }
 
 /// After downtime every source is due at once; the loop runs at most
-/// `poll_width` polls (`concurrency` + 2 per core) and keeps the rest as names in its
+/// `poll_width` polls (`concurrency` + 2 per core + 32) and keeps the rest as names in its
 /// queues, whatever the backlog (here every host hangs, so nothing finishes
 /// meanwhile).
 #[tokio::test]
