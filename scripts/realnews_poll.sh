@@ -6,16 +6,21 @@
 # ammonia, one thread: `farm floor --dir`) over the same files in the same sitting.
 # The builds given are taken in turn (scripts/polls_in_turn.py), so two builds are
 # compared within one sitting; with none, the release build of this checkout.
-# Usage: scripts/realnews_poll.sh [--rounds N] [[LABEL=]BIN...]
+# With --light, the sources are instead the light shape of the issue written from
+# the same corpus's headlines and sentences (scripts/light_from_realnews.py): 500
+# feeds of 50 items, each feed on a loopback host of its own.
+# Usage: scripts/realnews_poll.sh [--rounds N] [--light] [[LABEL=]BIN...]
 # Needs nginx (apt-get install -y nginx-light). Skips, saying so, where the corpus is
 # absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=5
+light=false
 builds=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift ;;
+    --light) light=true ;;
     -*) echo "unknown argument: $1" >&2; exit 2 ;;
     *) builds+=("$1") ;;
   esac
@@ -38,18 +43,23 @@ if [ ${#builds[@]} -eq 0 ]; then
   builds=("feedbraid=$PWD/target/release/feedbraid")
 fi
 
-mkdir -p "$work/site"
-tar -xJf "$corpus" -C "$work/site" --strip-components=1
-# One source per snapshot, each on its own loopback address, as a newsroom's sources
-# are each on a host of its own.
+mkdir -p "$work/site" "$work/corpus"
+tar -xJf "$corpus" -C "$work/corpus" --strip-components=1
+if $light; then
+  scripts/light_from_realnews.py "$work/corpus" "$work/site"
+else
+  mv "$work/corpus"/* "$work/site"/
+fi
+# One source per feed file, each on its own loopback address, as a newsroom's
+# sources are each on a host of its own.
 python3 - "$work/site" "$port" <<'PY'
 import os, sys
 site, port = sys.argv[1], sys.argv[2]
-snapshots = sorted(
-    (outlet, name)
-    for outlet in os.listdir(site)
-    if os.path.isdir(os.path.join(site, outlet))
-    for name in os.listdir(os.path.join(site, outlet))
+files = sorted(
+    (folder, name)
+    for folder in os.listdir(site)
+    if os.path.isdir(os.path.join(site, folder))
+    for name in os.listdir(os.path.join(site, folder))
     if name.endswith(".xml")
 )
 lines = [
@@ -58,15 +68,15 @@ lines = [
     '[fetch]\nallow_private_networks = true\ntimeout = "60s"\n',
     '[[feed]]\nname = "world"\ntitle = "World"\n',
 ]
-for n, (outlet, name) in enumerate(snapshots):
+for n, (folder, name) in enumerate(files):
     host = f"127.0.{1 + n // 250}.{1 + n % 250}"
     stem = name[: -len(".xml")]
     lines.append(
-        f'[[source]]\nname = "{outlet}-{stem}"\nurl = "http://{host}:{port}/{outlet}/{name}"\n'
+        f'[[source]]\nname = "{folder}-{stem}"\nurl = "http://{host}:{port}/{folder}/{name}"\n'
     )
 with open(os.path.join(site, "feedbraid.toml"), "w") as config:
     config.write("\n".join(lines))
-print(f"{len(snapshots)} snapshots, each a source on a loopback host of its own")
+print(f"{len(files)} feed files, each a source on a loopback host of its own")
 PY
 serve_site "$port"
 sync
