@@ -94,16 +94,31 @@ def headline(titles: list[str], vocabulary: list[str], rng: Rng) -> str:
 
 
 def paragraphs(sentences: list[str], rng: Rng, budget: int, lede: str | None = None) -> list[str]:
-    """Paragraphs of one to three corpus sentences drawn apart, about `budget`
-    bytes in all; the first opens with `lede` when given."""
-    out, size = [], 0
-    while size < budget:
-        drawn = [sentences[rng.below(len(sentences))] for _ in range(1 + rng.below(3))]
-        if lede is not None and not out:
-            drawn[0] = lede
-        run = " ".join(drawn)
-        out.append(run)
-        size += len(run) + 7
+    """Paragraphs of one to three corpus sentences drawn apart, as many as fit in
+    `budget` bytes (one at least); the first opens with `lede` when given."""
+    out: list[str] = []
+    current: list[str] = []
+    size, per_paragraph = 0, 1 + rng.below(3)
+    while True:
+        first = not out and not current
+        if first and lede is not None:
+            sentence = lede
+        else:
+            # Of a few sentences drawn, the first that fits: the text ends near the
+            # budget, not a long sentence short of it.
+            drawn = (sentences[rng.below(len(sentences))] for _ in range(8))
+            fitting = (s for s in drawn if first or size + len(s) + 8 <= budget)
+            sentence = next(fitting, None)
+            if sentence is None:
+                break
+        current.append(sentence)
+        size += len(sentence) + 1
+        if len(current) == per_paragraph:
+            out.append(" ".join(current))
+            size += 7
+            current, per_paragraph = [], 1 + rng.below(3)
+    if current:
+        out.append(" ".join(current))
     return out
 
 
@@ -119,7 +134,8 @@ def item_xml(feed: int, index: int, titles: list[str], vocabulary: list[str],
     # items share them only when they are copies of one story.
     order = feed * ITEMS + index
     lede = sentences[order * LEDE_STRIDE % len(sentences)]
-    for n, text in enumerate(paragraphs(sentences, rng, target - 120, lede)):
+    # The budget leaves room for the link the first paragraph ends with.
+    for n, text in enumerate(paragraphs(sentences, rng, target - 80, lede)):
         escaped = html.escape(text, quote=False)
         if n == 0:
             word = escaped.split()[0] if escaped.split() else "news"
