@@ -39,9 +39,9 @@ pub const DICTIONARY: &[u8] = include_bytes!("dictionary.zdict");
 /// Shorter texts stay text: a few bytes saved do not pay for unpacking on every read.
 const PACK_FROM: usize = 160;
 
-/// zstd's level -3, its literals still coded ([`packer_at_level`]). Packing is an
-/// eighth of ingest's CPU; on item-sized texts (1.3 KB of real-news HTML on
-/// average) level -3 packs them a sixth faster than level 1 for 3.6 % more bytes
+/// zstd's level -3, its literals still coded ([`packer_at_level`]). Packing is a
+/// tenth of ingest's CPU; on item-sized texts of real news (1.1–1.3 KB of HTML on
+/// average) level -3 packs them 17–24 % faster than level 1 for 3.6 % more bytes
 /// (a database 2.5–3 % larger on real text, 8–9 % on the bench corpora's more
 /// repetitive text). Lower levels save little more time and cost more bytes;
 /// higher than 1 save under 1 % more, slower.
