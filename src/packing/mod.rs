@@ -39,7 +39,7 @@ pub const DICTIONARY: &[u8] = include_bytes!("dictionary.zdict");
 /// Shorter texts stay text: a few bytes saved do not pay for unpacking on every read.
 const PACK_FROM: usize = 160;
 
-/// zstd's level -3, its literals still coded ([`packer_at_level`]). Packing is a
+/// zstd's level -3, its literals still coded ([`packer`]). Packing is a
 /// tenth of ingest's CPU; on item-sized texts of real news (1.1–1.3 KB of HTML on
 /// average) level -3 packs them 17–24 % faster than level 1 for 3.6 % more bytes
 /// (a database 2.5–3 % larger on real text, 8–9 % on the bench corpora's more
@@ -73,9 +73,9 @@ thread_local! {
     // Each thread that packs or unpacks keeps its contexts and reuses them between
     // texts (a zstd context is tens of kilobytes to set up, a DEFLATE state hundreds).
     static PACKER: RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        RefCell::new(packer().ok());
+        RefCell::new(packer(DICTIONARY).ok());
     static PACKER_WITHOUT_DICTIONARY: RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        RefCell::new(packer_at_level(zstd::bulk::Compressor::new(LEVEL)).ok());
+        RefCell::new(packer(&[]).ok());
     static UNPACKER: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         RefCell::new(zstd::bulk::Decompressor::with_dictionary(DICTIONARY).ok());
     static UNPACKER_WITHOUT_DICTIONARY: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
@@ -93,22 +93,16 @@ fn is_mostly_latin(html: &str) -> bool {
     beyond_ascii * 6 <= html.len()
 }
 
-/// A compressor at [`LEVEL`] with [`DICTIONARY`], whose frames leave out its id.
-fn packer() -> std::io::Result<zstd::bulk::Compressor<'static>> {
-    let mut packer = packer_at_level(zstd::bulk::Compressor::with_dictionary(LEVEL, DICTIONARY))?;
-    packer.set_parameter(zstd::stream::raw::CParameter::DictIdFlag(false))?;
-    Ok(packer)
-}
-
-/// `packer` with its literals Huffman-coded. zstd leaves them raw at the negative
-/// levels, which buys speed by skipping positions in the search for matches: for
-/// text, whose literals are most of a short frame, raw literals would pack 1.2×
-/// instead of 1.6×, while coding them (with the dictionary's tables) costs little.
-fn packer_at_level(
-    packer: std::io::Result<zstd::bulk::Compressor<'static>>,
-) -> std::io::Result<zstd::bulk::Compressor<'static>> {
-    let mut packer = packer?;
-    packer.set_parameter(zstd::stream::raw::CParameter::LiteralCompressionMode(
+/// A compressor at [`LEVEL`] with `dictionary` (none when empty), whose frames leave
+/// out the dictionary's id, and whose literals are Huffman-coded. zstd leaves them
+/// raw at the negative levels, which buy speed by skipping positions in the search
+/// for matches: for text, whose literals are most of a short frame, raw literals
+/// would pack 1.2× instead of 1.6×, while coding them costs little.
+fn packer(dictionary: &'static [u8]) -> std::io::Result<zstd::bulk::Compressor<'static>> {
+    use zstd::stream::raw::CParameter;
+    let mut packer = zstd::bulk::Compressor::with_dictionary(LEVEL, dictionary)?;
+    packer.set_parameter(CParameter::DictIdFlag(false))?;
+    packer.set_parameter(CParameter::LiteralCompressionMode(
         zstd::zstd_safe::ParamSwitch::Enable,
     ))?;
     Ok(packer)
