@@ -127,6 +127,13 @@ const FOLDED_SLOTS: usize = 512;
 /// symbols) are looked up every time.
 const FOLDING_MAX_CHARS: usize = 3;
 
+/// Whether `c` is a CJK unified ideograph (U+4E00–U+9FFF). None has a
+/// decomposition or a case, so each folds to itself; there are too many for
+/// [`FoldedChars`]' slots, and a Chinese or Japanese text would evict its own.
+fn is_unified_ideograph(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}')
+}
+
 /// Foldings of recently met characters, one per slot (a direct-mapped cache).
 struct FoldedChars {
     /// The character each slot holds (NUL for none: NUL is ASCII and never folded
@@ -143,6 +150,10 @@ impl FoldedChars {
 
     /// Appends the folding of `c` (not ASCII) to `folded`.
     fn fold_into(&mut self, c: char, folded: &mut String) {
+        if is_unified_ideograph(c) {
+            folded.push(c);
+            return;
+        }
         let slot = &mut self.slots[c as usize & (FOLDED_SLOTS - 1)];
         if slot.0 == c {
             for &folded_char in &slot.2[..usize::from(slot.1)] {

@@ -12,10 +12,13 @@
 //!   gives, so sanitizing stays idempotent and the choice of path is invisible. This
 //!   rests on accepting only input whose tags html5ever's tree builder takes as they
 //!   come: every end tag closes the innermost open element; no block opens inside a
-//!   paragraph or heading (where the tree builder would close them first), nor, to
-//!   keep the rule simple, inside an inline element; no link opens inside a link; a
-//!   list item opens only directly inside a list. Elements still open at the end are
-//!   closed, as the serializer closes them.
+//!   paragraph or heading (where the tree builder would close them first), at any
+//!   depth; no link opens inside a link; a list item opens only directly inside a
+//!   list. A block may open inside a link or an inline element (a "read more" box
+//!   of a picture and a heading, all one link): with every formatting element
+//!   closed only while innermost, the tree builder never has one to reopen or
+//!   move. Elements still open at the end are closed, as the serializer closes
+//!   them.
 //!
 //! Anything else — another element, an attribute kept in another way (a relative
 //! URL, `title`), a comment, a reference to a control character — is declined
@@ -46,7 +49,7 @@ enum Kind {
 }
 
 /// The elements accepted (all in ammonia's default allow list), with how they nest.
-const ELEMENTS: [(&str, Kind); 25] = [
+const ELEMENTS: [(&str, Kind); 28] = [
     ("a", Kind::Link),
     ("b", Kind::Inline),
     ("i", Kind::Inline),
@@ -69,6 +72,11 @@ const ELEMENTS: [(&str, Kind); 25] = [
     ("h6", Kind::Heading),
     ("div", Kind::Block),
     ("blockquote", Kind::Block),
+    // The tree builder treats these three as it treats `div` wherever this module
+    // lets a block open (it closes an open paragraph first, which is declined).
+    ("figure", Kind::Block),
+    ("figcaption", Kind::Block),
+    ("aside", Kind::Block),
     ("ul", Kind::List),
     ("ol", Kind::List),
     ("li", Kind::ListItem),
@@ -177,6 +185,9 @@ fn tag(
     let name = &rest[..name_len];
     let (attributes, len) = attributes::read(&rest[name_len..])?;
     let end = at + 1 + name_len + len;
+    if name == "style" {
+        return past_style(html, end);
+    }
     if matches!(name, "br" | "img") {
         // Void elements: the tree builder closes them at once, wherever they are.
         push_start_tag(out, name, &attributes)?;
@@ -187,14 +198,9 @@ fn tag(
         Kind::Inline => true,
         Kind::Link => open.iter().all(|&(_, kind)| kind != Kind::Link),
         Kind::ListItem => matches!(open.last(), Some((_, Kind::List))),
-        Kind::Paragraph | Kind::Heading | Kind::Block | Kind::List => {
-            open.iter().all(|&(_, kind)| {
-                !matches!(
-                    kind,
-                    Kind::Inline | Kind::Link | Kind::Paragraph | Kind::Heading
-                )
-            })
-        }
+        Kind::Paragraph | Kind::Heading | Kind::Block | Kind::List => open
+            .iter()
+            .all(|&(_, kind)| !matches!(kind, Kind::Paragraph | Kind::Heading)),
     };
     if !may_open || open.len() == MAX_DEPTH {
         return None;
@@ -202,6 +208,22 @@ fn tag(
     push_start_tag(out, name, &attributes)?;
     open.push((name, kind));
     Some(end)
+}
+
+/// The index after the `style` element whose start tag ends at `from`: it is
+/// dropped with all it holds, as the tree path drops it (`DROPPED_WITH_CONTENT`),
+/// wherever it stands. The tokenizer reads what follows a `style` start tag as raw
+/// text up to its end tag (in any case), markup and references included; an end
+/// tag with anything before its `>` (`</style x>`), or none at all, is declined.
+fn past_style(html: &str, from: usize) -> Option<usize> {
+    const END: &[u8] = b"</style";
+    let bytes = html.as_bytes();
+    let close = from
+        + bytes[from..]
+            .windows(END.len())
+            .position(|window| window.eq_ignore_ascii_case(END))?;
+    let after = close + END.len();
+    (bytes.get(after) == Some(&b'>')).then_some(after + 1)
 }
 
 /// Writes a start tag with the attributes the policy keeps, in their order, and the
@@ -261,6 +283,18 @@ mod tests {
                 "<h2>Head</h2><div><p>x</p></div>",
                 "<h2>Head</h2><div><p>x</p></div>",
             ),
+            (
+                r#"<figure class="photo"><img src="https://x.example/i.jpg"><figcaption>Dhaka</figcaption></figure><aside><p>Also</p></aside>"#,
+                r#"<figure><img src="https://x.example/i.jpg"><figcaption>Dhaka</figcaption></figure><aside><p>Also</p></aside>"#,
+            ),
+            (
+                r#"<a href="https://x.example/n"><div><img src="https://x.example/i.jpg"></div><div><h4>More</h4></div></a><em><p>x</p></em>"#,
+                r#"<a href="https://x.example/n" rel="noopener noreferrer"><div><img src="https://x.example/i.jpg"></div><div><h4>More</h4></div></a><em><p>x</p></em>"#,
+            ),
+            (
+                "<style type=\"text/css\">p > a { color: red } <p>&amp;</STYLE><p>Text</p>",
+                "<p>Text</p>",
+            ),
         ] {
             assert_eq!(sanitize_simple(html).as_deref(), Some(sanitized), "{html}");
         }
@@ -284,6 +318,9 @@ mod tests {
             r#"<img src="https://x.example/i.png" src="https://y.example/">"#,
             r#"<img src = "https://x.example/i.png">"#,
             "<!-- comment -->",
+            "<p>a paragraph <figure>closed by a figure</figure></p>",
+            "<style>p { color: red }</style >",
+            "<style>never closed",
             "a < b",
             "&#128;",
             "&Tab;",

@@ -73,7 +73,7 @@ const DECLINED_TEXT: [&str; 15] = [
 
 /// Start tags of the elements written in one pass: where they may not open is the
 /// generator's to find.
-const START_TAGS: [&str; 30] = [
+const START_TAGS: [&str; 33] = [
     "<p>",
     "<em>",
     "<strong>",
@@ -91,6 +91,9 @@ const START_TAGS: [&str; 30] = [
     "<h6>",
     "<div>",
     "<blockquote>",
+    "<figure>",
+    "<figcaption>",
+    "<aside>",
     "<ul>",
     "<ol>",
     "<li>",
@@ -133,7 +136,7 @@ const DECLINED_START_TAGS: [&str; 21] = [
 ];
 
 /// Tags with no content, and stray end tags.
-const LONE_TAGS: [&str; 21] = [
+const LONE_TAGS: [&str; 26] = [
     "<br>",
     "<br/>",
     "<br />",
@@ -152,6 +155,11 @@ const LONE_TAGS: [&str; 21] = [
     r#"<img width=1"2 src="https://x.example/y.png">"#,
     r#"<img alt="&#128; &#x1F600;" src="https://x.example/y.png">"#,
     "<script>alert(1)</script>",
+    "<style>p > a { color: red }</style>",
+    r#"<style type="text/css">a::after { content: "</p>&amp;" }</STYLE>"#,
+    "<style/>",
+    "<style>x</style >",
+    "</style>",
     "</p>",
     "</li>",
     "</a>",
