@@ -75,6 +75,13 @@ pub fn normalize(text: &str) -> String {
 /// [`normalize`] of a run of ASCII text, appended to `folded`: copied a stretch
 /// between apostrophes at a time and lower-cased in place, not pushed char by char.
 fn fold_ascii(run: &str, folded: &mut String) {
+    if !run.contains('\'') {
+        // Most runs: between words of another script, often a single space.
+        let start = folded.len();
+        folded.push_str(run);
+        folded[start..].make_ascii_lowercase();
+        return;
+    }
     for (n, part) in run.split('\'').enumerate() {
         if n > 0 {
             folded.push(' ');
