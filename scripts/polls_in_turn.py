@@ -9,19 +9,25 @@ CPU time (user and system, all threads). Taking the builds in turn spreads the
 host's slow and fast moments over all of them: one build's runs taken one after
 another would compare sittings, not builds.
 
-Usage: scripts/polls_in_turn.py [--json] SITE ROUNDS [LABEL=]BIN...
+With `--floor FARM` (the farm bench's binary), each round also times the floor over
+SITE's feed files (`FARM floor --dir SITE`, its median of three), and each build's
+ratio to it is taken within the round: the host's speed moves by a tenth or more
+between sittings, and a floor timed apart from the polls moves the ratio with it.
+
+Usage: scripts/polls_in_turn.py [--json] [--floor FARM] SITE ROUNDS [LABEL=]BIN...
 Prints one line per build; with `--json`, the same figures as one JSON object.
 """
 
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
 import sys
 import time
 
-USAGE = "usage: scripts/polls_in_turn.py [--json] SITE ROUNDS [LABEL=]BIN..."
+USAGE = "usage: scripts/polls_in_turn.py [--json] [--floor FARM] SITE ROUNDS [LABEL=]BIN..."
 
 
 def poll_once(site: str, binary: str) -> tuple[float, float]:
@@ -44,9 +50,25 @@ def poll_once(site: str, binary: str) -> tuple[float, float]:
     return wall, cpu
 
 
+def floor_once(site: str, farm: str) -> float:
+    """Seconds the floor takes over SITE's feed files (the farm's median of three)."""
+    out = subprocess.run(
+        [farm, "floor", "--dir", site], capture_output=True, text=True, check=True
+    ).stdout
+    for line in out.splitlines():
+        found = re.search(r": ([0-9.]+) s \(median", line)
+        if line.startswith("floor") and found:
+            return float(found.group(1))
+    raise RuntimeError(f"{farm} printed no floor line")
+
+
 def main() -> int:
     args = [a for a in sys.argv[1:] if a != "--json"]
     as_json = len(args) != len(sys.argv) - 1
+    farm = None
+    if len(args) >= 2 and args[0] == "--floor":
+        farm = os.path.abspath(args[1])
+        args = args[2:]
     if len(args) < 3:
         print(USAGE, file=sys.stderr)
         return 2
@@ -58,12 +80,15 @@ def main() -> int:
     if not os.path.isfile(os.path.join(site, "feedbraid.toml")):
         print(f"{site}: no feedbraid.toml", file=sys.stderr)
         return 2
-    runs = {label: ([], []) for label, _ in builds}
+    runs = {label: ([], [], []) for label, _ in builds}
     for _ in range(rounds):
-        for label, binary in builds:
-            wall, cpu = poll_once(site, binary)
+        walls = {label: poll_once(site, binary) for label, binary in builds}
+        floor = floor_once(site, farm) if farm else None
+        for label, (wall, cpu) in walls.items():
             runs[label][0].append(wall)
             runs[label][1].append(cpu)
+            if floor is not None:
+                runs[label][2].append(floor / wall)
     figures = {
         label: {
             "wall_median": statistics.median(walls),
@@ -71,15 +96,30 @@ def main() -> int:
             "cpu_median": statistics.median(cpus),
             "rounds": len(walls),
         }
-        for label, (walls, cpus) in runs.items()
+        | (
+            {
+                "ratio_median": statistics.median(ratios),
+                "ratio_min": min(ratios),
+                "ratio_max": max(ratios),
+            }
+            if ratios
+            else {}
+        )
+        for label, (walls, cpus, ratios) in runs.items()
     }
     if as_json:
         print(json.dumps(figures))
     else:
         for label, f in figures.items():
+            ratio = (
+                f"; against the floor of its round: median {f['ratio_median']:.2f}x "
+                f"({f['ratio_min']:.2f}-{f['ratio_max']:.2f})"
+                if "ratio_median" in f
+                else ""
+            )
             print(
                 f"{label}: wall median {f['wall_median']:.3f} s (min {f['wall_min']:.3f}), "
-                f"CPU median {f['cpu_median']:.3f} s, {f['rounds']} rounds"
+                f"CPU median {f['cpu_median']:.3f} s, {f['rounds']} rounds{ratio}"
             )
     return 0
 
