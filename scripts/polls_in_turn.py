@@ -82,9 +82,9 @@ def main() -> int:
         return 2
     runs = {label: ([], [], []) for label, _ in builds}
     for _ in range(rounds):
-        walls = {label: poll_once(site, binary) for label, binary in builds}
+        polls = {label: poll_once(site, binary) for label, binary in builds}
         floor = floor_once(site, farm) if farm else None
-        for label, (wall, cpu) in walls.items():
+        for label, (wall, cpu) in polls.items():
             runs[label][0].append(wall)
             runs[label][1].append(cpu)
             if floor is not None:
