@@ -73,6 +73,7 @@ pub(super) fn write_poll(
                     now.timestamp(),
                     &new.fingerprint,
                 );
+                warn_if_full(index);
                 summary.merged += usize::from(new.story != StoryChoice::Own);
                 summary.new += 1;
                 (at, new.placement)
@@ -223,5 +224,20 @@ fn join_story(
         }
     }
     index.insert(item, story, stored.source_id, at, &article.fingerprint);
+    warn_if_full(index);
     Ok(story)
+}
+
+/// Says once per process that the story index is full ([`StoryIndex::is_full`]):
+/// new items are stored and served, but not clustered, until older ones leave the
+/// dedup window. Only a window of many millions of items fills it.
+fn warn_if_full(index: &StoryIndex) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if index.is_full() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            items = index.len(),
+            "the story index is full: new items are not clustered until older ones \
+             leave the dedup window; a shorter [dedup] window avoids it"
+        );
+    }
 }

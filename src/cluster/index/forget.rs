@@ -2,11 +2,10 @@
 //! (headlines before their records), and forgetting the newest items when their
 //! transaction is rolled back.
 
-use std::collections::HashMap;
-
+use super::chains::{EMPTY, Heads};
 use super::headline::Headline;
-use super::record::{Chained, Link, TITLE_CHAINS, record_chains};
-use super::{EMPTY, HEADLINE_SECS, MIN_LOAD, MIN_REGION, StoryIndex, far_key, region_for, slot};
+use super::record::{Chained, TITLE_CHAINS, record_chains};
+use super::{HEADLINE_SECS, MIN_LOAD, MIN_REGION, StoryIndex, region_for, slot};
 
 /// Where the index stood before a transaction's inserts: the sequence number the
 /// next record takes ([`StoryIndex::mark`], [`StoryIndex::forget_since`]).
@@ -73,12 +72,10 @@ impl StoryIndex {
     ) {
         let slot = slot(self.region_len, chain, key);
         let previous = self.previous(entry, chain, seq);
-        if entry.link(chain) == Link::FAR {
-            self.far_links.remove(&far_key(seq, chain));
-        }
         // Always so: the newest entry of a slot is its head.
-        if self.heads[slot] == seq {
-            self.heads[slot] = if previous < oldest { EMPTY } else { previous };
+        if self.heads.get(slot) == seq {
+            self.heads
+                .replace(slot, if previous < oldest { EMPTY } else { previous });
         }
     }
 
@@ -101,19 +98,10 @@ impl StoryIndex {
             if oldest.at() >= cutoff {
                 break;
             }
-            let (heads, far_links, region_len) =
-                (&mut self.heads, &mut self.far_links, self.region_len);
+            let (heads, region_len) = (&mut self.heads, self.region_len);
             for chain in record_chains() {
                 let key = oldest.chain_key(chain);
-                unchain_oldest(
-                    heads,
-                    far_links,
-                    region_len,
-                    oldest,
-                    chain,
-                    key,
-                    self.base_seq,
-                );
+                unchain_oldest(heads, region_len, chain, key, self.base_seq);
             }
             // Never so after the headlines' eviction above (this record is older
             // than their cutoff, and evicted in order), but a headline must never
@@ -142,34 +130,22 @@ impl StoryIndex {
             return;
         };
         let seq = self.headline_base;
-        let (heads, far_links, region_len) =
-            (&mut self.heads, &mut self.far_links, self.region_len);
+        let (heads, region_len) = (&mut self.heads, self.region_len);
         for chain in TITLE_CHAINS {
             let key = oldest.chain_key(chain);
-            unchain_oldest(heads, far_links, region_len, oldest, chain, key, seq);
+            unchain_oldest(heads, region_len, chain, key, seq);
         }
         self.headlines.pop_front();
         self.headline_base += 1;
     }
 }
 
-/// Takes `entry`, numbered `seq` and the oldest left in `chain`, out of the chain as
-/// it is evicted: the slot's head empties if it is still `entry`, and a far link
-/// of its own is dropped.
-fn unchain_oldest(
-    heads: &mut [u32],
-    far_links: &mut HashMap<u64, u32>,
-    region_len: usize,
-    entry: &impl Chained,
-    chain: usize,
-    key: u64,
-    seq: u32,
-) {
+/// Takes the entry numbered `seq`, the oldest left in `chain`, out of the chain as
+/// it is evicted: the slot of `key` empties if its head is still that entry (its
+/// newer entries' chains end where they would reach it).
+fn unchain_oldest(heads: &mut Heads, region_len: usize, chain: usize, key: u64, seq: u32) {
     let slot = slot(region_len, chain, key);
-    if heads[slot] == seq {
-        heads[slot] = EMPTY;
-    }
-    if entry.link(chain) == Link::FAR {
-        far_links.remove(&far_key(seq, chain));
+    if heads.get(slot) == seq {
+        heads.replace(slot, EMPTY);
     }
 }

@@ -27,10 +27,10 @@
 //! hundred ([`window`]: growing never copies them, and at most a chunk at each end
 //! is partly used); heads are sized apart from the records, at 1–5 records per slot
 //! ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by
-//! `reserve`), 33 chains × 4 bytes and 25 tags of a byte / load per item. So a
-//! window loaded at start takes ≈ 333 bytes per item while it keeps every headline
-//! (a window no longer than [`HEADLINE_SECS`]), ≈ 298 over 72 hours of steady news
-//! (the headlines of its last 42), ≈ 372 grown one by one at worst, plus a chunk at
+//! `reserve`), 33 chains × 3 bytes and 25 tags of a byte / load per item. So a
+//! window loaded at start takes ≈ 325 bytes per item while it keeps every headline
+//! (a window no longer than [`HEADLINE_SECS`]), ≈ 290 over 72 hours of steady news
+//! (the headlines of its last 42), ≈ 356 grown one by one at worst, plus a chunk at
 //! each end (the unit tests hold the bounds). The price of a slot shared by several
 //! keys: a walk step whose entry merely shares the slot costs one more fetch (unless
 //! its tag rules the slot out); a band's values sit next to its link, so that fetch
@@ -45,12 +45,10 @@ mod tests;
 mod walk;
 mod window;
 
-use std::collections::HashMap;
-
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
 use super::title::{MIN_TITLE_TOKENS, similarity_at_most, title_alike, title_figures_differ};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
-use chains::{TAGGED_CHAINS, chain_in, tag};
+use chains::{EMPTY, Heads, TAGGED_CHAINS, chain_in, tag};
 pub use forget::IndexMark;
 use headline::Headline;
 use record::{CHAINS, CONTENT_CHAIN, Record, TITLE_CHAINS, record_chains};
@@ -60,8 +58,6 @@ use window::Window;
 pub const BANDS: usize = 24;
 /// Signature values per band: two copies collide in a band with probability ≈ J^ROWS.
 pub const ROWS: usize = 4;
-/// Marks an empty slot or the end of a chain.
-const EMPTY: u32 = u32::MAX;
 /// Smallest slot count of one chain region (small in unit tests, so that a few
 /// thousand records go through growth and shrink rebuilds).
 const MIN_REGION: usize = if cfg!(test) { 64 } else { 1024 };
@@ -109,15 +105,12 @@ pub struct StoryIndex {
     /// Sequence number of `headlines[0]`: from `base_seq` to the next record's.
     headline_base: u32,
     /// `CHAINS` regions of `region_len` slots each.
-    heads: Vec<u32>,
+    heads: Heads,
     region_len: usize,
     /// `TAGGED_CHAINS` regions of `region_len` slot tags ([`chains`]).
     tags: Vec<u8>,
     /// Records inserted since the tags were built from the window's.
     inserted_since_tags: usize,
-    /// Links too long for a [`Link`] ([`Link::FAR`]): `far_key(seq, chain)` → the
-    /// previous sequence number. Empty unless ~16.7M records are indexed at once.
-    far_links: HashMap<u64, u32>,
     /// Bumped whenever sequence numbers restart from zero: an [`IndexMark`] taken
     /// before names other records after.
     numbering: u32,
@@ -132,11 +125,10 @@ impl StoryIndex {
             base_seq: 0,
             headlines: Window::default(),
             headline_base: 0,
-            heads: vec![EMPTY; CHAINS * MIN_REGION],
+            heads: Heads::empty(CHAINS * MIN_REGION),
             region_len: MIN_REGION,
             tags: vec![0; TAGGED_CHAINS * MIN_REGION],
             inserted_since_tags: 0,
-            far_links: HashMap::new(),
             numbering: 0,
         }
     }
@@ -166,12 +158,20 @@ impl StoryIndex {
         self.records.is_empty()
     }
 
+    /// Whether the window holds as many items as sequence numbers can tell apart
+    /// (about 16.7 million, see [`chains::EMPTY`]): none more is indexed until
+    /// older ones are evicted.
+    pub fn is_full(&self) -> bool {
+        self.records.len() + 1 >= EMPTY as usize
+    }
+
     /// Indexes `item` (of `story`, from `source`, first seen at `at`, unix seconds).
     /// Call in first-seen order (eviction pops the oldest insertions first). Thin
     /// fingerprints ([`Fingerprint::is_thin`]) are not indexed, nor is an item whose
     /// ids or time do not fit the record (ids from 2⁴⁸ or negative, a source id past
     /// `u32::MAX`, a time before 1970 or after 2106; never a row id or a clock
-    /// reading in practice): returns `false`.
+    /// reading in practice), nor one beyond a full window ([`StoryIndex::is_full`]):
+    /// returns `false`.
     pub fn insert(
         &mut self,
         item: i64,
@@ -186,6 +186,9 @@ impl StoryIndex {
         let Some(mut record) = Record::new(item, story, source, at, fp) else {
             return false;
         };
+        if self.is_full() {
+            return false;
+        }
         let mut headline = Headline::new(&record, fp);
         let len = self.records.len();
         if len + 1 >= (EMPTY - self.base_seq) as usize {
@@ -199,20 +202,15 @@ impl StoryIndex {
             self.rechain(region_for(len + 1));
         }
         let seq = self.base_seq + len as u32;
-        let (heads, far_links, tags, region_len) = (
-            &mut self.heads,
-            &mut self.far_links,
-            &mut self.tags,
-            self.region_len,
-        );
+        let (heads, tags, region_len) = (&mut self.heads, &mut self.tags, self.region_len);
         for chain in record_chains() {
             let key = record.chain_key(chain);
-            chain_in(heads, far_links, region_len, &mut record, chain, key, seq);
+            chain_in(heads, region_len, &mut record, chain, key, seq);
             tag(tags, region_len, chain, key);
         }
         for chain in TITLE_CHAINS {
             let key = headline.chain_key(chain);
-            chain_in(heads, far_links, region_len, &mut headline, chain, key, seq);
+            chain_in(heads, region_len, &mut headline, chain, key, seq);
         }
         self.records.push_back(record);
         self.headlines.push_back(headline);
@@ -378,15 +376,13 @@ impl StoryIndex {
             .map(|(score, _, record, layer)| Match::of(record.story(), record.item(), layer, score))
     }
 
-    /// Estimated heap held by the index, in bytes (the far-link table's entries
-    /// counted with one control byte each, as hashbrown lays them out).
+    /// Estimated heap held by the index, in bytes.
     pub fn memory_bytes(&self) -> usize {
         size_of::<Self>()
             + self.records.memory_bytes()
             + self.headlines.memory_bytes()
-            + self.heads.capacity() * size_of::<u32>()
+            + self.heads.memory_bytes()
             + self.tags.capacity()
-            + self.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
     }
 }
 
@@ -420,11 +416,6 @@ impl<'a> Best<'a> {
 fn slot(region_len: usize, chain: usize, key: u64) -> usize {
     let within = ((key >> 32) * region_len as u64) >> 32;
     chain * region_len + within as usize
-}
-
-/// The far-link table's key of `seq`'s link in `chain`.
-fn far_key(seq: u32, chain: usize) -> u64 {
-    (u64::from(seq) << 8) | chain as u64
 }
 
 /// Least estimated Jaccard similarity, as a share of the threshold, for a match by

@@ -9,8 +9,8 @@
 //!   (row ids; 2⁴⁸ is 280 trillion), the source in 32 (a row id of `sources`), the
 //!   first-seen time as unsigned 32-bit unix seconds (until 2106).
 //! - A chain link is the *distance* back to the previous entry of the same slot,
-//!   in 3 bytes (see [`Link`]); the rare distance that does not fit is kept aside by
-//!   the index, so no chain is ever cut.
+//!   in 3 bytes (see [`Link`]): sequence numbers are below 2²⁴, so every distance
+//!   fits and no chain is ever cut.
 //! - The signature is stored band by band, each band's values next to that band's
 //!   link ([`Lane`]): a chain walk reads 7 adjacent bytes per step (one cache line)
 //!   instead of the band in the signature and the link ~100 bytes away.
@@ -45,26 +45,24 @@ const _: () = assert!(
 );
 const _: () = assert!(size_of::<Record>() == 209);
 
-/// A chain link: the distance back to the previous record of the same slot.
-/// `0` ends the chain; [`Link::FAR`] says the distance is held in the index's
-/// far-link table.
+/// A chain link: the distance back to the previous record of the same slot, in
+/// 3 bytes; `0` ends the chain. Every distance fits: both ends are sequence
+/// numbers, below [`EMPTY`](super::chains::EMPTY), itself 3 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Link(u32);
 
 impl Link {
     pub(super) const END: Link = Link(0);
-    /// Distances from this one up are kept aside. In unit tests it is small so that
-    /// both kinds of link are exercised on a few thousand records.
-    pub(super) const FAR: Link = Link(if cfg!(test) { 40 } else { (1 << 24) - 1 });
 
-    /// The link of distance `distance`, or [`Link::FAR`] when it does not fit.
-    pub(super) fn to_distance(distance: u32) -> Link {
-        Link(distance.min(Link::FAR.0))
+    /// The link `distance` back (more than 0, less than 2²⁴).
+    pub(super) fn back(distance: u32) -> Link {
+        debug_assert!(distance > 0 && distance < 1 << 24, "a link fits 3 bytes");
+        Link(distance)
     }
 
-    /// The distance back, unless the chain ends or the link is far.
-    pub(super) fn near_distance(self) -> Option<u32> {
-        (self != Link::END && self != Link::FAR).then_some(self.0)
+    /// The distance back, unless the chain ends.
+    pub(super) fn distance(self) -> Option<u32> {
+        (self != Link::END).then_some(self.0)
     }
 
     pub(super) fn to_bytes(self) -> [u8; 3] {

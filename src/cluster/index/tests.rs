@@ -1,5 +1,5 @@
 //! The index decides exactly as a brute-force scan of the same records does, across
-//! growth and shrink rebuilds and near and far links; its memory stays compact.
+//! growth and shrink rebuilds and renumbering; its memory stays compact.
 
 use std::collections::VecDeque;
 
@@ -189,7 +189,7 @@ fn window_of_news(seed: u64) -> (Settings, StoryIndex, Reference, Newsroom) {
 fn decides_as_a_scan_of_the_same_records_across_rebuilds() {
     let (settings, mut index, mut reference, mut news) = window_of_news(7);
     let (mut exact, mut near, mut none) = (0, 0, 0);
-    let (mut grown, mut shrunk, mut far_links, mut retagged) = (0, 0, 0, 0);
+    let (mut grown, mut shrunk, mut retagged) = (0, 0, 0);
     let mut at = 1_760_000_000;
     for item in 1..=9_000i64 {
         // Steady arrivals, two quiet spells that empty most of the window.
@@ -226,7 +226,6 @@ fn decides_as_a_scan_of_the_same_records_across_rebuilds() {
 
         grown += usize::from(index.region_len > region_before);
         shrunk += usize::from(index.region_len < region_before);
-        far_links = far_links.max(index.far_links.len());
         // Slot tags built again from the window's records, not by a rechain.
         retagged +=
             usize::from(index.inserted_since_tags == 0 && index.region_len == region_before);
@@ -237,7 +236,6 @@ fn decides_as_a_scan_of_the_same_records_across_rebuilds() {
     );
     assert!(grown >= 4 && shrunk >= 2, "grown {grown}, shrunk {shrunk}");
     assert!(retagged >= 1, "tags built again {retagged} times");
-    assert!(far_links > 100, "far links {far_links}");
 }
 
 #[test]
@@ -350,16 +348,17 @@ fn reserve_sizes_the_heads_and_loading_rechains_nothing() {
         index.records.slack() < CHUNK && index.headlines.slack() < CHUNK,
         "only the last chunk has room"
     );
-    // Records and headlines in their chunks, heads at load 4, the struct itself
-    // (and far links, which unit tests make common).
+    // Records and headlines in their chunks, heads of 3 bytes at load 4, the
+    // struct itself.
     let expected = index.records.memory_bytes()
         + index.headlines.memory_bytes()
-        + CHAINS * 1_250 * 4
+        + CHAINS * 1_250 * 3
+        + 1
         + TAGGED_CHAINS * 1_250
         + size_of::<StoryIndex>();
-    assert_eq!(index.memory_bytes() - far_link_bytes(&index), expected);
-    // 209 + 85 + (33 × 4 + 25) / 4, and the last chunks' room.
-    assert!(expected / index.len() <= 338, "{}", expected / index.len());
+    assert_eq!(index.memory_bytes(), expected);
+    // 209 + 85 + (33 × 3 + 25) / 4, and the last chunks' room.
+    assert!(expected / index.len() <= 330, "{}", expected / index.len());
 }
 
 #[test]
@@ -374,17 +373,40 @@ fn grown_one_by_one_the_index_stays_near_its_records() {
     }
     // Worst case: heads at load 2; and a chunk's room at each end, and the chunk
     // list, a few bytes an item.
-    let per_item = (index.memory_bytes() - far_link_bytes(&index)) / index.len();
+    let per_item = index.memory_bytes() / index.len();
     assert!(
-        per_item <= 209 + 85 + (CHAINS * 4 + TAGGED_CHAINS) / 2 + 4,
+        per_item <= 209 + 85 + (CHAINS * 3 + TAGGED_CHAINS) / 2 + 4,
         "{per_item}"
     );
 }
 
-/// What `memory_bytes` counts for far links: none outside unit tests, where
-/// [`Link::FAR`] is small.
-fn far_link_bytes(index: &StoryIndex) -> usize {
-    index.far_links.capacity() * (size_of::<(u64, u32)>() + 1)
+/// Sequence numbers are 3 bytes in the heads: before the next would reach
+/// [`EMPTY`], the index renumbers from zero, and chains built on both sides of that
+/// still find every item.
+#[test]
+fn sequence_numbers_restart_before_they_outgrow_three_bytes() {
+    let mut news = Newsroom::new(19, [0; ROWS]);
+    let mut index = StoryIndex::new(Settings::default());
+    index.base_seq = EMPTY - 50;
+    index.headline_base = EMPTY - 50;
+    let mut indexed = Vec::new();
+    for item in 1..=100 {
+        let fp = news.next();
+        if index.insert(item, item, 1 + item % 7, 100, &fp) {
+            indexed.push((item, fp));
+        }
+        assert!(index.base_seq as usize + index.len() <= EMPTY as usize);
+    }
+    assert_eq!(index.base_seq, 0, "renumbered");
+    assert!(indexed.len() > 60, "{}", indexed.len());
+    for (item, fp) in &indexed {
+        let item = *item;
+        let found = index.find_story(fp, i64::MAX, 100);
+        assert!(
+            matches!(found, Some(m) if m.item <= item && m.layer == Layer::ContentHash),
+            "item {item}: {found:?}"
+        );
+    }
 }
 
 /// Headlines are kept for [`HEADLINE_SECS`] and records for the whole window: a

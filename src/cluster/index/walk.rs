@@ -1,10 +1,10 @@
 //! Walking the index's chains: from the heads a fingerprint's keys name, newest
 //! entry first, to the records (or headlines) that truly share a key with it.
 
-use super::chains::may_hold;
-use super::record::{CHAINS, Chained, Link, TITLE_CHAINS, query_key};
+use super::chains::{EMPTY, may_hold};
+use super::record::{CHAINS, Chained, TITLE_CHAINS, query_key};
 use super::window::Window;
-use super::{EMPTY, StoryIndex, far_key, slot};
+use super::{StoryIndex, slot};
 use crate::cluster::fingerprint::Fingerprint;
 
 impl StoryIndex {
@@ -20,7 +20,7 @@ impl StoryIndex {
             {
                 return EMPTY;
             }
-            self.heads[slot(self.region_len, chain, key)]
+            self.heads.get(slot(self.region_len, chain, key))
         });
         for (chain, &seq) in firsts.iter().enumerate() {
             if TITLE_CHAINS.contains(&chain) {
@@ -109,14 +109,8 @@ impl StoryIndex {
 
     /// The sequence number `entry` (numbered `seq`) links to in `chain`, or EMPTY.
     pub(super) fn previous(&self, entry: &(impl Chained + ?Sized), chain: usize, seq: u32) -> u32 {
-        let link = entry.link(chain);
-        match link.near_distance() {
+        match entry.link(chain).distance() {
             Some(distance) => seq - distance,
-            None if link == Link::FAR => self
-                .far_links
-                .get(&far_key(seq, chain))
-                .copied()
-                .unwrap_or(EMPTY),
             None => EMPTY,
         }
     }
