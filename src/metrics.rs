@@ -17,6 +17,10 @@ use prometheus_client::registry::Registry;
 
 use crate::model::SourceState;
 
+/// About the bytes of a source's lines in the exposition: its three gauges, each
+/// a line naming the source.
+const SOURCE_LINES_BYTES: usize = 192;
+
 /// What one poll adds to the counters: its outcome and, when it stored a document,
 /// how many items were new, updated and merged into stories. Polling reports in these
 /// terms, so metrics knows nothing of polling.
@@ -280,7 +284,8 @@ impl Metrics {
                 .get_or_create(&labels)
                 .set(i64::try_from(s.items).unwrap_or(i64::MAX));
         }
-        let mut text = String::new();
+        // Room for every source's lines at once (see `SOURCE_LINES_BYTES`).
+        let mut text = String::with_capacity(4096 + SOURCE_LINES_BYTES * sources.len());
         // Encoding into a String cannot fail.
         let _ = encode(&mut text, &self.registry);
         // Filled anew by each scrape: between scrapes, a thousand sources' labels

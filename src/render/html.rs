@@ -58,10 +58,15 @@ th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #eee;vertical-
 .lock{background:#eee;border-radius:.3rem;padding:0 .3rem;font-size:.8rem}\
 .err{color:#a00;word-break:break-word}";
 
+/// About the bytes of a source's row on the page (one with an error message).
+const SOURCE_ROW_BYTES: usize = 448;
+
 /// Renders the status page as a complete HTML5 document.
 pub fn render_index(page: &IndexPage) -> String {
     let title = text(&page.title);
-    let mut html = String::with_capacity(8192);
+    // Room for the whole page at once: grown by doubling, a page of thousands of
+    // sources would hold its last two sizes at once while it is copied.
+    let mut html = String::with_capacity(8192 + SOURCE_ROW_BYTES * page.sources.len());
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     let _ = writeln!(html, "<title>{title}</title>");
