@@ -244,7 +244,9 @@ pub struct StoredItem {
     pub authors: Vec<String>,
     pub categories: Vec<Category>,
     pub links: ItemLinks,
-    /// Summary and content as plain text, derived from the stored HTML (topic matching).
+    /// Summary and content as plain text (topic matching), where its maker made it:
+    /// empty as the store reads an item, since serving never reads it and making it
+    /// scans the item's HTML; `membership::stored_item_fields` makes it when empty.
     pub text: String,
     /// The date the item is sorted and published by (never in the future).
     pub date: DateTime<Utc>,

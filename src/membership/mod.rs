@@ -40,7 +40,7 @@ pub struct Candidate<'a> {
 
 /// The text of a stored item that topic filters look at.
 pub fn stored_item_fields(item: &StoredItem, config: &Config) -> ItemFields {
-    // The store fills `text` when it reads a row; an item built elsewhere may not.
+    // Made here when empty, as an item the store read is (see `StoredItem::text`).
     let text = if item.text.is_empty() {
         text::stored_plain_text(item.summary_html.as_deref(), item.content_html.as_deref())
     } else {

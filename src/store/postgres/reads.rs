@@ -10,7 +10,6 @@ use super::super::columns::{authors_from, categories_from, links_from, to_time};
 use super::super::error::{DriverError, StoreError};
 use super::super::records::{ItemPage, Neighbour, PageCursor, StoryMember};
 use super::{Conn, Param};
-use crate::membership::stored_plain_text;
 use crate::model::StoredItem;
 
 /// The columns [`item_from_row`] reads, of `items i` joined with `sources s`.
@@ -29,7 +28,6 @@ pub(super) fn html_at(row: &Row, index: usize) -> Result<Option<String>, StoreEr
 fn item_from_row(r: &Row) -> Result<StoredItem, StoreError> {
     let summary_html = html_at(r, 6)?;
     let content_html = html_at(r, 7)?;
-    let text = stored_plain_text(summary_html.as_deref(), content_html.as_deref());
     let time = |i| -> Result<DateTime<Utc>, StoreError> {
         Ok(to_time(Some(r.try_get(i)?)).unwrap_or_default())
     };
@@ -48,7 +46,7 @@ fn item_from_row(r: &Row) -> Result<StoredItem, StoreError> {
         date: time(10)?,
         updated: time(11)?,
         first_seen: time(12)?,
-        text,
+        text: String::new(),
     })
 }
 

@@ -10,7 +10,6 @@ use super::super::error::StoreError;
 use super::super::records::{ItemPage, Neighbour, PageCursor, StoryMember};
 use super::body::html_at;
 use super::digests::{PublicId, StoredPublicId};
-use crate::membership::stored_plain_text;
 use crate::model::StoredItem;
 
 pub(super) const ITEM_COLUMNS: &str =
@@ -21,7 +20,6 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let categories: String = r.get(9)?;
     let summary_html = html_at(r, 6)?;
     let content_html = html_at(r, 7)?;
-    let text = stored_plain_text(summary_html.as_deref(), content_html.as_deref());
     let time =
         |i| -> rusqlite::Result<DateTime<Utc>> { Ok(to_time(Some(r.get(i)?)).unwrap_or_default()) };
     Ok(StoredItem {
@@ -39,7 +37,7 @@ pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
         date: time(10)?,
         updated: time(11)?,
         first_seen: time(12)?,
-        text,
+        text: String::new(),
     })
 }
 
