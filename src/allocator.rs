@@ -144,6 +144,12 @@ pub fn release_free_memory() {
     jemalloc_control(c"arena.4096.purge");
 }
 
+/// [`release_free_memory`] from async code: on a blocking thread (it takes each
+/// arena's lock and makes system calls), waited for.
+pub async fn release_free_memory_off_worker() {
+    let _ = tokio::task::spawn_blocking(release_free_memory).await;
+}
+
 /// Returns the blocks the calling thread's jemalloc cache holds (each thread keeps
 /// freed small blocks for its next allocations, a few hundred kilobytes after a
 /// burst of work) to their arenas, where a page with no block left in use can go
@@ -191,7 +197,7 @@ impl ReleaseSoon {
         loop {
             self.0.notified().await;
             tokio::time::sleep(RELEASE_DELAY).await;
-            let _ = tokio::task::spawn_blocking(release_free_memory).await;
+            release_free_memory_off_worker().await;
         }
     }
 }

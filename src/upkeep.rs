@@ -92,5 +92,5 @@ async fn perform(store: &Store, config: &Config, task: Task) {
     }
     // A prune frees rows it read, and the first one runs just after start, when
     // loading the story index has left the heaps full of freed pages.
-    let _ = tokio::task::spawn_blocking(crate::allocator::release_free_memory).await;
+    crate::allocator::release_free_memory_off_worker().await;
 }

@@ -51,18 +51,13 @@ pub(super) async fn index(State(state): State<Arc<ServeState>>) -> Response {
         generated: Utc::now(),
     };
     let body = render_index(&page);
+    // What building it freed (a state per source, a few hundred bytes each) goes
+    // back before the body is sent; `release_soon` comes a second later, for the
+    // body, and meanwhile it would add to what the next requests build.
     drop(page);
-    release_now().await;
+    crate::allocator::release_free_memory_off_worker().await;
     state.release_soon.request();
     Html(body).into_response()
-}
-
-/// Hands back the pages freed by building a page of every source (its state, read
-/// for the page, is a few hundred bytes a source), before the body is sent: the
-/// release after sending (`release_soon`, for the body) comes a second later,
-/// and meanwhile they would add to what the next requests build.
-async fn release_now() {
-    let _ = tokio::task::spawn_blocking(crate::allocator::release_free_memory).await;
 }
 
 /// The newest stories, each told by its first copy, with how many outlets carried it.
@@ -171,8 +166,9 @@ pub(super) async fn metrics(State(state): State<Arc<ServeState>>) -> Response {
         leases: state.store.leases_held().await.unwrap_or(0),
     };
     let body = state.metrics.render(&sources, &node);
+    // As the status page does (`index`).
     drop(sources);
-    release_now().await;
+    crate::allocator::release_free_memory_off_worker().await;
     state.release_soon.request();
     (
         [(
