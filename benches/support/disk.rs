@@ -27,7 +27,7 @@ impl DiskCost {
 pub async fn disk_cost(store: &Store, config: &Config, path: &Path) -> DiskCost {
     store.checkpoint().await.expect("checkpoint");
     let items = store
-        .recent_items(None, None, usize::MAX >> 1)
+        .recent_items(None, None, usize::MAX >> 1, feedbraid::store::Html::With)
         .await
         .expect("items")
         .items;

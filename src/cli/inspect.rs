@@ -7,7 +7,7 @@ use crate::app;
 use crate::cluster::{self, Fingerprint};
 use crate::config::Config;
 use crate::membership::stored_item_fields;
-use crate::store::Neighbour;
+use crate::store::{Html, Neighbour};
 use crate::topic::Filter;
 
 /// How many stored items are read per page while scanning.
@@ -25,7 +25,7 @@ pub(super) async fn query(config: &Config, expr: &str, limit: usize) -> anyhow::
     let mut shown = 0;
     let mut before = None;
     while shown < limit {
-        let page = store.recent_items(None, before, PAGE).await?;
+        let page = store.recent_items(None, before, PAGE, Html::With).await?;
         for item in &page.items {
             let text = stored_item_fields(item, config);
             if !filter.matches(&text) {

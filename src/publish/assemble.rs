@@ -1,16 +1,30 @@
-//! Assembling an output feed from stored items, pure: the text topics look at, the
-//! grouping of copies into stories with one representative, order and limit.
+//! Assembling an output feed from stored items, pure: the grouping of copies into
+//! stories with one representative, order and limit ([`stories`]), then the output
+//! items ([`output_feed`]). Between the two, the publisher reads the HTML of the
+//! representatives alone: the other copies are only named.
 
 use std::collections::HashMap;
 
 use crate::config::{Config, DedupMode, FeedConfig};
 use crate::model::{AlsoRef, OutputFeed, OutputItem, SourceRef, StoredItem};
 
-/// Builds the feed from `items`: every item (or story copy) that belongs to it, in
-/// any order. With `dedup = "collapse"` the copies of one story become one item: the
-/// copy from the source with the highest `priority`, else the earliest copy (by first
-/// sight, then by its own date), speaks for the story and names the others.
-pub fn assemble(config: &Config, feed: &FeedConfig, mut items: Vec<StoredItem>) -> OutputFeed {
+/// Builds the feed from `items` read with their HTML: [`stories`], then
+/// [`output_feed`].
+pub fn assemble(config: &Config, feed: &FeedConfig, items: Vec<StoredItem>) -> OutputFeed {
+    output_feed(config, feed, stories(config, feed, items))
+}
+
+/// The feed's stories among `items` (every item or story copy that belongs to it, in
+/// any order), newest first, at most `feed.limit`: each story's copies, the one that
+/// speaks for it first. With `dedup = "collapse"` the copies of one story are one
+/// story: the copy from the source with the highest `priority`, else the earliest copy
+/// (by first sight, then by its own date), speaks for it; with `keep` every item is
+/// its own.
+pub fn stories(
+    config: &Config,
+    feed: &FeedConfig,
+    mut items: Vec<StoredItem>,
+) -> Vec<Vec<StoredItem>> {
     // A source with a higher `priority` speaks for a story it carries; otherwise the
     // earliest copy does (copies first seen in the same second go by their own date).
     let priority = |name: &str| config.source(name).map_or(0, |s| s.priority);
@@ -22,7 +36,8 @@ pub fn assemble(config: &Config, feed: &FeedConfig, mut items: Vec<StoredItem>) 
             i.row,
         )
     });
-    let groups: Vec<Vec<StoredItem>> = match feed.dedup {
+    // Every group holds at least the item that started it.
+    let mut groups: Vec<Vec<StoredItem>> = match feed.dedup {
         DedupMode::Keep => items.into_iter().map(|i| vec![i]).collect(),
         DedupMode::Collapse => {
             let mut order: Vec<i64> = Vec::new();
@@ -40,12 +55,48 @@ pub fn assemble(config: &Config, feed: &FeedConfig, mut items: Vec<StoredItem>) 
                 .collect()
         }
     };
-    let mut out: Vec<OutputItem> = groups
+    groups.sort_by(|a, b| {
+        let (a, b) = (&a[0], &b[0]);
+        b.date
+            .cmp(&a.date)
+            .then_with(|| b.public_id.cmp(&a.public_id))
+    });
+    groups.truncate(feed.limit);
+    groups
+}
+
+/// The rows of the copies that speak for `stories`: the items whose HTML the output
+/// shows.
+pub fn speaking_rows(stories: &[Vec<StoredItem>]) -> Vec<i64> {
+    stories
+        .iter()
+        .filter_map(|copies| copies.first())
+        .map(|first| first.row)
+        .collect()
+}
+
+/// Puts each item of `whole` (read with its HTML) in place of the copy of the same
+/// row that speaks for its story. A copy not among them keeps what it was read with.
+pub fn speak_with(stories: &mut [Vec<StoredItem>], whole: Vec<StoredItem>) {
+    let mut by_row: HashMap<i64, StoredItem> = whole.into_iter().map(|i| (i.row, i)).collect();
+    for first in stories.iter_mut().filter_map(|copies| copies.first_mut()) {
+        if let Some(item) = by_row.remove(&first.row) {
+            *first = item;
+        }
+    }
+}
+
+/// The output feed of `stories` as [`stories`] gives them: one item each, told by its
+/// first copy and naming the others.
+pub fn output_feed(
+    config: &Config,
+    feed: &FeedConfig,
+    stories: Vec<Vec<StoredItem>>,
+) -> OutputFeed {
+    let out: Vec<OutputItem> = stories
         .into_iter()
         .filter_map(|copies| output_item(config, copies))
         .collect();
-    out.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| b.id.cmp(&a.id)));
-    out.truncate(feed.limit);
     OutputFeed {
         name: feed.name.clone(),
         title: feed.title.clone(),

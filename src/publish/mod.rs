@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 pub use assemble::assemble;
+use assemble::{output_feed, speak_with, speaking_rows, stories};
 
 use crate::config::{Config, DedupMode, FeedConfig};
 use crate::membership::takes_every_item;
@@ -146,7 +147,7 @@ impl Publisher {
         let scope = scope_of(config, feed);
         let version = self.store.feed_version(&scope);
         let items = self.select(feed, &scope).await?;
-        let count = assemble(config, feed, items).items.len();
+        let count = stories(config, feed, items).len();
         self.keep(&feed.name, version, count, None);
         Ok(count)
     }
@@ -187,8 +188,7 @@ impl Publisher {
         if let Some(hit) = hit(self) {
             return Ok(hit);
         }
-        let items = self.select(feed, &scope).await?;
-        let output = assemble(config, feed, items);
+        let output = self.output(config, feed, &scope).await?;
         let (rendered, count) = match tokio::task::spawn_blocking(move || {
             let rendered = render_format(&output, format);
             let count = output.items.len();
@@ -240,14 +240,28 @@ impl Publisher {
         config: &Config,
         feed: &FeedConfig,
     ) -> Result<OutputFeed, StoreError> {
-        let items = self.select(feed, &scope_of(config, feed)).await?;
-        Ok(assemble(config, feed, items))
+        self.output(config, feed, &scope_of(config, feed)).await
+    }
+
+    /// The output feed: its stories chosen from items read without their HTML, then
+    /// the HTML of the copies that speak for them, read alone. A story's other copies
+    /// are only named, and a feed of 50 stories may hold hundreds of copies.
+    async fn output(
+        &self,
+        config: &Config,
+        feed: &FeedConfig,
+        scope: &FeedScope,
+    ) -> Result<OutputFeed, StoreError> {
+        let mut chosen = stories(config, feed, self.select(feed, scope).await?);
+        let whole = self.store.items_with_html(speaking_rows(&chosen)).await?;
+        speak_with(&mut chosen, whole);
+        Ok(output_feed(config, feed, chosen))
     }
 
     /// The stored items that belong in `feed` (its membership rows, decided at
-    /// ingest, or every stored item when it takes every item: it keeps no rows):
-    /// newest first until `limit` stories (or items, with `keep`) are found, plus
-    /// every copy of those stories that belongs in the feed.
+    /// ingest, or every stored item when it takes every item: it keeps no rows),
+    /// without their HTML: newest first until `limit` stories (or items, with
+    /// `keep`) are found, plus every copy of those stories that belongs in the feed.
     async fn select(
         &self,
         feed: &FeedConfig,

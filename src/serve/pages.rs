@@ -62,7 +62,11 @@ pub(super) async fn index(State(state): State<Arc<ServeState>>) -> Response {
 
 /// The newest stories, each told by its first copy, with how many outlets carried it.
 async fn latest_stories(state: &ServeState) -> Result<Vec<IndexStory>, crate::store::StoreError> {
-    let page = state.store.recent_items(None, None, STORIES * 4).await?;
+    // Headlines only: the items' HTML is not read.
+    let page = state
+        .store
+        .recent_items(None, None, STORIES * 4, crate::store::Html::Without)
+        .await?;
     let mut stories = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for item in page.items {

@@ -12,7 +12,7 @@ use std::time::Instant;
 use super::changes::{Changed, FeedScope};
 use super::error::StoreError;
 use super::handle::Store;
-use super::records::{FeedSync, ItemPage, PageCursor};
+use super::records::{FeedSync, Html, ItemPage, PageCursor};
 use super::worker::Db;
 use crate::membership::FeedSet;
 use crate::model::StoredItem;
@@ -163,7 +163,7 @@ impl Store {
     }
 
     /// The items `scope` selects, newest first, starting below `before` (where a
-    /// previous page ended).
+    /// previous page ended), without their HTML.
     pub async fn scoped_page(
         &self,
         scope: &FeedScope,
@@ -171,12 +171,13 @@ impl Store {
         n: usize,
     ) -> Result<ItemPage, StoreError> {
         match scope {
-            FeedScope::EveryItem => self.recent_items(None, before, n).await,
+            FeedScope::EveryItem => self.recent_items(None, before, n, Html::Without).await,
             FeedScope::Rows(feed) => self.feed_page(feed, before, n).await,
         }
     }
 
-    /// The copies of `stories` that `scope` selects, earliest first.
+    /// The copies of `stories` that `scope` selects, earliest first, without their
+    /// HTML.
     pub async fn scoped_story_copies(
         &self,
         scope: &FeedScope,
@@ -189,7 +190,7 @@ impl Store {
     }
 
     /// A feed's items, newest first, starting below `before` (where a previous page
-    /// ended).
+    /// ended), without their HTML.
     pub async fn feed_page(
         &self,
         feed: &str,
@@ -201,7 +202,8 @@ impl Store {
             .await
     }
 
-    /// The copies of `stories` that belong in `feed`, earliest first.
+    /// The copies of `stories` that belong in `feed`, earliest first, without their
+    /// HTML.
     pub async fn feed_story_copies(
         &self,
         feed: &str,

@@ -5,7 +5,7 @@
 
 use super::error::StoreError;
 use super::handle::Store;
-use super::records::{ItemPage, Neighbour, PageCursor, StoryMember};
+use super::records::{Html, ItemPage, Neighbour, PageCursor, StoryMember};
 use crate::model::StoredItem;
 
 impl Store {
@@ -16,17 +16,28 @@ impl Store {
         sources: Option<Vec<String>>,
         before: Option<PageCursor>,
         n: usize,
+        html: Html,
     ) -> Result<ItemPage, StoreError> {
-        self.call_read(move |reads| reads.recent_items(sources.as_deref(), before, n))
+        self.call_read(move |reads| reads.recent_items(sources.as_deref(), before, n, html))
             .await
     }
 
-    /// Every stored copy of the given stories, earliest first.
+    /// Every stored copy of the given stories, earliest first, without their HTML.
     pub async fn story_copies(&self, stories: Vec<i64>) -> Result<Vec<StoredItem>, StoreError> {
         if stories.is_empty() {
             return Ok(Vec::new());
         }
         self.call_read(move |reads| reads.story_copies(None, &stories))
+            .await
+    }
+
+    /// The items of these rows, with their HTML, in no order. A row no longer stored
+    /// (pruned or deleted since it was read) is left out.
+    pub async fn items_with_html(&self, rows: Vec<i64>) -> Result<Vec<StoredItem>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.call_read(move |reads| reads.items_with_html(&rows))
             .await
     }
 

@@ -166,6 +166,17 @@ pub struct Neighbour {
     pub fingerprint: Option<Vec<u8>>,
 }
 
+/// Whether items read carry their HTML (summary and content), which is unpacked item
+/// by item. Reads that only choose items (a feed's pages and its stories' copies, the
+/// status page's headlines) leave it out; [`super::Store::items_with_html`] reads it
+/// for the items chosen. An item read without it has `summary_html` and
+/// `content_html` of `None`, whatever it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Html {
+    With,
+    Without,
+}
+
 /// A page of items, newest first, and where the next page starts.
 #[derive(Debug, Clone, Default)]
 pub struct ItemPage {

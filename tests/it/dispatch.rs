@@ -120,7 +120,10 @@ async fn the_daemons_loop_starts_another_hosts_source_while_one_host_is_busy() {
     b1_goes_while_a1_hangs(&server).await;
     let all_stored = async {
         loop {
-            let page = store.recent_items(None, None, 100).await.unwrap();
+            let page = store
+                .recent_items(None, None, 100, feedbraid::store::Html::With)
+                .await
+                .unwrap();
             if page.items.len() == 2 * sources {
                 return;
             }

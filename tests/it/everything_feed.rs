@@ -57,7 +57,12 @@ const TWINS: &str = "\
 async fn a_feed_of_every_item_is_served_from_the_items_and_keeps_no_rows() {
     let (_dir, _server, _sources, h) = six_outlets_polled_with(TWINS).await;
     let db = &h.config.storage.path;
-    let stored = h.ctx.store.recent_items(None, None, 10_000).await.unwrap();
+    let stored = h
+        .ctx
+        .store
+        .recent_items(None, None, 10_000, feedbraid::store::Html::With)
+        .await
+        .unwrap();
     let stored = stored.items;
     let stories: std::collections::HashSet<i64> = stored.iter().map(|i| i.story).collect();
     assert!(stored.len() > 40, "{} items stored", stored.len());

@@ -156,7 +156,7 @@ async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it()
         harbor_polled_with("[[feed]]\nname = \"topic\"\ninclude = [\"Iran\"]\n").await;
     let store = &h.ctx.store;
     let stored = store
-        .recent_items(None, None, 1000)
+        .recent_items(None, None, 1000, feedbraid::store::Html::With)
         .await
         .unwrap()
         .items

@@ -127,7 +127,10 @@ async fn verify_full_connects_every_session_with_tls_and_the_store_works() {
         )])
         .await
         .unwrap();
-    let page = store.recent_items(None, None, 10).await.unwrap();
+    let page = store
+        .recent_items(None, None, 10, feedbraid::store::Html::With)
+        .await
+        .unwrap();
     assert!(page.items.is_empty());
     // The writing and reading connections, and the one that listens for other nodes.
     assert_eq!(await_tls_sessions(&db, 3), (3, 0));
@@ -153,7 +156,12 @@ async fn verify_full_refuses_a_certificate_for_another_host_and_verify_ca_takes_
         &format!("sslmode=verify-ca&{roots}"),
     ))
     .unwrap();
-    assert!(store.recent_items(None, None, 1).await.is_ok());
+    assert!(
+        store
+            .recent_items(None, None, 1, feedbraid::store::Html::With)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -176,7 +184,12 @@ async fn an_authority_that_did_not_sign_the_certificate_is_refused_and_require_c
         assert!(error.contains("UnknownIssuer"), "{error}");
     }
     let store = open(&url_with(&db, "sslmode=require")).unwrap();
-    assert!(store.recent_items(None, None, 1).await.is_ok());
+    assert!(
+        store
+            .recent_items(None, None, 1, feedbraid::store::Html::With)
+            .await
+            .is_ok()
+    );
     assert_eq!(await_tls_sessions(&db, 3), (3, 0));
 }
 
@@ -206,7 +219,12 @@ async fn a_client_certificate_is_shown_to_a_server_that_asks() {
         &format!("sslmode=verify-full&sslrootcert={ca}&sslcert={cert}&sslkey={key}"),
     ))
     .unwrap();
-    assert!(store.recent_items(None, None, 1).await.is_ok());
+    assert!(
+        store
+            .recent_items(None, None, 1, feedbraid::store::Html::With)
+            .await
+            .is_ok()
+    );
     assert_eq!(await_tls_sessions(&db, 3), (3, 0));
     let names = client_names(&db);
     assert!(

@@ -98,7 +98,7 @@ async fn max_items_keeps_the_newest(db: TestDb) {
     ingest(&store, t0(), doc(0, 50)).await;
     let pruned = store.prune(policy(t0(), Some(30))).await.unwrap();
     assert_eq!(pruned.items, 20);
-    let page = store.recent_items(None, None, 100).await.unwrap();
+    let page = store.recent_items(None, None, 100, feedbraid::store::Html::With).await.unwrap();
     assert_eq!(page.items.len(), 30);
     assert!(
         page.items

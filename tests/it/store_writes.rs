@@ -78,7 +78,7 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone(db: Tes
 
     // What was answered as stored is in the database, read by a new store.
     let reopened = db.open();
-    let page = reopened.recent_items(None, None, 10_000).await.unwrap();
+    let page = reopened.recent_items(None, None, 10_000, feedbraid::store::Html::With).await.unwrap();
     assert_eq!(page.items.len(), 40 * per_source);
     // The group the failing write was in was rolled back and its other members
     // written again: every outlet's copy of an item still joined one story.
@@ -136,7 +136,7 @@ async fn an_entry_reusing_a_guid_another_entry_gave_up_is_a_new_item(db: TestDb)
         .await
         .unwrap();
     assert_eq!((stored.new, stored.updated, stored.unchanged), (1, 0, 1));
-    let page = store.recent_items(None, None, 10).await.unwrap();
+    let page = store.recent_items(None, None, 10, feedbraid::store::Html::With).await.unwrap();
     let mut titles: Vec<&str> = page.items.iter().map(|i| i.title.as_str()).collect();
     titles.sort();
     assert_eq!(titles, ["Ferry strike ends", "Port reopens"]);
@@ -162,7 +162,7 @@ async fn a_read_only_store_reads_what_was_written_and_writes_nothing(db: TestDb)
     assert!(stored.new > 0);
 
     let looking = db.open_read_only().unwrap();
-    let page = looking.recent_items(None, None, 100).await.unwrap();
+    let page = looking.recent_items(None, None, 100, feedbraid::store::Html::With).await.unwrap();
     assert_eq!(page.items.len(), stored.new);
     assert!(
         looking
@@ -220,7 +220,10 @@ async fn a_lost_postgresql_connection_is_opened_again() {
     assert!(after.new > 0);
     let mut failed_reads = 0;
     let page = loop {
-        match store.recent_items(None, None, 100).await {
+        match store
+            .recent_items(None, None, 100, feedbraid::store::Html::With)
+            .await
+        {
             Ok(page) => break page,
             Err(error) => {
                 failed_reads += 1;
@@ -296,7 +299,10 @@ async fn a_rolled_back_group_takes_in_another_nodes_items_again() {
         assert_eq!(summary.unwrap().new, per_source);
     }
 
-    let page = outlets.recent_items(None, None, 10_000).await.unwrap();
+    let page = outlets
+        .recent_items(None, None, 10_000, feedbraid::store::Html::With)
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 21 * per_source);
     let stories: std::collections::HashSet<i64> = page.items.iter().map(|i| i.story).collect();
     assert_eq!(

@@ -117,6 +117,52 @@ async fn a_source_with_higher_priority_speaks_for_the_story(db: TestDb) {
         .unwrap();
     assert_eq!(doha["_feedbraid"]["source"]["name"], "ledger");
     assert_eq!(doha["_feedbraid"]["also"][0]["source"], "meridian");
+    // The copies are read without their HTML; the one that speaks is read again
+    // with it, whichever copy it is.
+    let html = doha["content_html"].as_str().unwrap();
+    assert!(
+        html.contains("two officials familiar with the talks said") && !html.contains("(Meridian)"),
+        "the ledger's own text, not the first copy's: {html}"
+    );
+}
+}
+
+each_backend! {
+/// Pages and a story's copies are read without their HTML, which only the copies that
+/// speak for a story need; those are read again whole, and a row gone meanwhile is
+/// left out rather than failing the read.
+async fn stories_are_chosen_without_html_and_told_with_it(db: TestDb) {
+    use feedbraid::store::Html;
+    let store = db.open();
+    let description = "Dock workers at three northern ports walked out on Thursday.";
+    let link = "https://wire.example/world/strike";
+    let record = |url: &str, guid: &str| polled(url, &[(guid, link, "Harbour workers strike", description)]);
+    store
+        .sync_sources(vec![
+            ("wire".into(), "https://wire.example/rss".into()),
+            ("daily".into(), "https://daily.example/rss".into()),
+        ])
+        .await
+        .unwrap();
+    store.record_poll("wire", record("https://wire.example/rss", "w-1")).await.unwrap();
+    store.record_poll("daily", record("https://daily.example/rss", "d-1")).await.unwrap();
+
+    let whole = store.recent_items(None, None, 10, Html::With).await.unwrap().items;
+    assert_eq!(whole.len(), 2);
+    assert!(whole.iter().all(|i| i.summary_html.as_deref() == Some(description)), "{whole:?}");
+    let lean = store.recent_items(None, None, 10, Html::Without).await.unwrap().items;
+    assert!(lean.iter().all(|i| i.summary_html.is_none() && i.content_html.is_none()));
+    assert_eq!(lean[0].story, lean[1].story, "one story of two copies");
+    let copies = store.story_copies(vec![lean[0].story]).await.unwrap();
+    assert_eq!(copies.len(), 2);
+    assert!(copies.iter().all(|i| i.summary_html.is_none()));
+
+    let gone = lean.iter().map(|i| i.row).max().unwrap() + 1000;
+    let read = store.items_with_html(vec![copies[1].row, gone]).await.unwrap();
+    assert_eq!(read.len(), 1, "the row never stored is left out");
+    assert_eq!(read[0].row, copies[1].row);
+    assert_eq!(read[0].source, copies[1].source);
+    assert_eq!(read[0].summary_html.as_deref(), Some(description));
 }
 }
 

@@ -433,8 +433,9 @@ impl ReadBackend for Reads {
         sources: Option<&[String]>,
         before: Option<super::PageCursor>,
         n: usize,
+        html: super::Html,
     ) -> Result<super::ItemPage, StoreError> {
-        reads::recent_items(&mut self.0, sources, before, n)
+        reads::recent_items(&mut self.0, sources, before, n, html)
     }
 
     fn feed_page(
@@ -452,6 +453,13 @@ impl ReadBackend for Reads {
         stories: &[i64],
     ) -> Result<Vec<crate::model::StoredItem>, StoreError> {
         reads::story_copies(&mut self.0, feed, stories)
+    }
+
+    fn items_with_html(
+        &mut self,
+        rows: &[i64],
+    ) -> Result<Vec<crate::model::StoredItem>, StoreError> {
+        reads::items_with_html(&mut self.0, rows)
     }
 
     fn story_members(&mut self, story: i64) -> Result<Vec<super::StoryMember>, StoreError> {

@@ -8,13 +8,18 @@ use postgres::Row;
 use super::super::body::html_from_bytes;
 use super::super::columns::{authors_from, categories_from, links_from, to_time};
 use super::super::error::{DriverError, StoreError};
-use super::super::records::{ItemPage, Neighbour, PageCursor, StoryMember};
+use super::super::records::{Html, ItemPage, Neighbour, PageCursor, StoryMember};
 use super::{Conn, Param};
 use crate::model::StoredItem;
 
 /// The columns [`item_from_row`] reads, of `items i` joined with `sources s`.
 const ITEM_COLUMNS: &str = "i.id, i.public_id, i.story_id, s.name, i.link, i.title, \
     i.summary_html, i.content_html, i.author, i.categories, i.sort_date, i.updated, \
+    i.first_seen, i.links";
+
+/// [`ITEM_COLUMNS`] with NULL for the HTML, which is then neither sent nor unpacked.
+const ITEM_COLUMNS_WITHOUT_HTML: &str = "i.id, i.public_id, i.story_id, s.name, i.link, \
+    i.title, NULL::bytea, NULL::bytea, i.author, i.categories, i.sort_date, i.updated, \
     i.first_seen, i.links";
 
 /// An optional HTML column.
@@ -60,14 +65,19 @@ pub(super) fn recent_items(
     sources: Option<&[String]>,
     before: Option<PageCursor>,
     n: usize,
+    html: Html,
 ) -> Result<ItemPage, StoreError> {
     let (date, row) = PageCursor::bounds(before);
     let limit = i64::try_from(n).unwrap_or(i64::MAX);
+    let columns = match html {
+        Html::With => ITEM_COLUMNS,
+        Html::Without => ITEM_COLUMNS_WITHOUT_HTML,
+    };
     let found = match sources {
         None => items(
             conn,
             &format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+                "SELECT {columns} FROM items i JOIN sources s ON s.id = i.source_id
                  WHERE (i.sort_date, i.id) < ($1, $2)
                  ORDER BY i.sort_date DESC, i.id DESC LIMIT $3"
             ),
@@ -76,7 +86,7 @@ pub(super) fn recent_items(
         Some(names) => items(
             conn,
             &format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+                "SELECT {columns} FROM items i JOIN sources s ON s.id = i.source_id
                  WHERE (i.sort_date, i.id) < ($1, $2) AND s.name = ANY($4)
                  ORDER BY i.sort_date DESC, i.id DESC LIMIT $3"
             ),
@@ -86,7 +96,7 @@ pub(super) fn recent_items(
     Ok(ItemPage::of(found, n))
 }
 
-/// A feed's items, newest first, below `before`.
+/// A feed's items, newest first, below `before`, without their HTML.
 pub(super) fn feed_page(
     conn: &mut Conn,
     feed: &str,
@@ -98,7 +108,7 @@ pub(super) fn feed_page(
     let found = items(
         conn,
         &format!(
-            "SELECT {ITEM_COLUMNS} FROM feed_items f
+            "SELECT {ITEM_COLUMNS_WITHOUT_HTML} FROM feed_items f
              JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
              WHERE f.feed = $1 AND (f.sort_date, f.item_id) < ($2, $3)
              ORDER BY f.sort_date DESC, f.item_id DESC LIMIT $4"
@@ -108,7 +118,8 @@ pub(super) fn feed_page(
     Ok(ItemPage::of(found, n))
 }
 
-/// The stored copies of `stories` (those in `feed`'s rows, when given), earliest first.
+/// The stored copies of `stories` (those in `feed`'s rows, when given), earliest
+/// first, without their HTML.
 pub(super) fn story_copies(
     conn: &mut Conn,
     feed: Option<&str>,
@@ -118,7 +129,7 @@ pub(super) fn story_copies(
         None => items(
             conn,
             &format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+                "SELECT {ITEM_COLUMNS_WITHOUT_HTML} FROM items i JOIN sources s ON s.id = i.source_id
                  WHERE i.story_id = ANY($1) ORDER BY i.first_seen, i.sort_date, i.id"
             ),
             &[&stories],
@@ -126,7 +137,7 @@ pub(super) fn story_copies(
         Some(feed) => items(
             conn,
             &format!(
-                "SELECT {ITEM_COLUMNS} FROM feed_items f
+                "SELECT {ITEM_COLUMNS_WITHOUT_HTML} FROM feed_items f
                  JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
                  WHERE f.feed = $1 AND f.story_id = ANY($2)
                  ORDER BY i.first_seen, i.sort_date, i.id"
@@ -134,6 +145,21 @@ pub(super) fn story_copies(
             &[&feed, &stories],
         ),
     }
+}
+
+/// The items of these rows that are still stored, with their HTML.
+pub(super) fn items_with_html(
+    conn: &mut Conn,
+    rows: &[i64],
+) -> Result<Vec<StoredItem>, StoreError> {
+    items(
+        conn,
+        &format!(
+            "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+             WHERE i.id = ANY($1)"
+        ),
+        &[&rows],
+    )
 }
 
 /// How each copy that joined `story` was joined (the first copy is not listed).

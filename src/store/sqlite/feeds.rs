@@ -10,10 +10,10 @@ use rusqlite::{Connection, params};
 
 use super::super::columns::{authors_from, categories_from};
 use super::super::error::StoreError;
-use super::super::records::{FeedRow, FeedSync, ItemPage, PageCursor};
+use super::super::records::{FeedRow, FeedSync, Html, ItemPage, PageCursor};
 use super::super::refill::{self, FeedWriter, RefillRow};
 use super::body::html_at;
-use super::reads::{ITEM_COLUMNS, item_from_row, placeholders, query_items};
+use super::reads::{item_columns, item_from_row, placeholders, query_items};
 use crate::membership::FeedSet;
 use crate::model::StoredItem;
 
@@ -156,7 +156,7 @@ pub(super) fn refill(
     Ok(next)
 }
 
-/// A feed's items, newest first, starting below `before`.
+/// A feed's items, newest first, starting below `before`, without their HTML.
 pub(super) fn page(
     conn: &Connection,
     feed: &str,
@@ -165,10 +165,11 @@ pub(super) fn page(
 ) -> Result<ItemPage, StoreError> {
     let (date, row) = PageCursor::bounds(before);
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM feed_items f
+        "SELECT {} FROM feed_items f
          JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
          WHERE f.feed = ?1 AND (f.sort_date, f.item_id) < (?2, ?3)
-         ORDER BY f.sort_date DESC, f.item_id DESC LIMIT ?4"
+         ORDER BY f.sort_date DESC, f.item_id DESC LIMIT ?4",
+        item_columns(Html::Without)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![feed, date, row, n as i64], item_from_row)?;
@@ -176,7 +177,7 @@ pub(super) fn page(
     Ok(ItemPage::of(items, n))
 }
 
-/// The copies of `stories` that belong in `feed`, earliest first.
+/// The copies of `stories` that belong in `feed`, earliest first, without their HTML.
 pub(super) fn story_copies(
     conn: &Connection,
     feed: &str,
@@ -184,10 +185,11 @@ pub(super) fn story_copies(
 ) -> Result<Vec<StoredItem>, StoreError> {
     use rusqlite::types::Value;
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM feed_items f
+        "SELECT {} FROM feed_items f
          JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
          WHERE f.feed = ? AND f.story_id IN ({})
          ORDER BY i.first_seen, i.sort_date, i.id",
+        item_columns(Html::Without),
         placeholders(stories.len())
     );
     let mut values = vec![Value::Text(feed.to_string())];

@@ -24,8 +24,8 @@ use super::backend::{Backend, ReadBackend};
 use super::error::{DriverError, StoreError};
 use super::handle::Store;
 use super::records::{
-    ArticleApplied, Claimed, FailureRecord, FeedSync, Ingested, ItemPage, Neighbour, PageCursor,
-    PollRecord, SourceClaim, SourcePollState, StoryMember,
+    ArticleApplied, Claimed, FailureRecord, FeedSync, Html, Ingested, ItemPage, Neighbour,
+    PageCursor, PollRecord, SourceClaim, SourcePollState, StoryMember,
 };
 use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
@@ -353,8 +353,9 @@ impl ReadBackend for SqliteReads {
         sources: Option<&[String]>,
         before: Option<PageCursor>,
         n: usize,
+        html: Html,
     ) -> Result<ItemPage, StoreError> {
-        reads::recent_items(&self.conn, sources, before, n)
+        reads::recent_items(&self.conn, sources, before, n, html)
     }
 
     fn feed_page(
@@ -375,6 +376,10 @@ impl ReadBackend for SqliteReads {
             Some(feed) => feeds::story_copies(&self.conn, feed, stories),
             None => reads::story_copies(&self.conn, stories),
         }
+    }
+
+    fn items_with_html(&mut self, rows: &[i64]) -> Result<Vec<StoredItem>, StoreError> {
+        reads::items_with_html(&self.conn, rows)
     }
 
     fn story_members(&mut self, story: i64) -> Result<Vec<StoryMember>, StoreError> {

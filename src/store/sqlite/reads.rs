@@ -7,14 +7,27 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::super::columns::{authors_from, categories_from, links_from, to_time};
 use super::super::error::StoreError;
-use super::super::records::{ItemPage, Neighbour, PageCursor, StoryMember};
+use super::super::records::{Html, ItemPage, Neighbour, PageCursor, StoryMember};
 use super::body::html_at;
 use super::digests::{PublicId, StoredPublicId};
 use crate::model::StoredItem;
 
-pub(super) const ITEM_COLUMNS: &str =
-    "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
+/// The columns [`item_from_row`] reads, of `items i` joined with `sources s`.
+const ITEM_COLUMNS: &str = "i.id, i.public_id, i.story_id, s.name, i.link, i.title, i.summary_html,
     i.content_html, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.links";
+
+/// [`ITEM_COLUMNS`] with NULL for the HTML: SQLite then neither copies nor unpacks it.
+const ITEM_COLUMNS_WITHOUT_HTML: &str =
+    "i.id, i.public_id, i.story_id, s.name, i.link, i.title, NULL,
+    NULL, i.author, i.categories, i.sort_date, i.updated, i.first_seen, i.links";
+
+/// The columns to select for items read `html`.
+pub(super) fn item_columns(html: Html) -> &'static str {
+    match html {
+        Html::With => ITEM_COLUMNS,
+        Html::Without => ITEM_COLUMNS_WITHOUT_HTML,
+    }
+}
 
 pub(super) fn item_from_row(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let categories: String = r.get(9)?;
@@ -62,13 +75,15 @@ pub(super) fn recent_items(
     sources: Option<&[String]>,
     before: Option<PageCursor>,
     n: usize,
+    html: Html,
 ) -> Result<ItemPage, StoreError> {
     use rusqlite::types::Value;
     let (date, row) = PageCursor::bounds(before);
     let mut values = vec![Value::Integer(date), Value::Integer(row)];
     let mut sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-         WHERE (i.sort_date, i.id) < (?, ?)"
+        "SELECT {} FROM items i JOIN sources s ON s.id = i.source_id
+         WHERE (i.sort_date, i.id) < (?, ?)",
+        item_columns(html)
     );
     if let Some(names) = sources {
         sql.push_str(&format!(" AND s.name IN ({})", placeholders(names.len())));
@@ -79,14 +94,14 @@ pub(super) fn recent_items(
     Ok(ItemPage::of(query_items(conn, &sql, values)?, n))
 }
 
-/// Every stored copy of the given stories, earliest first.
+/// Every stored copy of the given stories, earliest first, without their HTML.
 pub(super) fn story_copies(
     conn: &Connection,
     stories: &[i64],
 ) -> Result<Vec<StoredItem>, StoreError> {
     use rusqlite::types::Value;
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+        "SELECT {ITEM_COLUMNS_WITHOUT_HTML} FROM items i JOIN sources s ON s.id = i.source_id
          WHERE i.story_id IN ({}) ORDER BY i.first_seen, i.sort_date, i.id",
         placeholders(stories.len())
     );
@@ -94,6 +109,24 @@ pub(super) fn story_copies(
         conn,
         &sql,
         stories.iter().copied().map(Value::Integer).collect(),
+    )
+}
+
+/// The items of these rows that are still stored, with their HTML.
+pub(super) fn items_with_html(
+    conn: &Connection,
+    rows: &[i64],
+) -> Result<Vec<StoredItem>, StoreError> {
+    use rusqlite::types::Value;
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+         WHERE i.id IN ({})",
+        placeholders(rows.len())
+    );
+    query_items(
+        conn,
+        &sql,
+        rows.iter().copied().map(Value::Integer).collect(),
     )
 }
 
