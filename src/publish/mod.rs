@@ -189,14 +189,13 @@ impl Publisher {
             return Ok(hit);
         }
         let output = self.output(config, feed, &scope).await?;
-        let (rendered, count) = match tokio::task::spawn_blocking(move || {
-            let rendered = render_format(&output, format);
-            let count = output.items.len();
-            drop(output);
+        let count = output.items.len();
+        let rendered = match tokio::task::spawn_blocking(move || {
+            let rendered = render_format(output, format);
             // The items read and the buffers grown while rendering are freed now,
             // once per change to the feed; hand their pages back.
             crate::allocator::release_free_memory();
-            (rendered, count)
+            rendered
         })
         .await
         {
@@ -308,9 +307,12 @@ fn scope_of(config: &Config, feed: &FeedConfig) -> FeedScope {
     }
 }
 
-/// `format` of the output feed, with its gzip and validators.
-fn render_format(output: &OutputFeed, format: Format) -> Rendered {
-    let body = render::render(output, format);
+/// `format` of the output feed, with its gzip and validators. The feed is dropped
+/// once written, before the gzip's compressor is made: they are not held at once.
+fn render_format(output: OutputFeed, format: Format) -> Rendered {
+    let body = render::render(&output, format);
+    let updated = output.updated;
+    drop(output);
     let digest = Sha256::digest(&body);
     let etag = format!("\"{}\"", crate::identity::hex(&digest[..16]));
     // Kept until the feed changes: exactly their length, not the capacity the
@@ -318,8 +320,8 @@ fn render_format(output: &OutputFeed, format: Format) -> Rendered {
     Rendered {
         gzip: bytes::Bytes::from(gzip(&body).into_boxed_slice()),
         body: bytes::Bytes::from(body.into_boxed_slice()),
-        headers: ValidatorHeaders::new(&etag, output.updated),
-        last_modified: output.updated,
+        headers: ValidatorHeaders::new(&etag, updated),
+        last_modified: updated,
         content_type: format.content_type(),
     }
 }

@@ -12,7 +12,10 @@ use atom_syndication::extension::{Extension, ExtensionMap};
 use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person, Source, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::{Format, MEDIA_NAMESPACE, body_html, display_name, enclosure_type, feed_url, home_url};
+use super::{
+    Format, MEDIA_NAMESPACE, body_html, display_name, document_capacity, enclosure_type, feed_url,
+    home_url,
+};
 use crate::model::{OutputFeed, OutputItem};
 use crate::sanitize::clean_text;
 
@@ -47,7 +50,7 @@ pub(super) fn write_atom(feed: &OutputFeed) -> Vec<u8> {
     };
     // Writing into a Vec performs no I/O that could fail, and every element name is a
     // constant of the crate, so an error here is a bug in this module.
-    atom.write_to(Vec::new())
+    atom.write_to(Vec::with_capacity(document_capacity(feed)))
         .expect("writing Atom into memory cannot fail")
 }
 

@@ -11,21 +11,33 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{Format, body_html, display_name, enclosure_type, feed_url, home_url};
+use super::{
+    Format, body_html, display_name, document_capacity, enclosure_type, feed_url, home_url,
+};
 use crate::model::{AlsoRef, OutputFeed, OutputItem};
 use crate::sanitize::{clean_text, inert_text};
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
 
 #[derive(Serialize)]
-struct JsonFeed {
+struct JsonFeed<'a> {
     version: &'static str,
     title: String,
     home_page_url: String,
     feed_url: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     description: String,
-    items: Vec<JsonItem>,
+    items: JsonItems<'a>,
+}
+
+/// The feed's items, each made into its [`JsonItem`] as it is written and dropped
+/// after: the items' HTML is not held a second time, whole, while the feed is written.
+struct JsonItems<'a>(&'a [OutputItem]);
+
+impl Serialize for JsonItems<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(json_item))
+    }
 }
 
 #[derive(Serialize)]
@@ -93,10 +105,12 @@ pub(super) fn write_json(feed: &OutputFeed) -> Vec<u8> {
         home_page_url: clean_text(&home_url(&feed.base_url)),
         feed_url: clean_text(&feed_url(&feed.base_url, &feed.name, Format::Json)),
         description: clean_text(&feed.description),
-        items: feed.items.iter().map(json_item).collect(),
+        items: JsonItems(&feed.items),
     };
-    // Plain structs of strings always serialize.
-    serde_json::to_vec(&document).expect("serializing a JSON Feed cannot fail")
+    let mut out = Vec::with_capacity(document_capacity(feed));
+    // Plain structs of strings always serialize, and a Vec takes every write.
+    serde_json::to_writer(&mut out, &document).expect("serializing a JSON Feed cannot fail");
+    out
 }
 
 fn json_item(item: &OutputItem) -> JsonItem {

@@ -69,6 +69,25 @@ fn home_url(base_url: &str) -> String {
     format!("{base_url}/")
 }
 
+/// Room for `feed` written in any format: its items' HTML (escaped in XML, where
+/// markup grows by a quarter at most in news HTML), and a few hundred bytes for each
+/// item's other fields and each copy it names. Started with it, the document is not
+/// grown by doubling, which holds the old and the new buffer at once.
+fn document_capacity(feed: &OutputFeed) -> usize {
+    const PER_DOCUMENT: usize = 1024;
+    const PER_ITEM: usize = 768;
+    const PER_COPY: usize = 160;
+    let item = |item: &OutputItem| {
+        let html = [&item.content_html, &item.summary_html]
+            .into_iter()
+            .flatten()
+            .map(String::len)
+            .sum::<usize>();
+        html + html / 4 + item.title.len() + PER_ITEM + PER_COPY * item.also.len()
+    };
+    PER_DOCUMENT + feed.items.iter().map(item).sum::<usize>()
+}
+
 /// The HTML body of an item for readers: its content (or, lacking one, its summary),
 /// followed by the "Also reported by" block when other sources carried the story.
 /// Cleaned of XML-forbidden characters; empty when the item has neither.

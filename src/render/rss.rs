@@ -12,7 +12,9 @@ use ::rss::extension::Extension;
 use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::{Category, Channel, Enclosure, Guid, Item, Source};
 
-use super::{Format, MEDIA_NAMESPACE, body_html, enclosure_type, feed_url, home_url};
+use super::{
+    Format, MEDIA_NAMESPACE, body_html, document_capacity, enclosure_type, feed_url, home_url,
+};
 use crate::model::{OutputFeed, OutputItem};
 use crate::sanitize::clean_text;
 
@@ -56,7 +58,7 @@ pub(super) fn write_rss(feed: &OutputFeed) -> Vec<u8> {
     // Writing into a Vec performs no I/O that could fail, and every element name
     // above is a constant, so an error here is a bug in this module.
     channel
-        .write_to(Vec::new())
+        .write_to(Vec::with_capacity(document_capacity(feed)))
         .expect("writing RSS into memory cannot fail")
 }
 
