@@ -204,7 +204,12 @@ pub async fn ingest(shape: FarmShape, with_floor: bool, onto: Option<&Path>) {
         );
     }
     let topical = store
-        .feed_page("gulf", None, shape.feeds * shape.items)
+        .feed_page(
+            "gulf",
+            None,
+            shape.feeds * shape.items,
+            feedbraid::store::Html::Without,
+        )
         .await
         .map_or(0, |page| page.items.len());
     drop((ctx, store));

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use crate::config::{Config, DedupMode, FeedConfig};
 use crate::model::{AlsoRef, OutputFeed, OutputItem, SourceRef, StoredItem};
+use crate::store::ItemHtml;
 
 /// Builds the feed from `items` read with their HTML: [`stories`], then
 /// [`output_feed`].
@@ -75,13 +76,15 @@ pub fn speaking_rows(stories: &[Vec<StoredItem>]) -> Vec<i64> {
         .collect()
 }
 
-/// Puts each item of `whole` (read with its HTML) in place of the copy of the same
-/// row that speaks for its story. A copy not among them keeps what it was read with.
-pub fn speak_with(stories: &mut [Vec<StoredItem>], whole: Vec<StoredItem>) {
-    let mut by_row: HashMap<i64, StoredItem> = whole.into_iter().map(|i| (i.row, i)).collect();
+/// Gives each copy that speaks for a story its HTML, read apart
+/// ([`speaking_rows`]). A copy whose HTML is not among `html` keeps what it was read
+/// with.
+pub fn speak_with(stories: &mut [Vec<StoredItem>], html: Vec<ItemHtml>) {
+    let mut by_row: HashMap<i64, ItemHtml> = html.into_iter().map(|h| (h.row, h)).collect();
     for first in stories.iter_mut().filter_map(|copies| copies.first_mut()) {
-        if let Some(item) = by_row.remove(&first.row) {
-            *first = item;
+        if let Some(html) = by_row.remove(&first.row) {
+            first.summary_html = html.summary_html;
+            first.content_html = html.content_html;
         }
     }
 }

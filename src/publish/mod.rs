@@ -29,7 +29,7 @@ use crate::config::{Config, DedupMode, FeedConfig};
 use crate::membership::takes_every_item;
 use crate::model::{OutputFeed, StoredItem};
 use crate::render::{self, Format};
-use crate::store::{FeedScope, Store, StoreError};
+use crate::store::{FeedScope, Html, Store, StoreError};
 
 /// One format of a feed, rendered, with its validators.
 #[derive(Debug, Clone)]
@@ -242,9 +242,10 @@ impl Publisher {
         self.output(config, feed, &scope_of(config, feed)).await
     }
 
-    /// The output feed: its stories chosen from items read without their HTML, then
-    /// the HTML of the copies that speak for them, read alone. A story's other copies
-    /// are only named, and a feed of 50 stories may hold hundreds of copies.
+    /// The output feed. Stories that collapse their copies are chosen from items
+    /// read without their HTML, then the HTML of the copies that speak for them is
+    /// read alone: a story's other copies are only named, and a feed of 50 stories
+    /// may hold hundreds of copies.
     async fn output(
         &self,
         config: &Config,
@@ -252,15 +253,18 @@ impl Publisher {
         scope: &FeedScope,
     ) -> Result<OutputFeed, StoreError> {
         let mut chosen = stories(config, feed, self.select(feed, scope).await?);
-        let whole = self.store.items_with_html(speaking_rows(&chosen)).await?;
-        speak_with(&mut chosen, whole);
+        if feed.dedup == DedupMode::Collapse {
+            let html = self.store.items_html(speaking_rows(&chosen)).await?;
+            speak_with(&mut chosen, html);
+        }
         Ok(output_feed(config, feed, chosen))
     }
 
     /// The stored items that belong in `feed` (its membership rows, decided at
-    /// ingest, or every stored item when it takes every item: it keeps no rows),
-    /// without their HTML: newest first until `limit` stories (or items, with
-    /// `keep`) are found, plus every copy of those stories that belongs in the feed.
+    /// ingest, or every stored item when it takes every item: it keeps no rows):
+    /// newest first until `limit` stories (or items, with `keep`) are found, plus
+    /// every copy of those stories that belongs in the feed. With `keep`, the items
+    /// shown, with their HTML; else without it.
     async fn select(
         &self,
         feed: &FeedConfig,
@@ -272,7 +276,14 @@ impl Publisher {
         let mut before = None;
         while stories.len() < feed.limit {
             let want = (feed.limit - stories.len()).clamp(16, PAGE);
-            let page = self.store.scoped_page(scope, before, want).await?;
+            // A feed that keeps every copy shows the HTML of every item it pages
+            // through; one that collapses copies reads it for the stories' chosen
+            // copies alone.
+            let html = match feed.dedup {
+                DedupMode::Keep => Html::With,
+                DedupMode::Collapse => Html::Without,
+            };
+            let page = self.store.scoped_page(scope, before, want, html).await?;
             for item in page.items {
                 if stories.len() >= feed.limit {
                     break;

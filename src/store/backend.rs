@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 
 use super::error::StoreError;
 use super::records::{
-    ArticleApplied, Claimed, FailureRecord, FeedSync, Html, Ingested, ItemPage, Neighbour,
-    PageCursor, PollRecord, SourceClaim, SourcePollState, StoryMember,
+    ArticleApplied, Claimed, FailureRecord, FeedSync, Html, Ingested, ItemHtml, ItemPage,
+    Neighbour, PageCursor, PollRecord, SourceClaim, SourcePollState, StoryMember,
 };
 use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
@@ -189,12 +189,13 @@ pub(super) trait ReadBackend: Send {
         n: usize,
         html: Html,
     ) -> Result<ItemPage, StoreError>;
-    /// The items a feed's rows hold, newest first, below `before`, without their HTML.
+    /// The items a feed's rows hold, newest first, below `before`.
     fn feed_page(
         &mut self,
         feed: &str,
         before: Option<PageCursor>,
         n: usize,
+        html: Html,
     ) -> Result<ItemPage, StoreError>;
     /// The stored copies of `stories` (those in `feed`'s rows, when given), earliest
     /// first, without their HTML.
@@ -203,8 +204,8 @@ pub(super) trait ReadBackend: Send {
         feed: Option<&str>,
         stories: &[i64],
     ) -> Result<Vec<StoredItem>, StoreError>;
-    /// The items of these rows that are still stored, with their HTML, in no order.
-    fn items_with_html(&mut self, rows: &[i64]) -> Result<Vec<StoredItem>, StoreError>;
+    /// The HTML of the items of these rows that are still stored, in no order.
+    fn items_html(&mut self, rows: &[i64]) -> Result<Vec<ItemHtml>, StoreError>;
     /// How each copy that joined `story` was joined.
     fn story_members(&mut self, story: i64) -> Result<Vec<StoryMember>, StoreError>;
     /// The item with this public id or link, earliest first seen.

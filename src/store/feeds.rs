@@ -163,16 +163,17 @@ impl Store {
     }
 
     /// The items `scope` selects, newest first, starting below `before` (where a
-    /// previous page ended), without their HTML.
+    /// previous page ended).
     pub async fn scoped_page(
         &self,
         scope: &FeedScope,
         before: Option<PageCursor>,
         n: usize,
+        html: Html,
     ) -> Result<ItemPage, StoreError> {
         match scope {
-            FeedScope::EveryItem => self.recent_items(None, before, n, Html::Without).await,
-            FeedScope::Rows(feed) => self.feed_page(feed, before, n).await,
+            FeedScope::EveryItem => self.recent_items(None, before, n, html).await,
+            FeedScope::Rows(feed) => self.feed_page(feed, before, n, html).await,
         }
     }
 
@@ -190,15 +191,16 @@ impl Store {
     }
 
     /// A feed's items, newest first, starting below `before` (where a previous page
-    /// ended), without their HTML.
+    /// ended).
     pub async fn feed_page(
         &self,
         feed: &str,
         before: Option<PageCursor>,
         n: usize,
+        html: Html,
     ) -> Result<ItemPage, StoreError> {
         let feed = feed.to_string();
-        self.call_read(move |reads| reads.feed_page(&feed, before, n))
+        self.call_read(move |reads| reads.feed_page(&feed, before, n, html))
             .await
     }
 

@@ -32,7 +32,7 @@ pub use error::{DriverError, StoreError};
 pub use handle::{PING_LIMIT, Store};
 pub use maintain::PRUNE_CHUNK;
 pub use records::{
-    ArticleApplied, Claimed, FailureRecord, FeedSync, Html, IngestSummary, ItemPage, Neighbour,
-    PageCursor, PollRecord, PrunePolicy, PruneSummary, SourcePollState, StoryMember,
+    ArticleApplied, Claimed, FailureRecord, FeedSync, Html, IngestSummary, ItemHtml, ItemPage,
+    Neighbour, PageCursor, PollRecord, PrunePolicy, PruneSummary, SourcePollState, StoryMember,
 };
 pub use worker::MAX_GROUP;

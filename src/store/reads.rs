@@ -5,7 +5,7 @@
 
 use super::error::StoreError;
 use super::handle::Store;
-use super::records::{Html, ItemPage, Neighbour, PageCursor, StoryMember};
+use super::records::{Html, ItemHtml, ItemPage, Neighbour, PageCursor, StoryMember};
 use crate::model::StoredItem;
 
 impl Store {
@@ -31,14 +31,13 @@ impl Store {
             .await
     }
 
-    /// The items of these rows, with their HTML, in no order. A row no longer stored
+    /// The HTML of the items of these rows, in no order. A row no longer stored
     /// (pruned or deleted since it was read) is left out.
-    pub async fn items_with_html(&self, rows: Vec<i64>) -> Result<Vec<StoredItem>, StoreError> {
+    pub async fn items_html(&self, rows: Vec<i64>) -> Result<Vec<ItemHtml>, StoreError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        self.call_read(move |reads| reads.items_with_html(&rows))
-            .await
+        self.call_read(move |reads| reads.items_html(&rows)).await
     }
 
     /// How each copy that joined `story` was joined (the first copy is not listed).

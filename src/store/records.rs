@@ -168,13 +168,21 @@ pub struct Neighbour {
 
 /// Whether items read carry their HTML (summary and content), which is unpacked item
 /// by item. Reads that only choose items (a feed's pages and its stories' copies, the
-/// status page's headlines) leave it out; [`super::Store::items_with_html`] reads it
+/// status page's headlines) leave it out; [`super::Store::items_html`] reads it
 /// for the items chosen. An item read without it has `summary_html` and
 /// `content_html` of `None`, whatever it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Html {
     With,
     Without,
+}
+
+/// An item's HTML, read apart from the item ([`Html`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ItemHtml {
+    pub row: i64,
+    pub summary_html: Option<String>,
+    pub content_html: Option<String>,
 }
 
 /// A page of items, newest first, and where the next page starts.

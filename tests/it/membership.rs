@@ -37,7 +37,12 @@ async fn a_changed_feed_is_refilled_from_stored_items() {
     .await;
     let store = &h.ctx.store;
     assert_eq!(
-        titles(&store.feed_page("topic", None, 50).await.unwrap()),
+        titles(
+            &store
+                .feed_page("topic", None, 50, feedbraid::store::Html::Without)
+                .await
+                .unwrap()
+        ),
         ["Iran and EU resume nuclear talks in Geneva"]
     );
 
@@ -58,7 +63,12 @@ async fn a_changed_feed_is_refilled_from_stored_items() {
         "only the changed feed is refilled"
     );
     assert_eq!(
-        titles(&store.feed_page("topic", None, 50).await.unwrap()),
+        titles(
+            &store
+                .feed_page("topic", None, 50, feedbraid::store::Html::Without)
+                .await
+                .unwrap()
+        ),
         [
             "China and Vietnam sign rail trade agreement",
             "Pakistan beat England in rain-hit cricket Test"
@@ -66,7 +76,7 @@ async fn a_changed_feed_is_refilled_from_stored_items() {
     );
     assert!(
         store
-            .feed_page("all", None, 50)
+            .feed_page("all", None, 50, feedbraid::store::Html::Without)
             .await
             .unwrap()
             .items
@@ -175,7 +185,7 @@ async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it()
     assert_eq!(first.refilled, ["topic"]);
     assert!(
         store
-            .feed_page("topic", None, 50)
+            .feed_page("topic", None, 50, feedbraid::store::Html::Without)
             .await
             .unwrap()
             .items
@@ -191,7 +201,12 @@ async fn a_changed_feed_is_refilled_in_chunks_and_a_newer_change_supersedes_it()
     assert_eq!(store.refill_feeds_by(&first, 2).await.unwrap(), 0);
     assert_eq!(store.refill_feeds_by(&second, 2).await.unwrap(), stored);
     assert_eq!(
-        titles(&store.feed_page("topic", None, 50).await.unwrap()),
+        titles(
+            &store
+                .feed_page("topic", None, 50, feedbraid::store::Html::Without)
+                .await
+                .unwrap()
+        ),
         [
             "China and Vietnam sign rail trade agreement",
             "Pakistan beat England in rain-hit cricket Test"

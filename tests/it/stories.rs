@@ -72,7 +72,17 @@ async fn a_reworded_wire_copy_joins_its_story_and_lookalikes_do_not(db: TestDb) 
             .unwrap()
             .contains("Also reported by")
     );
-    assert_eq!(titles(&h.json_feed("every-copy").await).len(), 4);
+    let every_copy = h.json_feed("every-copy").await;
+    assert_eq!(titles(&every_copy).len(), 4);
+    // A feed that keeps every copy shows each one's own text.
+    assert!(
+        every_copy["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|item| item["content_html"].as_str().is_some_and(|html| html.contains("<p>"))),
+        "{every_copy}"
+    );
 
     // explain: the copy was joined by its headline or its text, with a score.
     let store = &h.ctx.store;
@@ -129,8 +139,8 @@ async fn a_source_with_higher_priority_speaks_for_the_story(db: TestDb) {
 
 each_backend! {
 /// Pages and a story's copies are read without their HTML, which only the copies that
-/// speak for a story need; those are read again whole, and a row gone meanwhile is
-/// left out rather than failing the read.
+/// speak for a story need, read apart; a row gone meanwhile is left out rather than
+/// failing the read.
 async fn stories_are_chosen_without_html_and_told_with_it(db: TestDb) {
     use feedbraid::store::Html;
     let store = db.open();
@@ -158,11 +168,11 @@ async fn stories_are_chosen_without_html_and_told_with_it(db: TestDb) {
     assert!(copies.iter().all(|i| i.summary_html.is_none()));
 
     let gone = lean.iter().map(|i| i.row).max().unwrap() + 1000;
-    let read = store.items_with_html(vec![copies[1].row, gone]).await.unwrap();
+    let read = store.items_html(vec![copies[1].row, gone]).await.unwrap();
     assert_eq!(read.len(), 1, "the row never stored is left out");
     assert_eq!(read[0].row, copies[1].row);
-    assert_eq!(read[0].source, copies[1].source);
     assert_eq!(read[0].summary_html.as_deref(), Some(description));
+    assert_eq!(read[0].content_html, None);
 }
 }
 

@@ -443,8 +443,9 @@ impl ReadBackend for Reads {
         feed: &str,
         before: Option<super::PageCursor>,
         n: usize,
+        html: super::Html,
     ) -> Result<super::ItemPage, StoreError> {
-        reads::feed_page(&mut self.0, feed, before, n)
+        reads::feed_page(&mut self.0, feed, before, n, html)
     }
 
     fn story_copies(
@@ -455,11 +456,8 @@ impl ReadBackend for Reads {
         reads::story_copies(&mut self.0, feed, stories)
     }
 
-    fn items_with_html(
-        &mut self,
-        rows: &[i64],
-    ) -> Result<Vec<crate::model::StoredItem>, StoreError> {
-        reads::items_with_html(&mut self.0, rows)
+    fn items_html(&mut self, rows: &[i64]) -> Result<Vec<super::ItemHtml>, StoreError> {
+        reads::items_html(&mut self.0, rows)
     }
 
     fn story_members(&mut self, story: i64) -> Result<Vec<super::StoryMember>, StoreError> {

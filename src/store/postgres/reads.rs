@@ -8,7 +8,7 @@ use postgres::Row;
 use super::super::body::html_from_bytes;
 use super::super::columns::{authors_from, categories_from, links_from, to_time};
 use super::super::error::{DriverError, StoreError};
-use super::super::records::{Html, ItemPage, Neighbour, PageCursor, StoryMember};
+use super::super::records::{Html, ItemHtml, ItemPage, Neighbour, PageCursor, StoryMember};
 use super::{Conn, Param};
 use crate::model::StoredItem;
 
@@ -21,6 +21,14 @@ const ITEM_COLUMNS: &str = "i.id, i.public_id, i.story_id, s.name, i.link, i.tit
 const ITEM_COLUMNS_WITHOUT_HTML: &str = "i.id, i.public_id, i.story_id, s.name, i.link, \
     i.title, NULL::bytea, NULL::bytea, i.author, i.categories, i.sort_date, i.updated, \
     i.first_seen, i.links";
+
+/// The columns to select for items read `html`.
+fn item_columns(html: Html) -> &'static str {
+    match html {
+        Html::With => ITEM_COLUMNS,
+        Html::Without => ITEM_COLUMNS_WITHOUT_HTML,
+    }
+}
 
 /// An optional HTML column.
 pub(super) fn html_at(row: &Row, index: usize) -> Result<Option<String>, StoreError> {
@@ -69,10 +77,7 @@ pub(super) fn recent_items(
 ) -> Result<ItemPage, StoreError> {
     let (date, row) = PageCursor::bounds(before);
     let limit = i64::try_from(n).unwrap_or(i64::MAX);
-    let columns = match html {
-        Html::With => ITEM_COLUMNS,
-        Html::Without => ITEM_COLUMNS_WITHOUT_HTML,
-    };
+    let columns = item_columns(html);
     let found = match sources {
         None => items(
             conn,
@@ -96,22 +101,24 @@ pub(super) fn recent_items(
     Ok(ItemPage::of(found, n))
 }
 
-/// A feed's items, newest first, below `before`, without their HTML.
+/// A feed's items, newest first, below `before`.
 pub(super) fn feed_page(
     conn: &mut Conn,
     feed: &str,
     before: Option<PageCursor>,
     n: usize,
+    html: Html,
 ) -> Result<ItemPage, StoreError> {
     let (date, row) = PageCursor::bounds(before);
     let limit = i64::try_from(n).unwrap_or(i64::MAX);
     let found = items(
         conn,
         &format!(
-            "SELECT {ITEM_COLUMNS_WITHOUT_HTML} FROM feed_items f
+            "SELECT {} FROM feed_items f
              JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
              WHERE f.feed = $1 AND (f.sort_date, f.item_id) < ($2, $3)
-             ORDER BY f.sort_date DESC, f.item_id DESC LIMIT $4"
+             ORDER BY f.sort_date DESC, f.item_id DESC LIMIT $4",
+            item_columns(html)
         ),
         &[&feed, &date, &row, &limit],
     )?;
@@ -147,19 +154,22 @@ pub(super) fn story_copies(
     }
 }
 
-/// The items of these rows that are still stored, with their HTML.
-pub(super) fn items_with_html(
-    conn: &mut Conn,
-    rows: &[i64],
-) -> Result<Vec<StoredItem>, StoreError> {
-    items(
-        conn,
-        &format!(
-            "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-             WHERE i.id = ANY($1)"
-        ),
+/// The HTML of the items of these rows that are still stored.
+pub(super) fn items_html(conn: &mut Conn, rows: &[i64]) -> Result<Vec<ItemHtml>, StoreError> {
+    let found = conn.query(
+        "SELECT id, summary_html, content_html FROM items WHERE id = ANY($1)",
         &[&rows],
-    )
+    )?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(ItemHtml {
+                row: r.try_get(0)?,
+                summary_html: html_at(r, 1)?,
+                content_html: html_at(r, 2)?,
+            })
+        })
+        .collect()
 }
 
 /// How each copy that joined `story` was joined (the first copy is not listed).

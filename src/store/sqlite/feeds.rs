@@ -156,12 +156,13 @@ pub(super) fn refill(
     Ok(next)
 }
 
-/// A feed's items, newest first, starting below `before`, without their HTML.
+/// A feed's items, newest first, starting below `before`.
 pub(super) fn page(
     conn: &Connection,
     feed: &str,
     before: Option<PageCursor>,
     n: usize,
+    html: Html,
 ) -> Result<ItemPage, StoreError> {
     let (date, row) = PageCursor::bounds(before);
     let sql = format!(
@@ -169,7 +170,7 @@ pub(super) fn page(
          JOIN items i ON i.id = f.item_id JOIN sources s ON s.id = i.source_id
          WHERE f.feed = ?1 AND (f.sort_date, f.item_id) < (?2, ?3)
          ORDER BY f.sort_date DESC, f.item_id DESC LIMIT ?4",
-        item_columns(Html::Without)
+        item_columns(html)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![feed, date, row, n as i64], item_from_row)?;

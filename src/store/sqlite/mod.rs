@@ -24,8 +24,8 @@ use super::backend::{Backend, ReadBackend};
 use super::error::{DriverError, StoreError};
 use super::handle::Store;
 use super::records::{
-    ArticleApplied, Claimed, FailureRecord, FeedSync, Html, Ingested, ItemPage, Neighbour,
-    PageCursor, PollRecord, SourceClaim, SourcePollState, StoryMember,
+    ArticleApplied, Claimed, FailureRecord, FeedSync, Html, Ingested, ItemHtml, ItemPage,
+    Neighbour, PageCursor, PollRecord, SourceClaim, SourcePollState, StoryMember,
 };
 use crate::cluster::{Settings, StoryIndex};
 use crate::membership::FeedSet;
@@ -363,8 +363,9 @@ impl ReadBackend for SqliteReads {
         feed: &str,
         before: Option<PageCursor>,
         n: usize,
+        html: Html,
     ) -> Result<ItemPage, StoreError> {
-        feeds::page(&self.conn, feed, before, n)
+        feeds::page(&self.conn, feed, before, n, html)
     }
 
     fn story_copies(
@@ -378,8 +379,8 @@ impl ReadBackend for SqliteReads {
         }
     }
 
-    fn items_with_html(&mut self, rows: &[i64]) -> Result<Vec<StoredItem>, StoreError> {
-        reads::items_with_html(&self.conn, rows)
+    fn items_html(&mut self, rows: &[i64]) -> Result<Vec<ItemHtml>, StoreError> {
+        reads::items_html(&self.conn, rows)
     }
 
     fn story_members(&mut self, story: i64) -> Result<Vec<StoryMember>, StoreError> {

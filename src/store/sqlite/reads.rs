@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::super::columns::{authors_from, categories_from, links_from, to_time};
 use super::super::error::StoreError;
-use super::super::records::{Html, ItemPage, Neighbour, PageCursor, StoryMember};
+use super::super::records::{Html, ItemHtml, ItemPage, Neighbour, PageCursor, StoryMember};
 use super::body::html_at;
 use super::digests::{PublicId, StoredPublicId};
 use crate::model::StoredItem;
@@ -112,22 +112,21 @@ pub(super) fn story_copies(
     )
 }
 
-/// The items of these rows that are still stored, with their HTML.
-pub(super) fn items_with_html(
-    conn: &Connection,
-    rows: &[i64],
-) -> Result<Vec<StoredItem>, StoreError> {
-    use rusqlite::types::Value;
+/// The HTML of the items of these rows that are still stored.
+pub(super) fn items_html(conn: &Connection, rows: &[i64]) -> Result<Vec<ItemHtml>, StoreError> {
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-         WHERE i.id IN ({})",
+        "SELECT id, summary_html, content_html FROM items WHERE id IN ({})",
         placeholders(rows.len())
     );
-    query_items(
-        conn,
-        &sql,
-        rows.iter().copied().map(Value::Integer).collect(),
-    )
+    let mut stmt = conn.prepare(&sql)?;
+    let found = stmt.query_map(params_from_iter(rows), |r| {
+        Ok(ItemHtml {
+            row: r.get(0)?,
+            summary_html: html_at(r, 1)?,
+            content_html: html_at(r, 2)?,
+        })
+    })?;
+    Ok(found.collect::<Result<_, _>>()?)
 }
 
 /// How each copy that joined `story` was joined (the first copy is not listed).
