@@ -10,18 +10,23 @@
 # With --light, the sources are instead the light shape of the issue written from
 # the same corpus's headlines and sentences (scripts/light_from_realnews.py): 500
 # feeds of 50 items, each feed on a loopback host of its own.
-# Usage: scripts/realnews_poll.sh [--rounds N] [--light] [[LABEL=]BIN...]
+# With --serving, the builds instead serve what the first polled, in turn
+# (scripts/serving_in_turn.py): first renders of the feeds and the status page, and
+# the daemon's memory, over N runs.
+# Usage: scripts/realnews_poll.sh [--rounds N] [--light] [--serving] [[LABEL=]BIN...]
 # Needs nginx (apt-get install -y nginx-light). Skips, saying so, where the corpus is
 # absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=5
 light=false
+serving=false
 builds=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift ;;
     --light) light=true ;;
+    --serving) serving=true ;;
     -*) echo "unknown argument: $1" >&2; exit 2 ;;
     *) builds+=("$1") ;;
   esac
@@ -81,6 +86,12 @@ print(f"{len(files)} feed files, each a source on a loopback host of its own")
 PY
 serve_site "$port"
 sync
+
+if $serving; then
+  echo "== feedbraid run on one poll of them, builds in turn, $rounds runs"
+  scripts/serving_in_turn.py "$work/site" "$rounds" "${builds[@]}"
+  exit 0
+fi
 
 echo "== feedbraid poll, builds in turn, $rounds rounds, a new database each poll, and"
 echo "   the floor over the same files in each round"
