@@ -274,15 +274,14 @@ impl Publisher {
         let mut stories: Vec<i64> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         let mut before = None;
+        // A feed that keeps every copy shows the HTML of every item it pages through;
+        // one that collapses copies reads it for the stories' chosen copies alone.
+        let html = match feed.dedup {
+            DedupMode::Keep => Html::With,
+            DedupMode::Collapse => Html::Without,
+        };
         while stories.len() < feed.limit {
             let want = (feed.limit - stories.len()).clamp(16, PAGE);
-            // A feed that keeps every copy shows the HTML of every item it pages
-            // through; one that collapses copies reads it for the stories' chosen
-            // copies alone.
-            let html = match feed.dedup {
-                DedupMode::Keep => Html::With,
-                DedupMode::Collapse => Html::Without,
-            };
             let page = self.store.scoped_page(scope, before, want, html).await?;
             for item in page.items {
                 if stories.len() >= feed.limit {
