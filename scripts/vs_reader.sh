@@ -5,9 +5,10 @@
 # timed from process start to exit. feedbraid polls three times, each into a new
 # database, and the median counts (one run of under a second moves with the host's
 # noise); reader, whose run is twenty times longer, runs with one worker and with 16.
-# Between them, the floor (feed-rs then ammonia, one thread) reads the same files, so
-# the run also gives ingest as issue 20 measures it: feedbraid's poll, process start
-# to exit, against the floor's rate on one thread.
+# Each of feedbraid's polls is taken beside the floor (feed-rs then ammonia, one
+# thread) over the same files (scripts/polls_in_turn.py --floor), so the run also
+# gives ingest as issue 20 measures it: feedbraid's poll, process start to exit,
+# against the floor's rate on one thread, within each round.
 # Usage: scripts/vs_reader.sh [--heavy] [--feeds N]
 # Needs nginx (apt-get install -y nginx-light) and PyPI; reader goes into a venv in
 # a temporary directory.
@@ -59,23 +60,16 @@ timed() {
   read -r wall user system <<<"$times"
   echo "  $wall s wall, $user s user, $system s system"
 }
-echo "== feedbraid poll: $feeds feeds (${shape[*]:-heavy}), a new database each time"
-walls=()
-for run in 1 2 3; do
-  rm -f "$work/site/feedbraid.db"*
-  cd "$work/site"
-  timed "$bin" poll -c feedbraid.toml
-  cd - >/dev/null
-  walls+=("$wall")
-  echo "  feedbraid stored $(count "$work/site/feedbraid.db" items) items"
-done
-median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 2p)
-echo "  median of the three: $median s"
-echo "== the floor over the same files"
-floor_line=$("$farm" floor --dir "$work/site" | grep '^floor')
-echo "  $floor_line"
-floor=$(sed -E 's/.*: ([0-9.]+) s \(median.*/\1/' <<<"$floor_line")
-echo "== feedbraid's median poll against the floor (target >= 0.5): $(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}x')" "$floor" "$median")"
+echo "== feedbraid poll: $feeds feeds (${shape[*]:-heavy}), a new database each time, three"
+echo "   rounds, each with the floor (feed-rs then ammonia, one thread) over the same files"
+figures=$(scripts/polls_in_turn.py --json --floor "$farm" "$work/site" 3 "feedbraid=$bin")
+read -r median cpu ratio low high < <(python3 -c '
+import json, sys
+f = json.loads(sys.argv[1])["feedbraid"]
+print("%.3f %.3f %.2f %.2f %.2f" % tuple(f[k] for k in ("wall_median", "cpu_median", "ratio_median", "ratio_min", "ratio_max")))
+' "$figures")
+echo "  median $median s, $cpu s of CPU; feedbraid stored $(count "$work/site/feedbraid.db" items) items"
+echo "== feedbraid's poll against the floor of its round (target >= 0.5): median ${ratio}x ($low-$high)"
 best=""
 for workers in 1 16; do
   echo "== reader update_feeds(workers=$workers): the same URLs, a new database"
