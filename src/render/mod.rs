@@ -69,21 +69,23 @@ fn home_url(base_url: &str) -> String {
     format!("{base_url}/")
 }
 
-/// Room for `feed` written in any format: its items' HTML (escaped in XML, where
-/// markup grows by a quarter at most in news HTML), and a few hundred bytes for each
-/// item's other fields and each copy it names. Started with it, the document is not
-/// grown by doubling, which holds the old and the new buffer at once.
+/// Room for `feed` written in any format: its items' HTML and half as much again (XML
+/// escapes markup), and a few hundred bytes for each item's other fields and each
+/// copy it names (twice in JSON Feed: in the body and in `_feedbraid`). A buffer
+/// that outgrows its room is copied into one twice its size, holding both at once;
+/// room left over costs nothing resident (pages never written are not mapped), and
+/// the rendered bytes are kept at their length.
 fn document_capacity(feed: &OutputFeed) -> usize {
     const PER_DOCUMENT: usize = 1024;
     const PER_ITEM: usize = 768;
-    const PER_COPY: usize = 160;
+    const PER_COPY: usize = 320;
     let item = |item: &OutputItem| {
         let html = [&item.content_html, &item.summary_html]
             .into_iter()
             .flatten()
             .map(String::len)
             .sum::<usize>();
-        html + html / 4 + item.title.len() + PER_ITEM + PER_COPY * item.also.len()
+        html + html / 2 + item.title.len() + PER_ITEM + PER_COPY * item.also.len()
     };
     PER_DOCUMENT + feed.items.iter().map(item).sum::<usize>()
 }
@@ -198,6 +200,54 @@ mod tests {
             escape_html(r#"<a href="x">Tom & 'Jerry'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn a_news_feed_fits_the_room_reserved_for_it() {
+        let paragraph = "<p>Talks resumed in <a href=\"https://example.com/doha\">Doha</a> \
+                         on Wednesday, officials said; \"a deal\" is near &amp; close.</p>";
+        let copy = |n: usize| AlsoRef {
+            source: format!("outlet-{n}"),
+            source_title: format!("Outlet number {n}"),
+            url: Some(format!(
+                "https://outlet{n}.example.com/world/2026/12/07/talks-resume"
+            )),
+            id: format!("urn:feedbraid:{n:032x}"),
+        };
+        let item = |n: usize| OutputItem {
+            id: format!("urn:feedbraid:{n:032x}"),
+            title: format!("Ceasefire talks resume in Doha, day {n}"),
+            link: Some(format!("https://wire.example.com/world/{n}")),
+            summary_html: Some(paragraph.to_string()),
+            content_html: Some(paragraph.repeat(n % 7 + 1)),
+            authors: vec!["A. Reporter".to_string()],
+            categories: Vec::new(),
+            links: Default::default(),
+            date: chrono::DateTime::UNIX_EPOCH,
+            updated: chrono::DateTime::UNIX_EPOCH,
+            source: crate::model::SourceRef {
+                name: "wire".to_string(),
+                title: "The Wire".to_string(),
+                url: "https://wire.example.com/rss".to_string(),
+            },
+            also: (0..n % 12).map(copy).collect(),
+        };
+        let feed = OutputFeed {
+            name: "world".to_string(),
+            title: "World".to_string(),
+            description: "Every outlet".to_string(),
+            base_url: "https://feeds.example.com".to_string(),
+            updated: chrono::DateTime::UNIX_EPOCH,
+            items: (0..50).map(item).collect(),
+        };
+        for format in Format::ALL {
+            let written = render(&feed, format).len();
+            assert!(
+                written <= document_capacity(&feed),
+                "{format:?}: {written} bytes, {} reserved",
+                document_capacity(&feed)
+            );
+        }
     }
 
     #[test]
