@@ -33,3 +33,47 @@ http {
 CONF
   nginx -c "$work/nginx.conf" -p "$work"
 }
+
+# The real-news snapshots in the archive $1 (../shared/corpus/realnews-syndicated.tar.xz)
+# as a site in $work/site, each feed file a source on a loopback host of its own,
+# with its feedbraid.toml (one feed of every source; the database beside it), served
+# on port $3. With $2 true, the light shape written from their headlines and
+# sentences instead (scripts/light_from_realnews.py).
+realnews_site() {
+  mkdir -p "$work/site" "$work/corpus"
+  tar -xJf "$1" -C "$work/corpus" --strip-components=1
+  if $2; then
+    scripts/light_from_realnews.py "$work/corpus" "$work/site"
+  else
+    mv "$work/corpus"/* "$work/site"/
+  fi
+  # One source per feed file, each on its own loopback address, as a newsroom's
+  # sources are each on a host of its own.
+  python3 - "$work/site" "$3" <<'PY'
+import os, sys
+site, port = sys.argv[1], sys.argv[2]
+files = sorted(
+    (folder, name)
+    for folder in os.listdir(site)
+    if os.path.isdir(os.path.join(site, folder))
+    for name in os.listdir(os.path.join(site, folder))
+    if name.endswith(".xml")
+)
+lines = [
+    '[server]\nlisten = "127.0.0.1:0"\nbase_url = "http://feeds.test"\n',
+    '[storage]\npath = "feedbraid.db"\n',
+    '[fetch]\nallow_private_networks = true\ntimeout = "60s"\n',
+    '[[feed]]\nname = "world"\ntitle = "World"\n',
+]
+for n, (folder, name) in enumerate(files):
+    host = f"127.0.{1 + n // 250}.{1 + n % 250}"
+    stem = name[: -len(".xml")]
+    lines.append(
+        f'[[source]]\nname = "{folder}-{stem}"\nurl = "http://{host}:{port}/{folder}/{name}"\n'
+    )
+with open(os.path.join(site, "feedbraid.toml"), "w") as config:
+    config.write("\n".join(lines))
+print(f"{len(files)} feed files, each a source on a loopback host of its own")
+PY
+  serve_site "$3"
+}

@@ -49,42 +49,7 @@ if [ ${#builds[@]} -eq 0 ]; then
   builds=("feedbraid=$PWD/target/release/feedbraid")
 fi
 
-mkdir -p "$work/site" "$work/corpus"
-tar -xJf "$corpus" -C "$work/corpus" --strip-components=1
-if $light; then
-  scripts/light_from_realnews.py "$work/corpus" "$work/site"
-else
-  mv "$work/corpus"/* "$work/site"/
-fi
-# One source per feed file, each on its own loopback address, as a newsroom's
-# sources are each on a host of its own.
-python3 - "$work/site" "$port" <<'PY'
-import os, sys
-site, port = sys.argv[1], sys.argv[2]
-files = sorted(
-    (folder, name)
-    for folder in os.listdir(site)
-    if os.path.isdir(os.path.join(site, folder))
-    for name in os.listdir(os.path.join(site, folder))
-    if name.endswith(".xml")
-)
-lines = [
-    '[server]\nlisten = "127.0.0.1:0"\nbase_url = "http://feeds.test"\n',
-    '[storage]\npath = "feedbraid.db"\n',
-    '[fetch]\nallow_private_networks = true\ntimeout = "60s"\n',
-    '[[feed]]\nname = "world"\ntitle = "World"\n',
-]
-for n, (folder, name) in enumerate(files):
-    host = f"127.0.{1 + n // 250}.{1 + n % 250}"
-    stem = name[: -len(".xml")]
-    lines.append(
-        f'[[source]]\nname = "{folder}-{stem}"\nurl = "http://{host}:{port}/{folder}/{name}"\n'
-    )
-with open(os.path.join(site, "feedbraid.toml"), "w") as config:
-    config.write("\n".join(lines))
-print(f"{len(files)} feed files, each a source on a loopback host of its own")
-PY
-serve_site "$port"
+realnews_site "$corpus" "$light" "$port"
 sync
 
 if $serving; then
