@@ -6,18 +6,20 @@
 //! daemon's idle memory is a target (BENCHMARKS.md). An older glibc refuses such a
 //! binary, so it is linked as before there, and whenever cross-compiling.
 //!
-//! Where the linker is LLD (rustc's default on x86_64 Linux since 1.90, unless the
-//! build names another linker), the functions the daemon runs are laid out first, in
-//! the order of `link/code-order.txt` (made by `scripts/code_order.sh`, with the names
-//! of the release build and of the build `cargo bench` starts). The kernel
-//! maps the 64 KiB around every page of code a thread runs, so code the daemon runs
-//! scattered among code it never runs (the PostgreSQL driver, the command line's
-//! other commands, error paths) keeps most of the binary's 12 MB resident; laid out
-//! together, about a third. A name the list holds that the binary lacks (after a
-//! change of toolchain or dependency, say) is skipped, and that function stays where
-//! the linker puts it: the binary works the same, only with more of it resident.
+//! Where the linker takes a symbol ordering file (LLD, rustc's default on x86_64
+//! Linux since 1.90; a one-line program is linked with it to find out), the
+//! functions the daemon runs are laid out first, in the order of
+//! `link/code-order.txt` (made by `scripts/code_order.sh`, with the names of the
+//! release build and of the build `cargo bench` starts). The kernel maps the 64 KiB
+//! around every page of code a thread runs, so code the daemon runs scattered among
+//! code it never runs (the PostgreSQL driver, the command line's other commands,
+//! error paths) keeps most of the binary's 12 MB resident; laid out together, about
+//! half as much. A name the list holds that the binary lacks (after a change of
+//! toolchain or dependency, say) is skipped, and that function stays where the
+//! linker puts it: the binary works the same, only with more of it resident.
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -31,11 +33,9 @@ fn main() {
     if glibc_version().is_some_and(|version| version >= (2, 36)) {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
-    if links_with_rustc_lld() {
-        println!(
-            "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}/{CODE_ORDER},--no-warn-symbol-ordering",
-            var("CARGO_MANIFEST_DIR")
-        );
+    let order = Path::new(&var("CARGO_MANIFEST_DIR")).join(CODE_ORDER);
+    if linker_orders_symbols(&order) {
+        println!("cargo:rustc-link-arg-bins={}", ordering_link_arg(&order));
     }
 }
 
@@ -43,28 +43,48 @@ fn main() {
 /// that names no symbol of the binary, as a section's `# …` heading, is skipped).
 const CODE_ORDER: &str = "link/code-order.txt";
 
-/// Whether the binary is linked by rustc's own LLD: x86_64 Linux, rustc 1.90 or
-/// later, and no linker named by the build's configuration or flags (another
-/// linker may not know `--symbol-ordering-file`).
-fn links_with_rustc_lld() -> bool {
+/// Whether the linker this build uses takes `--symbol-ordering-file`: a program of
+/// one empty `main` is linked with it, with the build's own flags. LLD does (rustc's
+/// own, the default on x86_64 Linux since 1.90); GNU ld does not, and a build that
+/// names it, or a toolchain that links with it, is linked as the linker chooses.
+fn linker_orders_symbols(order: &Path) -> bool {
     let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let Ok(out_dir) = std::env::var("OUT_DIR").map(PathBuf::from) else {
+        return false;
+    };
+    let probe = out_dir.join("ordering_probe.rs");
+    if std::fs::write(&probe, "fn main() {}\n").is_err() {
+        return false;
+    }
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let mut command = Command::new(rustc);
+    command
+        .arg("--target")
+        .arg(var("TARGET"))
+        .arg("--crate-name")
+        .arg("ordering_probe")
+        .arg("-o")
+        .arg(out_dir.join("ordering_probe"))
+        .arg(format!("-Clink-arg={}", ordering_link_arg(order)));
     let flags = var("CARGO_ENCODED_RUSTFLAGS");
-    var("CARGO_CFG_TARGET_ARCH") == "x86_64"
-        && var("RUSTC_LINKER").is_empty()
-        && !flags.contains("linker")
-        && !flags.contains("link-self-contained")
-        && rustc_minor_version().is_some_and(|minor| minor >= 90)
+    command.args(flags.split('\x1f').filter(|flag| !flag.is_empty()));
+    if let Ok(linker) = std::env::var("RUSTC_LINKER") {
+        command.arg(format!("-Clinker={linker}"));
+    }
+    command
+        .arg(&probe)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
-/// The minor version of the rustc building this crate (`rustc 1.95.0 (…)` → 95).
-fn rustc_minor_version() -> Option<u32> {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let output = Command::new(rustc).arg("--version").output().ok()?;
-    let text = String::from_utf8(output.stdout).ok()?;
-    let version = text.split_whitespace().nth(1)?;
-    let mut parts = version.split('.');
-    (parts.next()? == "1").then_some(())?;
-    parts.next()?.parse().ok()
+/// The argument that makes the linker lay out `order`'s functions first.
+fn ordering_link_arg(order: &Path) -> String {
+    format!(
+        "-Wl,--symbol-ordering-file={},--no-warn-symbol-ordering",
+        order.display()
+    )
 }
 
 /// The system's glibc version, from `getconf GNU_LIBC_VERSION` ("glibc 2.36").
