@@ -6,26 +6,39 @@
 //! daemon's idle memory is a target (BENCHMARKS.md). An older glibc refuses such a
 //! binary, so it is linked as before there, and whenever cross-compiling.
 //!
-//! Where the linker takes a symbol ordering file (LLD, rustc's default on x86_64
-//! Linux since 1.90; a one-line program is linked with it to find out), the
-//! functions the daemon runs are laid out first, in the order of
-//! `link/code-order.txt` (made by `scripts/code_order.sh`, with the names of the
-//! release build and of the build `cargo bench` starts). The kernel maps the 64 KiB
-//! around every page of code a thread runs, so code the daemon runs scattered among
-//! code it never runs (the PostgreSQL driver, the command line's other commands,
-//! error paths) keeps most of the binary's 12 MB resident; laid out together, about
-//! half as much. A name the list holds that the binary lacks (after a change of
-//! toolchain or dependency, say) is skipped, and that function stays where the
-//! linker puts it: the binary works the same, only with more of it resident.
+//! On native Linux builds against glibc where the linker takes a symbol ordering
+//! file (LLD, rustc's default on x86_64 Linux since 1.90; a one-line program is
+//! linked with it to find out), the functions the daemon runs are laid out first,
+//! in the order of `link/code-order.txt` (made by `scripts/code_order.sh`, with the
+//! names of the release build and of the build `cargo bench` starts). The kernel
+//! maps the 64 KiB around every page of code a thread runs, so code the daemon runs
+//! scattered among code it never runs (the PostgreSQL driver, the command line's
+//! other commands, error paths) keeps most of the binary's 12 MB resident; laid out
+//! together, about half as much. A name the list holds that the binary lacks (after
+//! a change of toolchain or dependency, say) is skipped, and that function stays
+//! where the linker puts it: the binary works the same, only with more of it
+//! resident.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed={CODE_ORDER}");
-    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    // The folder, not the file: a list created where none was is noticed too.
+    println!("cargo:rerun-if-changed=link");
     let var = |name: &str| std::env::var(name).unwrap_or_default();
+    // What may name another linker. Cargo does not say when a config file's
+    // `linker` or `rustflags` change; `cargo clean -p feedbraid` probes again.
+    let triple = var("TARGET").to_uppercase().replace('-', "_");
+    for name in [
+        "RUSTFLAGS".to_string(),
+        "CARGO_BUILD_RUSTFLAGS".to_string(),
+        "CARGO_ENCODED_RUSTFLAGS".to_string(),
+        format!("CARGO_TARGET_{triple}_LINKER"),
+        format!("CARGO_TARGET_{triple}_RUSTFLAGS"),
+    ] {
+        println!("cargo:rerun-if-env-changed={name}");
+    }
     let native = var("HOST") == var("TARGET");
     if !native || var("CARGO_CFG_TARGET_OS") != "linux" || var("CARGO_CFG_TARGET_ENV") != "gnu" {
         return;
@@ -34,7 +47,11 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
     let order = Path::new(&var("CARGO_MANIFEST_DIR")).join(CODE_ORDER);
-    if linker_orders_symbols(&order) {
+    if !order.is_file() {
+        println!(
+            "cargo:warning={CODE_ORDER} is absent: the binary is linked in the linker's own order"
+        );
+    } else if linker_orders_symbols(&order) {
         println!("cargo:rustc-link-arg-bins={}", ordering_link_arg(&order));
     }
 }

@@ -18,6 +18,7 @@ realnews_site makes)
 """
 
 import collections
+import contextlib
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 REQUESTS = [
@@ -64,14 +66,28 @@ def get(port, path, headers=None, timeout=600):
         return error.read()
 
 
+# How long a traced daemon may take to start or to poll every source: under
+# callgrind it runs some fifty times slower than on the CPU.
+DEADLINE_SECS = 1800
+
+
 def wait_healthy(port, child):
-    while child.poll() is None:
+    deadline = time.monotonic() + DEADLINE_SECS
+    while child.poll() is None and time.monotonic() < deadline:
         try:
             get(port, "/healthz", timeout=5)
             return
         except OSError:
             time.sleep(0.5)
-    sys.exit(f"the daemon exited with {child.returncode} before it was healthy")
+    sys.exit(f"the daemon on port {port} was not healthy (exit status {child.poll()})")
+
+
+def wait_until(done, what):
+    deadline = time.monotonic() + DEADLINE_SECS
+    while not done():
+        if time.monotonic() > deadline:
+            sys.exit(f"gave up waiting for {what}")
+        time.sleep(1)
 
 
 def polls_done(port):
@@ -89,7 +105,7 @@ def serve_everything(port):
         get(port, path, {"If-None-Match": '"none"'})
 
 
-def traced(binary, config, out, label):
+def start_traced(binary, config, out, label):
     return subprocess.Popen(
         [
             "valgrind",
@@ -114,13 +130,19 @@ def stop(child):
 
 
 def site_config(site, work, port):
-    text = open(os.path.join(site, "feedbraid.toml")).read()
-    text = text.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"')
-    text = text.replace('path = "feedbraid.db"', f'path = "{work}/site.db"')
+    path = os.path.join(site, "feedbraid.toml")
+    text = open(path).read()
+    for key, old, new in [
+        ("[server] listen", 'listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"'),
+        ("[storage] path", 'path = "feedbraid.db"', f'path = "{work}/site.db"'),
+    ]:
+        if old not in text:
+            sys.exit(f"{path}: {key} is not `{old}`, as realnews_site writes it")
+        text = text.replace(old, new)
     sources = text.count("[[source]]")
-    path = f"{work}/site.toml"
-    open(path, "w").write(text + TOPIC_FEED)
-    return path, sources
+    config = f"{work}/site.toml"
+    open(config, "w").write(text + TOPIC_FEED)
+    return config, sources
 
 
 def idle_config(work, port):
@@ -139,23 +161,33 @@ def idle_config(work, port):
     return path
 
 
+@contextlib.contextmanager
+def daemon(child):
+    """`child` for the block: stopped as a daemon is (SIGTERM, so callgrind writes its
+    counts) when the block ends, killed when it fails."""
+    try:
+        yield child
+    except BaseException:
+        child.kill()
+        child.wait()
+        raise
+    stop(child)
+
+
 def trace_site(binary, site, work):
     port = free_port()
     config, sources = site_config(site, work, port)
-    child = traced(binary, config, work, "polling")
-    wait_healthy(port, child)
-    while polls_done(port) < sources:
-        time.sleep(2)
-    serve_everything(port)
-    child.send_signal(signal.SIGHUP)
-    time.sleep(5)
-    serve_everything(port)
-    stop(child)
-    child = traced(binary, config, work, "serving")
-    wait_healthy(port, child)
-    time.sleep(5)
-    serve_everything(port)
-    stop(child)
+    with daemon(start_traced(binary, config, work, "polling")) as child:
+        wait_healthy(port, child)
+        wait_until(lambda: polls_done(port) >= sources, f"{sources} polls")
+        serve_everything(port)
+        child.send_signal(signal.SIGHUP)
+        time.sleep(5)
+        serve_everything(port)
+    with daemon(start_traced(binary, config, work, "serving")) as child:
+        wait_healthy(port, child)
+        time.sleep(5)
+        serve_everything(port)
 
 
 def trace_idle(binary, idle_db, work):
@@ -164,22 +196,23 @@ def trace_idle(binary, idle_db, work):
     config = idle_config(work, port)
     # The first start sorts the stored items into the config's feeds; the idle
     # daemon is the restart after it.
-    child = subprocess.Popen(
+    first = subprocess.Popen(
         [binary, "run", "-c", config],
         env=dict(os.environ, RUST_LOG="warn"),
         stdout=subprocess.DEVNULL,
     )
-    wait_healthy(port, child)
-    while b"feedbraid_feeds_refilling 0" not in get(port, "/metrics"):
-        time.sleep(0.5)
-    stop(child)
-    child = traced(binary, config, work, "idle")
-    wait_healthy(port, child)
-    time.sleep(10)
-    for path in ["/feeds/world.json", "/feeds/world.rss", "/feeds/gulf.json", "/", "/metrics"]:
-        get(port, path)
-    time.sleep(3)
-    stop(child)
+    with daemon(first) as child:
+        wait_healthy(port, child)
+        wait_until(
+            lambda: b"feedbraid_feeds_refilling 0" in get(port, "/metrics"),
+            "the idle database's feeds to fill",
+        )
+    with daemon(start_traced(binary, config, work, "idle")) as child:
+        wait_healthy(port, child)
+        time.sleep(10)
+        for path in ["/feeds/world.json", "/feeds/world.rss", "/feeds/gulf.json", "/", "/metrics"]:
+            get(port, path)
+        time.sleep(3)
 
 
 def costs(paths, binary):
@@ -230,11 +263,15 @@ def traced_order(binary, site, idle_db):
         trace_site(binary, site, work)
         trace_idle(binary, idle_db, work)
         outputs = os.listdir(work)
-        between = costs([f"{work}/{f}" for f in outputs if re.match(r"(serving|idle)\.\d+$", f)], binary)
-        polling = costs([f"{work}/{f}" for f in outputs if re.match(r"polling\.\d+$", f)], binary)
+
+        def outputs_of(runs):
+            return [f"{work}/{f}" for f in outputs if re.match(rf"({runs})\.\d+$", f)]
+
+        between_polls = costs(outputs_of("serving|idle"), binary)
+        polling = costs(outputs_of("polling"), binary)
     order = []
     seen = set()
-    for group in (between, polling):
+    for group in (between_polls, polling):
         for name, _ in sorted(group.items(), key=lambda item: (-item[1], item[0])):
             if name not in seen:
                 seen.add(name)
@@ -247,7 +284,7 @@ def main():
         sys.exit(__doc__)
     site, idle_db = (os.path.realpath(arg) for arg in sys.argv[1:3])
     for build in sys.argv[3:]:
-        label, _, binary = build.rpartition("=")
+        label, _, binary = build.partition("=") if "=" in build else ("", "", build)
         order = traced_order(os.path.realpath(binary), site, idle_db)
         print(f"# {label or binary}: {len(order)} functions")
         print("\n".join(order))

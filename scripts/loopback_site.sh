@@ -1,5 +1,6 @@
-# Serving a folder of feed files over loopback, for the scripts that poll one
-# (vs_reader.sh, realnews_poll.sh): sourced, not run.
+# Serving a folder of feed files over loopback, and the real-news snapshots as such
+# a folder, for the scripts that poll one (vs_reader.sh, realnews_poll.sh,
+# code_order.sh): sourced, not run.
 
 # A temporary folder for the site and the server, removed (the server stopped
 # first) when the calling script exits; its path in $work.
