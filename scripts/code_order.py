@@ -23,13 +23,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from serving_in_turn import free_port, serving_config
 
 REQUESTS = [
     "/feeds/world.json",
@@ -49,12 +50,6 @@ name = "topic"
 title = "Topic"
 query = '(iran OR china OR trade) AND NOT category:sport'
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port, path, headers=None, timeout=600):
@@ -130,19 +125,11 @@ def stop(child):
 
 
 def site_config(site, work, port):
-    path = os.path.join(site, "feedbraid.toml")
-    text = open(path).read()
-    for key, old, new in [
-        ("[server] listen", 'listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"'),
-        ("[storage] path", 'path = "feedbraid.db"', f'path = "{work}/site.db"'),
-    ]:
-        if old not in text:
-            sys.exit(f"{path}: {key} is not `{old}`, as realnews_site writes it")
-        text = text.replace(old, new)
-    sources = text.count("[[source]]")
+    """SITE's config with the topic feed, its database in `work`; its source count."""
+    text = serving_config(site, work, port, TOPIC_FEED)
     config = f"{work}/site.toml"
-    open(config, "w").write(text + TOPIC_FEED)
-    return config, sources
+    open(config, "w").write(text)
+    return config, text.count("[[source]]")
 
 
 def idle_config(work, port):

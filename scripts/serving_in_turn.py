@@ -43,13 +43,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serving_config(site: str, folder: str, port: int) -> str:
-    """SITE's config with the topic feed, its database in `folder`, listening on `port`."""
-    with open(os.path.join(site, "feedbraid.toml")) as f:
+def serving_config(site: str, folder: str, port: int, topic: str = TOPIC) -> str:
+    """SITE's config with the feed `topic`, its database in `folder`, listening on `port`."""
+    path = os.path.join(site, "feedbraid.toml")
+    with open(path) as f:
         config = f.read()
+    if 'path = "feedbraid.db"' not in config:
+        sys.exit(f'{path}: [storage] path is not "feedbraid.db", as realnews_site writes it')
     config = config.replace('path = "feedbraid.db"', f'path = "{folder}/feedbraid.db"')
     config = re.sub(r'listen = "[^"]*"', f'listen = "127.0.0.1:{port}"', config, count=1)
-    return config.replace("\n[[source]]", TOPIC + "\n[[source]]", 1)
+    return config.replace("\n[[source]]", topic + "\n[[source]]", 1)
 
 
 def status_mib(pid: int, key: str) -> float:
