@@ -16,9 +16,8 @@
 //!   slot's entries newest to oldest, checking that they truly share the chain's
 //!   key, and stops at the first evicted one (its sequence number is below
 //!   `base_seq`, or `headline_base` in a title chain).
-//! - `tags`: a byte beside each head of a record chain, with a bit for each key
-//!   chained in its slot: a lookup walks only the slots that may hold its keys
-//!   ([`chains`]).
+//! - `tags`: two bytes beside each head, with a bit for each key chained in its
+//!   slot: a lookup walks only the slots that may hold its keys ([`chains`]).
 //! - Eviction pops old entries from the front and clears heads that still point to
 //!   them: no per-bucket lists to shrink, no tombstones ([`forget`]).
 //!
@@ -27,10 +26,10 @@
 //! hundred ([`window`]: growing never copies them, and at most a chunk at each end
 //! is partly used); heads are sized apart from the records, at 1–5 records per slot
 //! ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by
-//! `reserve`), 33 chains × 3 bytes and 25 tags of a byte / load per item. So a
-//! window loaded at start takes ≈ 325 bytes per item while it keeps every headline
-//! (a window no longer than [`HEADLINE_SECS`]), ≈ 290 over 72 hours of steady news
-//! (the headlines of its last 42), ≈ 356 grown one by one at worst, plus a chunk at
+//! `reserve`), 33 chains × (3 bytes of head + 2 of tag) / load per item. So a
+//! window loaded at start takes ≈ 336 bytes per item while it keeps every headline
+//! (a window no longer than [`HEADLINE_SECS`]), ≈ 300 over 72 hours of steady news
+//! (the headlines of its last 42), ≈ 377 grown one by one at worst, plus a chunk at
 //! each end (the unit tests hold the bounds). The price of a slot shared by several
 //! keys: a walk step whose entry merely shares the slot costs one more fetch (unless
 //! its tag rules the slot out); a band's values sit next to its link, so that fetch
@@ -48,7 +47,7 @@ mod window;
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
 use super::title::{MIN_TITLE_TOKENS, similarity_at_most, title_alike, title_figures_differ};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
-use chains::{EMPTY, Heads, TAGGED_CHAINS, chain_in, tag};
+use chains::{EMPTY, Heads, Tag, chain_in, tag};
 pub use forget::IndexMark;
 use headline::Headline;
 use record::{CHAINS, CONTENT_CHAIN, Record, TITLE_CHAINS, record_chains};
@@ -107,8 +106,8 @@ pub struct StoryIndex {
     /// `CHAINS` regions of `region_len` slots each.
     heads: Heads,
     region_len: usize,
-    /// `TAGGED_CHAINS` regions of `region_len` slot tags ([`chains`]).
-    tags: Vec<u8>,
+    /// `CHAINS` regions of `region_len` slot tags ([`chains`]).
+    tags: Vec<Tag>,
     /// Records inserted since the tags were built from the window's.
     inserted_since_tags: usize,
     /// Bumped whenever sequence numbers restart from zero: an [`IndexMark`] taken
@@ -127,7 +126,7 @@ impl StoryIndex {
             headline_base: 0,
             heads: Heads::empty(CHAINS * MIN_REGION),
             region_len: MIN_REGION,
-            tags: vec![0; TAGGED_CHAINS * MIN_REGION],
+            tags: vec![0; CHAINS * MIN_REGION],
             inserted_since_tags: 0,
             numbering: 0,
         }
@@ -211,6 +210,7 @@ impl StoryIndex {
         for chain in TITLE_CHAINS {
             let key = headline.chain_key(chain);
             chain_in(heads, region_len, &mut headline, chain, key, seq);
+            tag(tags, region_len, chain, key);
         }
         self.records.push_back(record);
         self.headlines.push_back(headline);
@@ -382,7 +382,7 @@ impl StoryIndex {
             + self.records.memory_bytes()
             + self.headlines.memory_bytes()
             + self.heads.memory_bytes()
-            + self.tags.capacity()
+            + self.tags.capacity() * size_of::<Tag>()
     }
 }
 

@@ -8,7 +8,7 @@ use super::{StoryIndex, slot};
 use crate::cluster::fingerprint::Fingerprint;
 
 impl StoryIndex {
-    /// The newest record of `fp`'s slot in each chain (none in a record chain whose
+    /// The newest entry of `fp`'s slot in each chain (none in a chain whose
     /// slot tag rules `fp`'s key out), with the part of it the walk reads first
     /// already on its way to the cache. Heads and records are spread
     /// over megabytes: fetched one walk after another, each was a cache miss the
@@ -16,8 +16,7 @@ impl StoryIndex {
     pub(super) fn first_records(&self, fp: &Fingerprint) -> [u32; CHAINS] {
         let firsts: [u32; CHAINS] = std::array::from_fn(|chain| {
             let key = query_key(chain, fp);
-            if !TITLE_CHAINS.contains(&chain) && !may_hold(&self.tags, self.region_len, chain, key)
-            {
+            if !may_hold(&self.tags, self.region_len, chain, key) {
                 return EMPTY;
             }
             self.heads.get(slot(self.region_len, chain, key))
