@@ -30,26 +30,39 @@ use super::{MIN_REGION, StoryIndex, slot};
 /// ([`StoryIndex::is_full`]), and renumbers from zero before a number reaches it.
 pub(super) const EMPTY: u32 = (1 << 24) - 1;
 
-/// Each chain's region of heads: per slot, the sequence number of the newest
-/// entry chained there, or [`EMPTY`], in 3 little-endian bytes. One byte more
-/// at the end lets a head be read as one 4-byte load.
+/// Each chain's region of slots. A slot is 5 bytes: its head, the sequence number
+/// of the newest entry chained there or [`EMPTY`], in 3 little-endian bytes, then its
+/// [`Tag`]. Side by side, a lookup's tag and head are one cache line, and so are an
+/// insert's.
 #[derive(Debug, Clone)]
-pub(super) struct Heads(Vec<u8>);
+pub(super) struct Slots(Vec<u8>);
 
 /// Bytes of a head.
 const HEAD: usize = 3;
+/// Bytes of a slot: its head and its tag.
+const SLOT: usize = HEAD + size_of::<Tag>();
 
-impl Heads {
+/// A slot's tag: a bit for each key chained there, by the key's low bits.
+pub(super) type Tag = u16;
+
+fn tag_bit(key: u64) -> Tag {
+    1 << (key & (Tag::BITS as u64 - 1))
+}
+
+impl Slots {
     /// `slots` empty slots.
-    pub(super) fn empty(slots: usize) -> Heads {
-        Heads(vec![0xff; slots * HEAD + 1])
+    pub(super) fn empty(slots: usize) -> Slots {
+        let empty = [0xff, 0xff, 0xff, 0, 0];
+        const _: () = assert!(SLOT == 5, "an empty slot's bytes");
+        Slots(empty.repeat(slots))
     }
 
+    /// The head of `slot`. Read as one 4-byte load: the tag follows the head.
     pub(super) fn get(&self, slot: usize) -> u32 {
-        let at = slot * HEAD;
+        let at = slot * SLOT;
         match self.0.get(at..at + 4) {
             Some(&[a, b, c, _]) => u32::from_le_bytes([a, b, c, 0]),
-            _ => panic!("slot {slot} is past the heads"),
+            _ => panic!("slot {slot} is past the region"),
         }
     }
 
@@ -57,36 +70,41 @@ impl Heads {
     pub(super) fn replace(&mut self, slot: usize, seq: u32) -> u32 {
         debug_assert!(seq <= EMPTY, "a sequence number fits 3 bytes");
         let previous = self.get(slot);
-        let at = slot * HEAD;
+        let at = slot * SLOT;
         self.0[at..at + HEAD].copy_from_slice(&seq.to_le_bytes()[..HEAD]);
         previous
+    }
+
+    fn tag_of(&self, slot: usize) -> Tag {
+        let at = slot * SLOT + HEAD;
+        Tag::from_le_bytes([self.0[at], self.0[at + 1]])
+    }
+
+    fn set_tag(&mut self, slot: usize, tag: Tag) {
+        let at = slot * SLOT + HEAD;
+        self.0[at..at + SLOT - HEAD].copy_from_slice(&tag.to_le_bytes());
+    }
+
+    /// Marks `key` as chained in `slot`.
+    pub(super) fn tag(&mut self, slot: usize, key: u64) {
+        self.set_tag(slot, self.tag_of(slot) | tag_bit(key));
+    }
+
+    /// Whether an entry with `key` may be chained in `slot`.
+    pub(super) fn may_hold(&self, slot: usize, key: u64) -> bool {
+        self.tag_of(slot) & tag_bit(key) != 0
+    }
+
+    /// Clears every slot's tag, leaving the heads.
+    fn clear_tags(&mut self) {
+        for slot in 0..self.0.len() / SLOT {
+            self.set_tag(slot, 0);
+        }
     }
 
     pub(super) fn memory_bytes(&self) -> usize {
         self.0.capacity()
     }
-}
-
-/// A slot's tag: a bit for each key chained there, by the key's low bits.
-pub(super) type Tag = u16;
-
-/// Where `key`'s tag is, for chain `chain` of `region_len` slots.
-fn tag_at(region_len: usize, chain: usize, key: u64) -> usize {
-    chain * region_len + slot(region_len, 0, key)
-}
-
-fn tag_bit(key: u64) -> Tag {
-    1 << (key & (Tag::BITS as u64 - 1))
-}
-
-/// Marks `key` as chained in its slot of chain `chain`.
-pub(super) fn tag(tags: &mut [Tag], region_len: usize, chain: usize, key: u64) {
-    tags[tag_at(region_len, chain, key)] |= tag_bit(key);
-}
-
-/// Whether an entry with `key` may be chained in its slot of chain `chain`.
-pub(super) fn may_hold(tags: &[Tag], region_len: usize, chain: usize, key: u64) -> bool {
-    tags[tag_at(region_len, chain, key)] & tag_bit(key) != 0
 }
 
 impl StoryIndex {
@@ -95,24 +113,21 @@ impl StoryIndex {
     /// storage is left alone.
     pub(super) fn rechain(&mut self, region_len: usize) {
         self.region_len = region_len.max(MIN_REGION);
-        self.heads = Heads::empty(CHAINS * self.region_len);
-        self.tags = vec![0; CHAINS * self.region_len];
+        self.slots = Slots::empty(CHAINS * self.region_len);
         self.inserted_since_tags = 0;
-        let (heads, tags, region_len) = (&mut self.heads, &mut self.tags, self.region_len);
+        let (slots, region_len) = (&mut self.slots, self.region_len);
         for (position, record) in self.records.iter_mut().enumerate() {
             let seq = self.base_seq + position as u32;
             for chain in record_chains() {
                 let key = record.chain_key(chain);
-                chain_in(heads, region_len, record, chain, key, seq);
-                tag(tags, region_len, chain, key);
+                chain_in(slots, region_len, record, chain, key, seq);
             }
         }
         for (position, headline) in self.headlines.iter_mut().enumerate() {
             let seq = self.headline_base + position as u32;
             for chain in TITLE_CHAINS {
                 let key = headline.chain_key(chain);
-                chain_in(heads, region_len, headline, chain, key, seq);
-                tag(tags, region_len, chain, key);
+                chain_in(slots, region_len, headline, chain, key, seq);
             }
         }
     }
@@ -128,18 +143,19 @@ impl StoryIndex {
 
     /// Builds the tags from the window's records and headlines.
     pub(super) fn retag(&mut self) {
-        self.tags.clear();
-        self.tags.resize(CHAINS * self.region_len, 0);
-        let (tags, region_len) = (&mut self.tags, self.region_len);
+        self.slots.clear_tags();
+        let (slots, region_len) = (&mut self.slots, self.region_len);
         // Mutable only to borrow the entries beside the tags: none is changed.
         for record in self.records.iter_mut() {
             for chain in record_chains() {
-                tag(tags, region_len, chain, record.chain_key(chain));
+                let key = record.chain_key(chain);
+                slots.tag(slot(region_len, chain, key), key);
             }
         }
         for headline in self.headlines.iter_mut() {
             for chain in TITLE_CHAINS {
-                tag(tags, region_len, chain, headline.chain_key(chain));
+                let key = headline.chain_key(chain);
+                slots.tag(slot(region_len, chain, key), key);
             }
         }
         self.inserted_since_tags = 0;
@@ -148,9 +164,9 @@ impl StoryIndex {
 
 /// Makes `entry` (numbered `seq`, chained under `key`) the head of its slot in
 /// `chain` (of `region_len` slots), linked to the slot's previous head (or ending
-/// its chain when the slot was empty).
+/// its chain when the slot was empty), and marks `key` in the slot's tag.
 pub(super) fn chain_in(
-    heads: &mut Heads,
+    slots: &mut Slots,
     region_len: usize,
     entry: &mut impl Chained,
     chain: usize,
@@ -158,7 +174,8 @@ pub(super) fn chain_in(
     seq: u32,
 ) {
     let slot = slot(region_len, chain, key);
-    let previous = heads.replace(slot, seq);
+    slots.tag(slot, key);
+    let previous = slots.replace(slot, seq);
     if previous == EMPTY {
         entry.set_link(chain, Link::END);
         return;

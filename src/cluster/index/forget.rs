@@ -2,7 +2,7 @@
 //! (headlines before their records), and forgetting the newest items when their
 //! transaction is rolled back.
 
-use super::chains::{EMPTY, Heads};
+use super::chains::{EMPTY, Slots};
 use super::headline::Headline;
 use super::record::{Chained, TITLE_CHAINS, record_chains};
 use super::{HEADLINE_SECS, MIN_LOAD, MIN_REGION, StoryIndex, region_for, slot};
@@ -73,8 +73,8 @@ impl StoryIndex {
         let slot = slot(self.region_len, chain, key);
         let previous = self.previous(entry, chain, seq);
         // Always so: the newest entry of a slot is its head.
-        if self.heads.get(slot) == seq {
-            self.heads
+        if self.slots.get(slot) == seq {
+            self.slots
                 .replace(slot, if previous < oldest { EMPTY } else { previous });
         }
     }
@@ -98,10 +98,10 @@ impl StoryIndex {
             if oldest.at() >= cutoff {
                 break;
             }
-            let (heads, region_len) = (&mut self.heads, self.region_len);
+            let (slots, region_len) = (&mut self.slots, self.region_len);
             for chain in record_chains() {
                 let key = oldest.chain_key(chain);
-                unchain_oldest(heads, region_len, chain, key, self.base_seq);
+                unchain_oldest(slots, region_len, chain, key, self.base_seq);
             }
             // Never so after the headlines' eviction above (this record is older
             // than their cutoff, and evicted in order), but a headline must never
@@ -123,17 +123,17 @@ impl StoryIndex {
         evicted
     }
 
-    /// Evicts the oldest headline (numbered `headline_base`), clearing the heads
-    /// that still point to it.
+    /// Evicts the oldest headline (numbered `headline_base`), emptying the slots
+    /// whose head it still is.
     fn evict_oldest_headline(&mut self) {
         let Some(oldest): Option<&Headline> = self.headlines.front() else {
             return;
         };
         let seq = self.headline_base;
-        let (heads, region_len) = (&mut self.heads, self.region_len);
+        let (slots, region_len) = (&mut self.slots, self.region_len);
         for chain in TITLE_CHAINS {
             let key = oldest.chain_key(chain);
-            unchain_oldest(heads, region_len, chain, key, seq);
+            unchain_oldest(slots, region_len, chain, key, seq);
         }
         self.headlines.pop_front();
         self.headline_base += 1;
@@ -143,9 +143,9 @@ impl StoryIndex {
 /// Takes the entry numbered `seq`, the oldest left in `chain`, out of the chain as
 /// it is evicted: the slot of `key` empties if its head is still that entry (its
 /// newer entries' chains end where they would reach it).
-fn unchain_oldest(heads: &mut Heads, region_len: usize, chain: usize, key: u64, seq: u32) {
+fn unchain_oldest(slots: &mut Slots, region_len: usize, chain: usize, key: u64, seq: u32) {
     let slot = slot(region_len, chain, key);
-    if heads.get(slot) == seq {
-        heads.replace(slot, EMPTY);
+    if slots.get(slot) == seq {
+        slots.replace(slot, EMPTY);
     }
 }

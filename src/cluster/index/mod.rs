@@ -11,20 +11,19 @@
 //!   so an older headline is never read by a poll's lookup; the margin beyond it
 //!   covers lookups made at an item's first sight after it (a full-text page
 //!   fetched late, retried for up to a few hours).
-//! - `heads`: one region per chain (each LSH band, each title band, and the content
-//!   hash), each slot holding the newest entry that landed there. A lookup walks a
-//!   slot's entries newest to oldest, checking that they truly share the chain's
-//!   key, and stops at the first evicted one (its sequence number is below
-//!   `base_seq`, or `headline_base` in a title chain).
-//! - `tags`: two bytes beside each head, with a bit for each key chained in its
-//!   slot: a lookup walks only the slots that may hold its keys ([`chains`]).
-//! - Eviction pops old entries from the front and clears heads that still point to
-//!   them: no per-bucket lists to shrink, no tombstones ([`forget`]).
+//! - `slots`: one region per chain (each LSH band, each title band, and the content
+//!   hash), each slot holding its head, the newest entry that landed there, and its
+//!   tag, a bit for each key chained there ([`chains`]). A lookup walks only the
+//!   slots whose tag may hold its key, a slot's entries newest to oldest, checking
+//!   that they truly share the chain's key, and stops at the first evicted one (its
+//!   sequence number is below `base_seq`, or `headline_base` in a title chain).
+//! - Eviction pops old entries from the front and empties the slots whose head is
+//!   one of them: no per-bucket lists to shrink, no tombstones ([`forget`]).
 //!
 //! Memory: a record is 209 bytes and a headline 85 ([`record`], [`headline`]: no
 //! padding, numbers in the bytes they need, 3-byte links), kept in chunks of a few
 //! hundred ([`window`]: growing never copies them, and at most a chunk at each end
-//! is partly used); heads are sized apart from the records, at 1–5 records per slot
+//! is partly used); slots are sized apart from the records, at 1–5 records per slot
 //! ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by
 //! `reserve`), 33 chains × (3 bytes of head + 2 of tag) / load per item. So a
 //! window loaded at start takes ≈ 336 bytes per item while it keeps every headline
@@ -47,7 +46,7 @@ mod window;
 use super::fingerprint::{Fingerprint, MIN_SHINGLES, figures_differ, signature_similarity};
 use super::title::{MIN_TITLE_TOKENS, similarity_at_most, title_alike, title_figures_differ};
 use super::{Layer, Match, Settings, TITLE_WINDOW_SECS};
-use chains::{EMPTY, Heads, Tag, chain_in, tag};
+use chains::{EMPTY, Slots, chain_in};
 pub use forget::IndexMark;
 use headline::Headline;
 use record::{CHAINS, CONTENT_CHAIN, Record, TITLE_CHAINS, record_chains};
@@ -60,15 +59,15 @@ pub const ROWS: usize = 4;
 /// Smallest slot count of one chain region (small in unit tests, so that a few
 /// thousand records go through growth and shrink rebuilds).
 const MIN_REGION: usize = if cfg!(test) { 64 } else { 1024 };
-/// Records per slot a heads rebuild aims at when growing or shrinking.
+/// Records per slot a slots rebuild aims at when growing or shrinking.
 const TARGET_LOAD: usize = 2;
 /// Records per slot [`StoryIndex::reserve`] aims at: a window loaded at start stays
 /// about that size (evictions balance arrivals), so it may start fuller, with a
-/// quarter of room before the heads grow.
+/// quarter of room before the slots grow.
 const RESERVED_LOAD: usize = 4;
-/// Records per slot from which the heads grow (to [`TARGET_LOAD`]).
+/// Records per slot from which the slots grow (to [`TARGET_LOAD`]).
 const MAX_LOAD: usize = 5;
-/// Records per slot under which the heads shrink (to [`TARGET_LOAD`]).
+/// Records per slot under which the slots shrink (to [`TARGET_LOAD`]).
 const MIN_LOAD: usize = 1;
 /// Most records looked at in one slot: bounds the cost of a pathological bucket
 /// (the same boilerplate text from many outlets) at the price of missing its oldest.
@@ -103,11 +102,9 @@ pub struct StoryIndex {
     headlines: Window<Headline>,
     /// Sequence number of `headlines[0]`: from `base_seq` to the next record's.
     headline_base: u32,
-    /// `CHAINS` regions of `region_len` slots each.
-    heads: Heads,
+    /// `CHAINS` regions of `region_len` slots each ([`chains`]).
+    slots: Slots,
     region_len: usize,
-    /// `CHAINS` regions of `region_len` slot tags ([`chains`]).
-    tags: Vec<Tag>,
     /// Records inserted since the tags were built from the window's.
     inserted_since_tags: usize,
     /// Bumped whenever sequence numbers restart from zero: an [`IndexMark`] taken
@@ -124,9 +121,8 @@ impl StoryIndex {
             base_seq: 0,
             headlines: Window::default(),
             headline_base: 0,
-            heads: Heads::empty(CHAINS * MIN_REGION),
+            slots: Slots::empty(CHAINS * MIN_REGION),
             region_len: MIN_REGION,
-            tags: vec![0; CHAINS * MIN_REGION],
             inserted_since_tags: 0,
             numbering: 0,
         }
@@ -201,16 +197,14 @@ impl StoryIndex {
             self.rechain(region_for(len + 1));
         }
         let seq = self.base_seq + len as u32;
-        let (heads, tags, region_len) = (&mut self.heads, &mut self.tags, self.region_len);
+        let (slots, region_len) = (&mut self.slots, self.region_len);
         for chain in record_chains() {
             let key = record.chain_key(chain);
-            chain_in(heads, region_len, &mut record, chain, key, seq);
-            tag(tags, region_len, chain, key);
+            chain_in(slots, region_len, &mut record, chain, key, seq);
         }
         for chain in TITLE_CHAINS {
             let key = headline.chain_key(chain);
-            chain_in(heads, region_len, &mut headline, chain, key, seq);
-            tag(tags, region_len, chain, key);
+            chain_in(slots, region_len, &mut headline, chain, key, seq);
         }
         self.records.push_back(record);
         self.headlines.push_back(headline);
@@ -381,8 +375,7 @@ impl StoryIndex {
         size_of::<Self>()
             + self.records.memory_bytes()
             + self.headlines.memory_bytes()
-            + self.heads.memory_bytes()
-            + self.tags.capacity() * size_of::<Tag>()
+            + self.slots.memory_bytes()
     }
 }
 

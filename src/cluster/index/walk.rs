@@ -1,7 +1,7 @@
 //! Walking the index's chains: from the heads a fingerprint's keys name, newest
 //! entry first, to the records (or headlines) that truly share a key with it.
 
-use super::chains::{EMPTY, may_hold};
+use super::chains::EMPTY;
 use super::record::{CHAINS, Chained, TITLE_CHAINS, query_key};
 use super::window::Window;
 use super::{StoryIndex, slot};
@@ -16,10 +16,11 @@ impl StoryIndex {
     pub(super) fn first_records(&self, fp: &Fingerprint) -> [u32; CHAINS] {
         let firsts: [u32; CHAINS] = std::array::from_fn(|chain| {
             let key = query_key(chain, fp);
-            if !may_hold(&self.tags, self.region_len, chain, key) {
+            let slot = slot(self.region_len, chain, key);
+            if !self.slots.may_hold(slot, key) {
                 return EMPTY;
             }
-            self.heads.get(slot(self.region_len, chain, key))
+            self.slots.get(slot)
         });
         for (chain, &seq) in firsts.iter().enumerate() {
             if TITLE_CHAINS.contains(&chain) {
