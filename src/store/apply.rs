@@ -54,6 +54,11 @@ pub(super) fn write_poll(
     let mut changed_feeds = BTreeSet::new();
     index.evict_older_than(index.settings().window_start(now.timestamp()));
     for entry in entries {
+        // The index is looked up after the entry's rows are read: its first
+        // cache misses are taken meanwhile.
+        if let Some(fp) = &entry.fingerprint {
+            index.prefetch_slots(fp);
+        }
         // Made anew for each entry: the index it lends is written between entries.
         let poll = Poll {
             id: source.id,

@@ -8,6 +8,17 @@ use super::{StoryIndex, slot};
 use crate::cluster::fingerprint::Fingerprint;
 
 impl StoryIndex {
+    /// Asks for the slots a lookup of `fp` reads first (its key's slot in each
+    /// chain), without waiting for them: a caller with other work to do before the
+    /// lookup (the store reads the entry's rows first) has them in the cache by then,
+    /// instead of waiting for 33 misses at once at its start.
+    pub fn prefetch_slots(&self, fp: &Fingerprint) {
+        for chain in 0..CHAINS {
+            let key = query_key(chain, fp);
+            prefetch(self.slots.address(slot(self.region_len, chain, key)));
+        }
+    }
+
     /// The newest entry of `fp`'s slot in each chain (none in a chain whose
     /// slot tag rules `fp`'s key out), with the part of it the walk reads first
     /// already on its way to the cache. Heads and records are spread
