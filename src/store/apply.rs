@@ -53,11 +53,19 @@ pub(super) fn write_poll(
     let mut summary = IngestSummary::default();
     let mut changed_feeds = BTreeSet::new();
     index.evict_older_than(index.settings().window_start(now.timestamp()));
-    for entry in entries {
-        // The index is looked up after the entry's rows are read: its first
-        // cache misses are taken meanwhile.
-        if let Some(fp) = &entry.fingerprint {
+    // The index is looked up after an entry's rows are read: its first cache
+    // misses are taken meanwhile, the slots of an entry while the one before it
+    // is written, then the entries they name while its own rows are read.
+    let fingerprint = |n: usize| entries.get(n).and_then(|entry| entry.fingerprint.as_ref());
+    if let Some(fp) = fingerprint(0) {
+        index.prefetch_slots(fp);
+    }
+    for (n, entry) in entries.iter().enumerate() {
+        if let Some(fp) = fingerprint(n + 1) {
             index.prefetch_slots(fp);
+        }
+        if let Some(fp) = &entry.fingerprint {
+            index.prefetch_first_entries(fp);
         }
         // Made anew for each entry: the index it lends is written between entries.
         let poll = Poll {

@@ -9,13 +9,52 @@ use crate::cluster::fingerprint::Fingerprint;
 
 impl StoryIndex {
     /// Asks for the slots a lookup of `fp` reads first (its key's slot in each
-    /// chain), without waiting for them: a caller with other work to do before the
-    /// lookup (the store reads the entry's rows first) has them in the cache by then,
-    /// instead of waiting for 33 misses at once at its start.
+    /// chain), without waiting for them. With [`Self::prefetch_first_entries`], for
+    /// a caller with other work to do before its lookups (the store reads each
+    /// entry's rows first): a lookup's misses are taken in the background instead of
+    /// at its start, the slots of one entry while the entry before it is written.
     pub fn prefetch_slots(&self, fp: &Fingerprint) {
         for chain in 0..CHAINS {
             let key = query_key(chain, fp);
             prefetch(self.slots.address(slot(self.region_len, chain, key)));
+        }
+    }
+
+    /// Asks for the first entry a lookup of `fp` reads in each chain (the line of
+    /// its link), without waiting for it: reads the slots, which
+    /// [`Self::prefetch_slots`] asked for earlier.
+    pub fn prefetch_first_entries(&self, fp: &Fingerprint) {
+        for (chain, seq) in self.first_seqs(fp).into_iter().enumerate() {
+            if let Some(entry) = self.entry_address(chain, seq) {
+                prefetch(entry);
+            }
+        }
+    }
+
+    /// The newest entry of `fp`'s key's slot in each chain, or [`EMPTY`] where the
+    /// slot's tag rules the key out.
+    fn first_seqs(&self, fp: &Fingerprint) -> [u32; CHAINS] {
+        std::array::from_fn(|chain| {
+            let key = query_key(chain, fp);
+            let slot = slot(self.region_len, chain, key);
+            if !self.slots.may_hold(slot, key) {
+                return EMPTY;
+            }
+            self.slots.get(slot)
+        })
+    }
+
+    /// Where the entry numbered `seq` of `chain` keeps its link in that chain,
+    /// unless evicted.
+    fn entry_address(&self, chain: usize, seq: u32) -> Option<*const u8> {
+        if TITLE_CHAINS.contains(&chain) {
+            let position = seq.wrapping_sub(self.headline_base) as usize;
+            let headline = self.headlines.get(position)?;
+            Some(headline.link_address(chain))
+        } else {
+            let position = seq.wrapping_sub(self.base_seq) as usize;
+            let record = self.records.get(position)?;
+            Some(record.link_address(chain))
         }
     }
 
@@ -25,14 +64,7 @@ impl StoryIndex {
     /// over megabytes: fetched one walk after another, each was a cache miss the
     /// next had to wait for; asked for together, the misses overlap.
     pub(super) fn first_records(&self, fp: &Fingerprint) -> [u32; CHAINS] {
-        let firsts: [u32; CHAINS] = std::array::from_fn(|chain| {
-            let key = query_key(chain, fp);
-            let slot = slot(self.region_len, chain, key);
-            if !self.slots.may_hold(slot, key) {
-                return EMPTY;
-            }
-            self.slots.get(slot)
-        });
+        let firsts = self.first_seqs(fp);
         for (chain, &seq) in firsts.iter().enumerate() {
             if TITLE_CHAINS.contains(&chain) {
                 let position = seq.wrapping_sub(self.headline_base) as usize;
