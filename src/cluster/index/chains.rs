@@ -9,15 +9,18 @@
 //! fetched an entry megabytes away only to find another key. Headlines too: of the
 //! headlines a title slot holds, three in four are chained under another key than
 //! the lookup's (on the real-news snapshots and on the light shape in their words).
-//! Sixteen bits rather than eight take a lookup on the light shape from 64 steps to
-//! 37 (band chains 32 → 19, title chains 31 → 17), for 10 bytes an item more at
-//! four entries a slot; thirty-two bits would save 10 steps more for 16 bytes more.
+//! The width is a trade of steps for memory, measured on the light shape in real
+//! words: with 16 bits a lookup takes 37 steps (19 in band chains, 17 in title
+//! chains) for 10 bytes an item at four entries a slot; 8 bits on the record chains
+//! alone took 64; 32 bits would take 27 for 16 bytes an item more.
 //!
 //! A bit is set when an entry is chained and never cleared when one is evicted, so a
-//! bit may stand for keys no longer there, never miss one that is; the tags are
-//! built again from the window's entries at every rechain and once as many records
-//! were inserted as the window holds, so they stand for at most about twice the
-//! entries a slot holds.
+//! bit may stand for keys no longer there, never miss one that is. The tags are
+//! built again from the window's entries at every rechain; the title chains' once as
+//! many headlines were inserted as the index keeps, the others' once as many records
+//! as the window holds: so they stand for at most about twice the entries a slot
+//! holds (headlines are kept for a shorter time than records, so their tags are
+//! built again apart, and more often).
 
 use super::record::{CHAINS, Chained, Link, TITLE_CHAINS, record_chains};
 use super::{MIN_REGION, StoryIndex, slot};
@@ -33,7 +36,7 @@ pub(super) const EMPTY: u32 = (1 << 24) - 1;
 /// Each chain's region of slots. A slot is 5 bytes: its head, the sequence number
 /// of the newest entry chained there or [`EMPTY`], in 3 little-endian bytes, then its
 /// [`Tag`]. Side by side, a lookup's tag and head are one cache line, and so are an
-/// insert's.
+/// insert's (but for the one slot in sixteen that crosses a line's end).
 #[derive(Debug, Clone)]
 pub(super) struct Slots(Vec<u8>);
 
@@ -52,8 +55,8 @@ fn tag_bit(key: u64) -> Tag {
 impl Slots {
     /// `slots` empty slots.
     pub(super) fn empty(slots: usize) -> Slots {
-        let empty = [0xff, 0xff, 0xff, 0, 0];
-        const _: () = assert!(SLOT == 5, "an empty slot's bytes");
+        let mut empty = [0; SLOT];
+        empty[..HEAD].copy_from_slice(&EMPTY.to_le_bytes()[..HEAD]);
         Slots(empty.repeat(slots))
     }
 
@@ -62,7 +65,7 @@ impl Slots {
         let at = slot * SLOT;
         match self.0.get(at..at + 4) {
             Some(&[a, b, c, _]) => u32::from_le_bytes([a, b, c, 0]),
-            _ => panic!("slot {slot} is past the region"),
+            _ => panic!("slot {slot} is past the slots"),
         }
     }
 
@@ -82,7 +85,7 @@ impl Slots {
 
     fn set_tag(&mut self, slot: usize, tag: Tag) {
         let at = slot * SLOT + HEAD;
-        self.0[at..at + SLOT - HEAD].copy_from_slice(&tag.to_le_bytes());
+        self.0[at..at + size_of::<Tag>()].copy_from_slice(&tag.to_le_bytes());
     }
 
     /// Marks `key` as chained in `slot`.
@@ -100,9 +103,9 @@ impl Slots {
         self.0.as_ptr().wrapping_add(slot * SLOT)
     }
 
-    /// Clears every slot's tag, leaving the heads.
-    fn clear_tags(&mut self) {
-        for slot in 0..self.0.len() / SLOT {
+    /// Clears the tags of `slots`, leaving their heads.
+    fn clear_tags(&mut self, slots: std::ops::Range<usize>) {
+        for slot in slots {
             self.set_tag(slot, 0);
         }
     }
@@ -120,6 +123,7 @@ impl StoryIndex {
         self.region_len = region_len.max(MIN_REGION);
         self.slots = Slots::empty(CHAINS * self.region_len);
         self.inserted_since_tags = 0;
+        self.headlines_since_tags = 0;
         let (slots, region_len) = (&mut self.slots, self.region_len);
         for (position, record) in self.records.iter_mut().enumerate() {
             let seq = self.base_seq + position as u32;
@@ -137,33 +141,52 @@ impl StoryIndex {
         }
     }
 
-    /// Counts a record inserted since the tags were built, and builds them again
-    /// once those are as many as the window holds (see the module comment).
+    /// Counts an item inserted since the tags were built, and builds them again once
+    /// those are as many as the window holds, or the title chains' once they are as
+    /// many as the headlines it keeps (see the module comment).
     pub(super) fn count_tagged(&mut self) {
         self.inserted_since_tags += 1;
+        self.headlines_since_tags += 1;
         if self.inserted_since_tags > self.records.len().max(self.region_len) {
             self.retag();
+        } else if self.headlines_since_tags > self.headlines.len().max(self.region_len) {
+            self.retag_titles();
         }
     }
 
     /// Builds the tags from the window's records and headlines.
     pub(super) fn retag(&mut self) {
-        self.slots.clear_tags();
-        let (slots, region_len) = (&mut self.slots, self.region_len);
-        // Mutable only to borrow the entries beside the tags: none is changed.
+        let region_len = self.region_len;
+        for chain in record_chains() {
+            self.slots
+                .clear_tags(chain * region_len..(chain + 1) * region_len);
+        }
+        let slots = &mut self.slots;
+        // Mutable only to borrow the records beside the tags: none is changed.
         for record in self.records.iter_mut() {
             for chain in record_chains() {
                 let key = record.chain_key(chain);
                 slots.tag(slot(region_len, chain, key), key);
             }
         }
+        self.inserted_since_tags = 0;
+        self.retag_titles();
+    }
+
+    /// Builds the title chains' tags from the headlines the index keeps.
+    fn retag_titles(&mut self) {
+        let region_len = self.region_len;
+        self.slots
+            .clear_tags(TITLE_CHAINS.start * region_len..TITLE_CHAINS.end * region_len);
+        let slots = &mut self.slots;
+        // Mutable only to borrow the headlines beside the tags: none is changed.
         for headline in self.headlines.iter_mut() {
             for chain in TITLE_CHAINS {
                 let key = headline.chain_key(chain);
                 slots.tag(slot(region_len, chain, key), key);
             }
         }
-        self.inserted_since_tags = 0;
+        self.headlines_since_tags = 0;
     }
 }
 

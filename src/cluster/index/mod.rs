@@ -26,7 +26,7 @@
 //! is partly used); slots are sized apart from the records, at 1–5 records per slot
 //! ([`MIN_LOAD`]..[`MAX_LOAD`], rebuilt to [`TARGET_LOAD`], or [`RESERVED_LOAD`] by
 //! `reserve`), 33 chains × (3 bytes of head + 2 of tag) / load per item. So a
-//! window loaded at start takes ≈ 336 bytes per item while it keeps every headline
+//! window loaded at start takes ≈ 335 bytes per item while it keeps every headline
 //! (a window no longer than [`HEADLINE_SECS`]), ≈ 300 over 72 hours of steady news
 //! (the headlines of its last 42), ≈ 377 grown one by one at worst, plus a chunk at
 //! each end (the unit tests hold the bounds). The price of a slot shared by several
@@ -59,7 +59,7 @@ pub const ROWS: usize = 4;
 /// Smallest slot count of one chain region (small in unit tests, so that a few
 /// thousand records go through growth and shrink rebuilds).
 const MIN_REGION: usize = if cfg!(test) { 64 } else { 1024 };
-/// Records per slot a slots rebuild aims at when growing or shrinking.
+/// Records per slot a rebuild of the slots aims at when growing or shrinking.
 const TARGET_LOAD: usize = 2;
 /// Records per slot [`StoryIndex::reserve`] aims at: a window loaded at start stays
 /// about that size (evictions balance arrivals), so it may start fuller, with a
@@ -107,6 +107,8 @@ pub struct StoryIndex {
     region_len: usize,
     /// Records inserted since the tags were built from the window's.
     inserted_since_tags: usize,
+    /// Headlines inserted since the title chains' tags were built from those kept.
+    headlines_since_tags: usize,
     /// Bumped whenever sequence numbers restart from zero: an [`IndexMark`] taken
     /// before names other records after.
     numbering: u32,
@@ -124,6 +126,7 @@ impl StoryIndex {
             slots: Slots::empty(CHAINS * MIN_REGION),
             region_len: MIN_REGION,
             inserted_since_tags: 0,
+            headlines_since_tags: 0,
             numbering: 0,
         }
     }

@@ -9,11 +9,12 @@ use crate::cluster::fingerprint::Fingerprint;
 
 impl StoryIndex {
     /// Asks for the slots a lookup of `fp` reads first (its key's slot in each
-    /// chain), without waiting for them. With [`Self::prefetch_first_entries`], for
-    /// a caller with other work to do before its lookups (the store reads each
-    /// entry's rows first): a lookup's misses are taken in the background instead of
-    /// at its start, the slots of one entry while the entry before it is written.
+    /// chain), without waiting for them; with [`Self::prefetch_first_entries`]
+    /// after it, for a caller with other work to do before its lookups.
     pub fn prefetch_slots(&self, fp: &Fingerprint) {
+        if !PREFETCHES {
+            return;
+        }
         for chain in 0..CHAINS {
             let key = query_key(chain, fp);
             prefetch(self.slots.address(slot(self.region_len, chain, key)));
@@ -21,12 +22,15 @@ impl StoryIndex {
     }
 
     /// Asks for the first entry a lookup of `fp` reads in each chain (the line of
-    /// its link), without waiting for it: reads the slots, which
-    /// [`Self::prefetch_slots`] asked for earlier.
+    /// its link), without waiting for it. Reads the slots: worth calling once
+    /// [`Self::prefetch_slots`] asked for them.
     pub fn prefetch_first_entries(&self, fp: &Fingerprint) {
+        if !PREFETCHES {
+            return;
+        }
         for (chain, seq) in self.first_seqs(fp).into_iter().enumerate() {
-            if let Some(entry) = self.entry_address(chain, seq) {
-                prefetch(entry);
+            if let Some(entry) = self.chained(chain, seq) {
+                prefetch(entry.link_address(chain));
             }
         }
     }
@@ -44,17 +48,17 @@ impl StoryIndex {
         })
     }
 
-    /// Where the entry numbered `seq` of `chain` keeps its link in that chain,
-    /// unless evicted.
-    fn entry_address(&self, chain: usize, seq: u32) -> Option<*const u8> {
+    /// The entry numbered `seq` of `chain` (a record, or a headline in a title
+    /// chain), unless evicted.
+    fn chained(&self, chain: usize, seq: u32) -> Option<&dyn Chained> {
         if TITLE_CHAINS.contains(&chain) {
-            let position = seq.wrapping_sub(self.headline_base) as usize;
-            let headline = self.headlines.get(position)?;
-            Some(headline.link_address(chain))
+            let headline = self
+                .headlines
+                .get(seq.wrapping_sub(self.headline_base) as usize)?;
+            Some(headline)
         } else {
-            let position = seq.wrapping_sub(self.base_seq) as usize;
-            let record = self.records.get(position)?;
-            Some(record.link_address(chain))
+            let record = self.records.get(seq.wrapping_sub(self.base_seq) as usize)?;
+            Some(record)
         }
     }
 
@@ -66,16 +70,8 @@ impl StoryIndex {
     pub(super) fn first_records(&self, fp: &Fingerprint) -> [u32; CHAINS] {
         let firsts = self.first_seqs(fp);
         for (chain, &seq) in firsts.iter().enumerate() {
-            if TITLE_CHAINS.contains(&chain) {
-                let position = seq.wrapping_sub(self.headline_base) as usize;
-                if let Some(headline) = self.headlines.get(position) {
-                    std::hint::black_box(headline.link(chain));
-                }
-            } else {
-                let position = seq.wrapping_sub(self.base_seq) as usize;
-                if let Some(record) = self.records.get(position) {
-                    std::hint::black_box(record.link(chain));
-                }
+            if let Some(entry) = self.chained(chain, seq) {
+                std::hint::black_box(entry.link(chain));
             }
         }
         firsts
@@ -158,6 +154,10 @@ impl StoryIndex {
         }
     }
 }
+
+/// Whether [`prefetch`] asks for anything on this target: elsewhere, asking ahead
+/// would only compute keys and read slots for nothing.
+const PREFETCHES: bool = cfg!(target_arch = "x86_64");
 
 /// Asks for the cache line at `address` ahead of its use; a hint, never a read.
 fn prefetch(address: *const u8) {
